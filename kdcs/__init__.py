@@ -1,0 +1,131 @@
+"""KDCS application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import htmx as htmx_rules
+from .config import build_config, instance_path_from_env
+from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    instance_path = (config or {}).get("INSTANCE_PATH") or instance_path_from_env()
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
+    app.config.update(build_config(instance_path, config))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    i18n.init_app(app, babel)
+    _init_database_pragmas(app)
+    _init_login(app)
+    htmx_rules.init_app(app)
+
+    from . import errors, filters, navigation
+
+    errors.init_app(app)
+    filters.init_app(app)
+    navigation.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .dashboard import bp as dashboard_bp
+    from .notifications import bp as notifications_bp
+    from .org import bp as org_bp
+    from .outlets import bp as outlets_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(outlets_bp)
+    app.register_blueprint(org_bp)
+    app.register_blueprint(notifications_bp)
+    _register_optional_blueprints(app)
+
+    from .cli import init_app as init_cli
+
+    init_cli(app)
+    return app
+
+
+def _register_optional_blueprints(app: Flask) -> None:
+    """Feature packages added later register themselves here."""
+    try:
+        from .tickets import bp as tickets_bp
+    except ImportError:  # pragma: no cover - until the tickets package exists
+        return
+    app.register_blueprint(tickets_bp)
+
+
+def _init_database_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def set_sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        raw_id, _, token = user_id.partition(":")
+        if not raw_id.isdigit():
+            return None
+        user = db.session.get(User, int(raw_id))
+        # A deactivated user or a rotated token (password reset) ends the session.
+        if user is None or not user.is_active or user.session_token != token:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect, request, url_for
+
+        from .htmx import hx_redirect
+
+        login_url = url_for("auth.login", next=_safe_next_from_request())
+        if getattr(request, "htmx", None):
+            return hx_redirect(login_url)
+        flash(login_manager.login_message, "warning")
+        return redirect(login_url)
+
+
+def _safe_next_from_request() -> str | None:
+    from flask import request
+
+    if request.method != "GET":
+        return None
+    hx = getattr(request, "htmx", None)
+    if hx and hx.current_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(hx.current_url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.full_path.rstrip("?")

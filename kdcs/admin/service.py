@@ -1,0 +1,160 @@
+"""User administration and the audit log query. Services check permissions too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from ..auditing import record, snapshot
+from ..auth.service import password_problems
+from ..extensions import db
+from ..models import AuditLog, Outlet, Role, Team, User
+from ..permissions import Permission, ensure
+from ..service_errors import StaleEdit, ValidationError
+
+USER_AUDIT_FIELDS = ["username", "display_name", "role", "team_id", "phone", "is_active_account"]
+
+
+def search_users(actor: User, text: str = "", role: str = "", team_id: int | None = None, active: str = ""):
+    ensure(actor, Permission.MANAGE_USERS)
+    query = select(User).options(joinedload(User.team)).order_by(User.username)
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    if role:
+        query = query.where(User.role == role)
+    if team_id:
+        query = query.where(User.team_id == team_id)
+    if active == "1":
+        query = query.where(User.is_active_account.is_(True))
+    elif active == "0":
+        query = query.where(User.is_active_account.is_(False))
+    return query
+
+
+def _check_role_team(role: str, team_id: int | None) -> dict[str, str]:
+    errors = {}
+    if role not in {r.value for r in Role}:
+        errors["role"] = _("Unknown role.")
+    if team_id and db.session.get(Team, team_id) is None:
+        errors["team_id"] = _("Unknown team.")
+    return errors
+
+
+def create_user(actor: User, *, username: str, display_name: str, role: str, password: str,
+                team_id: int | None = None, phone: str | None = None) -> User:
+    ensure(actor, Permission.MANAGE_USERS)
+    username = username.strip()
+    errors = _check_role_team(role, team_id)
+    if db.session.scalar(select(User.id).where(User.username.ilike(username))):
+        errors["username"] = _("This username is already taken.")
+    problems = password_problems(password, username)
+    if problems:
+        errors["password"] = " ".join(problems)
+    if errors:
+        raise ValidationError(errors)
+    user = User(username=username, display_name=display_name.strip(), role=role,
+                team_id=team_id or None, phone=(phone or "").strip() or None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record(actor, "user.create", "user", user.id, summary=f"{user.username} {user.display_name}",
+           after=snapshot(user, USER_AUDIT_FIELDS))
+    db.session.commit()
+    return user
+
+
+def update_user(actor: User, user: User, *, version: int, display_name: str, role: str,
+                team_id: int | None, phone: str | None) -> User:
+    ensure(actor, Permission.MANAGE_USERS)
+    if user.version != version:
+        raise StaleEdit()
+    errors = _check_role_team(role, team_id)
+    if user.id == actor.id and role != Role.ADMIN:
+        errors["role"] = _("You cannot remove your own administrator role.")
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(user, USER_AUDIT_FIELDS)
+    user.display_name = display_name.strip()
+    user.role = role
+    user.team_id = team_id or None
+    user.phone = (phone or "").strip() or None
+    after = snapshot(user, USER_AUDIT_FIELDS)
+    if before != after:
+        record(actor, "user.update", "user", user.id, summary=user.username, before=before, after=after)
+    db.session.commit()
+    return user
+
+
+def set_user_active(actor: User, user: User, active: bool) -> User:
+    """Deactivation ends the user's sessions at their next request."""
+    ensure(actor, Permission.MANAGE_USERS)
+    if user.id == actor.id and not active:
+        raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
+    if user.is_active_account == active:
+        return user
+    before = snapshot(user, USER_AUDIT_FIELDS)
+    user.is_active_account = active
+    if not active:
+        user.rotate_session()
+    record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
+           summary=user.username, before=before, after=snapshot(user, USER_AUDIT_FIELDS))
+    db.session.commit()
+    return user
+
+
+def reset_password(actor: User, user: User, new_password: str) -> None:
+    ensure(actor, Permission.MANAGE_USERS)
+    problems = password_problems(new_password, user.username)
+    if problems:
+        raise ValidationError({"password": " ".join(problems)})
+    user.set_password(new_password)
+    record(actor, "user.password_reset", "user", user.id, summary=user.username)
+    db.session.commit()
+
+
+def outlets_of(user: User) -> list[Outlet]:
+    return db.session.scalars(select(Outlet).where(Outlet.primary_agent_id == user.id).order_by(Outlet.code)).all()
+
+
+@dataclass
+class AuditFilter:
+    entity_type: str = ""
+    action: str = ""
+    actor_id: int | None = None
+    entity_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str = ""
+
+
+def audit_query(actor: User, f: AuditFilter):
+    ensure(actor, Permission.VIEW_AUDIT)
+    query = select(AuditLog).options(joinedload(AuditLog.actor)).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if f.entity_type:
+        query = query.where(AuditLog.entity_type == f.entity_type)
+    if f.action:
+        query = query.where(AuditLog.action == f.action)
+    if f.actor_id:
+        query = query.where(AuditLog.actor_id == f.actor_id)
+    if f.entity_id:
+        query = query.where(AuditLog.entity_id == f.entity_id)
+    if f.since:
+        query = query.where(AuditLog.at >= f.since)
+    if f.until:
+        query = query.where(AuditLog.at < f.until)
+    if f.text:
+        query = query.where(AuditLog.summary.ilike(f"%{f.text.strip()}%"))
+    return query
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
+
+
+def audit_entity_types() -> list[str]:
+    return list(db.session.scalars(select(AuditLog.entity_type).distinct().order_by(AuditLog.entity_type)))

@@ -1,0 +1,31 @@
+from flask_login import current_user
+
+from ..htmx import render
+from ..models import Role
+from ..permissions import Permission, require
+from . import bp, service
+
+
+@bp.route("/")
+@require(Permission.VIEW_HOME)
+def home():
+    role = current_user.role
+    context = {}
+    if role == Role.ADMIN:
+        context["counts"] = service.admin_counts()
+        context["recent_audit"] = service.recent_audit()
+    elif role == Role.LEAD:
+        context["members"] = service.team_members(current_user.team_id)
+        context["summary"] = service.outlet_summary(current_user)
+    elif role == Role.AGENT:
+        context["summary"] = service.outlet_summary(current_user)
+    else:
+        context["agents_by_team"] = service.agents_by_team()
+    return render(f"dashboard/home_{role}.html", **context)
+
+
+@bp.route("/team")
+@require(Permission.VIEW_TEAM)
+def team():
+    members = service.team_members(current_user.team_id)
+    return render("dashboard/team.html", members=members, team=current_user.team)

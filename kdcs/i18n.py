@@ -1,0 +1,63 @@
+"""Flask-Babel set-up: zh_CN first, one catalog per feature domain.
+
+Every ``*.po`` under ``kdcs/translations/zh_CN/LC_MESSAGES`` is a domain
+(``messages`` for the core, one per feature package); Flask-Babel merges
+them, so a feature adds its catalog without touching anyone else's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import request
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+def catalog_domains() -> list[str]:
+    lc = TRANSLATIONS_DIR / "zh_CN" / "LC_MESSAGES"
+    domains = sorted(p.stem for p in lc.glob("*.po"))
+    if "messages" in domains:  # core first
+        domains.remove("messages")
+        domains.insert(0, "messages")
+    return domains or ["messages"]
+
+
+def compile_catalogs(force: bool = False) -> list[Path]:
+    """Compile .po to .mo where the .mo is missing or older; returns what was written."""
+    written = []
+    for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        written.append(mo_path)
+    return written
+
+
+def select_locale() -> str:
+    # The UI is Chinese; ?lang=en exists for the developers' screenshots only.
+    wanted = request.args.get("lang") if request else None
+    if wanted in SUPPORTED_LOCALES:
+        return wanted
+    return "zh_CN"
+
+
+def init_app(app, babel) -> None:
+    domains = catalog_domains()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(TRANSLATIONS_DIR) for _ in domains)
+    app.config["BABEL_DOMAIN"] = ";".join(domains)
+    try:
+        compile_catalogs()
+    except OSError:  # read-only install: catalogs were compiled at build time
+        pass
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale

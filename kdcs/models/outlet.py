@@ -1,0 +1,80 @@
+"""Brands, outlets (网点) and their monthly parcel volumes (票数)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import Money, UTCDateTime, utcnow
+from .user import User
+
+
+class Brand(db.Model):
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # ZTO, YTO ...
+    name: Mapped[str] = mapped_column(String(32), unique=True)  # 中通 ...
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Brand {self.code}>"
+
+
+class Outlet(db.Model):
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # brand system's outlet code
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"), index=True)
+    region: Mapped[str] = mapped_column(String(64), default="")
+    contact_name: Mapped[str] = mapped_column(String(32), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    rate_per_parcel: Mapped[Decimal] = mapped_column(Money(12, 4), default=Decimal("0.0250"))
+    primary_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[str] = mapped_column(String(500), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    brand: Mapped[Brand] = relationship()
+    primary_agent: Mapped[User | None] = relationship()
+    volumes: Mapped[list[OutletVolume]] = relationship(
+        back_populates="outlet", order_by="OutletVolume.month.desc()", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Outlet {self.code}>"
+
+
+class OutletVolume(db.Model):
+    """Parcels handled by an outlet in one month; the basis of the service fee."""
+
+    __tablename__ = "outlet_volumes"
+    __table_args__ = (UniqueConstraint("outlet_id", "month", name="uq_outlet_volumes_outlet_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    inbound_parcels: Mapped[int] = mapped_column(Integer, default=0)
+    outbound_parcels: Mapped[int] = mapped_column(Integer, default=0)
+
+    outlet: Mapped[Outlet] = relationship(back_populates="volumes")
+
+    @property
+    def total_parcels(self) -> int:
+        return self.inbound_parcels + self.outbound_parcels

@@ -1,0 +1,113 @@
+"""The one place that says which role may do what.
+
+Views check with ``@require(Permission.X)``; services check with
+``ensure(user, Permission.X)``. Row-level scope (which outlets a user may see)
+lives in the feature services and uses ``scope_of``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from .models.user import Role
+
+
+class Permission(StrEnum):
+    VIEW_HOME = "home.view"
+    CHANGE_OWN_PASSWORD = "account.password"
+    VIEW_NOTIFICATIONS = "notifications.view"
+    # Outlets
+    VIEW_OUTLETS = "outlets.view"  # detail pages, within the user's scope
+    MANAGE_OUTLETS = "outlets.manage"  # admin list, edit, import/export
+    ASSIGN_OUTLETS = "outlets.assign"  # set/replace the primary agent
+    # Administration
+    MANAGE_USERS = "users.manage"
+    MANAGE_TEAMS = "teams.manage"
+    MANAGE_BRANDS = "brands.manage"
+    VIEW_AUDIT = "audit.view"
+    VIEW_TEAM = "team.view"  # a lead's view of their team
+    # Tickets (issue 4)
+    VIEW_TICKETS = "tickets.view"
+    WORK_TICKETS = "tickets.work"
+    VIEW_TEAM_TICKETS = "tickets.view_team"
+    VIEW_ALL_TICKETS = "tickets.view_all"
+    BULK_TICKETS = "tickets.bulk"
+    IMPORT_TICKETS = "tickets.import"
+    MANAGE_DEADLINE_RULES = "tickets.rules"
+    MANAGE_CANNED_REPLIES = "tickets.canned"
+
+
+_EVERYONE = {
+    Permission.VIEW_HOME,
+    Permission.CHANGE_OWN_PASSWORD,
+    Permission.VIEW_NOTIFICATIONS,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset(
+        _EVERYONE
+        | {
+            Permission.VIEW_OUTLETS,
+            Permission.VIEW_TICKETS,
+            Permission.WORK_TICKETS,
+        }
+    ),
+    Role.TRAINER: frozenset(_EVERYONE | {Permission.MANAGE_CANNED_REPLIES}),
+    Role.LEAD: frozenset(
+        _EVERYONE
+        | {
+            Permission.VIEW_OUTLETS,
+            Permission.VIEW_TEAM,
+            Permission.VIEW_TICKETS,
+            Permission.WORK_TICKETS,
+            Permission.VIEW_TEAM_TICKETS,
+            Permission.BULK_TICKETS,
+            Permission.IMPORT_TICKETS,
+        }
+    ),
+    Role.ADMIN: frozenset(set(Permission)),
+}
+
+
+def has_permission(user, permission: Permission) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return False
+    return permission in ROLE_PERMISSIONS[role]
+
+
+class PermissionDenied(Exception):
+    """Raised by services; the app turns it into a 403 page."""
+
+
+def ensure(user, permission: Permission) -> None:
+    if not has_permission(user, permission):
+        raise PermissionDenied(permission)
+
+
+def require(*permissions: Permission):
+    """View decorator: login required, then every listed permission (403 otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from .extensions import login_manager
+
+                return login_manager.unauthorized()
+            for permission in permissions:
+                if not has_permission(current_user, permission):
+                    abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permissions = permissions  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator

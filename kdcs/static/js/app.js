@@ -1,0 +1,75 @@
+/* KDCS client glue: toasts from HX-Trigger, error toasts, countdown badges. */
+(function () {
+  "use strict";
+
+  function showToast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    el.setAttribute("role", level === "danger" ? "alert" : "status");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.classList.add("hide"); }, 4000);
+    setTimeout(function () { el.remove(); }, 4600);
+  }
+  window.kdcsToast = showToast;
+
+  document.addEventListener("toast", function (evt) {
+    var detail = evt.detail && evt.detail.value !== undefined ? evt.detail.value : evt.detail;
+    var items = Array.isArray(detail) ? detail : [detail];
+    items.forEach(function (t) {
+      if (typeof t === "string") showToast(t, "info");
+      else if (t) showToast(t.message, t.level);
+    });
+  });
+
+  var MESSAGES = {
+    0: "网络连接失败，请检查网络后重试。",
+    400: "请求无效，请刷新页面后重试。",
+    403: "您没有权限执行此操作。",
+    404: "记录不存在或已被删除。",
+    413: "文件太大。",
+    500: "服务器出错，请稍后重试。"
+  };
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    showToast(MESSAGES[status] || MESSAGES[500], "danger");
+  });
+  document.addEventListener("htmx:sendError", function () { showToast(MESSAGES[0], "danger"); });
+
+  /* Countdown badges: <span class="countdown" data-due="ISO8601"> stay correct without reloads. */
+  function formatRemaining(ms) {
+    var overdue = ms < 0;
+    var s = Math.floor(Math.abs(ms) / 1000);
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    var text = d > 0 ? d + "天" + h + "小时" : h > 0 ? h + "小时" + m + "分" : m + "分" + (s % 60) + "秒";
+    return overdue ? "已超时 " + text : "剩余 " + text;
+  }
+  function tickCountdowns() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) return;
+      var ms = due - now;
+      el.textContent = formatRemaining(ms);
+      el.classList.toggle("is-overdue", ms < 0);
+      el.classList.toggle("is-soon", ms >= 0 && ms <= 3600 * 1000);
+      var row = el.closest("tr");
+      if (row) row.classList.toggle("row-overdue", ms < 0);
+    });
+  }
+  window.kdcsTickCountdowns = tickCountdowns;
+  document.addEventListener("DOMContentLoaded", tickCountdowns);
+  document.addEventListener("htmx:afterSettle", tickCountdowns);
+  setInterval(tickCountdowns, 1000);
+
+  /* "Select all" checkbox for bulk actions. */
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (t.matches && t.matches("input[data-check-all]")) {
+      var scope = document.querySelector(t.getAttribute("data-check-all"));
+      if (scope) scope.querySelectorAll("input[type=checkbox][name=ids]").forEach(function (c) { c.checked = t.checked; });
+    }
+  });
+})();

@@ -56,12 +56,15 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_optional_blueprints(app: Flask) -> None:
-    """Feature packages added later register themselves here."""
-    try:
-        from .tickets import bp as tickets_bp
-    except ImportError:  # pragma: no cover - until the tickets package exists
-        return
-    app.register_blueprint(tickets_bp)
+    """Feature packages that are still being built register once they exist."""
+    import importlib
+    import importlib.util
+
+    for name in ("tickets", "sop", "training", "leave"):
+        if importlib.util.find_spec(f"{__name__}.{name}") is None:
+            continue
+        module = importlib.import_module(f"{__name__}.{name}")
+        app.register_blueprint(module.bp)
 
 
 def _init_database_pragmas(app: Flask) -> None:

@@ -4,20 +4,54 @@ from .audit import AuditLog
 from .notification import Notification
 from .outlet import Brand, Outlet, OutletVolume
 from .security import LoginAttempt
+from .ticket import (
+    CannedReply,
+    Category,
+    CountingMode,
+    DeadlineRule,
+    Direction,
+    EventKind,
+    FineBearer,
+    ImportMapping,
+    Priority,
+    QueueState,
+    Ticket,
+    TicketEvent,
+    TicketReason,
+    TicketSource,
+    TicketStatus,
+    WorkCalendarDay,
+)
 from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
 
 __all__ = [
     "AuditLog",
     "Brand",
+    "CannedReply",
+    "Category",
+    "CountingMode",
+    "DeadlineRule",
+    "Direction",
+    "EventKind",
+    "FineBearer",
+    "ImportMapping",
     "LoginAttempt",
     "Money",
     "Notification",
     "Outlet",
     "OutletVolume",
+    "Priority",
+    "QueueState",
     "Role",
     "Team",
+    "Ticket",
+    "TicketEvent",
+    "TicketReason",
+    "TicketSource",
+    "TicketStatus",
     "UTCDateTime",
     "User",
+    "WorkCalendarDay",
     "utcnow",
 ]

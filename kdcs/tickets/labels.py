@@ -1,0 +1,157 @@
+"""The one place with the labels of ticket codes (statuses, categories ...).
+
+Templates and forms use these dicts (``STATUS_LABELS[ticket.status]``) or
+``label(kind, code)``; the values are lazy strings, translated at render time.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..auditing import register_labels
+from ..models.ticket import (
+    Category,
+    CountingMode,
+    Direction,
+    EventKind,
+    FineBearer,
+    Priority,
+    TicketSource,
+    TicketStatus,
+)
+
+DIRECTION_LABELS = {
+    Direction.INBOUND: _l("Inbound"),
+    Direction.OUTBOUND: _l("Outbound"),
+}
+
+CATEGORY_LABELS = {
+    Category.PROBLEM: _l("Problem parcel"),
+    Category.MESSAGE: _l("Message"),
+    Category.WORK_ORDER: _l("Work order"),
+    Category.ARBITRATION: _l("Arbitration"),
+}
+
+STATUS_LABELS = {
+    TicketStatus.NEW: _l("New"),
+    TicketStatus.IN_PROGRESS: _l("In progress"),
+    TicketStatus.AWAITING_FEEDBACK: _l("Awaiting feedback"),
+    TicketStatus.REPLIED: _l("Replied"),
+    TicketStatus.TO_FILE: _l("To file"),
+    TicketStatus.FILED: _l("Filed"),
+    TicketStatus.NEGOTIATING: _l("Negotiating"),
+    TicketStatus.JUDGED: _l("Judged"),
+    TicketStatus.CLOSED: _l("Closed"),
+}
+
+PRIORITY_LABELS = {
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+}
+
+FINE_BEARER_LABELS = {
+    FineBearer.COMPANY: _l("Company"),
+    FineBearer.AGENT: _l("Agent"),
+    FineBearer.OUTLET: _l("Outlet"),
+}
+
+EVENT_LABELS = {
+    EventKind.CREATED: _l("Created"),
+    EventKind.STATUS: _l("Status changed"),
+    EventKind.ASSIGN: _l("Reassigned"),
+    EventKind.NOTE: _l("Note"),
+    EventKind.FINE: _l("Fine recorded"),
+    EventKind.FIRST_REPLY: _l("First reply"),
+    EventKind.REOPEN: _l("Reopened"),
+    EventKind.EDIT: _l("Edited"),
+}
+
+COUNTING_MODE_LABELS = {
+    CountingMode.CLOCK: _l("Clock time"),
+    CountingMode.SERVICE_HOURS: _l("Service hours on working days"),
+}
+
+SOURCE_LABELS = {
+    TicketSource.MANUAL: _l("Entered by hand"),
+    TicketSource.IMPORT: _l("Imported"),
+    TicketSource.DEMO: _l("Demo data"),
+}
+
+# Deadline badge states (see service.deadline_state).
+DEADLINE_STATE_LABELS = {
+    "overdue": _l("Overdue"),
+    "due_soon": _l("Due within 1 hour"),
+    "normal": _l("On time"),
+    "none": _l("No deadline"),
+}
+
+_ALL = {
+    "direction": DIRECTION_LABELS,
+    "category": CATEGORY_LABELS,
+    "status": STATUS_LABELS,
+    "priority": PRIORITY_LABELS,
+    "fine_bearer": FINE_BEARER_LABELS,
+    "event": EVENT_LABELS,
+    "mode": COUNTING_MODE_LABELS,
+    "source": SOURCE_LABELS,
+    "deadline_state": DEADLINE_STATE_LABELS,
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    """The label of ``code`` in the list ``kind`` ("status", "category" ...); the code if unknown."""
+    if code is None:
+        return ""
+    return str(_ALL[kind].get(code, code))
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(code, label) pairs in declaration order, e.g. for a WTForms SelectField."""
+    return [(str(code), str(text)) for code, text in _ALL[kind].items()]
+
+
+register_labels(
+    actions={
+        "ticket.create": _l("Ticket created"),
+        "ticket.status": _l("Ticket status changed"),
+        "ticket.assign": _l("Ticket reassigned"),
+        "ticket.note": _l("Ticket note added"),
+        "ticket.first_reply": _l("Ticket first reply recorded"),
+        "ticket.fine": _l("Ticket fine recorded"),
+        "ticket.reopen": _l("Ticket reopened"),
+        "ticket.edit": _l("Ticket edited"),
+        "deadline_rule.create": _l("Deadline rule created"),
+        "deadline_rule.update": _l("Deadline rule changed"),
+        "calendar_day.update": _l("Work calendar changed"),
+        "canned_reply.create": _l("Canned reply created"),
+        "canned_reply.update": _l("Canned reply changed"),
+        "ticket_reason.create": _l("Ticket reason created"),
+        "ticket_reason.update": _l("Ticket reason changed"),
+    },
+    fields={
+        "status": _l("Status"),
+        "assignee_id": _l("Assignee"),
+        "first_replied_at": _l("First reply"),
+        "resolved_at": _l("Resolved"),
+        "closed_at": _l("Closed"),
+        "fine_amount": _l("Fine amount"),
+        "fine_bearer": _l("Fine borne by"),
+        "fine_agent_share": _l("Agent's share"),
+        "reply_due_at": _l("Reply due"),
+        "resolve_due_at": _l("Resolve due"),
+        "waybill_no": _l("Waybill number"),
+        "priority": _l("Priority"),
+        "reply_minutes": _l("Reply within (minutes)"),
+        "resolve_minutes": _l("Resolve within (minutes)"),
+        "mode": _l("Counting mode"),
+        "is_workday": _l("Working day"),
+    },
+    entities={
+        "ticket": _l("Ticket"),
+        "deadline_rule": _l("Deadline rule"),
+        "calendar_day": _l("Work calendar day"),
+        "canned_reply": _l("Canned reply"),
+        "ticket_reason": _l("Ticket reason"),
+    },
+)

@@ -26,18 +26,30 @@ def catalog_domains() -> list[str]:
     return domains or ["messages"]
 
 
+# Babel expands zh_CN to zh_Hans_CN and gettext then looks for that folder
+# (or plain "zh"), so each compiled catalog is also written under the
+# canonical name. Sources stay in zh_CN/, the name everyone expects.
+CANONICAL_LOCALE_DIRS = {"zh_CN": "zh_Hans_CN"}
+
+
 def compile_catalogs(force: bool = False) -> list[Path]:
     """Compile .po to .mo where the .mo is missing or older; returns what was written."""
     written = []
     for po_path in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        locale_name = po_path.parent.parent.name
+        targets = [po_path.with_suffix(".mo")]
+        if locale_name in CANONICAL_LOCALE_DIRS:
+            targets.append(TRANSLATIONS_DIR / CANONICAL_LOCALE_DIRS[locale_name] / "LC_MESSAGES" / f"{po_path.stem}.mo")
+        stale = [t for t in targets if force or not t.exists() or t.stat().st_mtime < po_path.stat().st_mtime]
+        if not stale:
             continue
         with po_path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        written.append(mo_path)
+            catalog = read_po(po_file, locale=locale_name)
+        for mo_path in stale:
+            mo_path.parent.mkdir(parents=True, exist_ok=True)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+            written.append(mo_path)
     return written
 
 

@@ -32,7 +32,10 @@ class KdcsClient(FlaskClient):
     """Test client that lets the test's session see what each request committed."""
 
     def open(self, *args, **kwargs):
-        response = super().open(*args, **kwargs)
+        # A fresh app context per request: its own `g` and database session,
+        # as in production, instead of reusing the test's context.
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
         db.session.expire_all()
         return response
 

@@ -11,6 +11,18 @@ from kdcs.models import Brand, Notification, Outlet, OutletVolume, Role, Team, U
 
 PASSWORD = "Passw0rd!x"
 _seq = itertools.count(1)
+_hash_cache: dict[str, str] = {}
+
+
+def _password_hash(password: str) -> str:
+    """scrypt is slow on purpose; hash each test password once per run."""
+    if password not in _hash_cache:
+        from werkzeug.security import generate_password_hash
+
+        # Cheap scrypt parameters for test users only; production uses the defaults
+        # (see test_passwords_are_hashed_strongly).
+        _hash_cache[password] = generate_password_hash(password, method="scrypt:1024:8:1")
+    return _hash_cache[password]
 
 
 def make_team(name: str | None = None, lead: User | None = None) -> Team:
@@ -32,7 +44,7 @@ def make_user(role: str = Role.AGENT, username: str | None = None, team: Team | 
         is_active_account=active,
         phone=phone,
     )
-    user.set_password(password)
+    user.password_hash = _password_hash(password)
     db.session.add(user)
     db.session.commit()
     return user

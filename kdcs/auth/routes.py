@@ -74,7 +74,7 @@ def change_password():
         except AuthError as exc:
             form.new_password.errors = [*form.new_password.errors, exc.message]
         else:
-            login_user(current_user)  # the session token rotated with the password
+            login_user(current_user._get_current_object())  # the session token rotated
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("dashboard.home"), code=303)
     return render_template("auth/change_password.html", form=form)

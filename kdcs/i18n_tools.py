@@ -21,11 +21,21 @@ METHOD_BY_SUFFIX = {".py": "python", ".html": "jinja2"}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do"}
 
-# Feature domains: the files whose strings each catalog owns. Core is the rest.
+# Feature domains: the files whose strings each catalog owns; a file belongs to
+# the FIRST domain (in this order) whose patterns match it. Core is the rest.
 DOMAIN_SOURCES: dict[str, list[str]] = {
+    "tickets_ui": [
+        "tickets/routes.py", "tickets/forms.py", "tickets/queue.py", "tickets/views_*.py",
+        "templates/tickets/*.html",
+    ],
+    "tickets_import": [
+        "tickets/importing*.py", "tickets/exporting*.py", "tickets/import_*.py", "tasks.py",
+        "templates/tickets/import/**/*.html",
+    ],
+    "tickets_settings": ["tickets/settings_*.py", "templates/tickets/settings/**/*.html"],
+    "tickets": ["tickets/**/*.py", "templates/tickets/**/*.html", "models/ticket*.py"],
     "outlets": ["outlets/**/*.py", "templates/outlets/**/*.html"],
     "org": ["org/**/*.py", "templates/org/**/*.html"],
-    "tickets": ["tickets/**/*.py", "templates/tickets/**/*.html", "models/ticket*.py"],
 }
 
 
@@ -37,11 +47,14 @@ def _files_for(patterns: list[str]) -> set[Path]:
 
 
 def domain_files(domain: str) -> set[Path]:
-    if domain != "messages":
-        return _files_for(DOMAIN_SOURCES[domain])
-    owned = set().union(*(_files_for(p) for p in DOMAIN_SOURCES.values()))
+    claimed: set[Path] = set()
+    for name, patterns in DOMAIN_SOURCES.items():
+        files = _files_for(patterns) - claimed
+        if name == domain:
+            return files
+        claimed |= files
     every = _files_for(["**/*.py", "templates/**/*.html"])
-    return every - owned
+    return every - claimed
 
 
 def extract(files: set[Path]) -> dict[str, list[str]]:

@@ -35,6 +35,10 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed-dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Real-browser tests only (Debian's Chromium at /usr/bin/chromium; skipped if missing, failed when CI=true).
+test-e2e: $(VENV)/.installed-dev translations
+	$(BIN)/python -m pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 

@@ -1,32 +1,391 @@
-"""Outlet pages. (Minimal until the outlets feature lands in full.)"""
+"""Outlet pages: the admin list with inline edit, detail and assignment, Excel in and out.
 
-from flask import abort, render_template
+Views are thin: parse, authorize (@require here, ``ensure`` again in the
+service), call the service, render the page or the htmx block.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..errors import _error_response as error_response
 from ..extensions import db
+from ..filters import SHANGHAI
+from ..htmx import render, render_fragment, wants_fragment
 from ..models import Outlet
-from ..permissions import Permission, require
-from . import bp, service
+from ..permissions import Permission, has_permission, require
+from ..service_errors import StaleEdit, ValidationError
+from . import bp, excel, service
+from .forms import AssignForm, ImportConfirmForm, ImportUploadForm, OutletCreateForm, OutletEditForm
+
+LIST_TEMPLATE = "outlets/admin_list.html"
+DETAIL_TEMPLATE = "outlets/detail.html"
+IMPORT_TEMPLATE = "outlets/import.html"
+IMPORT_SESSION_KEY = "outlet_import"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.route("/outlets/<int:outlet_id>")
-@require(Permission.VIEW_OUTLETS)
-def detail(outlet_id: int):
-    if not service.can_view_outlet(current_user, outlet_id):
-        abort(404)
+# --------------------------------------------------------------------------- helpers
+
+
+def _get_outlet_or_404(outlet_id: int) -> Outlet:
     outlet = db.session.get(Outlet, outlet_id)
-    return render_template("outlets/detail.html", outlet=outlet)
+    if outlet is None:
+        abort(404)
+    return outlet
 
 
-@bp.route("/outlets/mine")
-@require(Permission.VIEW_OUTLETS)
-def mine():
-    outlets = db.session.scalars(service.visible_outlets_query(current_user).order_by(Outlet.code)).all()
-    return render_template("outlets/mine.html", outlets=outlets)
+def _apply_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _brand_choices(include_blank: bool = True):
+    choices = [(b.id, f"{b.name} {b.code}") for b in service.all_brands()]
+    return ([("", _("Choose a brand"))] if include_blank else []) + choices
+
+
+def _agent_choices(blank_label: str):
+    return [("", blank_label)] + [
+        (u.id, f"{u.display_name} · {u.username}" + (f" · {u.team.name}" if u.team else ""))
+        for u in service.assignable_agents()
+    ]
+
+
+def _filter_from_args() -> service.OutletFilter:
+    return service.OutletFilter(
+        text=request.args.get("q", "").strip(),
+        brand_id=request.args.get("brand", type=int),
+        active=request.args.get("active", "") if request.args.get("active", "") in ("1", "0") else "",
+        agent=request.args.get("agent", "").strip(),
+    )
+
+
+def _safe_back(default: str) -> str:
+    referrer = request.referrer
+    if referrer and referrer.startswith(request.host_url):
+        return referrer
+    return default
+
+
+def _edit_fields(form) -> dict:
+    return {
+        "name": form.name.data, "brand_id": form.brand_id.data, "region": form.region.data,
+        "contact_name": form.contact_name.data, "contact_phone": form.contact_phone.data,
+        "rate_per_parcel": form.rate_per_parcel.data, "notes": form.notes.data,
+    }
+
+
+# --------------------------------------------------------------------------- admin list
 
 
 @bp.route("/admin/outlets")
 @require(Permission.MANAGE_OUTLETS)
 def admin_list():
-    outlets = db.session.scalars(service.visible_outlets_query(current_user).order_by(Outlet.code)).all()
-    return render_template("outlets/mine.html", outlets=outlets)
+    f = _filter_from_args()
+    page = request.args.get("page", 1, type=int)
+    pagination = db.paginate(
+        service.search_outlets(current_user, f), page=page,
+        per_page=current_app.config.get("KDCS_PAGE_SIZE", 50), error_out=False,
+    )
+    return render(
+        LIST_TEMPLATE, block="outlet_table", pagination=pagination, f=f,
+        brands=service.all_brands(), agents=service.agents_with_outlets(),
+    )
+
+
+@bp.route("/admin/outlets/new", methods=["GET", "POST"])
+@require(Permission.MANAGE_OUTLETS)
+def admin_new():
+    form = OutletCreateForm()
+    form.brand_id.choices = _brand_choices()
+    form.primary_agent_id.choices = _agent_choices(_("No primary agent yet"))
+    if request.method == "GET" and not form.rate_per_parcel.data:
+        form.rate_per_parcel.data = "0.0250"
+    if form.validate_on_submit():
+        try:
+            outlet = service.create_outlet(
+                current_user, code=form.code.data, primary_agent_id=form.primary_agent_id.data,
+                **_edit_fields(form),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            flash(_("Outlet %(c)s created.", c=outlet.code), "success")
+            return redirect(url_for("outlets.detail", outlet_id=outlet.id), code=303)
+    return render_template("outlets/new.html", form=form)
+
+
+@bp.route("/admin/outlets/<int:outlet_id>/row")
+@require(Permission.MANAGE_OUTLETS)
+def admin_row(outlet_id: int):
+    """The plain row (Cancel in inline edit)."""
+    return render_fragment(LIST_TEMPLATE, "outlet_row", outlet=_get_outlet_or_404(outlet_id))
+
+
+@bp.route("/admin/outlets/<int:outlet_id>/edit", methods=["GET", "POST"])
+@require(Permission.MANAGE_OUTLETS)
+def admin_edit(outlet_id: int):
+    outlet = _get_outlet_or_404(outlet_id)
+    form = OutletEditForm(obj=outlet if request.method == "GET" else None)
+    form.brand_id.choices = _brand_choices()
+    if request.method == "GET":
+        form.version.data = str(outlet.version)
+        form.rate_per_parcel.data = f"{outlet.rate_per_parcel:.4f}"
+    elif form.validate_on_submit():
+        try:
+            service.update_outlet(current_user, outlet, version=form.version.data, **_edit_fields(form))
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors)
+        except StaleEdit:
+            return _stale_edit_response(outlet)
+        else:
+            flash(_("Outlet %(c)s saved.", c=outlet.code), "success")
+            if wants_fragment():
+                return render_fragment(LIST_TEMPLATE, "outlet_row", outlet=outlet)
+            return redirect(url_for("outlets.detail", outlet_id=outlet.id), code=303)
+    if wants_fragment():
+        return render_fragment(LIST_TEMPLATE, "outlet_edit_row", outlet=outlet, form=form)
+    return render_template("outlets/edit.html", outlet=outlet, form=form)
+
+
+def _stale_edit_response(outlet: Outlet):
+    """409: someone saved the outlet since the form was loaded. Show their version, keep nothing silently."""
+    db.session.rollback()
+    db.session.refresh(outlet)
+    if wants_fragment():
+        return render_fragment(LIST_TEMPLATE, "outlet_conflict_row", outlet=outlet), 409
+    form = OutletEditForm(obj=outlet, formdata=None)
+    form.brand_id.choices = _brand_choices()
+    form.version.data = str(outlet.version)
+    form.rate_per_parcel.data = f"{outlet.rate_per_parcel:.4f}"
+    return render_template("outlets/edit.html", outlet=outlet, form=form, conflict=True), 409
+
+
+@bp.route("/admin/outlets/<int:outlet_id>/active", methods=["POST"])
+@require(Permission.MANAGE_OUTLETS)
+def admin_set_active(outlet_id: int):
+    outlet = _get_outlet_or_404(outlet_id)
+    active = request.form.get("active") == "1"
+    service.set_outlet_active(current_user, outlet, active)
+    if active:
+        flash(_("Outlet %(c)s activated.", c=outlet.code), "success")
+    else:
+        flash(_("Outlet %(c)s deactivated.", c=outlet.code), "success")
+    if wants_fragment():
+        if request.form.get("from") == "detail":
+            return render_fragment(DETAIL_TEMPLATE, "status", outlet=outlet)
+        return render_fragment(LIST_TEMPLATE, "outlet_row", outlet=outlet)
+    return redirect(_safe_back(url_for("outlets.admin_list")), code=303)
+
+
+# --------------------------------------------------------------------------- detail, assignment, mine
+
+
+def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None) -> dict:
+    can_assign = has_permission(current_user, Permission.ASSIGN_OUTLETS)
+    if can_assign and assign_form is None:
+        assign_form = AssignForm(formdata=None)
+        assign_form.agent_id.data = outlet.primary_agent_id
+        assign_form.version.data = str(outlet.version)
+    if assign_form is not None:
+        assign_form.agent_id.choices = _agent_choices(_("No primary agent"))
+    volumes = service.volume_lines(outlet)
+    return {
+        "outlet": outlet,
+        "volumes": volumes,
+        "total_parcels": sum(v.total for v in volumes),
+        "total_fee": sum((v.fee for v in volumes), start=service.monthly_fee(0, outlet.rate_per_parcel)),
+        "assign_form": assign_form if can_assign else None,
+        "can_manage": has_permission(current_user, Permission.MANAGE_OUTLETS),
+    }
+
+
+@bp.route("/outlets/<int:outlet_id>")
+@require(Permission.VIEW_OUTLETS)
+def detail(outlet_id: int):
+    outlet = service.get_visible_outlet(current_user, outlet_id)
+    if outlet is None:
+        abort(404)
+    return render_template(DETAIL_TEMPLATE, **_detail_context(outlet))
+
+
+@bp.route("/outlets/<int:outlet_id>/assign", methods=["POST"])
+@require(Permission.ASSIGN_OUTLETS)
+def assign(outlet_id: int):
+    outlet = _get_outlet_or_404(outlet_id)
+    form = AssignForm()
+    form.agent_id.choices = _agent_choices(_("No primary agent"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.assign_primary_agent(current_user, outlet, form.agent_id.data, version=form.version.data or None)
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors)
+        except StaleEdit:
+            db.session.rollback()
+            db.session.refresh(outlet)
+            form = None
+            status = 409
+            flash(_("Someone else changed this outlet a moment ago. Check the primary agent and try again."), "danger")
+        else:
+            agent = outlet.primary_agent
+            if agent:
+                flash(_("%(name)s is now the primary agent of %(c)s and has been notified.",
+                        name=agent.display_name, c=outlet.code), "success")
+            else:
+                flash(_("%(c)s has no primary agent now.", c=outlet.code), "success")
+            if not wants_fragment():
+                return redirect(url_for("outlets.detail", outlet_id=outlet.id), code=303)
+            form = None
+    context = _detail_context(outlet, form)
+    if wants_fragment():
+        return render_fragment(DETAIL_TEMPLATE, "assignment", conflict=status == 409, **context), status
+    return render_template(DETAIL_TEMPLATE, conflict=status == 409, **context), status
+
+
+@bp.route("/outlets/mine")
+@require(Permission.VIEW_OUTLETS)
+def mine():
+    outlets = service.my_outlets(current_user)
+    month = service.latest_month()
+    volumes = service.volumes_by_outlet([o.id for o in outlets], month)
+    lines = [(o, volumes.get(o.id, 0), service.monthly_fee(volumes.get(o.id, 0), o.rate_per_parcel)) for o in outlets]
+    active = [line for line in lines if line[0].is_active]
+    return render_template(
+        "outlets/mine.html", lines=lines, month=month,
+        total_parcels=sum(parcels for _outlet, parcels, _fee in active),
+        total_fee=sum((fee for _outlet, _parcels, fee in active), start=service.monthly_fee(0, 0)),
+    )
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _xlsx_response(data: bytes, filename: str):
+    response = send_file(
+        io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _today() -> str:
+    return datetime.now(SHANGHAI).strftime("%Y%m%d")
+
+
+@bp.route("/admin/outlets/export.xlsx")
+@require(Permission.MANAGE_OUTLETS)
+def admin_export():
+    outlets = db.session.scalars(service.search_outlets(current_user, _filter_from_args())).unique()
+    data = excel.write_workbook(excel.outlet_to_row(o) for o in outlets)
+    return _xlsx_response(data, f"网点_{_today()}.xlsx")
+
+
+@bp.route("/admin/outlets/import/template.xlsx")
+@require(Permission.MANAGE_OUTLETS)
+def admin_import_template():
+    data = excel.write_workbook([], brands=[(b.code, b.name) for b in service.all_brands()])
+    return _xlsx_response(data, "网点导入模板.xlsx")
+
+
+def _import_page(form=None, plan=None, error=None, token=None, filename="", status=200):
+    return render_template(
+        IMPORT_TEMPLATE, form=form or ImportUploadForm(formdata=None), plan=plan, error=error,
+        confirm_form=ImportConfirmForm(formdata=None, token=token) if token else None,
+        filename=filename, max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        max_rows=_max_rows(),
+    ), status
+
+
+def _max_rows() -> int:
+    return int(current_app.config.get("KDCS_OUTLET_IMPORT_MAX_ROWS", 5000))
+
+
+def _upload_dir() -> str:
+    return current_app.config["KDCS_UPLOAD_DIR"]
+
+
+@bp.route("/admin/outlets/import", methods=["GET", "POST"])
+@require(Permission.MANAGE_OUTLETS)
+def admin_import():
+    if request.method == "GET":
+        return _import_page()
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        return _import_page(form, error=_("The form has expired. Reload the page and try again."), status=400)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_page(form, error=_("Choose an .xlsx file to upload."))
+    filename = upload.filename
+    data = upload.read()
+    try:
+        sheet = excel.read_outlet_rows(data, _max_rows())
+    except excel.ImportFileError as exc:
+        return _import_page(form, error=str(exc), filename=filename)
+    plan = service.plan_import(current_user, sheet)
+    token = None
+    if plan.ok:
+        excel.discard_upload(_upload_dir(), session.get(IMPORT_SESSION_KEY, {}).get("token"))
+        token = excel.store_upload(_upload_dir(), data)
+        session[IMPORT_SESSION_KEY] = {"token": token, "filename": filename[:120]}
+    return _import_page(form, plan=plan, token=token, filename=filename)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """An upload over MAX_CONTENT_LENGTH: say so on the import page (nothing was read or written)."""
+    if request.endpoint == "outlets.admin_import" and has_permission(current_user, Permission.MANAGE_OUTLETS):
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        return _import_page(error=_("The file is larger than %(n)d MB. Split it into smaller files.", n=limit), status=413)
+    return error_response(413)
+
+
+@bp.route("/admin/outlets/import/confirm", methods=["POST"])
+@require(Permission.MANAGE_OUTLETS)
+def admin_import_confirm():
+    form = ImportConfirmForm()
+    pending = session.get(IMPORT_SESSION_KEY) or {}
+    token = form.token.data if form.validate_on_submit() else None
+    path = excel.upload_path(_upload_dir(), token) if token and token == pending.get("token") else None
+    if path is None:
+        flash(_("The uploaded file is no longer available. Upload it again."), "warning")
+        return redirect(url_for("outlets.admin_import"), code=303)
+    filename = pending.get("filename", "")
+    try:
+        sheet = excel.read_outlet_rows(path.read_bytes(), _max_rows())
+    except excel.ImportFileError as exc:
+        excel.discard_upload(_upload_dir(), token)
+        session.pop(IMPORT_SESSION_KEY, None)
+        return _import_page(error=str(exc), filename=filename)
+    plan = service.plan_import(current_user, sheet)
+    if not plan.ok:  # the database changed since the preview
+        excel.discard_upload(_upload_dir(), token)
+        session.pop(IMPORT_SESSION_KEY, None)
+        return _import_page(plan=plan, filename=filename,
+                            error=_("Outlets changed since the preview; these rows are no longer valid. Nothing was imported."))
+    counts = service.apply_import(current_user, plan, filename=filename)
+    excel.discard_upload(_upload_dir(), token)
+    session.pop(IMPORT_SESSION_KEY, None)
+    flash(_("Import done: %(c)d created, %(u)d updated, %(n)d unchanged.",
+            c=counts["created"], u=counts["updated"], n=counts["unchanged"]), "success")
+    return redirect(url_for("outlets.admin_list"), code=303)
+
+
+@bp.route("/admin/outlets/import/cancel", methods=["POST"])
+@require(Permission.MANAGE_OUTLETS)
+def admin_import_cancel():
+    pending = session.pop(IMPORT_SESSION_KEY, None) or {}
+    excel.discard_upload(_upload_dir(), pending.get("token"))
+    flash(_("Import cancelled. Nothing was written."), "info")
+    return redirect(url_for("outlets.admin_list"), code=303)

@@ -39,6 +39,14 @@ def _back(default: str):
     return redirect(default, code=303)
 
 
+def _posted_active() -> bool:
+    """The ``active`` field of an activate/deactivate button: "1" or "0", nothing else."""
+    value = request.form.get("active")
+    if value not in ("0", "1"):
+        abort(400)
+    return value == "1"
+
+
 def _active_arg() -> str:
     value = request.args.get("active", "")
     return value if value in ("1", "0") else ""
@@ -173,7 +181,7 @@ def team_edit(team_id: int):
 @require(Permission.MANAGE_TEAMS)
 def team_set_active(team_id: int):
     team = _get_team_or_404(team_id)
-    active = request.form.get("active") == "1"
+    active = _posted_active()
     try:
         service.set_team_active(current_user, team, active)
     except ValidationError as exc:
@@ -272,7 +280,7 @@ def brand_edit(brand_id: int):
 @require(Permission.MANAGE_BRANDS)
 def brand_set_active(brand_id: int):
     brand = _get_brand_or_404(brand_id)
-    active = request.form.get("active") == "1"
+    active = _posted_active()
     try:
         service.set_brand_active(current_user, brand, active)
     except ValidationError as exc:

@@ -1,0 +1,57 @@
+import pytest
+
+from kdcs import create_app
+from kdcs.config import ConfigError, build_config, normalize_database_url
+
+
+def test_production_refuses_missing_or_default_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("KDCS_ENV", "production")
+    monkeypatch.delenv("KDCS_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        build_config(str(tmp_path))
+    monkeypatch.setenv("KDCS_SECRET_KEY", "dev-insecure-change-me")
+    with pytest.raises(ConfigError):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+    monkeypatch.setenv("KDCS_SECRET_KEY", "a-long-random-production-secret-value")
+    assert build_config(str(tmp_path))["SECRET_KEY"] == "a-long-random-production-secret-value"
+
+
+def test_defaults(monkeypatch, tmp_path):
+    monkeypatch.delenv("KDCS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KDCS_ENV", "development")
+    config = build_config(str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/kdcs.sqlite3"
+    assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["BABEL_DEFAULT_LOCALE"] == "zh_CN" and config["BABEL_DEFAULT_TIMEZONE"] == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+    ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:////x/y.db", "sqlite:////x/y.db"),
+])
+def test_database_url_normalized(url, expected):
+    assert normalize_database_url(url) == expected
+
+
+def test_sqlite_pragmas(app):
+    from sqlalchemy import text
+
+    from kdcs.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_instance_path_from_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("KDCS_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.delenv("KDCS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KDCS_ENV", "development")
+    app = create_app()
+    assert app.instance_path == str(tmp_path / "inst")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/inst/kdcs.sqlite3")

@@ -1,0 +1,117 @@
+"""Every route, tried anonymously and as every role, with the exact expected outcome.
+
+A new route fails ``test_every_route_has_an_expectation`` until it gets a row here.
+Statuses: 200 ok, 303 done-and-redirect, 302 to /login (anonymous), 403 role may
+not, 404 outside the user's scope (or no such record), 405 wrong method.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kdcs.extensions import db
+from tests import factories
+from tests.conftest import login
+
+ROLES = ("anon", "agent", "trainer", "lead", "admin")
+
+
+def row(anon=302, agent=403, trainer=403, lead=403, admin=200):
+    return {"anon": anon, "agent": agent, "trainer": trainer, "lead": lead, "admin": admin}
+
+
+EVERYONE = row(agent=200, trainer=200, lead=200)
+ADMIN_ONLY = row()
+ADMIN_ONLY_404 = row(admin=404)
+
+
+@pytest.fixture
+def world(users):
+    """Records the URLs point at: one outlet in the agent's scope, one outside every non-admin scope."""
+    brand = factories.make_brand("ZTO", "中通")
+    own_outlet = factories.make_outlet(brand=brand, agent=users["agent"])
+    foreign_outlet = factories.make_outlet(brand=brand, agent=None)
+    target = factories.make_user("agent", username="target_user")
+    other_team = factories.make_team("二组")
+    return {
+        "user_id": target.id,
+        "own_outlet": own_outlet.id,
+        "foreign_outlet": foreign_outlet.id,
+        "brand_id": brand.id,
+        "team_id": other_team.id,
+        **users,
+    }
+
+
+# (method, url template, expectations, form data). Templates use keys of `world`.
+ROUTES: dict[str, list[tuple]] = {
+    "auth.login": [("GET", "/login", row(anon=200, agent=302, trainer=302, lead=302, admin=302))],
+    "auth.logout": [("POST", "/logout", row(anon=303, agent=303, trainer=303, lead=303, admin=303))],
+    "auth.change_password": [("GET", "/account/password", EVERYONE)],
+    "dashboard.home": [("GET", "/", EVERYONE)],
+    "dashboard.team": [("GET", "/team", row(lead=200))],
+    "notifications.index": [("GET", "/notifications/", EVERYONE)],
+    "notifications.bell": [("GET", "/notifications/bell", EVERYONE)],
+    "notifications.read_all": [("POST", "/notifications/read-all", row(agent=303, trainer=303, lead=303, admin=303))],
+    "notifications.open_notification": [("POST", "/notifications/999999/open", row(agent=404, trainer=404, lead=404, admin=404))],
+    "admin.users": [("GET", "/admin/users", ADMIN_ONLY)],
+    "admin.user_new": [("GET", "/admin/users/new", ADMIN_ONLY), ("POST", "/admin/users/new", ADMIN_ONLY, {})],
+    "admin.user_detail": [("GET", "/admin/users/{user_id}", ADMIN_ONLY), ("GET", "/admin/users/999999", ADMIN_ONLY_404)],
+    "admin.user_row": [("GET", "/admin/users/{user_id}/row", ADMIN_ONLY)],
+    "admin.user_edit": [("GET", "/admin/users/{user_id}/edit", ADMIN_ONLY), ("POST", "/admin/users/999999/edit", ADMIN_ONLY_404, {})],
+    "admin.user_set_active": [("POST", "/admin/users/{user_id}/active", row(admin=303), {"active": "0"})],
+    "admin.user_reset_password": [("POST", "/admin/users/{user_id}/password", ADMIN_ONLY, {"password": "x"})],
+    "admin.audit": [("GET", "/admin/audit", ADMIN_ONLY)],
+    "outlets.detail": [
+        ("GET", "/outlets/{own_outlet}", row(agent=200, lead=200)),
+        ("GET", "/outlets/{foreign_outlet}", row(agent=404, lead=404)),
+        ("GET", "/outlets/999999", row(agent=404, lead=404, admin=404)),
+    ],
+    "outlets.mine": [("GET", "/outlets/mine", row(agent=200, lead=200))],
+    "outlets.admin_list": [("GET", "/admin/outlets", ADMIN_ONLY)],
+    "org.teams": [("GET", "/admin/teams", ADMIN_ONLY)],
+    "org.brands": [("GET", "/admin/brands", ADMIN_ONLY)],
+    "tickets.index": [("GET", "/tickets/", row(agent=200, lead=200))],
+}
+
+CASES = [
+    pytest.param(endpoint, method, url, expected, data[0] if data else None, role,
+                 id=f"{endpoint}-{method}-{url}-{role}")
+    for endpoint, entries in ROUTES.items()
+    for (method, url, expected, *data) in entries
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize("endpoint,method,url,expected,data,role", CASES)
+def test_route_outcome(client, world, endpoint, method, url, expected, data, role):
+    if role != "anon":
+        login(client, world[role])
+    response = client.open(url.format(**world), method=method, data=data or {})
+    assert response.status_code == expected[role], (
+        f"{role} {method} {url}: got {response.status_code}, expected {expected[role]}"
+    )
+    if role == "anon" and expected["anon"] == 302:
+        assert response.headers["Location"].startswith("/login")
+
+
+def test_anonymous_htmx_gets_hx_redirect_everywhere(client, world):
+    for endpoint, entries in ROUTES.items():
+        for method, url, expected, *_ in entries:
+            if expected["anon"] != 302 or method != "GET":
+                continue
+            response = client.htmx("get", url.format(**world))
+            assert response.status_code == 204, url
+            assert response.headers["HX-Redirect"].startswith("/login"), url
+
+
+def test_every_route_has_an_expectation(app):
+    covered = {(endpoint, method) for endpoint, entries in ROUTES.items() for method, *_ in entries}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "routes without an authorization expectation:\n" + "\n".join(missing)

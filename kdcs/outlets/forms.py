@@ -16,24 +16,28 @@ def _int_or_none(value):
         return None
 
 
+_MAX = _l("At most %(max)d characters.")
+
+
 class _OutletFields(FlaskForm):
-    name = StringField(_l("Outlet name"), validators=[DataRequired(_l("Enter the outlet name.")), Length(max=64)])
+    # Required/format rules are checked by the service, so every problem shows at once.
+    name = StringField(_l("Outlet name"), validators=[Length(max=64, message=_MAX)])
     brand_id = SelectField(_l("Brand"), coerce=_int_or_none, validate_choice=False)
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=64)])
-    contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=32)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=32)])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=64, message=_MAX)])
+    contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=32, message=_MAX)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=32, message=_MAX)])
     # Text, never a float: the service parses it into an exact Decimal.
-    rate_per_parcel = StringField(_l("Rate (¥/parcel)"), validators=[DataRequired(_l("Enter the rate per parcel."))])
-    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
+    rate_per_parcel = StringField(_l("Rate (¥/parcel)"))
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500, message=_MAX)])
 
 
 class OutletCreateForm(_OutletFields):
-    code = StringField(_l("Outlet code"), validators=[DataRequired(_l("Enter the outlet code.")), Length(max=32)])
+    code = StringField(_l("Outlet code"), validators=[Length(max=32, message=_MAX)])
     primary_agent_id = SelectField(_l("Primary agent"), coerce=_int_or_none, validate_choice=False)
 
 
 class OutletEditForm(_OutletFields):
-    version = HiddenField(validators=[DataRequired()])
+    version = HiddenField()  # missing or old -> the service raises StaleEdit (409)
 
 
 class AssignForm(FlaskForm):

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the full metadata."""
 
 from .audit import AuditLog
+from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
 from .notification import Notification
 from .outlet import Brand, Outlet, OutletVolume
 from .security import LoginAttempt

@@ -17,13 +17,14 @@ class NavItem:
     endpoint: str
     permission: Permission
     section: str  # highlights the item for every endpoint starting with it
+    hide_for: tuple[str, ...] = ()  # roles for which a personal item makes no sense
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Home"), "dashboard.home", Permission.VIEW_HOME, "dashboard."),
     NavItem(_l("Tickets"), "tickets.index", Permission.VIEW_TICKETS, "tickets."),
-    NavItem(_l("My outlets"), "outlets.mine", Permission.VIEW_OUTLETS, "outlets.mine"),
-    NavItem(_l("My team"), "dashboard.team", Permission.VIEW_TEAM, "dashboard.team"),
+    NavItem(_l("My outlets"), "outlets.mine", Permission.VIEW_OUTLETS, "outlets.mine", ("admin",)),
+    NavItem(_l("My team"), "dashboard.team", Permission.VIEW_TEAM, "dashboard.team", ("admin",)),
     NavItem(_l("SOP"), "sop.index", Permission.VIEW_HOME, "sop."),
     NavItem(_l("Training"), "training.index", Permission.VIEW_HOME, "training."),
     NavItem(_l("Leave"), "leave.index", Permission.VIEW_HOME, "leave."),
@@ -45,6 +46,8 @@ def visible_items(items, user) -> list[dict]:
     result = []
     for item in items:
         if item.endpoint not in endpoints or not has_permission(user, item.permission):
+            continue
+        if user.role in item.hide_for:
             continue
         result.append(
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -12,6 +13,11 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import AuditLog, Brand, Outlet, Role, Team, User
 from ..outlets.service import latest_month, monthly_fee, visible_outlets_query, volumes_by_outlet
+
+
+def natural_key(text: str) -> list:
+    """agent2 before agent10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 @dataclass
@@ -63,9 +69,10 @@ def team_members(team_id: int | None) -> list[MemberLine]:
     """A lead's team: each member with their outlets, parcels and fees last month."""
     if team_id is None:
         return []
-    members = db.session.scalars(
-        select(User).where(User.team_id == team_id).order_by(User.role.desc(), User.username)
-    ).all()
+    members = sorted(
+        db.session.scalars(select(User).where(User.team_id == team_id)).all(),
+        key=lambda u: (u.role != "lead", natural_key(u.username)),
+    )
     outlets = db.session.scalars(
         select(Outlet).where(
             Outlet.primary_agent_id.in_([m.id for m in members]), Outlet.is_active.is_(True)
@@ -110,7 +117,7 @@ def agents_by_team() -> list[tuple[Team | None, list[User]]]:
         .order_by(User.team_id, User.username)
     ).all()
     grouped: dict[int | None, list[User]] = {}
-    for agent in agents:
+    for agent in sorted(agents, key=lambda a: natural_key(a.username)):
         grouped.setdefault(agent.team_id, []).append(agent)
     teams = {t.id: t for t in db.session.scalars(select(Team)).all()}
     return [(teams.get(team_id), members) for team_id, members in grouped.items()]

@@ -89,3 +89,64 @@ def make_notification(user: User, title: str = "测试通知", link: str | None 
     db.session.add(notification)
     db.session.commit()
     return notification
+
+
+# --- tickets (issue 4) --------------------------------------------------------
+
+def make_reason(category: str = "problem", name: str | None = None, active: bool = True):
+    from kdcs.models import TicketReason
+
+    reason = TicketReason(category=category, name=name or f"原因{next(_seq)}", is_active=active)
+    db.session.add(reason)
+    db.session.commit()
+    return reason
+
+
+def make_rule(category: str = "problem", brand: Brand | None = None, reason=None, reply_minutes: int = 120,
+              resolve_minutes: int = 1440, mode: str = "clock", window=None, active: bool = True):
+    from datetime import time
+
+    from kdcs.models import DeadlineRule
+
+    if mode == "service_hours" and window is None:
+        window = (time(8), time(20))
+    rule = DeadlineRule(category=category, brand_id=brand.id if brand else None,
+                        reason_id=reason.id if reason else None, reply_minutes=reply_minutes,
+                        resolve_minutes=resolve_minutes, mode=mode,
+                        service_start=window[0] if window else None, service_end=window[1] if window else None,
+                        is_active=active)
+    db.session.add(rule)
+    db.session.commit()
+    return rule
+
+
+def make_ticket(outlet: Outlet | None = None, *, category: str = "problem", reason=None,
+                direction: str = "inbound", waybill_no: str | None = None, registered_at=None,
+                status: str | None = None, assignee: User | None | str = "primary",
+                reply_minutes: int = 120, resolve_minutes: int = 1440, **fields):
+    """A ticket written directly (no service rules): deadlines = registered_at + minutes (clock)."""
+    from datetime import timedelta
+
+    from kdcs.models import Ticket, utcnow
+    from kdcs.tickets.service import initial_status, refresh_derived
+
+    outlet = outlet or make_outlet()
+    reason = reason or make_reason(category)
+    registered_at = registered_at or utcnow() - timedelta(minutes=30)
+    if assignee == "primary":
+        assignee_id = outlet.primary_agent_id
+    else:
+        assignee_id = assignee.id if assignee else None
+    ticket = Ticket(
+        outlet_id=outlet.id, brand_id=outlet.brand_id, direction=direction, category=category,
+        reason_id=reason.id, waybill_no=waybill_no or f"7512{next(_seq):010d}",
+        registered_at=registered_at, assignee_id=assignee_id,
+        status=status or initial_status(category, direction),
+        reply_due_at=registered_at + timedelta(minutes=reply_minutes),
+        resolve_due_at=registered_at + timedelta(minutes=resolve_minutes),
+        **fields,
+    )
+    refresh_derived(ticket)
+    db.session.add(ticket)
+    db.session.commit()
+    return ticket

@@ -10,4 +10,6 @@ from flask import Blueprint
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 # labels registers the audit labels; routes the views.
-from . import labels, routes  # noqa: E402,F401
+from . import cli, labels, routes  # noqa: E402,F401
+from . import settings_routes  # noqa
+from . import import_routes  # noqa

@@ -1,15 +1,142 @@
 """Ticket rules: who sees which ticket, the status machines, and every write.
 
-(Skeleton: scope and queue helpers. The write services follow.)
+Every public write function takes the acting user first, checks the
+permission (``ensure``) and the row scope itself, takes the ``version`` of the
+ticket the user saw (``StaleEdit`` when it moved on; the UI answers 409),
+writes a ``TicketEvent`` on the timeline and an audit row, and commits.
+A ticket outside the user's scope raises ``TicketNotFound`` (a 404), never
+403, so guessing ids reveals nothing.
+
+Status machines (explicit tables below):
+
+ordinary (问题件, 留言, 工单)::
+
+    new ─► in_progress ─► awaiting_feedback ─► replied ─► closed
+     │         ▲  │              │  ▲            │
+     │         └──┼──────────────┘  │            └─► in_progress (follow-up, note required)
+     └────────────┴─► replied (shortcut: answered at once)
+    any open state ─► closed  (without a reply: note required, e.g. 客户撤销)
+
+arbitration (仲裁)::
+
+    to_file ─► filed ─► negotiating ─► judged ─► closed
+                 └──────────────────────► judged  (judged without negotiation)
+    to_file / filed / negotiating ─► closed (withdrawn: note required)
+
+``closed`` has no ordinary exits: ``reopen`` (with a reason) goes back to
+in_progress (ordinary) or negotiating (arbitration). Outbound arbitration
+starts at to_file (we file it); inbound starts at filed (filed against us).
+
+Timestamps follow the states: reaching replied (ordinary) or filed/judged
+(arbitration) records the first reply if it was not recorded; replied, judged
+and closed record the resolution; closed records closed_at.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import NotFound
+
+from ..auditing import record, snapshot
 from ..extensions import db
-from ..models import Outlet, QueueState, Role, Ticket, User
+from ..models import (
+    Category,
+    DeadlineRule,
+    Direction,
+    EventKind,
+    FineBearer,
+    Outlet,
+    Priority,
+    QueueState,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketReason,
+    TicketSource,
+    TicketStatus,
+    User,
+    utcnow,
+)
+from ..outlets.service import visible_outlets_query
+from ..permissions import Permission, PermissionDenied, ensure, has_permission
+from ..service_errors import StaleEdit, ValidationError
+from . import deadlines
+from .labels import STATUS_LABELS
 
+S = TicketStatus
+
+
+class TicketNotFound(NotFound):
+    """The ticket does not exist or is outside the user's scope (a 404 either way)."""
+
+
+# --------------------------------------------------------------------------
+# Status machines
+# --------------------------------------------------------------------------
+
+ORDINARY_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.IN_PROGRESS, S.AWAITING_FEEDBACK, S.REPLIED, S.CLOSED}),
+    S.IN_PROGRESS: frozenset({S.AWAITING_FEEDBACK, S.REPLIED, S.CLOSED}),
+    S.AWAITING_FEEDBACK: frozenset({S.IN_PROGRESS, S.REPLIED, S.CLOSED}),
+    S.REPLIED: frozenset({S.IN_PROGRESS, S.CLOSED}),
+    S.CLOSED: frozenset(),  # only reopen()
+}
+
+ARBITRATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.TO_FILE: frozenset({S.FILED, S.CLOSED}),
+    S.FILED: frozenset({S.NEGOTIATING, S.JUDGED, S.CLOSED}),
+    S.NEGOTIATING: frozenset({S.JUDGED, S.CLOSED}),
+    S.JUDGED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),  # only reopen()
+}
+
+# Transitions that need a note saying why (closing without an answer, going back).
+NOTE_REQUIRED: frozenset[tuple[str, str]] = frozenset(
+    {(s, S.CLOSED) for s in (S.NEW, S.IN_PROGRESS, S.AWAITING_FEEDBACK)}
+    | {(s, S.CLOSED) for s in (S.TO_FILE, S.FILED, S.NEGOTIATING)}
+    | {(S.REPLIED, S.IN_PROGRESS)}
+)
+
+REOPEN_TARGET = {False: S.IN_PROGRESS, True: S.NEGOTIATING}  # keyed by is_arbitration
+
+ORDINARY_STATUSES = tuple(ORDINARY_TRANSITIONS)
+ARBITRATION_STATUSES = tuple(ARBITRATION_TRANSITIONS)
+
+
+def transitions_for(category: str) -> dict[str, frozenset[str]]:
+    return ARBITRATION_TRANSITIONS if category == Category.ARBITRATION else ORDINARY_TRANSITIONS
+
+
+def statuses_for(category: str) -> tuple[str, ...]:
+    return ARBITRATION_STATUSES if category == Category.ARBITRATION else ORDINARY_STATUSES
+
+
+def initial_status(category: str, direction: str) -> str:
+    if category != Category.ARBITRATION:
+        return S.NEW
+    return S.TO_FILE if direction == Direction.OUTBOUND else S.FILED
+
+
+def allowed_transitions(ticket: Ticket) -> list[str]:
+    """The statuses the ticket may move to now (for the status menu), in machine order."""
+    allowed = transitions_for(ticket.category).get(ticket.status, frozenset())
+    return [s for s in statuses_for(ticket.category) if s in allowed]
+
+
+def note_required(from_status: str, to_status: str) -> bool:
+    return (from_status, to_status) in NOTE_REQUIRED
+
+
+# --------------------------------------------------------------------------
+# Scope and queries
+# --------------------------------------------------------------------------
 
 def visible_tickets_query(user: User) -> Select:
     """Tickets in the user's scope: admin all; lead their team's; agent their own; else none.
@@ -46,5 +173,762 @@ def open_clause():
 
 
 def order_by_deadline(query: Select) -> Select:
-    """Pending deadlines first, nearest first; then open tickets with nothing pending; then closed."""
+    """Pending deadlines first, nearest (most overdue) first; then open with nothing pending; then closed."""
     return query.order_by(Ticket.queue_state, Ticket.due_at, Ticket.id)
+
+
+def overdue_clause(now: datetime | None = None):
+    """A pending deadline that has passed (已超时)."""
+    now = now or utcnow()
+    return and_(Ticket.queue_state == QueueState.ACTIVE, Ticket.due_at < now)
+
+
+def due_within_clause(delta: timedelta, now: datetime | None = None):
+    """A pending deadline in the next ``delta`` that has not passed yet (1 小时内到期, 今日到期)."""
+    now = now or utcnow()
+    return and_(Ticket.queue_state == QueueState.ACTIVE, Ticket.due_at >= now, Ticket.due_at < now + delta)
+
+
+def deadline_state(ticket: Ticket, now: datetime | None = None, soon: timedelta = timedelta(hours=1)) -> str:
+    """Badge state: "overdue", "due_soon" (within ``soon``), "normal", or "none" (nothing pending)."""
+    if ticket.queue_state != QueueState.ACTIVE or ticket.due_at is None:
+        return "none"
+    now = now or utcnow()
+    if ticket.due_at < now:
+        return "overdue"
+    if ticket.due_at < now + soon:
+        return "due_soon"
+    return "normal"
+
+
+def queue_summary(query: Select, now: datetime | None = None) -> dict[str, dict[str, int]]:
+    """Open and overdue counts per category of a (scoped, filtered) ticket query, in one statement.
+
+    Returns {category: {"open": n, "overdue": m}} for every category, zeros included.
+    """
+    now = now or utcnow()
+    base = query.where(open_clause()).order_by(None).subquery()
+    overdue = func.sum(case((and_(base.c.queue_state == QueueState.ACTIVE, base.c.due_at < now), 1), else_=0))
+    rows = db.session.execute(select(base.c.category, func.count(), overdue).group_by(base.c.category))
+    result = {str(c): {"open": 0, "overdue": 0} for c in Category}
+    for category, count, late in rows:
+        result[category] = {"open": int(count), "overdue": int(late or 0)}
+    return result
+
+
+# --------------------------------------------------------------------------
+# Waybills and phones
+# --------------------------------------------------------------------------
+
+WAYBILL_RE = re.compile(r"^[A-Z0-9]{10,20}$")
+_WAYBILL_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Soft hints per brand code (formats change: never the only rule).
+WAYBILL_HINTS = {
+    "ZTO": re.compile(r"^(7[3-8]\d{12}|\d{12})$"),
+    "YTO": re.compile(r"^YT\d{13}$"),
+    "JT": re.compile(r"^JT\d{13}$"),
+    "YUNDA": re.compile(r"^([34]\d{14}|5\d{12})$"),
+    "STO": re.compile(r"^(77|43)\d{12,15}$"),
+}
+
+
+def normalize_waybill(raw) -> str:
+    """Upper-case, without spaces or dashes (as agents paste them)."""
+    return re.sub(r"[\s\-]", "", str(raw or "")).upper()
+
+
+def waybill_error(raw) -> str | None:
+    """A Chinese message if the waybill number is not 10–20 letters/digits, else None."""
+    value = normalize_waybill(raw)
+    if not value:
+        return _("Enter the waybill number.")
+    if not WAYBILL_RE.match(value):
+        return _("A waybill number has 10 to 20 letters or digits.")
+    return None
+
+
+def waybill_matches_brand(brand_code: str, waybill: str) -> bool | None:
+    """Soft hint: True/False if we know the brand's usual format, None if we do not."""
+    pattern = WAYBILL_HINTS.get((brand_code or "").upper())
+    return None if pattern is None else bool(pattern.match(normalize_waybill(waybill)))
+
+
+def _prefix_successor(prefix: str) -> str | None:
+    """The smallest string over [0-9A-Z] greater than every string starting with ``prefix``."""
+    chars = list(prefix)
+    while chars:
+        index = _WAYBILL_ALPHABET.find(chars[-1])
+        if 0 <= index < len(_WAYBILL_ALPHABET) - 1:
+            chars[-1] = _WAYBILL_ALPHABET[index + 1]
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+def waybill_prefix_clause(prefix: str):
+    """``waybill_no`` starts with ``prefix``, as a range that uses the b-tree index on both databases.
+
+    (``LIKE 'ABC%'`` uses no index on SQLite's default collation nor on a
+    non-C PostgreSQL collation; a range does. Waybills are stored upper-case.)
+    """
+    prefix = normalize_waybill(prefix)
+    if not re.fullmatch(r"[A-Z0-9]*", prefix):
+        return false()
+    upper = _prefix_successor(prefix)
+    lower_clause = Ticket.waybill_no >= prefix
+    return lower_clause if upper is None else and_(lower_clause, Ticket.waybill_no < upper)
+
+
+def waybill_search_clause(text: str):
+    """A full waybill number matches exactly; a shorter one (≥ 4 characters) as a prefix."""
+    value = normalize_waybill(text)
+    if WAYBILL_RE.match(value):
+        return or_(Ticket.waybill_no == value, waybill_prefix_clause(value))
+    return waybill_prefix_clause(value)
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678 for lists; short or odd numbers keep only their last 2 characters."""
+    digits = (phone or "").strip()
+    if not digits:
+        return ""
+    if len(digits) >= 11:
+        return digits[:3] + "****" + digits[-4:]
+    if len(digits) > 4:
+        return "*" * (len(digits) - 2) + digits[-2:]
+    return "****"
+
+
+# --------------------------------------------------------------------------
+# Internals shared by the writes
+# --------------------------------------------------------------------------
+
+def refresh_derived(ticket: Ticket) -> None:
+    """Recompute ``due_at`` and ``queue_state`` from status, deadlines and reply/resolve times."""
+    if ticket.status == S.CLOSED:
+        ticket.queue_state, ticket.due_at = QueueState.CLOSED, None
+        return
+    pending = []
+    if ticket.first_replied_at is None and ticket.reply_due_at is not None:
+        pending.append(ticket.reply_due_at)
+    if ticket.resolved_at is None and ticket.resolve_due_at is not None:
+        pending.append(ticket.resolve_due_at)
+    if pending:
+        ticket.queue_state, ticket.due_at = QueueState.ACTIVE, min(pending)
+    else:
+        ticket.queue_state, ticket.due_at = QueueState.WAITING, None
+
+
+def _event(ticket: Ticket, actor, kind: str, from_value=None, to_value=None, body: str = "",
+           at: datetime | None = None) -> TicketEvent:
+    event = TicketEvent(ticket=ticket, actor_id=getattr(actor, "id", None), kind=kind,
+                        from_value=None if from_value is None else str(from_value)[:64],
+                        to_value=None if to_value is None else str(to_value)[:64],
+                        body=body or "", at=at or utcnow())
+    db.session.add(event)
+    return event
+
+
+def _load_for_write(actor, ticket_id: int, version: int | None) -> Ticket:
+    ensure(actor, Permission.WORK_TICKETS)
+    ticket = get_visible_ticket(actor, ticket_id)
+    if ticket is None:
+        raise TicketNotFound()
+    if version is not None and ticket.version != int(version):
+        raise StaleEdit()
+    return ticket
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError as error:  # someone committed between our read and our write
+        db.session.rollback()
+        raise StaleEdit() from error
+
+
+def _clean_note(body: str | None, required: bool, field_name: str = "note") -> str:
+    body = (body or "").strip()
+    if required and not body:
+        raise ValidationError({field_name: _("Please say why (a short note is required).")})
+    if len(body) > 2000:
+        raise ValidationError({field_name: _("The note may have at most 2000 characters.")})
+    return body
+
+
+TICKET_AUDIT_FIELDS = ["status", "assignee_id", "first_replied_at", "resolved_at", "closed_at",
+                       "reply_due_at", "resolve_due_at", "fine_amount", "fine_bearer",
+                       "fine_agent_share", "priority"]
+
+
+def _audit(actor, action: str, ticket: Ticket, before: dict | None, summary: str = "") -> None:
+    record(actor, action, "ticket", ticket.id,
+           summary=(f"{ticket.waybill_no} {summary}").strip(),
+           before=before, after=snapshot(ticket, TICKET_AUDIT_FIELDS) if before is not None else None)
+
+
+# --------------------------------------------------------------------------
+# Creating tickets
+# --------------------------------------------------------------------------
+
+@dataclass
+class CreateContext:
+    """Caches for creating many tickets (imports): rules, calendar, outlets, reasons, scope.
+
+    One context per batch; ``create_ticket`` makes its own when none is given.
+    """
+
+    actor: User
+    calendar: object = None
+    rules: list[DeadlineRule] = field(default_factory=list)
+    outlets: dict[int, Outlet | None] = field(default_factory=dict)
+    reasons: dict[int, TicketReason | None] = field(default_factory=dict)
+    visible_outlet_ids: set[int] | None = None  # None: every outlet (admin)
+
+    @classmethod
+    def for_actor(cls, actor: User) -> CreateContext:
+        from .workcalendar import DbCalendar
+
+        rules = list(db.session.scalars(select(DeadlineRule).where(DeadlineRule.is_active.is_(True))))
+        visible = None
+        if actor.role != Role.ADMIN:
+            visible = set(db.session.scalars(visible_outlets_query(actor).with_only_columns(Outlet.id)))
+        return cls(actor=actor, calendar=DbCalendar(), rules=rules, visible_outlet_ids=visible)
+
+    def outlet(self, outlet_id: int) -> Outlet | None:
+        if outlet_id not in self.outlets:
+            self.outlets[outlet_id] = db.session.get(Outlet, outlet_id)
+        return self.outlets[outlet_id]
+
+    def reason(self, reason_id: int) -> TicketReason | None:
+        if reason_id not in self.reasons:
+            self.reasons[reason_id] = db.session.get(TicketReason, reason_id)
+        return self.reasons[reason_id]
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def validate_new_ticket(ctx: CreateContext, *, outlet_id, direction, category, reason_id, waybill_no,
+                        registered_at, customer_name="", customer_phone="", description="",
+                        priority=Priority.NORMAL, assignee_id=None, check_duplicate: bool = True,
+                        now: datetime | None = None) -> tuple[dict, dict[str, str]]:
+    """Check the fields of a new ticket; returns (cleaned values, errors by field).
+
+    Writes nothing: imports call this per row for the preview. ``cleaned`` has
+    the normalized waybill, the outlet/reason objects, the chosen rule and the
+    computed deadlines when there are no errors.
+    """
+    errors: dict[str, str] = {}
+    now = now or utcnow()
+    cleaned: dict = {}
+
+    outlet = ctx.outlet(_as_int(outlet_id)) if _as_int(outlet_id) else None
+    if outlet is None or (ctx.visible_outlet_ids is not None and outlet.id not in ctx.visible_outlet_ids):
+        errors["outlet_id"] = _("Unknown outlet.")
+    elif not outlet.is_active:
+        errors["outlet_id"] = _("This outlet is not active.")
+    if direction not in set(Direction):
+        errors["direction"] = _("Choose inbound or outbound.")
+    if category not in set(Category):
+        errors["category"] = _("Unknown category.")
+    reason = ctx.reason(_as_int(reason_id)) if _as_int(reason_id) else None
+    if reason is None or not reason.is_active or (category in set(Category) and reason.category != category):
+        errors["reason_id"] = _("Unknown reason for this category.")
+    waybill = normalize_waybill(waybill_no)
+    problem = waybill_error(waybill)
+    if problem:
+        errors["waybill_no"] = problem
+    if not isinstance(registered_at, datetime) or registered_at.tzinfo is None:
+        errors["registered_at"] = _("Enter the date and time it was registered.")
+    elif registered_at > now + timedelta(minutes=10):
+        errors["registered_at"] = _("The registration time cannot be in the future.")
+    customer_name = (customer_name or "").strip()
+    if len(customer_name) > 32:
+        errors["customer_name"] = _("The name may have at most 32 characters.")
+    customer_phone = re.sub(r"\s", "", customer_phone or "")
+    if customer_phone and not re.fullmatch(r"\+?[0-9\-]{5,20}", customer_phone):
+        errors["customer_phone"] = _("Enter a valid phone number.")
+    description = (description or "").strip()
+    if len(description) > 4000:
+        errors["description"] = _("The description may have at most 4000 characters.")
+    if priority not in set(Priority):
+        errors["priority"] = _("Unknown priority.")
+
+    assignee = None
+    if _as_int(assignee_id):
+        assignee = db.session.get(User, _as_int(assignee_id))
+        problem = assign_error(ctx.actor, assignee)
+        if problem:
+            errors["assignee_id"] = problem
+    elif outlet is not None and outlet.primary_agent is not None and outlet.primary_agent.is_active:
+        assignee = outlet.primary_agent
+
+    if "outlet_id" not in errors and "category" not in errors:
+        rule = deadlines.select_rule(ctx.rules, brand_id=outlet.brand_id, category=category,
+                                     reason_id=reason.id if reason else None)
+        if rule is None:
+            errors["category"] = _("No deadline rule applies to this category: ask an administrator.")
+        cleaned["rule"] = rule
+
+    if check_duplicate and not errors:
+        existing = find_duplicate(waybill, outlet.id, category, reason.id)
+        if existing is not None:
+            errors["waybill_no"] = _("A ticket for this waybill, outlet, category and reason already exists (No. %(id)s).",
+                                     id=existing)
+
+    if not errors:
+        rule = cleaned["rule"]
+        reply_due, resolve_due = deadlines.due_times(rule, registered_at, ctx.calendar)
+        cleaned.update(outlet=outlet, reason=reason, waybill_no=waybill, direction=direction,
+                       category=category, registered_at=registered_at, customer_name=customer_name,
+                       customer_phone=customer_phone, description=description, priority=priority,
+                       assignee=assignee, reply_due_at=reply_due, resolve_due_at=resolve_due)
+    return cleaned, errors
+
+
+def build_ticket(ctx: CreateContext, cleaned: dict, source: str = TicketSource.MANUAL) -> Ticket:
+    """Add a ticket from ``validate_new_ticket``'s cleaned values, with its "created" event.
+
+    Does not audit or commit (imports audit the batch once, ``create_ticket`` per ticket).
+    """
+    outlet, rule = cleaned["outlet"], cleaned["rule"]
+    ticket = Ticket(
+        outlet_id=outlet.id, brand_id=outlet.brand_id, direction=cleaned["direction"],
+        category=cleaned["category"], reason_id=cleaned["reason"].id, waybill_no=cleaned["waybill_no"],
+        registered_at=cleaned["registered_at"], customer_name=cleaned["customer_name"],
+        customer_phone=cleaned["customer_phone"], description=cleaned["description"],
+        priority=cleaned["priority"], assignee_id=cleaned["assignee"].id if cleaned["assignee"] else None,
+        status=initial_status(cleaned["category"], cleaned["direction"]),
+        reply_due_at=cleaned["reply_due_at"], resolve_due_at=cleaned["resolve_due_at"],
+        deadline_rule_id=rule.id, source=source, created_by_id=ctx.actor.id,
+    )
+    refresh_derived(ticket)
+    db.session.add(ticket)
+    _event(ticket, ctx.actor, EventKind.CREATED, to_value=ticket.status)
+    return ticket
+
+
+def create_ticket(actor: User, *, outlet_id, direction, category, reason_id, waybill_no, registered_at,
+                  customer_name="", customer_phone="", description="", priority=Priority.NORMAL,
+                  assignee_id=None, source: str = TicketSource.MANUAL) -> Ticket:
+    """Create one ticket: validate, compute deadlines from the matching rule and the calendar,
+    assign to the outlet's primary agent unless ``assignee_id`` is given; event + audit; commit.
+
+    Raises ValidationError({field: message}).
+    """
+    ensure(actor, Permission.WORK_TICKETS)
+    ctx = CreateContext.for_actor(actor)
+    cleaned, errors = validate_new_ticket(
+        ctx, outlet_id=outlet_id, direction=direction, category=category, reason_id=reason_id,
+        waybill_no=waybill_no, registered_at=registered_at, customer_name=customer_name,
+        customer_phone=customer_phone, description=description, priority=priority,
+        assignee_id=assignee_id)
+    if errors:
+        raise ValidationError(errors)
+    ticket = build_ticket(ctx, cleaned, source)
+    db.session.flush()
+    record(actor, "ticket.create", "ticket", ticket.id, summary=f"{ticket.waybill_no} {ticket.category}",
+           after=snapshot(ticket, ["waybill_no", "outlet_id", "category", "reason_id", "status",
+                                   "assignee_id", "reply_due_at", "resolve_due_at", "deadline_rule_id"]))
+    _commit()
+    return ticket
+
+
+def duplicate_key(waybill_no: str, outlet_id: int, category: str, reason_id: int) -> tuple:
+    """The import duplicate rule: same waybill, outlet, category and reason."""
+    return (normalize_waybill(waybill_no), int(outlet_id), str(category), int(reason_id))
+
+
+def find_duplicate(waybill_no: str, outlet_id: int, category: str, reason_id: int) -> int | None:
+    """The id of an existing ticket with the same duplicate key, or None (one index lookup)."""
+    waybill, outlet_id, category, reason_id = duplicate_key(waybill_no, outlet_id, category, reason_id)
+    return db.session.scalar(select(Ticket.id).where(
+        Ticket.waybill_no == waybill, Ticket.outlet_id == outlet_id,
+        Ticket.category == category, Ticket.reason_id == reason_id))
+
+
+def existing_duplicate_keys(keys) -> set[tuple]:
+    """Of the given duplicate keys, those already present; one query per 500 waybills (imports)."""
+    keys = {duplicate_key(*key) for key in keys}
+    found: set[tuple] = set()
+    waybills = sorted({key[0] for key in keys})
+    for start in range(0, len(waybills), 500):
+        chunk = waybills[start:start + 500]
+        rows = db.session.execute(select(Ticket.waybill_no, Ticket.outlet_id, Ticket.category, Ticket.reason_id)
+                                  .where(Ticket.waybill_no.in_(chunk)))
+        found.update(tuple(row) for row in rows if tuple(row) in keys)
+    return found
+
+
+# --------------------------------------------------------------------------
+# Status
+# --------------------------------------------------------------------------
+
+def _apply_status_effects(ticket: Ticket, to_status: str, now: datetime) -> None:
+    arbitration = ticket.is_arbitration
+    if to_status == S.CLOSED:
+        ticket.closed_at = now
+        if ticket.resolved_at is None:
+            ticket.resolved_at = now
+    elif not arbitration and to_status == S.REPLIED:
+        ticket.first_replied_at = ticket.first_replied_at or now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif not arbitration and to_status == S.IN_PROGRESS and ticket.status == S.REPLIED:
+        ticket.resolved_at = None  # a follow-up: the resolve deadline is pending again
+    elif arbitration and to_status == S.FILED:
+        ticket.first_replied_at = ticket.first_replied_at or now
+    elif arbitration and to_status == S.JUDGED:
+        ticket.first_replied_at = ticket.first_replied_at or now
+        ticket.resolved_at = ticket.resolved_at or now
+
+
+def change_status(actor: User, ticket_id: int, to_status: str, *, version: int | None, note: str = "") -> Ticket:
+    """Move a ticket along its status machine; refused with a clear message when not allowed."""
+    ticket = _load_for_write(actor, ticket_id, version)
+    from_status = ticket.status
+    if to_status == from_status:
+        raise ValidationError({"status": _("The ticket already has this status.")})
+    if to_status not in transitions_for(ticket.category).get(from_status, frozenset()):
+        if from_status == S.CLOSED:
+            message = _("The ticket is closed: reopen it with a reason instead.")
+        else:
+            message = _("A ticket cannot go from “%(from)s” to “%(to)s”.",
+                        **{"from": str(STATUS_LABELS.get(from_status, from_status)),
+                           "to": str(STATUS_LABELS.get(to_status, to_status))})
+        raise ValidationError({"status": message})
+    note = _clean_note(note, note_required(from_status, to_status))
+    before = snapshot(ticket, TICKET_AUDIT_FIELDS)
+    now = utcnow()
+    _apply_status_effects(ticket, to_status, now)
+    ticket.status = to_status
+    refresh_derived(ticket)
+    _event(ticket, actor, EventKind.STATUS, from_status, to_status, note, at=now)
+    _audit(actor, "ticket.status", ticket, before, f"{from_status} → {to_status}")
+    _commit()
+    return ticket
+
+
+def close_ticket(actor: User, ticket_id: int, *, version: int | None, note: str = "") -> Ticket:
+    return change_status(actor, ticket_id, S.CLOSED, version=version, note=note)
+
+
+def reopen(actor: User, ticket_id: int, *, version: int | None, reason: str) -> Ticket:
+    """Reopen a closed ticket (with a reason): back to in_progress, or negotiating for arbitration.
+
+    The resolution is pending again with a fresh resolve deadline counted from
+    now by the rule that applies today (the first reply, if any, stays recorded).
+    """
+    ticket = _load_for_write(actor, ticket_id, version)
+    if ticket.status != S.CLOSED:
+        raise ValidationError({"status": _("Only a closed ticket can be reopened.")})
+    reason_text = _clean_note(reason, True, "reason")
+    before = snapshot(ticket, TICKET_AUDIT_FIELDS)
+    target = REOPEN_TARGET[ticket.is_arbitration]
+    now = utcnow()
+    from .workcalendar import DbCalendar
+
+    rules = db.session.scalars(select(DeadlineRule).where(DeadlineRule.is_active.is_(True)))
+    rule = deadlines.select_rule(rules, brand_id=ticket.brand_id, category=ticket.category,
+                                 reason_id=ticket.reason_id)
+    if rule is not None:
+        reply_due, resolve_due = deadlines.due_times(rule, now, DbCalendar())
+        ticket.resolve_due_at = resolve_due
+        if ticket.first_replied_at is None:
+            ticket.reply_due_at = reply_due
+        ticket.deadline_rule_id = rule.id
+    ticket.status, ticket.closed_at, ticket.resolved_at = target, None, None
+    refresh_derived(ticket)
+    _event(ticket, actor, EventKind.REOPEN, S.CLOSED, target, reason_text, at=now)
+    _audit(actor, "ticket.reopen", ticket, before, f"{S.CLOSED} → {target}")
+    _commit()
+    return ticket
+
+
+# --------------------------------------------------------------------------
+# Assignment
+# --------------------------------------------------------------------------
+
+def assign_error(actor: User, assignee: User | None) -> str | None:
+    """Why ``actor`` may not give a ticket to ``assignee`` (None when allowed).
+
+    Only active agents and leads take tickets. An admin assigns to anyone of
+    them; a lead within their team; an agent only to themselves (taking it).
+    """
+    if assignee is None or not assignee.is_active or assignee.role not in (Role.AGENT, Role.LEAD):
+        return _("Tickets can only be assigned to active agents or leads.")
+    if actor.role == Role.ADMIN:
+        return None
+    if actor.role == Role.LEAD:
+        if actor.team_id is None or assignee.team_id != actor.team_id:
+            return _("A lead assigns tickets within their own team.")
+        return None
+    if actor.role == Role.AGENT and assignee.id == actor.id:
+        return None
+    return _("You may only take a ticket yourself; ask your lead to reassign it.")
+
+
+def assignable_users(actor: User) -> list[User]:
+    """The users ``actor`` may assign tickets to (for the reassign menu)."""
+    if not has_permission(actor, Permission.WORK_TICKETS):
+        return []
+    query = select(User).where(User.is_active_account.is_(True), User.role.in_([Role.AGENT, Role.LEAD]))
+    if actor.role == Role.LEAD:
+        query = query.where(User.team_id == actor.team_id) if actor.team_id else query.where(False)
+    elif actor.role != Role.ADMIN:
+        query = query.where(User.id == actor.id)
+    return list(db.session.scalars(query.order_by(User.display_name, User.username)))
+
+
+def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:
+    """Give the ticket to another agent or lead (see ``assign_error`` for who may)."""
+    ticket = _load_for_write(actor, ticket_id, version)
+    assignee = db.session.get(User, _as_int(assignee_id)) if _as_int(assignee_id) else None
+    problem = assign_error(actor, assignee)
+    if problem:
+        raise ValidationError({"assignee_id": problem})
+    if ticket.assignee_id == assignee.id:
+        raise ValidationError({"assignee_id": _("The ticket is already assigned to this person.")})
+    note = _clean_note(note, False)
+    before = snapshot(ticket, TICKET_AUDIT_FIELDS)
+    previous = ticket.assignee
+    ticket.assignee_id = assignee.id
+    _event(ticket, actor, EventKind.ASSIGN, previous.display_name if previous else None,
+           assignee.display_name, note)
+    _audit(actor, "ticket.assign", ticket, before,
+           f"{previous.username if previous else '-'} → {assignee.username}")
+    _commit()
+    return ticket
+
+
+# --------------------------------------------------------------------------
+# Notes, first reply, fines, details
+# --------------------------------------------------------------------------
+
+def add_note(actor: User, ticket_id: int, body: str) -> TicketEvent:
+    """An internal note on the timeline. Does not change the ticket (so takes no version)."""
+    ensure(actor, Permission.WORK_TICKETS)
+    ticket = get_visible_ticket(actor, ticket_id)
+    if ticket is None:
+        raise TicketNotFound()
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the note first.")})
+    if len(body) > 2000:
+        raise ValidationError({"body": _("The note may have at most 2000 characters.")})
+    event = _event(ticket, actor, EventKind.NOTE, body=body)
+    record(actor, "ticket.note", "ticket", ticket.id, summary=f"{ticket.waybill_no} {body[:80]}")
+    _commit()
+    return event
+
+
+def record_first_reply(actor: User, ticket_id: int, *, version: int | None, at: datetime | None = None,
+                       body: str = "") -> Ticket:
+    """Record when the first reply was given in the brand system (default: now).
+
+    A new ordinary ticket moves to in_progress.
+    """
+    ticket = _load_for_write(actor, ticket_id, version)
+    if ticket.first_replied_at is not None:
+        raise ValidationError({"first_replied_at": _("The first reply is already recorded.")})
+    if ticket.status == S.CLOSED:
+        raise ValidationError({"first_replied_at": _("The ticket is closed.")})
+    now = utcnow()
+    at = at or now
+    if at.tzinfo is None:
+        raise ValidationError({"first_replied_at": _("Enter a valid time.")})
+    if at > now + timedelta(minutes=5) or at < ticket.registered_at:
+        raise ValidationError({"first_replied_at": _("The reply time must be between registration and now.")})
+    body = _clean_note(body, False)
+    before = snapshot(ticket, TICKET_AUDIT_FIELDS)
+    ticket.first_replied_at = at
+    _event(ticket, actor, EventKind.FIRST_REPLY, None, at.isoformat(timespec="minutes"), body, at=now)
+    if ticket.status == S.NEW:
+        ticket.status = S.IN_PROGRESS
+        _event(ticket, actor, EventKind.STATUS, S.NEW, S.IN_PROGRESS, at=now)
+    refresh_derived(ticket)
+    _audit(actor, "ticket.first_reply", ticket, before)
+    _commit()
+    return ticket
+
+
+def can_decide_fines(user: User) -> bool:
+    """Who bears a fine (and the agent's share) is decided by a lead or an admin."""
+    return has_permission(user, Permission.WORK_TICKETS) and user.role in (Role.LEAD, Role.ADMIN)
+
+
+def _money(value, field_name: str, errors: dict) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").replace("¥", "").replace("元", ""))
+    except (InvalidOperation, ValueError):
+        errors[field_name] = _("Enter an amount in yuan, e.g. 50.00.")
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("10000000000"):
+        errors[field_name] = _("Enter an amount in yuan, e.g. 50.00.")
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        errors[field_name] = _("At most two decimals (fen).")
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bearer: str,
+                agent_share=None, note: str = "") -> Ticket:
+    """Record (or correct) the fine of a ticket. Decimal money, never float.
+
+    ``bearer``: company (the provider pays; the agent bears ``agent_share``,
+    default 0), agent (the agent bears all: share = amount), outlet (the
+    outlet's own fault: share must be 0). 0 ≤ share ≤ amount. Leads and admins only.
+    """
+    if not can_decide_fines(actor):
+        raise PermissionDenied(Permission.WORK_TICKETS)
+    ticket = _load_for_write(actor, ticket_id, version)
+    errors: dict[str, str] = {}
+    fine = _money(amount, "fine_amount", errors)
+    if fine is None and "fine_amount" not in errors:
+        errors["fine_amount"] = _("Enter the fine amount.")
+    share = _money(agent_share, "fine_agent_share", errors)
+    if bearer not in set(FineBearer):
+        errors["fine_bearer"] = _("Choose who bears the fine.")
+    if not errors:
+        if bearer == FineBearer.AGENT:
+            share = fine if share is None else share
+        elif share is None:
+            share = Decimal("0.00")
+        if share > fine:
+            errors["fine_agent_share"] = _("The agent's share cannot exceed the fine.")
+        elif bearer == FineBearer.OUTLET and share != 0:
+            errors["fine_agent_share"] = _("A fine borne by the outlet has no agent share.")
+    if errors:
+        raise ValidationError(errors)
+    note = _clean_note(note, False)
+    before = snapshot(ticket, TICKET_AUDIT_FIELDS)
+    old = f"{ticket.fine_amount} {ticket.fine_bearer} {ticket.fine_agent_share}" if ticket.fine_amount is not None else None
+    ticket.fine_amount, ticket.fine_bearer, ticket.fine_agent_share = fine, bearer, share
+    _event(ticket, actor, EventKind.FINE, old, f"{fine} {bearer} {share}", note)
+    _audit(actor, "ticket.fine", ticket, before, f"{fine} {bearer}")
+    _commit()
+    return ticket
+
+
+def update_details(actor: User, ticket_id: int, *, version: int | None, customer_name: str,
+                   customer_phone: str, description: str, priority: str) -> Ticket:
+    """Edit the free fields (customer, description, priority); the identity fields stay."""
+    ticket = _load_for_write(actor, ticket_id, version)
+    errors: dict[str, str] = {}
+    customer_name = (customer_name or "").strip()
+    customer_phone = re.sub(r"\s", "", customer_phone or "")
+    description = (description or "").strip()
+    if len(customer_name) > 32:
+        errors["customer_name"] = _("The name may have at most 32 characters.")
+    if customer_phone and not re.fullmatch(r"\+?[0-9\-]{5,20}", customer_phone):
+        errors["customer_phone"] = _("Enter a valid phone number.")
+    if len(description) > 4000:
+        errors["description"] = _("The description may have at most 4000 characters.")
+    if priority not in set(Priority):
+        errors["priority"] = _("Unknown priority.")
+    if errors:
+        raise ValidationError(errors)
+    fields = ["customer_name", "customer_phone", "description", "priority"]
+    before = snapshot(ticket, fields)
+    ticket.customer_name, ticket.customer_phone = customer_name, customer_phone
+    ticket.description, ticket.priority = description, priority
+    after = snapshot(ticket, fields)
+    changed = [name for name in fields if before[name] != after[name]]
+    if not changed:
+        return ticket
+    _event(ticket, actor, EventKind.EDIT, body=", ".join(changed))
+    # The phone is personal data: the audit says it changed, not what it is.
+    for data in (before, after):
+        if "customer_phone" in data:
+            data["customer_phone"] = mask_phone(data["customer_phone"])
+    record(actor, "ticket.edit", "ticket", ticket.id, summary=ticket.waybill_no, before=before, after=after)
+    _commit()
+    return ticket
+
+
+# --------------------------------------------------------------------------
+# Bulk
+# --------------------------------------------------------------------------
+
+BULK_ACTIONS = ("assign", "status", "close")
+BULK_LIMIT = 500
+
+
+@dataclass
+class BulkResult:
+    ticket_id: int
+    changed: bool
+    message: str = ""  # why it was refused (Chinese), empty when changed
+
+
+def bulk_apply(actor: User, ticket_ids, action: str, *, versions: dict[int, int] | None = None,
+               assignee_id: int | None = None, to_status: str | None = None, note: str = "") -> list[BulkResult]:
+    """Apply one action to many tickets; each row follows the single-change rules and commits alone.
+
+    ``action``: "assign" (``assignee_id``), "status" (``to_status``), "close".
+    ``versions`` maps ticket id → the version shown in the table (rows without
+    one are not checked for staleness). Returns one result per distinct id, in order.
+    """
+    ensure(actor, Permission.BULK_TICKETS)
+    if action not in BULK_ACTIONS:
+        raise ValidationError({"action": _("Unknown bulk action.")})
+    ids = list(dict.fromkeys(_as_int(i) for i in ticket_ids if _as_int(i)))
+    if not ids:
+        raise ValidationError({"ids": _("Select at least one ticket.")})
+    if len(ids) > BULK_LIMIT:
+        raise ValidationError({"ids": _("At most %(n)s tickets at once.", n=BULK_LIMIT)})
+    versions = {int(k): int(v) for k, v in (versions or {}).items()}
+    results = []
+    for ticket_id in ids:
+        version = versions.get(ticket_id)
+        try:
+            if action == "assign":
+                assign(actor, ticket_id, assignee_id, version=version, note=note)
+            elif action == "status":
+                change_status(actor, ticket_id, to_status, version=version, note=note)
+            else:
+                close_ticket(actor, ticket_id, version=version, note=note)
+            results.append(BulkResult(ticket_id, True))
+        except ValidationError as error:
+            db.session.rollback()
+            results.append(BulkResult(ticket_id, False, " ".join(str(m) for m in error.errors.values())))
+        except StaleEdit:
+            db.session.rollback()
+            results.append(BulkResult(ticket_id, False, _("Someone else changed this ticket; reload and try again.")))
+        except TicketNotFound:
+            db.session.rollback()
+            results.append(BulkResult(ticket_id, False, _("Ticket not found.")))
+        except PermissionDenied:
+            db.session.rollback()
+            results.append(BulkResult(ticket_id, False, _("You are not allowed to do this.")))
+    return results
+
+
+# --------------------------------------------------------------------------
+# Lookups for forms
+# --------------------------------------------------------------------------
+
+def reasons_for(category: str | None = None, include_inactive: bool = False) -> list[TicketReason]:
+    """Reasons of a category (or all), in their sort order, for selects and import matching."""
+    query = select(TicketReason)
+    if category:
+        query = query.where(TicketReason.category == category)
+    if not include_inactive:
+        query = query.where(TicketReason.is_active.is_(True))
+    return list(db.session.scalars(query.order_by(TicketReason.category, TicketReason.sort_order, TicketReason.id)))
+
+
+def timeline(ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's events, oldest first, with their actors in the same query."""
+    from sqlalchemy.orm import joinedload
+
+    return list(db.session.scalars(
+        select(TicketEvent).options(joinedload(TicketEvent.actor))
+        .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)))

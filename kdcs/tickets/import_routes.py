@@ -1,0 +1,271 @@
+"""Views of the ticket import (/tickets/import ...) and the queue export (/tickets/export.xlsx).
+
+Thin: parse, authorize (IMPORT_TICKETS; a job is seen by its creator and
+admins, others get 404), call ``importing``/``exporting``, render. Every form
+posts and redirects (303) without JavaScript; htmx swaps the mapping form
+when the sheet or header row changes and polls the progress every second.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import tasks
+from ..extensions import db
+from ..filters import SHANGHAI
+from ..htmx import hx_redirect, render, render_fragment, wants_fragment
+from ..models import Brand, Category, Direction, ImportStatus, RowState
+from ..permissions import Permission, require
+from . import bp, exporting, importing
+from .importing_read import HEADER_SEARCH_ROWS, FileRejected
+from .labels import CATEGORY_LABELS, DIRECTION_LABELS
+
+INDEX_TEMPLATE = "tickets/import/index.html"
+JOB_TEMPLATE = "tickets/import/job.html"
+ERROR_PAGE_SIZE = 100
+
+
+@bp.record_once
+def _init_tasks(state) -> None:
+    tasks.init_app(state.app)
+
+
+def _brands() -> list[Brand]:
+    return list(db.session.scalars(select(Brand).where(Brand.is_active.is_(True)).order_by(Brand.name)))
+
+
+def _index_page(error: str | None = None, status: int = 200, brand_id: int | None = None):
+    importing.purge_old_jobs()
+    jobs = list(db.session.scalars(importing.visible_jobs_query(current_user).limit(15)))
+    return render(INDEX_TEMPLATE, "upload_card", brands=_brands(), jobs=jobs, error=error,
+                  brand_id=brand_id, max_mb=importing._mb_text(importing.max_bytes())), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_index():
+    if request.method == "GET":
+        return _index_page()
+    # The import has its own size limit (KDCS_IMPORT_MAX_MB), checked while streaming to disk;
+    # the request limit only keeps absurd bodies out.
+    request.max_content_length = importing.max_bytes() + 1024 * 1024
+    brand_id = request.form.get("brand_id", type=int)
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        return _index_page(_("The file is larger than %(mb)s MB. Split it into smaller files.",
+                             mb=importing._mb_text(importing.max_bytes())), 413, brand_id)
+    if upload is None or not upload.filename:
+        return _index_page(_("Choose a file to upload."), 400, brand_id)
+    try:
+        job = importing.accept_upload(current_user, brand_id, upload.filename, upload.stream)
+    except FileRejected as exc:
+        return _index_page(str(exc), 400, brand_id)
+    return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+
+
+def _job_or_404(job_id: int):
+    job = importing.get_job(current_user, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _mapping_context(job, problems: dict | None = None) -> dict:
+    rows = importing.preview_rows(job)
+    headers = importing.header_names_of(job, rows)
+    first_data = job.header_row + job.header_depth - 1
+    sample = [row for row in rows[first_data:] if any(v not in (None, "") for v in row)][:5]
+    return {
+        "headers": headers,
+        "sample": sample,
+        "fields": importing.field_choices(),
+        "mapping": job.mapping or {},
+        "problems": problems or {},
+        "header_rows": list(range(1, HEADER_SEARCH_ROWS + 1)),
+        "category_choices": [(str(c), CATEGORY_LABELS[c]) for c in Category],
+        "direction_choices": [(str(d), DIRECTION_LABELS[d]) for d in Direction],
+    }
+
+
+def _job_page(job, status: int = 200, block: str | None = None, **extra):
+    context = {"job": job, "statuses": ImportStatus, "stalled": importing.looks_stalled(job),
+               "categories": CATEGORY_LABELS}
+    if job.status == ImportStatus.UPLOADED:
+        if job_path_missing(job):
+            context["file_missing"] = True
+        else:
+            context.update(_mapping_context(job, extra.pop("problems", None)))
+    if job.status in (ImportStatus.VALIDATED, ImportStatus.DONE):
+        context["error_rows"] = importing.staged_rows(job, RowState.ERROR, ERROR_PAGE_SIZE)
+        context["error_page_size"] = ERROR_PAGE_SIZE
+    if job.status == ImportStatus.VALIDATED:
+        context["valid_sample"] = importing.staged_rows(job, RowState.OK, 10)
+        context["duplicate_sample"] = importing.staged_rows(job, RowState.DUPLICATE, 10)
+    context.update(extra)
+    return render(JOB_TEMPLATE, block, **context), status
+
+
+def job_path_missing(job) -> bool:
+    return importing.job_path(job) is None
+
+
+@bp.route("/import/<int:job_id>")
+@require(Permission.IMPORT_TICKETS)
+def import_job(job_id: int):
+    job = _job_or_404(job_id)
+    return _job_page(job, block="job_body")
+
+
+@bp.route("/import/<int:job_id>/layout", methods=["POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_layout(job_id: int):
+    """Another sheet or header row: re-read the header and re-suggest the mapping."""
+    job = _job_or_404(job_id)
+    if job.status != ImportStatus.UPLOADED or job_path_missing(job):
+        return _conflict(job)
+    depth = 2 if request.form.get("two_row_header") else 1
+    sheet = request.form.get("sheet")
+    header_row = request.form.get("header_row", type=int)
+    if sheet and sheet != job.sheet_name:
+        importing.set_layout(job, sheet, None, None)  # a new sheet: detect its header
+    else:
+        importing.set_layout(job, None, header_row, depth)
+    db.session.commit()
+    if wants_fragment():
+        return render_fragment(JOB_TEMPLATE, "mapping_form", **_job_context_for_block(job))
+    return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+
+
+def _job_context_for_block(job, problems=None) -> dict:
+    return {"job": job, "statuses": ImportStatus, **_mapping_context(job, problems)}
+
+
+@bp.route("/import/<int:job_id>/map", methods=["POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_map(job_id: int):
+    """Save the column mapping and check every row in the background."""
+    job = _job_or_404(job_id)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.VALIDATED) or job_path_missing(job):
+        return _conflict(job)
+    if job.status == ImportStatus.VALIDATED and request.form.get("remap"):
+        job.status = ImportStatus.UPLOADED  # back to the mapping form, the file is still there
+        db.session.commit()
+        return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+    headers = importing.header_names_of(job)
+    columns = {f.key: request.form.get(f"col_{f.key}", "") for f in importing.FIELDS}
+    mapping = {
+        "columns": {key: header for key, header in columns.items() if header},
+        "defaults": {key: request.form.get(f"default_{key}", "") for key in importing.DEFAULTABLE},
+    }
+    job.mapping = mapping
+    problems = importing.mapping_problems(mapping, headers)
+    if problems:
+        db.session.commit()
+        if wants_fragment():
+            return render_fragment(JOB_TEMPLATE, "mapping_form", **_job_context_for_block(job, problems))
+        return _job_page(job, problems=problems)
+    importing.start_validation(job)
+    return _to_job(job)
+
+
+def _to_job(job):
+    url = url_for("tickets.import_job", job_id=job.id)
+    if wants_fragment():
+        return hx_redirect(url)
+    return redirect(url, code=303)
+
+
+def _conflict(job):
+    """The job moved on (another tab, the worker): say so, and show where it is now."""
+    flash(_("This import has moved on since the page was loaded; here is where it stands now."), "warning")
+    if wants_fragment():
+        return hx_redirect(url_for("tickets.import_job", job_id=job.id))
+    return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+
+
+@bp.route("/import/<int:job_id>/progress")
+@require(Permission.IMPORT_TICKETS)
+def import_progress(job_id: int):
+    """The progress bar (polled every second); once the step is over, the whole job page."""
+    job = _job_or_404(job_id)
+    if not job.is_running:
+        return _to_job(job)
+    if wants_fragment():
+        return render_fragment(JOB_TEMPLATE, "progress", job=job, statuses=ImportStatus,
+                               stalled=importing.looks_stalled(job))
+    return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+
+
+@bp.route("/import/<int:job_id>/commit", methods=["POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_commit(job_id: int):
+    job = _job_or_404(job_id)
+    if job.status != ImportStatus.VALIDATED:
+        return _conflict(job)
+    if job.valid_rows == 0:
+        flash(_("There is nothing to import: every row is a duplicate or has an error."), "warning")
+        return _to_job(job)
+    importing.start_commit(job)
+    return _to_job(job)
+
+
+@bp.route("/import/<int:job_id>/cancel", methods=["POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_cancel(job_id: int):
+    job = _job_or_404(job_id)
+    if job.status in ImportStatus.FINISHED or job.status == ImportStatus.COMMITTING:
+        return _conflict(job)
+    importing.cancel(job)
+    flash(_("The import was cancelled and the uploaded file deleted. Nothing was imported."), "success")
+    url = url_for("tickets.import_index")
+    return hx_redirect(url) if wants_fragment() else redirect(url, code=303)
+
+
+@bp.route("/import/<int:job_id>/retry", methods=["POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_retry(job_id: int):
+    """Start a step again when its worker stopped reporting (died, or none is running)."""
+    job = _job_or_404(job_id)
+    if not importing.looks_stalled(job):
+        return _conflict(job)
+    if job.status == ImportStatus.VALIDATING:
+        importing.start_validation(job)
+    else:
+        importing.start_commit(job)
+    flash(_("The step was started again."), "success")
+    return _to_job(job)
+
+
+@bp.route("/import/<int:job_id>/errors")
+@require(Permission.IMPORT_TICKETS)
+def import_errors(job_id: int):
+    """More rows with errors ("load more"), as table rows for htmx, or the job page."""
+    job = _job_or_404(job_id)
+    offset = max(request.args.get("offset", type=int) or 0, 0)
+    if not wants_fragment():
+        return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+    rows = importing.staged_rows(job, RowState.ERROR, ERROR_PAGE_SIZE, offset)
+    return render_fragment(JOB_TEMPLATE, "error_rows_block", job=job, error_rows=rows, offset=offset,
+                           error_page_size=ERROR_PAGE_SIZE)
+
+
+# --------------------------------------------------------------------------- export
+
+
+@bp.route("/export.xlsx")
+@require(Permission.VIEW_TICKETS)
+def export_xlsx():
+    """The queue as filtered by the same query string as /tickets/, as an .xlsx download."""
+    query = exporting.queue_query_from_args(current_user, request.args)
+    path = exporting.export_tickets_xlsx(query, max_rows=int(current_app.config.get("KDCS_EXPORT_MAX_ROWS", 100_000)))
+    handle = exporting.open_and_unlink(path)  # streamed from the open handle, gone from disk
+    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
+    return send_file(handle, as_attachment=True, download_name=f"工单_{stamp}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)

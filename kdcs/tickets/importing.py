@@ -1,0 +1,747 @@
+"""Ticket import from brand exports: upload, column mapping, checked preview, one-transaction commit.
+
+The steps, and where they run:
+
+* ``accept_upload`` (request): keep the file under a random name in
+  ``KDCS_UPLOAD_DIR``, reject what is not a spreadsheet, too large or empty
+  (nothing is written then), find sheets and the header row, create the job.
+* ``mapping_context`` / ``save_mapping`` (request): the file's columns mapped
+  to ticket fields, pre-filled from the brand's remembered mapping and from
+  header synonyms (运单号 / 运单编号 ...).
+* ``run_validation`` (Huey task): stream every row, check it with the domain
+  validator (``service.validate_new_ticket``: outlet, reason, waybill, rule and
+  deadlines), detect duplicates in bulk (one query per 1000 rows), and stage
+  the rows in ``import_job_rows`` in committed batches; the job row carries the
+  progress.
+* ``run_commit`` (Huey task): ONE transaction copies the staged rows into
+  ``tickets`` (``INSERT ... SELECT``) with their "created" events and an audit
+  row; a failure anywhere writes no ticket. The mapping is then remembered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy.orm import selectinload
+
+from ..auditing import record, register_labels
+from ..extensions import db
+from ..models import (
+    Brand,
+    Category,
+    Direction,
+    EventKind,
+    ImportJob,
+    ImportJobRow,
+    ImportStatus,
+    Outlet,
+    Priority,
+    RowState,
+    Ticket,
+    TicketEvent,
+    TicketReason,
+    TicketSource,
+    User,
+    utcnow,
+)
+from ..models.types import UTCDateTime
+from . import importing_read as reader
+from .importing_read import FileRejected
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+UPLOAD_PREFIX = "ticket-import-"
+KEEP_FINISHED_DAYS = 7
+STALE_AFTER = timedelta(minutes=2)  # a running job whose heartbeat is older looks dead
+
+register_labels(
+    actions={"ticket.import": _l("Tickets imported")},
+    entities={"import_job": _l("Ticket import")},
+)
+
+
+# --------------------------------------------------------------------------- fields
+
+
+@dataclass(frozen=True)
+class ImportField:
+    key: str
+    label: object
+    synonyms: tuple[str, ...]
+    required: bool = False
+
+
+FIELDS: tuple[ImportField, ...] = (
+    ImportField("waybill_no", _l("Waybill number"),
+                ("运单号", "运单编号", "运单号码", "快递单号", "单号", "面单号", "运单", "waybill", "waybill_no"), True),
+    ImportField("outlet_code", _l("Outlet code"),
+                ("网点编码", "所属网点编码", "网点代码", "所属网点代码", "网点编号", "责任网点编码", "被投诉网点编码",
+                 "outlet_code")),
+    ImportField("outlet_name", _l("Outlet name"),
+                ("网点名称", "所属网点名称", "所属网点", "网点", "责任网点", "责任网点名称", "被投诉网点", "outlet")),
+    ImportField("category", _l("Category"), ("类别", "工单类别", "业务类别", "问题类别", "大类", "category")),
+    ImportField("reason", _l("Reason"),
+                ("原因", "问题件原因", "问题原因", "问题类型", "工单类型", "留言类型", "仲裁类型", "仲裁原因",
+                 "问题件类型", "reason"), True),
+    ImportField("direction", _l("Direction"), ("进港出港", "进出港", "进/出港", "方向", "业务方向", "direction")),
+    ImportField("registered_at", _l("Registered in the brand system"),
+                ("登记时间", "工单创建时间", "创建时间", "投诉时间", "上报时间", "留言时间", "发起时间",
+                 "问题件登记时间", "登记日期", "registered_at"), True),
+    ImportField("customer_name", _l("Customer name"),
+                ("客户姓名", "收件人", "收件人姓名", "客户名称", "投诉人", "联系人", "customer_name")),
+    ImportField("customer_phone", _l("Customer phone"),
+                ("客户电话", "联系电话", "收件人电话", "收件人手机", "手机号", "投诉人电话", "电话", "customer_phone")),
+    ImportField("description", _l("Description"),
+                ("工单内容", "问题描述", "投诉内容", "留言内容", "内容", "描述", "问题说明", "备注", "description")),
+    ImportField("urgent", _l("Urgent (是/否)"), ("是否加急", "是否紧急", "加急", "紧急", "是否升级", "urgent")),
+)
+FIELD_BY_KEY = {f.key: f for f in FIELDS}
+DEFAULTABLE = ("category", "direction")
+_SYNONYM_KEYS = {reader.header_key(s): f.key for f in reversed(FIELDS) for s in f.synonyms}
+KNOWN_HEADER_KEYS = set(_SYNONYM_KEYS)
+
+CATEGORY_WORDS = {
+    "问题件": Category.PROBLEM, "问题": Category.PROBLEM, "problem": Category.PROBLEM,
+    "留言": Category.MESSAGE, "message": Category.MESSAGE,
+    "工单": Category.WORK_ORDER, "work_order": Category.WORK_ORDER,
+    "仲裁": Category.ARBITRATION, "arbitration": Category.ARBITRATION,
+}
+DIRECTION_WORDS = {
+    "进港": Direction.INBOUND, "进": Direction.INBOUND, "inbound": Direction.INBOUND, "in": Direction.INBOUND,
+    "出港": Direction.OUTBOUND, "出": Direction.OUTBOUND, "outbound": Direction.OUTBOUND, "out": Direction.OUTBOUND,
+}
+
+
+def field_choices() -> list[ImportField]:
+    return list(FIELDS)
+
+
+# --------------------------------------------------------------------------- upload
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.config["KDCS_UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def max_bytes() -> int:
+    return int(float(current_app.config.get("KDCS_IMPORT_MAX_MB", 20)) * 1024 * 1024)
+
+
+def job_path(job: ImportJob) -> str | None:
+    if not job.stored_name:
+        return None
+    path = upload_dir() / job.stored_name
+    return str(path) if path.is_file() else None
+
+
+def discard_file(job: ImportJob) -> None:
+    if job.stored_name:
+        (upload_dir() / job.stored_name).unlink(missing_ok=True)
+        job.stored_name = None
+
+
+def accept_upload(actor: User, brand_id: int, filename: str, stream) -> ImportJob:
+    """Keep the upload and create its job; FileRejected (nothing kept, nothing written) otherwise.
+
+    ``stream`` is read in chunks and never held in memory as a whole.
+    """
+    brand = db.session.get(Brand, brand_id) if brand_id else None
+    if brand is None or not brand.is_active:
+        raise FileRejected(_("Choose the brand the file was exported from."))
+    limit = max_bytes()
+    stored_name = f"{UPLOAD_PREFIX}{secrets.token_urlsafe(18)}.upload"
+    path = upload_dir() / stored_name
+    size = 0
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise FileRejected(_("The file is larger than %(mb)s MB. Split it into smaller files.",
+                                         mb=_mb_text(limit)))
+                out.write(chunk)
+        if size == 0:
+            raise FileRejected(_("The file is empty."))
+        kind, encoding = reader.sniff(str(path))
+        sheets = reader.sheet_names(str(path), kind)
+        sheet, header_row, depth = _first_sheet_with_data(str(path), kind, encoding, sheets)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job = ImportJob(
+        created_by_id=actor.id, brand_id=brand.id, filename=(filename or "")[:200], stored_name=stored_name,
+        file_kind=kind, file_size=size, encoding=encoding, sheets=sheets, sheet_name=sheet,
+        header_row=header_row, header_depth=depth, status=ImportStatus.UPLOADED,
+    )
+    job.mapping = suggest_mapping(job, header_names_of(job))
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def _mb_text(limit: int) -> str:
+    mb = limit / (1024 * 1024)
+    return f"{mb:g}"
+
+
+def _first_sheet_with_data(path: str, kind: str, encoding: str | None, sheets: list[str]) -> tuple[str, int, int]:
+    """The sheet whose header names the most ticket fields and has data rows below it
+    (a summary sheet in front of the details loses); FileRejected when no sheet has data."""
+    best = None  # (score, -index, sheet, header_row, depth)
+    for index, sheet in enumerate(sheets):
+        rows = reader.first_rows(path, kind, sheet, encoding, reader.HEADER_SEARCH_ROWS + 2)
+        if not any(any(reader.cell_text(v) for v in row) for row in rows):
+            continue
+        header_row, depth = reader.detect_header(rows, KNOWN_HEADER_KEYS)
+        data_start = header_row + depth - 1  # rows before the data, 1-based count
+        if not any(any(reader.cell_text(v) for v in row) for row in rows[data_start:]):
+            continue
+        names = reader.header_names(rows, header_row, depth)
+        score = len({reader.header_key(n) for n in names} & KNOWN_HEADER_KEYS)
+        candidate = (score, -index, sheet, header_row, depth)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    if best is None:
+        raise FileRejected(_("The file has no data rows: it is empty or has only a header."))
+    return best[2], best[3], best[4]
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def preview_rows(job: ImportJob, count: int = reader.HEADER_SEARCH_ROWS + 5) -> list[list]:
+    path = job_path(job)
+    if path is None:
+        return []
+    return reader.first_rows(path, job.file_kind, job.sheet_name, job.encoding, count)
+
+
+def header_names_of(job: ImportJob, rows: list[list] | None = None) -> list[str]:
+    rows = preview_rows(job) if rows is None else rows
+    return reader.header_names(rows, job.header_row, job.header_depth)
+
+
+def suggest_mapping(job: ImportJob, headers: list[str]) -> dict:
+    """{"columns": {field: header}, "defaults": {...}}: the brand's remembered mapping where its
+    headers are in this file, then header synonyms for the fields still unmapped."""
+    from .reference import get_import_mapping
+
+    remembered = get_import_mapping(job.brand_id) or {}
+    columns: dict[str, str] = {}
+    used: set[str] = set()
+    for key, header in (remembered.get("columns") or {}).items():
+        if key in FIELD_BY_KEY and header in headers and header not in used:
+            columns[key] = header
+            used.add(header)
+    for f in FIELDS:
+        if f.key in columns:
+            continue
+        wanted = {reader.header_key(s) for s in f.synonyms}
+        # The synonyms' order is their preference: 运单号 before 单号.
+        for synonym in f.synonyms:
+            key = reader.header_key(synonym)
+            match = next((h for h in headers if h not in used and reader.header_key(h) == key), None)
+            if match:
+                columns[f.key] = match
+                used.add(match)
+                break
+        else:
+            # A section-prefixed name from a two-row header ("投诉信息-运单号").
+            match = next((h for h in headers if h not in used and "-" in h
+                          and reader.header_key(h.split("-", 1)[1]) in wanted), None)
+            if match:
+                columns[f.key] = match
+                used.add(match)
+    defaults = {"category": Category.WORK_ORDER, "direction": Direction.INBOUND}
+    defaults.update({k: v for k, v in (remembered.get("defaults") or {}).items() if k in DEFAULTABLE})
+    return {"columns": columns, "defaults": defaults}
+
+
+def mapping_problems(mapping: dict, headers: list[str]) -> dict[str, str]:
+    """Errors of a mapping by field key (Chinese), empty when it can be used."""
+    columns = mapping.get("columns") or {}
+    defaults = mapping.get("defaults") or {}
+    problems: dict[str, str] = {}
+    for key, header in columns.items():
+        if header not in headers:
+            problems[key] = _("The file has no column %(name)s.", name=header)
+    for f in FIELDS:
+        if f.required and not columns.get(f.key):
+            problems[f.key] = _("Choose the column with the %(field)s.", field=f.label)
+    if not columns.get("outlet_code") and not columns.get("outlet_name"):
+        problems["outlet_code"] = _("Choose the column with the outlet code or the outlet name.")
+    if not columns.get("category") and defaults.get("category") not in set(Category):
+        problems["category"] = _("Choose a category column or a category for every row.")
+    if not columns.get("direction") and defaults.get("direction") not in set(Direction):
+        problems["direction"] = _("Choose a direction column or a direction for every row.")
+    seen: dict[str, str] = {}
+    for key, header in columns.items():
+        if header in seen:
+            problems[key] = _("The column %(name)s is already used for %(field)s.", name=header,
+                              field=FIELD_BY_KEY[seen[header]].label)
+        seen[header] = key
+    return problems
+
+
+def set_layout(job: ImportJob, sheet: str | None, header_row: int | None, depth: int | None) -> None:
+    """Change sheet / header row; a new sheet re-detects its header and re-suggests the mapping."""
+    sheet_changed = sheet is not None and sheet in (job.sheets or []) and sheet != job.sheet_name
+    if sheet_changed:
+        job.sheet_name = sheet
+        rows = preview_rows(job)
+        job.header_row, job.header_depth = reader.detect_header(rows, KNOWN_HEADER_KEYS)
+    if header_row and 1 <= header_row <= reader.HEADER_SEARCH_ROWS:
+        job.header_row = header_row
+    if depth in (1, 2):
+        job.header_depth = depth
+    job.mapping = suggest_mapping(job, header_names_of(job))
+
+
+# --------------------------------------------------------------------------- reading rows
+
+
+def iter_data_rows(job: ImportJob, path: str, source: reader.RowSource) -> Iterator[tuple[int, list]]:
+    """(line number, values) of every non-empty data row below the header."""
+    first_data = job.header_row + job.header_depth
+    for line, row in enumerate(source.rows(), start=1):
+        if line < first_data:
+            continue
+        if not any(reader.cell_text(v) for v in row):
+            continue
+        yield line, row
+
+
+def _batches(iterable, size: int):
+    batch = []
+    for item in iterable:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class RowChecker:
+    """Turns raw rows into ticket values or Chinese errors, with every lookup preloaded once."""
+
+    def __init__(self, job: ImportJob, headers: list[str]):
+        from .service import CreateContext
+
+        self.job = job
+        actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        if actor is None or not actor.is_active:
+            raise RuntimeError(_("The user who started this import no longer exists or is deactivated."))
+        self.ctx = CreateContext.for_actor(actor)
+        columns = job.mapping.get("columns") or {}
+        self.index = {key: headers.index(h) for key, h in columns.items() if h in headers}
+        self.defaults = job.mapping.get("defaults") or {}
+        self.outlets_by_code: dict[str, int] = {}
+        self.outlets_by_name: dict[str, int] = {}
+        self.brand_name = job.brand.name
+        outlets = select(Outlet).where(Outlet.brand_id == job.brand_id).options(selectinload(Outlet.primary_agent))
+        for outlet in db.session.scalars(outlets):
+            self.ctx.outlets[outlet.id] = outlet
+            self.outlets_by_code[reader.header_key(outlet.code)] = outlet.id
+            self.outlets_by_name.setdefault(reader.header_key(outlet.name), outlet.id)
+        self.reasons: dict[tuple[str, str], int] = {}
+        parts: dict[tuple[str, str], set[int]] = {}
+        for reason in db.session.scalars(select(TicketReason)):
+            self.ctx.reasons[reason.id] = reason
+            if not reason.is_active:
+                continue
+            self.reasons[(reason.category, reader.header_key(reason.name))] = reason.id
+            for part in reason.name.split("/"):
+                parts.setdefault((reason.category, reader.header_key(part)), set()).add(reason.id)
+        for key, ids in parts.items():  # "电话错误" finds "电话错误/无人接听" when unambiguous
+            if len(ids) == 1:
+                self.reasons.setdefault(key, next(iter(ids)))
+        self.now = utcnow()
+
+    def value(self, row: list, key: str):
+        index = self.index.get(key)
+        if index is None or index >= len(row):
+            return None
+        return row[index]
+
+    def text(self, row: list, key: str) -> str:
+        return reader.cell_text(self.value(row, key))
+
+    def check(self, line: int, row: list) -> dict:
+        from .service import validate_new_ticket
+
+        errors: list[list[str]] = []
+        waybill_text = self.text(row, "waybill_no")
+        outlet_text = self.text(row, "outlet_code") or self.text(row, "outlet_name")
+        reason_text = self.text(row, "reason")
+        staged = {"line": line, "waybill_text": waybill_text[:64], "outlet_text": outlet_text[:64],
+                  "reason_text": reason_text[:64]}
+
+        def error(field: str, message: str) -> None:
+            errors.append([field, message])
+
+        # Category and direction: from the row, or the choice made for every row.
+        category = self.defaults.get("category")
+        if "category" in self.index and self.text(row, "category"):
+            category = CATEGORY_WORDS.get(reader.header_key(self.text(row, "category")))
+            if category is None:
+                error("category", _("Unknown category %(value)s.", value=self.text(row, "category")))
+        direction = self.defaults.get("direction")
+        if "direction" in self.index and self.text(row, "direction"):
+            direction = DIRECTION_WORDS.get(reader.header_key(self.text(row, "direction")))
+            if direction is None:
+                error("direction", _("%(value)s is neither 进港 nor 出港.", value=self.text(row, "direction")))
+
+        outlet_id = None
+        if not outlet_text:
+            error("outlet", _("The outlet is missing."))
+        else:
+            code = self.text(row, "outlet_code")
+            name = self.text(row, "outlet_name")
+            outlet_id = (self.outlets_by_code.get(reader.header_key(code)) if code else None) or (
+                self.outlets_by_name.get(reader.header_key(name)) if name else None)
+            if outlet_id is None:
+                error("outlet", _("Unknown outlet %(value)s (not an outlet of %(brand)s).",
+                                  value=outlet_text, brand=self.brand_name))
+
+        reason_id = None
+        if not reason_text:
+            error("reason", _("The reason is missing."))
+        elif category:
+            reason_id = self.reasons.get((category, reader.header_key(reason_text)))
+            if reason_id is None:
+                error("reason", _("Unknown reason %(value)s for this category.", value=reason_text))
+
+        if not waybill_text:
+            error("waybill_no", _("The waybill number is missing."))
+
+        registered_at = None
+        raw_time = self.value(row, "registered_at")
+        if raw_time in (None, ""):
+            error("registered_at", _("The registration time is missing."))
+        else:
+            try:
+                registered_at = reader.parse_datetime(raw_time)
+            except ValueError:
+                error("registered_at", _("%(value)s is not a date and time.", value=reader.cell_text(raw_time)))
+
+        priority = Priority.NORMAL
+        if "urgent" in self.index:
+            try:
+                if reader.parse_flag(self.value(row, "urgent")):
+                    priority = Priority.URGENT
+            except ValueError:
+                error("urgent", _("%(value)s is not 是 or 否.", value=self.text(row, "urgent")))
+
+        if errors and not waybill_text:
+            return {**staged, "state": RowState.ERROR, "errors": errors}
+
+        # The domain's own checks (waybill format, active outlet, scope, rule, deadlines).
+        cleaned, problems = validate_new_ticket(
+            self.ctx, outlet_id=outlet_id, direction=direction or "", category=category or "",
+            reason_id=reason_id, waybill_no=waybill_text, registered_at=registered_at,
+            customer_name=self.text(row, "customer_name"), customer_phone=self.text(row, "customer_phone"),
+            description=self.text(row, "description"), priority=priority, check_duplicate=False, now=self.now)
+        reported = {e[0] for e in errors}
+        for field_name, message in problems.items():
+            mapped = {"outlet_id": "outlet", "reason_id": "reason"}.get(field_name, field_name)
+            if mapped not in reported and not (mapped in ("category", "direction") and errors):
+                error(mapped, str(message))
+        if errors:
+            return {**staged, "state": RowState.ERROR, "errors": errors}
+        return {**staged, "state": RowState.OK, "errors": None, **_ticket_values(cleaned)}
+
+
+def _ticket_values(cleaned: dict) -> dict:
+    from .service import initial_status, refresh_derived
+
+    outlet, rule = cleaned["outlet"], cleaned["rule"]
+    probe = Ticket(status=initial_status(cleaned["category"], cleaned["direction"]),
+                   reply_due_at=cleaned["reply_due_at"], resolve_due_at=cleaned["resolve_due_at"])
+    refresh_derived(probe)
+    return {
+        "outlet_id": outlet.id, "brand_id": outlet.brand_id, "direction": str(cleaned["direction"]),
+        "category": str(cleaned["category"]), "reason_id": cleaned["reason"].id,
+        "waybill_no": cleaned["waybill_no"], "registered_at": cleaned["registered_at"],
+        "customer_name": cleaned["customer_name"], "customer_phone": cleaned["customer_phone"],
+        "description": cleaned["description"], "priority": str(cleaned["priority"]),
+        "assignee_id": cleaned["assignee"].id if cleaned["assignee"] else None,
+        "status": str(probe.status), "reply_due_at": cleaned["reply_due_at"],
+        "resolve_due_at": cleaned["resolve_due_at"], "deadline_rule_id": rule.id if rule else None,
+        "due_at": probe.due_at, "queue_state": int(probe.queue_state),
+    }
+
+
+_STAGED_COLUMNS = [c.name for c in ImportJobRow.__table__.columns if c.name not in ("id",)]
+
+
+def _stage(job_id: int, rows: list[dict]) -> None:
+    """Insert a batch of checked rows with one executemany."""
+    if not rows:
+        return
+    payload = [{name: row.get(name) for name in _STAGED_COLUMNS if name != "job_id"} | {"job_id": job_id}
+               for row in rows]
+    db.session.execute(insert(ImportJobRow), payload)
+
+
+def _mark_duplicates(job_id: int, rows: list[dict]) -> None:
+    """Duplicates inside the batch, of earlier batches of this file, and of existing tickets:
+    two queries per batch, whatever its size."""
+    from .service import existing_duplicate_keys
+
+    ok = [r for r in rows if r["state"] == RowState.OK]
+    if not ok:
+        return
+    key = lambda r: (r["waybill_no"], r["outlet_id"], r["category"], r["reason_id"])  # noqa: E731
+    existing = existing_duplicate_keys([key(r) for r in ok])
+    waybills = sorted({r["waybill_no"] for r in ok})
+    earlier = set(db.session.execute(
+        select(ImportJobRow.waybill_no, ImportJobRow.outlet_id, ImportJobRow.category, ImportJobRow.reason_id)
+        .where(ImportJobRow.job_id == job_id, ImportJobRow.state == RowState.OK,
+               ImportJobRow.waybill_no.in_(waybills))).tuples())
+    seen: set[tuple] = set()
+    for row in ok:
+        k = key(row)
+        if k in existing or k in earlier or k in seen:
+            row["state"] = RowState.DUPLICATE
+        seen.add(k)
+
+
+def run_validation(job_id: int) -> None:
+    """Check every row of the job's file and stage it (the Huey task's body). Commits per batch."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != ImportStatus.VALIDATING:
+        return
+    path = job_path(job)
+    try:
+        if path is None:
+            raise FileRejected(_("The uploaded file is no longer available. Upload it again."))
+        # Outlets, reasons and rules stay loaded across the batch commits (staged rows are
+        # Core inserts, so the identity map does not grow with the file).
+        db.session().expire_on_commit = False
+        headers = header_names_of(job)
+        checker = RowChecker(job, headers)
+        db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job.id))
+        job.processed_rows = job.valid_rows = job.duplicate_rows = job.error_rows = job.inserted_rows = 0
+        job.started_at = job.heartbeat_at = utcnow()
+        job.message = ""
+        db.session.commit()
+        with reader.RowSource(path, job.file_kind, job.sheet_name, job.encoding) as source:
+            for batch in _batches(iter_data_rows(job, path, source), BATCH_SIZE):
+                rows = [checker.check(line, values) for line, values in batch]
+                _mark_duplicates(job.id, rows)
+                _stage(job.id, rows)
+                if source.estimated_rows:
+                    job.total_rows = max(source.estimated_rows - job.header_row - job.header_depth + 1,
+                                         job.processed_rows + len(rows))
+                job.processed_rows += len(rows)
+                job.valid_rows += sum(1 for r in rows if r["state"] == RowState.OK)
+                job.duplicate_rows += sum(1 for r in rows if r["state"] == RowState.DUPLICATE)
+                job.error_rows += sum(1 for r in rows if r["state"] == RowState.ERROR)
+                job.heartbeat_at = utcnow()
+                db.session.commit()
+                db.session.refresh(job, ["status"])
+                if job.status != ImportStatus.VALIDATING:  # cancelled meanwhile
+                    return
+        if job.processed_rows == 0:
+            raise FileRejected(_("The file has no data rows: it is empty or has only a header."))
+        job.total_rows = job.processed_rows
+        job.status = ImportStatus.VALIDATED
+        job.finished_at = job.heartbeat_at = utcnow()
+        db.session.commit()
+    except Exception as exc:  # the job says what happened; the page shows it
+        db.session.rollback()
+        _fail(job_id, exc)
+
+
+def _fail(job_id: int, exc: Exception) -> None:
+    if isinstance(exc, FileRejected | RuntimeError):
+        message = str(exc)
+    else:
+        log.exception("ticket import %s failed", job_id)
+        message = _("The import stopped because of an unexpected error (%(error)s). Nothing was imported.",
+                    error=type(exc).__name__)
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        return
+    job.status = ImportStatus.FAILED
+    job.message = message
+    job.finished_at = job.heartbeat_at = utcnow()
+    db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job_id))
+    discard_file(job)
+    db.session.commit()
+
+
+# --------------------------------------------------------------------------- commit
+
+
+def _key_join(row=ImportJobRow, ticket=Ticket):
+    return and_(ticket.waybill_no == row.waybill_no, ticket.outlet_id == row.outlet_id,
+                ticket.category == row.category, ticket.reason_id == row.reason_id)
+
+
+TICKET_COLUMNS = ("outlet_id", "brand_id", "direction", "category", "reason_id", "waybill_no", "registered_at",
+                  "customer_name", "customer_phone", "description", "priority", "assignee_id", "status",
+                  "reply_due_at", "resolve_due_at", "deadline_rule_id", "due_at", "queue_state")
+
+
+def run_commit(job_id: int, _fail_after_tickets: bool = False) -> None:
+    """Write the staged rows as tickets in ONE transaction (the Huey task's body).
+
+    Rows that became duplicates since the preview (someone imported the same
+    file meanwhile) are skipped and counted. ``_fail_after_tickets`` exists for
+    the test that proves a failure mid-way writes nothing.
+    """
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != ImportStatus.COMMITTING:
+        return
+    try:
+        actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        if actor is None or not actor.is_active:
+            raise RuntimeError(_("The user who started this import no longer exists or is deactivated."))
+        now = utcnow()
+        job.started_at = job.heartbeat_at = now
+        db.session.commit()
+
+        # --- one transaction from here to the commit below ---
+        ok_rows = and_(ImportJobRow.job_id == job_id, ImportJobRow.state == RowState.OK)
+        db.session.execute(
+            update(ImportJobRow).where(ok_rows, exists().where(_key_join()))
+            .values(state=RowState.DUPLICATE).execution_options(synchronize_session=False))
+        columns = [getattr(ImportJobRow, name) for name in TICKET_COLUMNS]
+        stamp = literal(now, UTCDateTime())
+        source_rows = select(
+            *columns, literal(str(TicketSource.IMPORT)), literal(actor.id), stamp, stamp, literal(1),
+        ).where(ok_rows).order_by(ImportJobRow.line)
+        result = db.session.execute(insert(Ticket).from_select(
+            [*TICKET_COLUMNS, "source", "created_by_id", "created_at", "updated_at", "version"], source_rows))
+        inserted = result.rowcount
+        if _fail_after_tickets:
+            raise RuntimeError("simulated failure after the tickets were inserted")
+        body = _("Imported from %(file)s", file=job.filename)[:500]
+        db.session.execute(insert(TicketEvent).from_select(
+            ["ticket_id", "at", "actor_id", "kind", "to_value", "body"],
+            select(Ticket.id, stamp, literal(actor.id), literal(str(EventKind.CREATED)), Ticket.status,
+                   literal(body)).join(ImportJobRow, _key_join()).where(ok_rows)))
+        duplicates = db.session.scalar(select(func.count()).select_from(ImportJobRow).where(
+            ImportJobRow.job_id == job_id, ImportJobRow.state == RowState.DUPLICATE))
+        # Keep only the error rows (the result page lists them).
+        db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job_id,
+                                                      ImportJobRow.state != RowState.ERROR))
+        job.inserted_rows = inserted
+        job.duplicate_rows = duplicates
+        job.valid_rows = inserted
+        job.status = ImportStatus.DONE
+        job.finished_at = job.heartbeat_at = utcnow()
+        record(actor, "ticket.import", "import_job", job.id,
+               summary=_("%(file)s: %(n)d tickets imported, %(d)d duplicates skipped, %(e)d rows with errors",
+                         file=job.filename, n=inserted, d=duplicates, e=job.error_rows))
+        discard_file(job)
+        db.session.commit()
+        # --- end of the transaction ---
+    except Exception as exc:
+        db.session.rollback()
+        _fail(job_id, exc)
+        return
+    try:
+        from .reference import save_import_mapping
+
+        job = db.session.get(ImportJob, job_id)
+        save_import_mapping(actor, job.brand_id, job.mapping)
+    except Exception:  # remembering the mapping is a convenience, never a reason to fail
+        db.session.rollback()
+        log.exception("could not remember the import mapping of job %s", job_id)
+
+
+# --------------------------------------------------------------------------- job lifecycle (requests)
+
+
+def start_validation(job: ImportJob) -> None:
+    from ..tasks import enqueue_import_validation
+
+    job.status = ImportStatus.VALIDATING
+    job.processed_rows = 0
+    job.total_rows = None
+    job.started_at = None
+    job.heartbeat_at = utcnow()
+    job.message = ""
+    db.session.commit()  # the task uses its own connection: nothing may be pending here
+    enqueue_import_validation(job.id)
+
+
+def start_commit(job: ImportJob) -> None:
+    from ..tasks import enqueue_import_commit
+
+    job.status = ImportStatus.COMMITTING
+    job.started_at = None
+    job.heartbeat_at = utcnow()
+    db.session.commit()
+    enqueue_import_commit(job.id)
+
+
+def cancel(job: ImportJob) -> None:
+    db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job.id))
+    discard_file(job)
+    job.status = ImportStatus.CANCELLED
+    job.finished_at = utcnow()
+    db.session.commit()
+
+
+def looks_stalled(job: ImportJob, now: datetime | None = None) -> bool:
+    """A running job whose worker has not reported for a while (died, or no worker running)."""
+    if not job.is_running:
+        return False
+    beat = job.heartbeat_at or job.created_at
+    return (now or utcnow()) - beat > STALE_AFTER
+
+
+def visible_jobs_query(user: User):
+    query = select(ImportJob).order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+    if user.role != "admin":
+        query = query.where(ImportJob.created_by_id == user.id)
+    return query
+
+
+def get_job(user: User, job_id: int) -> ImportJob | None:
+    """The job if the user may see it: its creator, or an admin."""
+    return db.session.scalar(visible_jobs_query(user).where(ImportJob.id == job_id))
+
+
+def staged_rows(job: ImportJob, state: int, limit: int = 200, offset: int = 0) -> list[ImportJobRow]:
+    return list(db.session.scalars(
+        select(ImportJobRow).where(ImportJobRow.job_id == job.id, ImportJobRow.state == state)
+        .order_by(ImportJobRow.line).limit(limit).offset(offset)))
+
+
+def purge_old_jobs(now: datetime | None = None) -> int:
+    """Files and staged rows of jobs left unfinished for a day or finished a week ago; returns jobs purged."""
+    now = now or utcnow()
+    stale = list(db.session.scalars(select(ImportJob).where(
+        ImportJob.stored_name.is_not(None),
+        ImportJob.status.in_([ImportStatus.UPLOADED, ImportStatus.VALIDATED]),
+        ImportJob.created_at < now - timedelta(days=1))))
+    for job in stale:
+        discard_file(job)
+        job.status = ImportStatus.CANCELLED
+        job.message = _("Cancelled automatically: not finished within a day.")
+        db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job.id))
+    old_ids = list(db.session.scalars(select(ImportJob.id).where(
+        ImportJob.status.in_(ImportStatus.FINISHED), ImportJob.finished_at < now - timedelta(days=KEEP_FINISHED_DAYS))))
+    if old_ids:
+        db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id.in_(old_ids)))
+    db.session.commit()
+    return len(stale)

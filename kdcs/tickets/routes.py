@@ -1,24 +1,462 @@
-"""Placeholder queue so the navigation link works; the queue UI replaces this file."""
+"""The agents' ticket screens: the queue, the detail page and its actions,
+manual creation with inline validation, and bulk actions.
 
-from flask import render_template_string
+Thin views: parse, call ``queue`` (reads) or ``service`` (writes), render.
+Every write answers the htmx fragment it changed (with a toast and the
+``tickets-changed`` event) or, without JavaScript, a 303 redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..extensions import db
-from ..permissions import Permission, require
-from . import bp, service
-from .labels import CATEGORY_LABELS, STATUS_LABELS
+from ..filters import SHANGHAI
+from ..htmx import render, render_fragment, trigger, wants_fragment
+from ..models import Brand, Outlet, Ticket, TicketReason, TicketStatus
+from ..outlets.service import visible_outlets_query
+from ..permissions import Permission, has_permission, require
+from ..service_errors import ValidationError
+from . import bp, labels, queue, reference, service
+from .forms import (
+    AssignForm,
+    BulkForm,
+    FineForm,
+    FirstReplyForm,
+    NoteForm,
+    ReopenForm,
+    StatusForm,
+    TicketCreateForm,
+    as_shanghai,
+    int_or_none,
+)
 
-_PLACEHOLDER = """{% extends "base.html" %}
-{% block heading %}{{ _("Tickets") }}{% endblock %}
-{% block content %}<section class="card" id="ticket-table"><table class="data"><tbody>
-{% for t in tickets %}<tr><td>{{ t.waybill_no }}</td><td>{{ categories.get(t.category, t.category) }}</td>
-<td>{{ statuses.get(t.status, t.status) }}</td><td>{{ t.due_at|default("", true) }}</td></tr>{% endfor %}
-</tbody></table></section>{% endblock %}"""
+# --------------------------------------------------------------------------- helpers
+
+
+def _apply_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> None:
+    """Put service errors beside their fields (``aliases``: service name -> form field name)."""
+    aliases = aliases or {}
+    for name, message in errors.items():
+        field = getattr(form, aliases.get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def _version(form) -> int | None:
+    """The version the form carried; a missing one counts as stale (never a blind overwrite)."""
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    ticket = service.get_visible_ticket(current_user, ticket_id)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _outlet_choices() -> list[tuple[int, str]]:
+    outlets = db.session.scalars(visible_outlets_query(current_user).order_by(Outlet.code)).all()
+    return [(o.id, f"{o.code} {o.name}") for o in outlets]
+
+
+def _active_outlet_choices() -> list[tuple[int, str]]:
+    outlets = db.session.scalars(
+        visible_outlets_query(current_user).where(Outlet.is_active.is_(True)).order_by(Outlet.code)
+    ).all()
+    return [(o.id, f"{o.code} {o.name}") for o in outlets]
+
+
+def _reasons_by_category(category: str | None = None) -> dict[str, list[TicketReason]]:
+    grouped: dict[str, list[TicketReason]] = {}
+    for reason in service.reasons_for(category):
+        grouped.setdefault(reason.category, []).append(reason)
+    return grouped
+
+
+@bp.context_processor
+def ticket_template_helpers() -> dict:
+    """Labels and deadline helpers for every ticket template (and its fragments)."""
+    return {
+        "labels": labels,
+        "scope_labels": queue.SCOPES,
+        "window_labels": queue.WINDOWS,
+        "sort_labels": queue.SORTS,
+        "deadline_state": service.deadline_state,
+        "deadline_kind": queue.deadline_kind,
+        "remaining_text": queue.remaining_text,
+        "ago": queue.ago,
+    }
+
+
+# --------------------------------------------------------------------------- queue
 
 
 @bp.route("/")
 @require(Permission.VIEW_TICKETS)
 def index():
-    query = service.order_by_deadline(service.visible_tickets_query(current_user).where(service.open_clause()))
-    tickets = db.session.scalars(query.limit(50)).all()
-    return render_template_string(_PLACEHOLDER, tickets=tickets, categories=CATEGORY_LABELS, statuses=STATUS_LABELS)
+    """The queue: tabs, filters and search in the URL; ``#ticket-table`` for htmx."""
+    f = queue.parse_filter(request.args, current_user)
+    now = queue.now_utc()
+    context = {
+        "f": f,
+        "now": now,
+        "page": queue.page_of(current_user, f, now),
+        "counts": queue.scope_counts(current_user, f.scope, now),
+        "scopes": queue.allowed_scopes(current_user),
+        "can_bulk": has_permission(current_user, Permission.BULK_TICKETS),
+    }
+    if not wants_fragment():
+        context.update(_queue_choices(f))
+    response = make_response(render("tickets/index.html", block="ticket_table", **context))
+    if wants_fragment():
+        # The canonical URL (no empty parameters) in the address bar; a refresh
+        # after a change replaces the entry instead of adding one.
+        header = "HX-Replace-Url" if request.headers.get("HX-Trigger") == "ticket-table" else "HX-Push-Url"
+        response.headers[header] = url_for("tickets.index", **f.args())
+    return response
+
+
+def _queue_choices(f: queue.QueueFilter) -> dict:
+    """Options of the filter form and the bulk bar (full page only)."""
+    can_assign_filter = current_user.role in ("lead", "admin")
+    return {
+        "outlets": _outlet_choices(),
+        "brands": db.session.scalars(select(Brand).where(Brand.is_active.is_(True)).order_by(Brand.code)).all(),
+        "reasons": _reasons_by_category(f.category or None),
+        "assignees": service.assignable_users(current_user) if can_assign_filter else [],
+        "bulk_form": BulkForm(),
+        "bulk_assignees": service.assignable_users(current_user),
+        "bulk_statuses": [s for s in labels.STATUS_LABELS if s != TicketStatus.CLOSED],
+    }
+
+
+@bp.route("/reasons")
+@require(Permission.VIEW_TICKETS)
+def reason_options():
+    """<option>s of a category's reasons (the create form's reason select follows the category)."""
+    category = request.args.get("category") or ""
+    if category not in labels.CATEGORY_LABELS:
+        category = ""
+    return render_fragment("tickets/new.html", "reason_options",
+                           reasons=service.reasons_for(category) if category else [], selected=None)
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+@bp.route("/bulk", methods=["POST"])
+@require(Permission.BULK_TICKETS)
+def bulk():
+    """Assign / change status / close the checked rows; each row follows the single-change rules."""
+    form = BulkForm()
+    ids = request.form.getlist("ids")
+    versions = {}
+    for raw in ids:
+        value = request.form.get(f"v{raw}")
+        if raw.isdigit() and value and value.isdigit():
+            versions[int(raw)] = int(value)
+    error = None
+    results = []
+    if not form.validate_on_submit():
+        error = next(iter(form.errors.values()))[0] if form.errors else _("The form has expired.")
+    else:
+        action = form.action.data
+        try:
+            results = service.bulk_apply(
+                current_user, ids, action, versions=versions,
+                assignee_id=int_or_none(request.form.get("assignee_id")),
+                to_status=request.form.get("to_status") or None, note=form.note.data or "",
+            )
+        except ValidationError as exc:
+            error = " ".join(str(m) for m in exc.errors.values())
+    tickets = {}
+    if results:  # only tickets the user may see: a guessed id shows as "#id", never its waybill
+        found = db.session.scalars(service.visible_tickets_query(current_user)
+                                   .where(Ticket.id.in_([r.ticket_id for r in results])))
+        tickets = {t.id: t for t in found}
+    changed = sum(1 for r in results if r.changed)
+    if error:
+        flash(error, "danger")
+    elif results:
+        level = "success" if changed == len(results) else "warning"
+        flash(_("%(n)d of %(total)d tickets changed.", n=changed, total=len(results)), level)
+    context = {"results": results, "tickets": tickets, "error": error, "changed": changed,
+               "back": _safe_back(request.form.get("back"))}
+    if request.htmx:
+        response = make_response(render_fragment("tickets/bulk_result.html", "bulk_result", **context))
+        if changed:
+            trigger(response, "tickets-changed")
+        return response
+    return render("tickets/bulk_result.html", **context)
+
+
+def _safe_back(value: str | None) -> str:
+    """A queue URL to go back to: only our own path, never another site."""
+    if value and value.startswith("/tickets/") and not value.startswith("//"):
+        return value
+    return url_for("tickets.index")
+
+
+# --------------------------------------------------------------------------- create
+
+
+def _create_form() -> TicketCreateForm:
+    form = TicketCreateForm()
+    form.outlet_id.choices = [(0, _("Choose an outlet"))] + _active_outlet_choices()
+    category = form.category.data or labels.choices("category")[0][0]
+    form.reason_id.choices = [(0, _("Choose a reason"))] + [(r.id, r.name) for r in service.reasons_for(category)]
+    return form
+
+
+def _check_new(form: TicketCreateForm) -> dict[str, str]:
+    """The service's verdict on the form as it stands (writes nothing)."""
+    ctx = service.CreateContext.for_actor(current_user)
+    _cleaned, errors = service.validate_new_ticket(
+        ctx, outlet_id=form.outlet_id.data, direction=form.direction.data, category=form.category.data,
+        reason_id=form.reason_id.data, waybill_no=form.waybill_no.data,
+        registered_at=as_shanghai(form.registered_at.data), customer_name=form.customer_name.data,
+        customer_phone=form.customer_phone.data, description=form.description.data,
+        priority=form.priority.data,
+    )
+    if form.registered_at.raw_data and form.registered_at.raw_data[0] and form.registered_at.data is None:
+        errors["registered_at"] = _("Enter the date and time it was registered.")
+    return errors
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(Permission.WORK_TICKETS)
+def new():
+    """Create a ticket by hand; success -> 303 to its page, errors -> the form again (200)."""
+    form = _create_form()
+    if request.method == "GET":
+        form.registered_at.data = datetime.now(SHANGHAI).replace(second=0, microsecond=0, tzinfo=None)
+    elif form.validate_on_submit():
+        try:
+            ticket = service.create_ticket(
+                current_user, outlet_id=form.outlet_id.data, direction=form.direction.data,
+                category=form.category.data, reason_id=form.reason_id.data, waybill_no=form.waybill_no.data,
+                registered_at=as_shanghai(form.registered_at.data), customer_name=form.customer_name.data,
+                customer_phone=form.customer_phone.data, description=form.description.data,
+                priority=form.priority.data,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            flash(_("Ticket %(w)s created.", w=ticket.waybill_no), "success")
+            return redirect(url_for("tickets.detail", ticket_id=ticket.id), code=303)
+    # The form itself posts without htmx (a 303 to the new page is a real navigation);
+    # htmx only checks single fields as they change (``new_check``).
+    return render_template("tickets/new.html", form=form)
+
+
+@bp.route("/new/check", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def new_check():
+    """Inline validation: the message of one field of the create form (htmx, on change/blur)."""
+    form = _create_form()
+    name = request.args.get("field", "")
+    if name not in form._fields or name == "csrf_token":
+        abort(400)
+    form.validate()  # format errors of the fields themselves
+    errors = _check_new(form)
+    messages = list(form[name].errors) if form[name].errors and form[name].raw_data else []
+    if name in errors and (form[name].raw_data and form[name].raw_data[0] not in ("", "0")):
+        messages.append(errors[name])
+    hint = None
+    if name == "waybill_no" and not messages and form.outlet_id.data:
+        outlet = db.session.get(Outlet, form.outlet_id.data)
+        if outlet is not None and service.waybill_matches_brand(outlet.brand.code, form.waybill_no.data) is False:
+            hint = _("Unusual for %(brand)s waybills; check it (formats change, so it is allowed).",
+                     brand=outlet.brand.name)
+    return render_fragment("tickets/new.html", "field_message", name=name, messages=messages, hint=hint)
+
+
+# --------------------------------------------------------------------------- detail
+
+
+def _detail_context(ticket: Ticket, **forms) -> dict:
+    """Everything the detail page and its ``ticket_body`` fragment show."""
+    version = str(ticket.version)
+    status_form = forms.get("status_form") or StatusForm(prefix="status", formdata=None)
+    status_form.to_status.choices = [(s, labels.label("status", s)) for s in service.allowed_transitions(ticket)]
+    assign_form = forms.get("assign_form") or AssignForm(prefix="assign", formdata=None)
+    assignees = service.assignable_users(current_user)
+    assign_form.assignee_id.choices = [(u.id, f"{u.display_name}（{u.username}）") for u in assignees
+                                       if u.id != ticket.assignee_id]
+    built = {
+        "note_form": forms.get("note_form") or NoteForm(prefix="note", formdata=None),
+        "status_form": status_form,
+        "assign_form": assign_form,
+        "reply_form": forms.get("reply_form") or FirstReplyForm(prefix="reply", formdata=None),
+        "fine_form": forms.get("fine_form") or FineForm(prefix="fine", formdata=None),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(prefix="reopen", formdata=None),
+    }
+    for form in built.values():
+        form.version.data = version
+    if forms.get("fine_form") is None and ticket.fine_amount is not None:
+        built["fine_form"].amount.data = f"{ticket.fine_amount:.2f}"
+        built["fine_form"].bearer.data = ticket.fine_bearer
+        built["fine_form"].agent_share.data = f"{ticket.fine_agent_share or 0:.2f}"
+    return {
+        "ticket": ticket,
+        "events": service.timeline(ticket),
+        "now": queue.now_utc(),
+        "can_work": has_permission(current_user, Permission.WORK_TICKETS),
+        "can_fine": service.can_decide_fines(current_user),
+        "note_required_for": sorted(s for s in service.allowed_transitions(ticket)
+                                    if service.note_required(ticket.status, s)),
+        "canned": reference.canned_replies_for(ticket.category),
+        "recent": queue.recent_changes_by_others(ticket, current_user),
+        "open_tab": forms.get("open_tab", ""),
+        **built,
+    }
+
+
+@bp.route("/<int:ticket_id>")
+@require(Permission.VIEW_TICKETS)
+def detail(ticket_id: int):
+    ticket = _ticket_or_404(ticket_id)
+    return render("tickets/detail.html", block="ticket_body", **_detail_context(ticket))
+
+
+@bp.route("/<int:ticket_id>/presence")
+@require(Permission.VIEW_TICKETS)
+def presence(ticket_id: int):
+    """Collision warning (polled every 10 s): did the ticket change since this page loaded, and by whom?"""
+    ticket = _ticket_or_404(ticket_id)
+    loaded = request.args.get("version", type=int)
+    changed = loaded is not None and loaded != ticket.version
+    return render_fragment(
+        "tickets/detail.html", "presence_banner", ticket=ticket, changed=changed,
+        recent=queue.recent_changes_by_others(ticket, current_user),
+    )
+
+
+def _action_response(ticket_id: int, ok: bool, message: str | None = None, **forms):
+    """After a write: the refreshed ``ticket_body`` (htmx) or a 303 to the page (no JS).
+
+    A refused write re-renders the page/fragment with the form's errors (200).
+    """
+    ticket = _ticket_or_404(ticket_id)
+    if ok:
+        db.session.expire_all()
+        ticket = _ticket_or_404(ticket_id)
+        if message:
+            flash(message, "success")
+        if not request.htmx:
+            return redirect(url_for("tickets.detail", ticket_id=ticket_id), code=303)
+        response = make_response(render_fragment("tickets/detail.html", "ticket_body", **_detail_context(ticket)))
+        return trigger(response, "tickets-changed")
+    if request.htmx:
+        return render_fragment("tickets/detail.html", "ticket_body", **_detail_context(ticket, **forms))
+    return render("tickets/detail.html", **_detail_context(ticket, **forms))
+
+
+@bp.route("/<int:ticket_id>/note", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def add_note(ticket_id: int):
+    _ticket_or_404(ticket_id)
+    form = NoteForm(prefix="note")
+    if form.validate_on_submit():
+        try:
+            service.add_note(current_user, ticket_id, form.body.data)
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            return _action_response(ticket_id, True, _("Note added."))
+    return _action_response(ticket_id, False, note_form=form, open_tab="note")
+
+
+@bp.route("/<int:ticket_id>/status", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def change_status(ticket_id: int):
+    _ticket_or_404(ticket_id)
+    form = StatusForm(prefix="status")
+    if form.validate_on_submit():
+        try:
+            ticket = service.change_status(current_user, ticket_id, form.to_status.data or "",
+                                           version=_version(form), note=form.note.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors, {"status": "to_status"})
+        else:
+            return _action_response(ticket_id, True, _("Status changed to %(s)s.",
+                                                       s=labels.label("status", ticket.status)))
+    return _action_response(ticket_id, False, status_form=form, open_tab="status")
+
+
+@bp.route("/<int:ticket_id>/assign", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def reassign(ticket_id: int):
+    _ticket_or_404(ticket_id)
+    form = AssignForm(prefix="assign")
+    if form.validate_on_submit():
+        try:
+            ticket = service.assign(current_user, ticket_id, form.assignee_id.data,
+                                    version=_version(form), note=form.note.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            return _action_response(ticket_id, True, _("Assigned to %(u)s.", u=ticket.assignee.display_name))
+    return _action_response(ticket_id, False, assign_form=form, open_tab="assign")
+
+
+@bp.route("/<int:ticket_id>/first-reply", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def first_reply(ticket_id: int):
+    _ticket_or_404(ticket_id)
+    form = FirstReplyForm(prefix="reply")
+    if form.validate_on_submit():
+        try:
+            service.record_first_reply(current_user, ticket_id, version=_version(form),
+                                       at=as_shanghai(form.at.data), body=form.body.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors, {"first_replied_at": "at", "note": "body"})
+        else:
+            return _action_response(ticket_id, True, _("First reply recorded."))
+    return _action_response(ticket_id, False, reply_form=form, open_tab="reply")
+
+
+@bp.route("/<int:ticket_id>/fine", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def fine(ticket_id: int):
+    _ticket_or_404(ticket_id)
+    if not service.can_decide_fines(current_user):
+        abort(403)
+    form = FineForm(prefix="fine")
+    if form.validate_on_submit():
+        try:
+            service.record_fine(current_user, ticket_id, version=_version(form), amount=form.amount.data,
+                                bearer=form.bearer.data or "", agent_share=form.agent_share.data,
+                                note=form.note.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors, {"fine_amount": "amount", "fine_bearer": "bearer",
+                                             "fine_agent_share": "agent_share"})
+        else:
+            return _action_response(ticket_id, True, _("Fine recorded."))
+    return _action_response(ticket_id, False, fine_form=form, open_tab="fine")
+
+
+@bp.route("/<int:ticket_id>/reopen", methods=["POST"])
+@require(Permission.WORK_TICKETS)
+def reopen(ticket_id: int):
+    _ticket_or_404(ticket_id)
+    form = ReopenForm(prefix="reopen")
+    if form.validate_on_submit():
+        try:
+            service.reopen(current_user, ticket_id, version=_version(form), reason=form.reason.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc.errors, {"status": "reason"})
+        else:
+            return _action_response(ticket_id, True, _("Ticket reopened."))
+    return _action_response(ticket_id, False, reopen_form=form, open_tab="reopen")

@@ -1,0 +1,105 @@
+"""Ticket forms. The rules (allowed transitions, who may be assigned, money,
+waybill format, outlet scope) live in ``service``; these forms only carry the
+fields, the labels and the ticket ``version`` every write sends back.
+
+The detail page shows several forms at once, so each has a prefix (``status-``,
+``assign-`` ...) to keep field names and element ids apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import Length, Optional
+
+from ..filters import SHANGHAI
+from .labels import choices
+
+_MAX = _l("At most %(max)d characters.")
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def int_or_none(value):
+    if value in (None, "", "0", 0, "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_shanghai(value: datetime | None) -> datetime | None:
+    """A naive datetime-local value is Shanghai wall time; make it aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+
+
+class _Versioned(FlaskForm):
+    version = HiddenField()  # the version the user saw; an old one -> StaleEdit (409)
+
+
+class NoteForm(_Versioned):
+    body = TextAreaField(_l("Internal note"), validators=[Length(max=2000, message=_MAX)])
+
+
+class StatusForm(_Versioned):
+    to_status = SelectField(_l("New status"), validate_choice=False)
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
+
+
+class AssignForm(_Versioned):
+    assignee_id = SelectField(_l("Assign to"), coerce=int_or_none, validate_choice=False)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
+
+
+class FirstReplyForm(_Versioned):
+    at = DateTimeLocalField(_l("Replied at"), format=DATETIME_LOCAL, validators=[Optional()])
+    body = StringField(_l("What was replied"), validators=[Optional(), Length(max=2000, message=_MAX)])
+
+
+class FineForm(_Versioned):
+    # Text, never a float: the service parses exact Decimals.
+    amount = StringField(_l("Fine (¥)"))
+    bearer = SelectField(_l("Borne by"), validate_choice=False)
+    agent_share = StringField(_l("Agent's share (¥)"))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bearer.choices = choices("fine_bearer")
+
+
+class ReopenForm(_Versioned):
+    reason = TextAreaField(_l("Why reopen"), validators=[Length(max=2000, message=_MAX)])
+
+
+class TicketCreateForm(FlaskForm):
+    outlet_id = SelectField(_l("Outlet"), coerce=int_or_none, validate_choice=False)
+    direction = SelectField(_l("Direction"), validate_choice=False)
+    category = SelectField(_l("Category"), validate_choice=False)
+    reason_id = SelectField(_l("Reason"), coerce=int_or_none, validate_choice=False)
+    waybill_no = StringField(_l("Waybill number"))
+    registered_at = DateTimeLocalField(_l("Registered in the brand system"), format=DATETIME_LOCAL,
+                                       validators=[Optional()])
+    customer_name = StringField(_l("Customer name"), validators=[Optional(), Length(max=32, message=_MAX)])
+    customer_phone = StringField(_l("Customer phone"), validators=[Optional(), Length(max=32, message=_MAX)])
+    priority = SelectField(_l("Priority"), validate_choice=False)
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000, message=_MAX)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.direction.choices = choices("direction")
+        self.category.choices = choices("category")
+        self.priority.choices = choices("priority")
+
+
+class BulkForm(FlaskForm):
+    action = SelectField(_l("Bulk action"), validate_choice=False)  # service.BULK_ACTIONS
+    assignee_id = SelectField(_l("Assignee"), coerce=int_or_none, validate_choice=False)
+    to_status = SelectField(_l("Status"), validate_choice=False)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])

@@ -1,0 +1,470 @@
+"""The queue's read side: scope tabs, filters, sorts, pages and counts.
+
+Pure query builders over ``service.visible_tickets_query``: no request, no
+writes. Every filter is a plain ``WHERE`` on a column the queue indexes serve
+(``(<column>, queue_state, due_at)``, the waybill unique key, ``registered_at``),
+and the default order is ``queue_state, due_at`` so "open, nearest deadline
+first" reads straight from an index. Pages are ``LIMIT per_page + 1``: the
+extra row says whether there is a next page, so nothing counts the whole table.
+The per-category counts are one ``GROUP BY`` over the open tickets of the scope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..filters import SHANGHAI
+from ..models import (
+    EventKind,
+    Outlet,
+    Priority,
+    QueueState,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+)
+from ..permissions import Permission, has_permission
+from . import service
+
+PER_PAGE = 50
+
+SCOPES = {
+    "mine": _l("Mine"),
+    "team": _l("Team"),
+    "all": _l("All"),
+}
+
+WINDOWS = {
+    "overdue": _l("Overdue"),
+    "hour": _l("Due within 1 hour"),
+    "today": _l("Due today"),
+}
+
+SORTS = {
+    "deadline": _l("Nearest deadline"),
+    "registered": _l("Newest registered"),
+    "updated": _l("Recently updated"),
+    "priority": _l("Priority"),
+}
+
+# Status filter: "" means open tickets (the default), "all" every ticket.
+STATUS_ALL = "all"
+
+_WAYBILL_LIKE = re.compile(r"^[A-Za-z0-9]{1,20}$")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Everything the queue URL can say. Unknown or malformed values are dropped."""
+
+    scope: str = "mine"
+    q: str = ""
+    direction: str = ""
+    category: str = ""
+    reason_id: int | None = None
+    status: str = ""
+    outlet_id: int | None = None
+    brand_id: int | None = None
+    assignee_id: int | None = None  # 0 = unassigned
+    window: str = ""
+    since: date | None = None
+    until: date | None = None
+    sort: str = "deadline"
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def args(self, **changes) -> dict[str, str]:
+        """The non-default values as URL arguments (``changes`` applied first)."""
+        f = replace(self, **changes) if changes else self
+        out: dict[str, str] = {"scope": f.scope}
+        for name in ("q", "direction", "category", "status", "window"):
+            if getattr(f, name):
+                out[name] = getattr(f, name)
+        for name, key in (("reason_id", "reason"), ("outlet_id", "outlet"), ("brand_id", "brand"),
+                          ("assignee_id", "assignee")):
+            value = getattr(f, name)
+            if value is not None:
+                out[key] = str(value)
+        if f.since:
+            out["since"] = f.since.isoformat()
+        if f.until:
+            out["until"] = f.until.isoformat()
+        if f.sort != "deadline":
+            out["sort"] = f.sort
+        if f.page > 1:
+            out["page"] = str(f.page)
+        return out
+
+    @property
+    def is_filtered(self) -> bool:
+        """True when anything narrows the scope (used for the empty-table message)."""
+        return bool(self.q or self.direction or self.category or self.reason_id or self.status
+                    or self.outlet_id or self.brand_id or self.assignee_id is not None
+                    or self.window or self.since or self.until)
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def allowed_scopes(user: User) -> list[str]:
+    """The tabs this user may open, in display order."""
+    scopes = ["mine"]
+    if has_permission(user, Permission.VIEW_TEAM_TICKETS) and user.team_id is not None:
+        scopes.append("team")
+    if has_permission(user, Permission.VIEW_ALL_TICKETS):
+        scopes.append("all")
+    return scopes
+
+
+def default_scope(user: User) -> str:
+    """Agents start on their own tickets, leads on their team's, admins on everything."""
+    if user.role == Role.ADMIN:
+        return "all"
+    if user.role == Role.LEAD and "team" in allowed_scopes(user):
+        return "team"
+    return "mine"
+
+
+def scoped_query(user: User, scope: str) -> Select:
+    """Tickets of one tab, always inside what the user may see.
+
+    * mine: assigned to the user, or of an outlet whose primary agent is the user;
+    * team: assigned to a member of the user's team, or of an outlet whose
+      primary agent is one (for a lead this is exactly their visible set);
+    * all: everything visible (admins).
+    A scope the user may not open is an empty query, never a wider one.
+    """
+    query = service.visible_tickets_query(user)
+    if scope not in allowed_scopes(user):
+        return query.where(False)
+    if scope == "mine":
+        if user.role == Role.AGENT:
+            return query  # an agent's visible set is exactly "mine"
+        own = select(Outlet.id).where(Outlet.primary_agent_id == user.id)
+        return query.where(or_(Ticket.assignee_id == user.id, Ticket.outlet_id.in_(own)))
+    if scope == "team":
+        if user.role == Role.LEAD:
+            return query
+        members = select(User.id).where(User.team_id == user.team_id).scalar_subquery()
+        team_outlets = select(Outlet.id).where(Outlet.primary_agent_id.in_(members))
+        return query.where(or_(Ticket.assignee_id.in_(members), Ticket.outlet_id.in_(team_outlets)))
+    return query
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _int_arg(args, name: str, minimum: int = 1) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= minimum else None
+
+
+def _date_arg(args, name: str, errors: dict[str, str]) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = str(_l("Enter a date as YYYY-MM-DD."))
+        return None
+
+
+def parse_filter(args, user: User) -> QueueFilter:
+    """A ``QueueFilter`` from request arguments; values the user may not use are dropped."""
+    from .labels import CATEGORY_LABELS, DIRECTION_LABELS, STATUS_LABELS
+
+    errors: dict[str, str] = {}
+    scope = args.get("scope") or default_scope(user)
+    if scope not in allowed_scopes(user):
+        scope = default_scope(user)
+    status = args.get("status") or ""
+    if status != STATUS_ALL and status not in STATUS_LABELS:
+        status = ""
+    since = _date_arg(args, "since", errors)
+    until = _date_arg(args, "until", errors)
+    if since and until and until < since:
+        errors["until"] = str(_l("The end date is before the start date."))
+        until = None
+    q = " ".join((args.get("q") or "").split())[:64]
+    return QueueFilter(
+        scope=scope,
+        q=q,
+        direction=args.get("direction") if args.get("direction") in DIRECTION_LABELS else "",
+        category=args.get("category") if args.get("category") in CATEGORY_LABELS else "",
+        reason_id=_int_arg(args, "reason"),
+        status=status,
+        outlet_id=_int_arg(args, "outlet"),
+        brand_id=_int_arg(args, "brand"),
+        assignee_id=_int_arg(args, "assignee", minimum=0),
+        window=args.get("window") if args.get("window") in WINDOWS else "",
+        since=since,
+        until=until,
+        sort=args.get("sort") if args.get("sort") in SORTS else "deadline",
+        page=min(_int_arg(args, "page") or 1, 10_000),
+        errors=errors,
+    )
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def shanghai_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[00:00, next 00:00) of a Shanghai calendar day, as aware UTC datetimes."""
+    start = datetime.combine(day, time(0, 0), tzinfo=SHANGHAI)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_clause(q: str):
+    """``q`` with a digit and only letters/digits: a waybill (exact or prefix).
+    Letters only: a waybill prefix (YT, JT) or a word in the name/description.
+    Anything else: a customer name or description containing it."""
+    q = q.strip()
+    if not q:
+        return None
+    if _WAYBILL_LIKE.match(q):
+        if any(c.isdigit() for c in q):
+            return service.waybill_search_clause(q)
+        pattern = f"%{_escape_like(q)}%"
+        return or_(service.waybill_prefix_clause(q), Ticket.customer_name.ilike(pattern, escape="\\"),
+                   Ticket.description.ilike(pattern, escape="\\"))
+    pattern = f"%{_escape_like(q)}%"
+    return or_(Ticket.customer_name.like(pattern, escape="\\"), Ticket.description.like(pattern, escape="\\"))
+
+
+def window_clause(window: str, now: datetime):
+    """已超时 / 1 小时内到期 / 今日到期 (today in Asia/Shanghai); pending deadlines only."""
+    if window == "overdue":
+        return service.overdue_clause(now)
+    if window == "hour":
+        return service.due_within_clause(timedelta(hours=1), now)
+    if window == "today":
+        start, end = shanghai_day_bounds(now.astimezone(SHANGHAI).date())
+        return and_(Ticket.queue_state == QueueState.ACTIVE, Ticket.due_at >= start, Ticket.due_at < end)
+    return None
+
+
+def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) -> Select:
+    """Narrow ``query`` by every set field of ``f`` (not the scope: see ``scoped_query``)."""
+    now = now or now_utc()
+    if f.status == STATUS_ALL:
+        pass
+    elif f.status:
+        query = query.where(Ticket.status == f.status)
+        if f.status != TicketStatus.CLOSED:
+            query = query.where(service.open_clause())  # lets the queue indexes serve it
+    else:
+        query = query.where(service.open_clause())
+    if f.direction:
+        query = query.where(Ticket.direction == f.direction)
+    if f.category:
+        query = query.where(Ticket.category == f.category)
+    if f.reason_id:
+        query = query.where(Ticket.reason_id == f.reason_id)
+    if f.outlet_id:
+        query = query.where(Ticket.outlet_id == f.outlet_id)
+    if f.brand_id:
+        query = query.where(Ticket.brand_id == f.brand_id)
+    if f.assignee_id is not None:
+        query = query.where(Ticket.assignee_id.is_(None) if f.assignee_id == 0 else Ticket.assignee_id == f.assignee_id)
+    clause = window_clause(f.window, now)
+    if clause is not None:
+        query = query.where(clause)
+    if f.since:
+        query = query.where(Ticket.registered_at >= shanghai_day_bounds(f.since)[0])
+    if f.until:
+        query = query.where(Ticket.registered_at < shanghai_day_bounds(f.until)[1])
+    clause = search_clause(f.q)
+    if clause is not None:
+        query = query.where(clause)
+    return query
+
+
+_PRIORITY_RANK = case(
+    (Ticket.priority == Priority.URGENT, 0),
+    (Ticket.priority == Priority.HIGH, 1),
+    else_=2,
+)
+
+
+def apply_sort(query: Select, sort: str) -> Select:
+    """Default: pending deadlines first, nearest first (the index order)."""
+    if sort == "registered":
+        return query.order_by(Ticket.registered_at.desc(), Ticket.id.desc())
+    if sort == "updated":
+        return query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    if sort == "priority":
+        return query.order_by(_PRIORITY_RANK, Ticket.queue_state, Ticket.due_at, Ticket.id)
+    return service.order_by_deadline(query)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Page:
+    items: list[Ticket]
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+
+def queue_query(user: User, f: QueueFilter, now: datetime | None = None) -> Select:
+    """The ordered, filtered query of one queue view (no limit)."""
+    return apply_sort(apply_filters(scoped_query(user, f.scope), f, now), f.sort)
+
+
+def fetch_page(query: Select, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page via LIMIT per_page + 1 (no COUNT); related rows in a constant number of queries."""
+    query = query.options(
+        selectinload(Ticket.outlet), selectinload(Ticket.brand), selectinload(Ticket.reason),
+        selectinload(Ticket.assignee),
+    ).limit(per_page + 1).offset((page - 1) * per_page)
+    rows = list(db.session.scalars(query))
+    return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
+
+
+def page_of(user: User, f: QueueFilter, now: datetime | None = None, per_page: int = PER_PAGE) -> Page:
+    return fetch_page(queue_query(user, f, now), f.page, per_page)
+
+
+@dataclass
+class Counts:
+    """Open tickets of a scope per category, with how many are overdue or due within the hour."""
+
+    by_category: dict[str, dict[str, int]]
+    open: int = 0
+    overdue: int = 0
+    due_soon: int = 0
+
+
+def scope_counts(user: User, scope: str, now: datetime | None = None) -> Counts:
+    """One GROUP BY over the open tickets of the scope (served by ``ix_tickets_category_queue``)."""
+    now = now or now_utc()
+    pending = Ticket.queue_state == QueueState.ACTIVE
+    overdue = func.sum(case((and_(pending, Ticket.due_at < now), 1), else_=0))
+    soon = func.sum(case((and_(pending, Ticket.due_at >= now, Ticket.due_at < now + timedelta(hours=1)), 1), else_=0))
+    query = (
+        scoped_query(user, scope)
+        .where(service.open_clause())
+        .with_only_columns(Ticket.category, func.count(), overdue, soon)
+        .group_by(Ticket.category)
+        .order_by(None)
+    )
+    result = Counts(by_category={})
+    for category, total, late, due_soon in db.session.execute(query):
+        result.by_category[category] = {"open": int(total), "overdue": int(late or 0), "due_soon": int(due_soon or 0)}
+        result.open += int(total)
+        result.overdue += int(late or 0)
+        result.due_soon += int(due_soon or 0)
+    return result
+
+
+# --------------------------------------------------------------------------- detail helpers
+
+
+RECENT_MINUTES = 10
+
+
+@dataclass
+class RecentChange:
+    actor: str
+    kind: str
+    at: datetime
+
+
+def recent_changes_by_others(ticket: Ticket, user: User, minutes: int = RECENT_MINUTES,
+                             now: datetime | None = None) -> list[RecentChange]:
+    """What other people did to the ticket in the last ``minutes`` (newest first, one per person)."""
+    now = now or now_utc()
+    rows = db.session.execute(
+        select(TicketEvent.at, TicketEvent.kind, User.display_name)
+        .join(User, User.id == TicketEvent.actor_id)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id != user.id,
+               TicketEvent.kind != EventKind.CREATED,
+               TicketEvent.at >= now - timedelta(minutes=minutes))
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+        .limit(20)
+    )
+    seen: dict[str, RecentChange] = {}
+    for at, kind, name in rows:
+        seen.setdefault(name, RecentChange(actor=name, kind=kind, at=at))
+    return list(seen.values())
+
+
+def deadline_kind(ticket: Ticket) -> str:
+    """Which deadline ``due_at`` is: "reply" (first reply pending) or "resolve"."""
+    if ticket.first_replied_at is None and ticket.reply_due_at is not None and ticket.due_at == ticket.reply_due_at:
+        return "reply"
+    return "resolve"
+
+
+def remaining_text(due: datetime | None, now: datetime | None = None) -> str:
+    """The countdown's first paint, the same words app.js keeps live (剩余 2小时5分 / 已超时 3分12秒)."""
+    from flask_babel import gettext as _
+
+    if due is None:
+        return ""
+    now = now or now_utc()
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    ms = (due - now).total_seconds()
+    s = int(abs(ms))
+    d, h, m = s // 86400, (s % 86400) // 3600, (s % 3600) // 60
+    if d > 0:
+        text = _("%(d)d d %(h)d h", d=d, h=h)
+    elif h > 0:
+        text = _("%(h)d h %(m)d min", h=h, m=m)
+    else:
+        text = _("%(m)d min %(s)d s", m=m, s=s % 60)
+    return _("Overdue %(t)s", t=text) if ms < 0 else _("Left %(t)s", t=text)
+
+
+def ago(at: datetime, now: datetime | None = None) -> str:
+    """"just now" / "3 min ago" / "2 h ago" for the collision banner."""
+    from flask_babel import gettext as _
+
+    now = now or now_utc()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    seconds = max(0, int((now - at).total_seconds()))
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        return _("%(n)d min ago", n=seconds // 60)
+    return _("%(n)d h ago", n=seconds // 3600)

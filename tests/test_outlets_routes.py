@@ -95,6 +95,40 @@ def test_scoped_pages_by_role(client, world, role):
         assert client.get(fill(url, world)).status_code == expected[role], (url, role)
 
 
+def _row(anon=302, agent=403, trainer=403, lead=403, admin=200):
+    return {"anon": anon, "agent": agent, "trainer": trainer, "lead": lead, "admin": admin}
+
+
+# Exact outcomes of the state-changing and edge requests (empty forms, unknown records).
+EXACT = [
+    ("POST", "/admin/outlets/new", {}, _row()),  # re-rendered with errors
+    ("GET", "/admin/outlets/999999/row", None, _row(admin=404)),
+    ("GET", "/admin/outlets/999999/edit", None, _row(admin=404)),
+    ("POST", "/admin/outlets/999999/edit", {}, _row(admin=404)),
+    ("POST", "/admin/outlets/{own}/edit", {"name": "x"}, _row(admin=400)),  # no version: malformed
+    ("POST", "/admin/outlets/{own}/active", {"active": "1"}, _row(admin=303)),
+    ("POST", "/admin/outlets/999999/active", {"active": "1"}, _row(admin=404)),
+    ("POST", "/outlets/999999/assign", {}, _row(admin=404)),
+    ("POST", "/outlets/{own}/assign", {"agent_id": ""}, _row(admin=400)),  # no version: malformed
+    ("POST", "/admin/outlets/import", {}, _row()),  # "choose a file"
+    ("POST", "/admin/outlets/import/confirm", {}, _row(admin=303)),  # nothing pending: back to upload
+    ("POST", "/admin/outlets/import/cancel", {}, _row(admin=303)),
+    ("GET", "/admin/outlets/{own}/active", None, _row(anon=405, agent=405, trainer=405, lead=405, admin=405)),
+]
+
+
+@pytest.mark.parametrize("role", ["anon", "agent", "trainer", "lead", "admin"])
+def test_exact_outcomes(client, world, role):
+    if role != "anon":
+        login(client, world[role])
+    for method, url, data, expected in EXACT:
+        response = client.open(fill(url, world), method=method, data=data or {})
+        assert response.status_code == expected[role], (role, method, url, response.status_code)
+        if response.status_code == 302:
+            assert response.headers["Location"].startswith("/login")
+    assert world["own"].primary_agent_id == world["agent"].id and world["own"].name != "x"
+
+
 def test_forbidden_htmx_request_gets_a_fragment(client, world):
     login(client, world["agent"])
     response = client.htmx("get", "/admin/outlets")

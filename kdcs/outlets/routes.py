@@ -143,6 +143,8 @@ def admin_edit(outlet_id: int):
         form.version.data = str(outlet.version)
         form.rate_per_parcel.data = f"{outlet.rate_per_parcel:.4f}"
     elif form.validate_on_submit():
+        if not form.version.data:
+            abort(400)  # every edit form carries the version it was loaded with
         try:
             service.update_outlet(current_user, outlet, version=form.version.data, **_edit_fields(form))
         except ValidationError as exc:
@@ -228,8 +230,10 @@ def assign(outlet_id: int):
     form.agent_id.choices = _agent_choices(_("No primary agent"))
     status = 200
     if form.validate_on_submit():
+        if not form.version.data:
+            abort(400)  # the assign form always carries the version it was loaded with
         try:
-            service.assign_primary_agent(current_user, outlet, form.agent_id.data, version=form.version.data or None)
+            service.assign_primary_agent(current_user, outlet, form.agent_id.data, version=form.version.data)
         except ValidationError as exc:
             _apply_errors(form, exc.errors)
         except StaleEdit:

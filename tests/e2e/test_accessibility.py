@@ -60,7 +60,9 @@ def test_home_page_of_each_role(login_as, username):
     assert_accessible(page, f"the home page of {username}")
 
 
-@pytest.mark.parametrize("path", ["/admin/users", "/admin/audit"])
+@pytest.mark.parametrize(
+    "path", ["/admin/users", "/admin/audit", "/admin/outlets", "/admin/teams", "/admin/brands"]
+)
 def test_admin_pages(login_as, path):
     page = login_as("admin")
     response = page.goto(path)

@@ -18,8 +18,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 NAVIGATION = {
     "Home": ("dashboard.home", {"admin", "lead", "trainer", "agent"}),
     "Tickets": ("tickets.index", {"admin", "lead", "agent"}),
-    "My outlets": ("outlets.mine", {"admin", "lead", "agent"}),
-    "My team": ("dashboard.team", {"admin", "lead"}),
+    # Personal items are hidden for admins (they have the admin pages instead).
+    "My outlets": ("outlets.mine", {"lead", "agent"}),
+    "My team": ("dashboard.team", {"lead"}),
     "SOP": ("sop.index", {"admin", "lead", "trainer", "agent"}),
     "Training": ("training.index", {"admin", "lead", "trainer", "agent"}),
     "Leave": ("leave.index", {"admin", "lead", "trainer", "agent"}),

@@ -70,11 +70,11 @@ def _lookups() -> dict[str, dict]:
 
     outlets = db.session.execute(select(Outlet.id, Outlet.code, Outlet.name)).all()
     return {
-        "brand": dict(db.session.execute(select(Brand.id, Brand.name)).tuples().all()),
+        "brand": dict(db.session.execute(select(Brand.id, Brand.name)).all()),
         "outlet_code": {o.id: o.code for o in outlets},
         "outlet_name": {o.id: o.name for o in outlets},
-        "reason": dict(db.session.execute(select(TicketReason.id, TicketReason.name)).tuples().all()),
-        "user": dict(db.session.execute(select(User.id, User.display_name)).tuples().all()),
+        "reason": dict(db.session.execute(select(TicketReason.id, TicketReason.name)).all()),
+        "user": dict(db.session.execute(select(User.id, User.display_name)).all()),
     }
 
 

@@ -55,12 +55,11 @@ def import_index():
     # The import has its own size limit (KDCS_IMPORT_MAX_MB), checked while streaming to disk;
     # the request limit only keeps absurd bodies out.
     request.max_content_length = importing.max_bytes() + 1024 * 1024
-    brand_id = request.form.get("brand_id", type=int)
     try:
+        brand_id = request.form.get("brand_id", type=int)
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return _index_page(_("The file is larger than %(mb)s MB. Split it into smaller files.",
-                             mb=importing._mb_text(importing.max_bytes())), 413, brand_id)
+        return _too_large()
     if upload is None or not upload.filename:
         return _index_page(_("Choose a file to upload."), 400, brand_id)
     try:
@@ -68,6 +67,22 @@ def import_index():
     except FileRejected as exc:
         return _index_page(str(exc), 400, brand_id)
     return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+
+
+def _too_large():
+    return _index_page(_("The file is larger than %(mb)s MB. Split it into smaller files.",
+                         mb=importing._mb_text(importing.max_bytes())), 413)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(error):
+    """A body over the app's MAX_CONTENT_LENGTH, refused before the view (e.g. while checking CSRF)."""
+    from ..errors import _error_response
+    from ..permissions import has_permission
+
+    if request.endpoint == "tickets.import_index" and has_permission(current_user, Permission.IMPORT_TICKETS):
+        return _too_large()
+    return _error_response(413)
 
 
 def _job_or_404(job_id: int):

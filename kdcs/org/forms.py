@@ -32,7 +32,7 @@ class TeamEditForm(TeamForm):
 class BrandForm(FlaskForm):
     code = StringField(_l("Brand code"), validators=[
         DataRequired(_l("Enter a brand code.")),
-        Regexp(r"^\s*[A-Za-z0-9&_-]{1,%d}\s*$" % BRAND_CODE_MAX,
+        Regexp(rf"^\s*[A-Za-z0-9&_-]{{1,{BRAND_CODE_MAX}}}\s*$",
                message=_l("Up to %(n)d letters or digits (& _ - allowed), e.g. ZTO.", n=BRAND_CODE_MAX)),
     ])
     name = StringField(_l("Brand name"), validators=[

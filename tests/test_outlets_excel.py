@@ -226,7 +226,7 @@ def test_every_row_error_is_listed_in_chinese_and_nothing_is_written(client, set
         "不能超过 1 元",
         "在本文件中重复（首次出现在第 2 行）",
         "网点名称：必填",
-        "工号 nobody 不存在",
+        "主责客服工号：nobody 不存在",
         "agent_gone 已停用",
         f"{setup['lead'].username} 不是客服",
         "联系电话：请填写 11 位手机号",

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 # (key, header, width). The order is the order of the export and of the template.
 COLUMNS: list[tuple[str, str, int]] = [
@@ -110,8 +111,8 @@ def write_workbook(rows, brands=None) -> bytes:
     """
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("网点")
-    for index, (_key_, _header, width) in enumerate(COLUMNS):
-        ws.column_dimensions[chr(ord("A") + index)].width = width
+    for index, (_column, _header, width) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE6F2")

@@ -8,7 +8,8 @@ from flask import Flask
 
 from . import htmx as htmx_rules
 from .config import build_config, instance_path_from_env
-from .extensions import babel, csrf, db, htmx, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import htmx as htmx_extension
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -22,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
-    htmx.init_app(app)
+    htmx_extension.init_app(app)
     i18n.init_app(app, babel)
     _init_database_pragmas(app)
     _init_login(app)

@@ -31,7 +31,8 @@ def trigger(response: Response, event: str, detail=True) -> Response:
     existing = response.headers.get("HX-Trigger")
     events = json.loads(existing) if existing else {}
     events[event] = detail
-    response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=False)
+    # ASCII only: HTTP headers are latin-1; htmx decodes the \u escapes.
+    response.headers["HX-Trigger"] = json.dumps(events)
     return response
 
 

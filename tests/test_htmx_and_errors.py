@@ -71,3 +71,12 @@ def test_500_page_is_chinese(tmp_path):
 
     response = app.test_client().get("/__boom")
     assert response.status_code == 500 and "系统出错" in response.get_data(as_text=True)
+
+
+def test_toast_header_is_sendable_by_a_real_server(client, users):
+    """HTTP headers are latin-1: Chinese toasts must travel as \\u escapes."""
+    login(client, users["admin"])
+    response = client.htmx("post", f"/admin/users/{users['agent'].id}/active", data={"active": "0"})
+    header = response.headers["HX-Trigger"]
+    header.encode("ascii")
+    assert "已停用用户" in json.loads(header)["toast"][0]["message"]

@@ -39,3 +39,24 @@ def test_pages_render_in_chinese(client, users):
         assert word in html
     for english in (">Users<", ">Log out<", ">Username<"):
         assert english not in html
+
+
+def test_no_msgid_is_translated_differently_in_two_catalogs():
+    """Flask-Babel merges the domain catalogs; a clash would make one page's word win everywhere."""
+    from babel.messages.pofile import read_po
+
+    from kdcs.i18n import TRANSLATIONS_DIR
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted((TRANSLATIONS_DIR / "zh_CN" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale="zh_CN")
+        for message in catalog:
+            if not message.id or not message.string:
+                continue
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            if key in seen and seen[key][1] != message.string:
+                clashes.append(f"{key!r}: {seen[key][0]}={seen[key][1]!r} vs {path.stem}={message.string!r}")
+            seen.setdefault(key, (path.stem, message.string))
+    assert not clashes, "same msgid, different Chinese (use one wording or a more specific msgid):\n" + "\n".join(clashes)

@@ -269,8 +269,6 @@ def test_team_detail_history_shows_audit(admin_client, users):
     assert "变更记录" in html and "修改团队" in html and "一组新" in html
 
 
-@pytest.mark.xfail(strict=True, reason="kdcs/htmx.py trigger() uses ensure_ascii=False: a Chinese toast "
-                   "in HX-Trigger is not latin-1 and a real server (werkzeug, gunicorn) cannot send it")
 def test_toast_header_can_be_sent_by_a_real_server(admin_client, users):
     response = admin_client.htmx("post", "/admin/teams/new", data={"name": "三组", "lead_id": "0"})
     response.headers["HX-Trigger"].encode("latin-1")

@@ -45,9 +45,15 @@ def world(users):
 
 # (method, url template, expectations, form data). Templates use keys of `world`.
 ROUTES: dict[str, list[tuple]] = {
-    "auth.login": [("GET", "/login", row(anon=200, agent=302, trainer=302, lead=302, admin=302))],
+    "auth.login": [
+        ("GET", "/login", row(anon=200, agent=302, trainer=302, lead=302, admin=302)),
+        ("POST", "/login", row(anon=400, agent=302, trainer=302, lead=302, admin=302), {}),
+    ],
     "auth.logout": [("POST", "/logout", row(anon=303, agent=303, trainer=303, lead=303, admin=303))],
-    "auth.change_password": [("GET", "/account/password", EVERYONE)],
+    "auth.change_password": [
+        ("GET", "/account/password", EVERYONE),
+        ("POST", "/account/password", EVERYONE, {"current_password": "wrong"}),
+    ],
     "dashboard.home": [("GET", "/", EVERYONE)],
     "dashboard.team": [("GET", "/team", row(lead=200))],
     "notifications.index": [("GET", "/notifications/", EVERYONE)],
@@ -71,6 +77,15 @@ ROUTES: dict[str, list[tuple]] = {
     "outlets.admin_list": [("GET", "/admin/outlets", ADMIN_ONLY)],
     "org.teams": [("GET", "/admin/teams", ADMIN_ONLY)],
     "org.brands": [("GET", "/admin/brands", ADMIN_ONLY)],
+    "org.team_create": [("POST", "/admin/teams/new", ADMIN_ONLY, {})],
+    "org.team_detail": [("GET", "/admin/teams/{team_id}", ADMIN_ONLY), ("GET", "/admin/teams/999999", ADMIN_ONLY_404)],
+    "org.team_row": [("GET", "/admin/teams/{team_id}/row", row(admin=303))],
+    "org.team_edit": [("GET", "/admin/teams/{team_id}/edit", ADMIN_ONLY), ("POST", "/admin/teams/999999/edit", ADMIN_ONLY_404, {})],
+    "org.team_set_active": [("POST", "/admin/teams/{team_id}/active", row(admin=303), {"active": "0"})],
+    "org.brand_create": [("POST", "/admin/brands/new", ADMIN_ONLY, {})],
+    "org.brand_row": [("GET", "/admin/brands/{brand_id}/row", row(admin=303))],
+    "org.brand_edit": [("GET", "/admin/brands/{brand_id}/edit", ADMIN_ONLY), ("POST", "/admin/brands/999999/edit", ADMIN_ONLY_404, {})],
+    "org.brand_set_active": [("POST", "/admin/brands/{brand_id}/active", row(admin=303), {"active": "0"})],
     "tickets.index": [("GET", "/tickets/", row(agent=200, lead=200))],
 }
 

@@ -36,13 +36,6 @@ def _button(scope, name):
         scope.get_by_role("link", name=name, exact=True)).first
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: kdcs/htmx.py trigger() writes HX-Trigger with json.dumps(ensure_ascii=False); "
-    "the Chinese toast ('网点 … 已保存') is not latin-1, so werkzeug/gunicorn fail to send the save "
-    "response (UnicodeEncodeError) and the row never swaps back. Fix: ensure_ascii=True (and make "
-    "tests that look for Chinese in the raw header json.loads it first).",
-)
 def test_admin_edits_an_outlet_inline_without_reload(login_as, e2e_app):
     outlet_id, code, old_name = _first_outlet(e2e_app)
     new_name = f"{old_name}（改）"

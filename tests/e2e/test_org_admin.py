@@ -1,9 +1,6 @@
-# ruff: noqa: F811 - the e2e fixtures are imported by name and then requested as arguments
 """Teams and brands in a real browser (Chromium): htmx swaps, toasts, confirm, 409, no-JS.
 
-Uses the e2e harness of tests/e2e (its own app instance and database, demo company);
-the fixtures are imported because this file lives beside the unit tests (the org
-feature owns tests/test_org_*.py); it could move into tests/e2e/ as it is.
+Uses the e2e harness of tests/e2e (its own app instance and database, demo company).
 Everything this file changes it creates itself, so the demo teams and brands other
 browser tests rely on stay as they were.
 """
@@ -13,26 +10,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (  # noqa: F401 - pytest fixtures
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    app_ctx,
-    base_url,
-    browser,
-    e2e_app,
-    login,
-    login_as,
-    page,
-)
+from tests.e2e.conftest import VIEWPORT, login
 
 pytestmark = pytest.mark.e2e
-
-# kdcs/htmx.py trigger() writes HX-Trigger with json.dumps(..., ensure_ascii=False): a
-# Chinese toast is not latin-1, so a real HTTP server (werkzeug, gunicorn) fails to send
-# the response. The test client does not notice. Remove this marker once htmx.py uses
-# plain json.dumps (ASCII \u escapes, which htmx parses the same).
-NON_ASCII_HEADER = pytest.mark.xfail(
-    strict=True, reason="kdcs/htmx.py sends a non-ASCII HX-Trigger header (Chinese toasts break responses)")
 
 
 def _db(e2e_app, fn):
@@ -61,7 +41,6 @@ def _no_reload(page):
     return lambda: page.evaluate("window.__kdcsNoReload") == "still-here"
 
 
-@NON_ASCII_HEADER
 def test_teams_search_create_edit_deactivate_without_reload(login_as, e2e_app):
     page = login_as("admin")
     page.on("dialog", lambda dialog: dialog.accept())
@@ -135,7 +114,6 @@ def test_stale_inline_edit_shows_the_conflict_row(login_as, e2e_app):
     assert not page.js_errors, page.js_errors
 
 
-@NON_ASCII_HEADER
 def test_brands_refusal_edit_and_create(login_as, e2e_app):
     brand_id = _make_brand(e2e_app, "E2EB", "测试品牌")
     page = login_as("admin")

@@ -28,6 +28,7 @@ translations: $(VENV)/.installed
 
 run: $(VENV)/.installed translations
 	$(BIN)/flask db upgrade
+	$(BIN)/flask tickets seed-reference
 	$(BIN)/flask seed-demo --if-empty
 	@echo "KDCS: http://127.0.0.1:$(PORT)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)

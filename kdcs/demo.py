@@ -150,4 +150,8 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
                     created["volumes"] += 1
             outlet_index += 1
     db.session.commit()
+
+    from .tickets.demo import seed_demo_tickets  # reference data (rules, reasons, calendar) + tickets
+
+    created.update(seed_demo_tickets(today))
     return created

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     VIEW_TEAM_TICKETS = "tickets.view_team"
     VIEW_ALL_TICKETS = "tickets.view_all"
     BULK_TICKETS = "tickets.bulk"
+    RECORD_FINES = "tickets.fines"  # decide who bears a fine
     IMPORT_TICKETS = "tickets.import"
     MANAGE_DEADLINE_RULES = "tickets.rules"
     MANAGE_CANNED_REPLIES = "tickets.canned"
@@ -66,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WORK_TICKETS,
             Permission.VIEW_TEAM_TICKETS,
             Permission.BULK_TICKETS,
+            Permission.RECORD_FINES,
             Permission.IMPORT_TICKETS,
         }
     ),

@@ -115,8 +115,7 @@ def test_demo_waybills_follow_brand_formats(brand, pattern):
 
 def test_demo_tickets_are_realistic_and_idempotent():
     today = date(2026, 11, 24)
-    seed_demo(today)
-    created = seed_demo_tickets(today)
+    created = seed_demo(today)  # seed-demo loads the demo tickets too
     assert created["tickets"] == count(Outlet) * 24 and created["fines"] > 0
     assert seed_demo_tickets(today) == {"tickets": 0, "events": 0, "fines": 0}
     assert count(Ticket) == created["tickets"]

@@ -758,7 +758,7 @@ def record_first_reply(actor: User, ticket_id: int, *, version: int | None, at: 
 
 def can_decide_fines(user: User) -> bool:
     """Who bears a fine (and the agent's share) is decided by a lead or an admin."""
-    return has_permission(user, Permission.WORK_TICKETS) and user.role in (Role.LEAD, Role.ADMIN)
+    return has_permission(user, Permission.WORK_TICKETS) and has_permission(user, Permission.RECORD_FINES)
 
 
 def _money(value, field_name: str, errors: dict) -> Decimal | None:
@@ -787,7 +787,7 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     outlet's own fault: share must be 0). 0 ≤ share ≤ amount. Leads and admins only.
     """
     if not can_decide_fines(actor):
-        raise PermissionDenied(Permission.WORK_TICKETS)
+        raise PermissionDenied(Permission.RECORD_FINES)
     ticket = _load_for_write(actor, ticket_id, version)
     errors: dict[str, str] = {}
     fine = _money(amount, "fine_amount", errors)

@@ -377,3 +377,20 @@ def test_missing_optional_columns_keep_existing_values(client, setup):
     assert "无变化 1" in body  # no agent column: the agent is kept, not cleared
     client.post("/admin/outlets/import/confirm", data={"token": excel_token(client)})
     assert db.session.scalar(select(Outlet).where(Outlet.code == "ZTO571101")).primary_agent_id == setup["agent"].id
+
+
+def test_too_large_file_with_csrf_on_gets_the_same_message(client, setup, app, csrf_on):
+    """With CSRF on, the size limit trips while the token is read (before the view): same clear page."""
+    old = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    try:
+        response = upload(client, b"PK\x03\x04" + b"0" * (1024 * 1024 + 10))
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = old
+    assert response.status_code == 413 and "文件超过 1 MB" in text(response)
+    assert uploads(app) == []
+
+
+def test_upload_without_csrf_token_is_refused(client, setup, app, csrf_on):
+    response = upload(client, xlsx_bytes([row("ZTO571193")]))
+    assert response.status_code == 400 and uploads(app) == []

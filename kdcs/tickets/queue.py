@@ -447,11 +447,11 @@ def remaining_text(due: datetime | None, now: datetime | None = None) -> str:
     s = int(abs(ms))
     d, h, m = s // 86400, (s % 86400) // 3600, (s % 3600) // 60
     if d > 0:
-        text = _("%(d)d d %(h)d h", d=d, h=h)
+        text = _("%(d)dd %(h)dh", d=d, h=h)
     elif h > 0:
-        text = _("%(h)d h %(m)d min", h=h, m=m)
+        text = _("%(h)dh %(m)dm", h=h, m=m)
     else:
-        text = _("%(m)d min %(s)d s", m=m, s=s % 60)
+        text = _("%(m)dm %(s)ds", m=m, s=s % 60)
     return _("Overdue %(t)s", t=text) if ms < 0 else _("Left %(t)s", t=text)
 
 

@@ -1,0 +1,283 @@
+"""The detail page and its actions: fragments with toasts, versions and 409s, collision
+warning, canned replies; manual creation with inline checks; bulk actions."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from kdcs.extensions import db
+from kdcs.models import CannedReply, Ticket, TicketEvent, utcnow
+from tests import factories
+from tests.conftest import login
+
+
+@pytest.fixture
+def w(users):
+    brand = factories.make_brand("ZTO", "中通")
+    outlet = factories.make_outlet(brand, users["agent"], name="良渚网点")
+    reason = factories.make_reason("problem", "地址不详")
+    factories.make_rule("problem")
+    ticket = factories.make_ticket(outlet, reason=reason, waybill_no="75121488724296", customer_name="李先生",
+                                   customer_phone="13912345678", description="收件人电话打不通")
+    return {"brand": brand, "outlet": outlet, "reason": reason, "t": ticket}
+
+
+def _toasts(response):
+    return json.loads(response.headers.get("HX-Trigger", "{}"))
+
+
+def _events(ticket, kind):
+    return db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                        TicketEvent.kind == kind)).all()
+
+
+def test_detail_shows_all_fields_full_phone_and_timeline(client, users, w):
+    login(client, users["agent"])
+    html = client.get(f"/tickets/{w['t'].id}").get_data(as_text=True)
+    for text in ("75121488724296", "良渚网点", "中通", "地址不详", "李先生", "13912345678", "收件人电话打不通"):
+        assert text in html
+    assert 'class="timeline"' in html
+    assert 'data-due="' in html  # live countdowns for the pending deadlines
+
+
+def test_add_note_by_htmx_updates_the_page_with_a_toast(client, users, w):
+    t = w["t"]
+    login(client, users["agent"])
+    response = client.htmx("post", f"/tickets/{t.id}/note", data={"note-body": "已联系收件人", "note-version": t.version})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and "已联系收件人" in body and 'class="timeline"' in body
+    events = _toasts(response)
+    assert "tickets-changed" in events and events["toast"][0]["level"] == "success"
+    assert [e.body for e in _events(t, "note")] == ["已联系收件人"]
+
+
+def test_add_note_without_js_redirects_and_empty_note_is_refused(client, users, w):
+    t = w["t"]
+    login(client, users["agent"])
+    response = client.post(f"/tickets/{t.id}/note", data={"note-body": "无脚本备注"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/tickets/{t.id}"
+    response = client.htmx("post", f"/tickets/{t.id}/note", data={"note-body": "  "})
+    assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
+    assert len(_events(t, "note")) == 1
+
+
+def test_status_menu_offers_only_allowed_transitions_and_changes(client, users, w):
+    t = w["t"]
+    login(client, users["agent"])
+    html = client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    menu = html[html.index('name="status-to_status"'):html.index("</select>", html.index('name="status-to_status"'))]
+    assert 'value="in_progress"' in menu and 'value="new"' not in menu and 'value="filed"' not in menu
+    response = client.htmx("post", f"/tickets/{t.id}/status",
+                            data={"status-to_status": "in_progress", "status-version": t.version})
+    assert response.status_code == 200 and "tickets-changed" in _toasts(response)
+    db.session.refresh(t)
+    assert t.status == "in_progress"
+    # an impossible move is refused beside the field, nothing changes
+    response = client.htmx("post", f"/tickets/{t.id}/status",
+                           data={"status-to_status": "judged", "status-version": t.version})
+    assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
+    db.session.refresh(t)
+    assert t.status == "in_progress"
+
+
+def test_stale_version_is_a_409_fragment_in_chinese(client, users, w):
+    t = w["t"]
+    login(client, users["agent"])
+    old = t.version
+    assert client.htmx("post", f"/tickets/{t.id}/status",
+                       data={"status-to_status": "in_progress", "status-version": old}).status_code == 200
+    response = client.htmx("post", f"/tickets/{t.id}/status",
+                           data={"status-to_status": "replied", "status-version": old})
+    assert response.status_code == 409
+    assert "别人" in response.get_data(as_text=True) or "其他人" in response.get_data(as_text=True)
+    db.session.refresh(t)
+    assert t.status == "in_progress"
+    # a form without a version never overwrites blindly
+    assert client.htmx("post", f"/tickets/{t.id}/status", data={"status-to_status": "replied"}).status_code == 409
+
+
+def test_first_reply_then_reassign_by_lead(client, users, w):
+    t = w["t"]
+    mate = factories.make_user("agent", username="agent_b", team=users["team"])
+    login(client, users["agent"])
+    # an agent may not give the ticket to someone else: no menu
+    assert 'name="assign-assignee_id"' not in client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    response = client.htmx("post", f"/tickets/{t.id}/first-reply", data={"reply-version": t.version})
+    assert response.status_code == 200
+    db.session.refresh(t)
+    assert t.first_replied_at is not None and t.status == "in_progress"
+    client.post("/logout")
+    login(client, users["lead"])
+    response = client.htmx("post", f"/tickets/{t.id}/assign",
+                           data={"assign-assignee_id": mate.id, "assign-version": t.version, "assign-note": "休假交接"})
+    assert response.status_code == 200
+    db.session.refresh(t)
+    assert t.assignee_id == mate.id
+    assert _events(t, "assign")[0].body == "休假交接"
+
+
+def test_fine_by_lead_with_decimal_share_and_validation(client, users, w):
+    t = w["t"]
+    login(client, users["lead"])
+    response = client.htmx("post", f"/tickets/{t.id}/fine", data={
+        "fine-version": t.version, "fine-amount": "50", "fine-bearer": "company", "fine-agent_share": "60"})
+    assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
+    response = client.htmx("post", f"/tickets/{t.id}/fine", data={
+        "fine-version": t.version, "fine-amount": "200.50", "fine-bearer": "company", "fine-agent_share": "20.05"})
+    assert response.status_code == 200
+    db.session.refresh(t)
+    assert (t.fine_amount, t.fine_bearer, t.fine_agent_share) == (Decimal("200.50"), "company", Decimal("20.05"))
+    assert "¥200.50" in response.get_data(as_text=True)
+
+
+def test_close_and_reopen_with_reason(client, users, w):
+    t = w["t"]
+    login(client, users["agent"])
+    response = client.htmx("post", f"/tickets/{t.id}/status",
+                           data={"status-to_status": "closed", "status-version": t.version})
+    assert "field-error" in response.get_data(as_text=True)  # closing without a reply needs a note
+    client.htmx("post", f"/tickets/{t.id}/status",
+                data={"status-to_status": "closed", "status-version": t.version, "status-note": "客户撤销"})
+    db.session.refresh(t)
+    assert t.status == "closed"
+    html = client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    assert 'id="act-reopen"' in html and 'id="act-status"' not in html
+    response = client.htmx("post", f"/tickets/{t.id}/reopen", data={"reopen-version": t.version, "reopen-reason": ""})
+    assert "field-error" in response.get_data(as_text=True)
+    response = client.htmx("post", f"/tickets/{t.id}/reopen",
+                           data={"reopen-version": t.version, "reopen-reason": "客户再次来电"})
+    db.session.refresh(t)
+    assert t.status == "in_progress" and _events(t, "reopen")[0].body == "客户再次来电"
+
+
+def test_canned_replies_of_the_category_are_offered(client, users, w):
+    db.session.add_all([
+        CannedReply(category="problem", title="地址确认", body="您好，请提供详细地址。"),
+        CannedReply(category=None, title="通用致歉", body="给您带来不便，非常抱歉。"),
+        CannedReply(category="arbitration", title="仲裁举证", body="请上传凭证。"),
+        CannedReply(category="problem", title="停用", body="旧话术", is_active=False),
+    ])
+    db.session.commit()
+    login(client, users["agent"])
+    html = client.get(f"/tickets/{w['t'].id}").get_data(as_text=True)
+    assert 'data-text="您好，请提供详细地址。"' in html and 'data-copy="给您带来不便，非常抱歉。"' in html
+    assert "仲裁举证" not in html and "旧话术" not in html
+    assert 'data-insert="#note-body"' in html and 'id="note-body"' in html
+
+
+def test_presence_warns_when_someone_else_changed_the_ticket(client, users, w):
+    t = w["t"]
+    login(client, users["agent"])
+    loaded = t.version
+    quiet = client.htmx("get", f"/tickets/{t.id}/presence?version={loaded}").get_data(as_text=True)
+    assert "alert" not in quiet
+    # the lead changes it meanwhile
+    from kdcs.tickets import service
+
+    service.change_status(users["lead"], t.id, "in_progress", version=loaded)
+    warning = client.htmx("get", f"/tickets/{t.id}/presence?version={loaded}").get_data(as_text=True)
+    assert "presence-changed" in warning and users["lead"].display_name in warning
+    # on reload the page itself says someone just worked on it
+    html = client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    assert "presence-recent" in html and users["lead"].display_name in html
+    assert 'hx-trigger="every 10s"' in html
+
+
+# --------------------------------------------------------------------------- create
+
+
+def _new_data(w, **changes):
+    data = {"outlet_id": w["outlet"].id, "direction": "inbound", "category": "problem", "reason_id": w["reason"].id,
+            "waybill_no": "YT6084582426123", "registered_at": "2026-01-05T09:30", "customer_name": "张女士",
+            "customer_phone": "13800001111", "priority": "normal", "description": "查无此人"}
+    data.update(changes)
+    return data
+
+
+def test_create_ticket_redirects_to_its_page(client, users, w):
+    login(client, users["agent"])
+    response = client.post("/tickets/new", data=_new_data(w))
+    assert response.status_code == 303
+    ticket = db.session.scalar(select(Ticket).where(Ticket.waybill_no == "YT6084582426123"))
+    assert response.headers["Location"] == f"/tickets/{ticket.id}"
+    assert ticket.assignee_id == users["agent"].id and ticket.created_by_id == users["agent"].id
+    assert ticket.registered_at.hour == 1  # 09:30 Shanghai = 01:30 UTC
+    assert "YT6084582426123" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_create_ticket_errors_are_shown_and_nothing_is_written(client, users, w):
+    inactive = factories.make_outlet(w["brand"], users["agent"], active=False)
+    other = factories.make_reason("work_order", "催件")
+    login(client, users["agent"])
+    for changes in ({"waybill_no": "12-34"}, {"outlet_id": inactive.id}, {"reason_id": other.id}, {"outlet_id": 0}):
+        response = client.post("/tickets/new", data=_new_data(w, **changes))
+        assert response.status_code == 200 and "field-error" in response.get_data(as_text=True), changes
+    assert db.session.scalar(select(Ticket).where(Ticket.waybill_no == "YT6084582426123")) is None
+
+
+def test_inline_checks_and_reason_options(client, users, w):
+    far = factories.make_outlet(w["brand"], factories.make_user("agent", username="agent_far"))
+    login(client, users["agent"])
+    check = lambda field, **c: client.htmx("post", f"/tickets/new/check?field={field}",  # noqa: E731
+                                           data=_new_data(w, **c)).get_data(as_text=True)
+    assert "field-error" in check("waybill_no", waybill_no="ABC")
+    assert "field-error" not in check("waybill_no")
+    assert "hint" in check("waybill_no", waybill_no="12345678901")  # not a usual ZTO number: a soft hint
+    assert "field-error" in check("outlet_id", outlet_id=far.id)  # not the user's outlet
+    other = factories.make_reason("work_order", "催件")
+    assert "field-error" in check("reason_id", reason_id=other.id)
+    assert client.htmx("post", "/tickets/new/check?field=nope", data={}).status_code == 400
+    options = client.htmx("get", "/tickets/reasons?category=work_order").get_data(as_text=True)
+    assert "催件" in options and "地址不详" not in options
+    # the outlet menu lists only the user's active outlets
+    html = client.get("/tickets/new").get_data(as_text=True)
+    assert "良渚网点" in html and far.name not in html
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+def test_lead_bulk_assigns_and_sees_which_rows_changed(client, users, w):
+    mate = factories.make_user("agent", username="agent_b", team=users["team"])
+    tickets = [factories.make_ticket(w["outlet"], reason=w["reason"]) for _ in range(3)]
+    closed = factories.make_ticket(w["outlet"], reason=w["reason"], status="closed", closed_at=utcnow())
+    login(client, users["lead"])
+    ids = [t.id for t in tickets] + [closed.id]
+    data = {"ids": ids, "action": "status", "to_status": "in_progress"}
+    data.update({f"v{t.id}": t.version for t in tickets + [closed]})
+    response = client.htmx("post", "/tickets/bulk", data=data)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "3 / 4" in body or "3 of 4" in body or ("3" in body and "4" in body)
+    assert body.count('class="ok"') == 3 and body.count('class="refused"') == 1
+    assert "tickets-changed" in _toasts(response)
+    response = client.htmx("post", "/tickets/bulk", data={"ids": [t.id for t in tickets], "action": "assign",
+                                                         "assignee_id": mate.id})
+    assert response.get_data(as_text=True).count('class="ok"') == 3
+    for t in tickets:
+        db.session.refresh(t)
+        assert t.assignee_id == mate.id and t.status == "in_progress"
+    # without JavaScript: a full page with the same list
+    response = client.post("/tickets/bulk", data={"ids": [closed.id], "action": "close", "back": "/tickets/?scope=team"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html and 'class="refused"' in html
+    assert 'href="/tickets/?scope=team"' in html
+    # nothing selected: a clear message, no change
+    response = client.htmx("post", "/tickets/bulk", data={"action": "close"})
+    assert "alert-danger" in response.get_data(as_text=True)
+
+
+def test_bulk_on_someone_elses_ticket_reveals_nothing(client, users, w):
+    far_outlet = factories.make_outlet(w["brand"], factories.make_user("agent", username="agent_far"))
+    far = factories.make_ticket(far_outlet, reason=w["reason"], waybill_no="75999999999999")
+    login(client, users["lead"])
+    body = client.htmx("post", "/tickets/bulk", data={"ids": [far.id], "action": "close", "note": "x"}).get_data(as_text=True)
+    assert "75999999999999" not in body and f"#{far.id}" in body
+    db.session.refresh(far)
+    assert far.status == "new"

@@ -1,0 +1,237 @@
+"""The queue: scope tabs, filters, search, sorts, pages, counts, through queue.py and the client."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from kdcs.extensions import db
+from kdcs.models import utcnow
+from kdcs.tickets import queue
+from tests import factories
+from tests.conftest import login
+
+
+def _ago(**kw):
+    return utcnow() - timedelta(**kw)
+
+
+@pytest.fixture
+def setup(users):
+    brand = factories.make_brand("ZTO", "中通")
+    yto = factories.make_brand("YTO", "圆通")
+    outlet = factories.make_outlet(brand, users["agent"], name="良渚网点")
+    outlet2 = factories.make_outlet(yto, users["agent"], name="仁和网点")
+    problem = factories.make_reason("problem", "地址不详")
+    chase = factories.make_reason("work_order", "催件")
+    return {"brand": brand, "yto": yto, "outlet": outlet, "outlet2": outlet2, "problem": problem, "chase": chase}
+
+
+def _ids(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'<tr id="ticket-(\d+)"', html)]
+
+
+def test_default_order_is_nearest_deadline_and_hides_closed(client, users, setup):
+    o = setup["outlet"]
+    later = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=10))  # due in 110 min
+    overdue = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))  # late 3 h
+    soon = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=100))  # due in 20 min
+    closed = factories.make_ticket(o, reason=setup["problem"], status="closed", closed_at=utcnow(), resolved_at=utcnow())
+    replied = factories.make_ticket(o, reason=setup["problem"], status="replied", first_replied_at=utcnow(),
+                                    resolved_at=utcnow())  # open, nothing pending
+    login(client, users["agent"])
+    html = client.get("/tickets/").get_data(as_text=True)
+    assert _ids(html) == [overdue.id, soon.id, later.id, replied.id]
+    every = _ids(client.get("/tickets/?status=all").get_data(as_text=True))
+    assert every[-1] == closed.id and len(every) == 5
+    assert _ids(client.get("/tickets/?status=closed").get_data(as_text=True)) == [closed.id]
+    # overdue rows stand out, countdowns carry the due time with its offset
+    row = re.search(rf'<tr id="ticket-{overdue.id}"[^>]*>', html).group(0)
+    assert "row-overdue" in row
+    assert re.search(r'class="countdown badge is-overdue" data-due="\d{4}-\d\d-\d\dT[\d:.]+\+00:00"', html)
+    assert re.search(r'class="countdown badge is-soon" data-due=', html)
+
+
+def test_window_filters(client, users, setup):
+    o = setup["outlet"]
+    overdue = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))
+    hour = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=90))
+    far = factories.make_ticket(o, reason=setup["problem"], reply_minutes=60 * 24 * 3, resolve_minutes=60 * 24 * 5)
+    login(client, users["agent"])
+    assert _ids(client.get("/tickets/?window=overdue").get_data(as_text=True)) == [overdue.id]
+    assert _ids(client.get("/tickets/?window=hour").get_data(as_text=True)) == [hour.id]
+    today = _ids(client.get("/tickets/?window=today").get_data(as_text=True))
+    assert far.id not in today
+
+
+def test_today_means_the_shanghai_day():
+    now = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)  # 01:30 on 3 March in Shanghai
+    clause = queue.window_clause("today", now)
+    bounds = [c.right.value for c in clause.clauses if hasattr(c, "right") and hasattr(c.right, "value")]
+    assert datetime(2026, 3, 2, 16, 0, tzinfo=UTC) in bounds  # 3 March 00:00 +08:00
+    assert datetime(2026, 3, 3, 16, 0, tzinfo=UTC) in bounds
+
+
+def test_waybill_exact_prefix_and_text_search(client, users, setup):
+    o = setup["outlet"]
+    a = factories.make_ticket(o, reason=setup["problem"], waybill_no="75121488724296", customer_name="王建华")
+    b = factories.make_ticket(o, reason=setup["problem"], waybill_no="75121488799999", description="客户要求改派到公司")
+    c = factories.make_ticket(o, reason=setup["problem"], waybill_no="YT6084582426123")
+    login(client, users["agent"])
+    search = lambda q: set(_ids(client.get(f"/tickets/?q={q}").get_data(as_text=True)))  # noqa: E731
+    assert search("75121488724296") == {a.id}
+    assert search("751214887") == {a.id, b.id}
+    assert search("yt608") == {c.id}
+    assert search("王建") == {a.id}
+    assert search("改派") == {b.id}
+    assert search("99999999999") == set()
+    assert search("%25") == set()  # a literal %, not a wildcard
+
+
+def test_filters_each_narrow_the_list(client, users, setup):
+    o, o2 = setup["outlet"], setup["outlet2"]
+    p = factories.make_ticket(o, reason=setup["problem"], direction="inbound",
+                              registered_at=datetime(2026, 3, 2, 16, 30, tzinfo=UTC))  # 3 Mar 00:30 Shanghai
+    w = factories.make_ticket(o2, category="work_order", reason=setup["chase"], direction="outbound",
+                              registered_at=datetime(2026, 3, 2, 15, 30, tzinfo=UTC))  # 2 Mar 23:30 Shanghai
+    login(client, users["agent"])
+    get = lambda qs: set(_ids(client.get(f"/tickets/?{qs}").get_data(as_text=True)))  # noqa: E731
+    assert get("category=problem") == {p.id}
+    assert get(f"reason={setup['chase'].id}") == {w.id}
+    assert get("direction=outbound") == {w.id}
+    assert get(f"outlet={o2.id}") == {w.id}
+    assert get(f"brand={setup['yto'].id}") == {w.id}
+    assert get("since=2026-03-03&until=2026-03-03") == {p.id}
+    assert get("since=2026-03-02&until=2026-03-02") == {w.id}
+    assert get("status=new") == {p.id, w.id}
+    # bad values are ignored or explained, never a 500
+    response = client.get("/tickets/?since=3月&category=nope&page=x&sort=evil&window=soon")
+    assert response.status_code == 200
+    assert "YYYY-MM-DD" in response.get_data(as_text=True)
+
+
+def test_assignee_filter_for_leads(client, users, setup):
+    o = setup["outlet"]
+    mine = factories.make_ticket(o, reason=setup["problem"])
+    nobody = factories.make_ticket(o, reason=setup["problem"], assignee=None)
+    login(client, users["lead"])
+    get = lambda qs: set(_ids(client.get(f"/tickets/?scope=team&{qs}").get_data(as_text=True)))  # noqa: E731
+    assert get(f"assignee={users['agent'].id}") == {mine.id}
+    assert get("assignee=0") == {nobody.id}
+    assert 'id="f-assignee"' in client.get("/tickets/").get_data(as_text=True)
+
+
+def test_scope_tabs_per_role(client, users, setup):
+    o = setup["outlet"]
+    agents_ticket = factories.make_ticket(o, reason=setup["problem"])
+    leads_own = factories.make_ticket(o, reason=setup["problem"], assignee=users["lead"])
+    outsider = factories.make_outlet(setup["brand"], factories.make_user("agent", username="agent_z"))
+    far = factories.make_ticket(outsider, reason=setup["problem"])
+
+    login(client, users["agent"])
+    html = client.get("/tickets/").get_data(as_text=True)
+    assert set(_ids(html)) == {agents_ticket.id, leads_own.id}  # own outlet's tickets, whoever holds them
+    assert "scope=team" not in html and "scope=all" not in html
+    # asking for a wider tab falls back to one's own
+    assert set(_ids(client.get("/tickets/?scope=all").get_data(as_text=True))) == {agents_ticket.id, leads_own.id}
+
+    client.post("/logout")
+    login(client, users["lead"])
+    assert set(_ids(client.get("/tickets/").get_data(as_text=True))) == {agents_ticket.id, leads_own.id}  # team
+    assert set(_ids(client.get("/tickets/?scope=mine").get_data(as_text=True))) == {leads_own.id}
+    assert set(_ids(client.get("/tickets/?scope=all").get_data(as_text=True))) == {agents_ticket.id, leads_own.id}
+
+    client.post("/logout")
+    login(client, users["admin"])
+    html = client.get("/tickets/").get_data(as_text=True)
+    assert set(_ids(html)) == {agents_ticket.id, leads_own.id, far.id}
+    assert set(_ids(client.get("/tickets/?scope=mine").get_data(as_text=True))) == set()
+
+
+def test_pages_of_fifty_with_next_link_and_no_count(client, users, setup, app):
+    o = setup["outlet"]
+    tickets = [factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=i)) for i in range(51)]
+    login(client, users["agent"])
+    html = client.get("/tickets/").get_data(as_text=True)
+    assert len(_ids(html)) == 50
+    assert 'rel="next"' in html and 'rel="prev"' not in html
+    html2 = client.get("/tickets/?page=2").get_data(as_text=True)
+    assert _ids(html2) == [tickets[0].id]  # the latest registered is due last
+    assert 'rel="prev"' in html2 and 'rel="next"' not in html2
+    assert 'href="/tickets/?scope=mine&amp;page=1"' not in html2  # page 1 is the plain URL
+
+
+def test_statements_per_fragment_do_not_grow_with_rows(client, users, setup, app):
+    o = setup["outlet"]
+    for i in range(3):
+        factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=i))
+    login(client, users["agent"])
+
+    def count_statements(url):
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.htmx("get", url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return statements
+
+    few = count_statements("/tickets/")
+    for i in range(40):
+        factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=10 + i))
+    many = count_statements("/tickets/")
+    assert len(many) == len(few)
+    assert not any("count(" in s.lower() and "group by" not in s.lower() for s in many)
+
+
+def test_counts_per_category_and_overdue(client, users, setup):
+    o = setup["outlet"]
+    factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))  # overdue
+    factories.make_ticket(o, reason=setup["problem"])
+    factories.make_ticket(o, category="work_order", reason=setup["chase"], registered_at=_ago(minutes=100))  # soon
+    factories.make_ticket(o, reason=setup["problem"], status="closed", closed_at=utcnow())
+    counts = queue.scope_counts(users["agent"], "mine")
+    assert counts.by_category["problem"] == {"open": 2, "overdue": 1, "due_soon": 0}
+    assert counts.by_category["work_order"] == {"open": 1, "overdue": 0, "due_soon": 1}
+    assert (counts.open, counts.overdue, counts.due_soon) == (3, 1, 1)
+    login(client, users["agent"])
+    fragment = client.htmx("get", "/tickets/?category=work_order").get_data(as_text=True)
+    # the counts stay those of the whole tab and refresh with the table
+    assert re.search(r'count-value">2<', fragment) and re.search(r'count-value is-bad">1<', fragment)
+
+
+def test_phone_is_masked_in_the_list(client, users, setup):
+    factories.make_ticket(setup["outlet"], reason=setup["problem"], customer_phone="13812345678")
+    login(client, users["agent"])
+    html = client.get("/tickets/").get_data(as_text=True)
+    assert "138****5678" in html and "13812345678" not in html
+
+
+def test_other_sorts(client, users, setup):
+    o = setup["outlet"]
+    old = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))
+    new = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=5))
+    urgent = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=30), priority="urgent")
+    login(client, users["agent"])
+    assert _ids(client.get("/tickets/?sort=registered").get_data(as_text=True)) == [new.id, urgent.id, old.id]
+    assert _ids(client.get("/tickets/?sort=priority").get_data(as_text=True))[0] == urgent.id
+    assert len(_ids(client.get("/tickets/?sort=updated").get_data(as_text=True))) == 3
+
+
+def test_filter_round_trip_keeps_everything_in_the_url():
+    f = queue.QueueFilter(scope="team", q="YT1", category="problem", reason_id=3, status="all", outlet_id=4,
+                          brand_id=5, assignee_id=0, window="today", since=date(2026, 3, 1),
+                          until=date(2026, 3, 2), sort="priority", page=3)
+
+    class Args(dict):
+        def get(self, key, default=None):
+            return super().get(key, default)
+
+    user = type("U", (), {"role": "admin", "team_id": 1, "is_authenticated": True, "is_active": True})()
+    assert queue.parse_filter(Args(f.args()), user) == f

@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
     app.config.update(build_config(instance_path, config))
     os.makedirs(app.instance_path, exist_ok=True)
+    app.jinja_env.add_extension("jinja2.ext.do")
 
     from . import i18n
 

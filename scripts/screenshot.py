@@ -26,7 +26,9 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                  # Chromium refuses some ports (e.g. 5060/5061, SIP) unless allowed.
+                  "--explicitly-allowed-ports=" + ",".join(str(p) for p in range(5000, 5100))],
         )
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         if args.user != "-":

@@ -176,3 +176,13 @@ def test_audit_page_filters(client, users):
     assert "日期格式应为" in body
     body = client.htmx("get", f"/admin/audit?actor={users['agent'].id}").get_data(as_text=True)
     assert "暂无记录" in body
+
+
+def test_user_list_paginates(client, users):
+    for i in range(55):
+        factories.make_user("agent", username=f"bulk{i:02d}")
+    login(client, users["admin"])
+    first = client.get("/admin/users").get_data(as_text=True)
+    assert "下一页" in first and "第 1 / 2 页" in first
+    second = client.htmx("get", "/admin/users?page=2").get_data(as_text=True)
+    assert "上一页" in second and "第 2 / 2 页" in second

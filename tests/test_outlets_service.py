@@ -182,9 +182,9 @@ def test_assign_replace_and_clear_audit_and_notify(users):
     service.assign_primary_agent(users["admin"], outlet, second.id, version=outlet.version)
     [row] = audit_rows("outlet.assign")
     assert row.before == {"primary_agent_id": first.id} and row.after == {"primary_agent_id": second.id}
-    notes = db.session.scalars(select(Notification)).all()
-    assert [n.user_id for n in notes] == [second.id]
-    assert outlet.code in notes[0].title
+    notes = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [(n.user_id, n.kind) for n in notes] == [(second.id, "outlet_assigned"), (first.id, "outlet_unassigned")]
+    assert outlet.code in notes[0].title and "交接" in notes[1].title
     # Same agent again: nothing happens.
     service.assign_primary_agent(users["admin"], outlet, second.id)
     assert len(audit_rows("outlet.assign")) == 1

@@ -432,6 +432,14 @@ def assign_primary_agent(actor: User, outlet: Outlet, agent_id: int | None, vers
            before=before, after={"primary_agent_id": new_id})
     if agent:
         _notify_assigned(outlet, agent)
+    if previous is not None and previous.is_active:
+        notify(
+            previous,
+            "outlet_unassigned",
+            _("Outlet %(code)s %(name)s was handed over", code=outlet.code, name=outlet.name),
+            _("Its primary agent is now %(who)s.", who=agent.display_name if agent else _("nobody")),
+            f"/outlets/{outlet.id}",
+        )
     db.session.commit()
     return outlet
 

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import _error_response as error_response
+from ..errors import error_response
 from ..extensions import db
 from ..filters import SHANGHAI
 from ..htmx import render, render_fragment, wants_fragment

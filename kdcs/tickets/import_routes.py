@@ -77,12 +77,12 @@ def _too_large():
 @bp.errorhandler(RequestEntityTooLarge)
 def _request_too_large(error):
     """A body over the app's MAX_CONTENT_LENGTH, refused before the view (e.g. while checking CSRF)."""
-    from ..errors import _error_response
+    from ..errors import error_response
     from ..permissions import has_permission
 
     if request.endpoint == "tickets.import_index" and has_permission(current_user, Permission.IMPORT_TICKETS):
         return _too_large()
-    return _error_response(413)
+    return error_response(413)
 
 
 def _job_or_404(job_id: int):

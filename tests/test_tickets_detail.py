@@ -4,7 +4,6 @@ warning, canned replies; manual creation with inline checks; bulk actions."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest

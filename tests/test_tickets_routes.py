@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from kdcs.extensions import db
-from kdcs.models import Ticket, TicketEvent, utcnow
+from kdcs.models import TicketEvent
 from tests import factories
 from tests.conftest import login
 

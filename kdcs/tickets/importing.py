@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -470,8 +471,11 @@ def _ticket_values(cleaned: dict) -> dict:
     from .service import initial_status, refresh_derived
 
     outlet, rule = cleaned["outlet"], cleaned["rule"]
-    probe = Ticket(status=initial_status(cleaned["category"], cleaned["direction"]),
-                   reply_due_at=cleaned["reply_due_at"], resolve_due_at=cleaned["resolve_due_at"])
+    # refresh_derived only reads and sets attributes: a plain object is enough (and ~50× cheaper
+    # than an ORM instance, which matters for 50,000 rows).
+    probe = SimpleNamespace(status=initial_status(cleaned["category"], cleaned["direction"]),
+                            reply_due_at=cleaned["reply_due_at"], resolve_due_at=cleaned["resolve_due_at"],
+                            first_replied_at=None, resolved_at=None, due_at=None, queue_state=None)
     refresh_derived(probe)
     return {
         "outlet_id": outlet.id, "brand_id": outlet.brand_id, "direction": str(cleaned["direction"]),
@@ -495,7 +499,7 @@ def _stage(job_id: int, rows: list[dict]) -> None:
         return
     payload = [{name: row.get(name) for name in _STAGED_COLUMNS if name != "job_id"} | {"job_id": job_id}
                for row in rows]
-    db.session.execute(insert(ImportJobRow), payload)
+    db.session.execute(ImportJobRow.__table__.insert(), payload)  # Core executemany, no ORM bulk path
 
 
 def _mark_duplicates(job_id: int, rows: list[dict]) -> None:

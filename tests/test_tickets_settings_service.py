@@ -75,7 +75,7 @@ def test_duplicate_rule_is_refused_in_chinese(users, ref):
     first = make_rule(admin, reason_id=ref["投诉"].id)
     with pytest.raises(ValidationError) as exc:
         make_rule(admin, reason_id=ref["投诉"].id, reply_minutes=60)
-    assert f"#{first.id}" in exc.value.errors["reason_id"] and "已存在" in exc.value.errors["reason_id"]
+    assert exc.value.errors["reason_id"] == "“任意品牌 · 工单 · 投诉”的规则已存在，请直接修改那条规则。"
     # any brand vs. a brand, any reason vs. a reason: different keys, allowed
     make_rule(admin, brand_id=ref["brand"].id, reason_id=ref["投诉"].id)
     make_rule(admin)
@@ -243,7 +243,7 @@ def test_load_year_keeps_days_edited_by_hand_and_audits(users):
     row = db.session.scalar(select(WorkCalendarDay).where(WorkCalendarDay.day == date(2026, 10, 7)))
     assert row.is_workday and row.name == "公司安排上班" and row.source == "admin"
     entries = audit("calendar.load")
-    assert len(entries) == 2 and entries[-1].after == {"year": 2026, "created": 0, "updated": 0, "kept": 1}
+    assert len(entries) == 2 and entries[-1].after == {"calendar_year": 2026, "days_created": 0, "days_updated": 0, "days_kept": 1}
     assert audit("calendar_day.update")
 
 

@@ -110,7 +110,7 @@ class CannedReplyEditForm(CannedReplyForm):
 class CalendarDayForm(FlaskForm):
     is_workday = RadioField(_l("This day is"), choices=[("1", _l("a working day")), ("0", _l("a day off"))],
                             validators=[InputRequired(_l("Choose working day or day off."))])
-    name = StringField(_l("Name"), validators=[
+    name = StringField(_l("Holiday name"), validators=[
         Length(max=CALENDAR_NAME_MAX, message=_l("At most %(max)d characters.")),
     ])
     # Empty when the day has no row yet.

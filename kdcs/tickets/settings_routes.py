@@ -131,7 +131,7 @@ def _rule_form(cls=RuleForm, **kwargs):
         (r.id, r.name) for group in svc.reasons_by_category().values() for r in group
     ]
     form.mode.choices = [(CountingMode.CLOCK.value, _("Clock time (every minute counts)")),
-                         (CountingMode.SERVICE_HOURS.value, _("Service hours on working days"))]
+                         (CountingMode.SERVICE_HOURS.value, _("Service hours, working days only"))]
     return form
 
 

@@ -77,10 +77,10 @@ register_labels(
         "title": _l("Title"),
         "body": _l("Text"),
         "source": _l("Source"),
-        "created": _l("Created"),
-        "updated": _l("Updated"),
-        "kept": _l("Kept (edited by hand)"),
-        "year": _l("Year"),
+        "days_created": _l("Days added"),
+        "days_updated": _l("Days updated"),
+        "days_kept": _l("Days kept (edited by hand)"),
+        "calendar_year": _l("Year"),
     },
     entities={"work_calendar": _l("Work calendar")},
 )
@@ -212,9 +212,9 @@ def _rule_values(*, brand_id, category, reason_id, reply_minutes, resolve_minute
         other = db.session.scalar(duplicate.limit(1))
         if other is not None:
             if other.is_active:
-                errors["reason_id"] = _("A rule for this brand, category and reason already exists (rule #%(id)d). Edit that rule instead.", id=other.id)
+                errors["reason_id"] = _("A rule for %(s)s already exists. Edit that rule instead.", s=rule_summary(other))
             else:
-                errors["reason_id"] = _("A deactivated rule for this brand, category and reason already exists (rule #%(id)d). Activate and edit that rule instead.", id=other.id)
+                errors["reason_id"] = _("A deactivated rule for %(s)s already exists. Activate and edit that rule instead.", s=rule_summary(other))
     if errors:
         raise ValidationError(errors)
     return {
@@ -382,7 +382,7 @@ def load_year(actor, year: int) -> dict[str, int]:
         raise ValidationError({"year": _("The chinesecalendar package covers %(a)d–%(b)d only; enter %(y)d's days by hand.",
                                          a=first, b=last, y=year)})
     counts = workcalendar.seed_calendar({year})
-    record(actor, "calendar.load", "work_calendar", None, summary=str(year), after={"year": year, **counts})
+    record(actor, "calendar.load", "work_calendar", None, summary=str(year), after={"calendar_year": year, **{f"days_{k}": v for k, v in counts.items()}})
     db.session.commit()
     return counts
 

@@ -96,7 +96,22 @@ ROUTES: dict[str, list[tuple]] = {
     "org.brand_row": [("GET", "/admin/brands/{brand_id}/row", row(admin=303))],
     "org.brand_edit": [("GET", "/admin/brands/{brand_id}/edit", ADMIN_ONLY), ("POST", "/admin/brands/999999/edit", ADMIN_ONLY_404, {})],
     "org.brand_set_active": [("POST", "/admin/brands/{brand_id}/active", row(admin=303), {"active": "0"})],
-    "tickets.index": [("GET", "/tickets/", row(agent=200, lead=200))],
+    "tickets.index": [
+        ("GET", "/tickets/", row(agent=200, lead=200)),
+        ("GET", "/tickets/?scope=all&window=overdue&q=75", row(agent=200, lead=200)),
+    ],
+    "tickets.reason_options": [("GET", "/tickets/reasons?category=problem", row(agent=200, lead=200))],
+    "tickets.new": [("GET", "/tickets/new", row(agent=200, lead=200)), ("POST", "/tickets/new", row(agent=200, lead=200), {})],
+    "tickets.new_check": [("POST", "/tickets/new/check?field=waybill_no", row(agent=200, lead=200), {"waybill_no": "X"})],
+    "tickets.bulk": [("POST", "/tickets/bulk", row(lead=200), {"action": "close"})],
+    "tickets.detail": [("GET", "/tickets/999999", row(agent=404, lead=404, admin=404))],
+    "tickets.presence_banner": [("GET", "/tickets/999999/presence", row(agent=404, lead=404, admin=404))],
+    "tickets.add_note": [("POST", "/tickets/999999/note", row(agent=404, lead=404, admin=404), {})],
+    "tickets.change_status": [("POST", "/tickets/999999/status", row(agent=404, lead=404, admin=404), {})],
+    "tickets.reassign": [("POST", "/tickets/999999/assign", row(agent=404, lead=404, admin=404), {})],
+    "tickets.first_reply": [("POST", "/tickets/999999/first-reply", row(agent=404, lead=404, admin=404), {})],
+    "tickets.fine": [("POST", "/tickets/999999/fine", row(agent=404, lead=404, admin=404), {})],
+    "tickets.reopen": [("POST", "/tickets/999999/reopen", row(agent=404, lead=404, admin=404), {})],
 }
 
 CASES = [

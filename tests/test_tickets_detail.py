@@ -188,6 +188,37 @@ def test_presence_warns_when_someone_else_changed_the_ticket(client, users, w):
     assert 'hx-trigger="every 10s"' in html
 
 
+def test_presence_names_who_else_has_the_ticket_open(app, users, w):
+    """Two people on the same ticket: each page says the other is there, before anyone writes."""
+    t = w["t"]
+    agent_client, lead_client = app.test_client(), app.test_client()
+    login(agent_client, users["agent"])
+    login(lead_client, users["lead"])
+    first = agent_client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    assert "presence-viewers" not in first
+    second = lead_client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    assert "presence-viewers" in second and users["agent"].display_name in second
+    polled = agent_client.htmx("get", f"/tickets/{t.id}/presence?version={t.version}").get_data(as_text=True)
+    assert "presence-viewers" in polled and users["lead"].display_name in polled
+
+
+def test_presence_expires_and_is_per_ticket(users, w):
+    from datetime import timedelta
+
+    from kdcs.models import utcnow
+    from kdcs.tickets import presence
+
+    t = w["t"]
+    presence.touch(users["lead"], t.id, now=utcnow() - timedelta(minutes=2))
+    assert presence.other_viewers(users["agent"], t.id) == []
+    presence.touch(users["lead"], t.id)
+    presence.touch(users["lead"], t.id)  # twice: still one row
+    assert presence.other_viewers(users["agent"], t.id) == [users["lead"].display_name]
+    assert presence.other_viewers(users["lead"], t.id) == []
+    presence.leave(users["lead"], t.id)
+    assert presence.other_viewers(users["agent"], t.id) == []
+
+
 # --------------------------------------------------------------------------- create
 
 

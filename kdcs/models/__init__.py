@@ -4,6 +4,7 @@ from .audit import AuditLog
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
 from .notification import Notification
 from .outlet import Brand, Outlet, OutletVolume
+from .presence import TicketPresence
 from .security import LoginAttempt
 from .ticket import (
     CannedReply,
@@ -48,6 +49,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketEvent",
+    "TicketPresence",
     "TicketReason",
     "TicketSource",
     "TicketStatus",

@@ -22,7 +22,7 @@ from ..models import Brand, Outlet, Ticket, TicketReason, TicketStatus
 from ..outlets.service import visible_outlets_query
 from ..permissions import Permission, has_permission, require
 from ..service_errors import ValidationError
-from . import bp, labels, queue, reference, service
+from . import bp, labels, presence, queue, reference, service
 from .forms import (
     AssignForm,
     BulkForm,
@@ -327,18 +327,26 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
 @require(Permission.VIEW_TICKETS)
 def detail(ticket_id: int):
     ticket = _ticket_or_404(ticket_id)
-    return render("tickets/detail.html", block="ticket_body", **_detail_context(ticket))
+    if not wants_fragment():
+        presence.touch(current_user, ticket.id)
+    return render(
+        "tickets/detail.html", block="ticket_body", **_detail_context(ticket),
+        viewers=presence.other_viewers(current_user, ticket.id),
+    )
 
 
 @bp.route("/<int:ticket_id>/presence")
 @require(Permission.VIEW_TICKETS)
-def presence(ticket_id: int):
-    """Collision warning (polled every 10 s): did the ticket change since this page loaded, and by whom?"""
+def presence_banner(ticket_id: int):
+    """Collision warning (polled every 10 s): who else has the ticket open, did it change since
+    this page loaded, and by whom? Polling also keeps this user's own presence fresh."""
     ticket = _ticket_or_404(ticket_id)
+    presence.touch(current_user, ticket.id)
     loaded = request.args.get("version", type=int)
     changed = loaded is not None and loaded != ticket.version
     return render_fragment(
         "tickets/detail.html", "presence_banner", ticket=ticket, changed=changed,
+        viewers=presence.other_viewers(current_user, ticket.id),
         recent=queue.recent_changes_by_others(ticket, current_user),
     )
 

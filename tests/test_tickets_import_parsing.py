@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from kdcs.tickets import importing, importing_read as reader
+from kdcs.tickets import importing
+from kdcs.tickets import importing_read as reader
 from kdcs.tickets.importing_read import FileRejected
 
 DATA = Path(__file__).parent / "data"
@@ -208,3 +209,60 @@ def test_gb18030_detection_reads_the_whole_file(tmp_path):
     path = write(tmp_path, "x.csv", data)
     assert reader.detect_encoding(path) == "gb18030"
     assert codecs.lookup(reader.detect_encoding(path)).name == "gb18030"
+
+
+def test_fast_reader_gives_what_openpyxl_gives(tmp_path):
+    """The streamed sheet reader against openpyxl's own iter_rows on mixed cells."""
+    from openpyxl import load_workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "明细"
+    ws.append(["运单号", "数量", "是否", "时间", "公式", "富文本", "转义"])
+    ws.append(["77316523125896", 3, True, datetime(2025, 11, 3, 9, 30), "=B2*2",
+               CellRichText("加急", TextBlock(InlineFont(b=True), "件")), "A & B <c>"])
+    ws.cell(4, 3, "隔一行")  # row 3 missing, sparse cells in row 4
+    ws.cell(5, 1, 45964.5)
+    ws.cell(5, 2, 0.25)
+    ws.cell(5, 4, date(2025, 11, 3))
+    path = tmp_path / "mixed.xlsx"
+    wb.save(path)
+
+    expected_wb = load_workbook(path, read_only=True, data_only=True)
+    expected = []
+    for row in expected_wb["明细"].iter_rows(values_only=True):
+        values = [str(v) if v.__class__.__name__ == "CellRichText" else v for v in row]
+        while values and values[-1] in (None, ""):
+            values.pop()
+        expected.append(values)
+    with reader.RowSource(str(path), "xlsx", "明细") as source:
+        got = list(source.rows())
+    assert got[:2] == [expected[0], [*expected[1][:4], None, "加急件", "A & B <c>"]]  # no cached formula value
+    assert got[2] == [] and got[3] == [None, None, "隔一行"]
+    assert got[4][0] == 45964.5 and got[4][1] == 0.25 and got[4][3] == datetime(2025, 11, 3, 0, 0)
+    assert len(got) == len(expected) == 5
+
+
+def test_fast_reader_handles_prefixed_namespaces_and_inline_strings(tmp_path):
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        '<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>运单号</x:t></x:is></x:c>'
+        '<x:c r="B1" t="inlineStr"><x:is><x:r><x:t>网点</x:t></x:r><x:r><x:t xml:space="preserve">编码</x:t></x:r></x:is></x:c></x:row>'
+        '<x:row r="3"><x:c r="A3"><x:v>77316523125896</x:v></x:c><x:c r="C3" t="b"><x:v>1</x:v></x:c></x:row>'
+        '</x:sheetData></x:worksheet>'
+    )
+    data = xlsx_bytes({"S": [["x"]]})
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = sheet.encode()
+            dst.writestr(item, content)
+    path = write(tmp_path, "ns.xlsx", out.getvalue())
+    with reader.RowSource(path, "xlsx", "S") as source:
+        assert list(source.rows()) == [["运单号", "网点编码"], [], [77316523125896, None, True]]

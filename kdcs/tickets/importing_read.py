@@ -327,11 +327,9 @@ def fast_sheet_rows(ws, chunk_size: int = 1 << 18) -> Iterator[list]:
             chunk = source.read(chunk_size)
             pending += chunk
             # Cut at the last complete row; the rest waits for the next chunk.
-            last_end = None
-            for last_end in _ROW_END.finditer(pending):
-                pass
+            last_end = max((m.end() for m in _ROW_END.finditer(pending)), default=None)
             if last_end is not None or not chunk:
-                cut = last_end.end() if last_end is not None else len(pending)
+                cut = last_end if last_end is not None else len(pending)
                 head, pending = pending[:cut], pending[cut:]
                 for attrs, body in _ROW_RE.findall(head):
                     number, values = parse_row(attrs, body)

@@ -8,7 +8,6 @@ calendar). Stale inline edits answer 409 with a row that says so.
 
 from __future__ import annotations
 
-import calendar as pycal
 from datetime import date, datetime, timedelta
 
 from flask import abort, flash, make_response, redirect, request, url_for
@@ -361,7 +360,7 @@ def _calendar_context(year: int, month: int, selected: date | None = None, day_f
         "selected": selected, "selected_row": selected_row, "day_form": day_form, "day_conflict": day_conflict,
         "prev_month": prev_month, "next_month": next_month, "today": datetime.now(SHANGHAI).date(),
         "load_form": load_form, "package_years": svc.package_years(), "active_tab": "calendar",
-        "weekday_names": [str(w) for w in WEEKDAYS], "month_name": pycal.month_name,
+        "weekday_names": [str(w) for w in WEEKDAYS],
         **_helpers(),
     }
 
@@ -592,7 +591,7 @@ def reason_delete(reason_id: int):
 # --------------------------------------------------------------------------- canned replies
 
 
-def _canned_category_choices(with_filters: bool = False) -> list[tuple[str, str]]:
+def _canned_category_choices() -> list[tuple[str, str]]:
     return [("", _("All categories (shared)"))] + [(code, str(text)) for code, text in CATEGORY_LABELS.items()]
 
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..auditing import record, register_labels, snapshot
 from ..extensions import db
@@ -137,6 +138,7 @@ def list_rules(actor, *, category: str = "", brand_id: int | None = None, active
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     query = (
         select(DeadlineRule)
+        .options(selectinload(DeadlineRule.brand), selectinload(DeadlineRule.reason))
         .outerjoin(Brand, DeadlineRule.brand_id == Brand.id)
         .outerjoin(TicketReason, DeadlineRule.reason_id == TicketReason.id)
     )

@@ -305,6 +305,10 @@ def test_calendar_month_grid_and_day_edit(client, world):
     # htmx month navigation answers the calendar body only
     fragment = client.htmx("get", "/tickets/calendar?year=2026&month=11").get_data(as_text=True)
     assert "<html" not in fragment and "2026年11月" in fragment
+    # the day editor alone (htmx GET of the day URL)
+    editor = client.htmx("get", "/tickets/calendar/2026-10-01")
+    assert editor.status_code == 200 and "<html" not in editor.get_data(as_text=True)
+    assert "2026-10-01（周四）" in editor.get_data(as_text=True) and "chinesecalendar" in editor.get_data(as_text=True)
     # select a day and save it as a company holiday
     fragment = client.htmx("get", "/tickets/calendar?year=2026&month=12&day=2026-12-24").get_data(as_text=True)
     assert "2026-12-24（周四）" in fragment and 'name="is_workday"' in fragment

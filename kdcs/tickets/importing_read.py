@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -358,7 +359,12 @@ def first_rows(path: str, kind: str, sheet: str | None, encoding: str | None, co
 
 def header_key(value) -> str:
     """A header compared loosely: no spaces or line breaks, unified brackets, lower case."""
-    text = cell_text(value).lower()
+    return _header_key(cell_text(value))
+
+
+@lru_cache(maxsize=4096)
+def _header_key(text: str) -> str:
+    text = text.lower()
     text = text.replace("（", "(").replace("）", ")").replace("／", "/").replace("：", "").replace(":", "")
     return re.sub(r"\s+", "", text)
 
@@ -459,6 +465,8 @@ def header_names(rows: list[list], header_row: int, depth: int) -> list[str]:
 
 def cell_text(value) -> str:
     """A cell as the text a person typed: 571101.0 -> '571101', None -> ''."""
+    if type(value) is str:  # the common case first: this runs for every cell of an import
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -16,15 +16,23 @@ class NavItem:
     label: object
     endpoint: str
     permission: Permission
-    section: str  # highlights the item for every endpoint starting with it
+    section: str | tuple[str, ...]  # highlights the item for endpoints starting with these
     hide_for: tuple[str, ...] = ()  # roles for which a personal item makes no sense
+    not_section: tuple[str, ...] = ()  # endpoints under `section` that belong to another item
 
+
+# The ticket settings pages (admin tabs) live on the tickets blueprint.
+TICKET_SETTINGS = ("tickets.rule", "tickets.calendar", "tickets.reasons", "tickets.reason_create",
+                   "tickets.reason_row", "tickets.reason_edit", "tickets.reason_move", "tickets.reason_set",
+                   "tickets.reason_delete", "tickets.canned")
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Home"), "dashboard.home", Permission.VIEW_HOME, "dashboard."),
-    NavItem(_l("Tickets"), "tickets.index", Permission.VIEW_TICKETS, "tickets."),
+    NavItem(_l("Tickets"), "tickets.index", Permission.VIEW_TICKETS, "tickets.", not_section=TICKET_SETTINGS),
     NavItem(_l("My outlets"), "outlets.mine", Permission.VIEW_OUTLETS, "outlets.mine", ("admin",)),
     NavItem(_l("My team"), "dashboard.team", Permission.VIEW_TEAM, "dashboard.team", ("admin",)),
+    NavItem(_l("Canned replies"), "tickets.canned_replies", Permission.MANAGE_CANNED_REPLIES,
+            "tickets.canned", hide_for=("admin",)),
     NavItem(_l("SOP"), "sop.index", Permission.VIEW_HOME, "sop."),
     NavItem(_l("Training"), "training.index", Permission.VIEW_HOME, "training."),
     NavItem(_l("Leave"), "leave.index", Permission.VIEW_HOME, "leave."),
@@ -35,7 +43,7 @@ ADMIN_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Teams"), "org.teams", Permission.MANAGE_TEAMS, "org.team"),
     NavItem(_l("Outlets"), "outlets.admin_list", Permission.MANAGE_OUTLETS, "outlets.admin"),
     NavItem(_l("Brands"), "org.brands", Permission.MANAGE_BRANDS, "org.brand"),
-    NavItem(_l("Deadline rules"), "tickets.rules", Permission.MANAGE_DEADLINE_RULES, "tickets.rule"),
+    NavItem(_l("Ticket settings"), "tickets.rules", Permission.MANAGE_DEADLINE_RULES, TICKET_SETTINGS),
     NavItem(_l("Audit log"), "admin.audit", Permission.VIEW_AUDIT, "admin.audit"),
 )
 
@@ -49,14 +57,8 @@ def visible_items(items, user) -> list[dict]:
             continue
         if user.role in item.hide_for:
             continue
-        result.append(
-            {
-                "label": item.label,
-                "url": url_for(item.endpoint),
-                "endpoint": item.endpoint,
-                "active": current.startswith(item.section),
-            }
-        )
+        active = current.startswith(item.section) and not current.startswith(item.not_section or ("\0",))
+        result.append({"label": item.label, "url": url_for(item.endpoint), "endpoint": item.endpoint, "active": active})
     return result
 
 

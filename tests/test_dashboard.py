@@ -64,14 +64,14 @@ def test_trainer_home_lists_agents_by_team(client, users):
     assert "各组客服" in html and "agent_a" in html and "一组" in html
 
 
-NAV = {"首页", "工单队列", "我的网点", "我的团队", "用户", "团队", "网点", "品牌", "审计日志"}
+NAV = {"首页", "工单队列", "我的网点", "我的团队", "常用回复", "用户", "团队", "网点", "品牌", "工单设置", "审计日志"}
 
 
 def _nav_labels(html: str) -> set[str]:
     import re
 
     nav = html.split('<nav>', 1)[1].split("</nav>", 1)[0]
-    return set(re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', nav)) & (NAV | {"时效规则"})
+    return set(re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', nav)) & NAV
 
 
 def test_navigation_by_role(app, client, users):
@@ -81,11 +81,23 @@ def test_navigation_by_role(app, client, users):
         "lead": {"首页", "工单队列", "我的网点", "我的团队"},
         "admin": {"首页", "工单队列", "用户", "团队", "网点", "品牌", "审计日志"},
     }
-    if "tickets.rules" in app.view_functions:
-        expected["admin"].add("时效规则")
+    expected["admin"].add("工单设置")
+    expected["trainer"].add("常用回复")
     for role, labels in expected.items():
         login(client, users[role])
         seen = _nav_labels(client.get("/").get_data(as_text=True))
         assert labels <= seen, (role, seen)
         assert not ((NAV - labels) & seen), (role, seen)
         client.post("/logout")
+
+
+def test_only_the_current_section_is_highlighted(client, users):
+    login(client, users["admin"])
+    html = client.get("/tickets/calendar").get_data(as_text=True)
+    nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    active = [line for line in nav.splitlines() if 'class="active"' in line]
+    assert len(active) == 1 and "工单设置" in active[0]
+    html = client.get("/tickets/").get_data(as_text=True)
+    nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    active = [line for line in nav.splitlines() if 'class="active"' in line]
+    assert len(active) == 1 and "工单队列" in active[0]

@@ -21,6 +21,7 @@ NAVIGATION = {
     # Personal items are hidden for admins (they have the admin pages instead).
     "My outlets": ("outlets.mine", {"lead", "agent"}),
     "My team": ("dashboard.team", {"lead"}),
+    "Canned replies": ("tickets.canned_replies", {"trainer"}),  # admins reach it via 工单设置
     "SOP": ("sop.index", {"admin", "lead", "trainer", "agent"}),
     "Training": ("training.index", {"admin", "lead", "trainer", "agent"}),
     "Leave": ("leave.index", {"admin", "lead", "trainer", "agent"}),
@@ -28,7 +29,7 @@ NAVIGATION = {
     "Teams": ("org.teams", {"admin"}),
     "Outlets": ("outlets.admin_list", {"admin"}),
     "Brands": ("org.brands", {"admin"}),
-    "Deadline rules": ("tickets.rules", {"admin"}),
+    "Ticket settings": ("tickets.rules", {"admin"}),
     "Audit log": ("admin.audit", {"admin"}),
 }
 

@@ -153,16 +153,18 @@ def measure_pages(n: int, db_path: Path) -> dict:
             headers = {"HX-Request": "true"} if htmx else {}
             for _ in range(3):  # warm up caches and the connection pool
                 client.get(url, headers=headers)
-            times, counts, status, size = [], [], 0, 0
+            times, cpu, counts, status, size = [], [], [], 0, 0
             for _ in range(REPEAT):
                 statements.clear()
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url, headers=headers)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
                 counts.append(len(statements))
                 status, size = response.status_code, len(response.data)
             rows = response.get_data(as_text=True).count('<tr class="ticket-row') or response.get_data(as_text=True).count("<tr")
-        results[label] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "sql": max(counts),
+        results[label] = {"p50": percentile(times, 50), "p95": percentile(times, 95),
+                          "cpu_p50": percentile(cpu, 50), "sql": max(counts),
                           "sql_min": min(counts), "status": status, "rows": rows, "bytes": size}
     event.remove(engine, "before_cursor_execute", on_execute)
     return results
@@ -207,6 +209,7 @@ with app.app_context():
     print(json.dumps({{"status": job.status, "rows": job.processed_rows, "inserted": job.inserted_rows,
         "errors": job.error_rows, "check_s": checked - started, "commit_s": done - checked,
         "total_s": done - started, "tracemalloc_peak_mb": peak / 2**20,
+        "cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "added": after - before}}))
 """
 
@@ -262,14 +265,14 @@ def main() -> None:
 
 def print_table(n: int, pages: dict, imports: dict, report: dict) -> None:
     base = report.get(min(report))["pages"]
-    print(f"\n{'page (N=' + format(n, ',') + ')':<36} {'p50 ms':>8} {'p95 ms':>8} {'×10k p50':>9} {'SQL':>5} {'rows':>5}")
+    print(f"\n{'page (N=' + format(n, ',') + ')':<36} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'×10k p50':>9} {'SQL':>5} {'rows':>5}")
     for label, r in pages.items():
         ratio = r["p50"] / base[label]["p50"] if label in base and base[label]["p50"] else 1.0
         sql = f"{r['sql']}" if r["sql"] == r["sql_min"] else f"{r['sql_min']}-{r['sql']}"
-        print(f"{label:<36} {r['p50']:>8.1f} {r['p95']:>8.1f} {ratio:>8.2f}× {sql:>5} {r['rows']:>5}"
+        print(f"{label:<36} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['cpu_p50']:>8.1f} {ratio:>8.2f}× {sql:>5} {r['rows']:>5}"
               + ("" if r["status"] == 200 else f"  (HTTP {r['status']})"))
     for key, r in imports.items():
-        print(f"import {r['rows']:,} rows ({key}): {r['total_s']:.1f} s (check {r['check_s']:.1f} s, commit "
+        print(f"import {r['rows']:,} rows ({key}): {r['total_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU (check {r['check_s']:.1f} s, commit "
               f"{r['commit_s']:.1f} s), {r['inserted']:,} inserted, tracemalloc peak {r['tracemalloc_peak_mb']:.1f} MB, "
               f"max RSS {r['maxrss_mb']:.0f} MB")
     print(flush=True)

@@ -64,6 +64,9 @@ def e2e_app(tmp_path_factory):
         "SECRET_KEY": "e2e-secret-key-not-for-production",
         "KDCS_UPLOAD_DIR": str(instance / "uploads"),
         "KDCS_BACKUP_DIR": str(instance / "backups"),
+        # No Huey consumer runs beside the e2e server: background tasks (ticket
+        # imports) run in Huey's immediate mode, inside the request that enqueues them.
+        "KDCS_TASKS_IMMEDIATE": True,
     })
     with app.app_context():
         upgrade()

@@ -151,7 +151,8 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
             outlet_index += 1
     db.session.commit()
 
-    from .tickets.demo import seed_demo_tickets  # reference data (rules, reasons, calendar) + tickets
+    # Reference data (rules, reasons, calendar) and the demo tickets.
+    from .tickets.demo import seed_demo_tickets
 
     created.update(seed_demo_tickets(today))
     return created

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from kdcs.extensions import db
 from tests import factories
 from tests.conftest import login
 
@@ -162,7 +161,7 @@ def test_route_outcome(client, world, endpoint, method, url, expected, data, rol
 
 
 def test_anonymous_htmx_gets_hx_redirect_everywhere(client, world):
-    for endpoint, entries in ROUTES.items():
+    for entries in ROUTES.values():
         for method, url, expected, *_ in entries:
             if expected["anon"] != 302 or method != "GET":
                 continue

@@ -13,6 +13,7 @@ from ..htmx import render, render_fragment
 from ..models import Team, User
 from ..permissions import Permission, require
 from ..service_errors import ValidationError
+from ..views import apply_errors
 from . import bp, service
 from .forms import ResetPasswordForm, UserCreateForm, UserEditForm, role_choices
 
@@ -27,15 +28,6 @@ def _get_user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
-
-
-def _apply_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 @bp.route("/users")
@@ -68,7 +60,7 @@ def user_new():
                 phone=form.phone.data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("User %(u)s created.", u=user.username), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
@@ -111,7 +103,7 @@ def user_edit(user_id: int):
                 role=form.role.data, team_id=form.team_id.data or None, phone=form.phone.data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("User %(u)s saved.", u=user.username), "success")
             if request.htmx:
@@ -147,7 +139,7 @@ def user_reset_password(user_id: int):
         try:
             service.reset_password(current_user, user, form.password.data)
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Password of %(u)s reset. Their open sessions have ended.", u=user.username), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id), code=303)

@@ -15,28 +15,12 @@ from ..htmx import render, render_fragment, trigger, wants_fragment
 from ..models import Brand, Team
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
+from ..views import apply_errors, redirect_back
 from . import bp, service
 from .forms import BrandEditForm, BrandForm, TeamEditForm, TeamForm
 
 TEAMS = "org/teams.html"
 BRANDS = "org/brands.html"
-
-
-def _apply_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and name != "is_active":
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-
-
-def _back(default: str):
-    """303 to the page the user came from (same site only), else ``default``."""
-    ref = request.referrer
-    if ref and ref.startswith(request.host_url):
-        return redirect(ref, code=303)
-    return redirect(default, code=303)
 
 
 def _posted_active() -> bool:
@@ -107,7 +91,7 @@ def team_create():
         try:
             team = service.create_team(current_user, name=form.name.data, lead_id=form.lead_id.data or None)
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Team %(name)s created.", name=team.name), "success")
             if wants_fragment():
@@ -166,7 +150,7 @@ def team_edit(team_id: int):
                 raise
             except ValidationError as exc:
                 db.session.rollback()
-                _apply_errors(form, exc.errors)
+                apply_errors(form, exc.errors)
             else:
                 flash(_("Team %(name)s saved.", name=team.name), "success")
                 if wants_fragment():
@@ -191,7 +175,7 @@ def team_set_active(team_id: int):
               else _("Team %(name)s deactivated.", name=team.name), "success")
     if wants_fragment():
         return render_fragment(TEAMS, "team_row", row=service.team_row(current_user, team))
-    return _back(url_for("org.teams"))
+    return redirect_back(url_for("org.teams"))
 
 
 # --------------------------------------------------------------------------- brands
@@ -225,7 +209,7 @@ def brand_create():
         try:
             brand = service.create_brand(current_user, code=form.code.data, name=form.name.data)
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Brand %(name)s created.", name=brand.name), "success")
             if wants_fragment():
@@ -265,7 +249,7 @@ def brand_edit(brand_id: int):
                 raise
             except ValidationError as exc:
                 db.session.rollback()
-                _apply_errors(form, exc.errors)
+                apply_errors(form, exc.errors)
             else:
                 flash(_("Brand %(name)s saved.", name=brand.name), "success")
                 if wants_fragment():
@@ -290,7 +274,7 @@ def brand_set_active(brand_id: int):
               else _("Brand %(name)s deactivated.", name=brand.name), "success")
     if wants_fragment():
         return render_fragment(BRANDS, "brand_row", row=service.brand_row(current_user, brand))
-    return _back(url_for("org.brands"))
+    return redirect_back(url_for("org.brands"))
 
 
 def _as_response(body: str):

@@ -31,6 +31,7 @@ from ..htmx import render, render_fragment, wants_fragment
 from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
+from ..views import apply_errors
 from . import bp, excel, service
 from .forms import AssignForm, ImportConfirmForm, ImportUploadForm, OutletCreateForm, OutletEditForm
 
@@ -49,15 +50,6 @@ def _get_outlet_or_404(outlet_id: int) -> Outlet:
     if outlet is None:
         abort(404)
     return outlet
-
-
-def _apply_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _brand_choices(include_blank: bool = True):
@@ -129,7 +121,7 @@ def admin_new():
                 **_edit_fields(form),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Outlet %(c)s created.", c=outlet.code), "success")
             return redirect(url_for("outlets.detail", outlet_id=outlet.id), code=303)
@@ -158,7 +150,7 @@ def admin_edit(outlet_id: int):
         try:
             service.update_outlet(current_user, outlet, version=form.version.data, **_edit_fields(form))
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         except StaleEdit:
             return _stale_edit_response(outlet)
         else:
@@ -245,7 +237,7 @@ def assign(outlet_id: int):
         try:
             service.assign_primary_agent(current_user, outlet, form.agent_id.data, version=form.version.data)
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         except StaleEdit:
             db.session.rollback()
             db.session.refresh(outlet)

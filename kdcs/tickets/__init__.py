@@ -9,7 +9,5 @@ from flask import Blueprint
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-# labels registers the audit labels; routes the views.
-from . import cli, labels, routes  # noqa: E402,F401
-from . import settings_routes  # noqa
-from . import import_routes  # noqa
+# labels registers the audit labels; the others are the views and the CLI.
+from . import cli, import_routes, labels, routes, settings_routes  # noqa: E402,F401

@@ -22,6 +22,7 @@ from ..models import Brand, Outlet, Ticket, TicketReason, TicketStatus
 from ..outlets.service import visible_outlets_query
 from ..permissions import Permission, has_permission, require
 from ..service_errors import ValidationError
+from ..views import apply_errors
 from . import bp, labels, presence, queue, reference, service
 from .forms import (
     AssignForm,
@@ -37,17 +38,6 @@ from .forms import (
 )
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _apply_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> None:
-    """Put service errors beside their fields (``aliases``: service name -> form field name)."""
-    aliases = aliases or {}
-    for name, message in errors.items():
-        field = getattr(form, aliases.get(name, name), None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _version(form) -> int | None:
@@ -251,7 +241,7 @@ def new():
                 priority=form.priority.data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Ticket %(w)s created.", w=ticket.waybill_no), "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket.id), code=303)
@@ -380,7 +370,7 @@ def add_note(ticket_id: int):
         try:
             service.add_note(current_user, ticket_id, form.body.data)
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             return _action_response(ticket_id, True, _("Note added."))
     return _action_response(ticket_id, False, note_form=form, open_tab="note")
@@ -396,7 +386,7 @@ def change_status(ticket_id: int):
             ticket = service.change_status(current_user, ticket_id, form.to_status.data or "",
                                            version=_version(form), note=form.note.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc.errors, {"status": "to_status"})
+            apply_errors(form, exc.errors, {"status": "to_status"})
         else:
             return _action_response(ticket_id, True, _("Status changed to %(s)s.",
                                                        s=labels.label("status", ticket.status)))
@@ -413,7 +403,7 @@ def reassign(ticket_id: int):
             ticket = service.assign(current_user, ticket_id, form.assignee_id.data,
                                     version=_version(form), note=form.note.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             return _action_response(ticket_id, True, _("Assigned to %(u)s.", u=ticket.assignee.display_name))
     return _action_response(ticket_id, False, assign_form=form, open_tab="assign")
@@ -429,7 +419,7 @@ def first_reply(ticket_id: int):
             service.record_first_reply(current_user, ticket_id, version=_version(form),
                                        at=as_shanghai(form.at.data), body=form.body.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc.errors, {"first_replied_at": "at", "note": "body"})
+            apply_errors(form, exc.errors, {"first_replied_at": "at", "note": "body"})
         else:
             return _action_response(ticket_id, True, _("First reply recorded."))
     return _action_response(ticket_id, False, reply_form=form, open_tab="reply")
@@ -448,7 +438,7 @@ def fine(ticket_id: int):
                                 bearer=form.bearer.data or "", agent_share=form.agent_share.data,
                                 note=form.note.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc.errors, {"fine_amount": "amount", "fine_bearer": "bearer",
+            apply_errors(form, exc.errors, {"fine_amount": "amount", "fine_bearer": "bearer",
                                              "fine_agent_share": "agent_share"})
         else:
             return _action_response(ticket_id, True, _("Fine recorded."))
@@ -464,7 +454,7 @@ def reopen(ticket_id: int):
         try:
             service.reopen(current_user, ticket_id, version=_version(form), reason=form.reason.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc.errors, {"status": "reason"})
+            apply_errors(form, exc.errors, {"status": "reason"})
         else:
             return _action_response(ticket_id, True, _("Ticket reopened."))
     return _action_response(ticket_id, False, reopen_form=form, open_tab="reopen")

@@ -22,6 +22,7 @@ from ..models import Brand
 from ..models.ticket import CannedReply, CountingMode, DeadlineRule, TicketReason
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
+from ..views import apply_errors, redirect_back
 from . import bp
 from . import settings_service as svc
 from .deadlines import SHANGHAI
@@ -77,23 +78,6 @@ def _fmt_local(value: datetime | None) -> str:
         return ""
     local = value.astimezone(SHANGHAI)
     return f"{local:%Y-%m-%d}（{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
-
-
-def _apply_errors(form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors") and name not in ("version",):
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-
-
-def _back(default: str):
-    """303 to the page the user came from (same site only), else ``default``."""
-    ref = request.referrer
-    if ref and ref.startswith(request.host_url):
-        return redirect(ref, code=303)
-    return redirect(default, code=303)
 
 
 def _active_arg(source=None) -> str:
@@ -160,7 +144,7 @@ def _rule_errors(form, errors: dict[str, str]) -> None:
     mapped = {}
     for key, message in errors.items():
         mapped[{"reply_minutes": "reply_hours", "resolve_minutes": "resolve_hours"}.get(key, key)] = message
-    _apply_errors(form, mapped)
+    apply_errors(form, mapped)
 
 
 def _preview_context(rule_id: int | None = None, start_text: str | None = None) -> dict:
@@ -289,7 +273,7 @@ def rule_set_active(rule_id: int):
           else _("Rule deactivated: %(s)s.", s=svc.rule_summary(rule)), "success")
     if wants_fragment():
         return render_fragment(RULES, "rule_row", rule=rule, **_helpers())
-    return _back(url_for("tickets.rules"))
+    return redirect_back(url_for("tickets.rules"))
 
 
 @bp.route("/rules/preview")
@@ -402,7 +386,7 @@ def calendar_day(day_text: str):
             return render_fragment(CALENDAR, "calendar_body", **context), 409
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("%(d)s saved as %(kind)s.", d=_fmt_day(day),
                     kind=_("a working day") if form.is_workday.data == "1" else _("a day off")), "success")
@@ -430,7 +414,7 @@ def calendar_load():
             counts = svc.load_year(current_user, year)
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("%(y)d loaded from chinesecalendar: %(c)d days added, %(u)d updated, %(k)d edited by hand kept.",
                     y=year, c=counts["created"], u=counts["updated"], k=counts["kept"]), "success")
@@ -476,7 +460,7 @@ def reasons():
     return render(REASONS, block="reason_panel", **_reasons_context(category))
 
 
-def _reason_panel_or_back(category: str):
+def _reason_panel_orredirect_back(category: str):
     if wants_fragment():
         return render_fragment(REASONS, "reason_panel", **_reasons_context(category))
     return redirect(url_for("tickets.reasons", category=category), code=303)
@@ -492,11 +476,11 @@ def reason_create():
             reason = svc.create_reason(current_user, category=form.category.data, name=form.name.data)
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Reason %(name)s added to %(cat)s.", name=reason.name, cat=label("category", reason.category)),
                   "success")
-            return _reason_panel_or_back(reason.category)
+            return _reason_panel_orredirect_back(reason.category)
     return render(REASONS, block="reason_panel", **_reasons_context(category, create_form=form))
 
 
@@ -537,7 +521,7 @@ def reason_edit(reason_id: int):
                 raise
             except ValidationError as exc:
                 db.session.rollback()
-                _apply_errors(form, exc.errors)
+                apply_errors(form, exc.errors)
             else:
                 flash(_("Reason renamed to %(name)s.", name=reason.name), "success")
                 if wants_fragment():
@@ -557,7 +541,7 @@ def reason_move(reason_id: int):
     except ValidationError as exc:
         db.session.rollback()
         flash(next(iter(exc.errors.values())), "danger")
-    return _reason_panel_or_back(reason.category)
+    return _reason_panel_orredirect_back(reason.category)
 
 
 @bp.route("/reason-lists/<int:reason_id>/active", methods=["POST"])
@@ -585,7 +569,7 @@ def reason_delete(reason_id: int):
         flash(next(iter(exc.errors.values())), "danger")
     else:
         flash(_("Reason %(name)s deleted.", name=name), "success")
-    return _reason_panel_or_back(category)
+    return _reason_panel_orredirect_back(category)
 
 
 # --------------------------------------------------------------------------- canned replies
@@ -647,7 +631,7 @@ def canned_create():
                                       body=form.body.data)
         except ValidationError as exc:
             db.session.rollback()
-            _apply_errors(form, exc.errors)
+            apply_errors(form, exc.errors)
         else:
             flash(_("Canned reply %(t)s created.", t=reply.title), "success")
             if wants_fragment():
@@ -694,7 +678,7 @@ def canned_edit(reply_id: int):
                 raise
             except ValidationError as exc:
                 db.session.rollback()
-                _apply_errors(form, exc.errors)
+                apply_errors(form, exc.errors)
             else:
                 flash(_("Canned reply %(t)s saved.", t=reply.title), "success")
                 if wants_fragment():
@@ -716,7 +700,7 @@ def canned_move(reply_id: int):
         flash(next(iter(exc.errors.values())), "danger")
     if wants_fragment():
         return render_fragment(CANNED, "canned_table", **_canned_context())
-    return _back(url_for("tickets.canned_replies"))
+    return redirect_back(url_for("tickets.canned_replies"))
 
 
 @bp.route("/canned-replies/<int:reply_id>/active", methods=["POST"])
@@ -729,7 +713,7 @@ def canned_set_active(reply_id: int):
           else _("Canned reply %(t)s deactivated: agents no longer see it.", t=reply.title), "success")
     if wants_fragment():
         return _render_canned_row(reply)
-    return _back(url_for("tickets.canned_replies"))
+    return redirect_back(url_for("tickets.canned_replies"))
 
 
 def settings_tabs(user) -> list[dict]:

@@ -30,7 +30,8 @@ run: $(VENV)/.installed translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask tickets seed-reference
 	$(BIN)/flask seed-demo --if-empty
-	@echo "KDCS: http://127.0.0.1:$(PORT)"
+	@echo "KDCS: http://127.0.0.1:$(PORT)  (a Huey worker runs beside it for imports)"
+	$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed-dev translations

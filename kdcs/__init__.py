@@ -30,7 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
     htmx_rules.init_app(app)
 
-    from . import errors, filters, navigation
+    from . import errors, filters, navigation, tasks
+
+    tasks.init_app(app)
 
     errors.init_app(app)
     filters.init_app(app)

@@ -39,7 +39,14 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "MAX_CONTENT_LENGTH": int(os.environ.get("KDCS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        # The largest upload either limit allows (+1 MB for the form around it); each
+        # feature checks its own limit and answers in Chinese.
+        "MAX_CONTENT_LENGTH": int(max(float(os.environ.get("KDCS_MAX_UPLOAD_MB", "20")),
+                                      float(os.environ.get("KDCS_IMPORT_MAX_MB", "20"))) * 1024 * 1024) + 1024 * 1024,
+        "KDCS_MAX_UPLOAD_MB": float(os.environ.get("KDCS_MAX_UPLOAD_MB", "20")),
+        "KDCS_IMPORT_MAX_MB": float(os.environ.get("KDCS_IMPORT_MAX_MB", "20")),
+        "KDCS_EXPORT_MAX_ROWS": int(os.environ.get("KDCS_EXPORT_MAX_ROWS", "100000")),
+        "KDCS_TASK_URL": os.environ.get("KDCS_TASK_URL", ""),
         "KDCS_UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         "KDCS_BACKUP_DIR": os.path.join(instance_path, "backups"),
         # Login throttling: failures allowed inside the window before refusing.

@@ -71,6 +71,11 @@ def app(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def app_ctx(app):
     """Each test runs in an app context and leaves an empty database behind."""
+    from kdcs import tasks
+
+    # Tests that build another app (config tests) may have switched the one
+    # module-level queue out of immediate mode; every test starts in it.
+    tasks.init_app(app)
     with app.app_context():
         yield
         db.session.rollback()

@@ -344,12 +344,13 @@ def test_too_many_rows(client, setup, app):
 
 
 def test_too_large_file(client, setup, app):
-    old = app.config["MAX_CONTENT_LENGTH"]
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    """Over the outlet upload limit (KDCS_MAX_UPLOAD_MB) but under the request limit: the view says so."""
+    old = app.config["KDCS_MAX_UPLOAD_MB"]
+    app.config["KDCS_MAX_UPLOAD_MB"] = 1
     try:
         response = upload(client, b"PK\x03\x04" + b"0" * (1024 * 1024 + 10))
     finally:
-        app.config["MAX_CONTENT_LENGTH"] = old
+        app.config["KDCS_MAX_UPLOAD_MB"] = old
     assert response.status_code == 413
     assert "文件超过 1 MB" in text(response) and "<html" in text(response)
     assert uploads(app) == []
@@ -381,12 +382,12 @@ def test_missing_optional_columns_keep_existing_values(client, setup):
 
 def test_too_large_file_with_csrf_on_gets_the_same_message(client, setup, app, csrf_on):
     """With CSRF on, the size limit trips while the token is read (before the view): same clear page."""
-    old = app.config["MAX_CONTENT_LENGTH"]
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    old = app.config["MAX_CONTENT_LENGTH"], app.config["KDCS_MAX_UPLOAD_MB"]
+    app.config["MAX_CONTENT_LENGTH"], app.config["KDCS_MAX_UPLOAD_MB"] = 1024 * 1024, 1
     try:
         response = upload(client, b"PK\x03\x04" + b"0" * (1024 * 1024 + 10))
     finally:
-        app.config["MAX_CONTENT_LENGTH"] = old
+        app.config["MAX_CONTENT_LENGTH"], app.config["KDCS_MAX_UPLOAD_MB"] = old
     assert response.status_code == 413 and "文件超过 1 MB" in text(response)
     assert uploads(app) == []
 

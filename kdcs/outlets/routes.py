@@ -309,9 +309,13 @@ def _import_page(form=None, plan=None, error=None, token=None, filename="", stat
     return render_template(
         IMPORT_TEMPLATE, form=form or ImportUploadForm(formdata=None), plan=plan, error=error,
         confirm_form=ImportConfirmForm(formdata=None, token=token) if token else None,
-        filename=filename, max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        filename=filename, max_mb=_max_mb(),
         max_rows=_max_rows(),
     ), status
+
+
+def _max_mb() -> int:
+    return int(current_app.config.get("KDCS_MAX_UPLOAD_MB") or 20)
 
 
 def _max_rows() -> int:
@@ -334,7 +338,10 @@ def admin_import():
     if upload is None or not upload.filename:
         return _import_page(form, error=_("Choose an .xlsx file to upload."))
     filename = upload.filename
-    data = upload.read()
+    data = upload.read(_max_mb() * 1024 * 1024 + 1)
+    if len(data) > _max_mb() * 1024 * 1024:
+        return _import_page(form, error=_("The file is larger than %(n)d MB. Split it into smaller files.", n=_max_mb()),
+                            status=413)
     try:
         sheet = excel.read_outlet_rows(data, _max_rows())
     except excel.ImportFileError as exc:
@@ -352,8 +359,8 @@ def admin_import():
 def _too_large(error):
     """An upload over MAX_CONTENT_LENGTH: say so on the import page (nothing was read or written)."""
     if request.endpoint == "outlets.admin_import" and has_permission(current_user, Permission.MANAGE_OUTLETS):
-        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-        return _import_page(error=_("The file is larger than %(n)d MB. Split it into smaller files.", n=limit), status=413)
+        return _import_page(error=_("The file is larger than %(n)d MB. Split it into smaller files.", n=_max_mb()),
+                            status=413)
     return error_response(413)
 
 

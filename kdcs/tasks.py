@@ -149,6 +149,8 @@ def worker_command(workers: int) -> None:
     if huey.immediate:
         huey.immediate = False
     click.echo(f"KDCS worker: {type(huey).__name__} {huey.storage_kwargs.get('filename') or huey.storage_kwargs.get('url', '')}")
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    # Poll at most a second apart: someone is watching the progress bar (Huey's default backs off to 10 s).
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
+                                    initial_delay=0.1, backoff=1.15, max_delay=1.0)
     # The consumer pushes its own app context per task (task_context), not this one.
     consumer.run()

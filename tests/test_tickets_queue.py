@@ -201,9 +201,37 @@ def test_counts_per_category_and_overdue(client, users, setup):
     assert counts.by_category["work_order"] == {"open": 1, "overdue": 0, "due_soon": 1}
     assert (counts.open, counts.overdue, counts.due_soon) == (3, 1, 1)
     login(client, users["agent"])
-    fragment = client.htmx("get", "/tickets/?category=work_order").get_data(as_text=True)
-    # the counts stay those of the whole tab and refresh with the table
+    # the counts are those of the whole tab: on the full page, and on the table's refresh after a change
+    page = client.get("/tickets/?category=work_order").get_data(as_text=True)
+    assert re.search(r'count-value">2<', page) and re.search(r'count-value is-bad">1<', page)
+    fragment = client.htmx("get", "/tickets/?category=work_order&counts=1").get_data(as_text=True)
     assert re.search(r'count-value">2<', fragment) and re.search(r'count-value is-bad">1<', fragment)
+    assert 'id="qc-problem"' in fragment and "hx-preserve" not in fragment
+
+
+def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, users, setup):
+    """A filter/sort/page fragment does not count the tab again: its number slots ask htmx
+    to keep the ones on screen (hx-preserve, same ids); the refresh after a change counts."""
+    factories.make_ticket(setup["outlet"], reason=setup["problem"])
+    login(client, users["agent"])
+    page = client.get("/tickets/").get_data(as_text=True)
+    assert 'hx-get="/tickets/?counts=1"' in page  # the tickets-changed refresh of #ticket-table
+    statements: list[str] = []
+
+    def on_execute(conn, cursor, statement, *args):
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        fragment = client.htmx("get", "/tickets/?category=problem").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+    assert not any("group by" in s for s in statements)
+    for code in ("problem", "message", "work_order", "arbitration", "total"):
+        assert re.search(rf'id="qc-{code}"[^>]*hx-preserve="true"', fragment), code
+    assert "count-value" not in fragment
+    assert 'class="count active"' in fragment  # links and the active tab still follow the filters
+    assert "category=problem" in re.search(r'<a role="listitem" class="count count-total[^>]*>', fragment).group(0)
 
 
 def test_phone_is_masked_in_the_list(client, users, setup):

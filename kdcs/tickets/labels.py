@@ -155,3 +155,12 @@ register_labels(
         "ticket_reason": _l("Ticket reason"),
     },
 )
+
+
+def resolved(kind: str) -> dict[str, str]:
+    """``{code: label}`` of the list ``kind`` as plain strings in the current locale.
+
+    For pages that show a label per row: one translation lookup per code per
+    call instead of one per row (build it once per request).
+    """
+    return {code: str(text) for code, text in _ALL[kind].items()}

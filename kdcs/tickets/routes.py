@@ -98,23 +98,39 @@ def index():
     """The queue: tabs, filters and search in the URL; ``#ticket-table`` for htmx."""
     f = queue.parse_filter(request.args, current_user)
     now = queue.now_utc()
+    fragment = wants_fragment()
+    page = queue.page_of(current_user, f, now)
     context = {
         "f": f,
         "now": now,
-        "page": queue.page_of(current_user, f, now),
-        "counts": queue.scope_counts(current_user, f.scope, now),
+        "page": page,
+        "rows": queue.table_rows(page.items, now, _detail_prefix()),
+        "counts": queue.scope_counts(current_user, f.scope, now) if _wants_counts(fragment) else None,
         "scopes": queue.allowed_scopes(current_user),
         "can_bulk": has_permission(current_user, Permission.BULK_TICKETS),
     }
-    if not wants_fragment():
+    if not fragment:
         context.update(_queue_choices(f))
     response = make_response(render("tickets/index.html", block="ticket_table", **context))
-    if wants_fragment():
+    if fragment:
         # The canonical URL (no empty parameters) in the address bar; a refresh
         # after a change replaces the entry instead of adding one.
         header = "HX-Replace-Url" if request.headers.get("HX-Trigger") == "ticket-table" else "HX-Push-Url"
         response.headers[header] = url_for("tickets.index", **f.args())
     return response
+
+
+def _wants_counts(fragment: bool) -> bool:
+    """The tab's counts depend on the scope only, not on the filters: they are counted
+    for a full page (tabs are full pages) and for the table's refresh after a change
+    (``?counts=1``, see index.html); a filter, sort or page fragment leaves them out
+    and the numbers on screen stay (``hx-preserve``)."""
+    return not fragment or request.args.get("counts") == "1"
+
+
+def _detail_prefix() -> str:
+    """"/tickets/": the detail URL without its id (one ``url_for`` per page, not per row)."""
+    return url_for("tickets.detail", ticket_id=0)[:-1]
 
 
 def _queue_choices(f: queue.QueueFilter) -> dict:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -379,11 +379,16 @@ def scope_counts(user: User, scope: str, now: datetime | None = None) -> Counts:
     pending = Ticket.queue_state == QueueState.ACTIVE
     overdue = func.sum(case((and_(pending, Ticket.due_at < now), 1), else_=0))
     soon = func.sum(case((and_(pending, Ticket.due_at >= now, Ticket.due_at < now + timedelta(hours=1)), 1), else_=0))
+    # Grouped by ``category || ''``, not the bare column: otherwise SQLite walks the
+    # category index over every open ticket for the GROUP BY order and checks the
+    # scope on each table row (240 ms at 200k); this way it reads only the scope's
+    # rows from the (covering) assignee/outlet queue indexes and sorts 4 groups.
+    key = Ticket.category.op("||")(literal_column("''"))
     query = (
         scoped_query(user, scope)
         .where(service.open_clause())
-        .with_only_columns(Ticket.category, func.count(), overdue, soon)
-        .group_by(Ticket.category)
+        .with_only_columns(key, func.count(), overdue, soon)
+        .group_by(key)
         .order_by(None)
     )
     result = Counts(by_category={})

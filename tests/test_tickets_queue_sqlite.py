@@ -15,11 +15,6 @@ def sqlite_only(app):
         pytest.skip("SQLite pragmas")
 
 
-def test_connections_bound_the_analysis_of_pragma_optimize(app, sqlite_only):
-    with db.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA analysis_limit").scalar() == 1000
-
-
 def test_pragma_optimize_runs_on_close_and_every_n_uses(app, sqlite_only, monkeypatch):
     calls = []
     monkeypatch.setattr(kdcs, "_sqlite_optimize", lambda connection: calls.append(connection))

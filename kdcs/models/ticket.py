@@ -200,10 +200,11 @@ class Ticket(db.Model):
         UniqueConstraint("waybill_no", "outlet_id", "category", "reason_id", name="uq_tickets_dedupe"),
         # Queues: "<filter> and open, nearest deadline first".
         Index("ix_tickets_queue", "queue_state", "due_at"),
-        # ... and "category" last, so the tab counts (open / overdue / due soon per
+        # ... then "id" (the order's tie-break, still read from the index) and "category",
+        # so the tab counts (open / overdue / due soon per
         # category of "mine" and "team") read the index alone, never the table rows.
-        Index("ix_tickets_assignee_queue", "assignee_id", "queue_state", "due_at", "category"),
-        Index("ix_tickets_outlet_queue", "outlet_id", "queue_state", "due_at", "category"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "queue_state", "due_at", "id", "category"),
+        Index("ix_tickets_outlet_queue", "outlet_id", "queue_state", "due_at", "id", "category"),
         Index("ix_tickets_brand_queue", "brand_id", "queue_state", "due_at"),
         Index("ix_tickets_category_queue", "category", "queue_state", "due_at"),
         Index("ix_tickets_registered_at", "registered_at"),

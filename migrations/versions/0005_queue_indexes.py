@@ -1,4 +1,4 @@
-"""queue indexes cover the tab counts: category appended to the assignee and outlet queue indexes
+"""queue indexes cover the tab counts: id and category appended to the assignee and outlet queue indexes
 
 Revision ID: 0005_queue_indexes
 Revises: 0004_ticket_presence
@@ -29,7 +29,7 @@ _OLD = {
 def upgrade():
     for name, columns in _OLD.items():
         op.drop_index(name, table_name='tickets')
-        op.create_index(name, 'tickets', columns + ['category'], unique=False)
+        op.create_index(name, 'tickets', columns + ['id', 'category'], unique=False)
     _refresh_sqlite_statistics()
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, literal_column, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from ..extensions import db
 from ..filters import SHANGHAI
@@ -350,10 +350,10 @@ def queue_query(user: User, f: QueueFilter, now: datetime | None = None) -> Sele
 
 
 def fetch_page(query: Select, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """One page via LIMIT per_page + 1 (no COUNT); related rows in a constant number of queries."""
+    """One page via LIMIT per_page + 1 (no COUNT); its many-to-one rows joined into the same query."""
     query = query.options(
-        selectinload(Ticket.outlet), selectinload(Ticket.brand), selectinload(Ticket.reason),
-        selectinload(Ticket.assignee),
+        joinedload(Ticket.outlet), joinedload(Ticket.brand), joinedload(Ticket.reason),
+        joinedload(Ticket.assignee), defer(Ticket.description),  # the list never shows it
     ).limit(per_page + 1).offset((page - 1) * per_page)
     rows = list(db.session.scalars(query))
     return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)

@@ -73,3 +73,28 @@ def init_app(app, babel) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale
+    _install_request_cached_gettext(app)
+
+
+def request_translations():
+    """The merged catalogs, looked up once per request (templates call _() dozens of times)."""
+    from flask import g, has_request_context
+    from flask_babel import get_translations
+
+    if not has_request_context():
+        return get_translations()
+    translations = g.get("_kdcs_translations")
+    if translations is None:
+        translations = g._kdcs_translations = get_translations()
+    return translations
+
+
+def _install_request_cached_gettext(app) -> None:
+    # Same callables Flask-Babel installs, minus the per-call domain/locale lookups.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )

@@ -47,6 +47,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "KDCS_IMPORT_MAX_MB": float(os.environ.get("KDCS_IMPORT_MAX_MB", "20")),
         "KDCS_EXPORT_MAX_ROWS": int(os.environ.get("KDCS_EXPORT_MAX_ROWS", "100000")),
         "KDCS_TASK_URL": os.environ.get("KDCS_TASK_URL", ""),
+        # Number of reverse proxies (nginx) in front whose X-Forwarded-For is trusted;
+        # without it every user behind the proxy shares one address for login throttling.
+        "KDCS_TRUSTED_PROXIES": int(os.environ.get("KDCS_TRUSTED_PROXIES", "0")),
         "KDCS_UPLOAD_DIR": os.path.join(instance_path, "uploads"),
         "KDCS_BACKUP_DIR": os.path.join(instance_path, "backups"),
         # Login throttling: failures allowed inside the window before refusing.

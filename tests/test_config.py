@@ -55,3 +55,28 @@ def test_instance_path_from_env(monkeypatch, tmp_path):
     app = create_app()
     assert app.instance_path == str(tmp_path / "inst")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("/inst/kdcs.sqlite3")
+
+
+def test_trusted_proxy_gives_each_user_their_own_address(monkeypatch, tmp_path):
+    """Behind nginx, login throttling must see the client's address, not the proxy's."""
+    from flask import request
+
+    monkeypatch.setenv("KDCS_TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("KDCS_ENV", "development")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "KDCS_TASKS_IMMEDIATE": True})
+
+    @app.route("/__addr")
+    def addr():  # exercised through the client
+        return request.remote_addr or ""
+
+    response = app.test_client().get("/__addr", headers={"X-Forwarded-For": "10.1.2.3"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.get_data(as_text=True) == "10.1.2.3"
+    monkeypatch.setenv("KDCS_TRUSTED_PROXIES", "0")
+    plain = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                        "KDCS_TASKS_IMMEDIATE": True})
+    plain.add_url_rule("/__addr", "addr", addr)
+    response = plain.test_client().get("/__addr", headers={"X-Forwarded-For": "10.1.2.3"},
+                                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert response.get_data(as_text=True) == "127.0.0.1"

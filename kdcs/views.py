@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, request
+from flask import abort, redirect, request
 
 # Errors about these names describe the whole form (a hidden field cannot show them).
 FORM_LEVEL_FIELDS = frozenset({"version", "is_active"})
@@ -29,3 +29,17 @@ def redirect_back(default: str):
     if referrer and referrer.startswith(request.host_url):
         return redirect(referrer, code=303)
     return redirect(default, code=303)
+
+
+def active_filter(source=None) -> str:
+    """The ``active`` list filter: "1", "0" or "" (all); anything else counts as "all"."""
+    value = (source if source is not None else request.values).get("active", "")
+    return value if value in ("1", "0") else ""
+
+
+def posted_active() -> bool:
+    """The ``active`` field of an activate/deactivate button: "1" or "0"; anything else is a 400."""
+    value = request.form.get("active")
+    if value not in ("0", "1"):
+        abort(400)
+    return value == "1"

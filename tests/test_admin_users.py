@@ -186,3 +186,11 @@ def test_user_list_paginates(client, users):
     assert "下一页" in first and "第 1 / 2 页" in first
     second = client.htmx("get", "/admin/users?page=2").get_data(as_text=True)
     assert "上一页" in second and "第 2 / 2 页" in second
+
+
+def test_activate_button_with_a_tampered_value_is_refused(client, users):
+    login(client, users["admin"])
+    for bad in ({}, {"active": "yes"}):
+        response = client.post(f"/admin/users/{users['agent'].id}/active", data=bad)
+        assert response.status_code == 400
+    assert db.session.get(User, users["agent"].id).is_active

@@ -13,7 +13,7 @@ from ..htmx import render, render_fragment
 from ..models import Team, User
 from ..permissions import Permission, require
 from ..service_errors import ValidationError
-from ..views import apply_errors
+from ..views import apply_errors, posted_active
 from . import bp, service
 from .forms import ResetPasswordForm, UserCreateForm, UserEditForm, role_choices
 
@@ -118,7 +118,7 @@ def user_edit(user_id: int):
 @require(Permission.MANAGE_USERS)
 def user_set_active(user_id: int):
     user = _get_user_or_404(user_id)
-    active = request.form.get("active") == "1"
+    active = posted_active()
     try:
         service.set_user_active(current_user, user, active)
     except ValidationError as exc:

@@ -15,25 +15,12 @@ from ..htmx import render, render_fragment, trigger, wants_fragment
 from ..models import Brand, Team
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
-from ..views import apply_errors, redirect_back
+from ..views import active_filter, apply_errors, posted_active, redirect_back
 from . import bp, service
 from .forms import BrandEditForm, BrandForm, TeamEditForm, TeamForm
 
 TEAMS = "org/teams.html"
 BRANDS = "org/brands.html"
-
-
-def _posted_active() -> bool:
-    """The ``active`` field of an activate/deactivate button: "1" or "0", nothing else."""
-    value = request.form.get("active")
-    if value not in ("0", "1"):
-        abort(400)
-    return value == "1"
-
-
-def _active_arg() -> str:
-    value = request.args.get("active", "")
-    return value if value in ("1", "0") else ""
 
 
 def _conflict_row(template: str, block: str, **context):
@@ -72,7 +59,7 @@ def _team_form(cls=TeamForm, team: Team | None = None, **kwargs):
 
 def _teams_page(create_form: TeamForm, status: int = 200):
     q = request.args.get("q", "").strip()
-    active = _active_arg()
+    active = active_filter(request.args)
     rows = service.search_teams(current_user, q, active)
     return render(TEAMS, block="team_table", rows=rows, q=q, active=active, create_form=create_form), status
 
@@ -165,7 +152,7 @@ def team_edit(team_id: int):
 @require(Permission.MANAGE_TEAMS)
 def team_set_active(team_id: int):
     team = _get_team_or_404(team_id)
-    active = _posted_active()
+    active = posted_active()
     try:
         service.set_team_active(current_user, team, active)
     except ValidationError as exc:
@@ -190,7 +177,7 @@ def _get_brand_or_404(brand_id: int) -> Brand:
 
 def _brands_page(create_form: BrandForm, status: int = 200):
     q = request.args.get("q", "").strip()
-    active = _active_arg()
+    active = active_filter(request.args)
     rows = service.search_brands(current_user, q, active)
     return render(BRANDS, block="brand_table", rows=rows, q=q, active=active, create_form=create_form), status
 
@@ -264,7 +251,7 @@ def brand_edit(brand_id: int):
 @require(Permission.MANAGE_BRANDS)
 def brand_set_active(brand_id: int):
     brand = _get_brand_or_404(brand_id)
-    active = _posted_active()
+    active = posted_active()
     try:
         service.set_brand_active(current_user, brand, active)
     except ValidationError as exc:

@@ -31,7 +31,7 @@ from ..htmx import render, render_fragment, wants_fragment
 from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
-from ..views import apply_errors
+from ..views import active_filter, apply_errors, posted_active
 from . import bp, excel, service
 from .forms import AssignForm, ImportConfirmForm, ImportUploadForm, OutletCreateForm, OutletEditForm
 
@@ -68,7 +68,7 @@ def _filter_from_args() -> service.OutletFilter:
     return service.OutletFilter(
         text=request.args.get("q", "").strip(),
         brand_id=request.args.get("brand", type=int),
-        active=request.args.get("active", "") if request.args.get("active", "") in ("1", "0") else "",
+        active=active_filter(request.args),
         agent=request.args.get("agent", "").strip(),
     )
 
@@ -180,7 +180,7 @@ def _stale_edit_response(outlet: Outlet):
 @require(Permission.MANAGE_OUTLETS)
 def admin_set_active(outlet_id: int):
     outlet = _get_outlet_or_404(outlet_id)
-    active = request.form.get("active") == "1"
+    active = posted_active()
     service.set_outlet_active(current_user, outlet, active)
     if active:
         flash(_("Outlet %(c)s activated.", c=outlet.code), "success")

@@ -22,7 +22,7 @@ from ..models import Brand
 from ..models.ticket import CannedReply, CountingMode, DeadlineRule, TicketReason
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
-from ..views import apply_errors, redirect_back
+from ..views import active_filter, apply_errors, posted_active, redirect_back
 from . import bp
 from . import settings_service as svc
 from .deadlines import SHANGHAI
@@ -78,11 +78,6 @@ def _fmt_local(value: datetime | None) -> str:
         return ""
     local = value.astimezone(SHANGHAI)
     return f"{local:%Y-%m-%d}（{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
-
-
-def _active_arg(source=None) -> str:
-    value = (source or request.values).get("active", "")
-    return value if value in ("1", "0") else ""
 
 
 def _get_or_404(model, object_id: int):
@@ -176,7 +171,7 @@ def _preview_context(rule_id: int | None = None, start_text: str | None = None) 
 def _rules_page(create_form=None, status: int = 200, preview: dict | None = None):
     category = request.args.get("category", "")
     brand = request.args.get("brand", type=int)
-    active = _active_arg(request.args)
+    active = active_filter(request.args)
     rules = svc.list_rules(current_user, category=category if category in svc.CATEGORY_CODES else "",
                            brand_id=brand, active=active)
     context = preview or _preview_context()
@@ -267,7 +262,7 @@ def rule_edit(rule_id: int):
 @require(Permission.MANAGE_DEADLINE_RULES)
 def rule_set_active(rule_id: int):
     rule = _get_or_404(DeadlineRule, rule_id)
-    active = request.form.get("active") == "1"
+    active = posted_active()
     svc.set_rule_active(current_user, rule, active)
     flash(_("Rule activated: %(s)s.", s=svc.rule_summary(rule)) if active
           else _("Rule deactivated: %(s)s.", s=svc.rule_summary(rule)), "success")
@@ -460,7 +455,7 @@ def reasons():
     return render(REASONS, block="reason_panel", **_reasons_context(category))
 
 
-def _reason_panel_orredirect_back(category: str):
+def _reason_panel_or_back(category: str):
     if wants_fragment():
         return render_fragment(REASONS, "reason_panel", **_reasons_context(category))
     return redirect(url_for("tickets.reasons", category=category), code=303)
@@ -480,7 +475,7 @@ def reason_create():
         else:
             flash(_("Reason %(name)s added to %(cat)s.", name=reason.name, cat=label("category", reason.category)),
                   "success")
-            return _reason_panel_orredirect_back(reason.category)
+            return _reason_panel_or_back(reason.category)
     return render(REASONS, block="reason_panel", **_reasons_context(category, create_form=form))
 
 
@@ -541,14 +536,14 @@ def reason_move(reason_id: int):
     except ValidationError as exc:
         db.session.rollback()
         flash(next(iter(exc.errors.values())), "danger")
-    return _reason_panel_orredirect_back(reason.category)
+    return _reason_panel_or_back(reason.category)
 
 
 @bp.route("/reason-lists/<int:reason_id>/active", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_set_active(reason_id: int):
     reason = _get_or_404(TicketReason, reason_id)
-    active = request.form.get("active") == "1"
+    active = posted_active()
     svc.set_reason_active(current_user, reason, active)
     flash(_("Reason %(name)s activated.", name=reason.name) if active
           else _("Reason %(name)s deactivated: it is no longer offered for new tickets.", name=reason.name), "success")
@@ -569,7 +564,7 @@ def reason_delete(reason_id: int):
         flash(next(iter(exc.errors.values())), "danger")
     else:
         flash(_("Reason %(name)s deleted.", name=name), "success")
-    return _reason_panel_orredirect_back(category)
+    return _reason_panel_or_back(category)
 
 
 # --------------------------------------------------------------------------- canned replies
@@ -590,7 +585,7 @@ def _canned_filters() -> dict:
     return {
         "f_category": category if category == "all" or category in svc.CATEGORY_CODES else "",
         "q": request.values.get("q", "").strip(),
-        "f_active": _active_arg(),
+        "f_active": active_filter(),
     }
 
 
@@ -707,7 +702,7 @@ def canned_move(reply_id: int):
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_set_active(reply_id: int):
     reply = _get_or_404(CannedReply, reply_id)
-    active = request.form.get("active") == "1"
+    active = posted_active()
     svc.set_canned_active(current_user, reply, active)
     flash(_("Canned reply %(t)s activated.", t=reply.title) if active
           else _("Canned reply %(t)s deactivated: agents no longer see it.", t=reply.title), "success")

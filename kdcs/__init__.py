@@ -36,13 +36,14 @@ def create_app(config: dict | None = None) -> Flask:
     _init_login(app)
     htmx_rules.init_app(app)
 
-    from . import errors, filters, navigation, tasks
+    from . import errors, filters, navigation, security, tasks
 
     tasks.init_app(app)
 
     errors.init_app(app)
     filters.init_app(app)
     navigation.init_app(app)
+    security.init_app(app)
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp

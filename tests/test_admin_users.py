@@ -138,7 +138,8 @@ def test_stale_inline_edit_is_409(client, users):
         "display_name": "x", "role": "agent", "team_id": "0", "phone": "", "version": str(agent.version + 5),
     })
     assert response.status_code == 409
-    assert "其他人刚刚修改了这条记录" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "其他人保存了用户 agent_a" in body and 'value="x"' in body  # what was typed is kept
 
 
 def test_deactivate_via_htmx_then_user_is_logged_out(app, users):

@@ -17,14 +17,14 @@ ROUTES = [
     ("post", "/admin/teams/new", 200),  # empty form: re-rendered with errors
     ("get", "/admin/teams/{team}", 200),
     ("get", "/admin/teams/{team}/edit", 200),
-    ("post", "/admin/teams/{team}/edit", 200),
+    ("post", "/admin/teams/{team}/edit", 409),  # no version: the conflict form
     ("get", "/admin/teams/{team}/row", 303),  # without htmx the bare row sends you to the list
     ("post", "/admin/teams/{team}/active", 303),  # with active=1 (see DATA)
     ("get", "/admin/brands", 200),
     ("get", "/admin/brands?q=Z", 200),
     ("post", "/admin/brands/new", 200),
     ("get", "/admin/brands/{brand}/edit", 200),
-    ("post", "/admin/brands/{brand}/edit", 200),
+    ("post", "/admin/brands/{brand}/edit", 409),
     ("get", "/admin/brands/{brand}/row", 303),
     ("post", "/admin/brands/{brand}/active", 303),
 ]

@@ -113,7 +113,7 @@ def test_inline_edit_error_stays_in_row(admin_client, zto):
 
 def test_edit_without_js(admin_client, zto):
     html = _text(admin_client.get(f"/admin/brands/{zto.id}/edit"))
-    assert "<html" in html and "编辑品牌" in html
+    assert "<html" in html and "编辑 · 品牌 中通" in html
     response = admin_client.post(f"/admin/brands/{zto.id}/edit", data={"code": "ZTO", "name": "中通速递", "version": str(zto.version)})
     assert response.status_code == 303 and response.headers["Location"] == "/admin/brands"
 
@@ -123,7 +123,7 @@ def test_stale_brand_edit_is_409(admin_client, zto):
     admin_client.htmx("post", f"/admin/brands/{zto.id}/edit", data={"code": "ZTO", "name": "甲", "version": str(version)})
     response = admin_client.htmx("post", f"/admin/brands/{zto.id}/edit", data={"code": "ZTO", "name": "乙", "version": str(version)})
     assert response.status_code == 409
-    assert "品牌 甲 刚刚被其他人修改过，您的修改没有保存" in _text(response)
+    assert "其他人保存了品牌 甲。您的修改尚未保存。" in _text(response) and 'value="乙"' in _text(response)
     response = admin_client.post(f"/admin/brands/{zto.id}/edit", data={"code": "ZTO", "name": "乙", "version": str(version)})
     assert response.status_code == 409 and "<html" in _text(response)
     db.session.refresh(zto)

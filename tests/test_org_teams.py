@@ -134,7 +134,7 @@ def test_inline_edit_row_swaps_in_place(admin_client, users):
     html = _text(response)
     assert html.lstrip().startswith(f'<tr id="team-{team.id}" class="editing">')
     assert f'hx-post="/admin/teams/{team.id}/edit"' in html
-    assert f'name="version" type="hidden" value="{team.version}"' in html
+    assert f'name="version" value="{team.version}"' in html
     assert 'value="一组"' in html
 
     new_lead = factories.make_user("lead", display_name="陈刚")
@@ -170,12 +170,13 @@ def test_inline_edit_validation_error_keeps_the_edit_row(admin_client, users):
 def test_edit_without_js(admin_client, users):
     team = users["team"]
     html = _text(admin_client.get(f"/admin/teams/{team.id}/edit"))
-    assert "<html" in html and "编辑团队" in html and 'name="version"' in html
+    assert "<html" in html and "编辑 · 团队 一组" in html and 'name="version"' in html
     response = admin_client.post(f"/admin/teams/{team.id}/edit",
                                  data={"name": "一组A", "lead_id": str(team.lead_id), "version": str(team.version)})
     assert response.status_code == 303 and response.headers["Location"] == f"/admin/teams/{team.id}"
     assert "团队 一组A 已保存。" in _text(admin_client.get(response.headers["Location"]))
-    response = admin_client.post(f"/admin/teams/{team.id}/edit", data={"name": "", "lead_id": "0", "version": "2"})
+    db.session.refresh(team)
+    response = admin_client.post(f"/admin/teams/{team.id}/edit", data={"name": "", "lead_id": "0", "version": str(team.version)})
     assert response.status_code == 200 and "请输入团队名称。" in _text(response) and "<html" in _text(response)
 
 
@@ -189,8 +190,11 @@ def test_stale_inline_edit_is_a_409_row_in_chinese(admin_client, users):
     assert response.status_code == 409
     html = _text(response)
     assert html.lstrip().startswith(f'<tr id="team-{team.id}"')
-    assert "刚刚被其他人修改过" in html and "重新加载" in html
+    # The conflict form shows what is stored now and keeps what was typed, with the current version.
+    assert "其他人保存了团队 先保存的" in html and "当前保存的内容" in html and "<dd>先保存的</dd>" in html
+    assert 'value="后保存的"' in html
     db.session.refresh(team)
+    assert f'name="version" value="{team.version}"' in html
     assert team.name == "先保存的"
     assert len(db.session.scalars(select(AuditLog).where(AuditLog.action == "team.update")).all()) == 1
 
@@ -200,7 +204,7 @@ def test_stale_edit_without_js_is_the_409_page(admin_client, users):
     response = admin_client.post(f"/admin/teams/{team.id}/edit",
                                  data={"name": "后保存的", "lead_id": "0", "version": str(team.version + 5)})
     assert response.status_code == 409
-    assert "<html" in _text(response) and "其他人" in _text(response)
+    assert "<html" in _text(response) and "其他人" in _text(response) and 'value="后保存的"' in _text(response)
 
 
 def test_deactivate_team_with_members_is_refused_with_a_toast(admin_client, users):

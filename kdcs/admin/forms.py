@@ -32,7 +32,6 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     team_id = SelectField(_l("Team"), coerce=int, validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,20}$", message=_l("Enter a valid phone number."))])
-    version = StringField(validators=[DataRequired()])
 
 
 class ResetPasswordForm(FlaskForm):

@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..crud import InlineEdit, get_or_404
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..htmx import render, render_fragment
+from ..htmx import render
 from ..models import Team, User
 from ..permissions import Permission, require
 from ..service_errors import ValidationError
-from ..views import apply_errors, posted_active
+from ..views import active_filter, apply_errors
 from . import bp, service
 from .forms import ResetPasswordForm, UserCreateForm, UserEditForm, role_choices
 
@@ -23,35 +24,29 @@ def _team_choices():
     return [(0, _("No team"))] + [(t.id, t.name) for t in teams]
 
 
-def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users")
 @require(Permission.MANAGE_USERS)
 def users():
+    """The users list: search by 工号 or name, filter by role, team and status."""
     q = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     team_id = request.args.get("team", type=int)
-    active = request.args.get("active", "")
+    active = active_filter(request.args)
     page = request.args.get("page", 1, type=int)
     query = service.search_users(current_user, q, role, team_id, active)
     pagination = db.paginate(query, page=page, per_page=50, error_out=False)
     return render(
         "admin/users.html", block="user_table", pagination=pagination, q=q, role=role,
-        team_id=team_id, active=active, teams=_team_choices(), roles=role_choices(),
+        team_id=team_id, active=active, teams=_team_choices(), roles=role_choices(), kit=USERS,
     )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(Permission.MANAGE_USERS)
 def user_new():
+    """Create a user; a weak password or a taken 工号 comes back beside its field."""
     form = UserCreateForm()
-    form.role.choices = role_choices()
-    form.team_id.choices = _team_choices()
+    _prepare_user_form(form)
     if form.validate_on_submit():
         try:
             user = service.create_user(
@@ -70,7 +65,8 @@ def user_new():
 @bp.route("/users/<int:user_id>")
 @require(Permission.MANAGE_USERS)
 def user_detail(user_id: int):
-    user = _get_user_or_404(user_id)
+    """One user: their outlets, password reset and recent audit entries."""
+    user = get_or_404(User, user_id)
     return render_template(
         "admin/user_detail.html", user=user, outlets=service.outlets_of(user),
         reset_form=ResetPasswordForm(), audit=db.session.scalars(
@@ -79,61 +75,34 @@ def user_detail(user_id: int):
     )
 
 
-@bp.route("/users/<int:user_id>/row")
-@require(Permission.MANAGE_USERS)
-def user_row(user_id: int):
-    """The plain row (Cancel in inline edit)."""
-    return render_fragment("admin/users.html", "user_row", user=_get_user_or_404(user_id))
-
-
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-@require(Permission.MANAGE_USERS)
-def user_edit(user_id: int):
-    user = _get_user_or_404(user_id)
-    form = UserEditForm(obj=user if request.method == "GET" else None)
+def _prepare_user_form(form, _user=None) -> None:
     form.role.choices = role_choices()
     form.team_id.choices = _team_choices()
-    if request.method == "GET":
-        form.team_id.data = user.team_id or 0
-        form.version.data = str(user.version)
-    elif form.validate_on_submit():
-        try:
-            service.update_user(
-                current_user, user, version=int(form.version.data), display_name=form.display_name.data,
-                role=form.role.data, team_id=form.team_id.data or None, phone=form.phone.data,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("User %(u)s saved.", u=user.username), "success")
-            if request.htmx:
-                return render_fragment("admin/users.html", "user_row", user=user)
-            return redirect(url_for("admin.user_detail", user_id=user.id), code=303)
-    if request.htmx:
-        return render_fragment("admin/users.html", "user_edit_row", user=user, form=form)
-    return render_template("admin/user_edit.html", user=user, form=form)
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
-@require(Permission.MANAGE_USERS)
-def user_set_active(user_id: int):
-    user = _get_user_or_404(user_id)
-    active = posted_active()
-    try:
-        service.set_user_active(current_user, user, active)
-    except ValidationError as exc:
-        flash(next(iter(exc.errors.values())), "danger")
-    else:
-        flash(_("User %(u)s activated.", u=user.username) if active else _("User %(u)s deactivated.", u=user.username), "success")
-    if request.htmx:
-        return render_fragment("admin/users.html", "user_row", user=user)
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("admin.users"), code=303)
+def _load_user_form(form, user: User) -> None:
+    form.team_id.data = user.team_id or 0
+
+
+USERS = InlineEdit(
+    name="user", model=User, template="admin/users.html", list_endpoint="admin.users", edit_form=UserEditForm,
+    describe=lambda user: _("user %(u)s", u=user.username),
+    row_context=lambda user: {"user": user}, colspan=8, lead_cells=lambda user: [user.username],
+    prepare_form=_prepare_user_form, load_form=_load_user_form,
+    save=lambda user, form, version: service.update_user(
+        current_user, user, version=version, display_name=form.display_name.data, role=form.role.data,
+        team_id=form.team_id.data or None, phone=form.phone.data),
+    saved_url=lambda user: url_for("admin.user_detail", user_id=user.id),
+    set_active=lambda user, active: service.set_user_active(current_user, user, active),
+)
+USERS.register(bp, "/users", Permission.MANAGE_USERS)
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @require(Permission.MANAGE_USERS)
 def user_reset_password(user_id: int):
-    user = _get_user_or_404(user_id)
+    """Set a new password; the user's open sessions end."""
+    user = get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -161,6 +130,7 @@ def _parse_day(value: str | None):
 @bp.route("/audit")
 @require(Permission.VIEW_AUDIT)
 def audit():
+    """The audit log with its filters; a malformed date is a message, not an error."""
     since_text, until_text = request.args.get("since", ""), request.args.get("until", "")
     since, until = _parse_day(since_text), _parse_day(until_text)
     date_error = (since_text and not since) or (until_text and not until)

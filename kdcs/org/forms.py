@@ -3,7 +3,7 @@ matters (uniqueness, who may lead); these give early, field-level messages."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from .service import BRAND_CODE_MAX, BRAND_NAME_MAX, TEAM_NAME_MAX
@@ -25,10 +25,6 @@ class TeamForm(FlaskForm):
     lead_id = SelectField(_l("Team lead"), coerce=_int_or_zero, validate_choice=False)
 
 
-class TeamEditForm(TeamForm):
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
-
-
 class BrandForm(FlaskForm):
     code = StringField(_l("Brand code"), validators=[
         DataRequired(_l("Enter a brand code.")),
@@ -39,7 +35,3 @@ class BrandForm(FlaskForm):
         DataRequired(_l("Enter a brand name.")),
         Length(max=BRAND_NAME_MAX, message=_l("At most %(max)d characters.")),
     ])
-
-
-class BrandEditForm(BrandForm):
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])

@@ -1,42 +1,31 @@
 """Teams and brands administration: thin views over ``service``.
 
-Every form posts and redirects without JavaScript; with htmx the same URLs
-answer with the block of the page that changed (a row, the create form).
+Both lists use the inline-edit kit (``kdcs/crud.py``) and one page template
+(``org/list.html``): rows, inline edits with version locking, the 409
+conflict form, activate/deactivate and the create form. Every form posts and
+redirects without JavaScript; with htmx the same URLs answer with the block
+that changed.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..crud import InlineEdit, get_or_404
 from ..extensions import db
-from ..htmx import render, render_fragment, trigger, wants_fragment
+from ..htmx import render
 from ..models import Brand, Team
 from ..permissions import Permission, has_permission, require
-from ..service_errors import StaleEdit, ValidationError
-from ..views import active_filter, apply_errors, posted_active, redirect_back
+from ..views import active_filter
 from . import bp, service
-from .forms import BrandEditForm, BrandForm, TeamEditForm, TeamForm
+from .forms import BrandForm, TeamForm
 
-TEAMS = "org/teams.html"
-BRANDS = "org/brands.html"
-
-
-def _conflict_row(template: str, block: str, **context):
-    """A stale inline edit: the row says what happened, with a way to reload it (409)."""
-    db.session.rollback()
-    return render_fragment(template, block, **context), 409
+LIST = "org/list.html"
 
 
 # --------------------------------------------------------------------------- teams
-
-
-def _get_team_or_404(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
-    if team is None:
-        abort(404)
-    return team
 
 
 def _lead_choices(team: Team | None = None) -> list[tuple[int, str]]:
@@ -51,49 +40,52 @@ def _lead_choices(team: Team | None = None) -> list[tuple[int, str]]:
     return choices
 
 
-def _team_form(cls=TeamForm, team: Team | None = None, **kwargs):
-    form = cls(**kwargs)
+def _prepare_team_form(form, team: Team | None) -> None:
     form.lead_id.choices = _lead_choices(team)
-    return form
 
 
-def _teams_page(create_form: TeamForm, status: int = 200):
+def _load_team_form(form, team: Team) -> None:
+    form.lead_id.data = team.lead_id or 0
+
+
+def _teams_page(create_form):
     q = request.args.get("q", "").strip()
     active = active_filter(request.args)
-    rows = service.search_teams(current_user, q, active)
-    return render(TEAMS, block="team_table", rows=rows, q=q, active=active, create_form=create_form), status
+    return render(LIST, block="entity_table", rows=service.search_teams(current_user, q, active), q=q,
+                  active=active, create_form=create_form, kind="team", kit=TEAMS)
+
+
+TEAMS = InlineEdit(
+    name="team", model=Team, template=LIST, list_endpoint="org.teams", edit_form=TeamForm,
+    row_block="entity_row", create_block="entity_create",
+    describe=lambda team: _("team %(name)s", name=team.name),
+    row_context=lambda team: {"row": service.team_row(current_user, team)}, extra_context={"kind": "team"},
+    prepare_form=_prepare_team_form, load_form=_load_team_form,
+    field_kwargs={"lead_id": {"hint": _("Only active users with the team lead role can lead a team.")}},
+    save=lambda team, form, version: service.update_team(
+        current_user, team, version=version, name=form.name.data, lead_id=form.lead_id.data or None),
+    saved_url=lambda team: url_for("org.team_detail", team_id=team.id),
+    set_active=lambda team, active: service.set_team_active(current_user, team, active),
+    create_form=TeamForm, page=_teams_page,
+    create=lambda form: service.create_team(current_user, name=form.name.data, lead_id=form.lead_id.data or None),
+)
+TEAMS.register(bp, "/teams", Permission.MANAGE_TEAMS)
 
 
 @bp.route("/teams")
 @require(Permission.MANAGE_TEAMS)
 def teams():
-    return _teams_page(_team_form(formdata=None))
-
-
-@bp.route("/teams/new", methods=["POST"])
-@require(Permission.MANAGE_TEAMS)
-def team_create():
-    form = _team_form()
-    if form.validate_on_submit():
-        try:
-            team = service.create_team(current_user, name=form.name.data, lead_id=form.lead_id.data or None)
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Team %(name)s created.", name=team.name), "success")
-            if wants_fragment():
-                response = render_fragment(TEAMS, "team_create", create_form=_team_form(formdata=None))
-                return trigger(_as_response(response), "teams-changed")
-            return redirect(url_for("org.teams"), code=303)
-    if wants_fragment():
-        return render_fragment(TEAMS, "team_create", create_form=form)
+    """The teams list with its active search and the create form."""
+    form = TeamForm(formdata=None)
+    _prepare_team_form(form, None)
     return _teams_page(form)
 
 
 @bp.route("/teams/<int:team_id>")
 @require(Permission.MANAGE_TEAMS)
 def team_detail(team_id: int):
-    team = _get_team_or_404(team_id)
+    """One team: its numbers, members and (for auditors) its recent audit entries."""
+    team = get_or_404(Team, team_id)
     audit = []
     if has_permission(current_user, Permission.VIEW_AUDIT):
         from ..admin.service import AuditFilter, audit_query
@@ -103,168 +95,36 @@ def team_detail(team_id: int):
         ).all()
     return render_template(
         "org/team_detail.html", team=team, row=service.team_row(current_user, team),
-        members=service.team_members(current_user, team), audit=audit,
+        members=service.team_members(current_user, team), audit=audit, kit=TEAMS,
     )
-
-
-@bp.route("/teams/<int:team_id>/row")
-@require(Permission.MANAGE_TEAMS)
-def team_row(team_id: int):
-    """The plain row: Cancel in the inline edit, Reload after a conflict."""
-    team = _get_team_or_404(team_id)
-    if not wants_fragment():
-        return redirect(url_for("org.teams"), code=303)
-    return render_fragment(TEAMS, "team_row", row=service.team_row(current_user, team))
-
-
-@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
-@require(Permission.MANAGE_TEAMS)
-def team_edit(team_id: int):
-    team = _get_team_or_404(team_id)
-    if request.method == "GET":
-        form = _team_form(TeamEditForm, team, formdata=None, obj=team)
-        form.lead_id.data = team.lead_id or 0
-        form.version.data = str(team.version)
-    else:
-        form = _team_form(TeamEditForm, team)
-        if form.validate_on_submit():
-            try:
-                service.update_team(current_user, team, version=int(form.version.data),
-                                    name=form.name.data, lead_id=form.lead_id.data or None)
-            except StaleEdit:
-                if wants_fragment():
-                    return _conflict_row(TEAMS, "team_conflict_row", team=team)
-                raise
-            except ValidationError as exc:
-                db.session.rollback()
-                apply_errors(form, exc.errors)
-            else:
-                flash(_("Team %(name)s saved.", name=team.name), "success")
-                if wants_fragment():
-                    return render_fragment(TEAMS, "team_row", row=service.team_row(current_user, team))
-                return redirect(url_for("org.team_detail", team_id=team.id), code=303)
-    if wants_fragment():
-        return render_fragment(TEAMS, "team_edit_row", team=team, form=form)
-    return render_template("org/team_edit.html", team=team, form=form)
-
-
-@bp.route("/teams/<int:team_id>/active", methods=["POST"])
-@require(Permission.MANAGE_TEAMS)
-def team_set_active(team_id: int):
-    team = _get_team_or_404(team_id)
-    active = posted_active()
-    try:
-        service.set_team_active(current_user, team, active)
-    except ValidationError as exc:
-        flash(next(iter(exc.errors.values())), "danger")
-    else:
-        flash(_("Team %(name)s activated.", name=team.name) if active
-              else _("Team %(name)s deactivated.", name=team.name), "success")
-    if wants_fragment():
-        return render_fragment(TEAMS, "team_row", row=service.team_row(current_user, team))
-    return redirect_back(url_for("org.teams"))
 
 
 # --------------------------------------------------------------------------- brands
 
 
-def _get_brand_or_404(brand_id: int) -> Brand:
-    brand = db.session.get(Brand, brand_id)
-    if brand is None:
-        abort(404)
-    return brand
-
-
-def _brands_page(create_form: BrandForm, status: int = 200):
+def _brands_page(create_form):
     q = request.args.get("q", "").strip()
     active = active_filter(request.args)
-    rows = service.search_brands(current_user, q, active)
-    return render(BRANDS, block="brand_table", rows=rows, q=q, active=active, create_form=create_form), status
+    return render(LIST, block="entity_table", rows=service.search_brands(current_user, q, active), q=q,
+                  active=active, create_form=create_form, kind="brand", kit=BRANDS)
+
+
+BRANDS = InlineEdit(
+    name="brand", model=Brand, template=LIST, list_endpoint="org.brands", edit_form=BrandForm,
+    row_block="entity_row", create_block="entity_create",
+    describe=lambda brand: _("brand %(name)s", name=brand.name),
+    row_context=lambda brand: {"row": service.brand_row(current_user, brand)}, extra_context={"kind": "brand"},
+    save=lambda brand, form, version: service.update_brand(
+        current_user, brand, version=version, code=form.code.data, name=form.name.data),
+    set_active=lambda brand, active: service.set_brand_active(current_user, brand, active),
+    create_form=BrandForm, page=_brands_page,
+    create=lambda form: service.create_brand(current_user, code=form.code.data, name=form.name.data),
+)
+BRANDS.register(bp, "/brands", Permission.MANAGE_BRANDS)
 
 
 @bp.route("/brands")
 @require(Permission.MANAGE_BRANDS)
 def brands():
+    """The brands list with its active search and the create form."""
     return _brands_page(BrandForm(formdata=None))
-
-
-@bp.route("/brands/new", methods=["POST"])
-@require(Permission.MANAGE_BRANDS)
-def brand_create():
-    form = BrandForm()
-    if form.validate_on_submit():
-        try:
-            brand = service.create_brand(current_user, code=form.code.data, name=form.name.data)
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Brand %(name)s created.", name=brand.name), "success")
-            if wants_fragment():
-                response = render_fragment(BRANDS, "brand_create", create_form=BrandForm(formdata=None))
-                return trigger(_as_response(response), "brands-changed")
-            return redirect(url_for("org.brands"), code=303)
-    if wants_fragment():
-        return render_fragment(BRANDS, "brand_create", create_form=form)
-    return _brands_page(form)
-
-
-@bp.route("/brands/<int:brand_id>/row")
-@require(Permission.MANAGE_BRANDS)
-def brand_row(brand_id: int):
-    brand = _get_brand_or_404(brand_id)
-    if not wants_fragment():
-        return redirect(url_for("org.brands"), code=303)
-    return render_fragment(BRANDS, "brand_row", row=service.brand_row(current_user, brand))
-
-
-@bp.route("/brands/<int:brand_id>/edit", methods=["GET", "POST"])
-@require(Permission.MANAGE_BRANDS)
-def brand_edit(brand_id: int):
-    brand = _get_brand_or_404(brand_id)
-    if request.method == "GET":
-        form = BrandEditForm(formdata=None, obj=brand)
-        form.version.data = str(brand.version)
-    else:
-        form = BrandEditForm()
-        if form.validate_on_submit():
-            try:
-                service.update_brand(current_user, brand, version=int(form.version.data),
-                                     code=form.code.data, name=form.name.data)
-            except StaleEdit:
-                if wants_fragment():
-                    return _conflict_row(BRANDS, "brand_conflict_row", brand=brand)
-                raise
-            except ValidationError as exc:
-                db.session.rollback()
-                apply_errors(form, exc.errors)
-            else:
-                flash(_("Brand %(name)s saved.", name=brand.name), "success")
-                if wants_fragment():
-                    return render_fragment(BRANDS, "brand_row", row=service.brand_row(current_user, brand))
-                return redirect(url_for("org.brands"), code=303)
-    if wants_fragment():
-        return render_fragment(BRANDS, "brand_edit_row", brand=brand, form=form)
-    return render_template("org/brand_edit.html", brand=brand, form=form)
-
-
-@bp.route("/brands/<int:brand_id>/active", methods=["POST"])
-@require(Permission.MANAGE_BRANDS)
-def brand_set_active(brand_id: int):
-    brand = _get_brand_or_404(brand_id)
-    active = posted_active()
-    try:
-        service.set_brand_active(current_user, brand, active)
-    except ValidationError as exc:
-        flash(next(iter(exc.errors.values())), "danger")
-    else:
-        flash(_("Brand %(name)s activated.", name=brand.name) if active
-              else _("Brand %(name)s deactivated.", name=brand.name), "success")
-    if wants_fragment():
-        return render_fragment(BRANDS, "brand_row", row=service.brand_row(current_user, brand))
-    return redirect_back(url_for("org.brands"))
-
-
-def _as_response(body: str):
-    from flask import make_response
-
-    return make_response(body)

@@ -215,7 +215,7 @@ with app.app_context():
     from sqlalchemy import select, func
     from kdcs.extensions import db
     from kdcs.models import User, Brand, ImportJob, ImportStatus, Ticket
-    from kdcs.tickets import importing
+    from kdcs.tickets.imports import service as importing
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     brand = db.session.scalar(select(Brand).where(Brand.code == "STO"))
     before = db.session.scalar(select(func.count()).select_from(Ticket))

@@ -14,6 +14,7 @@ from .extensions import htmx as htmx_extension
 
 
 def create_app(config: dict | None = None) -> Flask:
+    """Build the KDCS app: configuration, extensions, background tasks, blueprints and CLI."""
     instance_path = (config or {}).get("INSTANCE_PATH") or instance_path_from_env()
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
     app.config.update(build_config(instance_path, config))
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
     from .outlets import bp as outlets_bp
+    from .tickets import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -58,24 +60,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(outlets_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(notifications_bp)
-    _register_optional_blueprints(app)
+    app.register_blueprint(tickets_bp)
 
     from .cli import init_app as init_cli
 
     init_cli(app)
     return app
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """Feature packages that are still being built register once they exist."""
-    import importlib
-    import importlib.util
-
-    for name in ("tickets", "sop", "training", "leave"):
-        if importlib.util.find_spec(f"{__name__}.{name}") is None:
-            continue
-        module = importlib.import_module(f"{__name__}.{name}")
-        app.register_blueprint(module.bp)
 
 
 def _init_database_pragmas(app: Flask) -> None:

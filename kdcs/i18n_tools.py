@@ -29,10 +29,9 @@ DOMAIN_SOURCES: dict[str, list[str]] = {
         "templates/tickets/*.html",
     ],
     "tickets_import": [
-        "tickets/importing*.py", "tickets/exporting*.py", "tickets/import_*.py", "tasks.py",
-        "templates/tickets/import/**/*.html",
+        "tickets/imports/**/*.py", "tickets/exporting*.py", "templates/tickets/import/**/*.html",
     ],
-    "tickets_settings": ["tickets/settings_*.py", "templates/tickets/settings/**/*.html"],
+    "tickets_settings": ["tickets/settings/**/*.py", "templates/tickets/settings/**/*.html"],
     "tickets": ["tickets/**/*.py", "templates/tickets/**/*.html", "models/ticket*.py"],
     "outlets": ["outlets/**/*.py", "templates/outlets/**/*.html"],
     "org": ["org/**/*.py", "templates/org/**/*.html"],

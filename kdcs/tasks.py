@@ -1,4 +1,4 @@
-"""Background work: the Huey task queue and its tasks.
+"""Background work: the Huey task queue and its configuration (tasks live in the features).
 
 * ``SqliteHuey`` in the instance folder by default (``<instance>/huey.sqlite3``:
   embedded, nothing to install), ``RedisHuey`` when ``KDCS_TASK_URL=redis://...``.
@@ -9,13 +9,19 @@
       flask --app kdcs worker                 # uses the app's configuration
       huey_consumer kdcs.tasks.huey -w 2      # same queue, from the environment
 
-Each task pushes its own application context, so it has its own database
-session, whether it runs in a consumer or immediately inside a request.
-Tasks report progress in database rows (``ImportJob``) that pages poll.
+Each feature declares its tasks in its own ``tasks`` module (listed in
+``TASK_MODULES``) with ``@huey.task()`` / ``@huey.periodic_task()``. They are
+registered when the app is created (``init_app``) and, for a bare
+``huey_consumer kdcs.tasks.huey``, when the consumer is created (this module
+cannot import them at import time: they import ``huey`` from here).
+Each task pushes its own application context (``task_context``), so it has
+its own database session, whether it runs in a consumer or immediately inside
+a request. Tasks report progress in database rows (``ImportJob``) that pages poll.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from contextlib import contextmanager
@@ -29,6 +35,30 @@ from .config import instance_path_from_env
 log = logging.getLogger(__name__)
 HUEY_NAME = "kdcs"
 HUEY_FILENAME = "huey.sqlite3"
+# Every module that declares tasks; imported before the app or a consumer uses the queue.
+TASK_MODULES = ("kdcs.tickets.imports.tasks",)
+
+
+def load_task_modules() -> None:
+    """Import every feature's tasks module, which registers its tasks with ``huey``."""
+    for name in TASK_MODULES:
+        importlib.import_module(name)
+
+
+class _LoadsTasks:
+    """A Huey whose consumer first imports the feature task modules (``huey_consumer kdcs.tasks.huey``)."""
+
+    def create_consumer(self, **options):
+        load_task_modules()
+        return super().create_consumer(**options)
+
+
+class KdcsSqliteHuey(_LoadsTasks, SqliteHuey):
+    pass
+
+
+class KdcsRedisHuey(_LoadsTasks, RedisHuey):
+    pass
 
 
 def _immediate_from_env() -> bool:
@@ -39,10 +69,10 @@ def make_huey(task_url: str | None = None, instance_path: str | None = None, imm
     """RedisHuey for redis:// URLs, else SqliteHuey in the instance folder."""
     task_url = task_url if task_url is not None else os.environ.get("KDCS_TASK_URL", "")
     if task_url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(HUEY_NAME, url=task_url, immediate=immediate)
+        return KdcsRedisHuey(HUEY_NAME, url=task_url, immediate=immediate)
     folder = instance_path or instance_path_from_env()
     os.makedirs(folder, exist_ok=True)
-    return SqliteHuey(HUEY_NAME, filename=os.path.join(folder, HUEY_FILENAME), immediate=immediate)
+    return KdcsSqliteHuey(HUEY_NAME, filename=os.path.join(folder, HUEY_FILENAME), immediate=immediate)
 
 
 # Built from the environment so that `huey_consumer kdcs.tasks.huey` finds the same queue as the web app.
@@ -68,6 +98,7 @@ def init_app(app: Flask) -> None:
         elif task_url and not isinstance(huey, RedisHuey):
             use_storage_of(make_huey(task_url))
     huey.immediate = immediate
+    load_task_modules()
     if "worker" not in app.cli.commands:
         app.cli.add_command(worker_command)
 
@@ -103,35 +134,6 @@ def task_context():
             yield app
         finally:
             db.session.remove()
-
-
-# --------------------------------------------------------------------------- tasks
-
-
-@huey.task()
-def validate_import(job_id: int) -> None:
-    """Read, check and stage every row of a ticket import (progress in the job row)."""
-    from .tickets import importing
-
-    with task_context():
-        importing.run_validation(job_id)
-
-
-@huey.task()
-def commit_import(job_id: int) -> None:
-    """Write a validated ticket import in one transaction."""
-    from .tickets import importing
-
-    with task_context():
-        importing.run_commit(job_id)
-
-
-def enqueue_import_validation(job_id: int) -> None:
-    validate_import(job_id)
-
-
-def enqueue_import_commit(job_id: int) -> None:
-    commit_import(job_id)
 
 
 # --------------------------------------------------------------------------- consumer

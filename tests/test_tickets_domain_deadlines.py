@@ -5,14 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from kdcs.tickets.deadlines import (
-    SHANGHAI,
-    calendar_from,
-    compute_due,
-    due_times,
-    select_rule,
-    weekday_calendar,
-)
+from kdcs.tickets.deadlines import compute_due, due_times, select_rule
+from kdcs.workcalendar import SHANGHAI, calendar_from, weekday_calendar
 
 SH = SHANGHAI
 SERVICE = "service_hours"

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from kdcs import workcalendar
 from kdcs.demo import seed_demo
 from kdcs.extensions import db
 from kdcs.models import (
@@ -22,7 +23,7 @@ from kdcs.models import (
 )
 from kdcs.permissions import PermissionDenied
 from kdcs.service_errors import StaleEdit, ValidationError
-from kdcs.tickets import deadlines, reference, service, workcalendar
+from kdcs.tickets import deadlines, reference, service
 from kdcs.tickets.demo import seed_demo_tickets, waybill_for
 from tests import factories as f
 

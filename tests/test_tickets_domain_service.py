@@ -18,8 +18,8 @@ from kdcs.models import (
 from kdcs.permissions import PermissionDenied
 from kdcs.service_errors import StaleEdit, ValidationError
 from kdcs.tickets import service
-from kdcs.tickets.deadlines import SHANGHAI
 from kdcs.tickets.service import TicketNotFound
+from kdcs.workcalendar import SHANGHAI
 from tests import factories as f
 
 

@@ -23,7 +23,7 @@ from kdcs.models import (
     TicketEvent,
     TicketSource,
 )
-from kdcs.tickets import importing
+from kdcs.tickets.imports import service as importing
 from tests import factories
 from tests.conftest import login
 

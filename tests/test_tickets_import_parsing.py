@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from kdcs.tickets import importing
-from kdcs.tickets import importing_read as reader
-from kdcs.tickets.importing_read import FileRejected
+from kdcs.tickets.imports import reader
+from kdcs.tickets.imports import service as importing
+from kdcs.tickets.imports.reader import FileRejected
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_XLS = DATA / "sto_inbound_complaints.xls"

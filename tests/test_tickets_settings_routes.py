@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kdcs.extensions import db
 from kdcs.models import AuditLog
 from kdcs.models.ticket import CannedReply, DeadlineRule, TicketReason, WorkCalendarDay
-from kdcs.tickets import settings_service as svc
+from kdcs.tickets.settings import service as svc
 from tests import factories
 from tests.conftest import login
 
@@ -115,7 +115,7 @@ def test_anonymous_htmx_gets_hx_redirect(client, world, method, url):
 
 
 def test_every_settings_route_is_walked(app):
-    from kdcs.tickets import settings_routes
+    from kdcs.tickets.settings import routes as settings_routes
 
     walked = {(endpoint, method) for endpoint, method, *_ in ROUTES}
     for rule in app.url_map.iter_rules():

@@ -12,8 +12,8 @@ from kdcs.models import AuditLog
 from kdcs.models.ticket import CannedReply, DeadlineRule, Ticket, TicketReason, WorkCalendarDay
 from kdcs.permissions import PermissionDenied
 from kdcs.service_errors import StaleEdit, ValidationError
-from kdcs.tickets import settings_service as svc
-from kdcs.tickets.deadlines import SHANGHAI
+from kdcs.tickets.settings import service as svc
+from kdcs.workcalendar import SHANGHAI
 from tests import factories
 
 

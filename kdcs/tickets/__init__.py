@@ -1,8 +1,11 @@
 """Ticket queues: problem parcels (问题件), messages (留言), work orders (工单), arbitration (仲裁).
 
 Domain rules are in ``service`` (status machines, scope, writes), ``deadlines``
-(the due-time calculation and rule selection), ``workcalendar`` (working days),
-``labels`` (every Chinese label of a code), ``reference`` (seeded reference data).
+(the due-time calculation and rule selection), ``labels`` (every Chinese label
+of a code), ``reference`` (seeded reference data); working days come from
+``kdcs.workcalendar``. Sub-features: ``imports/`` (Excel import, its Huey
+tasks) and ``settings/`` (admin pages for rules, calendar, reasons, replies).
+Their views register on this one blueprint, so endpoints stay ``tickets.*``.
 """
 
 from flask import Blueprint
@@ -10,4 +13,6 @@ from flask import Blueprint
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 # labels registers the audit labels; the others are the views and the CLI.
-from . import cli, import_routes, labels, routes, settings_routes  # noqa: E402,F401
+from . import cli, labels, routes  # noqa: E402,F401
+from .imports import routes as imports_routes  # noqa: E402,F401
+from .settings import routes as settings_routes  # noqa: E402,F401

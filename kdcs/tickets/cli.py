@@ -21,7 +21,7 @@ def seed_reference_command(no_calendar):
 def seed_calendar_command():
     """Refresh the work calendar from the installed chinesecalendar (admin edits are kept)."""
     from ..extensions import db
-    from .workcalendar import package_years, seed_calendar
+    from ..workcalendar import package_years, seed_calendar
 
     counts = seed_calendar()
     db.session.commit()

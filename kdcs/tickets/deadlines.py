@@ -2,64 +2,27 @@
 
 Both are pure: no database, no Flask. ``compute_due`` takes the calendar as a
 callable (``date -> is it a working day?``) so it is tested with plain sets;
-the service passes ``workcalendar.DbCalendar``. Brands judge deadlines from
-when a case was registered in their system, so callers pass ``registered_at``
-as the start.
+the service passes ``kdcs.workcalendar.DbCalendar``. Brands judge deadlines
+from when a case was registered in their system, so callers pass
+``registered_at`` as the start.
 
-Service-hours counting, precisely:
-
-* Only minutes inside the daily window ``[start, end)`` (Asia/Shanghai wall
-  time) of working days count. ``end`` of 00:00 means midnight (24:00).
-* A start before the window counts from the window's opening; a start after
-  it (or on a day off) counts from the next working day's opening.
-* The due time is the instant the last minute is used up, so a deadline that
-  ends exactly at closing time is due at closing time (18:00 + 2 h → 20:00 the
-  same day, not 08:00 the next day).
-* Clock mode ignores the calendar and the window: start + minutes.
+A rule counts in one of two modes: clock mode ignores the calendar and the
+window (start + minutes); service-hours mode counts only minutes inside the
+rule's daily window (default 08:00–20:00) on working days, as
+``kdcs.workcalendar.add_working_minutes`` describes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from ..models.ticket import CountingMode
+from ..workcalendar.counting import SHANGHAI, WorkdayCalendar, add_working_minutes, weekday_calendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_WINDOW = (time(8, 0), time(20, 0))
-# A calendar with no working day for this long is bad data, not a deadline.
-MAX_SEARCH_DAYS = 3 * 366
-
-WorkdayCalendar = Callable[[date], bool]
-
-
-def weekday_calendar(day: date) -> bool:
-    """Monday to Friday are working days (the rule when no calendar is kept)."""
-    return day.weekday() < 5
-
-
-def calendar_from(overrides: dict[date, bool] | None = None,
-                  base: WorkdayCalendar = weekday_calendar) -> WorkdayCalendar:
-    """A calendar: ``overrides`` (holidays → False, make-up workdays → True) over ``base``."""
-    overrides = dict(overrides or {})
-
-    def is_workday(day: date) -> bool:
-        found = overrides.get(day)
-        return base(day) if found is None else found
-
-    return is_workday
-
-
-def _window_bounds(day: date, window: tuple[time, time], tz: ZoneInfo) -> tuple[datetime, datetime]:
-    opens, closes = window
-    start = datetime.combine(day, opens, tzinfo=tz)
-    if closes == time(0, 0):
-        end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
-    else:
-        end = datetime.combine(day, closes, tzinfo=tz)
-    return start, end
 
 
 def compute_due(
@@ -85,26 +48,7 @@ def compute_due(
         return (start + timedelta(minutes=minutes)).astimezone(UTC)
     if mode != CountingMode.SERVICE_HOURS:
         raise ValueError(f"unknown counting mode {mode!r}")
-    window = window or DEFAULT_WINDOW
-    opens, closes = window
-    if closes != time(0, 0) and closes <= opens:
-        raise ValueError("service window must end after it starts")
-
-    remaining = timedelta(minutes=minutes)
-    cursor = start.astimezone(tz)
-    day = cursor.date()
-    for _ in range(MAX_SEARCH_DAYS):
-        if is_workday(day):
-            window_start, window_end = _window_bounds(day, window, tz)
-            begin = max(cursor, window_start)
-            if begin < window_end or (remaining == timedelta(0) and begin == window_end):
-                available = window_end - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= available
-        day += timedelta(days=1)
-        cursor = datetime.combine(day, time(0, 0), tzinfo=tz)
-    raise ValueError("no working day found in the calendar")
+    return add_working_minutes(start, minutes, window or DEFAULT_WINDOW, is_workday=is_workday, tz=tz)
 
 
 class RuleLike(Protocol):
@@ -143,6 +87,7 @@ def select_rule(rules: Iterable[RuleLike], *, brand_id: int | None, category: st
 
 
 def rule_window(rule) -> tuple[time, time] | None:
+    """The daily window a service-hours rule counts in (None for clock mode)."""
     if rule.mode != CountingMode.SERVICE_HOURS:
         return None
     if rule.service_start is None or rule.service_end is None:

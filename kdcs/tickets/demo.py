@@ -32,9 +32,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..workcalendar import SHANGHAI, DbCalendar
 from . import deadlines
 from .service import existing_duplicate_keys, initial_status, refresh_derived
-from .workcalendar import DbCalendar
 
 S = TicketStatus
 TICKETS_PER_OUTLET = 24
@@ -143,7 +143,7 @@ def seed_demo_tickets(today: date | None = None) -> dict[str, int]:
 
     seed_reference_data()
     rng = random.Random(20261124)
-    now = utcnow() if today is None else datetime.combine(today, time(15, 0), tzinfo=deadlines.SHANGHAI).astimezone(UTC)
+    now = utcnow() if today is None else datetime.combine(today, time(15, 0), tzinfo=SHANGHAI).astimezone(UTC)
     created = {"tickets": 0, "events": 0, "fines": 0}
     outlets = list(db.session.scalars(select(Outlet).where(Outlet.primary_agent_id.is_not(None)).order_by(Outlet.code)))
     if not outlets:

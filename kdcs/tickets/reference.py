@@ -1,7 +1,7 @@
 """Reference data of the ticket queues: reasons, deadline rules, canned replies,
 import mappings. Seeds (idempotent, production defaults), the agents' canned
 reply lookup and the remembered import mappings. (The admin pages' services
-for rules, reasons, calendar and canned replies are in ``settings_service``.)
+for rules, reasons, calendar and canned replies are in ``settings.service``.)
 
 ``seed_reference_data()`` loads the reasons of every category, the default
 deadline rules of DOMAIN.md, the work calendar from ``chinesecalendar`` and
@@ -126,7 +126,7 @@ def seed_canned_replies() -> int:
 
 def seed_reference_data(calendar: bool = True) -> dict[str, int]:
     """Reasons, default deadline rules, canned replies and the work calendar. Idempotent; commits."""
-    from .workcalendar import seed_calendar
+    from ..workcalendar import seed_calendar
 
     created = {
         "reasons": seed_reasons(),
@@ -139,7 +139,7 @@ def seed_reference_data(calendar: bool = True) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------
-# Canned replies (agents read them here; admins edit them in settings_service)
+# Canned replies (agents read them here; admins edit them in settings.service)
 # --------------------------------------------------------------------------
 
 def canned_replies_for(category: str | None = None, include_inactive: bool = False) -> list[CannedReply]:

@@ -387,7 +387,7 @@ class CreateContext:
 
     @classmethod
     def for_actor(cls, actor: User) -> CreateContext:
-        from .workcalendar import DbCalendar
+        from ..workcalendar import DbCalendar
 
         rules = list(db.session.scalars(select(DeadlineRule).where(DeadlineRule.is_active.is_(True))))
         visible = None
@@ -630,7 +630,7 @@ def reopen(actor: User, ticket_id: int, *, version: int | None, reason: str) -> 
     before = snapshot(ticket, TICKET_AUDIT_FIELDS)
     target = REOPEN_TARGET[ticket.is_arbitration]
     now = utcnow()
-    from .workcalendar import DbCalendar
+    from ..workcalendar import DbCalendar
 
     rules = db.session.scalars(select(DeadlineRule).where(DeadlineRule.is_active.is_(True)))
     rule = deadlines.select_rule(rules, brand_id=ticket.brand_id, category=ticket.category,

@@ -16,24 +16,20 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import tasks
-from ..extensions import db
-from ..filters import SHANGHAI
-from ..htmx import hx_redirect, render, render_fragment, wants_fragment
-from ..models import Brand, Category, Direction, ImportStatus, RowState
-from ..permissions import Permission, require
-from . import bp, exporting, importing
-from .importing_read import HEADER_SEARCH_ROWS, FileRejected
-from .labels import CATEGORY_LABELS, DIRECTION_LABELS
+from ...extensions import db
+from ...filters import SHANGHAI
+from ...htmx import hx_redirect, render, render_fragment, wants_fragment
+from ...models import Brand, Category, Direction, ImportStatus, RowState
+from ...permissions import Permission, require
+from .. import bp, exporting
+from ..labels import CATEGORY_LABELS, DIRECTION_LABELS
+from . import service as importing
+from . import tasks
+from .reader import HEADER_SEARCH_ROWS, FileRejected
 
 INDEX_TEMPLATE = "tickets/import/index.html"
 JOB_TEMPLATE = "tickets/import/job.html"
 ERROR_PAGE_SIZE = 100
-
-
-@bp.record_once
-def _init_tasks(state) -> None:
-    tasks.init_app(state.app)
 
 
 def _brands() -> list[Brand]:
@@ -41,7 +37,6 @@ def _brands() -> list[Brand]:
 
 
 def _index_page(error: str | None = None, status: int = 200, brand_id: int | None = None):
-    importing.purge_old_jobs()
     jobs = list(db.session.scalars(importing.visible_jobs_query(current_user).limit(15)))
     return render(INDEX_TEMPLATE, "upload_card", brands=_brands(), jobs=jobs, error=error,
                   brand_id=brand_id, max_mb=importing._mb_text(importing.max_bytes())), status
@@ -77,8 +72,8 @@ def _too_large():
 @bp.errorhandler(RequestEntityTooLarge)
 def _request_too_large(error):
     """A body over the app's MAX_CONTENT_LENGTH, refused before the view (e.g. while checking CSRF)."""
-    from ..errors import error_response
-    from ..permissions import has_permission
+    from ...errors import error_response
+    from ...permissions import has_permission
 
     if request.endpoint == "tickets.import_index" and has_permission(current_user, Permission.IMPORT_TICKETS):
         return _too_large()
@@ -186,7 +181,7 @@ def import_map(job_id: int):
         if wants_fragment():
             return render_fragment(JOB_TEMPLATE, "mapping_form", **_job_context_for_block(job, problems))
         return _job_page(job, problems=problems)
-    importing.start_validation(job)
+    tasks.start_validation(job)
     return _to_job(job)
 
 
@@ -227,7 +222,7 @@ def import_commit(job_id: int):
     if job.valid_rows == 0:
         flash(_("There is nothing to import: every row is a duplicate or has an error."), "warning")
         return _to_job(job)
-    importing.start_commit(job)
+    tasks.start_commit(job)
     return _to_job(job)
 
 
@@ -251,9 +246,9 @@ def import_retry(job_id: int):
     if not importing.looks_stalled(job):
         return _conflict(job)
     if job.status == ImportStatus.VALIDATING:
-        importing.start_validation(job)
+        tasks.start_validation(job)
     else:
-        importing.start_commit(job)
+        tasks.start_commit(job)
     flash(_("The step was started again."), "success")
     return _to_job(job)
 

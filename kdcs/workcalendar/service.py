@@ -1,4 +1,4 @@
-"""The work calendar: which days count for service-hours deadlines.
+"""The work calendar table: which days are working days.
 
 A day is a working day when Monday–Friday, unless a ``WorkCalendarDay`` row
 says otherwise (public holidays off, make-up workdays 调休 on). The rows are
@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import WorkCalendarDay
 from ..permissions import Permission, ensure
 from ..service_errors import StaleEdit, ValidationError
-from .deadlines import weekday_calendar
+from .counting import weekday_calendar
 
 SOURCE_PACKAGE = "chinesecalendar"
 SOURCE_ADMIN = "admin"

@@ -35,9 +35,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, text, update
 from sqlalchemy.orm import selectinload
 
-from ..auditing import record, register_labels
-from ..extensions import db
-from ..models import (
+from ...auditing import record, register_labels
+from ...extensions import db
+from ...models import (
     Brand,
     Category,
     Direction,
@@ -55,9 +55,9 @@ from ..models import (
     User,
     utcnow,
 )
-from ..models.types import UTCDateTime
-from . import importing_read as reader
-from .importing_read import FileRejected
+from ...models.types import UTCDateTime
+from . import reader
+from .reader import FileRejected
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def header_names_of(job: ImportJob, rows: list[list] | None = None) -> list[str]
 def suggest_mapping(job: ImportJob, headers: list[str]) -> dict:
     """{"columns": {field: header}, "defaults": {...}}: the brand's remembered mapping where its
     headers are in this file, then header synonyms for the fields still unmapped."""
-    from .reference import get_import_mapping
+    from ..reference import get_import_mapping
 
     remembered = get_import_mapping(job.brand_id) or {}
     columns: dict[str, str] = {}
@@ -341,7 +341,7 @@ class RowChecker:
     """Turns raw rows into ticket values or Chinese errors, with every lookup preloaded once."""
 
     def __init__(self, job: ImportJob, headers: list[str]):
-        from .service import CreateContext
+        from ..service import CreateContext
 
         self.job = job
         actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
@@ -408,7 +408,7 @@ class RowChecker:
         return reader.cell_text(self.value(row, key))
 
     def check(self, line: int, row: list) -> dict:
-        from .service import validate_new_ticket
+        from ..service import validate_new_ticket
 
         errors: list[list[str]] = []
         waybill_text = self.text(row, "waybill_no")
@@ -493,7 +493,7 @@ class RowChecker:
 
 
 def _ticket_values(cleaned: dict) -> dict:
-    from .service import initial_status, refresh_derived
+    from ..service import initial_status, refresh_derived
 
     outlet, rule = cleaned["outlet"], cleaned["rule"]
     # refresh_derived only reads and sets attributes: a plain object is enough (and ~50× cheaper
@@ -530,7 +530,7 @@ def _stage(job_id: int, rows: list[dict]) -> None:
 def _mark_duplicates(job_id: int, rows: list[dict]) -> None:
     """Duplicates inside the batch, of earlier batches of this file, and of existing tickets:
     two queries per batch, whatever its size."""
-    from .service import existing_duplicate_keys
+    from ..service import existing_duplicate_keys
 
     ok = [r for r in rows if r["state"] == RowState.OK]
     if not ok:
@@ -690,7 +690,7 @@ def run_commit(job_id: int, _fail_after_tickets: bool = False) -> None:
         return
     _refresh_planner_statistics()
     try:
-        from .reference import save_import_mapping
+        from ..reference import save_import_mapping
 
         job = db.session.get(ImportJob, job_id)
         save_import_mapping(actor, job.brand_id, job.mapping)
@@ -721,9 +721,8 @@ def _refresh_planner_statistics() -> None:
 # --------------------------------------------------------------------------- job lifecycle (requests)
 
 
-def start_validation(job: ImportJob) -> None:
-    from ..tasks import enqueue_import_validation
-
+def mark_validating(job: ImportJob) -> None:
+    """Set the job to "validating" and commit (``tasks.start_validation`` then queues the work)."""
     job.status = ImportStatus.VALIDATING
     job.processed_rows = 0
     job.total_rows = None
@@ -731,17 +730,14 @@ def start_validation(job: ImportJob) -> None:
     job.heartbeat_at = utcnow()
     job.message = ""
     db.session.commit()  # the task uses its own connection: nothing may be pending here
-    enqueue_import_validation(job.id)
 
 
-def start_commit(job: ImportJob) -> None:
-    from ..tasks import enqueue_import_commit
-
+def mark_committing(job: ImportJob) -> None:
+    """Set the job to "committing" and commit (``tasks.start_commit`` then queues the work)."""
     job.status = ImportStatus.COMMITTING
     job.started_at = None
     job.heartbeat_at = utcnow()
-    db.session.commit()
-    enqueue_import_commit(job.id)
+    db.session.commit()  # the task uses its own connection: nothing may be pending here
 
 
 def cancel(job: ImportJob) -> None:

@@ -16,18 +16,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import db
-from ..htmx import render, render_fragment, trigger, wants_fragment
-from ..models import Brand
-from ..models.ticket import CannedReply, CountingMode, DeadlineRule, TicketReason
-from ..permissions import Permission, has_permission, require
-from ..service_errors import StaleEdit, ValidationError
-from ..views import active_filter, apply_errors, posted_active, redirect_back
-from . import bp
-from . import settings_service as svc
-from .deadlines import SHANGHAI
-from .labels import CATEGORY_LABELS, label
-from .settings_forms import (
+from ...extensions import db
+from ...htmx import render, render_fragment, trigger, wants_fragment
+from ...models import Brand
+from ...models.ticket import CannedReply, CountingMode, DeadlineRule, TicketReason
+from ...permissions import Permission, has_permission, require
+from ...service_errors import StaleEdit, ValidationError
+from ...views import active_filter, apply_errors, posted_active, redirect_back
+from ...workcalendar import SHANGHAI
+from .. import bp
+from ..labels import CATEGORY_LABELS, label
+from . import service as svc
+from .forms import (
     CalendarDayForm,
     CalendarLoadForm,
     CannedReplyEditForm,

@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from .settings_service import (
+from .service import (
     CALENDAR_NAME_MAX,
     CANNED_BODY_MAX,
     CANNED_TITLE_MAX,

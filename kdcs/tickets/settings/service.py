@@ -7,7 +7,7 @@ function checks the actor's permission (``ensure``), validates (raising
 writes an audit row with before/after snapshots, and commits.
 
 The due-time calculation and the calendar loader are the domain's
-(``tickets.deadlines`` and ``tickets.workcalendar``); this module only calls
+(``tickets.deadlines`` and ``kdcs.workcalendar``); this module only calls
 them. Changing a rule never touches existing tickets: they keep the times
 computed when they were created.
 """
@@ -22,10 +22,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..auditing import record, register_labels, snapshot
-from ..extensions import db
-from ..models import Brand
-from ..models.ticket import (
+from ... import workcalendar
+from ...auditing import record, register_labels, snapshot
+from ...extensions import db
+from ...models import Brand
+from ...models.ticket import (
     CannedReply,
     Category,
     CountingMode,
@@ -34,9 +35,9 @@ from ..models.ticket import (
     TicketReason,
     WorkCalendarDay,
 )
-from ..permissions import Permission, ensure
-from ..service_errors import StaleEdit, ValidationError
-from . import deadlines, workcalendar
+from ...permissions import Permission, ensure
+from ...service_errors import StaleEdit, ValidationError
+from .. import deadlines
 
 # Limits (also used by the forms).
 MAX_DEADLINE_MINUTES = 90 * 24 * 60  # 90 days: longer is a typo, not a brand rule
@@ -164,7 +165,7 @@ def list_rules(actor, *, category: str = "", brand_id: int | None = None, active
 
 
 def rule_summary(rule: DeadlineRule) -> str:
-    from .labels import label
+    from ..labels import label
 
     brand = rule.brand.name if rule.brand else _("Any brand")
     reason = rule.reason.name if rule.reason else _("Any reason")
@@ -295,7 +296,7 @@ def preview_rule(actor, rule: DeadlineRule, start: datetime) -> Preview:
     """
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     if start.tzinfo is None:
-        start = start.replace(tzinfo=deadlines.SHANGHAI)
+        start = start.replace(tzinfo=workcalendar.SHANGHAI)
     try:
         reply_due, resolve_due = deadlines.due_times(rule, start, workcalendar.DbCalendar())
     except ValueError as exc:
@@ -337,7 +338,7 @@ def month_grid(actor, year: int, month: int) -> list[list[CalendarCell]]:
     rows = {r.day: r for r in workcalendar.calendar_days(weeks[0][0], weeks[-1][-1])}
     return [[
         CalendarCell(day=d, in_month=d.month == month,
-                     is_workday=rows[d].is_workday if d in rows else deadlines.weekday_calendar(d), row=rows.get(d))
+                     is_workday=rows[d].is_workday if d in rows else workcalendar.weekday_calendar(d), row=rows.get(d))
         for d in week
     ] for week in weeks]
 
@@ -431,7 +432,7 @@ def reasons_by_category(actor=None, *, include_inactive: bool = True) -> dict[st
 
 
 def _reason_summary(reason: TicketReason) -> str:
-    from .labels import label
+    from ..labels import label
 
     return f"{label('category', reason.category)} · {reason.name}"
 

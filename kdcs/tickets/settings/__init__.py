@@ -1,0 +1,4 @@
+"""Ticket settings for admins: deadline rules, the work calendar page, reason lists, canned replies.
+
+``routes`` (views on the ``tickets`` blueprint), ``forms``, ``service``.
+"""

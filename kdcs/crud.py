@@ -61,6 +61,12 @@ def parse_version(raw) -> int | None:
     return int(raw)
 
 
+def discard_changes(obj) -> None:
+    """After a refused write: forget the session's changes and reload ``obj`` as stored now."""
+    db.session.rollback()
+    db.session.refresh(obj)
+
+
 def _noop(*_args) -> None:
     return None
 
@@ -260,8 +266,7 @@ class InlineEdit:
 
     def _conflict(self, obj, form):
         """409: the row as stored now beside what the user typed, with the current version."""
-        db.session.rollback()
-        db.session.refresh(obj)
+        discard_changes(obj)
         return self._edit_response(obj, form, conflict=True)
 
     def _stored_values(self, obj) -> list[tuple[str, str]]:

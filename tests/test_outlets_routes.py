@@ -42,7 +42,7 @@ def toasts(response) -> str:
 
 # --------------------------------------------------------------------------- access matrix
 
-ADMIN_ONLY_GET = ["/admin/outlets", "/admin/outlets/new", "/admin/outlets/{own}/edit", "/admin/outlets/{own}/row",
+ADMIN_ONLY_GET = ["/admin/outlets", "/admin/outlets/new", "/admin/outlets/{own}/edit",
                   "/admin/outlets/export.xlsx", "/admin/outlets/import", "/admin/outlets/import/template.xlsx"]
 ADMIN_ONLY_POST = ["/admin/outlets/new", "/admin/outlets/{own}/edit", "/admin/outlets/{own}/active",
                    "/admin/outlets/import", "/admin/outlets/import/confirm", "/admin/outlets/import/cancel",
@@ -112,11 +112,12 @@ EXACT = [
     ("GET", "/admin/outlets/999999/row", None, _row(admin=404)),
     ("GET", "/admin/outlets/999999/edit", None, _row(admin=404)),
     ("POST", "/admin/outlets/999999/edit", {}, _row(admin=404)),
-    ("POST", "/admin/outlets/{own}/edit", {"name": "x"}, _row(admin=400)),  # no version: malformed
+    ("POST", "/admin/outlets/{own}/edit", {"name": "x"}, _row(admin=409)),  # no version: the conflict form
+    ("GET", "/admin/outlets/{own}/row", None, _row(admin=303)),  # a fragment-only URL without htmx: to the list
     ("POST", "/admin/outlets/{own}/active", {"active": "1"}, _row(admin=303)),
     ("POST", "/admin/outlets/999999/active", {"active": "1"}, _row(admin=404)),
     ("POST", "/outlets/999999/assign", {}, _row(admin=404)),
-    ("POST", "/outlets/{own}/assign", {"agent_id": ""}, _row(admin=400)),  # no version: malformed
+    ("POST", "/outlets/{own}/assign", {"agent_id": ""}, _row(admin=409)),  # no version: as stale as an old one
     ("POST", "/admin/outlets/import", {}, _row()),  # "choose a file"
     ("POST", "/admin/outlets/import/confirm", {}, _row(admin=303)),  # nothing pending: back to upload
     ("POST", "/admin/outlets/import/cancel", {}, _row(admin=303)),
@@ -259,19 +260,20 @@ def test_stale_inline_edit_answers_409_fragment(client, world):
     response = client.htmx("post", f"/admin/outlets/{own.id}/edit", data={**loaded, "name": "乙的修改"})
     body = text(response)
     assert response.status_code == 409
-    assert "已被他人修改" in body and "<html" not in body and body.lstrip().startswith(f'<tr id="outlet-{own.id}"')
+    assert "其他人保存了网点" in body and "<html" not in body and body.lstrip().startswith(f'<tr id="outlet-{own.id}"')
+    assert "<dd>甲的修改</dd>" in body and 'value="乙的修改"' in body  # stored now, and what was typed
     assert db.session.get(Outlet, own.id).name == "甲的修改"
-    # Without JavaScript: a full page with the latest values and the same message.
+    # Without JavaScript: a full page with the stored values and what was typed.
     page = client.post(f"/admin/outlets/{own.id}/edit", data={**loaded, "name": "丙的修改"})
-    assert page.status_code == 409 and "<html" in text(page) and "已被他人修改" in text(page)
-    assert 'value="甲的修改"' in text(page)
+    assert page.status_code == 409 and "<html" in text(page) and "其他人保存了网点" in text(page)
+    assert "<dd>甲的修改</dd>" in text(page) and 'value="丙的修改"' in text(page)
 
 
 def test_edit_without_javascript(client, world):
     login(client, world["admin"])
     own = world["own"]
     page = client.get(f"/admin/outlets/{own.id}/edit")
-    assert page.status_code == 200 and "<html" in text(page) and "编辑网点" in text(page)
+    assert page.status_code == 200 and "<html" in text(page) and f"编辑 · 网点 {own.code}" in text(page)
     response = client.post(f"/admin/outlets/{own.id}/edit", data=edit_data(own, region="浙江省杭州市临平区"))
     assert response.status_code == 303 and response.headers["Location"] == f"/outlets/{own.id}"
     assert db.session.get(Outlet, own.id).region == "浙江省杭州市临平区"

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..crud import InlineEdit, discard_changes, get_or_404, parse_version
 from ..errors import error_response
 from ..extensions import db
 from ..filters import SHANGHAI
@@ -31,7 +32,7 @@ from ..htmx import render, render_fragment, wants_fragment
 from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
-from ..views import active_filter, apply_errors, posted_active
+from ..views import active_filter, apply_errors
 from . import bp, excel, service
 from .forms import AssignForm, ImportConfirmForm, ImportUploadForm, OutletCreateForm, OutletEditForm
 
@@ -43,13 +44,6 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _get_outlet_or_404(outlet_id: int) -> Outlet:
-    outlet = db.session.get(Outlet, outlet_id)
-    if outlet is None:
-        abort(404)
-    return outlet
 
 
 def _brand_choices(include_blank: bool = True):
@@ -102,7 +96,7 @@ def admin_list():
     )
     return render(
         LIST_TEMPLATE, block="outlet_table", pagination=pagination, f=f,
-        brands=service.all_brands(), agents=service.agents_with_outlets(),
+        brands=service.all_brands(), agents=service.agents_with_outlets(), kit=OUTLETS,
     )
 
 
@@ -128,69 +122,33 @@ def admin_new():
     return render_template("outlets/new.html", form=form)
 
 
-@bp.route("/admin/outlets/<int:outlet_id>/row")
-@require(Permission.MANAGE_OUTLETS)
-def admin_row(outlet_id: int):
-    """The plain row (Cancel in inline edit)."""
-    return render_fragment(LIST_TEMPLATE, "outlet_row", outlet=_get_outlet_or_404(outlet_id))
-
-
-@bp.route("/admin/outlets/<int:outlet_id>/edit", methods=["GET", "POST"])
-@require(Permission.MANAGE_OUTLETS)
-def admin_edit(outlet_id: int):
-    outlet = _get_outlet_or_404(outlet_id)
-    form = OutletEditForm(obj=outlet if request.method == "GET" else None)
+def _prepare_outlet_form(form, _outlet=None) -> None:
     form.brand_id.choices = _brand_choices()
-    if request.method == "GET":
-        form.version.data = str(outlet.version)
-        form.rate_per_parcel.data = f"{outlet.rate_per_parcel:.4f}"
-    elif form.validate_on_submit():
-        if not form.version.data:
-            abort(400)  # every edit form carries the version it was loaded with
-        try:
-            service.update_outlet(current_user, outlet, version=form.version.data, **_edit_fields(form))
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        except StaleEdit:
-            return _stale_edit_response(outlet)
-        else:
-            flash(_("Outlet %(c)s saved.", c=outlet.code), "success")
-            if wants_fragment():
-                return render_fragment(LIST_TEMPLATE, "outlet_row", outlet=outlet)
-            return redirect(url_for("outlets.detail", outlet_id=outlet.id), code=303)
-    if wants_fragment():
-        return render_fragment(LIST_TEMPLATE, "outlet_edit_row", outlet=outlet, form=form)
-    return render_template("outlets/edit.html", outlet=outlet, form=form)
 
 
-def _stale_edit_response(outlet: Outlet):
-    """409: someone saved the outlet since the form was loaded. Show their version, keep nothing silently."""
-    db.session.rollback()
-    db.session.refresh(outlet)
-    if wants_fragment():
-        return render_fragment(LIST_TEMPLATE, "outlet_conflict_row", outlet=outlet), 409
-    form = OutletEditForm(obj=outlet, formdata=None)
-    form.brand_id.choices = _brand_choices()
-    form.version.data = str(outlet.version)
+def _load_outlet_form(form, outlet: Outlet) -> None:
     form.rate_per_parcel.data = f"{outlet.rate_per_parcel:.4f}"
-    return render_template("outlets/edit.html", outlet=outlet, form=form, conflict=True), 409
 
 
-@bp.route("/admin/outlets/<int:outlet_id>/active", methods=["POST"])
-@require(Permission.MANAGE_OUTLETS)
-def admin_set_active(outlet_id: int):
-    outlet = _get_outlet_or_404(outlet_id)
-    active = posted_active()
-    service.set_outlet_active(current_user, outlet, active)
-    if active:
-        flash(_("Outlet %(c)s activated.", c=outlet.code), "success")
-    else:
-        flash(_("Outlet %(c)s deactivated.", c=outlet.code), "success")
-    if wants_fragment():
-        if request.form.get("from") == "detail":
-            return render_fragment(DETAIL_TEMPLATE, "status", outlet=outlet)
-        return render_fragment(LIST_TEMPLATE, "outlet_row", outlet=outlet)
-    return redirect(_safe_back(url_for("outlets.admin_list")), code=303)
+def _toggle_fragment(outlet: Outlet):
+    """The activate button on the detail page swaps the status block, not a list row."""
+    if request.form.get("from") == "detail":
+        return render_fragment(DETAIL_TEMPLATE, "status", outlet=outlet, kit=OUTLETS)
+    return None
+
+
+OUTLETS = InlineEdit(
+    name="outlet", model=Outlet, template=LIST_TEMPLATE, list_endpoint="outlets.admin_list",
+    edit_form=OutletEditForm, describe=lambda outlet: _("outlet %(c)s", c=outlet.code),
+    row_context=lambda outlet: {"outlet": outlet}, colspan=9, lead_cells=lambda outlet: [outlet.code],
+    prepare_form=_prepare_outlet_form, load_form=_load_outlet_form, fields_template="outlets/_edit_fields.html",
+    save=lambda outlet, form, version: service.update_outlet(
+        current_user, outlet, version=version, **_edit_fields(form)),
+    saved_url=lambda outlet: url_for("outlets.detail", outlet_id=outlet.id),
+    set_active=lambda outlet, active: service.set_outlet_active(current_user, outlet, active),
+    toggle_fragment=_toggle_fragment,
+)
+OUTLETS.register(bp, "/admin/outlets", Permission.MANAGE_OUTLETS, endpoint="admin")
 
 
 # --------------------------------------------------------------------------- detail, assignment, mine
@@ -227,20 +185,20 @@ def detail(outlet_id: int):
 @bp.route("/outlets/<int:outlet_id>/assign", methods=["POST"])
 @require(Permission.ASSIGN_OUTLETS)
 def assign(outlet_id: int):
-    outlet = _get_outlet_or_404(outlet_id)
+    outlet = get_or_404(Outlet, outlet_id)
     form = AssignForm()
     form.agent_id.choices = _agent_choices(_("No primary agent"))
     status = 200
     if form.validate_on_submit():
-        if not form.version.data:
-            abort(400)  # the assign form always carries the version it was loaded with
+        version = parse_version(form.version.data)  # missing or malformed: as stale as an old one
         try:
-            service.assign_primary_agent(current_user, outlet, form.agent_id.data, version=form.version.data)
+            if version is None:
+                raise StaleEdit()
+            service.assign_primary_agent(current_user, outlet, form.agent_id.data, version=version)
         except ValidationError as exc:
             apply_errors(form, exc.errors)
         except StaleEdit:
-            db.session.rollback()
-            db.session.refresh(outlet)
+            discard_changes(outlet)
             form = None
             status = 409
             flash(_("Someone else changed this outlet a moment ago. Check the primary agent and try again."), "danger")

@@ -108,9 +108,14 @@ def test_stale_inline_edit_shows_the_conflict_row(login_as, e2e_app):
     page.fill("tr.editing input[name=name]", "冲突测试组（我改的）")
     page.locator("tr.editing").get_by_role("button", name="保存").click()
     conflict = page.locator(f"#team-{team_id}")
-    expect(conflict).to_contain_text("刚刚被其他人修改过，您的修改没有保存")
-    conflict.get_by_role("button", name="重新加载").click()
-    expect(page.locator(f"#team-{team_id}")).to_contain_text("冲突测试组（别人改的）")
+    expect(conflict).to_contain_text("其他人保存了团队 冲突测试组（别人改的）。您的修改尚未保存。")
+    expect(conflict.locator("dl.stored")).to_contain_text("冲突测试组（别人改的）")
+    # What the user typed is still in the form; saving again replaces the stored name.
+    expect(conflict.locator("input[name=name]")).to_have_value("冲突测试组（我改的）")
+    conflict.get_by_role("button", name="保存").click()
+    row = page.locator(f"#team-{team_id}")
+    expect(row).not_to_have_class("editing conflict")
+    expect(row).to_contain_text("冲突测试组（我改的）")
     assert not page.js_errors, page.js_errors
 
 

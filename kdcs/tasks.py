@@ -49,15 +49,18 @@ class _LoadsTasks:
     """A Huey whose consumer first imports the feature task modules (``huey_consumer kdcs.tasks.huey``)."""
 
     def create_consumer(self, **options):
+        """Load every feature's tasks, then create the consumer."""
         load_task_modules()
         return super().create_consumer(**options)
 
 
 class KdcsSqliteHuey(_LoadsTasks, SqliteHuey):
+    """SqliteHuey that loads the feature task modules for its consumer."""
     pass
 
 
 class KdcsRedisHuey(_LoadsTasks, RedisHuey):
+    """RedisHuey that loads the feature task modules for its consumer."""
     pass
 
 

@@ -1,6 +1,6 @@
 """Ticket imports from brand exports: the job (progress the page polls) and its staged rows.
 
-An import runs in two background steps (``kdcs.tasks``):
+An import runs in two background steps (``kdcs.tickets.imports.tasks``):
 
 1. *validate*: stream the uploaded file, check every row, compute deadlines,
    and stage the rows in ``import_job_rows`` in committed batches of 1000, so

@@ -52,6 +52,7 @@ def compute_due(
 
 
 class RuleLike(Protocol):
+    """What ``select_rule`` reads of a rule (a DeadlineRule or a test double)."""
     id: int
     brand_id: int | None
     category: str

@@ -191,6 +191,7 @@ class RowSource:
         self.close()
 
     def close(self) -> None:
+        """Close the workbook or file handle (idempotent)."""
         if self._wb is not None:
             _close_workbook(self._wb)
             self._wb = None
@@ -345,6 +346,7 @@ def fast_sheet_rows(ws, chunk_size: int = 1 << 18) -> Iterator[list]:
 
 
 def first_rows(path: str, kind: str, sheet: str | None, encoding: str | None, count: int = HEADER_SEARCH_ROWS) -> list[list]:
+    """The first ``count`` rows of a sheet, for header detection and the preview."""
     rows = []
     with RowSource(path, kind, sheet, encoding) as source:
         for row in source.rows():
@@ -403,6 +405,7 @@ def combine_headers(upper: list, lower: list) -> list[str]:
 
 
 def single_headers(row: list) -> list[str]:
+    """One header row as column names (cell text)."""
     return [cell_text(value) for value in row]
 
 
@@ -452,6 +455,7 @@ def detect_header(rows: list[list], known_keys: set[str]) -> tuple[int, int]:
 
 
 def header_names(rows: list[list], header_row: int, depth: int) -> list[str]:
+    """Unique column names of the header at ``header_row`` (two rows combined when ``depth`` is 2)."""
     index = header_row - 1
     if index >= len(rows):
         return []

@@ -1,9 +1,10 @@
 """Views of the ticket import (/tickets/import ...) and the queue export (/tickets/export.xlsx).
 
 Thin: parse, authorize (IMPORT_TICKETS; a job is seen by its creator and
-admins, others get 404), call ``importing``/``exporting``, render. Every form
-posts and redirects (303) without JavaScript; htmx swaps the mapping form
-when the sheet or header row changes and polls the progress every second.
+admins, others get 404), call ``service`` (imported as ``importing``), ``tasks``
+or ``exporting``, render. Every form posts and redirects (303) without
+JavaScript; htmx swaps the mapping form when the sheet or header row changes
+and polls the progress every second.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def _index_page(error: str | None = None, status: int = 200, brand_id: int | Non
 @bp.route("/import", methods=["GET", "POST"])
 @require(Permission.IMPORT_TICKETS)
 def import_index():
+    """The import page (recent jobs, upload form); POST keeps an upload and opens its job."""
     if request.method == "GET":
         return _index_page()
     # The import has its own size limit (KDCS_IMPORT_MAX_MB), checked while streaming to disk;
@@ -123,12 +125,14 @@ def _job_page(job, status: int = 200, block: str | None = None, **extra):
 
 
 def job_path_missing(job) -> bool:
+    """True when the job's uploaded file is gone (purged or deleted)."""
     return importing.job_path(job) is None
 
 
 @bp.route("/import/<int:job_id>")
 @require(Permission.IMPORT_TICKETS)
 def import_job(job_id: int):
+    """One job: mapping form, progress, or result, by its status."""
     job = _job_or_404(job_id)
     return _job_page(job, block="job_body")
 
@@ -216,6 +220,7 @@ def import_progress(job_id: int):
 @bp.route("/import/<int:job_id>/commit", methods=["POST"])
 @require(Permission.IMPORT_TICKETS)
 def import_commit(job_id: int):
+    """Queue the write of a validated job's good rows."""
     job = _job_or_404(job_id)
     if job.status != ImportStatus.VALIDATED:
         return _conflict(job)
@@ -229,6 +234,7 @@ def import_commit(job_id: int):
 @bp.route("/import/<int:job_id>/cancel", methods=["POST"])
 @require(Permission.IMPORT_TICKETS)
 def import_cancel(job_id: int):
+    """Cancel a job that is not finished or committing; deletes its upload and staged rows."""
     job = _job_or_404(job_id)
     if job.status in ImportStatus.FINISHED or job.status == ImportStatus.COMMITTING:
         return _conflict(job)

@@ -77,6 +77,7 @@ register_labels(
 
 @dataclass(frozen=True)
 class ImportField:
+    """A ticket field an import column can map to, with the header words that suggest it."""
     key: str
     label: object
     synonyms: tuple[str, ...]
@@ -125,6 +126,7 @@ DIRECTION_WORDS = {
 
 
 def field_choices() -> list[ImportField]:
+    """The mappable fields, in form order."""
     return list(FIELDS)
 
 
@@ -132,16 +134,19 @@ def field_choices() -> list[ImportField]:
 
 
 def upload_dir() -> Path:
+    """The folder that keeps uploads (KDCS_UPLOAD_DIR), created if missing."""
     path = Path(current_app.config["KDCS_UPLOAD_DIR"])
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def max_bytes() -> int:
+    """The largest import file accepted (KDCS_IMPORT_MAX_MB)."""
     return int(float(current_app.config.get("KDCS_IMPORT_MAX_MB", 20)) * 1024 * 1024)
 
 
 def job_path(job: ImportJob) -> str | None:
+    """The path of the job's uploaded file, or None when it is gone."""
     if not job.stored_name:
         return None
     path = upload_dir() / job.stored_name
@@ -149,6 +154,7 @@ def job_path(job: ImportJob) -> str | None:
 
 
 def discard_file(job: ImportJob) -> None:
+    """Delete the job's uploaded file and forget its name."""
     if job.stored_name:
         (upload_dir() / job.stored_name).unlink(missing_ok=True)
         job.stored_name = None
@@ -225,6 +231,7 @@ def _first_sheet_with_data(path: str, kind: str, encoding: str | None, sheets: l
 
 
 def preview_rows(job: ImportJob, count: int = reader.HEADER_SEARCH_ROWS + 5) -> list[list]:
+    """The first rows of the job's sheet (empty when the file is gone)."""
     path = job_path(job)
     if path is None:
         return []
@@ -232,6 +239,7 @@ def preview_rows(job: ImportJob, count: int = reader.HEADER_SEARCH_ROWS + 5) -> 
 
 
 def header_names_of(job: ImportJob, rows: list[list] | None = None) -> list[str]:
+    """The column names of the job's chosen header row(s)."""
     rows = preview_rows(job) if rows is None else rows
     return reader.header_names(rows, job.header_row, job.header_depth)
 
@@ -741,6 +749,7 @@ def mark_committing(job: ImportJob) -> None:
 
 
 def cancel(job: ImportJob) -> None:
+    """Cancel the job: staged rows and upload deleted, status cancelled, committed."""
     db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job.id))
     discard_file(job)
     job.status = ImportStatus.CANCELLED
@@ -757,6 +766,7 @@ def looks_stalled(job: ImportJob, now: datetime | None = None) -> bool:
 
 
 def visible_jobs_query(user: User):
+    """Jobs the user may see (admins: all; others: their own), newest first."""
     query = select(ImportJob).order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
     if user.role != "admin":
         query = query.where(ImportJob.created_by_id == user.id)
@@ -769,6 +779,7 @@ def get_job(user: User, job_id: int) -> ImportJob | None:
 
 
 def staged_rows(job: ImportJob, state: int, limit: int = 200, offset: int = 0) -> list[ImportJobRow]:
+    """A page of the job's staged rows in one state (ok, duplicate, error), by line."""
     return list(db.session.scalars(
         select(ImportJobRow).where(ImportJobRow.job_id == job.id, ImportJobRow.state == state)
         .order_by(ImportJobRow.line).limit(limit).offset(offset)))

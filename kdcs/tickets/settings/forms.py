@@ -51,6 +51,7 @@ def _mins(label):
 
 
 class RuleForm(FlaskForm):
+    """A deadline rule: scope (brand, category, reason), reply/resolve times, counting mode, window."""
     # Choices are set by the view; the service checks that the ids exist.
     brand_id = SelectField(_l("Brand"), coerce=_int_or_zero, validate_choice=False)
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
@@ -67,22 +68,27 @@ class RuleForm(FlaskForm):
 
     @property
     def reply_minutes(self) -> int:
+        """Reply time in minutes (hours and minutes fields combined)."""
         return (self.reply_hours.data or 0) * 60 + (self.reply_mins.data or 0)
 
     @property
     def resolve_minutes(self) -> int:
+        """Resolve time in minutes (hours and minutes fields combined)."""
         return (self.resolve_hours.data or 0) * 60 + (self.resolve_mins.data or 0)
 
     def set_minutes(self, reply: int, resolve: int) -> None:
+        """Fill the hours and minutes fields from minute totals."""
         self.reply_hours.data, self.reply_mins.data = divmod(reply or 0, 60)
         self.resolve_hours.data, self.resolve_mins.data = divmod(resolve or 0, 60)
 
 
 class RuleEditForm(RuleForm):
+    """``RuleForm`` with the version the admin saw."""
     version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
 
 
 class ReasonForm(FlaskForm):
+    """A new reason in a category's list."""
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     name = StringField(_l("Reason"), validators=[
         DataRequired(_l("Enter a reason.")),
@@ -91,6 +97,7 @@ class ReasonForm(FlaskForm):
 
 
 class ReasonRenameForm(FlaskForm):
+    """A reason's new name, with the version the admin saw."""
     name = StringField(_l("Reason"), validators=[
         DataRequired(_l("Enter a reason.")),
         Length(max=REASON_NAME_MAX, message=_l("At most %(max)d characters.")),
@@ -99,6 +106,7 @@ class ReasonRenameForm(FlaskForm):
 
 
 class CannedReplyForm(FlaskForm):
+    """A canned reply: category (empty for all), title, text."""
     # "" = every category
     category = SelectField(_l("Category"), validate_choice=True)
     title = StringField(_l("Title"), validators=[
@@ -112,10 +120,12 @@ class CannedReplyForm(FlaskForm):
 
 
 class CannedReplyEditForm(CannedReplyForm):
+    """``CannedReplyForm`` with the version the admin saw."""
     version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
 
 
 class CalendarDayForm(FlaskForm):
+    """One calendar day: working day or day off, holiday name, version."""
     is_workday = RadioField(_l("This day is"), choices=[("1", _l("a working day")), ("0", _l("a day off"))],
                             validators=[InputRequired(_l("Choose working day or day off."))])
     name = StringField(_l("Holiday name"), validators=[
@@ -126,5 +136,6 @@ class CalendarDayForm(FlaskForm):
 
 
 class CalendarLoadForm(FlaskForm):
+    """The year to load from chinesecalendar."""
     year = IntegerField(_l("Year"), validators=[InputRequired(_l("Enter a year.")),
                                                 NumberRange(min=2000, max=2100, message=_l("Enter a year such as 2026."))])

@@ -1,5 +1,5 @@
 """Ticket settings pages: deadline rules (with a 试算 box), the work calendar,
-reason lists and canned replies. Thin views over ``settings_service``.
+reason lists and canned replies. Thin views over ``settings.service``.
 
 Every form posts and redirects (303) without JavaScript; with htmx the same
 URLs answer with the block of the page that changed (a row, a table, the
@@ -183,12 +183,14 @@ def _rules_page(create_form=None, status: int = 200, preview: dict | None = None
 @bp.route("/rules")
 @require(Permission.MANAGE_DEADLINE_RULES)
 def rules():
+    """The deadline rules page (list and create form)."""
     return _rules_page()
 
 
 @bp.route("/rules/new", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def rule_create():
+    """Create a deadline rule; with htmx, a fresh create form and a rules-changed event."""
     form = _rule_form()
     if form.validate_on_submit():
         try:
@@ -223,6 +225,7 @@ def rule_row(rule_id: int):
 @bp.route("/rules/<int:rule_id>/edit", methods=["GET", "POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def rule_edit(rule_id: int):
+    """Inline edit of a rule (GET the form row, POST save; 409 row on a stale version)."""
     rule = _get_or_404(DeadlineRule, rule_id)
     status = 200
     if request.method == "GET":
@@ -261,6 +264,7 @@ def rule_edit(rule_id: int):
 @bp.route("/rules/<int:rule_id>/active", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def rule_set_active(rule_id: int):
+    """Activate or deactivate a rule."""
     rule = _get_or_404(DeadlineRule, rule_id)
     active = posted_active()
     svc.set_rule_active(current_user, rule, active)
@@ -347,6 +351,7 @@ def _calendar_context(year: int, month: int, selected: date | None = None, day_f
 @bp.route("/calendar")
 @require(Permission.MANAGE_DEADLINE_RULES)
 def calendar():
+    """The work calendar month view (optionally with a day selected)."""
     selected = _parse_day(request.args.get("day"))
     year, month = _month_arg(request.args.get("year", type=int), request.args.get("month", type=int))
     if selected and "year" not in request.args:
@@ -357,6 +362,7 @@ def calendar():
 @bp.route("/calendar/<day_text>", methods=["GET", "POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def calendar_day(day_text: str):
+    """One day of the work calendar: GET its editor, POST working day or day off."""
     day = _parse_day(day_text)
     if day is None:
         abort(404)
@@ -401,6 +407,7 @@ def _fmt_day(day: date) -> str:
 @bp.route("/calendar/load", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def calendar_load():
+    """Load a year's holidays and make-up workdays from chinesecalendar (edits by hand kept)."""
     form = CalendarLoadForm()
     month = request.form.get("month", type=int)
     if form.validate_on_submit():
@@ -451,6 +458,7 @@ def _reasons_context(category: str, create_form=None) -> dict:
 @bp.route("/reason-lists")
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reasons():
+    """The reason lists page, one category at a time."""
     category = _reason_category(request.args.get("category"))
     return render(REASONS, block="reason_panel", **_reasons_context(category))
 
@@ -464,6 +472,7 @@ def _reason_panel_or_back(category: str):
 @bp.route("/reason-lists/new", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_create():
+    """Add a reason to a category's list."""
     form = _reason_form("", formdata=request.form)
     category = _reason_category(form.category.data)
     if form.validate_on_submit():
@@ -482,6 +491,7 @@ def reason_create():
 @bp.route("/reason-lists/<int:reason_id>/row")
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_row(reason_id: int):
+    """The plain reason row (Cancel in the inline edit, Reload after a conflict)."""
     reason = _get_or_404(TicketReason, reason_id)
     if not wants_fragment():
         return redirect(url_for("tickets.reasons", category=reason.category), code=303)
@@ -500,6 +510,7 @@ def _render_reason_row(reason, status: int = 200):
 @bp.route("/reason-lists/<int:reason_id>/edit", methods=["GET", "POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_edit(reason_id: int):
+    """Inline rename of a reason (409 row on a stale version)."""
     reason = _get_or_404(TicketReason, reason_id)
     if request.method == "GET":
         form = ReasonRenameForm(formdata=None, obj=reason)
@@ -530,6 +541,7 @@ def reason_edit(reason_id: int):
 @bp.route("/reason-lists/<int:reason_id>/move", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_move(reason_id: int):
+    """Move a reason up or down its list."""
     reason = _get_or_404(TicketReason, reason_id)
     try:
         svc.move_reason(current_user, reason, request.form.get("direction", ""))
@@ -542,6 +554,7 @@ def reason_move(reason_id: int):
 @bp.route("/reason-lists/<int:reason_id>/active", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_set_active(reason_id: int):
+    """Activate or deactivate a reason."""
     reason = _get_or_404(TicketReason, reason_id)
     active = posted_active()
     svc.set_reason_active(current_user, reason, active)
@@ -555,6 +568,7 @@ def reason_set_active(reason_id: int):
 @bp.route("/reason-lists/<int:reason_id>/delete", methods=["POST"])
 @require(Permission.MANAGE_DEADLINE_RULES)
 def reason_delete(reason_id: int):
+    """Delete a reason no ticket or rule uses."""
     reason = _get_or_404(TicketReason, reason_id)
     category, name = reason.category, reason.name
     try:
@@ -613,12 +627,14 @@ def _canned_positions() -> dict[int, tuple[bool, bool]]:
 @bp.route("/canned-replies")
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_replies():
+    """The canned replies page."""
     return render(CANNED, block="canned_table", **_canned_context())
 
 
 @bp.route("/canned-replies/new", methods=["POST"])
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_create():
+    """Add a canned reply."""
     form = _canned_form()
     if form.validate_on_submit():
         try:
@@ -646,6 +662,7 @@ def _render_canned_row(reply, status: int = 200):
 @bp.route("/canned-replies/<int:reply_id>/row")
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_row(reply_id: int):
+    """The plain canned-reply row (Cancel in the inline edit, Reload after a conflict)."""
     reply = _get_or_404(CannedReply, reply_id)
     if not wants_fragment():
         return redirect(url_for("tickets.canned_replies"), code=303)
@@ -655,6 +672,7 @@ def canned_row(reply_id: int):
 @bp.route("/canned-replies/<int:reply_id>/edit", methods=["GET", "POST"])
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_edit(reply_id: int):
+    """Inline edit of a canned reply (409 row on a stale version)."""
     reply = _get_or_404(CannedReply, reply_id)
     if request.method == "GET":
         form = _canned_form(CannedReplyEditForm, formdata=None, obj=reply)
@@ -687,6 +705,7 @@ def canned_edit(reply_id: int):
 @bp.route("/canned-replies/<int:reply_id>/move", methods=["POST"])
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_move(reply_id: int):
+    """Move a canned reply up or down its group."""
     reply = _get_or_404(CannedReply, reply_id)
     try:
         svc.move_canned(current_user, reply, request.form.get("direction", ""))
@@ -701,6 +720,7 @@ def canned_move(reply_id: int):
 @bp.route("/canned-replies/<int:reply_id>/active", methods=["POST"])
 @require(Permission.MANAGE_CANNED_REPLIES)
 def canned_set_active(reply_id: int):
+    """Activate or deactivate a canned reply."""
     reply = _get_or_404(CannedReply, reply_id)
     active = posted_active()
     svc.set_canned_active(current_user, reply, active)

@@ -165,6 +165,7 @@ def list_rules(actor, *, category: str = "", brand_id: int | None = None, active
 
 
 def rule_summary(rule: DeadlineRule) -> str:
+    """Brand · category · reason of a rule, for messages and the audit log."""
     from ..labels import label
 
     brand = rule.brand.name if rule.brand else _("Any brand")
@@ -267,6 +268,7 @@ def update_rule(actor, rule: DeadlineRule, *, version: int, brand_id: int | None
 
 
 def set_rule_active(actor, rule: DeadlineRule, active: bool, version: int | None = None) -> DeadlineRule:
+    """Activate or deactivate a rule (audited; stale ``version`` → StaleEdit)."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     _check_version(rule, version)
     if rule.is_active == active:
@@ -281,6 +283,7 @@ def set_rule_active(actor, rule: DeadlineRule, active: bool, version: int | None
 
 @dataclass
 class Preview:
+    """A 试算 result: a rule's reply and resolve due times from a start."""
     rule: DeadlineRule
     start: datetime  # aware
     reply_due: datetime  # aware UTC
@@ -309,6 +312,7 @@ def preview_rule(actor, rule: DeadlineRule, start: datetime) -> Preview:
 
 @dataclass
 class CalendarCell:
+    """One day of the calendar month grid."""
     day: date
     in_month: bool
     is_workday: bool
@@ -316,6 +320,7 @@ class CalendarCell:
 
     @property
     def is_weekend(self) -> bool:
+        """Saturday or Sunday."""
         return self.day.weekday() >= 5
 
     @property
@@ -344,11 +349,13 @@ def month_grid(actor, year: int, month: int) -> list[list[CalendarCell]]:
 
 
 def year_exceptions(actor, year: int) -> list[WorkCalendarDay]:
+    """The calendar's exception rows of one year."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     return workcalendar.calendar_days(date(year, 1, 1), date(year, 12, 31))
 
 
 def calendar_day(actor, day: date) -> WorkCalendarDay | None:
+    """The calendar row of a day, or None when the weekday rule applies."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     return db.session.scalar(select(WorkCalendarDay).where(WorkCalendarDay.day == day))
 
@@ -507,6 +514,7 @@ def rename_reason(actor, reason: TicketReason, *, name: str, version: int) -> Ti
 
 
 def move_reason(actor, reason: TicketReason, direction: str) -> TicketReason:
+    """Move a reason up or down its category's list (audited)."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     for item, old, new in _move(_category_reasons(reason.category), reason, direction):
         record(actor, "ticket_reason.reorder", "ticket_reason", item.id, summary=_reason_summary(item),
@@ -613,6 +621,7 @@ def create_canned(actor, *, category: str | None, title: str, body: str) -> Cann
 
 def update_canned(actor, reply: CannedReply, *, version: int, category: str | None, title: str,
                   body: str) -> CannedReply:
+    """Change a canned reply (audited; stale ``version`` → StaleEdit)."""
     ensure(actor, Permission.MANAGE_CANNED_REPLIES)
     _check_version(reply, version)
     values = _canned_values(category=category, title=title, body=body)
@@ -630,6 +639,7 @@ def update_canned(actor, reply: CannedReply, *, version: int, category: str | No
 
 
 def move_canned(actor, reply: CannedReply, direction: str) -> CannedReply:
+    """Move a canned reply up or down its group (audited)."""
     ensure(actor, Permission.MANAGE_CANNED_REPLIES)
     for item, old, new in _move(_canned_group(reply.category), reply, direction):
         record(actor, "canned_reply.reorder", "canned_reply", item.id, summary=item.title,
@@ -639,6 +649,7 @@ def move_canned(actor, reply: CannedReply, direction: str) -> CannedReply:
 
 
 def set_canned_active(actor, reply: CannedReply, active: bool) -> CannedReply:
+    """Activate or deactivate a canned reply (audited)."""
     ensure(actor, Permission.MANAGE_CANNED_REPLIES)
     if reply.is_active == active:
         return reply

@@ -140,12 +140,12 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import flash, redirect, request, url_for
+        from flask import flash, redirect, url_for
 
-        from .htmx import hx_redirect
+        from .htmx import hx_redirect, is_htmx
 
         login_url = url_for("auth.login", next=_safe_next_from_request())
-        if getattr(request, "htmx", None):
+        if is_htmx():
             return hx_redirect(login_url)
         flash(login_manager.login_message, "warning")
         return redirect(login_url)
@@ -156,10 +156,12 @@ def _safe_next_from_request() -> str | None:
 
     if request.method != "GET":
         return None
-    hx = getattr(request, "htmx", None)
-    if hx and hx.current_url:
+    from .htmx import current_url
+
+    browser_url = current_url()
+    if browser_url:
         from urllib.parse import urlsplit
 
-        parts = urlsplit(hx.current_url)
+        parts = urlsplit(browser_url)
         return parts.path + (f"?{parts.query}" if parts.query else "")
     return request.full_path.rstrip("?")

@@ -44,6 +44,7 @@ from .views import apply_errors, posted_active, redirect_back
 EDIT_ROW = "_crud/edit_row.html"
 EDIT_PAGE = "_crud/edit_page.html"
 HIDDEN_FIELDS = frozenset({"csrf_token", "version"})
+REGISTERED: list[InlineEdit] = []  # every registered list (the inline-edit test sweep walks them)
 
 
 def get_or_404(model, object_id: int):
@@ -116,6 +117,7 @@ class InlineEdit:
         id_arg = f"{self.name}_id"
         self._endpoints = {kind: f"{bp.name}.{endpoint}_{kind}" for kind in ("row", "edit", "set_active")}
         self._id_arg = id_arg
+        REGISTERED.append(self)
 
         def row_view(**kwargs):
             obj = self._get(kwargs[id_arg])

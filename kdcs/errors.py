@@ -38,7 +38,12 @@ def init_app(app) -> None:
 
 
 def register_stale_edit(app) -> None:
-    from .service_errors import StaleEdit
+    from .service_errors import NotFound, StaleEdit
+
+    @app.errorhandler(NotFound)
+    def not_found(_error):
+        db.session.rollback()
+        return error_response(404)
 
     @app.errorhandler(StaleEdit)
     def stale_edit(_error):

@@ -11,3 +11,7 @@ class ValidationError(Exception):
 
 class StaleEdit(Exception):
     """Someone else saved the record since the form was loaded (answer 409)."""
+
+
+class NotFound(Exception):
+    """The object does not exist or is outside the actor's scope (the app answers 404)."""

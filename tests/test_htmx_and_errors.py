@@ -45,7 +45,7 @@ def test_flash_becomes_toast_on_htmx(client, users):
     response = client.htmx("post", f"/admin/users/{users['agent'].id}/active", data={"active": "0"})
     events = json.loads(response.headers["HX-Trigger"])
     assert events["toast"][0]["level"] == "success"
-    assert "已停用用户" in events["toast"][0]["message"]
+    assert "用户 agent_a 已停用。" in events["toast"][0]["message"]
 
 
 def test_error_pages_are_chinese_full_and_fragment(client, users):
@@ -79,4 +79,4 @@ def test_toast_header_is_sendable_by_a_real_server(client, users):
     response = client.htmx("post", f"/admin/users/{users['agent'].id}/active", data={"active": "0"})
     header = response.headers["HX-Trigger"]
     header.encode("ascii")
-    assert "已停用用户" in json.loads(header)["toast"][0]["message"]
+    assert "已停用。" in json.loads(header)["toast"][0]["message"]

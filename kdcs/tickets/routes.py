@@ -13,15 +13,14 @@ from datetime import datetime
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..htmx import render, render_fragment, trigger, wants_fragment
-from ..models import Brand, Outlet, Ticket, TicketReason, TicketStatus
-from ..outlets.service import visible_outlets_query
+from ..htmx import render, render_fragment, wants_fragment
+from ..models import Ticket, TicketReason, TicketStatus
+from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
-from ..service_errors import ValidationError
+from ..service_errors import StaleEdit, ValidationError
 from ..views import apply_errors
 from . import bp, labels, presence, queue, reference, service
 from .forms import (
@@ -53,18 +52,6 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
     if ticket is None:
         abort(404)
     return ticket
-
-
-def _outlet_choices() -> list[tuple[int, str]]:
-    outlets = db.session.scalars(visible_outlets_query(current_user).order_by(Outlet.code)).all()
-    return [(o.id, f"{o.code} {o.name}") for o in outlets]
-
-
-def _active_outlet_choices() -> list[tuple[int, str]]:
-    outlets = db.session.scalars(
-        visible_outlets_query(current_user).where(Outlet.is_active.is_(True)).order_by(Outlet.code)
-    ).all()
-    return [(o.id, f"{o.code} {o.name}") for o in outlets]
 
 
 def _reasons_by_category(category: str | None = None) -> dict[str, list[TicketReason]]:
@@ -135,10 +122,10 @@ def _detail_prefix() -> str:
 
 def _queue_choices(f: queue.QueueFilter) -> dict:
     """Options of the filter form and the bulk bar (full page only)."""
-    can_assign_filter = current_user.role in ("lead", "admin")
+    can_assign_filter = has_permission(current_user, Permission.VIEW_TEAM_TICKETS)
     return {
-        "outlets": _outlet_choices(),
-        "brands": db.session.scalars(select(Brand).where(Brand.is_active.is_(True)).order_by(Brand.code)).all(),
+        "outlets": service.outlet_choices(current_user),
+        "brands": active_brands(),
         "reasons": _reasons_by_category(f.category or None),
         "assignees": service.assignable_users(current_user) if can_assign_filter else [],
         "bulk_form": BulkForm(),
@@ -199,12 +186,8 @@ def bulk():
         flash(_("%(n)d of %(total)d tickets changed.", n=changed, total=len(results)), level)
     context = {"results": results, "tickets": tickets, "error": error, "changed": changed,
                "back": _safe_back(request.form.get("back"))}
-    if request.htmx:
-        response = make_response(render_fragment("tickets/bulk_result.html", "bulk_result", **context))
-        if changed:
-            trigger(response, "tickets-changed")
-        return response
-    return render("tickets/bulk_result.html", **context)
+    return render("tickets/bulk_result.html", block="bulk_result", events="tickets-changed" if changed else None,
+                  **context)
 
 
 def _safe_back(value: str | None) -> str:
@@ -219,7 +202,7 @@ def _safe_back(value: str | None) -> str:
 
 def _create_form() -> TicketCreateForm:
     form = TicketCreateForm()
-    form.outlet_id.choices = [(0, _("Choose an outlet"))] + _active_outlet_choices()
+    form.outlet_id.choices = [(0, _("Choose an outlet"))] + service.outlet_choices(current_user, active_only=True)
     category = form.category.data or labels.choices("category")[0][0]
     form.reason_id.choices = [(0, _("Choose a reason"))] + [(r.id, r.name) for r in service.reasons_for(category)]
     return form
@@ -280,11 +263,10 @@ def new_check():
     if name in errors and (form[name].raw_data and form[name].raw_data[0] not in ("", "0")):
         messages.append(errors[name])
     hint = None
-    if name == "waybill_no" and not messages and form.outlet_id.data:
-        outlet = db.session.get(Outlet, form.outlet_id.data)
-        if outlet is not None and service.waybill_matches_brand(outlet.brand.code, form.waybill_no.data) is False:
-            hint = _("Unusual for %(brand)s waybills; check it (formats change, so it is allowed).",
-                     brand=outlet.brand.name)
+    brand = service.waybill_brand_hint(form.outlet_id.data, form.waybill_no.data) if (
+        name == "waybill_no" and not messages) else None
+    if brand:
+        hint = _("Unusual for %(brand)s waybills; check it (formats change, so it is allowed).", brand=brand)
     return render_fragment("tickets/new.html", "field_message", name=name, messages=messages, hint=hint)
 
 
@@ -316,7 +298,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         built["fine_form"].agent_share.data = f"{ticket.fine_agent_share or 0:.2f}"
     return {
         "ticket": ticket,
-        "events": service.timeline(ticket),
+        "timeline": service.timeline(ticket),  # not "events": render() takes HX-Trigger events
         "now": queue.now_utc(),
         "can_work": has_permission(current_user, Permission.WORK_TICKETS),
         "can_fine": service.can_decide_fines(current_user),
@@ -357,120 +339,111 @@ def presence_banner(ticket_id: int):
     )
 
 
-def _action_response(ticket_id: int, ok: bool, message: str | None = None, **forms):
+def _action_response(ticket_id: int, ok: bool, message: str | None = None, status: int = 200, **forms):
     """After a write: the refreshed ``ticket_body`` (htmx) or a 303 to the page (no JS).
 
-    A refused write re-renders the page/fragment with the form's errors (200).
+    A refused write re-renders the body (or the page) with the user's form as typed:
+    200 with its errors, or 409 with a conflict notice when the ticket changed meanwhile.
     """
-    ticket = _ticket_or_404(ticket_id)
     if ok:
         db.session.expire_all()
         ticket = _ticket_or_404(ticket_id)
-        if message:
+        if not wants_fragment():
             flash(message, "success")
-        if not request.htmx:
             return redirect(url_for("tickets.detail", ticket_id=ticket_id), code=303)
-        response = make_response(render_fragment("tickets/detail.html", "ticket_body", **_detail_context(ticket)))
-        return trigger(response, "tickets-changed")
-    if request.htmx:
-        return render_fragment("tickets/detail.html", "ticket_body", **_detail_context(ticket, **forms))
-    return render("tickets/detail.html", **_detail_context(ticket, **forms))
+        return render_fragment("tickets/detail.html", "ticket_body", toast=message, events="tickets-changed",
+                               **_detail_context(ticket))
+    ticket = _ticket_or_404(ticket_id)
+    return render("tickets/detail.html", block="ticket_body", status=status,
+                  conflict=status == 409, **_detail_context(ticket, **forms))
+
+
+def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dict[str, str] | None = None):
+    """The one shape of every detail-page action: validate, call the service, answer.
+
+    ``action(form)`` calls the service; ``success(result)`` is the toast. A stale
+    version keeps what the user typed (409); nothing typed is thrown away.
+    """
+    _ticket_or_404(ticket_id)
+    if form.validate_on_submit():
+        try:
+            result = action(form)
+        except StaleEdit:
+            return _action_response(ticket_id, False, status=409, open_tab=tab, **{f"{tab}_form": form})
+        except ValidationError as exc:
+            apply_errors(form, exc.errors, aliases)
+        else:
+            return _action_response(ticket_id, True, success(result))
+    return _action_response(ticket_id, False, open_tab=tab, **{f"{tab}_form": form})
 
 
 @bp.route("/<int:ticket_id>/note", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def add_note(ticket_id: int):
-    _ticket_or_404(ticket_id)
-    form = NoteForm(prefix="note")
-    if form.validate_on_submit():
-        try:
-            service.add_note(current_user, ticket_id, form.body.data)
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            return _action_response(ticket_id, True, _("Note added."))
-    return _action_response(ticket_id, False, note_form=form, open_tab="note")
+    """Add an internal note (colleagues only)."""
+    return _ticket_action(
+        ticket_id, NoteForm(prefix="note"), "note",
+        lambda form: service.add_note(current_user, ticket_id, form.body.data),
+        lambda _result: _("Note added."))
 
 
 @bp.route("/<int:ticket_id>/status", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def change_status(ticket_id: int):
-    _ticket_or_404(ticket_id)
-    form = StatusForm(prefix="status")
-    if form.validate_on_submit():
-        try:
-            ticket = service.change_status(current_user, ticket_id, form.to_status.data or "",
-                                           version=_version(form), note=form.note.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc.errors, {"status": "to_status"})
-        else:
-            return _action_response(ticket_id, True, _("Status changed to %(s)s.",
-                                                       s=labels.label("status", ticket.status)))
-    return _action_response(ticket_id, False, status_form=form, open_tab="status")
+    """Move the ticket along its state machine (some moves need a note)."""
+    return _ticket_action(
+        ticket_id, StatusForm(prefix="status"), "status",
+        lambda form: service.change_status(current_user, ticket_id, form.to_status.data or "",
+                                           version=_version(form), note=form.note.data or ""),
+        lambda ticket: _("Status changed to %(s)s.", s=labels.label("status", ticket.status)),
+        {"status": "to_status"})
 
 
 @bp.route("/<int:ticket_id>/assign", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def reassign(ticket_id: int):
-    _ticket_or_404(ticket_id)
-    form = AssignForm(prefix="assign")
-    if form.validate_on_submit():
-        try:
-            ticket = service.assign(current_user, ticket_id, form.assignee_id.data,
-                                    version=_version(form), note=form.note.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            return _action_response(ticket_id, True, _("Assigned to %(u)s.", u=ticket.assignee.display_name))
-    return _action_response(ticket_id, False, assign_form=form, open_tab="assign")
+    """Hand the ticket to another agent (leads and admins; the new assignee is notified)."""
+    return _ticket_action(
+        ticket_id, AssignForm(prefix="assign"), "assign",
+        lambda form: service.assign(current_user, ticket_id, form.assignee_id.data,
+                                    version=_version(form), note=form.note.data or ""),
+        lambda ticket: _("Assigned to %(u)s.", u=ticket.assignee.display_name))
 
 
 @bp.route("/<int:ticket_id>/first-reply", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def first_reply(ticket_id: int):
-    _ticket_or_404(ticket_id)
-    form = FirstReplyForm(prefix="reply")
-    if form.validate_on_submit():
-        try:
-            service.record_first_reply(current_user, ticket_id, version=_version(form),
-                                       at=as_shanghai(form.at.data), body=form.body.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc.errors, {"first_replied_at": "at", "note": "body"})
-        else:
-            return _action_response(ticket_id, True, _("First reply recorded."))
-    return _action_response(ticket_id, False, reply_form=form, open_tab="reply")
+    """Record when the first reply was sent: the reply deadline is met or missed by it."""
+    return _ticket_action(
+        ticket_id, FirstReplyForm(prefix="reply"), "reply",
+        lambda form: service.record_first_reply(current_user, ticket_id, version=_version(form),
+                                                at=as_shanghai(form.at.data), body=form.body.data or ""),
+        lambda _result: _("First reply recorded."),
+        {"first_replied_at": "at", "note": "body"})
 
 
 @bp.route("/<int:ticket_id>/fine", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def fine(ticket_id: int):
-    _ticket_or_404(ticket_id)
+    """Record a brand fine and who bears it (leads and admins only)."""
     if not service.can_decide_fines(current_user):
         abort(403)
-    form = FineForm(prefix="fine")
-    if form.validate_on_submit():
-        try:
-            service.record_fine(current_user, ticket_id, version=_version(form), amount=form.amount.data,
-                                bearer=form.bearer.data or "", agent_share=form.agent_share.data,
-                                note=form.note.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc.errors, {"fine_amount": "amount", "fine_bearer": "bearer",
-                                             "fine_agent_share": "agent_share"})
-        else:
-            return _action_response(ticket_id, True, _("Fine recorded."))
-    return _action_response(ticket_id, False, fine_form=form, open_tab="fine")
+    return _ticket_action(
+        ticket_id, FineForm(prefix="fine"), "fine",
+        lambda form: service.record_fine(current_user, ticket_id, version=_version(form),
+                                         amount=form.amount.data, bearer=form.bearer.data or "",
+                                         agent_share=form.agent_share.data, note=form.note.data or ""),
+        lambda _result: _("Fine recorded."),
+        {"fine_amount": "amount", "fine_bearer": "bearer", "fine_agent_share": "agent_share"})
 
 
 @bp.route("/<int:ticket_id>/reopen", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def reopen(ticket_id: int):
-    _ticket_or_404(ticket_id)
-    form = ReopenForm(prefix="reopen")
-    if form.validate_on_submit():
-        try:
-            service.reopen(current_user, ticket_id, version=_version(form), reason=form.reason.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc.errors, {"status": "reason"})
-        else:
-            return _action_response(ticket_id, True, _("Ticket reopened."))
-    return _action_response(ticket_id, False, reopen_form=form, open_tab="reopen")
+    """Reopen a resolved or closed ticket with a reason (a fresh resolve deadline)."""
+    return _ticket_action(
+        ticket_id, ReopenForm(prefix="reopen"), "reopen",
+        lambda form: service.reopen(current_user, ticket_id, version=_version(form),
+                                    reason=form.reason.data or ""),
+        lambda _result: _("Ticket reopened."),
+        {"status": "reason"})

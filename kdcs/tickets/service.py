@@ -42,7 +42,6 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import NotFound
 
 from ..auditing import record, snapshot
 from ..extensions import db
@@ -64,9 +63,10 @@ from ..models import (
     User,
     utcnow,
 )
+from ..models.user import username_order
 from ..outlets.service import visible_outlets_query
 from ..permissions import Permission, PermissionDenied, ensure, has_permission
-from ..service_errors import StaleEdit, ValidationError
+from ..service_errors import NotFound, StaleEdit, ValidationError
 from . import deadlines
 from .labels import STATUS_LABELS
 
@@ -74,7 +74,7 @@ S = TicketStatus
 
 
 class TicketNotFound(NotFound):
-    """The ticket does not exist or is outside the user's scope (a 404 either way)."""
+    """The ticket does not exist or is outside the user's scope (a domain error; the app answers 404)."""
 
 
 # --------------------------------------------------------------------------
@@ -245,6 +245,22 @@ def waybill_error(raw) -> str | None:
     if not WAYBILL_RE.match(value):
         return _("A waybill number has 10 to 20 letters or digits.")
     return None
+
+
+def outlet_choices(actor: User, active_only: bool = False) -> list[tuple[int, str]]:
+    """(id, "code name") of the outlets the actor may file tickets for, by code."""
+    query = visible_outlets_query(actor).order_by(Outlet.code)
+    if active_only:
+        query = query.where(Outlet.is_active.is_(True))
+    return [(o.id, f"{o.code} {o.name}") for o in db.session.scalars(query)]
+
+
+def waybill_brand_hint(outlet_id: int | None, waybill: str) -> str | None:
+    """The brand's name when the waybill looks unusual for the outlet's brand, else None (soft hint)."""
+    outlet = db.session.get(Outlet, outlet_id) if outlet_id else None
+    if outlet is None or waybill_matches_brand(outlet.brand.code, waybill) is not False:
+        return None
+    return outlet.brand.name
 
 
 def waybill_matches_brand(brand_code: str, waybill: str) -> bool | None:
@@ -681,7 +697,7 @@ def assignable_users(actor: User) -> list[User]:
         query = query.where(User.team_id == actor.team_id) if actor.team_id else query.where(False)
     elif actor.role != Role.ADMIN:
         query = query.where(User.id == actor.id)
-    return list(db.session.scalars(query.order_by(User.display_name, User.username)))
+    return list(db.session.scalars(query.order_by(*username_order())))
 
 
 def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:

@@ -102,14 +102,17 @@ def test_export_follows_the_list_filters(client, setup):
 
 
 def test_export_is_written_in_write_only_mode(setup, monkeypatch):
+    """Through the one safe writer (kdcs.spreadsheets), which streams: openpyxl write-only."""
+    from kdcs import spreadsheets
+
     seen = {}
-    real = excel.Workbook
+    real = spreadsheets._OpenpyxlWorkbook
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(excel, "Workbook", spy)
+    monkeypatch.setattr(spreadsheets, "_OpenpyxlWorkbook", spy)
     excel.write_workbook([excel.outlet_to_row(setup["existing"])])
     assert seen.get("write_only") is True
 

@@ -19,10 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
+
+from ..spreadsheets import Workbook
 
 # (key, header, width). The order is the order of the export and of the template.
 COLUMNS: list[tuple[str, str, int]] = [
@@ -109,40 +108,21 @@ def write_workbook(rows, brands=None) -> bytes:
     With ``brands`` (a list of (code, name)) a second sheet explains how to fill
     the file: that is the import template.
     """
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("网点")
-    for index, (_column, _header, width) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE6F2")
-    header_cells = []
-    for _k, header, _w in COLUMNS:
-        cell = WriteOnlyCell(ws, value=header)
-        cell.font = bold
-        cell.fill = fill
-        header_cells.append(cell)
-    ws.append(header_cells)
+    book = Workbook()  # names, contacts and notes are user text: written as text, never formulas
+    sheet = book.sheet("网点", [(header, width) for _key, header, width in COLUMNS], freeze="A2")
+    rate_column = {index: "0.0000" for index, (key, _h, _w) in enumerate(COLUMNS) if key == "rate"}
     for row in rows:
-        cells = []
+        values = []
         for key, _header, _w in COLUMNS:
             value = row.get(key, "")
-            if key == "rate" and value not in ("", None):
-                cell = WriteOnlyCell(ws, value=Decimal(value))
-                cell.number_format = "0.0000"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        ws.append(cells)
+            values.append(Decimal(value) if key == "rate" and value not in ("", None) else value)
+        sheet.append(values, rate_column)
     if brands is not None:
-        help_sheet = wb.create_sheet("填写说明")
-        help_sheet.column_dimensions["A"].width = 18
-        help_sheet.column_dimensions["B"].width = 70
-        for line in _template_help(brands):
+        header, *lines = _template_help(brands)
+        help_sheet = book.sheet("填写说明", list(zip(header, (18, 70), strict=True)))
+        for line in lines:
             help_sheet.append(line)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return book.to_bytes()
 
 
 def _template_help(brands) -> list[list[str]]:

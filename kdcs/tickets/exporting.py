@@ -13,15 +13,12 @@ import os
 import tempfile
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..filters import SHANGHAI
 from ..models import Outlet, Ticket, TicketReason, User
+from ..spreadsheets import Workbook
 from .labels import label
 
 # (header, width, value of a ticket). Headers are the file format, in Chinese like the brand exports.
@@ -49,7 +46,6 @@ COLUMNS: list[tuple[str, int, object]] = [
     ("罚款承担", 8, lambda t, x: label("fine_bearer", t.fine_bearer) if t.fine_bearer else ""),
     ("来源", 8, lambda t, x: label("source", t.source)),
 ]
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
 CHUNK = 2000
 
 
@@ -86,18 +82,9 @@ def export_tickets_xlsx(query: Select, max_rows: int = 100_000, path: str | None
     when the list was cut.
     """
     lookups = _lookups()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("工单")
-    for index, (_header, width, _getter) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "C2"
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE6F2")
-    header = []
-    for title, _w, _g in COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font, cell.fill = bold, fill
-        header.append(cell)
-    ws.append(header)
+    book = Workbook()  # customer names and descriptions are user text: written as text, never formulas
+    sheet = book.sheet("工单", [(title, width) for title, width, _getter in COLUMNS], freeze="C2")
+    getters = [getter for _title, _width, getter in COLUMNS]
     count = 0
     truncated = False
     result = db.session.execute(query.limit(max_rows + 1).execution_options(yield_per=CHUNK))
@@ -105,24 +92,15 @@ def export_tickets_xlsx(query: Select, max_rows: int = 100_000, path: str | None
         if count >= max_rows:
             truncated = True
             break
-        cells = []
-        for _title, _w, getter in COLUMNS:
-            value = getter(ticket, lookups)
-            if isinstance(value, datetime):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = DATE_FORMAT
-                cells.append(cell)
-            else:
-                cells.append("" if value is None else value)
-        ws.append(cells)
+        sheet.append([getter(ticket, lookups) for getter in getters])  # datetimes as yyyy-mm-dd hh:mm
         count += 1  # (the identity map holds weak references: exported tickets are let go)
     result.close()
     if truncated:
-        ws.append([f"仅导出前 {max_rows} 条，请缩小筛选范围后再导出。"])
+        sheet.append([f"仅导出前 {max_rows} 条，请缩小筛选范围后再导出。"])
     if path is None:
         fd, path = tempfile.mkstemp(prefix="kdcs-export-", suffix=".xlsx")
         os.close(fd)
-    wb.save(path)
+    book.save(path)
     return path
 
 

@@ -1,4 +1,4 @@
-/* KDCS client glue: toasts from HX-Trigger, error toasts, countdown badges. */
+/* KDCS client glue: toasts from HX-Trigger, error toasts, countdown badges, data-* behaviours. */
 (function () {
   "use strict";
 
@@ -63,6 +63,24 @@
   document.addEventListener("DOMContentLoaded", tickCountdowns);
   document.addEventListener("htmx:afterSettle", tickCountdowns);
   setInterval(tickCountdowns, 1000);
+
+  /* No inline handlers (the CSP allows none): behaviour comes from data-* attributes.
+     <button data-dismiss=".selector"> removes its closest .selector;
+     <form data-confirm="question?"> asks before a plain (non-htmx) submit — htmx
+     forms use hx-confirm, which htmx asks itself. */
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-dismiss]") : null;
+    if (!button) return;
+    var box = button.closest(button.getAttribute("data-dismiss"));
+    if (box) box.remove();
+  });
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form.matches && form.matches("form[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
 
   /* "Select all" checkbox for bulk actions. */
   document.addEventListener("change", function (evt) {

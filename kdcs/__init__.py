@@ -129,6 +129,8 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from flask import request
+
         raw_id, _, token = user_id.partition(":")
         if not raw_id.isdigit():
             return None
@@ -136,6 +138,9 @@ def _init_login(app: Flask) -> None:
         # A deactivated user or a rotated token (password reset) ends the session.
         if user is None or not user.is_active or user.session_token != token:
             return None
+        # The request's address travels with the actor into the services (the audit log
+        # records it), so no service reads ``request`` itself.
+        user.acting_from = request.remote_addr
         return user
 
     @login_manager.unauthorized_handler

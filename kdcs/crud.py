@@ -131,6 +131,7 @@ class InlineEdit:
         def active_view(**kwargs):
             return self.toggle(self._get(kwargs[id_arg]))
 
+        row_view.fragment_only_fallback = self.list_endpoint
         row_view.__doc__ = f"The plain {self.name} row: Cancel in the inline edit, Reload after a conflict."
         edit_view.__doc__ = f"Edit a {self.name} inline (htmx) or on its own page; stale versions answer 409."
         active_view.__doc__ = f"Activate or deactivate a {self.name}; a tampered value is a 400."

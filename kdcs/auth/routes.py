@@ -35,6 +35,7 @@ def _limits() -> ThrottleLimits:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Log in by 工号 and password; throttled per user and per address; a safe ``next`` only."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
@@ -58,6 +59,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out (POST only, CSRF-protected)."""
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), code=303)
@@ -67,6 +69,7 @@ def logout():
 @login_required
 @require(Permission.CHANGE_OWN_PASSWORD)
 def change_password():
+    """Change one's own password (strength checked; other sessions end)."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:

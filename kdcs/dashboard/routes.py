@@ -9,6 +9,7 @@ from . import bp, service
 @bp.route("/")
 @require(Permission.VIEW_HOME)
 def home():
+    """Each role's home page: what is due today for agents, the team for leads."""
     role = current_user.role
     context = {}
     if role == Role.ADMIN:
@@ -27,5 +28,6 @@ def home():
 @bp.route("/team")
 @require(Permission.VIEW_TEAM)
 def team():
+    """A lead's team: members, their outlets and open work."""
     members = service.team_members(current_user.team_id)
     return render("dashboard/team.html", members=members, team=current_user.team)

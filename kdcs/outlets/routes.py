@@ -88,6 +88,7 @@ def _edit_fields(form) -> dict:
 @bp.route("/admin/outlets")
 @require(Permission.MANAGE_OUTLETS)
 def admin_list():
+    """The admin outlet list: search, brand/agent/status filters, inline edit."""
     f = _filter_from_args()
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(
@@ -103,6 +104,7 @@ def admin_list():
 @bp.route("/admin/outlets/new", methods=["GET", "POST"])
 @require(Permission.MANAGE_OUTLETS)
 def admin_new():
+    """Create an outlet (with its primary agent, if chosen)."""
     form = OutletCreateForm()
     form.brand_id.choices = _brand_choices()
     form.primary_agent_id.choices = _agent_choices(_("No primary agent yet"))
@@ -176,6 +178,7 @@ def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None) -> di
 @bp.route("/outlets/<int:outlet_id>")
 @require(Permission.VIEW_OUTLETS)
 def detail(outlet_id: int):
+    """One outlet: contacts, rate, volumes and fees, primary agent (within the user's scope)."""
     outlet = service.get_visible_outlet(current_user, outlet_id)
     if outlet is None:
         abort(404)
@@ -185,6 +188,7 @@ def detail(outlet_id: int):
 @bp.route("/outlets/<int:outlet_id>/assign", methods=["POST"])
 @require(Permission.ASSIGN_OUTLETS)
 def assign(outlet_id: int):
+    """Set or replace an outlet's primary agent; a stale form is a 409 with the current state."""
     outlet = get_or_404(Outlet, outlet_id)
     form = AssignForm()
     form.agent_id.choices = _agent_choices(_("No primary agent"))
@@ -221,6 +225,7 @@ def assign(outlet_id: int):
 @bp.route("/outlets/mine")
 @require(Permission.VIEW_OUTLETS)
 def mine():
+    """An agent's own outlets with last month's volumes."""
     outlets = service.my_outlets(current_user)
     month = service.latest_month()
     volumes = service.volumes_by_outlet([o.id for o in outlets], month)
@@ -251,6 +256,7 @@ def _today() -> str:
 @bp.route("/admin/outlets/export.xlsx")
 @require(Permission.MANAGE_OUTLETS)
 def admin_export():
+    """The filtered outlet list as .xlsx (user text never written as a formula)."""
     outlets = db.session.scalars(service.search_outlets(current_user, _filter_from_args())).unique()
     data = excel.write_workbook(excel.outlet_to_row(o) for o in outlets)
     return _xlsx_response(data, f"网点_{_today()}.xlsx")
@@ -259,6 +265,7 @@ def admin_export():
 @bp.route("/admin/outlets/import/template.xlsx")
 @require(Permission.MANAGE_OUTLETS)
 def admin_import_template():
+    """The outlet import template (.xlsx) with its header row."""
     data = excel.write_workbook([], brands=[(b.code, b.name) for b in service.all_brands()])
     return _xlsx_response(data, "网点导入模板.xlsx")
 
@@ -287,6 +294,7 @@ def _upload_dir() -> str:
 @bp.route("/admin/outlets/import", methods=["GET", "POST"])
 @require(Permission.MANAGE_OUTLETS)
 def admin_import():
+    """Upload an outlet spreadsheet and preview it with per-row Chinese errors (nothing written yet)."""
     if request.method == "GET":
         return _import_page()
     form = ImportUploadForm()
@@ -325,6 +333,7 @@ def _too_large(error):
 @bp.route("/admin/outlets/import/confirm", methods=["POST"])
 @require(Permission.MANAGE_OUTLETS)
 def admin_import_confirm():
+    """Write a previewed import, all rows or none."""
     form = ImportConfirmForm()
     pending = session.get(IMPORT_SESSION_KEY) or {}
     token = form.token.data if form.validate_on_submit() else None
@@ -356,6 +365,7 @@ def admin_import_confirm():
 @bp.route("/admin/outlets/import/cancel", methods=["POST"])
 @require(Permission.MANAGE_OUTLETS)
 def admin_import_cancel():
+    """Drop a previewed import and its stored file."""
     pending = session.pop(IMPORT_SESSION_KEY, None) or {}
     excel.discard_upload(_upload_dir(), pending.get("token"))
     flash(_("Import cancelled. Nothing was written."), "info")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..htmx import render, render_fragment, wants_fragment
+from ..htmx import fragment_only, render, render_fragment, wants_fragment
 from ..models import Ticket, TicketReason, TicketStatus
 from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
@@ -98,7 +98,7 @@ def index():
     }
     if not fragment:
         context.update(_queue_choices(f))
-    response = make_response(render("tickets/index.html", block="ticket_table", **context))
+    response = render("tickets/index.html", block="ticket_table", **context)
     if fragment:
         # The canonical URL (no empty parameters) in the address bar; a refresh
         # after a change replaces the entry instead of adding one.
@@ -136,6 +136,7 @@ def _queue_choices(f: queue.QueueFilter) -> dict:
 
 @bp.route("/reasons")
 @require(Permission.VIEW_TICKETS)
+@fragment_only("tickets.new")
 def reason_options():
     """<option>s of a category's reasons (the create form's reason select follows the category)."""
     category = request.args.get("category") or ""
@@ -251,6 +252,7 @@ def new():
 
 @bp.route("/new/check", methods=["POST"])
 @require(Permission.WORK_TICKETS)
+@fragment_only("tickets.new")
 def new_check():
     """Inline validation: the message of one field of the create form (htmx, on change/blur)."""
     form = _create_form()
@@ -314,6 +316,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
 @bp.route("/<int:ticket_id>")
 @require(Permission.VIEW_TICKETS)
 def detail(ticket_id: int):
+    """The ticket page: deadlines, timeline and actions; ``ticket_body`` for htmx."""
     ticket = _ticket_or_404(ticket_id)
     if not wants_fragment():
         presence.touch(current_user, ticket.id)
@@ -325,6 +328,7 @@ def detail(ticket_id: int):
 
 @bp.route("/<int:ticket_id>/presence")
 @require(Permission.VIEW_TICKETS)
+@fragment_only("tickets.detail")
 def presence_banner(ticket_id: int):
     """Collision warning (polled every 10 s): who else has the ticket open, did it change since
     this page loaded, and by whom? Polling also keeps this user's own presence fresh."""

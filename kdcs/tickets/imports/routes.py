@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...extensions import db
 from ...filters import SHANGHAI
-from ...htmx import hx_redirect, render, render_fragment, wants_fragment
+from ...htmx import fragment_only, hx_redirect, render, render_fragment, wants_fragment
 from ...models import Brand, Category, Direction, ImportStatus, RowState
 from ...permissions import Permission, require
 from .. import bp, exporting
@@ -261,12 +261,11 @@ def import_retry(job_id: int):
 
 @bp.route("/import/<int:job_id>/errors")
 @require(Permission.IMPORT_TICKETS)
+@fragment_only("tickets.import_job")
 def import_errors(job_id: int):
     """More rows with errors ("load more"), as table rows for htmx, or the job page."""
     job = _job_or_404(job_id)
     offset = max(request.args.get("offset", type=int) or 0, 0)
-    if not wants_fragment():
-        return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
     rows = importing.staged_rows(job, RowState.ERROR, ERROR_PAGE_SIZE, offset)
     return render_fragment(JOB_TEMPLATE, "error_rows_block", job=job, error_rows=rows, offset=offset,
                            error_page_size=ERROR_PAGE_SIZE)

@@ -56,6 +56,18 @@ def test_every_view_has_a_docstring(app):
     assert missing == []
 
 
+def test_every_public_service_function_has_a_docstring():
+    """Domain rules are read in their services: each public function says what it guarantees."""
+    import ast
+
+    missing = []
+    for path in _python_files("**/service.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and not ast.get_docstring(node):
+                missing.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name}")
+    assert missing == []
+
+
 def _fragment_only_routes(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]

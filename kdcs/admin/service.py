@@ -13,6 +13,7 @@ from ..auditing import record, snapshot
 from ..auth.service import password_problems
 from ..extensions import db
 from ..models import AuditLog, Outlet, Role, Team, User
+from ..models.user import username_order
 from ..permissions import Permission, ensure
 from ..service_errors import StaleEdit, ValidationError
 
@@ -20,8 +21,9 @@ USER_AUDIT_FIELDS = ["username", "display_name", "role", "team_id", "phone", "is
 
 
 def search_users(actor: User, text: str = "", role: str = "", team_id: int | None = None, active: str = ""):
+    """Users matching a 工号/name search and role, team and status filters, 工号 in natural order."""
     ensure(actor, Permission.MANAGE_USERS)
-    query = select(User).options(joinedload(User.team)).order_by(User.username)
+    query = select(User).options(joinedload(User.team)).order_by(*username_order())
     if text:
         like = f"%{text.strip()}%"
         query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
@@ -47,6 +49,7 @@ def _check_role_team(role: str, team_id: int | None) -> dict[str, str]:
 
 def create_user(actor: User, *, username: str, display_name: str, role: str, password: str,
                 team_id: int | None = None, phone: str | None = None) -> User:
+    """Create an account; a taken 工号, weak password or wrong team comes back as field errors."""
     ensure(actor, Permission.MANAGE_USERS)
     username = username.strip()
     errors = _check_role_team(role, team_id)
@@ -70,6 +73,7 @@ def create_user(actor: User, *, username: str, display_name: str, role: str, pas
 
 def update_user(actor: User, user: User, *, version: int, display_name: str, role: str,
                 team_id: int | None, phone: str | None) -> User:
+    """Change name, role, team and phone; a stale version raises StaleEdit; an admin keeps their own role."""
     ensure(actor, Permission.MANAGE_USERS)
     if user.version != version:
         raise StaleEdit()
@@ -108,6 +112,7 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
 
 
 def reset_password(actor: User, user: User, new_password: str) -> None:
+    """Set a new password (strength checked); the user's open sessions end."""
     ensure(actor, Permission.MANAGE_USERS)
     problems = password_problems(new_password, user.username)
     if problems:
@@ -118,6 +123,7 @@ def reset_password(actor: User, user: User, new_password: str) -> None:
 
 
 def outlets_of(user: User) -> list[Outlet]:
+    """The outlets where this user is the primary agent, by code."""
     return db.session.scalars(select(Outlet).where(Outlet.primary_agent_id == user.id).order_by(Outlet.code)).all()
 
 
@@ -133,6 +139,7 @@ class AuditFilter:
 
 
 def audit_query(actor: User, f: AuditFilter):
+    """The audit log filtered as asked, newest first (auditors only)."""
     ensure(actor, Permission.VIEW_AUDIT)
     query = select(AuditLog).options(joinedload(AuditLog.actor)).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     if f.entity_type:
@@ -153,8 +160,15 @@ def audit_query(actor: User, f: AuditFilter):
 
 
 def audit_actions() -> list[str]:
+    """Every action name the log holds (for the filter select)."""
     return list(db.session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
 
 
+def audit_actors() -> list[User]:
+    """Everyone, for the audit page's "who" filter, in 工号 order (agent2 before agent10)."""
+    return list(db.session.scalars(select(User).order_by(*username_order())))
+
+
 def audit_entity_types() -> list[str]:
+    """Every entity type the log holds (for the filter select)."""
     return list(db.session.scalars(select(AuditLog.entity_type).distinct().order_by(AuditLog.entity_type)))

@@ -60,6 +60,7 @@ def _failures_since(column, value: str, since) -> int:
 
 
 def is_throttled(username: str, address: str, limits: ThrottleLimits) -> bool:
+    """True when the user or the address failed too often within the window."""
     since = utcnow() - limits.window
     return (
         _failures_since(LoginAttempt.username, username.lower(), since) >= limits.per_user
@@ -96,6 +97,7 @@ def authenticate(username: str, password: str, address: str, limits: ThrottleLim
 
 
 def change_own_password(user: User, current_password: str, new_password: str) -> None:
+    """Change one's own password after checking the current one; weak passwords are refused."""
     if not user.check_password(current_password):
         raise AuthError(_("The current password is wrong."))
     problems = password_problems(new_password, user.username)
@@ -107,6 +109,7 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
 
 
 def prune_attempts(older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete login attempts older than ``older_than``; returns how many."""
     result = db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - older_than))
     db.session.commit()
     return result.rowcount or 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -12,12 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import AuditLog, Brand, Outlet, Role, Team, User
+from ..models.user import username_order
 from ..outlets.service import latest_month, monthly_fee, visible_outlets_query, volumes_by_outlet
-
-
-def natural_key(text: str) -> list:
-    """agent2 before agent10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 @dataclass
@@ -42,6 +37,7 @@ class OutletSummary:
 
 
 def outlet_summary(user: User) -> OutletSummary:
+    """The active outlets the user may see with their latest volumes and fees (home page)."""
     outlets = db.session.scalars(
         visible_outlets_query(user)
         .where(Outlet.is_active.is_(True))
@@ -69,10 +65,9 @@ def team_members(team_id: int | None) -> list[MemberLine]:
     """A lead's team: each member with their outlets, parcels and fees last month."""
     if team_id is None:
         return []
-    members = sorted(
-        db.session.scalars(select(User).where(User.team_id == team_id)).all(),
-        key=lambda u: (u.role != "lead", natural_key(u.username)),
-    )
+    members = db.session.scalars(
+        select(User).where(User.team_id == team_id).order_by(User.role != Role.LEAD, *username_order())
+    ).all()
     outlets = db.session.scalars(
         select(Outlet).where(
             Outlet.primary_agent_id.in_([m.id for m in members]), Outlet.is_active.is_(True)
@@ -90,6 +85,7 @@ def team_members(team_id: int | None) -> list[MemberLine]:
 
 
 def admin_counts() -> dict[str, int]:
+    """Counts of active users, teams, brands and outlets for the admin's home page."""
     def count(model, *where):
         return db.session.scalar(select(func.count(model.id)).where(*where))
 
@@ -104,20 +100,22 @@ def admin_counts() -> dict[str, int]:
 
 
 def recent_audit(limit: int = 8) -> list[AuditLog]:
+    """The newest audit entries (admin home page)."""
     return db.session.scalars(
         select(AuditLog).options(joinedload(AuditLog.actor)).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
     ).all()
 
 
 def agents_by_team() -> list[tuple[Team | None, list[User]]]:
+    """Active agents grouped by team, teams by name, agents in natural 工号 order."""
     agents = db.session.scalars(
         select(User)
         .where(User.role == Role.AGENT, User.is_active_account.is_(True))
         .options(joinedload(User.team))
-        .order_by(User.team_id, User.username)
+        .order_by(*username_order())
     ).all()
     grouped: dict[int | None, list[User]] = {}
-    for agent in sorted(agents, key=lambda a: natural_key(a.username)):
+    for agent in agents:
         grouped.setdefault(agent.team_id, []).append(agent)
     teams = {t.id: t for t in db.session.scalars(select(Team)).all()}
     return [(teams.get(team_id), members) for team_id, members in grouped.items()]

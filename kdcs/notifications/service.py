@@ -19,6 +19,7 @@ def notify(user: User | int, kind: str, title: str, body: str = "", link: str | 
 
 
 def unread_count(user: User) -> int:
+    """How many of the user's notifications are unread (the bell)."""
     return db.session.scalar(
         select(func.count(Notification.id)).where(
             Notification.user_id == user.id, Notification.read_at.is_(None)
@@ -27,6 +28,7 @@ def unread_count(user: User) -> int:
 
 
 def list_for(user: User, page: int = 1, per_page: int = 30, unread_only: bool = False):
+    """One page of the user's notifications, newest first."""
     query = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
@@ -42,6 +44,7 @@ def get_own(user: User, notification_id: int) -> Notification | None:
 
 
 def mark_read(user: User, notification: Notification) -> None:
+    """Mark one of the user's own notifications read (another user's: PermissionError)."""
     if notification.user_id != user.id:
         raise PermissionError("not the owner")
     if notification.read_at is None:
@@ -50,6 +53,7 @@ def mark_read(user: User, notification: Notification) -> None:
 
 
 def mark_all_read(user: User) -> int:
+    """Mark all the user's unread notifications read; returns how many."""
     result = db.session.execute(
         update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))

@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ..auditing import record, snapshot
 from ..extensions import db
 from ..models import Brand, Outlet, Role, Team, User
+from ..models.user import username_order
 from ..permissions import Permission, ensure
 from ..service_errors import StaleEdit, ValidationError
 
@@ -94,6 +95,7 @@ def search_teams(actor: User, text: str = "", active: str = "") -> list[TeamRow]
 
 
 def team_row(actor: User, team: Team) -> TeamRow:
+    """The team with its member and agent counts, as one list row."""
     ensure(actor, Permission.MANAGE_TEAMS)
     members, agents = _team_counts()
     m, a = db.session.execute(select(members, agents).select_from(Team).where(Team.id == team.id)).one()
@@ -101,6 +103,7 @@ def team_row(actor: User, team: Team) -> TeamRow:
 
 
 def active_member_count(team: Team) -> int:
+    """How many active accounts the team has (any role)."""
     return db.session.scalar(
         select(func.count(User.id)).where(User.team_id == team.id, User.is_active_account.is_(True))
     ) or 0
@@ -113,7 +116,7 @@ def lead_candidates(actor: User, current: Team | None = None) -> list[User]:
     condition = and_(User.role == Role.LEAD.value, User.is_active_account.is_(True))
     if current is not None and current.lead_id:
         condition = or_(condition, User.id == current.lead_id)
-    return list(db.session.scalars(select(User).where(condition).order_by(User.display_name, User.username)))
+    return list(db.session.scalars(select(User).where(condition).order_by(*username_order())))
 
 
 def _check_team(name: str, lead_id: int | None, team: Team | None = None) -> tuple[str, dict[str, str]]:
@@ -142,6 +145,7 @@ def _check_team(name: str, lead_id: int | None, team: Team | None = None) -> tup
 
 
 def create_team(actor: User, *, name: str, lead_id: int | None = None) -> Team:
+    """Create a team; the name must be unique and the lead an active lead."""
     ensure(actor, Permission.MANAGE_TEAMS)
     name, errors = _check_team(name, lead_id)
     if errors:
@@ -155,6 +159,7 @@ def create_team(actor: User, *, name: str, lead_id: int | None = None) -> Team:
 
 
 def update_team(actor: User, team: Team, *, version: int, name: str, lead_id: int | None) -> Team:
+    """Rename a team or change its lead; a stale version raises StaleEdit."""
     ensure(actor, Permission.MANAGE_TEAMS)
     if team.version != version:
         raise StaleEdit()
@@ -208,7 +213,7 @@ def team_members(actor: User, team: Team) -> list[MemberRow]:
     rows = db.session.execute(
         select(User, outlets)
         .where(User.team_id == team.id)
-        .order_by(User.is_active_account.desc(), User.username)
+        .order_by(User.is_active_account.desc(), *username_order())
     ).all()
     return [MemberRow(user, n or 0) for user, n in rows]
 
@@ -235,6 +240,7 @@ def _brand_counts():
 
 
 def search_brands(actor: User, text: str = "", active: str = "") -> list[BrandRow]:
+    """Brands matching a code/name search and status, with their outlet counts."""
     ensure(actor, Permission.MANAGE_BRANDS)
     total, active_count = _brand_counts()
     query = select(Brand, total, active_count).order_by(Brand.code)
@@ -247,6 +253,7 @@ def search_brands(actor: User, text: str = "", active: str = "") -> list[BrandRo
 
 
 def brand_row(actor: User, brand: Brand) -> BrandRow:
+    """The brand with its outlet counts, as one list row."""
     ensure(actor, Permission.MANAGE_BRANDS)
     total, active_count = _brand_counts()
     t, a = db.session.execute(select(total, active_count).select_from(Brand).where(Brand.id == brand.id)).one()
@@ -254,12 +261,14 @@ def brand_row(actor: User, brand: Brand) -> BrandRow:
 
 
 def active_outlet_count(brand: Brand) -> int:
+    """How many active outlets the brand has."""
     return db.session.scalar(
         select(func.count(Outlet.id)).where(Outlet.brand_id == brand.id, Outlet.is_active.is_(True))
     ) or 0
 
 
 def normalize_brand_code(code: str) -> str:
+    """A brand code as stored: trimmed, in capitals."""
     return (code or "").strip().upper()
 
 
@@ -291,6 +300,7 @@ def _check_brand(code: str, name: str, brand: Brand | None = None) -> tuple[str,
 
 
 def create_brand(actor: User, *, code: str, name: str) -> Brand:
+    """Create a brand; code and name must be unique."""
     ensure(actor, Permission.MANAGE_BRANDS)
     code, name, errors = _check_brand(code, name)
     if errors:
@@ -305,6 +315,7 @@ def create_brand(actor: User, *, code: str, name: str) -> Brand:
 
 
 def update_brand(actor: User, brand: Brand, *, version: int, code: str, name: str) -> Brand:
+    """Change a brand's code or name; a stale version raises StaleEdit."""
     ensure(actor, Permission.MANAGE_BRANDS)
     if brand.version != version:
         raise StaleEdit()

@@ -203,7 +203,7 @@ def assign(outlet_id: int):
             apply_errors(form, exc.errors)
         except StaleEdit:
             discard_changes(outlet)
-            form = None
+            form.version.data = str(outlet.version)  # the choice stays, ready to resubmit over the new state
             status = 409
             flash(_("Someone else changed this outlet a moment ago. Check the primary agent and try again."), "danger")
         else:
@@ -216,10 +216,8 @@ def assign(outlet_id: int):
             if not wants_fragment():
                 return redirect(url_for("outlets.detail", outlet_id=outlet.id), code=303)
             form = None
-    context = _detail_context(outlet, form)
-    if wants_fragment():
-        return render_fragment(DETAIL_TEMPLATE, "assignment", conflict=status == 409, **context), status
-    return render_template(DETAIL_TEMPLATE, conflict=status == 409, **context), status
+    return render(DETAIL_TEMPLATE, block="assignment", status=status, conflict=status == 409,
+                  **_detail_context(outlet, form))
 
 
 @bp.route("/outlets/mine")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from ..auditing import record, register_labels, snapshot
 from ..extensions import db
 from ..models import Brand, Outlet, OutletVolume, Role, User
+from ..models.user import username_order
 from ..notifications.service import notify
 from ..permissions import Permission, ensure
 from ..service_errors import StaleEdit, ValidationError
@@ -84,6 +85,7 @@ def visible_outlets_query(user: User) -> Select:
 
 
 def can_view_outlet(user: User, outlet_id: int) -> bool:
+    """True when the outlet is within the user's scope."""
     subquery = visible_outlets_query(user).where(Outlet.id == outlet_id).with_only_columns(Outlet.id)
     return db.session.scalar(subquery) is not None
 
@@ -99,6 +101,7 @@ def get_visible_outlet(user: User, outlet_id: int) -> Outlet | None:
 
 
 def my_outlets(user: User) -> list[Outlet]:
+    """The outlets the user may see, active first, by code."""
     ensure(user, Permission.VIEW_OUTLETS)
     return list(db.session.scalars(
         visible_outlets_query(user)
@@ -116,6 +119,7 @@ def monthly_fee(parcels: int, rate: Decimal) -> Decimal:
 
 
 def latest_month() -> date | None:
+    """The newest month with parcel volumes, or None."""
     return db.session.scalar(select(func.max(OutletVolume.month)))
 
 
@@ -181,10 +185,12 @@ def parse_rate(value) -> Decimal:
 
 
 def normalize_phone(value: str | None) -> str:
+    """A phone number without spaces or brackets, with ASCII dashes."""
     return re.sub(r"[\s（）()]", "", (value or "")).replace("—", "-").replace("－", "-")
 
 
 def phone_problem(value: str) -> str | None:
+    """The Chinese message for a malformed phone number, or None."""
     if value and not PHONE_PATTERN.match(value):
         return _("Enter a mobile number (11 digits) or a landline such as 0571-88886666.")
     return None
@@ -194,10 +200,12 @@ def phone_problem(value: str) -> str | None:
 
 
 def active_brands() -> list[Brand]:
+    """Active brands by code (choices in forms and filters)."""
     return list(db.session.scalars(select(Brand).where(Brand.is_active.is_(True)).order_by(Brand.code)))
 
 
 def all_brands() -> list[Brand]:
+    """Every brand by code, active or not."""
     return list(db.session.scalars(select(Brand).order_by(Brand.code)))
 
 
@@ -207,14 +215,14 @@ def assignable_agents() -> list[User]:
         select(User)
         .options(joinedload(User.team))
         .where(User.role == Role.AGENT, User.is_active_account.is_(True))
-        .order_by(User.username)
+        .order_by(*username_order())
     ))
 
 
 def agents_with_outlets() -> list[User]:
     """Everyone who is some outlet's primary agent (for the list filter), active or not."""
     return list(db.session.scalars(
-        select(User).where(User.id.in_(select(Outlet.primary_agent_id))).order_by(User.username)
+        select(User).where(User.id.in_(select(Outlet.primary_agent_id))).order_by(*username_order())
     ))
 
 
@@ -241,6 +249,7 @@ class OutletFilter:
 
 
 def search_outlets(actor: User, f: OutletFilter) -> Select:
+    """The admin outlet list query: text, brand, agent and status filters, by code."""
     ensure(actor, Permission.MANAGE_OUTLETS)
     query = select(Outlet).options(joinedload(Outlet.brand), joinedload(Outlet.primary_agent)).order_by(Outlet.code)
     if f.text.strip():
@@ -336,6 +345,7 @@ def _notify_assigned(outlet: Outlet, agent: User) -> None:
 def create_outlet(actor: User, *, code: str, name: str, brand_id: int | None, region: str = "",
                   contact_name: str = "", contact_phone: str = "", rate_per_parcel="0.0250",
                   notes: str = "", primary_agent_id: int | None = None) -> Outlet:
+    """Create an outlet; every field problem comes back at once as field errors."""
     ensure(actor, Permission.MANAGE_OUTLETS)
     clean, errors = clean_outlet_fields({
         "code": code, "name": name, "brand_id": brand_id, "region": region,

@@ -111,14 +111,17 @@ ARBITRATION_STATUSES = tuple(ARBITRATION_TRANSITIONS)
 
 
 def transitions_for(category: str) -> dict[str, frozenset[str]]:
+    """The transition table of a category (arbitration has its own)."""
     return ARBITRATION_TRANSITIONS if category == Category.ARBITRATION else ORDINARY_TRANSITIONS
 
 
 def statuses_for(category: str) -> tuple[str, ...]:
+    """The statuses a ticket of this category can have, in order."""
     return ARBITRATION_STATUSES if category == Category.ARBITRATION else ORDINARY_STATUSES
 
 
 def initial_status(category: str, direction: str) -> str:
+    """The status a new ticket starts in (arbitration depends on the direction)."""
     if category != Category.ARBITRATION:
         return S.NEW
     return S.TO_FILE if direction == Direction.OUTBOUND else S.FILED
@@ -131,6 +134,7 @@ def allowed_transitions(ticket: Ticket) -> list[str]:
 
 
 def note_required(from_status: str, to_status: str) -> bool:
+    """True when moving between these statuses needs a note."""
     return (from_status, to_status) in NOTE_REQUIRED
 
 
@@ -630,6 +634,7 @@ def change_status(actor: User, ticket_id: int, to_status: str, *, version: int |
 
 
 def close_ticket(actor: User, ticket_id: int, *, version: int | None, note: str = "") -> Ticket:
+    """Close a ticket (a status change to 已结案 with the same rules)."""
     return change_status(actor, ticket_id, S.CLOSED, version=version, note=note)
 
 

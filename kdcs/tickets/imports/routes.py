@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...extensions import db
 from ...filters import SHANGHAI
-from ...htmx import fragment_only, hx_redirect, render, render_fragment, wants_fragment
+from ...htmx import fragment_only, redirect_after_post, render, render_fragment, wants_fragment
 from ...models import Brand, Category, Direction, ImportStatus, RowState
 from ...permissions import Permission, require
 from .. import bp, exporting
@@ -190,18 +190,14 @@ def import_map(job_id: int):
 
 
 def _to_job(job):
-    url = url_for("tickets.import_job", job_id=job.id)
-    if wants_fragment():
-        return hx_redirect(url)
-    return redirect(url, code=303)
+    """To the job's page: HX-Redirect for htmx, 303 otherwise."""
+    return redirect_after_post(url_for("tickets.import_job", job_id=job.id))
 
 
 def _conflict(job):
     """The job moved on (another tab, the worker): say so, and show where it is now."""
     flash(_("This import has moved on since the page was loaded; here is where it stands now."), "warning")
-    if wants_fragment():
-        return hx_redirect(url_for("tickets.import_job", job_id=job.id))
-    return redirect(url_for("tickets.import_job", job_id=job.id), code=303)
+    return _to_job(job)
 
 
 @bp.route("/import/<int:job_id>/progress")
@@ -240,8 +236,7 @@ def import_cancel(job_id: int):
         return _conflict(job)
     importing.cancel(job)
     flash(_("The import was cancelled and the uploaded file deleted. Nothing was imported."), "success")
-    url = url_for("tickets.import_index")
-    return hx_redirect(url) if wants_fragment() else redirect(url, code=303)
+    return redirect_after_post(url_for("tickets.import_index"))
 
 
 @bp.route("/import/<int:job_id>/retry", methods=["POST"])

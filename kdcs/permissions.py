@@ -40,6 +40,13 @@ class Permission(StrEnum):
     IMPORT_TICKETS = "tickets.import"
     MANAGE_DEADLINE_RULES = "tickets.rules"
     MANAGE_CANNED_REPLIES = "tickets.canned"
+    # SOP scripts (issue 10)
+    VIEW_SOP = "sop.view"  # browse, search, read, acknowledge, report a problem
+    EDIT_SOP = "sop.edit"  # scenarios and drafts, send for review
+    REVIEW_SOP = "sop.review"  # approve or return someone else's draft; archive
+    VIEW_SOP_READING = "sop.reading"  # the required-reading matrix (own team for leads)
+    HANDLE_SOP_REPORTS = "sop.reports"  # the trainers' inbox of "this SOP is wrong" reports
+    MANAGE_SOP_SETTINGS = "sop.settings"  # e.g. turn review off for small teams
 
 
 _EVERYONE = {
@@ -55,9 +62,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_OUTLETS,
             Permission.VIEW_TICKETS,
             Permission.WORK_TICKETS,
+            Permission.VIEW_SOP,
         }
     ),
-    Role.TRAINER: frozenset(_EVERYONE | {Permission.MANAGE_CANNED_REPLIES}),
+    Role.TRAINER: frozenset(_EVERYONE | {
+        Permission.MANAGE_CANNED_REPLIES,
+        Permission.VIEW_SOP,
+        Permission.EDIT_SOP,
+        Permission.REVIEW_SOP,
+        Permission.VIEW_SOP_READING,
+        Permission.HANDLE_SOP_REPORTS,
+    }),
     Role.LEAD: frozenset(
         _EVERYONE
         | {
@@ -69,6 +84,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BULK_TICKETS,
             Permission.RECORD_FINES,
             Permission.IMPORT_TICKETS,
+            Permission.VIEW_SOP,
+            Permission.VIEW_SOP_READING,
         }
     ),
     Role.ADMIN: frozenset(set(Permission)),

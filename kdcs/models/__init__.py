@@ -6,6 +6,17 @@ from .notification import Notification
 from .outlet import Brand, Outlet, OutletVolume
 from .presence import TicketPresence
 from .security import LoginAttempt
+from .sop import (
+    AppSetting,
+    ReportStatus,
+    SopAcknowledgement,
+    SopKind,
+    SopReadingNotice,
+    SopReport,
+    SopScenario,
+    SopVersion,
+    VersionStatus,
+)
 from .ticket import (
     CannedReply,
     Category,
@@ -28,6 +39,7 @@ from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
 
 __all__ = [
+    "AppSetting",
     "AuditLog",
     "Brand",
     "CannedReply",
@@ -45,7 +57,14 @@ __all__ = [
     "OutletVolume",
     "Priority",
     "QueueState",
+    "ReportStatus",
     "Role",
+    "SopAcknowledgement",
+    "SopKind",
+    "SopReadingNotice",
+    "SopReport",
+    "SopScenario",
+    "SopVersion",
     "Team",
     "Ticket",
     "TicketEvent",
@@ -55,6 +74,7 @@ __all__ = [
     "TicketStatus",
     "UTCDateTime",
     "User",
+    "VersionStatus",
     "WorkCalendarDay",
     "utcnow",
 ]

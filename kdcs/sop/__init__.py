@@ -1,0 +1,12 @@
+"""SOP scripts (话术/SOP): versioned scenarios, review before publish, Chinese search,
+required reading (72-hour rule), reports from agents, and the panel on the ticket page.
+
+Layout: ``routes.py``/``forms.py``/``service.py`` — scenarios, drafts, review, diff;
+``search.py`` — the scenario index (over ``kdcs/search``); ``reading/`` — required
+reading, acknowledgements, reminders, the matrix; ``reports/`` — the trainers' inbox;
+``panel.py`` — the scenarios beside a ticket.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("sop", __name__, url_prefix="/sop")

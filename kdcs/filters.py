@@ -79,9 +79,12 @@ def role_label(role: str) -> str:
 
 
 def register_globals(app) -> None:
-    from .auditing import action_label, entity_label, field_label
+    from .auditing import action_label, describe_entries, describe_event, entity_label, field_label
 
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["audit_action_label"] = action_label
     app.jinja_env.globals["audit_field_label"] = field_label
     app.jinja_env.globals["audit_entity_label"] = entity_label
+    # Audit rows and ticket events in people's words (labels, names, Beijing time).
+    app.jinja_env.globals["audit_rows"] = describe_entries
+    app.jinja_env.globals["describe_event"] = describe_event

@@ -3,7 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
-from kdcs.dashboard.service import natural_key, outlet_summary
+from kdcs.dashboard.service import outlet_summary
+from kdcs.models.user import username_sort_key
 from kdcs.outlets.service import monthly_fee
 from tests import factories
 from tests.conftest import login
@@ -15,7 +16,7 @@ def test_monthly_fee_is_exact_decimal():
 
 
 def test_natural_sort_key():
-    assert sorted(["agent10", "agent2", "agent1"], key=natural_key) == ["agent1", "agent2", "agent10"]
+    assert sorted(["agent10", "agent2", "agent1"], key=username_sort_key) == ["agent1", "agent2", "agent10"]
 
 
 def test_agent_summary_uses_latest_month_and_only_own_outlets(users):

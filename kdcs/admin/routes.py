@@ -145,7 +145,7 @@ def audit():
     )
     page = request.args.get("page", 1, type=int)
     pagination = db.paginate(service.audit_query(current_user, audit_filter), page=page, per_page=50, error_out=False)
-    actors = db.session.scalars(select(User).order_by(User.username)).all()
+    actors = service.audit_actors()
     return render(
         "admin/audit.html", block="audit_table", pagination=pagination, f=audit_filter,
         since_text=since_text, until_text=until_text, date_error=date_error,

@@ -36,7 +36,7 @@ class Team(db.Model):
 
     lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
     members: Mapped[list[User]] = relationship(
-        back_populates="team", foreign_keys="User.team_id", order_by="User.username"
+        back_populates="team", foreign_keys="User.team_id", order_by=lambda: list(username_order())
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -96,6 +96,26 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+USERNAME_DIGITS = "0123456789"
+
+
+def username_order() -> tuple:
+    """ORDER BY terms that sort 工号 naturally, agent2 before agent10, on SQLite and PostgreSQL.
+
+    The name without its trailing digits, then its length (same prefix: more
+    digits is a bigger number), then the name, case-insensitively. (Leading
+    zeros count as digits: agent3 sorts before agent02.) ``username_sort_key``
+    is the same order in Python, for lists sorted in memory.
+    """
+    return (func.lower(func.rtrim(User.username, USERNAME_DIGITS)), func.length(User.username),
+            func.lower(User.username), User.username)
+
+
+def username_sort_key(username: str) -> tuple:
+    """The order of ``username_order`` for a username in Python."""
+    return (username.rstrip(USERNAME_DIGITS).lower(), len(username), username.lower(), username)
 
 
 def username_key(value: str):

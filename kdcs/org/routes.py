@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..crud import InlineEdit, get_or_404
@@ -61,7 +62,7 @@ TEAMS = InlineEdit(
     describe=lambda team: _("team %(name)s", name=team.name),
     row_context=lambda team: {"row": service.team_row(current_user, team)}, extra_context={"kind": "team"},
     prepare_form=_prepare_team_form, load_form=_load_team_form,
-    field_kwargs={"lead_id": {"hint": _("Only active users with the team lead role can lead a team.")}},
+    field_kwargs={"lead_id": {"hint": _l("Only active users with the team lead role can lead a team.")}},
     save=lambda team, form, version: service.update_team(
         current_user, team, version=version, name=form.name.data, lead_id=form.lead_id.data or None),
     saved_url=lambda team: url_for("org.team_detail", team_id=team.id),

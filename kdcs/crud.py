@@ -92,6 +92,7 @@ class InlineEdit:
     lead_cells: Callable[[Any], list[str]] | None = None  # cells kept left of the edit form
     fields: tuple[str, ...] | None = None  # fields shown in the edit row (default: every visible one)
     fields_template: str | None = None  # an include that lays the fields out itself
+    stored: Callable[[Any], list[tuple[str, str]]] | None = None  # (label, value) the conflict box shows
     field_kwargs: dict[str, dict] = field(default_factory=dict)  # extra render arguments per field
     error_aliases: dict[str, str] = field(default_factory=dict)  # service field → form field
     toggle_fragment: Callable[[Any], Any] | None = None  # a different fragment after the toggle
@@ -273,7 +274,9 @@ class InlineEdit:
         return self._edit_response(obj, form, conflict=True)
 
     def _stored_values(self, obj) -> list[tuple[str, str]]:
-        """(label, value as shown) of every edited field, read from the stored row."""
+        """(label, value as shown) of every edited field, read from the stored row (or ``stored``)."""
+        if self.stored is not None:
+            return self.stored(obj)
         stored = self._form(obj, formdata=None, obj=obj)
         self.load_form(stored, obj)
         return [(f.label.text, display_value(f)) for f in self._visible_fields(stored)]

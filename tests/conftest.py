@@ -1,30 +1,131 @@
 """Test fixtures. The suite runs on PostgreSQL when KDCS_TEST_DATABASE_URL is set,
-otherwise on a temporary SQLite file. The schema comes from the migrations."""
+otherwise on a temporary SQLite file. The schema comes from the migrations.
+
+Cleanup: every statement that writes is seen by ``WRITES`` (an engine event), so after a
+test only the tables it wrote to are emptied. A ``SharedWorld`` (tests/worlds.py) is built
+once and kept for the next test that asks for it, unless a test wrote to the database in
+between: then it is emptied and built again, so no test sees another test's writes.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from kdcs import create_app
 from kdcs.extensions import db
-from tests import factories
+from tests import factories, worlds
 
 TEST_DATABASE_URL = os.environ.get("KDCS_TEST_DATABASE_URL")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1"… under pytest-xdist
+
+
+# --------------------------------------------------------------------------- write tracking
+
+_WRITE = re.compile(
+    r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+'
+    r'(?:"?\w+"?\.)?"?(\w+)"?', re.IGNORECASE)
+_READ_ONLY = re.compile(
+    r"\s*(?:SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|EXPLAIN|ANALYZE|VACUUM)\b",
+    re.IGNORECASE)
+
+
+class WriteTracker:
+    """Which tables were written since the database was last empty, and since the last mark.
+
+    ``everything`` is set by a statement it cannot classify (DDL, a CTE that writes…):
+    then every table counts as written.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.since_empty: set[str] = set()
+        self.since_mark: set[str] = set()
+        self.everything = False
+
+    def note(self, statement: str) -> None:
+        match = _WRITE.match(statement)
+        if match is None and _READ_ONLY.match(statement):
+            return
+        with self._lock:
+            if match is None:
+                self.everything = True
+                self.since_mark.add("*")
+            else:
+                self.since_empty.add(match.group(1).lower())
+                self.since_mark.add(match.group(1).lower())
+
+    def mark(self) -> None:
+        with self._lock:
+            self.since_mark.clear()
+
+    @property
+    def written_since_mark(self) -> bool:
+        return bool(self.since_mark)
+
+    def emptied(self) -> None:
+        with self._lock:
+            self.since_empty.clear()
+            self.since_mark.clear()
+            self.everything = False
+
+
+WRITES = WriteTracker()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _track_writes(_conn, _cursor, statement, _parameters, _context, _executemany):
+    WRITES.note(statement)
+
+
+def empty_written_tables() -> None:
+    """Delete the rows of every table written since the database was last empty."""
+    if not WRITES.since_empty and not WRITES.everything:
+        return
+    db.session.rollback()
+    tables = [t for t in reversed(db.metadata.sorted_tables)
+              if WRITES.everything or t.name.lower() in WRITES.since_empty]
+    for table in tables:
+        db.session.execute(table.delete())
+    if db.engine.dialect.name == "postgresql":
+        # DELETE + restarting the sequences is several times faster than TRUNCATE on
+        # small tables (TRUNCATE of every table cost ~0.3 s per test); ids restart at 1
+        # as they do on SQLite.
+        db.session.execute(text(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+        ))
+    db.session.commit()
+    WRITES.emptied()
+
+
+# --------------------------------------------------------------------------- app and database
+
+def _postgres_url(url: str) -> str:
+    """The URL the app uses: psycopg 3, and under xdist a schema of its own per worker."""
+    from kdcs.config import normalize_database_url
+
+    url = normalize_database_url(url)
+    if XDIST_WORKER:
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3Dkdcs_{XDIST_WORKER}"
+    return url
 
 
 def _reset_postgres_schema(url: str) -> None:
     from sqlalchemy import create_engine
 
-    from kdcs.config import normalize_database_url
-
-    engine = create_engine(normalize_database_url(url))
+    schema = f"kdcs_{XDIST_WORKER}" if XDIST_WORKER else "public"
+    engine = create_engine(_postgres_url(url))
     with engine.begin() as connection:  # an unreachable server fails here, loudly
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
 
 
@@ -47,15 +148,16 @@ class KdcsClient(FlaskClient):
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.sqlite3'}"
     if TEST_DATABASE_URL:
         _reset_postgres_schema(TEST_DATABASE_URL)
+        url = _postgres_url(TEST_DATABASE_URL)
+    else:
+        url = f"sqlite:///{instance / 'test.sqlite3'}"
     os.environ.setdefault("KDCS_ENV", "testing")
     app = create_app({
         "INSTANCE_PATH": str(instance),
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url if not url.startswith("postgres") else
-        __import__("kdcs.config", fromlist=["x"]).normalize_database_url(url),
+        "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test-secret-key",
         "KDCS_UPLOAD_DIR": str(instance / "uploads"),
@@ -65,39 +167,26 @@ def app(tmp_path_factory):
         from flask_migrate import upgrade
 
         upgrade()
+        empty_written_tables()  # rows the migrations wrote, if any: every test starts empty
     return app
 
 
 @pytest.fixture(autouse=True)
-def app_ctx(app):
-    """Each test runs in an app context and leaves an empty database behind."""
+def app_ctx(app, request):
+    """Each test runs in an app context and leaves an empty database behind (or, for a
+    test of a shared world that wrote nothing, that world as it was built)."""
     from kdcs import tasks
 
     # Tests that build another app (config tests) may have switched the one
     # module-level queue out of immediate mode; every test starts in it.
     tasks.init_app(app)
     with app.app_context():
+        worlds.before_test(request)
         yield
         db.session.rollback()
-        _empty_all_tables()
+        worlds.after_test()
         db.session.remove()
     app.config["WTF_CSRF_ENABLED"] = False
-
-
-def _empty_all_tables() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
-    for table in tables:
-        db.session.execute(table.delete())
-    if db.engine.dialect.name == "postgresql":
-        # DELETE + restarting the sequences is several times faster than TRUNCATE on
-        # small tables (TRUNCATE of every table cost ~0.3 s per test); ids restart at 1
-        # as they do on SQLite.
-        db.session.execute(text(
-            "SELECT setval(c.oid, 1, false) FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
-        ))
-    db.session.commit()
 
 
 @pytest.fixture
@@ -117,23 +206,60 @@ def csrf_on(app):
     app.config["WTF_CSRF_ENABLED"] = False
 
 
-def login(client, user, password: str = factories.PASSWORD):
-    response = client.post("/login", data={"username": user.username, "password": password})
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return response
+class AuthActions:
+    """``auth.login(user_or_username)`` / ``auth.logout()`` on the test's client."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user, password: str = factories.PASSWORD):
+        username = user if isinstance(user, str) else user.username
+        data = {"username": username, "password": password}
+        if self._client.application.config["WTF_CSRF_ENABLED"]:
+            from tests.html import csrf_token
+
+            data["csrf_token"] = csrf_token(self._client.get("/login"))
+        response = self._client.post("/login", data=data)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self):
+        response = self._client.post("/logout")
+        assert response.status_code == 303
+        return response
 
 
 @pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def login(client, user, password: str = factories.PASSWORD):
+    """Deprecated: use the ``auth`` fixture."""
+    return AuthActions(client).login(user, password)
+
+
+# Worlds (tests/worlds.py): each builds on the one before.
+
+@pytest.fixture
 def users():
-    """One active user of each role, plus a team for the lead and agent."""
-    team = factories.make_team("一组")
-    lead = factories.make_user("lead", username="lead_a", team=team)
-    team.lead_id = lead.id
-    db.session.commit()
-    return {
-        "agent": factories.make_user("agent", username="agent_a", team=team),
-        "trainer": factories.make_user("trainer", username="trainer_a"),
-        "lead": lead,
-        "admin": factories.make_user("admin", username="admin_a"),
-        "team": team,
-    }
+    """One active user of each role (agent_a, trainer_a, lead_a, admin_a), and team 一组 of the lead and agent."""
+    return worlds.make_users()
+
+
+@pytest.fixture
+def outlet_world(users):
+    """``users`` plus outlets in and out of each scope (own, team_outlet, other, free)."""
+    return worlds.make_outlets(users)
+
+
+@pytest.fixture
+def ticket_world(users):
+    """``outlet_world`` plus a ticket in each scope (mine, team_ticket, far)."""
+    return worlds.make_tickets(users)
+
+
+@pytest.fixture
+def settings_world(users):
+    """``users`` plus the ticket settings records (complaint, chase, damaged, rule, reply)."""
+    return worlds.make_ticket_settings(users)

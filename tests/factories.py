@@ -93,10 +93,11 @@ def make_notification(user: User, title: str = "测试通知", link: str | None 
 
 # --- tickets (issue 4) --------------------------------------------------------
 
-def make_reason(category: str = "problem", name: str | None = None, active: bool = True):
+def make_reason(category: str = "problem", name: str | None = None, active: bool = True, sort_order: int = 0):
     from kdcs.models import TicketReason
 
-    reason = TicketReason(category=category, name=name or f"原因{next(_seq)}", is_active=active)
+    reason = TicketReason(category=category, name=name or f"原因{next(_seq)}", is_active=active,
+                          sort_order=sort_order)
     db.session.add(reason)
     db.session.commit()
     return reason
@@ -118,6 +119,17 @@ def make_rule(category: str = "problem", brand: Brand | None = None, reason=None
     db.session.add(rule)
     db.session.commit()
     return rule
+
+
+def make_canned(category: str | None = "work_order", title: str | None = None, body: str = "您好，已为您处理。",
+                sort_order: int = 10, active: bool = True):
+    from kdcs.models import CannedReply
+
+    reply = CannedReply(category=category, title=title or f"回复{next(_seq)}", body=body, sort_order=sort_order,
+                        is_active=active)
+    db.session.add(reply)
+    db.session.commit()
+    return reply
 
 
 def make_ticket(outlet: Outlet | None = None, *, category: str = "problem", reason=None,

@@ -8,7 +8,7 @@ from kdcs.models import AuditLog, User
 from kdcs.permissions import PermissionDenied
 from kdcs.service_errors import StaleEdit, ValidationError
 from tests import factories
-from tests.conftest import login
+from tests.conftest import AuthActions
 
 
 def test_create_user_hashes_password_and_audits(users):
@@ -76,8 +76,8 @@ def test_reset_password_rejects_weak_and_rotates(users):
 
 # ---- routes -----------------------------------------------------------------
 
-def test_users_page_full_and_fragment(client, users):
-    login(client, users["admin"])
+def test_users_page_full_and_fragment(client, auth, users):
+    auth.login(users["admin"])
     page = client.get("/admin/users")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -88,8 +88,8 @@ def test_users_page_full_and_fragment(client, users):
     assert "<html" not in body and "lead_a" in body and "agent_a" not in body
 
 
-def test_users_filters(client, users):
-    login(client, users["admin"])
+def test_users_filters(client, auth, users):
+    auth.login(users["admin"])
     factories.make_user("agent", username="sleepy", active=False)
     body = client.htmx("get", "/admin/users?active=0").get_data(as_text=True)
     assert "sleepy" in body and "agent_a" not in body
@@ -97,8 +97,8 @@ def test_users_filters(client, users):
     assert "trainer_a" in body and "agent_a" not in body
 
 
-def test_create_user_via_form(client, users):
-    login(client, users["admin"])
+def test_create_user_via_form(client, auth, users):
+    auth.login(users["admin"])
     response = client.post("/admin/users/new", data={
         "username": "agent99", "display_name": "钱多", "role": "agent", "team_id": str(users["team"].id),
         "phone": "", "password": "Lxq2026ok",
@@ -107,8 +107,8 @@ def test_create_user_via_form(client, users):
     assert db.session.query(User).filter_by(username="agent99").one().team_id == users["team"].id
 
 
-def test_create_user_form_errors_in_chinese_keep_input(client, users):
-    login(client, users["admin"])
+def test_create_user_form_errors_in_chinese_keep_input(client, auth, users):
+    auth.login(users["admin"])
     response = client.post("/admin/users/new", data={
         "username": "a b", "display_name": "保留我", "role": "agent", "team_id": "0", "password": "short",
     })
@@ -118,8 +118,8 @@ def test_create_user_form_errors_in_chinese_keep_input(client, users):
     assert db.session.query(User).filter_by(display_name="保留我").count() == 0
 
 
-def test_inline_edit_row_roundtrip(client, users):
-    login(client, users["admin"])
+def test_inline_edit_row_roundtrip(client, auth, users):
+    auth.login(users["admin"])
     agent = users["agent"]
     form = client.htmx("get", f"/admin/users/{agent.id}/edit")
     assert form.status_code == 200 and 'class="editing"' in form.get_data(as_text=True)
@@ -131,8 +131,8 @@ def test_inline_edit_row_roundtrip(client, users):
     assert "toast" in response.headers["HX-Trigger"]
 
 
-def test_stale_inline_edit_is_409(client, users):
-    login(client, users["admin"])
+def test_stale_inline_edit_is_409(client, auth, users):
+    auth.login(users["admin"])
     agent = users["agent"]
     response = client.htmx("post", f"/admin/users/{agent.id}/edit", data={
         "display_name": "x", "role": "agent", "team_id": "0", "phone": "", "version": str(agent.version + 5),
@@ -144,29 +144,29 @@ def test_stale_inline_edit_is_409(client, users):
 
 def test_deactivate_via_htmx_then_user_is_logged_out(app, users):
     admin_client, agent_client = app.test_client(), app.test_client()
-    login(agent_client, users["agent"])
-    login(admin_client, users["admin"])
+    AuthActions(agent_client).login(users["agent"])
+    AuthActions(admin_client).login(users["admin"])
     response = admin_client.htmx("post", f"/admin/users/{users['agent'].id}/active", data={"active": "0"})
     assert response.status_code == 200 and "已停用" in response.get_data(as_text=True)
     assert agent_client.get("/").status_code == 302
 
 
-def test_reset_password_route(client, users):
-    login(client, users["admin"])
+def test_reset_password_route(client, auth, users):
+    auth.login(users["admin"])
     response = client.post(f"/admin/users/{users['agent'].id}/password", data={"password": "Lxq2026ok"})
     assert response.status_code == 303
     response = client.post(f"/admin/users/{users['agent'].id}/password", data={"password": "weak"})
     assert response.status_code == 200 and "至少 8 个字符" in response.get_data(as_text=True)
 
 
-def test_unknown_user_404(client, users):
-    login(client, users["admin"])
+def test_unknown_user_404(client, auth, users):
+    auth.login(users["admin"])
     assert client.get("/admin/users/99999").status_code == 404
     assert "页面或记录不存在" in client.get("/admin/users/99999").get_data(as_text=True)
 
 
-def test_audit_page_filters(client, users):
-    login(client, users["admin"])
+def test_audit_page_filters(client, auth, users):
+    auth.login(users["admin"])
     service.create_user(users["admin"], username="zz_new", display_name="新人", role="agent", password="Lxq2026ok")
     service.set_user_active(users["admin"], users["agent"], False)
     html = client.get("/admin/audit").get_data(as_text=True)
@@ -179,18 +179,18 @@ def test_audit_page_filters(client, users):
     assert "暂无记录" in body
 
 
-def test_user_list_paginates(client, users):
+def test_user_list_paginates(client, auth, users):
     for i in range(55):
         factories.make_user("agent", username=f"bulk{i:02d}")
-    login(client, users["admin"])
+    auth.login(users["admin"])
     first = client.get("/admin/users").get_data(as_text=True)
     assert "下一页" in first and "第 1 / 2 页" in first
     second = client.htmx("get", "/admin/users?page=2").get_data(as_text=True)
     assert "上一页" in second and "第 2 / 2 页" in second
 
 
-def test_activate_button_with_a_tampered_value_is_refused(client, users):
-    login(client, users["admin"])
+def test_activate_button_with_a_tampered_value_is_refused(client, auth, users):
+    auth.login(users["admin"])
     for bad in ({}, {"active": "yes"}):
         response = client.post(f"/admin/users/{users['agent'].id}/active", data=bad)
         assert response.status_code == 400

@@ -9,7 +9,6 @@ from kdcs.auth.service import ThrottleLimits, password_problems
 from kdcs.extensions import db
 from kdcs.models import LoginAttempt, User
 from tests import factories
-from tests.conftest import login
 
 
 def test_login_page_is_chinese(client):
@@ -41,8 +40,8 @@ def test_login_is_case_insensitive_on_username(client, users):
     assert response.status_code == 303
 
 
-def test_login_redirects_home_and_logout_requires_post(client, users):
-    response = login(client, users["agent"])
+def test_login_redirects_home_and_logout_requires_post(client, auth, users):
+    response = auth.login(users["agent"])
     assert response.headers["Location"] == "/"
     assert client.get("/logout").status_code == 405
     response = client.post("/logout")
@@ -138,8 +137,8 @@ def test_inactive_user_cannot_log_in(client):
     assert "已停用" in response.get_data(as_text=True)
 
 
-def test_deactivated_user_is_logged_out_at_next_request(client, users):
-    login(client, users["agent"])
+def test_deactivated_user_is_logged_out_at_next_request(client, auth, users):
+    auth.login(users["agent"])
     assert client.get("/").status_code == 200
     agent = db.session.get(User, users["agent"].id)
     agent.is_active_account = False
@@ -147,8 +146,8 @@ def test_deactivated_user_is_logged_out_at_next_request(client, users):
     assert client.get("/").status_code == 302
 
 
-def test_password_reset_ends_existing_sessions(client, users):
-    login(client, users["agent"])
+def test_password_reset_ends_existing_sessions(client, auth, users):
+    auth.login(users["agent"])
     agent = db.session.get(User, users["agent"].id)
     agent.set_password("NewPassw0rd9")
     db.session.commit()
@@ -178,19 +177,19 @@ def test_password_policy(password, ok):
     assert (password_problems(password, "agent_a") == []) is ok
 
 
-def test_change_own_password(client, users):
-    login(client, users["agent"])
+def test_change_own_password(client, auth, users):
+    auth.login(users["agent"])
     response = client.post("/account/password", data={
         "current_password": factories.PASSWORD, "new_password": "Lxq2026ok", "confirm_password": "Lxq2026ok",
     })
     assert response.status_code == 303
     assert client.get("/").status_code == 200  # still logged in after the token rotated
-    client.post("/logout")
+    auth.logout()
     assert client.post("/login", data={"username": "agent_a", "password": "Lxq2026ok"}).status_code == 303
 
 
-def test_change_password_wrong_current_or_weak(client, users):
-    login(client, users["agent"])
+def test_change_password_wrong_current_or_weak(client, auth, users):
+    auth.login(users["agent"])
     response = client.post("/account/password", data={
         "current_password": "wrong", "new_password": "Lxq2026ok", "confirm_password": "Lxq2026ok",
     })

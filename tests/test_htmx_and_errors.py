@@ -3,7 +3,6 @@
 import json
 
 from kdcs.htmx import wants_fragment
-from tests.conftest import login
 
 
 def test_wants_fragment_rule(app):
@@ -40,16 +39,16 @@ def test_htmx_post_with_csrf_header_is_accepted(client, users, csrf_on):
     assert refused.status_code == 400
 
 
-def test_flash_becomes_toast_on_htmx(client, users):
-    login(client, users["admin"])
+def test_flash_becomes_toast_on_htmx(client, auth, users):
+    auth.login(users["admin"])
     response = client.htmx("post", f"/admin/users/{users['agent'].id}/active", data={"active": "0"})
     events = json.loads(response.headers["HX-Trigger"])
     assert events["toast"][0]["level"] == "success"
     assert "用户 agent_a 已停用。" in events["toast"][0]["message"]
 
 
-def test_error_pages_are_chinese_full_and_fragment(client, users):
-    login(client, users["agent"])
+def test_error_pages_are_chinese_full_and_fragment(client, auth, users):
+    auth.login(users["agent"])
     page = client.get("/admin/users")
     assert page.status_code == 403
     html = page.get_data(as_text=True)
@@ -73,9 +72,9 @@ def test_500_page_is_chinese(tmp_path):
     assert response.status_code == 500 and "系统出错" in response.get_data(as_text=True)
 
 
-def test_toast_header_is_sendable_by_a_real_server(client, users):
+def test_toast_header_is_sendable_by_a_real_server(client, auth, users):
     """HTTP headers are latin-1: Chinese toasts must travel as \\u escapes."""
-    login(client, users["admin"])
+    auth.login(users["admin"])
     response = client.htmx("post", f"/admin/users/{users['agent'].id}/active", data={"active": "0"})
     header = response.headers["HX-Trigger"]
     header.encode("ascii")

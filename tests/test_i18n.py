@@ -29,10 +29,9 @@ def test_phone_masking():
     assert mask_phone(None) == ""
 
 
-def test_pages_render_in_chinese(client, users):
-    from tests.conftest import login
+def test_pages_render_in_chinese(client, auth, users):
 
-    login(client, users["admin"])
+    auth.login(users["admin"])
     html = client.get("/admin/users").get_data(as_text=True)
     assert 'lang="zh-CN"' in html
     for word in ("用户", "工号", "姓名", "角色", "退出登录", "系统管理"):

@@ -4,7 +4,6 @@ from kdcs.extensions import db
 from kdcs.models import Notification
 from kdcs.notifications import service
 from tests import factories
-from tests.conftest import login
 
 
 def test_notify_and_unread_count(users):
@@ -23,10 +22,10 @@ def test_notify_refuses_external_links(users):
         service.notify(users["agent"], "x", "t", link="//evil.example/")
 
 
-def test_bell_shows_count_and_is_an_htmx_fragment(client, users):
+def test_bell_shows_count_and_is_an_htmx_fragment(client, auth, users):
     factories.make_notification(users["agent"])
     factories.make_notification(users["agent"])
-    login(client, users["agent"])
+    auth.login(users["agent"])
     page = client.get("/").get_data(as_text=True)
     assert 'data-testid="bell-count">2<' in page
     bell = client.htmx("get", "/notifications/bell")
@@ -35,10 +34,10 @@ def test_bell_shows_count_and_is_an_htmx_fragment(client, users):
     assert 'hx-trigger="every 30s' in body
 
 
-def test_open_marks_read_and_follows_link_only_for_owner(client, users):
+def test_open_marks_read_and_follows_link_only_for_owner(client, auth, users):
     mine = factories.make_notification(users["agent"], link="/outlets/mine")
     other = factories.make_notification(users["lead"])
-    login(client, users["agent"])
+    auth.login(users["agent"])
     response = client.post(f"/notifications/{mine.id}/open")
     assert response.status_code == 303 and response.headers["Location"] == "/outlets/mine"
     assert db.session.get(Notification, mine.id).read_at is not None
@@ -46,10 +45,10 @@ def test_open_marks_read_and_follows_link_only_for_owner(client, users):
     assert db.session.get(Notification, other.id).read_at is None
 
 
-def test_list_and_read_all(client, users):
+def test_list_and_read_all(client, auth, users):
     for i in range(3):
         factories.make_notification(users["agent"], title=f"通知{i}")
-    login(client, users["agent"])
+    auth.login(users["agent"])
     html = client.get("/notifications/").get_data(as_text=True)
     assert "通知0" in html and "通知2" in html
     fragment = client.htmx("get", "/notifications/?unread=1").get_data(as_text=True)

@@ -19,12 +19,11 @@ def test_every_org_msgid_is_translated():
         assert sorted(re.findall(r"%\(\w+\)[sd]", msgid)) == sorted(re.findall(r"%\(\w+\)[sd]", msgstr)), msgid
 
 
-def test_pages_have_no_english_left(client, users):
+def test_pages_have_no_english_left(client, auth, users):
     from tests import factories
-    from tests.conftest import login
 
     factories.make_brand("ZTO", "中通")
-    login(client, users["admin"])
+    auth.login(users["admin"])
     for url in ("/admin/teams", "/admin/brands", f"/admin/teams/{users['team'].id}",
                 f"/admin/teams/{users['team'].id}/edit"):
         html = client.get(url).get_data(as_text=True)

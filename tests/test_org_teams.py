@@ -11,12 +11,11 @@ from sqlalchemy import select
 from kdcs.extensions import db
 from kdcs.models import AuditLog, Team
 from tests import factories
-from tests.conftest import login
 
 
 @pytest.fixture
-def admin_client(client, users):
-    login(client, users["admin"])
+def admin_client(client, auth, users):
+    auth.login(users["admin"])
     return client
 
 

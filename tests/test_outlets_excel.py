@@ -13,7 +13,7 @@ from kdcs.extensions import db
 from kdcs.models import AuditLog, Notification, Outlet
 from kdcs.outlets import excel
 from tests import factories
-from tests.conftest import login
+from tests.conftest import AuthActions
 
 HEADER = ["网点编码", "网点名称", "品牌", "地区", "联系人", "联系电话", "单票费率(元/票)", "主责客服工号", "主责客服姓名", "状态", "备注"]
 
@@ -45,12 +45,12 @@ def empty_upload_dir(app):
 
 
 @pytest.fixture
-def setup(users, client):
+def setup(users, client, auth):
     zto = factories.make_brand("ZTO", "中通")
     yto = factories.make_brand("YTO", "圆通")
     existing = factories.make_outlet(brand=zto, code="ZTO571101", name="中通余杭良渚网点", agent=users["agent"],
                                      rate="0.0250")
-    login(client, users["admin"])
+    auth.login(users["admin"])
     return {**users, "zto": zto, "yto": yto, "existing": existing}
 
 
@@ -284,7 +284,7 @@ def test_confirm_requires_the_token_of_this_session(client, setup, app):
     upload(client, xlsx_bytes([row("ZTO571190")]))
     token = excel_token(client)
     other = app.test_client()
-    login(other, setup["admin"])
+    AuthActions(other).login(setup["admin"])
     response = other.post("/admin/outlets/import/confirm", data={"token": token})
     assert response.status_code == 303 and response.headers["Location"] == "/admin/outlets/import"
     for bad in ("../../etc/passwd", "", "a" * 200):

@@ -2,7 +2,6 @@
 
 from kdcs.i18n_tools import domain_files, extract, load_catalog, missing_translations
 from tests import factories
-from tests.conftest import login
 
 
 def test_every_outlets_string_is_translated():
@@ -19,9 +18,9 @@ def test_outlets_catalog_covers_its_sources():
     assert untranslated == []
 
 
-def test_pages_render_in_chinese(client, users):
+def test_pages_render_in_chinese(client, auth, users):
     outlet = factories.make_outlet(agent=users["agent"])
-    login(client, users["admin"])
+    auth.login(users["admin"])
     for url, words in (("/admin/outlets", ["网点编码", "单票费率", "主责客服", "新建网点"]),
                        (f"/outlets/{outlet.id}", ["网点信息", "月度票数与服务费", "指定或更换主责客服"]),
                        ("/admin/outlets/import", ["上传并预览", "下载导入模板"]),

@@ -1,32 +1,14 @@
-"""Outlet pages over HTTP: access for every role, active search, inline edit, 409, assignment, CSRF."""
+"""Outlet pages over HTTP: active search, inline edit, 409, assignment, CSRF."""
 
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from kdcs.extensions import db
 from kdcs.models import AuditLog, Notification, Outlet
 from tests import factories
-from tests.conftest import login
-
-
-@pytest.fixture
-def world(users):
-    """Outlets: the agent's own, a teammate's, another team's, and an unassigned one."""
-    zto = factories.make_brand("ZTO", "中通")
-    yto = factories.make_brand("YTO", "圆通")
-    teammate = factories.make_user("agent", username="agent_mate", team=users["team"], display_name="李娜")
-    stranger = factories.make_user("agent", username="agent_far", team=factories.make_team("二组"), display_name="郑洋")
-    own = factories.make_outlet(brand=zto, agent=users["agent"], code="ZTO571101", name="中通余杭良渚网点")
-    team = factories.make_outlet(brand=zto, agent=teammate, code="ZTO571102", name="中通萧山北干网点")
-    other = factories.make_outlet(brand=yto, agent=stranger, code="YTO021101", name="圆通上海松江网点",
-                                  region="上海市松江区")
-    free = factories.make_outlet(brand=yto, code="YTO021102", name="圆通上海青浦网点", region="上海市青浦区")
-    factories.make_volume(own, date(2026, 9, 1), 200_000, 100_000)
-    return {**users, "zto": zto, "yto": yto, "own": own, "team_outlet": team, "other": other, "free": free,
-            "teammate": teammate, "stranger": stranger}
+from tests.html import parse
 
 
 def text(response):
@@ -40,159 +22,59 @@ def toasts(response) -> str:
     return " ".join(t["message"] for t in json.loads(response.headers["HX-Trigger"])["toast"])
 
 
-# --------------------------------------------------------------------------- access matrix
-
-ADMIN_ONLY_GET = ["/admin/outlets", "/admin/outlets/new", "/admin/outlets/{own}/edit",
-                  "/admin/outlets/export.xlsx", "/admin/outlets/import", "/admin/outlets/import/template.xlsx"]
-ADMIN_ONLY_POST = ["/admin/outlets/new", "/admin/outlets/{own}/edit", "/admin/outlets/{own}/active",
-                   "/admin/outlets/import", "/admin/outlets/import/confirm", "/admin/outlets/import/cancel",
-                   "/outlets/{own}/assign"]
-
-# (url, {role: status}) for the pages with row-level scope.
-SCOPED = [
-    ("/outlets/{own}", {"agent": 200, "trainer": 403, "lead": 200, "admin": 200}),
-    ("/outlets/{team_outlet}", {"agent": 404, "trainer": 403, "lead": 200, "admin": 200}),
-    ("/outlets/{other}", {"agent": 404, "trainer": 403, "lead": 404, "admin": 200}),
-    ("/outlets/{free}", {"agent": 404, "trainer": 403, "lead": 404, "admin": 200}),
-    ("/outlets/999999", {"agent": 404, "trainer": 403, "lead": 404, "admin": 404}),
-    ("/outlets/mine", {"agent": 200, "trainer": 403, "lead": 200, "admin": 200}),
-]
-
-
-def fill(url, world):
-    return url.format(own=world["own"].id, team_outlet=world["team_outlet"].id, other=world["other"].id,
-                      free=world["free"].id)
-
-
-ALL_URLS = [("get", u) for u in ADMIN_ONLY_GET] + [("post", u) for u in ADMIN_ONLY_POST] + [("get", u) for u, _ in SCOPED]
-
-
-@pytest.mark.parametrize("method, url", ALL_URLS)
-def test_anonymous_is_sent_to_login(client, world, method, url):
-    response = client.open(fill(url, world), method=method.upper())
-    assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login")
-    htmx = client.htmx(method, fill(url, world))
-    assert htmx.status_code == 204
-    assert htmx.headers["HX-Redirect"].startswith("/login")
-
-
-@pytest.mark.parametrize("role", ["agent", "trainer", "lead"])
-def test_admin_pages_are_forbidden_to_other_roles(client, world, role):
-    login(client, world[role])
-    for url in ADMIN_ONLY_GET:
-        assert client.get(fill(url, world)).status_code == 403, url
-    for url in ADMIN_ONLY_POST:
-        assert client.post(fill(url, world), data={"active": "0", "agent_id": str(world["agent"].id),
-                                                    "name": "x", "version": "1"}).status_code == 403, url
-    assert db.session.scalars(select(AuditLog)).all() == []
-    assert world["own"].is_active and world["own"].name == "中通余杭良渚网点"
-
-
-def test_admin_pages_for_admin(client, world):
-    login(client, world["admin"])
-    for url in ADMIN_ONLY_GET:
-        assert client.get(fill(url, world)).status_code == 200, url
-
-
-@pytest.mark.parametrize("role", ["agent", "trainer", "lead", "admin"])
-def test_scoped_pages_by_role(client, world, role):
-    login(client, world[role])
-    for url, expected in SCOPED:
-        assert client.get(fill(url, world)).status_code == expected[role], (url, role)
-
-
-def _row(anon=302, agent=403, trainer=403, lead=403, admin=200):
-    return {"anon": anon, "agent": agent, "trainer": trainer, "lead": lead, "admin": admin}
-
-
-# Exact outcomes of the state-changing and edge requests (empty forms, unknown records).
-EXACT = [
-    ("POST", "/admin/outlets/new", {}, _row()),  # re-rendered with errors
-    ("GET", "/admin/outlets/999999/row", None, _row(admin=404)),
-    ("GET", "/admin/outlets/999999/edit", None, _row(admin=404)),
-    ("POST", "/admin/outlets/999999/edit", {}, _row(admin=404)),
-    ("POST", "/admin/outlets/{own}/edit", {"name": "x"}, _row(admin=409)),  # no version: the conflict form
-    ("GET", "/admin/outlets/{own}/row", None, _row(admin=303)),  # a fragment-only URL without htmx: to the list
-    ("POST", "/admin/outlets/{own}/active", {"active": "1"}, _row(admin=303)),
-    ("POST", "/admin/outlets/999999/active", {"active": "1"}, _row(admin=404)),
-    ("POST", "/outlets/999999/assign", {}, _row(admin=404)),
-    ("POST", "/outlets/{own}/assign", {"agent_id": ""}, _row(admin=409)),  # no version: as stale as an old one
-    ("POST", "/admin/outlets/import", {}, _row()),  # "choose a file"
-    ("POST", "/admin/outlets/import/confirm", {}, _row(admin=303)),  # nothing pending: back to upload
-    ("POST", "/admin/outlets/import/cancel", {}, _row(admin=303)),
-    ("GET", "/admin/outlets/{own}/active", None, _row(anon=405, agent=405, trainer=405, lead=405, admin=405)),
-]
-
-
-@pytest.mark.parametrize("role", ["anon", "agent", "trainer", "lead", "admin"])
-def test_exact_outcomes(client, world, role):
-    if role != "anon":
-        login(client, world[role])
-    for method, url, data, expected in EXACT:
-        response = client.open(fill(url, world), method=method, data=data or {})
-        assert response.status_code == expected[role], (role, method, url, response.status_code)
-        if response.status_code == 302:
-            assert response.headers["Location"].startswith("/login")
-    assert world["own"].primary_agent_id == world["agent"].id and world["own"].name != "x"
-
-
-def test_forbidden_htmx_request_gets_a_fragment(client, world):
-    login(client, world["agent"])
-    response = client.htmx("get", "/admin/outlets")
-    assert response.status_code == 403
-    assert "<html" not in text(response) and "没有权限" in text(response)
+# Who may open which outlet page (anonymous, roles, scope, unknown ids, 405s): rows of the
+# route matrix in tests/test_route_permissions.py.
 
 
 # --------------------------------------------------------------------------- admin list
 
 
-def test_admin_list_shows_outlets_with_rates_and_agents(client, world):
-    login(client, world["admin"])
+def test_admin_list_shows_outlets_with_rates_and_agents(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
     body = text(client.get("/admin/outlets"))
     for outlet in ("own", "team_outlet", "other", "free"):
-        assert world[outlet].code in body
+        assert outlet_world[outlet].code in body
     assert "¥0.0250" in body  # rate with 4 decimals
     assert "138****5678" in body and "13812345678" not in body  # contact phones masked in the list
-    assert "未分配" in body and world["agent"].display_name in body
+    assert "未分配" in body and outlet_world["agent"].display_name in body
     assert 'hx-trigger="input changed delay:300ms from:#outlet-q' in body and 'hx-push-url="true"' in body
     assert "<html" in body and "网点编码" in body
 
 
-def test_active_search_returns_only_the_table_for_htmx(client, world):
-    login(client, world["admin"])
+def test_active_search_returns_only_the_table_for_htmx(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
     response = client.htmx("get", "/admin/outlets?q=松江")
     body = text(response)
     assert response.status_code == 200 and "<html" not in body and "<table" in body
-    assert world["other"].code in body and world["own"].code not in body
+    assert outlet_world["other"].code in body and outlet_world["own"].code not in body
     assert "HX-Request" in response.headers.get("Vary", "")
     # The same URL without htmx is the whole page, already filtered (no-JS fallback, history).
     full = text(client.get("/admin/outlets?q=松江"))
-    assert "<html" in full and world["other"].code in full and world["own"].code not in full
+    assert "<html" in full and outlet_world["other"].code in full and outlet_world["own"].code not in full
     assert 'value="松江"' in full
 
 
-def test_list_filters(client, world):
-    login(client, world["admin"])
+def test_list_filters(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
 
     def codes(query):
         body = text(client.htmx("get", f"/admin/outlets?{query}"))
-        return {o.code for o in (world["own"], world["team_outlet"], world["other"], world["free"]) if o.code in body}
+        return {o.code for o in (outlet_world["own"], outlet_world["team_outlet"], outlet_world["other"], outlet_world["free"]) if o.code in body}
 
-    assert codes(f"brand={world['yto'].id}") == {world["other"].code, world["free"].code}
-    assert codes("agent=none") == {world["free"].code}
-    assert codes(f"agent={world['teammate'].id}") == {world["team_outlet"].code}
-    world["free"].is_active = False
+    assert codes(f"brand={outlet_world['yto'].id}") == {outlet_world["other"].code, outlet_world["free"].code}
+    assert codes("agent=none") == {outlet_world["free"].code}
+    assert codes(f"agent={outlet_world['teammate'].id}") == {outlet_world["team_outlet"].code}
+    outlet_world["free"].is_active = False
     db.session.commit()
-    assert codes("active=0") == {world["free"].code}
+    assert codes("active=0") == {outlet_world["free"].code}
     assert codes("active=1&agent=none") == set()
     assert "没有符合条件的网点" in text(client.htmx("get", "/admin/outlets?q=不存在的网点"))
 
 
-def test_list_paginates(client, world, app):
-    login(client, world["admin"])
+def test_list_paginates(client, auth, outlet_world, app):
+    auth.login(outlet_world["admin"])
     for n in range(55):
-        factories.make_outlet(brand=world["zto"], code=f"PAGE{n:03d}")
+        factories.make_outlet(brand=outlet_world["zto"], code=f"PAGE{n:03d}")
     first = text(client.get("/admin/outlets"))
     assert "第 1 / 2 页" in first and "page=2" in first and "下一页" in first
     second = text(client.htmx("get", "/admin/outlets?page=2"))
@@ -212,9 +94,9 @@ def edit_data(outlet, **overrides):
     return data
 
 
-def test_inline_edit_swaps_the_row(client, world):
-    login(client, world["admin"])
-    own = world["own"]
+def test_inline_edit_swaps_the_row(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    own = outlet_world["own"]
     form = client.htmx("get", f"/admin/outlets/{own.id}/edit")
     body = text(form)
     assert form.status_code == 200 and body.lstrip().startswith(f'<tr id="outlet-{own.id}"')
@@ -231,15 +113,15 @@ def test_inline_edit_swaps_the_row(client, world):
     assert row.after == {"name": "中通余杭良渚二部", "rate_per_parcel": "0.0235"}
 
 
-def test_cancel_returns_the_plain_row(client, world):
-    login(client, world["admin"])
-    body = text(client.htmx("get", f"/admin/outlets/{world['own'].id}/row"))
-    assert body.lstrip().startswith(f'<tr id="outlet-{world["own"].id}"') and "<form" in body and 'name="name"' not in body
+def test_cancel_returns_the_plain_row(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    body = text(client.htmx("get", f"/admin/outlets/{outlet_world['own'].id}/row"))
+    assert body.lstrip().startswith(f'<tr id="outlet-{outlet_world["own"].id}"') and "<form" in body and 'name="name"' not in body
 
 
-def test_inline_edit_validation_errors_in_chinese(client, world):
-    login(client, world["admin"])
-    own = world["own"]
+def test_inline_edit_validation_errors_in_chinese(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    own = outlet_world["own"]
     response = client.htmx("post", f"/admin/outlets/{own.id}/edit",
                            data=edit_data(own, rate_per_parcel="0.5x", contact_phone="12345", name=""))
     body = text(response)
@@ -252,9 +134,9 @@ def test_inline_edit_validation_errors_in_chinese(client, world):
         assert message in body, bad
 
 
-def test_stale_inline_edit_answers_409_fragment(client, world):
-    login(client, world["admin"])
-    own = world["own"]
+def test_stale_inline_edit_answers_409_fragment(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    own = outlet_world["own"]
     loaded = edit_data(own)
     assert client.htmx("post", f"/admin/outlets/{own.id}/edit", data={**loaded, "name": "甲的修改"}).status_code == 200
     response = client.htmx("post", f"/admin/outlets/{own.id}/edit", data={**loaded, "name": "乙的修改"})
@@ -269,9 +151,9 @@ def test_stale_inline_edit_answers_409_fragment(client, world):
     assert "<dd>甲的修改</dd>" in text(page) and 'value="丙的修改"' in text(page)
 
 
-def test_edit_without_javascript(client, world):
-    login(client, world["admin"])
-    own = world["own"]
+def test_edit_without_javascript(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    own = outlet_world["own"]
     page = client.get(f"/admin/outlets/{own.id}/edit")
     assert page.status_code == 200 and "<html" in text(page) and f"编辑 · 网点 {own.code}" in text(page)
     response = client.post(f"/admin/outlets/{own.id}/edit", data=edit_data(own, region="浙江省杭州市临平区"))
@@ -281,9 +163,9 @@ def test_edit_without_javascript(client, world):
     assert bad.status_code == 200 and "费率必须是数字" in text(bad) and "<html" in text(bad)
 
 
-def test_activate_deactivate(client, world):
-    login(client, world["admin"])
-    own = world["own"]
+def test_activate_deactivate(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    own = outlet_world["own"]
     response = client.htmx("post", f"/admin/outlets/{own.id}/active", data={"active": "0"})
     assert response.status_code == 200 and "启用" in text(response) and "已停用" in text(response)
     assert db.session.get(Outlet, own.id).is_active is False
@@ -296,101 +178,104 @@ def test_activate_deactivate(client, world):
     assert "<tr" not in text(detail) and "已停用" in text(detail)
 
 
-def test_create_outlet(client, world):
-    login(client, world["admin"])
+def test_create_outlet(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
     page = client.get("/admin/outlets/new")
     assert page.status_code == 200 and "0.0250" in text(page)
-    data = {"code": "ZTO571199", "name": "中通临平南苑网点", "brand_id": str(world["zto"].id),
+    data = {"code": "ZTO571199", "name": "中通临平南苑网点", "brand_id": str(outlet_world["zto"].id),
             "region": "浙江省杭州市临平区", "contact_name": "王建华", "contact_phone": "0571-88886666",
-            "rate_per_parcel": "0.026", "notes": "", "primary_agent_id": str(world["agent"].id)}
+            "rate_per_parcel": "0.026", "notes": "", "primary_agent_id": str(outlet_world["agent"].id)}
     response = client.post("/admin/outlets/new", data=data)
     assert response.status_code == 303
     outlet = db.session.scalar(select(Outlet).where(Outlet.code == "ZTO571199"))
     assert response.headers["Location"] == f"/outlets/{outlet.id}"
-    assert outlet.rate_per_parcel == Decimal("0.0260") and outlet.primary_agent_id == world["agent"].id
+    assert outlet.rate_per_parcel == Decimal("0.0260") and outlet.primary_agent_id == outlet_world["agent"].id
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "outlet.create")).entity_id == outlet.id
     duplicate = client.post("/admin/outlets/new", data={**data, "code": "zto571199"})
     assert duplicate.status_code == 200 and "已被其他网点使用" in text(duplicate)
-    bad_agent = client.post("/admin/outlets/new", data={**data, "code": "ZTO571198", "primary_agent_id": str(world["lead"].id)})
+    bad_agent = client.post("/admin/outlets/new", data={**data, "code": "ZTO571198", "primary_agent_id": str(outlet_world["lead"].id)})
     assert "不是客服" in text(bad_agent)
 
 
 # --------------------------------------------------------------------------- detail and assignment
 
 
-def test_detail_shows_fields_volumes_and_fee(client, world):
-    login(client, world["agent"])
-    body = text(client.get(f"/outlets/{world['own'].id}"))
+def test_detail_shows_fields_volumes_and_fee(client, auth, outlet_world):
+    auth.login(outlet_world["agent"])
+    body = text(client.get(f"/outlets/{outlet_world['own'].id}"))
     assert "中通余杭良渚网点" in body and "ZTO571101" in body and "13812345678" in body
     assert "2026-09" in body and "200,000" in body and "100,000" in body and "300,000" in body
     assert "¥7,500.00" in body  # 300,000 × 0.025
-    assert world["agent"].display_name in body
+    assert outlet_world["agent"].display_name in body
     assert "指定或更换主责客服" not in body and "/assign" not in body  # agents cannot assign
-    assert "停用" not in body.split("网点信息", 1)[1].split("主责客服", 1)[0] or "hx-post" not in body
+    status = parse(body).one(id="outlet-status")
+    assert status.text == "正常" and status.find("form") is None  # no activate/deactivate button for agents
 
 
-def test_admin_detail_has_assign_control_with_active_agents_only(client, world):
+def test_admin_detail_has_assign_control_with_active_agents_only(client, auth, outlet_world):
     inactive = factories.make_user("agent", username="agent_gone", active=False, display_name="离职客服")
-    login(client, world["admin"])
-    body = text(client.get(f"/outlets/{world['free'].id}"))
+    auth.login(outlet_world["admin"])
+    body = text(client.get(f"/outlets/{outlet_world['free'].id}"))
     assert "指定或更换主责客服" in body
+    toggle = parse(body).one(id="outlet-status").one("form")
+    assert toggle.get("action") == f"/admin/outlets/{outlet_world['free'].id}/active"
     assert "agent_a" in body and "agent_mate" in body and inactive.username not in body
     assert "lead_a" not in body.split("指定或更换主责客服", 1)[1]
 
 
-def test_assign_with_htmx_audits_and_notifies(client, world):
-    login(client, world["admin"])
-    free = world["free"]
+def test_assign_with_htmx_audits_and_notifies(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    free = outlet_world["free"]
     response = client.htmx("post", f"/outlets/{free.id}/assign",
-                           data={"agent_id": str(world["agent"].id), "version": str(free.version)})
+                           data={"agent_id": str(outlet_world["agent"].id), "version": str(free.version)})
     body = text(response)
-    assert response.status_code == 200 and "<html" not in body and world["agent"].display_name in body
+    assert response.status_code == 200 and "<html" not in body and outlet_world["agent"].display_name in body
     assert "已通知" in toasts(response)
-    assert db.session.get(Outlet, free.id).primary_agent_id == world["agent"].id
+    assert db.session.get(Outlet, free.id).primary_agent_id == outlet_world["agent"].id
     row = db.session.scalar(select(AuditLog).where(AuditLog.action == "outlet.assign"))
-    assert row.before == {"primary_agent_id": None} and row.after == {"primary_agent_id": world["agent"].id}
+    assert row.before == {"primary_agent_id": None} and row.after == {"primary_agent_id": outlet_world["agent"].id}
     [note] = db.session.scalars(select(Notification)).all()
-    assert note.user_id == world["agent"].id and note.link == f"/outlets/{free.id}"
+    assert note.user_id == outlet_world["agent"].id and note.link == f"/outlets/{free.id}"
     # The agent now sees the outlet.
-    client.post("/logout")
-    login(client, world["agent"])
+    auth.logout()
+    auth.login(outlet_world["agent"])
     assert client.get(f"/outlets/{free.id}").status_code == 200
 
 
-def test_assign_without_javascript_and_rejections(client, world):
-    login(client, world["admin"])
-    own = world["own"]
+def test_assign_without_javascript_and_rejections(client, auth, outlet_world):
+    auth.login(outlet_world["admin"])
+    own = outlet_world["own"]
     inactive = factories.make_user("agent", active=False)
     refused = client.post(f"/outlets/{own.id}/assign", data={"agent_id": str(inactive.id), "version": str(own.version)})
     assert refused.status_code == 200 and "已停用" in text(refused)
-    refused = client.post(f"/outlets/{own.id}/assign", data={"agent_id": str(world["lead"].id), "version": str(own.version)})
+    refused = client.post(f"/outlets/{own.id}/assign", data={"agent_id": str(outlet_world["lead"].id), "version": str(own.version)})
     assert "不是客服" in text(refused)
-    assert db.session.get(Outlet, own.id).primary_agent_id == world["agent"].id
+    assert db.session.get(Outlet, own.id).primary_agent_id == outlet_world["agent"].id
     loaded_version = str(own.version)
-    ok = client.post(f"/outlets/{own.id}/assign", data={"agent_id": str(world["teammate"].id), "version": str(own.version)})
+    ok = client.post(f"/outlets/{own.id}/assign", data={"agent_id": str(outlet_world["teammate"].id), "version": str(own.version)})
     assert ok.status_code == 303 and ok.headers["Location"] == f"/outlets/{own.id}"
     stale = client.htmx("post", f"/outlets/{own.id}/assign", data={"agent_id": "", "version": loaded_version})
     assert stale.status_code == 409 and "刚刚被他人修改" in text(stale)
-    assert db.session.get(Outlet, own.id).primary_agent_id == world["teammate"].id
+    assert db.session.get(Outlet, own.id).primary_agent_id == outlet_world["teammate"].id
     assert client.post("/outlets/999999/assign", data={"agent_id": ""}).status_code == 404
 
 
-def test_mine_lists_own_outlets_with_fees(client, world):
-    factories.make_volume(world["own"], date(2026, 10, 1), 40_000, 20_000)
-    login(client, world["agent"])
+def test_mine_lists_own_outlets_with_fees(client, auth, outlet_world):
+    factories.make_volume(outlet_world["own"], date(2026, 10, 1), 40_000, 20_000)
+    auth.login(outlet_world["agent"])
     body = text(client.get("/outlets/mine"))
-    assert world["own"].code in body and world["team_outlet"].code not in body
+    assert outlet_world["own"].code in body and outlet_world["team_outlet"].code not in body
     assert "60,000" in body and "¥1,500.00" in body  # latest month: 60,000 × 0.025
-    client.post("/logout")
-    login(client, world["lead"])
+    auth.logout()
+    auth.login(outlet_world["lead"])
     body = text(client.get("/outlets/mine"))
-    assert world["own"].code in body and world["team_outlet"].code in body and world["other"].code not in body
+    assert outlet_world["own"].code in body and outlet_world["team_outlet"].code in body and outlet_world["other"].code not in body
 
 
 # --------------------------------------------------------------------------- CSRF
 
 
-def test_post_without_csrf_token_is_refused(client, world, csrf_on):
+def test_post_without_csrf_token_is_refused(client, outlet_world, csrf_on):
     login_response = client.get("/login")
     assert login_response.status_code == 200
     # Log in with a real token taken from the form.
@@ -398,8 +283,8 @@ def test_post_without_csrf_token_is_refused(client, world, csrf_on):
 
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', text(login_response))
     token = next(g for g in token.groups() if g)
-    client.post("/login", data={"username": world["admin"].username, "password": factories.PASSWORD, "csrf_token": token})
-    own = world["own"]
+    client.post("/login", data={"username": outlet_world["admin"].username, "password": factories.PASSWORD, "csrf_token": token})
+    own = outlet_world["own"]
     refused = client.post(f"/admin/outlets/{own.id}/active", data={"active": "0"})
     assert refused.status_code == 400
     refused = client.htmx("post", f"/admin/outlets/{own.id}/edit", data=edit_data(own, name="无令牌"))

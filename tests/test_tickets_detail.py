@@ -6,24 +6,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from kdcs.extensions import db
 from kdcs.models import CannedReply, Ticket, TicketEvent, utcnow
 from tests import factories
-from tests.conftest import login
-
-
-@pytest.fixture
-def w(users):
-    brand = factories.make_brand("ZTO", "中通")
-    outlet = factories.make_outlet(brand, users["agent"], name="良渚网点")
-    reason = factories.make_reason("problem", "地址不详")
-    factories.make_rule("problem")
-    ticket = factories.make_ticket(outlet, reason=reason, waybill_no="75121488724296", customer_name="李先生",
-                                   customer_phone="13912345678", description="收件人电话打不通")
-    return {"brand": brand, "outlet": outlet, "reason": reason, "t": ticket}
+from tests.conftest import AuthActions
+from tests.html import parse
 
 
 def _toasts(response):
@@ -35,18 +24,18 @@ def _events(ticket, kind):
                                                         TicketEvent.kind == kind)).all()
 
 
-def test_detail_shows_all_fields_full_phone_and_timeline(client, users, w):
-    login(client, users["agent"])
-    html = client.get(f"/tickets/{w['t'].id}").get_data(as_text=True)
+def test_detail_shows_all_fields_full_phone_and_timeline(client, auth, users, ticket_world):
+    auth.login(users["agent"])
+    html = client.get(f"/tickets/{ticket_world['mine'].id}").get_data(as_text=True)
     for text in ("75121488724296", "良渚网点", "中通", "地址不详", "李先生", "13912345678", "收件人电话打不通"):
         assert text in html
     assert 'class="timeline"' in html
     assert 'data-due="' in html  # live countdowns for the pending deadlines
 
 
-def test_add_note_by_htmx_updates_the_page_with_a_toast(client, users, w):
-    t = w["t"]
-    login(client, users["agent"])
+def test_add_note_by_htmx_updates_the_page_with_a_toast(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
     response = client.htmx("post", f"/tickets/{t.id}/note", data={"note-body": "已联系收件人", "note-version": t.version})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
@@ -56,9 +45,9 @@ def test_add_note_by_htmx_updates_the_page_with_a_toast(client, users, w):
     assert [e.body for e in _events(t, "note")] == ["已联系收件人"]
 
 
-def test_add_note_without_js_redirects_and_empty_note_is_refused(client, users, w):
-    t = w["t"]
-    login(client, users["agent"])
+def test_add_note_without_js_redirects_and_empty_note_is_refused(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
     response = client.post(f"/tickets/{t.id}/note", data={"note-body": "无脚本备注"})
     assert response.status_code == 303 and response.headers["Location"] == f"/tickets/{t.id}"
     response = client.htmx("post", f"/tickets/{t.id}/note", data={"note-body": "  "})
@@ -66,9 +55,9 @@ def test_add_note_without_js_redirects_and_empty_note_is_refused(client, users, 
     assert len(_events(t, "note")) == 1
 
 
-def test_status_menu_offers_only_allowed_transitions_and_changes(client, users, w):
-    t = w["t"]
-    login(client, users["agent"])
+def test_status_menu_offers_only_allowed_transitions_and_changes(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
     html = client.get(f"/tickets/{t.id}").get_data(as_text=True)
     menu = html[html.index('name="status-to_status"'):html.index("</select>", html.index('name="status-to_status"'))]
     assert 'value="in_progress"' in menu and 'value="new"' not in menu and 'value="filed"' not in menu
@@ -85,9 +74,9 @@ def test_status_menu_offers_only_allowed_transitions_and_changes(client, users, 
     assert t.status == "in_progress"
 
 
-def test_stale_version_is_a_409_fragment_in_chinese(client, users, w):
-    t = w["t"]
-    login(client, users["agent"])
+def test_stale_version_is_a_409_fragment_in_chinese(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
     old = t.version
     assert client.htmx("post", f"/tickets/{t.id}/status",
                        data={"status-to_status": "in_progress", "status-version": old}).status_code == 200
@@ -101,18 +90,18 @@ def test_stale_version_is_a_409_fragment_in_chinese(client, users, w):
     assert client.htmx("post", f"/tickets/{t.id}/status", data={"status-to_status": "replied"}).status_code == 409
 
 
-def test_first_reply_then_reassign_by_lead(client, users, w):
-    t = w["t"]
-    mate = factories.make_user("agent", username="agent_b", team=users["team"])
-    login(client, users["agent"])
+def test_first_reply_then_reassign_by_lead(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    mate = ticket_world["teammate"]
+    auth.login(users["agent"])
     # an agent may not give the ticket to someone else: no menu
     assert 'name="assign-assignee_id"' not in client.get(f"/tickets/{t.id}").get_data(as_text=True)
     response = client.htmx("post", f"/tickets/{t.id}/first-reply", data={"reply-version": t.version})
     assert response.status_code == 200
     db.session.refresh(t)
     assert t.first_replied_at is not None and t.status == "in_progress"
-    client.post("/logout")
-    login(client, users["lead"])
+    auth.logout()
+    auth.login(users["lead"])
     response = client.htmx("post", f"/tickets/{t.id}/assign",
                            data={"assign-assignee_id": mate.id, "assign-version": t.version, "assign-note": "休假交接"})
     assert response.status_code == 200
@@ -121,9 +110,9 @@ def test_first_reply_then_reassign_by_lead(client, users, w):
     assert _events(t, "assign")[0].body == "休假交接"
 
 
-def test_fine_by_lead_with_decimal_share_and_validation(client, users, w):
-    t = w["t"]
-    login(client, users["lead"])
+def test_fine_by_lead_with_decimal_share_and_validation(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["lead"])
     response = client.htmx("post", f"/tickets/{t.id}/fine", data={
         "fine-version": t.version, "fine-amount": "50", "fine-bearer": "company", "fine-agent_share": "60"})
     assert response.status_code == 200 and "field-error" in response.get_data(as_text=True)
@@ -135,9 +124,9 @@ def test_fine_by_lead_with_decimal_share_and_validation(client, users, w):
     assert "¥200.50" in response.get_data(as_text=True)
 
 
-def test_close_and_reopen_with_reason(client, users, w):
-    t = w["t"]
-    login(client, users["agent"])
+def test_close_and_reopen_with_reason(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
     response = client.htmx("post", f"/tickets/{t.id}/status",
                            data={"status-to_status": "closed", "status-version": t.version})
     assert "field-error" in response.get_data(as_text=True)  # closing without a reply needs a note
@@ -155,7 +144,7 @@ def test_close_and_reopen_with_reason(client, users, w):
     assert t.status == "in_progress" and _events(t, "reopen")[0].body == "客户再次来电"
 
 
-def test_canned_replies_of_the_category_are_offered(client, users, w):
+def test_canned_replies_of_the_category_are_offered(client, auth, users, ticket_world):
     db.session.add_all([
         CannedReply(category="problem", title="地址确认", body="您好，请提供详细地址。"),
         CannedReply(category=None, title="通用致歉", body="给您带来不便，非常抱歉。"),
@@ -163,16 +152,16 @@ def test_canned_replies_of_the_category_are_offered(client, users, w):
         CannedReply(category="problem", title="停用", body="旧话术", is_active=False),
     ])
     db.session.commit()
-    login(client, users["agent"])
-    html = client.get(f"/tickets/{w['t'].id}").get_data(as_text=True)
+    auth.login(users["agent"])
+    html = client.get(f"/tickets/{ticket_world['mine'].id}").get_data(as_text=True)
     assert 'data-text="您好，请提供详细地址。"' in html and 'data-copy="给您带来不便，非常抱歉。"' in html
     assert "仲裁举证" not in html and "旧话术" not in html
     assert 'data-insert="#note-body"' in html and 'id="note-body"' in html
 
 
-def test_presence_warns_when_someone_else_changed_the_ticket(client, users, w):
-    t = w["t"]
-    login(client, users["agent"])
+def test_presence_warns_when_someone_else_changed_the_ticket(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
     loaded = t.version
     quiet = client.htmx("get", f"/tickets/{t.id}/presence?version={loaded}").get_data(as_text=True)
     assert "alert" not in quiet
@@ -188,12 +177,12 @@ def test_presence_warns_when_someone_else_changed_the_ticket(client, users, w):
     assert 'hx-trigger="every 10s"' in html
 
 
-def test_presence_names_who_else_has_the_ticket_open(app, users, w):
+def test_presence_names_who_else_has_the_ticket_open(app, users, ticket_world):
     """Two people on the same ticket: each page says the other is there, before anyone writes."""
-    t = w["t"]
+    t = ticket_world["mine"]
     agent_client, lead_client = app.test_client(), app.test_client()
-    login(agent_client, users["agent"])
-    login(lead_client, users["lead"])
+    AuthActions(agent_client).login(users["agent"])
+    AuthActions(lead_client).login(users["lead"])
     first = agent_client.get(f"/tickets/{t.id}").get_data(as_text=True)
     assert "presence-viewers" not in first
     second = lead_client.get(f"/tickets/{t.id}").get_data(as_text=True)
@@ -202,13 +191,13 @@ def test_presence_names_who_else_has_the_ticket_open(app, users, w):
     assert "presence-viewers" in polled and users["lead"].display_name in polled
 
 
-def test_presence_expires_and_is_per_ticket(users, w):
+def test_presence_expires_and_is_per_ticket(users, ticket_world):
     from datetime import timedelta
 
     from kdcs.models import utcnow
     from kdcs.tickets import presence
 
-    t = w["t"]
+    t = ticket_world["mine"]
     presence.touch(users["lead"], t.id, now=utcnow() - timedelta(minutes=2))
     assert presence.other_viewers(users["agent"], t.id) == []
     presence.touch(users["lead"], t.id)
@@ -222,17 +211,17 @@ def test_presence_expires_and_is_per_ticket(users, w):
 # --------------------------------------------------------------------------- create
 
 
-def _new_data(w, **changes):
-    data = {"outlet_id": w["outlet"].id, "direction": "inbound", "category": "problem", "reason_id": w["reason"].id,
+def _new_data(ticket_world, **changes):
+    data = {"outlet_id": ticket_world["own"].id, "direction": "inbound", "category": "problem", "reason_id": ticket_world["address"].id,
             "waybill_no": "YT6084582426123", "registered_at": "2026-01-05T09:30", "customer_name": "张女士",
             "customer_phone": "13800001111", "priority": "normal", "description": "查无此人"}
     data.update(changes)
     return data
 
 
-def test_create_ticket_redirects_to_its_page(client, users, w):
-    login(client, users["agent"])
-    response = client.post("/tickets/new", data=_new_data(w))
+def test_create_ticket_redirects_to_its_page(client, auth, users, ticket_world):
+    auth.login(users["agent"])
+    response = client.post("/tickets/new", data=_new_data(ticket_world))
     assert response.status_code == 303
     ticket = db.session.scalar(select(Ticket).where(Ticket.waybill_no == "YT6084582426123"))
     assert response.headers["Location"] == f"/tickets/{ticket.id}"
@@ -241,21 +230,21 @@ def test_create_ticket_redirects_to_its_page(client, users, w):
     assert "YT6084582426123" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_create_ticket_errors_are_shown_and_nothing_is_written(client, users, w):
-    inactive = factories.make_outlet(w["brand"], users["agent"], active=False)
+def test_create_ticket_errors_are_shown_and_nothing_is_written(client, auth, users, ticket_world):
+    inactive = factories.make_outlet(ticket_world["zto"], users["agent"], active=False)
     other = factories.make_reason("work_order", "催件")
-    login(client, users["agent"])
+    auth.login(users["agent"])
     for changes in ({"waybill_no": "12-34"}, {"outlet_id": inactive.id}, {"reason_id": other.id}, {"outlet_id": 0}):
-        response = client.post("/tickets/new", data=_new_data(w, **changes))
+        response = client.post("/tickets/new", data=_new_data(ticket_world, **changes))
         assert response.status_code == 200 and "field-error" in response.get_data(as_text=True), changes
     assert db.session.scalar(select(Ticket).where(Ticket.waybill_no == "YT6084582426123")) is None
 
 
-def test_inline_checks_and_reason_options(client, users, w):
-    far = factories.make_outlet(w["brand"], factories.make_user("agent", username="agent_far"))
-    login(client, users["agent"])
+def test_inline_checks_and_reason_options(client, auth, users, ticket_world):
+    far = ticket_world["other"]  # another team's outlet
+    auth.login(users["agent"])
     check = lambda field, **c: client.htmx("post", f"/tickets/new/check?field={field}",  # noqa: E731
-                                           data=_new_data(w, **c)).get_data(as_text=True)
+                                           data=_new_data(ticket_world, **c)).get_data(as_text=True)
     assert "field-error" in check("waybill_no", waybill_no="ABC")
     assert "field-error" not in check("waybill_no")
     assert "hint" in check("waybill_no", waybill_no="12345678901")  # not a usual ZTO number: a soft hint
@@ -273,18 +262,18 @@ def test_inline_checks_and_reason_options(client, users, w):
 # --------------------------------------------------------------------------- bulk
 
 
-def test_lead_bulk_assigns_and_sees_which_rows_changed(client, users, w):
-    mate = factories.make_user("agent", username="agent_b", team=users["team"])
-    tickets = [factories.make_ticket(w["outlet"], reason=w["reason"]) for _ in range(3)]
-    closed = factories.make_ticket(w["outlet"], reason=w["reason"], status="closed", closed_at=utcnow())
-    login(client, users["lead"])
+def test_lead_bulk_assigns_and_sees_which_rows_changed(client, auth, users, ticket_world):
+    mate = ticket_world["teammate"]
+    tickets = [factories.make_ticket(ticket_world["own"], reason=ticket_world["address"]) for _ in range(3)]
+    closed = factories.make_ticket(ticket_world["own"], reason=ticket_world["address"], status="closed", closed_at=utcnow())
+    auth.login(users["lead"])
     ids = [t.id for t in tickets] + [closed.id]
     data = {"ids": ids, "action": "status", "to_status": "in_progress"}
     data.update({f"v{t.id}": t.version for t in tickets + [closed]})
     response = client.htmx("post", "/tickets/bulk", data=data)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "3 / 4" in body or "3 of 4" in body or ("3" in body and "4" in body)
+    assert parse(body).one("div", cls="bulk-result").find("strong").text == "4 张工单中已修改 3 张。"
     assert body.count('class="ok"') == 3 and body.count('class="refused"') == 1
     assert "tickets-changed" in _toasts(response)
     response = client.htmx("post", "/tickets/bulk", data={"ids": [t.id for t in tickets], "action": "assign",
@@ -303,10 +292,9 @@ def test_lead_bulk_assigns_and_sees_which_rows_changed(client, users, w):
     assert "alert-danger" in response.get_data(as_text=True)
 
 
-def test_bulk_on_someone_elses_ticket_reveals_nothing(client, users, w):
-    far_outlet = factories.make_outlet(w["brand"], factories.make_user("agent", username="agent_far"))
-    far = factories.make_ticket(far_outlet, reason=w["reason"], waybill_no="75999999999999")
-    login(client, users["lead"])
+def test_bulk_on_someone_elses_ticket_reveals_nothing(client, auth, users, ticket_world):
+    far = factories.make_ticket(ticket_world["other"], reason=ticket_world["address"], waybill_no="75999999999999")
+    auth.login(users["lead"])
     body = client.htmx("post", "/tickets/bulk", data={"ids": [far.id], "action": "close", "note": "x"}).get_data(as_text=True)
     assert "75999999999999" not in body and f"#{far.id}" in body
     db.session.refresh(far)

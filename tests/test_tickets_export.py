@@ -14,7 +14,6 @@ from kdcs.extensions import db
 from kdcs.models import Category, Direction, TicketReason
 from kdcs.tickets import exporting, service
 from tests import factories
-from tests.conftest import login
 
 
 @pytest.fixture
@@ -47,8 +46,8 @@ def read(response) -> list[list]:
     return [list(row) for row in wb["工单"].iter_rows(values_only=True)]
 
 
-def test_admin_exports_everything_with_chinese_headers(client, queue):
-    login(client, queue["admin"])
+def test_admin_exports_everything_with_chinese_headers(client, auth, queue):
+    auth.login(queue["admin"])
     rows = read(client.get("/tickets/export.xlsx?scope=all&status=all"))
     header = rows[0]
     assert header[:5] == ["工单编号", "运单号", "品牌", "网点编码", "网点名称"]
@@ -60,23 +59,23 @@ def test_admin_exports_everything_with_chinese_headers(client, queue):
     assert isinstance(first["回复时限"], datetime)
 
 
-def test_export_follows_the_queue_filters(client, queue):
-    login(client, queue["admin"])
+def test_export_follows_the_queue_filters(client, auth, queue):
+    auth.login(queue["admin"])
     rows = read(client.get("/tickets/export.xlsx?scope=all&category=work_order"))
     assert len(rows) == 1 + 3 and {r[6] for r in rows[1:]} == {"工单"}
     rows = read(client.get(f"/tickets/export.xlsx?scope=all&outlet={queue['other'].id}"))
     assert {r[3] for r in rows[1:]} == {"STO020102"}
 
 
-def test_agent_exports_only_their_scope(client, queue):
-    login(client, queue["agent"])
+def test_agent_exports_only_their_scope(client, auth, queue):
+    auth.login(queue["agent"])
     rows = read(client.get("/tickets/export.xlsx"))
     assert {r[3] for r in rows[1:]} == {"STO021101"} and len(rows) == 1 + 3
 
 
 @pytest.mark.parametrize("role,expected", [("trainer", 403), ("lead", 200), ("admin", 200)])
-def test_export_by_role(client, queue, role, expected):
-    login(client, queue[role])
+def test_export_by_role(client, auth, queue, role, expected):
+    auth.login(queue[role])
     assert client.get("/tickets/export.xlsx").status_code == expected
 
 

@@ -25,7 +25,6 @@ from kdcs.models import (
 )
 from kdcs.tickets.imports import service as importing
 from tests import factories
-from tests.conftest import login
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_XLS = DATA / "sto_inbound_complaints.xls"
@@ -96,8 +95,8 @@ def xlsx(rows: list[list], title: str = "Sheet1") -> bytes:
 # --------------------------------------------------------------------------- the whole flow
 
 
-def test_sample_file_upload_preview_commit(app, client, sto):
-    login(client, sto["lead"])
+def test_sample_file_upload_preview_commit(app, client, auth, sto):
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS, "进港投诉明细.xls"))
     assert job.file_kind == "xlsx" and job.sheet_name == "进港投诉明细"
     assert (job.header_row, job.header_depth) == (2, 2)
@@ -138,8 +137,8 @@ def test_sample_file_upload_preview_commit(app, client, sto):
     assert "导入完成：已导入 53 条工单，跳过重复 1 条，6 行有错误未导入" in page
 
 
-def test_reimport_skips_every_existing_ticket(client, sto):
-    login(client, sto["admin"])
+def test_reimport_skips_every_existing_ticket(client, auth, sto):
+    auth.login(sto["admin"])
     first = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     client.post(f"/tickets/import/{first.id}/map", data=map_form(first))
     client.post(f"/tickets/import/{first.id}/commit")
@@ -155,8 +154,8 @@ def test_reimport_skips_every_existing_ticket(client, sto):
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 53
 
 
-def test_duplicates_that_appear_after_the_preview_are_skipped_at_commit(client, sto):
-    login(client, sto["admin"])
+def test_duplicates_that_appear_after_the_preview_are_skipped_at_commit(client, auth, sto):
+    auth.login(sto["admin"])
     a = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     b = job_from(upload(client, sto["brand"], DATA / "sto_inbound_complaints_utf8bom.csv", "b.csv"))
     for job in (a, b):
@@ -171,9 +170,9 @@ def test_duplicates_that_appear_after_the_preview_are_skipped_at_commit(client, 
 # --------------------------------------------------------------------------- mapping memory
 
 
-def test_mapping_is_remembered_per_brand(client, sto):
+def test_mapping_is_remembered_per_brand(client, auth, sto):
     other_brand = factories.make_brand("ZTO", "中通")
-    login(client, sto["admin"])
+    auth.login(sto["admin"])
     rows = [["快件号", "网点编码", "工单类型", "工单创建时间"],
             ["77316523125896", "STO021101", "催件", "2025-11-03 09:00"]]
     job = job_from(upload(client, sto["brand"], xlsx(rows)))
@@ -195,8 +194,8 @@ def test_mapping_is_remembered_per_brand(client, sto):
     assert "waybill_no" not in elsewhere.mapping["columns"]
 
 
-def test_sheet_choice_and_header_row_override(client, sto):
-    login(client, sto["admin"])
+def test_sheet_choice_and_header_row_override(client, auth, sto):
+    auth.login(sto["admin"])
     data = xlsx([["说明"], ["随便写的"]], "说明")
     wb_rows = {"说明": [["说明文字", "更多"], ["a", "b"]],
                "明细": [["报表标题"], ["运单号", "网点编码", "工单类型", "工单创建时间"],
@@ -242,10 +241,10 @@ def test_sheet_choice_and_header_row_override(client, sto):
     (None, "header-only.xlsx", "没有数据行"),
     ("运单号,网点编码,工单类型\n".encode("gb18030"), "header-only.csv", "没有数据行"),
 ])
-def test_unusable_files_are_rejected_and_nothing_is_written(app, client, sto, data, filename, message):
+def test_unusable_files_are_rejected_and_nothing_is_written(app, client, auth, sto, data, filename, message):
     if data is None:
         data = xlsx([["申通进港投诉明细"], ["运单号", "网点编码", "工单类型", "工单创建时间"]])
-    login(client, sto["lead"])
+    auth.login(sto["lead"])
     response = upload(client, sto["brand"], data, filename)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -253,10 +252,10 @@ def test_unusable_files_are_rejected_and_nothing_is_written(app, client, sto, da
     assert uploads_left(app) == []
 
 
-def test_too_large_file_is_rejected(app, client, sto):
+def test_too_large_file_is_rejected(app, client, auth, sto):
     app.config["KDCS_IMPORT_MAX_MB"] = 0.05  # 51 KB
     try:
-        login(client, sto["lead"])
+        auth.login(sto["lead"])
         big = ("运单号,网点编码\n" + "77316523125896,STO021101\n" * 4000).encode()
         response = upload(client, sto["brand"], big, "big.csv")
         assert response.status_code in (400, 413)
@@ -270,8 +269,8 @@ def test_too_large_file_is_rejected(app, client, sto):
         app.config.pop("KDCS_IMPORT_MAX_MB")
 
 
-def test_missing_brand_or_file(client, sto):
-    login(client, sto["lead"])
+def test_missing_brand_or_file(client, auth, sto):
+    auth.login(sto["lead"])
     response = client.post("/tickets/import", data={"brand_id": "", "file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "请选择导出该文件的品牌" in response.get_data(as_text=True)
@@ -282,8 +281,8 @@ def test_missing_brand_or_file(client, sto):
 # --------------------------------------------------------------------------- one transaction, batches
 
 
-def test_a_failure_mid_commit_writes_nothing(app, client, sto, monkeypatch):
-    login(client, sto["admin"])
+def test_a_failure_mid_commit_writes_nothing(app, client, auth, sto, monkeypatch):
+    auth.login(sto["admin"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     client.post(f"/tickets/import/{job.id}/map", data=map_form(job))
     real = importing.run_commit
@@ -300,9 +299,9 @@ def test_a_failure_mid_commit_writes_nothing(app, client, sto, monkeypatch):
     assert "没有导入任何数据" in page
 
 
-def test_a_few_thousand_rows_are_checked_in_batches(client, sto):
+def test_a_few_thousand_rows_are_checked_in_batches(client, auth, sto):
     """2,500 rows: three batches; duplicate checks are per batch, not per row."""
-    login(client, sto["admin"])
+    auth.login(sto["admin"])
     lines = ["运单号,网点编码,工单类型,工单创建时间,是否加急"]
     for n in range(2500):
         lines.append(f"7731652{n:07d},{SAMPLE_CODES[n % 7]},{'催件' if n % 2 else '查件'},45964.{n % 10},{'是' if n % 50 == 0 else '否'}")
@@ -334,25 +333,25 @@ def test_a_few_thousand_rows_are_checked_in_batches(client, sto):
 
 
 @pytest.mark.parametrize("role,expected", [("agent", 403), ("trainer", 403), ("lead", 200), ("admin", 200)])
-def test_import_page_by_role(client, sto, role, expected):
-    login(client, sto[role])
+def test_import_page_by_role(client, auth, sto, role, expected):
+    auth.login(sto[role])
     assert client.get("/tickets/import").status_code == expected
     assert client.htmx("get", "/tickets/import").status_code == expected
     response = upload(client, sto["brand"], SAMPLE_XLS)
     assert response.status_code == (303 if expected == 200 else 403)
 
 
-def test_agent_and_trainer_cannot_touch_a_job(client, sto):
-    login(client, sto["admin"])
+def test_agent_and_trainer_cannot_touch_a_job(client, auth, sto):
+    auth.login(sto["admin"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
-    client.post("/logout")
+    auth.logout()
     for role in ("agent", "trainer"):
-        login(client, sto[role])
+        auth.login(sto[role])
         for method, url in (("get", f"/tickets/import/{job.id}"), ("post", f"/tickets/import/{job.id}/map"),
                             ("get", f"/tickets/import/{job.id}/progress"), ("post", f"/tickets/import/{job.id}/commit"),
                             ("post", f"/tickets/import/{job.id}/cancel")):
             assert client.open(url, method=method.upper()).status_code == 403, (role, url)
-        client.post("/logout")
+        auth.logout()
 
 
 def test_anonymous_goes_to_login(client, sto):
@@ -362,22 +361,22 @@ def test_anonymous_goes_to_login(client, sto):
     assert response.status_code == 204 and response.headers["HX-Redirect"].startswith("/login")
 
 
-def test_another_lead_gets_404_for_a_job(client, sto):
+def test_another_lead_gets_404_for_a_job(client, auth, sto):
     other_lead = factories.make_user("lead", username="lead_b", team=factories.make_team("二组"))
-    login(client, sto["lead"])
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
-    client.post("/logout")
-    login(client, other_lead)
+    auth.logout()
+    auth.login(other_lead)
     assert client.get(f"/tickets/import/{job.id}").status_code == 404
     assert client.post(f"/tickets/import/{job.id}/cancel").status_code == 404
-    client.post("/logout")
-    login(client, sto["admin"])
+    auth.logout()
+    auth.login(sto["admin"])
     assert client.get(f"/tickets/import/{job.id}").status_code == 200
 
 
-def test_lead_imports_only_outlets_in_their_scope(client, sto):
+def test_lead_imports_only_outlets_in_their_scope(client, auth, sto):
     foreign = factories.make_outlet(brand=sto["brand"], agent=None, code="STO999001", name="申通外组网点")
-    login(client, sto["lead"])
+    auth.login(sto["lead"])
     rows = [["运单号", "网点编码", "工单类型", "工单创建时间"],
             ["77316523125896", "STO021101", "催件", "2025-11-03 09:00"],
             ["77316523125897", foreign.code, "催件", "2025-11-03 09:00"]]
@@ -387,8 +386,8 @@ def test_lead_imports_only_outlets_in_their_scope(client, sto):
     assert (job.valid_rows, job.error_rows) == (1, 1)
 
 
-def test_full_page_and_fragments(client, sto):
-    login(client, sto["lead"])
+def test_full_page_and_fragments(client, auth, sto):
+    auth.login(sto["lead"])
     page = client.get("/tickets/import")
     assert page.headers.get("Vary") and "HX-Request" in page.headers["Vary"]
     assert "<html" in page.get_data(as_text=True)
@@ -403,8 +402,8 @@ def test_full_page_and_fragments(client, sto):
     assert response.status_code == 200 and "<html" not in body and "请选择“运单号”所在的列" in body
 
 
-def test_progress_is_polled_while_running_and_redirects_when_done(client, sto):
-    login(client, sto["lead"])
+def test_progress_is_polled_while_running_and_redirects_when_done(client, auth, sto):
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     job.status, job.processed_rows, job.total_rows = ImportStatus.VALIDATING, 30, 60
     db.session.commit()
@@ -420,10 +419,10 @@ def test_progress_is_polled_while_running_and_redirects_when_done(client, sto):
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/tickets/import/{job.id}"
 
 
-def test_a_stalled_job_offers_to_start_again(client, sto):
+def test_a_stalled_job_offers_to_start_again(client, auth, sto):
     from datetime import timedelta
 
-    login(client, sto["lead"])
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     job.status = ImportStatus.VALIDATING
     job.heartbeat_at = job.created_at - timedelta(minutes=10)
@@ -436,8 +435,8 @@ def test_a_stalled_job_offers_to_start_again(client, sto):
     assert job.status == ImportStatus.VALIDATED  # immediate mode: checked again at once
 
 
-def test_cancel_deletes_the_upload(app, client, sto):
-    login(client, sto["lead"])
+def test_cancel_deletes_the_upload(app, client, auth, sto):
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     assert len(uploads_left(app)) == 1
     response = client.post(f"/tickets/import/{job.id}/cancel")
@@ -447,8 +446,8 @@ def test_cancel_deletes_the_upload(app, client, sto):
     assert client.post(f"/tickets/import/{job.id}/commit").status_code == 303  # moved on: back to the job
 
 
-def test_uploaded_files_are_never_served(app, client, sto):
-    login(client, sto["admin"])
+def test_uploaded_files_are_never_served(app, client, auth, sto):
+    auth.login(sto["admin"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     assert job.stored_name.startswith(importing.UPLOAD_PREFIX) and job.stored_name.endswith(".upload")
     assert "进港" not in job.stored_name  # a random name, not the user's

@@ -12,7 +12,6 @@ from kdcs.extensions import db
 from kdcs.models import utcnow
 from kdcs.tickets import queue
 from tests import factories
-from tests.conftest import login
 
 
 def _ago(**kw):
@@ -34,7 +33,7 @@ def _ids(html: str) -> list[int]:
     return [int(x) for x in re.findall(r'<tr id="ticket-(\d+)"', html)]
 
 
-def test_default_order_is_nearest_deadline_and_hides_closed(client, users, setup):
+def test_default_order_is_nearest_deadline_and_hides_closed(client, auth, users, setup):
     o = setup["outlet"]
     later = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=10))  # due in 110 min
     overdue = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))  # late 3 h
@@ -42,7 +41,7 @@ def test_default_order_is_nearest_deadline_and_hides_closed(client, users, setup
     closed = factories.make_ticket(o, reason=setup["problem"], status="closed", closed_at=utcnow(), resolved_at=utcnow())
     replied = factories.make_ticket(o, reason=setup["problem"], status="replied", first_replied_at=utcnow(),
                                     resolved_at=utcnow())  # open, nothing pending
-    login(client, users["agent"])
+    auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert _ids(html) == [overdue.id, soon.id, later.id, replied.id]
     every = _ids(client.get("/tickets/?status=all").get_data(as_text=True))
@@ -55,12 +54,12 @@ def test_default_order_is_nearest_deadline_and_hides_closed(client, users, setup
     assert re.search(r'class="countdown badge is-soon" data-due=', html)
 
 
-def test_window_filters(client, users, setup):
+def test_window_filters(client, auth, users, setup):
     o = setup["outlet"]
     overdue = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))
     hour = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=90))
     far = factories.make_ticket(o, reason=setup["problem"], reply_minutes=60 * 24 * 3, resolve_minutes=60 * 24 * 5)
-    login(client, users["agent"])
+    auth.login(users["agent"])
     assert _ids(client.get("/tickets/?window=overdue").get_data(as_text=True)) == [overdue.id]
     assert _ids(client.get("/tickets/?window=hour").get_data(as_text=True)) == [hour.id]
     today = _ids(client.get("/tickets/?window=today").get_data(as_text=True))
@@ -75,12 +74,12 @@ def test_today_means_the_shanghai_day():
     assert datetime(2026, 3, 3, 16, 0, tzinfo=UTC) in bounds
 
 
-def test_waybill_exact_prefix_and_text_search(client, users, setup):
+def test_waybill_exact_prefix_and_text_search(client, auth, users, setup):
     o = setup["outlet"]
     a = factories.make_ticket(o, reason=setup["problem"], waybill_no="75121488724296", customer_name="王建华")
     b = factories.make_ticket(o, reason=setup["problem"], waybill_no="75121488799999", description="客户要求改派到公司")
     c = factories.make_ticket(o, reason=setup["problem"], waybill_no="YT6084582426123")
-    login(client, users["agent"])
+    auth.login(users["agent"])
     search = lambda q: set(_ids(client.get(f"/tickets/?q={q}").get_data(as_text=True)))  # noqa: E731
     assert search("75121488724296") == {a.id}
     assert search("751214887") == {a.id, b.id}
@@ -91,13 +90,13 @@ def test_waybill_exact_prefix_and_text_search(client, users, setup):
     assert search("%25") == set()  # a literal %, not a wildcard
 
 
-def test_filters_each_narrow_the_list(client, users, setup):
+def test_filters_each_narrow_the_list(client, auth, users, setup):
     o, o2 = setup["outlet"], setup["outlet2"]
     p = factories.make_ticket(o, reason=setup["problem"], direction="inbound",
                               registered_at=datetime(2026, 3, 2, 16, 30, tzinfo=UTC))  # 3 Mar 00:30 Shanghai
     w = factories.make_ticket(o2, category="work_order", reason=setup["chase"], direction="outbound",
                               registered_at=datetime(2026, 3, 2, 15, 30, tzinfo=UTC))  # 2 Mar 23:30 Shanghai
-    login(client, users["agent"])
+    auth.login(users["agent"])
     get = lambda qs: set(_ids(client.get(f"/tickets/?{qs}").get_data(as_text=True)))  # noqa: E731
     assert get("category=problem") == {p.id}
     assert get(f"reason={setup['chase'].id}") == {w.id}
@@ -113,48 +112,48 @@ def test_filters_each_narrow_the_list(client, users, setup):
     assert "YYYY-MM-DD" in response.get_data(as_text=True)
 
 
-def test_assignee_filter_for_leads(client, users, setup):
+def test_assignee_filter_for_leads(client, auth, users, setup):
     o = setup["outlet"]
     mine = factories.make_ticket(o, reason=setup["problem"])
     nobody = factories.make_ticket(o, reason=setup["problem"], assignee=None)
-    login(client, users["lead"])
+    auth.login(users["lead"])
     get = lambda qs: set(_ids(client.get(f"/tickets/?scope=team&{qs}").get_data(as_text=True)))  # noqa: E731
     assert get(f"assignee={users['agent'].id}") == {mine.id}
     assert get("assignee=0") == {nobody.id}
     assert 'id="f-assignee"' in client.get("/tickets/").get_data(as_text=True)
 
 
-def test_scope_tabs_per_role(client, users, setup):
+def test_scope_tabs_per_role(client, auth, users, setup):
     o = setup["outlet"]
     agents_ticket = factories.make_ticket(o, reason=setup["problem"])
     leads_own = factories.make_ticket(o, reason=setup["problem"], assignee=users["lead"])
     outsider = factories.make_outlet(setup["brand"], factories.make_user("agent", username="agent_z"))
     far = factories.make_ticket(outsider, reason=setup["problem"])
 
-    login(client, users["agent"])
+    auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert set(_ids(html)) == {agents_ticket.id, leads_own.id}  # own outlet's tickets, whoever holds them
     assert "scope=team" not in html and "scope=all" not in html
     # asking for a wider tab falls back to one's own
     assert set(_ids(client.get("/tickets/?scope=all").get_data(as_text=True))) == {agents_ticket.id, leads_own.id}
 
-    client.post("/logout")
-    login(client, users["lead"])
+    auth.logout()
+    auth.login(users["lead"])
     assert set(_ids(client.get("/tickets/").get_data(as_text=True))) == {agents_ticket.id, leads_own.id}  # team
     assert set(_ids(client.get("/tickets/?scope=mine").get_data(as_text=True))) == {leads_own.id}
     assert set(_ids(client.get("/tickets/?scope=all").get_data(as_text=True))) == {agents_ticket.id, leads_own.id}
 
-    client.post("/logout")
-    login(client, users["admin"])
+    auth.logout()
+    auth.login(users["admin"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert set(_ids(html)) == {agents_ticket.id, leads_own.id, far.id}
     assert set(_ids(client.get("/tickets/?scope=mine").get_data(as_text=True))) == set()
 
 
-def test_pages_of_fifty_with_next_link_and_no_count(client, users, setup, app):
+def test_pages_of_fifty_with_next_link_and_no_count(client, auth, users, setup, app):
     o = setup["outlet"]
     tickets = [factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=i)) for i in range(51)]
-    login(client, users["agent"])
+    auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert len(_ids(html)) == 50
     assert 'rel="next"' in html and 'rel="prev"' not in html
@@ -164,11 +163,11 @@ def test_pages_of_fifty_with_next_link_and_no_count(client, users, setup, app):
     assert 'href="/tickets/?scope=mine&amp;page=1"' not in html2  # page 1 is the plain URL
 
 
-def test_statements_per_fragment_do_not_grow_with_rows(client, users, setup, app):
+def test_statements_per_fragment_do_not_grow_with_rows(client, auth, users, setup, app):
     o = setup["outlet"]
     for i in range(3):
         factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=i))
-    login(client, users["agent"])
+    auth.login(users["agent"])
 
     def count_statements(url):
         statements = []
@@ -190,7 +189,7 @@ def test_statements_per_fragment_do_not_grow_with_rows(client, users, setup, app
     assert not any("count(" in s.lower() and "group by" not in s.lower() for s in many)
 
 
-def test_counts_per_category_and_overdue(client, users, setup):
+def test_counts_per_category_and_overdue(client, auth, users, setup):
     o = setup["outlet"]
     factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))  # overdue
     factories.make_ticket(o, reason=setup["problem"])
@@ -200,7 +199,7 @@ def test_counts_per_category_and_overdue(client, users, setup):
     assert counts.by_category["problem"] == {"open": 2, "overdue": 1, "due_soon": 0}
     assert counts.by_category["work_order"] == {"open": 1, "overdue": 0, "due_soon": 1}
     assert (counts.open, counts.overdue, counts.due_soon) == (3, 1, 1)
-    login(client, users["agent"])
+    auth.login(users["agent"])
     # the counts are those of the whole tab: on the full page, and on the table's refresh after a change
     page = client.get("/tickets/?category=work_order").get_data(as_text=True)
     assert re.search(r'count-value">2<', page) and re.search(r'count-value is-bad">1<', page)
@@ -209,11 +208,11 @@ def test_counts_per_category_and_overdue(client, users, setup):
     assert 'id="qc-problem"' in fragment and "hx-preserve" not in fragment
 
 
-def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, users, setup):
+def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, auth, users, setup):
     """A filter/sort/page fragment does not count the tab again: its number slots ask htmx
     to keep the ones on screen (hx-preserve, same ids); the refresh after a change counts."""
     factories.make_ticket(setup["outlet"], reason=setup["problem"])
-    login(client, users["agent"])
+    auth.login(users["agent"])
     page = client.get("/tickets/").get_data(as_text=True)
     assert 'hx-get="/tickets/?counts=1"' in page  # the tickets-changed refresh of #ticket-table
     statements: list[str] = []
@@ -234,19 +233,19 @@ def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, use
     assert "category=problem" in re.search(r'<a role="listitem" class="count count-total[^>]*>', fragment).group(0)
 
 
-def test_phone_is_masked_in_the_list(client, users, setup):
+def test_phone_is_masked_in_the_list(client, auth, users, setup):
     factories.make_ticket(setup["outlet"], reason=setup["problem"], customer_phone="13812345678")
-    login(client, users["agent"])
+    auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert "138****5678" in html and "13812345678" not in html
 
 
-def test_other_sorts(client, users, setup):
+def test_other_sorts(client, auth, users, setup):
     o = setup["outlet"]
     old = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))
     new = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=5))
     urgent = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=30), priority="urgent")
-    login(client, users["agent"])
+    auth.login(users["agent"])
     assert _ids(client.get("/tickets/?sort=registered").get_data(as_text=True)) == [new.id, urgent.id, old.id]
     assert _ids(client.get("/tickets/?sort=priority").get_data(as_text=True))[0] == urgent.id
     assert len(_ids(client.get("/tickets/?sort=updated").get_data(as_text=True))) == 3

@@ -1,0 +1,173 @@
+"""Worlds: the records a group of tests works on, built by one function each.
+
+A world is a ``World`` (a dict that also answers attributes: ``world.agent`` or
+``world["agent"]``). Fixtures in tests/conftest.py build them per test.
+
+``SharedWorld`` builds a world once and hands the same one to every test that asks,
+as long as no test wrote to the database in between (seen by ``conftest.WRITES``); after
+a write it is emptied and built again. It holds ids and session cookies, not ORM objects
+(each test has its own database session). The route matrix and the bad-input sweep use
+it: hundreds of requests that mostly change nothing, each against a pristine world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from kdcs.extensions import db
+from kdcs.models import User
+from tests import factories
+
+ROLES = ("agent", "trainer", "lead", "admin")
+
+
+class World(dict):
+    """A dict whose keys are also attributes."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def with_ids(self, *keys: str) -> World:
+        """A copy where the records under ``keys`` are replaced by their ids (for URL templates)."""
+        return World({k: (v.id if k in keys else v) for k, v in self.items()})
+
+
+# --------------------------------------------------------------------------- builders
+
+def make_users() -> World:
+    """One active user of each role, plus a team (一组) for the lead and agent."""
+    team = factories.make_team("一组")
+    lead = factories.make_user("lead", username="lead_a", team=team)
+    team.lead_id = lead.id
+    db.session.commit()
+    return World(
+        agent=factories.make_user("agent", username="agent_a", team=team),
+        trainer=factories.make_user("trainer", username="trainer_a"),
+        lead=lead,
+        admin=factories.make_user("admin", username="admin_a"),
+        team=team,
+    )
+
+
+def make_outlets(users: World) -> World:
+    """Outlets in and out of each scope: the agent's own, a teammate's (same team), one of an
+    agent of another team (二组), and an unassigned one; ZTO and YTO."""
+    from datetime import date
+
+    zto = factories.make_brand("ZTO", "中通")
+    yto = factories.make_brand("YTO", "圆通")
+    teammate = factories.make_user("agent", username="agent_mate", team=users.team, display_name="李娜")
+    other_team = factories.make_team("二组")
+    stranger = factories.make_user("agent", username="agent_far", team=other_team, display_name="郑洋")
+    own = factories.make_outlet(brand=zto, agent=users.agent, code="ZTO571101", name="中通余杭良渚网点")
+    team_outlet = factories.make_outlet(brand=zto, agent=teammate, code="ZTO571102", name="中通萧山北干网点")
+    other = factories.make_outlet(brand=yto, agent=stranger, code="YTO021101", name="圆通上海松江网点",
+                                  region="上海市松江区")
+    free = factories.make_outlet(brand=yto, code="YTO021102", name="圆通上海青浦网点", region="上海市青浦区")
+    factories.make_volume(own, date(2026, 9, 1), 200_000, 100_000)
+    return World(users, zto=zto, yto=yto, teammate=teammate, other_team=other_team, stranger=stranger, own=own,
+                 team_outlet=team_outlet, other=other, free=free)
+
+
+def make_tickets(users: World) -> World:
+    """``make_outlets`` plus a problem-parcel ticket in each scope: the agent's own (``mine``),
+    the teammate's (``team_ticket``) and the other team's (``far``)."""
+    world = make_outlets(users)
+    address = factories.make_reason("problem", "地址不详")
+    rule = factories.make_rule("problem")
+    mine = factories.make_ticket(world.own, reason=address, waybill_no="75121488724296", customer_name="李先生",
+                                 customer_phone="13912345678", description="收件人电话打不通")
+    team_ticket = factories.make_ticket(world.team_outlet, reason=address, waybill_no="75121488724297")
+    far = factories.make_ticket(world.other, reason=address, waybill_no="75121488724298")
+    return World(world, address=address, problem_rule=rule, mine=mine, team_ticket=team_ticket, far=far)
+
+
+def make_ticket_settings(users: World) -> World:
+    """What the ticket settings pages list: work-order reasons 投诉 and 催件, problem reason 破损,
+    a default work-order deadline rule (2 h / 24 h) and a canned reply; brand ZTO."""
+    return World(
+        users,
+        brand=users.get("zto") or factories.make_brand("ZTO", "中通"),
+        complaint=factories.make_reason("work_order", "投诉", sort_order=10),
+        chase=factories.make_reason("work_order", "催件", sort_order=20),
+        damaged=factories.make_reason("problem", "破损", sort_order=10),
+        rule=factories.make_rule("work_order", reply_minutes=120, resolve_minutes=1440),
+        reply=factories.make_canned("work_order", "催件回复", "您好，已为您催促网点。"),
+    )
+
+
+def session_cookie(app, user: User) -> str:
+    """The session cookie of a real login as ``user`` (the login page, not a forged session)."""
+    from tests.conftest import AuthActions
+
+    client = app.test_client()
+    AuthActions(client).login(user)
+    return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def client_as(app, cookie: str | None):
+    """A new test client, logged in with ``cookie`` (anonymous if None)."""
+    client = app.test_client()
+    if cookie is not None:
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    return client
+
+
+# --------------------------------------------------------------------------- shared worlds
+
+class SharedWorld:
+    def __init__(self, name: str, build: Callable[[], dict]):
+        self.name = name
+        self.build = build
+        self.data: World | None = None
+
+
+_current: SharedWorld | None = None  # the shared world the database holds, as built
+
+
+def shared_world(build: Callable[[], dict]):
+    """Decorator: a fixture (named like ``build``) whose world is built once and reused
+    until a test writes to the database. ``build`` returns ids and plain values."""
+    shared = SharedWorld(build.__name__, build)
+
+    @pytest.fixture(name=build.__name__)
+    def fixture(app_ctx):
+        global _current
+        from tests.conftest import WRITES, empty_written_tables
+
+        if _current is not shared or shared.data is None or WRITES.written_since_mark:
+            empty_written_tables()
+            shared.data = World(build())
+            db.session.remove()
+            WRITES.mark()
+            _current = shared
+        return shared.data
+
+    fixture.__doc__ = build.__doc__
+    return fixture
+
+
+def before_test(request) -> None:
+    """A test that does not use the shared world the database holds starts from empty."""
+    global _current
+    from tests.conftest import empty_written_tables
+
+    if _current is not None and _current.name not in request.fixturenames:
+        empty_written_tables()
+        _current = None
+
+
+def after_test() -> None:
+    """Keep a shared world nobody wrote to; otherwise leave the database empty."""
+    global _current
+    from tests.conftest import WRITES, empty_written_tables
+
+    if _current is not None and not WRITES.written_since_mark:
+        return
+    empty_written_tables()
+    _current = None

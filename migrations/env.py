@@ -90,6 +90,9 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    # The search index tables (FTS5 / tsvector) are not modelled: autogenerate leaves them alone.
+    from kdcs.search.index import alembic_include_name
+    conf_args.setdefault("include_name", alembic_include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -313,3 +313,11 @@ def test_export_writes_the_matrix_through_the_safe_writer(w):
     rows = [[c.value for c in row] for row in details.iter_rows(min_row=2)]
     assert [(r[2], r[5]) for r in rows] == [("agent_a", "已确认"), ("agent_b", "已逾期")]
     assert rows[0][6].strftime("%Y-%m-%d %H:%M") == "2026-11-02 11:00"  # Beijing time
+
+
+def test_matrix_leaves_out_versions_that_ask_nobody_in_scope(w):
+    publish(make_scenario("查件"), teams=[w.one])
+    publish(make_scenario("拒收"), teams=[w.two])
+    lead_view = service.matrix(w.lead_b, now=T0 + H)
+    assert [r.version.title for r in lead_view.rows] == ["拒收"] and lead_view.published == 2
+    assert service.matrix(w.trainer, team_id=w.one.id, now=T0 + H).rows[0].version.title == "查件"

@@ -457,6 +457,7 @@ class Matrix:
     team_id: int | None
     show_all: bool
     now: datetime
+    published: int = 0  # required versions in the period, asking someone in this scope or not
 
 
 def matrix(actor: User, team_id: int | None = None, show_all: bool = False,
@@ -497,8 +498,9 @@ def matrix(actor: User, team_id: int | None = None, show_all: bool = False,
             _start, due = window_of(version, agent)
             at = _satisfied_at(acks.get((agent.id, version.scenario_id), []), version.number)
             cells.append(Cell(_status(at, due, now), at, due))
-        rows.append(Row(version, cells, superseded=current_ids is not None and version.id not in current_ids))
-    return Matrix(agents, rows, teams, team_id, show_all, now)
+        if any(cell.status for cell in cells):  # a version that asks nobody in this scope is left out
+            rows.append(Row(version, cells, superseded=current_ids is not None and version.id not in current_ids))
+    return Matrix(agents, rows, teams, team_id, show_all, now, published=len(versions))
 
 
 def export_matrix(actor: User, team_id: int | None = None, show_all: bool = False,

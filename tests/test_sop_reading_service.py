@@ -214,6 +214,33 @@ def test_the_task_through_the_queue_and_twice_at_the_same_time_sends_once(w):
     assert len(notifications(w.agent_c)) == 2
 
 
+def test_two_workers_running_at_the_same_moment_send_each_notice_once(w):
+    import threading
+
+    publish(make_scenario())
+    agent_ids = [w.agent_a.id, w.agent_b.id, w.agent_c.id]
+    db.session.remove()  # the workers use their own sessions; the test's must not hold a transaction
+    start, results, errors = threading.Barrier(2), [], []
+
+    def worker():
+        try:
+            start.wait(timeout=10)
+            results.append(run(T0 + 30 * H))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sum(r["24h"] for r in results) == 3  # agent_a, agent_b, agent_c: once each, between the two
+    for agent_id in agent_ids:
+        assert db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.user_id == agent_id)) == 2  # published, 24 h
+
+
 def test_a_marker_written_by_another_worker_first_is_skipped(w):
     version = publish(make_scenario(), teams=[w.two])
     db.session.add(SopReadingNotice(user_id=w.agent_c.id, version_id=version.id, threshold="24h", sent_at=T0))

@@ -296,8 +296,9 @@ def _insert_ignore(model, values: dict, keys: tuple[str, ...]) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    return (db.session.execute(statement).rowcount or 0) > 0
+    statement = (insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+                 .returning(model.id))  # rowcount is -1 on psycopg 3 here: RETURNING says it for sure
+    return db.session.execute(statement).scalar() is not None
 
 
 # --------------------------------------------------------------------------- publishing and reminders

@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased, joinedload
 
-from ...auditing import record
+from ...auditing import record, register_labels
 from ...extensions import db
 from ...filters import format_datetime
 from ...models import Role, Team, User, utcnow
@@ -65,6 +66,8 @@ REMINDER_HORIZON = timedelta(days=30)
 NOTIFICATION_KIND = "sop_reading"
 
 ACKNOWLEDGED, PENDING, OVERDUE_STATUS = "acknowledged", "pending", "overdue"
+
+register_labels(actions={"sop.acknowledge": _l("Required SOP reading acknowledged")})
 
 
 # --------------------------------------------------------------------------- versions and windows

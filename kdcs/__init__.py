@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
     from .outlets import bp as outlets_bp
+    from .sop import bp as sop_bp
     from .tickets import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(org_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(sop_bp)
 
     from .cli import init_app as init_cli
 

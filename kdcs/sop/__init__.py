@@ -10,3 +10,8 @@ reading, acknowledgements, reminders, the matrix; ``reports/`` — the trainers'
 from flask import Blueprint
 
 bp = Blueprint("sop", __name__, url_prefix="/sop")
+
+# Views of the sub-features register on this one blueprint (endpoints stay ``sop.*``):
+# routes (scenarios, versions, diff, editor, review), reading (banner, acknowledge, matrix).
+from . import routes  # noqa: E402,F401
+from .reading import routes as reading_routes  # noqa: E402,F401

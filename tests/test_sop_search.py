@@ -188,10 +188,13 @@ def test_reindex_all_rebuilds_the_index(agent):
 
 
 def test_long_documents_are_found_exactly(agent):
-    """PostgreSQL keeps 256 positions per lexeme and none past 16383: such a document is
-    checked on its text instead, and found exactly like the others."""
+    """Long documents with many repeats (PostgreSQL: past a tsvector's position limits) are
+    found exactly; the body is indexed up to MAX_BODY_CHARS on both databases."""
+    from kdcs.search.index import MAX_BODY_CHARS
+
     filler = "客户反映快件延误，" * 400  # 客户 400 times, 3600 characters
-    script = filler + "尾部：外包装破损需称重照片。" + "其他说明文字" * 2500 + "最后一句话在这里"
+    script = filler + "尾部：外包装破损需称重照片。" + "其他说明文字" * 1800 + "最后一句话在这里"
+    assert 14_000 < len(script) < MAX_BODY_CHARS - 100
     long = make_scenario("长文档", script=script)
     short = make_scenario("短文档", script="客户户口")
     assert found(agent, "客户反映") == [long.id]
@@ -202,6 +205,9 @@ def test_long_documents_are_found_exactly(agent):
     assert found(agent, "延误 户口") == []
     assert found(agent, "说明文字其他") == [long.id]
     assert found(agent, "反映快件破损") == []
+    beyond = make_scenario("超长文档", script="开头" + "很长" * MAX_BODY_CHARS + "结尾的话")
+    assert found(agent, "开头") == [beyond.id]
+    assert found(agent, "结尾的话") == []
 
 
 # --------------------------------------------------------------------------- the property test

@@ -85,6 +85,22 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def grams(text: str, longest: int = 4) -> set[str]:
+    """Every distinct piece of 1 to ``longest`` characters of the text's words.
+
+    PostgreSQL's index holds these (no positions): a query word of up to
+    ``longest`` characters is then one exact lookup, and a longer one the pieces
+    it is made of plus a check of the text.
+    """
+    found: set[str] = set()
+    for word in words(text):
+        size = len(word)
+        for i in range(size):
+            for k in range(1, min(longest, size - i) + 1):
+                found.add(word[i:i + k])
+    return found
+
+
 def query_words(query: str) -> list[str]:
     """The distinct folded words of a search query, at most MAX_QUERY_WORDS.
 

@@ -104,7 +104,9 @@ def test_acknowledge_refused_for_who_is_not_asked(client, auth, w):
     response = client.htmx("post", ack_url(w.old))
     assert response.status_code == 422
     assert "此版本不是你的必读内容" in response.get_data(as_text=True)
-    assert client.post(ack_url(w.old)).status_code == 422
+    refused = client.post(ack_url(w.old))  # without JavaScript: back to the scenario with the reason
+    assert refused.status_code == 303 and refused.headers["Location"].endswith(f"/sop/{w.old_scenario.id}")
+    assert "此版本不是你的必读内容" in client.get("/").get_data(as_text=True)
     auth.logout()
     auth.login(w.trainer)
     assert client.htmx("post", ack_url(w.version)).status_code == 422
@@ -215,6 +217,7 @@ def test_bad_team_filter(client, auth, w):
     auth.login(w.trainer)
     assert client.get("/sop/reading?team=abc").status_code == 400
     assert client.get("/sop/reading?team=9999").status_code == 404
+    assert client.get(f"/sop/reading?team={10**30}").status_code == 404
 
 
 def test_export_is_an_xlsx_of_the_scope(client, auth, w):

@@ -75,7 +75,8 @@ def acknowledge(scenario_id: int, number: int):
         if wants_fragment():
             return render_fragment("sop/_acknowledge.html", "sop_acknowledge", status=422, version=version,
                                    ack_error=message)
-        abort(422, message)
+        flash(message, "warning")  # without JavaScript: back to the scenario, the reason on top
+        return redirect_after_post(_scenario_url(scenario_id))
     toast = _("Acknowledged at %(time)s.", time=format_datetime(ack.acknowledged_at))
     if wants_fragment():
         return render_fragment("sop/_acknowledge.html", "sop_acknowledge", version=version, toast=toast,
@@ -102,6 +103,8 @@ def _matrix_args() -> tuple[int | None, bool]:
         team_id = int(team) if team else None
     except ValueError:
         abort(400)
+    if team_id is not None and not 0 < team_id < 2**31:
+        abort(404)  # no team has such an id (and the database could not even compare it)
     return team_id, request.args.get("all") == "1"
 
 

@@ -486,6 +486,15 @@ def _fine_text(value: str | None) -> str | None:
                        _("agent's share %(a)s", a=_format_money(share))])
 
 
+# Other features' timeline events (the SOP panel's "sop"): kind -> describe(event) -> TimelineLine | str.
+_EVENT_DESCRIBERS: dict[str, Callable] = {}
+
+
+def register_event_describer(kind: str, describe: Callable) -> None:
+    """Let a feature describe its own ticket timeline events (``describe(event)`` → line or text)."""
+    _EVENT_DESCRIBERS[kind] = describe
+
+
 def describe_event(event) -> TimelineLine:
     """A ticket timeline event (``TicketEvent``) in people's words.
 
@@ -510,6 +519,9 @@ def describe_event(event) -> TimelineLine:
         fields = [name.strip() for name in body.split(",") if name.strip()]
         text = "、".join(field_label(name, "ticket") for name in fields)
         return TimelineLine([Change("edit", str(_l("Changed")), None, text, has_old=False)] if text else [])
+    if kind in _EVENT_DESCRIBERS:
+        line = _EVENT_DESCRIBERS[kind](event)
+        return line if isinstance(line, TimelineLine) else TimelineLine([], str(line))
     return TimelineLine([], body)
 
 

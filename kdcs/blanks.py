@@ -20,11 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
 # The blanks the app knows, in the order the help text lists them.
 KNOWN_BLANKS = ("客户称呼", "运单号", "网点", "品牌", "时限", "客服")
 
-# A blank is a short word in braces: {客户称呼}, {运单号}. Anything longer, or with
-# spaces or punctuation inside, is ordinary text (JSON, code) and left alone.
-BLANK_RE = re.compile(r"\{(\w{1,16})\}")
+# A blank is a short name in braces: {客户称呼}, {运单号} — the same pattern as kdcs.markdown,
+# which shows blanks on the scenario page. With spaces, quotes or markup inside it is ordinary text.
+BLANK_RE = re.compile(r"\{([^{}\s<>\"'`]{1,20})\}")
 MISSING_MARK = "【待填写：{name}】"
-MISSING_RE = re.compile(r"【待填写：(\w{1,16})】")
+MISSING_RE = re.compile(r"【待填写：([^{}\s<>\"'`【】]{1,20})】")
 
 # 称呼 words a customer name may already end with ("张先生", "李女士").
 HONORIFICS = ("先生", "女士", "小姐")

@@ -35,6 +35,7 @@ DOMAIN_SOURCES: dict[str, list[str]] = {
     "tickets": ["tickets/**/*.py", "templates/tickets/**/*.html", "models/ticket*.py"],
     "outlets": ["outlets/**/*.py", "templates/outlets/**/*.html"],
     "org": ["org/**/*.py", "templates/org/**/*.html"],
+    "sop": ["sop/**/*.py", "templates/sop/**/*.html"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
@@ -19,6 +20,14 @@ class NavItem:
     section: str | tuple[str, ...]  # highlights the item for endpoints starting with these
     hide_for: tuple[str, ...] = ()  # roles for which a personal item makes no sense
     not_section: tuple[str, ...] = ()  # endpoints under `section` that belong to another item
+    badge: Callable | None = None  # user -> count shown beside the label (0: none)
+    badge_template: str | None = None  # renders the badge (with `count`), e.g. to refresh it by htmx
+
+
+def _open_sop_reports(_user) -> int:
+    from .sop.reports.service import open_count
+
+    return open_count()
 
 
 # The ticket settings pages (admin tabs) live on the tickets blueprint.
@@ -33,7 +42,10 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("My team"), "dashboard.team", Permission.VIEW_TEAM, "dashboard.team", ("admin",)),
     NavItem(_l("Canned replies"), "tickets.canned_replies", Permission.MANAGE_CANNED_REPLIES,
             "tickets.canned", hide_for=("admin",)),
-    NavItem(_l("SOP"), "sop.index", Permission.VIEW_HOME, "sop."),
+    NavItem(_l("SOP"), "sop.index", Permission.VIEW_HOME, "sop.", not_section=("sop.report", "sop.reading")),
+    NavItem(_l("SOP reports"), "sop.reports", Permission.HANDLE_SOP_REPORTS, "sop.report",
+            badge=_open_sop_reports, badge_template="sop/_reports_badge.html"),
+    NavItem(_l("Required reading status"), "sop.reading", Permission.VIEW_SOP_READING, "sop.reading"),
     NavItem(_l("Training"), "training.index", Permission.VIEW_HOME, "training."),
     NavItem(_l("Leave"), "leave.index", Permission.VIEW_HOME, "leave."),
 )
@@ -58,7 +70,8 @@ def visible_items(items, user) -> list[dict]:
         if user.role in item.hide_for:
             continue
         active = current.startswith(item.section) and not current.startswith(item.not_section or ("\0",))
-        result.append({"label": item.label, "url": url_for(item.endpoint), "endpoint": item.endpoint, "active": active})
+        result.append({"label": item.label, "url": url_for(item.endpoint), "endpoint": item.endpoint, "active": active,
+                       "badge": item.badge(user) if item.badge else None, "badge_template": item.badge_template})
     return result
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .ticket import TicketReason
 from .types import UTCDateTime, utcnow
 from .user import User
 
@@ -75,7 +76,7 @@ class SopScenario(db.Model):
         back_populates="scenario", foreign_keys="SopVersion.scenario_id", order_by="SopVersion.id",
         cascade="all, delete-orphan",
     )
-    reasons: Mapped[list] = relationship("TicketReason", secondary=sop_scenario_reasons)
+    reasons: Mapped[list[TicketReason]] = relationship(secondary=sop_scenario_reasons)
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
     __mapper_args__ = {"version_id_col": version}

@@ -96,6 +96,7 @@ class EventKind(StrEnum):
     FIRST_REPLY = "first_reply"
     REOPEN = "reopen"
     EDIT = "edit"
+    SOP = "sop"  # an SOP script version was inserted or copied (kdcs.sop.panel)
 
 
 class QueueState(IntEnum):

@@ -65,6 +65,7 @@ EVENT_LABELS = {
     EventKind.FIRST_REPLY: _l("First reply"),
     EventKind.REOPEN: _l("Reopened"),
     EventKind.EDIT: _l("Edited"),
+    EventKind.SOP: _l("SOP script"),  # translated in the sop catalog
 }
 
 COUNTING_MODE_LABELS = {

@@ -21,6 +21,7 @@ from ..models import Ticket, TicketReason, TicketStatus
 from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
+from ..sop import panel as sop_panel
 from ..views import apply_errors
 from . import bp, labels, presence, queue, reference, service
 from .forms import (
@@ -307,6 +308,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "note_required_for": sorted(s for s in service.allowed_transitions(ticket)
                                     if service.note_required(ticket.status, s)),
         "canned": reference.canned_replies_for(ticket.category),
+        "sop_panel": sop_panel.for_ticket(ticket, current_user),  # the SOP scripts beside the ticket
         "recent": queue.recent_changes_by_others(ticket, current_user),
         "open_tab": forms.get("open_tab", ""),
         **built,

@@ -1,0 +1,290 @@
+"""The SOP panel on a ticket's page: the scenarios that apply, scripts filled from the ticket.
+
+``for_ticket(ticket, user)`` is the one call the ticket page makes: the scenarios
+whose reasons include the ticket's reason come first, then those that apply to
+its whole category (they list the category and none of its reasons). Each shows
+its current *published* version (agents never see drafts) with the blanks filled
+by ``kdcs.blanks``; a blank the ticket cannot fill stays visibly marked.
+
+``record_use`` writes the timeline line "查看并使用了话术《破损理赔》第 3 版" when an
+agent inserts or copies a script: the evidence a lead needs in a fine dispute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from html import unescape as html_unescape
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import selectinload
+
+from ..auditing import register_event_describer
+from ..blanks import MISSING_MARK, MISSING_RE, fill_blanks, ticket_blank_values
+from ..extensions import db
+from ..models import Ticket, TicketEvent, User, utcnow
+from ..models.sop import SopScenario, SopVersion, VersionStatus, sop_scenario_reasons
+from ..permissions import Permission, ensure, has_permission
+from ..service_errors import NotFound, ValidationError
+
+EVENT_KIND = "sop"
+ACTIONS = ("insert", "copy", "reply")  # what the agent did with the script (stored in from_value)
+# The same agent inserting the same version again within this window adds no second line.
+REPEAT_WINDOW = timedelta(minutes=10)
+MAX_SCENARIOS = 8
+
+
+@dataclass
+class PanelItem:
+    """One scenario beside the ticket: its current version and the script filled from the ticket."""
+
+    scenario: SopScenario
+    version: SopVersion
+    match: str  # "reason" or "category"
+    text: str  # plain text to insert or copy, blanks filled (missing ones marked)
+    html: Markup  # the script as the scenario page shows it, blanks filled, missing ones highlighted
+    missing: list[str] = field(default_factory=list)
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (what to do, time limit as people say it)
+    url: str | None = None  # the scenario page
+
+    @property
+    def authority(self) -> Markup:
+        """What the agent may decide alone, as the scenario page shows it."""
+        return render_script(self.version.authority or "", None)
+
+    @property
+    def escalation(self) -> Markup:
+        """When to hand it to the lead."""
+        return render_script(self.version.escalation or "", None)
+
+
+@dataclass
+class Panel:
+    """What the ticket page's SOP panel shows."""
+
+    ticket: Ticket
+    items: list[PanelItem]
+    can_use: bool  # may insert into the note and record it (works the ticket)
+    can_report: bool
+    search_url: str | None = None  # the SOP library (/sop/), once it exists
+
+
+def scenarios_for_ticket(ticket: Ticket, limit: int = MAX_SCENARIOS) -> list[tuple[SopScenario, str]]:
+    """Published, unarchived scenarios for the ticket: reason matches first, then whole-category ones."""
+    live = (SopScenario.is_archived.is_(False), SopScenario.current_version_id.is_not(None))
+    by_reason = list(db.session.scalars(
+        select(SopScenario)
+        .join(sop_scenario_reasons, sop_scenario_reasons.c.scenario_id == SopScenario.id)
+        .where(sop_scenario_reasons.c.reason_id == ticket.reason_id, *live)
+        .options(selectinload(SopScenario.current_version))
+        .order_by(SopScenario.title, SopScenario.id)
+        .limit(limit)
+    ))
+    found = [(s, "reason") for s in by_reason]
+    if len(found) >= limit:
+        return found
+    # Whole-category scenarios: a LIKE on the JSON text narrows them the same way on SQLite and
+    # PostgreSQL (category codes are plain ASCII words), Python checks the list; a scenario that
+    # names reasons of this category applies to those reasons only.
+    seen = {s.id for s in by_reason}
+    candidates = db.session.scalars(
+        select(SopScenario)
+        .where(*live, cast(SopScenario.categories, String).like(f'%"{ticket.category}"%'))
+        .options(selectinload(SopScenario.current_version))
+        .order_by(SopScenario.title, SopScenario.id)
+        .limit(200)
+    )
+    whole = [s for s in candidates if s.id not in seen and ticket.category in (s.categories or [])]
+    categories_named = _reason_categories([s.id for s in whole])
+    for scenario in whole:
+        if ticket.category in categories_named.get(scenario.id, set()):
+            continue
+        found.append((scenario, "category"))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _reason_categories(scenario_ids: list[int]) -> dict[int, set[str]]:
+    """For each scenario, the categories of the reasons it names."""
+    from ..models import TicketReason
+
+    if not scenario_ids:
+        return {}
+    rows = db.session.execute(
+        select(sop_scenario_reasons.c.scenario_id, TicketReason.category)
+        .join(TicketReason, TicketReason.id == sop_scenario_reasons.c.reason_id)
+        .where(sop_scenario_reasons.c.scenario_id.in_(scenario_ids))
+    )
+    result: dict[int, set[str]] = {}
+    for scenario_id, category in rows:
+        result.setdefault(scenario_id, set()).add(category)
+    return result
+
+
+def for_ticket(ticket: Ticket, user: User) -> Panel | None:
+    """The panel for this ticket as ``user`` sees it (None when the user may not read SOPs)."""
+    if not has_permission(user, Permission.VIEW_SOP):
+        return None
+    agent = ticket.assignee or user
+    values = ticket_blank_values(ticket, agent if has_permission(agent, Permission.WORK_TICKETS) else user)
+    items = []
+    for scenario, match in scenarios_for_ticket(ticket):
+        version = scenario.current_version
+        if version is None or version.status != VersionStatus.PUBLISHED:
+            continue
+        text, missing = fill_blanks(plain_text(version.script), values)
+        html = render_script(version.script, values)
+        items.append(PanelItem(scenario, version, match, text, html, missing, _steps(version),
+                               scenario_url(scenario.id)))
+    return Panel(ticket=ticket, items=items, can_use=has_permission(user, Permission.WORK_TICKETS),
+                 can_report=True, search_url=_url("sop.index"))
+
+
+def _steps(version: SopVersion) -> list[tuple[str, str]]:
+    try:
+        from .labels import format_limit
+    except ImportError:  # sop-core's labels not there yet
+        def format_limit(minutes):
+            return _("%(n)d minutes", n=minutes) if minutes else ""
+
+    steps = []
+    for step in version.steps or []:
+        if isinstance(step, dict) and (step.get("text") or "").strip():
+            steps.append((step["text"].strip(), format_limit(step.get("limit_minutes"))))
+    return steps
+
+
+def scenario_url(scenario_id: int) -> str | None:
+    """The scenario page (sop-core's ``sop.scenario``), or None while it does not exist."""
+    return _url("sop.scenario", scenario_id=scenario_id)
+
+
+def _url(endpoint: str, **values) -> str | None:
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for(endpoint, **values)
+    except (BuildError, RuntimeError):  # not built yet, or outside a request (CLI, tests)
+        return None
+
+
+# --------------------------------------------------------------------------- text
+
+# kdcs.markdown renders each blank as <span class="blank">{name}</span> (name escaped).
+_RENDERED_BLANK = re.compile(r'<span class="blank">\{([^<>{}]{1,60})\}</span>')
+
+
+def render_script(script: str, values: dict[str, str] | None) -> Markup:
+    """The script as the scenario page renders it (the one Markdown pipeline), blanks filled from
+    ``values`` (escaped) and the unfillable ones highlighted as 【待填写：…】."""
+    try:
+        from ..markdown import render_markdown
+    except ImportError:  # the shared pipeline is not there yet: paragraphs of escaped text
+        html = _paragraphs(script if values is None else fill_blanks(script, values)[0])
+        return Markup(MISSING_RE.sub(lambda m: f'<mark class="blank blank-missing">{m.group(0)}</mark>', html))
+
+    def fill(match: re.Match) -> str:
+        name = html_unescape(match.group(1))
+        value = (values.get(name) or "").strip()
+        if value:
+            return f'<span class="blank blank-filled" title="{escape(name)}">{escape(value)}</span>'
+        return f'<mark class="blank blank-missing">{escape(MISSING_MARK.format(name=name))}</mark>'
+
+    if values is None:
+        return render_markdown(script)
+    return Markup(_RENDERED_BLANK.sub(fill, str(render_markdown(script))))
+
+
+def _paragraphs(text: str) -> str:
+    paragraphs = [p for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    return str(Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(
+        escape(line) for line in p.strip().splitlines())) for p in paragraphs))
+
+
+def plain_text(markdown_text: str) -> str:
+    """The script as plain text for a reply box: Markdown markup dropped, lists and paragraphs kept."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark", {"breaks": True}).parse(markdown_text or "")
+    lines: list[str] = []
+    prefix_stack: list[list] = []  # [ordered?, counter]
+    pending_prefix = ""
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            start = int(token.attrGet("start") or 1) if token.type == "ordered_list_open" else 0
+            prefix_stack.append([token.type == "ordered_list_open", start])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            prefix_stack.pop()
+        elif token.type == "list_item_open" and prefix_stack:
+            ordered, counter = prefix_stack[-1]
+            pending_prefix = "  " * (len(prefix_stack) - 1) + (f"{counter}. " if ordered else "· ")
+            prefix_stack[-1][1] += 1
+        elif token.type == "inline":
+            text = "".join(
+                "\n" if child.type in ("softbreak", "hardbreak") else child.content
+                for child in token.children or []
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak", "html_inline")
+            )
+            lines.append(pending_prefix + text)
+            pending_prefix = ""
+        elif token.type in ("fence", "code_block"):
+            lines.append(token.content.rstrip("\n"))
+        elif token.type in ("paragraph_close", "heading_close") and not prefix_stack:
+            lines.append("")
+    return "\n".join(lines).strip()
+
+
+# --------------------------------------------------------------------------- timeline
+
+def _recent_use(actor: User, ticket: Ticket, version_id: int) -> TicketEvent | None:
+    return db.session.scalar(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EVENT_KIND,
+            TicketEvent.to_value == str(version_id), TicketEvent.actor_id == actor.id,
+            TicketEvent.at >= utcnow() - REPEAT_WINDOW,
+        ).order_by(TicketEvent.id.desc()).limit(1)
+    )
+
+
+def last_use_id(actor: User, ticket: Ticket, version_id: int) -> int | None:
+    """The id of the actor's recent "sop" line for this ticket and version (within the window), if any."""
+    event = _recent_use(actor, ticket, version_id)
+    return event.id if event else None
+
+
+def record_use(actor: User, ticket: Ticket, version_id: int, action: str = "insert") -> TicketEvent:
+    """Record on the ticket's timeline that ``actor`` used this published version (once per 10 min)."""
+    ensure(actor, Permission.VIEW_SOP)
+    ensure(actor, Permission.WORK_TICKETS)
+    if action not in ACTIONS:
+        raise ValidationError({"action": _("Unknown action.")})
+    version = db.session.get(SopVersion, version_id)
+    if version is None or version.status != VersionStatus.PUBLISHED:
+        raise NotFound()
+    existing = _recent_use(actor, ticket, version.id)
+    if existing is not None:
+        return existing
+    event = TicketEvent(ticket_id=ticket.id, actor_id=actor.id, kind=EVENT_KIND, from_value=action,
+                        to_value=str(version.id), body="", at=utcnow())
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def describe_use(event) -> str:
+    """The timeline sentence of a "sop" event: 查看并使用了话术《破损理赔》第 3 版."""
+    version = db.session.get(SopVersion, int(event.to_value)) if (event.to_value or "").isdigit() else None
+    if version is None:
+        return _("Used an SOP script that has since been deleted.")
+    return _("Viewed and used the script 《%(title)s》 version %(number)s",
+             title=version.title, number=version.number)
+
+
+EVENT_LABEL = _l("SOP script")  # the timeline's label of a "sop" event (tickets.labels uses the same msgid)
+register_event_describer(EVENT_KIND, describe_use)

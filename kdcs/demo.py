@@ -27,6 +27,7 @@ STAFF = [
     ("lead1", "王丽", Role.LEAD, "一组"),
     ("lead2", "陈刚", Role.LEAD, "二组"),
     ("trainer1", "刘芳", Role.TRAINER, None),
+    ("trainer2", "高洁", Role.TRAINER, None),  # a second trainer: reviews trainer1's SOP drafts
 ]
 AGENT_NAMES = ["张敏", "李娜", "赵磊", "孙婷", "周杰", "吴静", "郑洋", "冯雪", "何平", "许佳", "马超", "朱琳"]
 
@@ -155,4 +156,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     from .tickets.demo import seed_demo_tickets
 
     created.update(seed_demo_tickets(today))
+
+    # The SOP handbook (scenarios linked to the ticket reasons loaded above).
+    from .sop.demo import seed_demo_scenarios
+
+    created.update(seed_demo_scenarios())
     return created

@@ -12,7 +12,7 @@ def test_seed_demo_is_complete_and_idempotent(runner):
     assert result.exit_code == 0, result.output
     assert "demo1234" in result.output and "agent12" in result.output
     users = {u.username: u for u in db.session.scalars(select(User))}
-    assert {"admin", "lead1", "lead2", "trainer1"} <= set(users)
+    assert {"admin", "lead1", "lead2", "trainer1", "trainer2"} <= set(users)
     assert {f"agent{i}" for i in range(1, 13)} <= set(users)
     assert users["agent1"].team.name == "一组" and users["agent7"].team.name == "二组"
     teams = {t.name: t for t in db.session.scalars(select(Team))}
@@ -29,7 +29,7 @@ def test_seed_demo_is_complete_and_idempotent(runner):
     assert months >= 3
     counts_before = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(OutletVolume.id))))
     assert seed_demo() == {"brands": 0, "teams": 0, "users": 0, "outlets": 0, "volumes": 0,
-                           "tickets": 0, "events": 0, "fines": 0}
+                           "tickets": 0, "events": 0, "fines": 0, "sop_scenarios": 0, "sop_versions": 0}
     counts_after = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(OutletVolume.id))))
     assert counts_before == counts_after
 

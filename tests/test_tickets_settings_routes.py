@@ -1,4 +1,4 @@
-"""Ticket settings pages through the client: access per role, full pages and htmx
+"""Ticket settings pages through the client: full pages and htmx
 fragments, validation, conflicts (409), CSRF, audit."""
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from kdcs.models import AuditLog
 from kdcs.models.ticket import CannedReply, DeadlineRule, TicketReason, WorkCalendarDay
 from kdcs.tickets.settings import service as svc
 from tests import factories
-from tests.conftest import login
-
-ROLES = ("anon", "agent", "trainer", "lead", "admin")
 
 
 def toasts(response) -> str:
@@ -26,12 +23,16 @@ def toasts(response) -> str:
     return " ".join(t["message"] for t in events.get("toast", []))
 
 
-def row(anon=302, agent=403, trainer=403, lead=403, admin=200):
-    return {"anon": anon, "agent": agent, "trainer": trainer, "lead": lead, "admin": admin}
+def stored_box(html: str) -> dict[str, str]:
+    """{label: value} of the conflict box's "stored now" list (what the 409 says is saved now)."""
+    box = re.search(r'<dl class="stored">(.*?)</dl>', html, re.S)
+    assert box, "no conflict box"
+    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", box.group(1), re.S))
 
 
-def canned(admin=200):
-    return row(trainer=admin, admin=admin)
+def posted_version(html: str) -> str:
+    """The version the (edit or conflict) form will post."""
+    return re.search(r'<input type="hidden" name="version" value="(\d*)">', html).group(1)
 
 
 @pytest.fixture
@@ -50,106 +51,18 @@ def world(users):
             "reply": reply.id, **users}
 
 
-# (endpoint, method, url, expected per role, form data)
-ROUTES = [
-    ("tickets.rules", "GET", "/tickets/rules", row(), None),
-    ("tickets.rules", "GET", "/tickets/rules?category=work_order&brand=-1&active=1", row(), None),
-    ("tickets.rule_create", "POST", "/tickets/rules/new", row(), {}),  # empty: re-rendered with errors
-    ("tickets.rule_row", "GET", "/tickets/rules/{rule}/row", row(admin=303), None),
-    ("tickets.rule_edit", "GET", "/tickets/rules/{rule}/edit", row(), None),
-    ("tickets.rule_edit", "POST", "/tickets/rules/{rule}/edit", row(), {}),
-    ("tickets.rule_edit", "GET", "/tickets/rules/999999/edit", row(admin=404), None),
-    ("tickets.rule_set_active", "POST", "/tickets/rules/{rule}/active", row(admin=303), {"active": "1"}),
-    ("tickets.rule_preview", "GET", "/tickets/rules/preview?rule_id={rule}&start=2026-10-01T09:30", row(), None),
-    ("tickets.calendar", "GET", "/tickets/calendar", row(), None),
-    ("tickets.calendar", "GET", "/tickets/calendar?year=2026&month=10&day=2026-10-01", row(), None),
-    ("tickets.calendar_day", "GET", "/tickets/calendar/2026-10-01", row(admin=303), None),
-    ("tickets.calendar_day", "POST", "/tickets/calendar/2026-12-24", row(admin=303), {"is_workday": "0", "name": "平安夜"}),
-    ("tickets.calendar_day", "GET", "/tickets/calendar/not-a-day", row(admin=404), None),
-    ("tickets.calendar_load", "POST", "/tickets/calendar/load", row(admin=303), {"year": "2026", "month": "10"}),
-    ("tickets.reasons", "GET", "/tickets/reason-lists", row(), None),
-    ("tickets.reasons", "GET", "/tickets/reason-lists?category=arbitration", row(), None),
-    ("tickets.reason_create", "POST", "/tickets/reason-lists/new", row(admin=303), {"category": "arbitration", "name": "遗失"}),
-    ("tickets.reason_row", "GET", "/tickets/reason-lists/{reason}/row", row(admin=303), None),
-    ("tickets.reason_edit", "GET", "/tickets/reason-lists/{reason}/edit", row(), None),
-    ("tickets.reason_edit", "POST", "/tickets/reason-lists/{reason}/edit", row(), {}),
-    ("tickets.reason_move", "POST", "/tickets/reason-lists/{chase}/move", row(admin=303), {"direction": "up"}),
-    ("tickets.reason_set_active", "POST", "/tickets/reason-lists/{reason}/active", row(admin=303), {"active": "1"}),
-    ("tickets.reason_delete", "POST", "/tickets/reason-lists/{damaged}/delete", row(admin=303), {}),
-    ("tickets.reason_delete", "POST", "/tickets/reason-lists/999999/delete", row(admin=404), {}),
-    ("tickets.canned_replies", "GET", "/tickets/canned-replies", canned(), None),
-    ("tickets.canned_replies", "GET", "/tickets/canned-replies?category=all&q=催&active=1", canned(), None),
-    ("tickets.canned_create", "POST", "/tickets/canned-replies/new", canned(), {}),
-    ("tickets.canned_row", "GET", "/tickets/canned-replies/{reply}/row", canned(303), None),
-    ("tickets.canned_edit", "GET", "/tickets/canned-replies/{reply}/edit", canned(), None),
-    ("tickets.canned_edit", "POST", "/tickets/canned-replies/{reply}/edit", canned(), {}),
-    ("tickets.canned_move", "POST", "/tickets/canned-replies/{reply}/move", canned(303), {"direction": "down"}),
-    ("tickets.canned_set_active", "POST", "/tickets/canned-replies/{reply}/active", canned(303), {"active": "1"}),
-    ("tickets.canned_set_active", "POST", "/tickets/canned-replies/999999/active", canned(404), {"active": "1"}),
-]
-
-CASES = [
-    pytest.param(method, url, expected, data, role, id=f"{method}-{url}-{role}")
-    for _endpoint, method, url, expected, data in ROUTES
-    for role in ROLES
-]
+# Who may open which settings page, anonymous redirects, 403s and 404s: rows of the route
+# matrix in tests/test_route_permissions.py.
 
 
-@pytest.mark.parametrize("method,url,expected,data,role", CASES)
-def test_route_outcome_per_role(client, world, method, url, expected, data, role):
-    if role != "anon":
-        login(client, world[role])
-    response = client.open(url.format(**world), method=method, data=data or {})
-    assert response.status_code == expected[role], f"{role} {method} {url}: {response.status_code}"
-    if expected[role] == 302:
-        assert response.headers["Location"].startswith("/login")
-    if expected[role] == 403:
-        assert "没有权限" in response.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("method,url", sorted({(m, u) for _e, m, u, _x, _d in ROUTES}))
-def test_anonymous_htmx_gets_hx_redirect(client, world, method, url):
-    response = client.htmx(method, url.format(**world), data={})
-    assert response.status_code == 204
-    assert response.headers["HX-Redirect"].startswith("/login")
-
-
-def test_every_settings_route_is_walked(app):
-    from kdcs.tickets.settings import routes as settings_routes
-
-    walked = {(endpoint, method) for endpoint, method, *_ in ROUTES}
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if getattr(view, "__module__", "") != settings_routes.__name__:
-            continue
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (rule.endpoint, method) in walked, f"{method} {rule.rule} is not walked"
-
-
-def test_forbidden_roles_change_nothing(client, world):
-    for role in ("agent", "lead"):
-        client.post("/logout")
-        login(client, world[role])
-        client.post("/tickets/rules/{rule}/active".format(**world), data={"active": "0"})
-        client.post("/tickets/canned-replies/{reply}/active".format(**world), data={"active": "0"})
-        client.post("/tickets/calendar/2026-12-24", data={"is_workday": "0"})
-    assert db.session.get(DeadlineRule, world["rule"]).is_active
-    assert db.session.get(CannedReply, world["reply"]).is_active
-    assert db.session.scalar(select(WorkCalendarDay.id)) is None
-    assert db.session.scalar(select(AuditLog.id).where(AuditLog.action != "user.login")) is None
-
-
-# --------------------------------------------------------------------------- tabs and navigation
-
-
-def test_tabs_admin_sees_all_trainer_only_canned(client, world):
-    login(client, world["admin"])
+def test_tabs_admin_sees_all_trainer_only_canned(client, auth, world):
+    auth.login(world["admin"])
     html = client.get("/tickets/rules").get_data(as_text=True)
     for href, text in [("/tickets/rules", "时效规则"), ("/tickets/calendar", "工作日历"),
                        ("/tickets/reason-lists", "工单原因"), ("/tickets/canned-replies", "常用回复")]:
         assert f'href="{href}"' in html and text in html
-    client.post("/logout")
-    login(client, world["trainer"])
+    auth.logout()
+    auth.login(world["trainer"])
     html = client.get("/tickets/canned-replies").get_data(as_text=True)
     assert 'href="/tickets/canned-replies"' in html
     assert 'href="/tickets/rules"' not in html and 'href="/tickets/calendar"' not in html
@@ -158,13 +71,13 @@ def test_tabs_admin_sees_all_trainer_only_canned(client, world):
 # --------------------------------------------------------------------------- rules
 
 
-def test_rules_page_shows_rules_in_human_units_and_the_note(client, world):
+def test_rules_page_shows_rules_in_human_units_and_the_note(client, auth, world):
     admin = world["admin"]
     svc.create_rule(admin, brand_id=world["brand"], category="work_order", reason_id=world["reason"],
                     reply_minutes=24 * 60, resolve_minutes=3 * 24 * 60, mode="clock", note="投诉规则")
     svc.create_rule(admin, brand_id=None, category="message", reason_id=None, reply_minutes=90,
                     resolve_minutes=120, mode="service_hours")
-    login(client, admin)
+    auth.login(admin)
     html = client.get("/tickets/rules").get_data(as_text=True)
     assert "修改规则不会改变已有工单的时限" in html
     assert "任意品牌" in html and "任意原因" in html and "中通" in html and "投诉规则" in html
@@ -177,8 +90,8 @@ def test_rules_page_shows_rules_in_human_units_and_the_note(client, world):
     assert "1 小时 30 分钟" in fragment and "3 天" not in fragment
 
 
-def test_create_rule_with_hours_and_minutes(client, world):
-    login(client, world["admin"])
+def test_create_rule_with_hours_and_minutes(client, auth, world):
+    auth.login(world["admin"])
     data = {"brand_id": str(world["brand"]), "category": "work_order", "reason_id": str(world["reason"]),
             "reply_hours": "1", "reply_mins": "30", "resolve_hours": "72", "resolve_mins": "0",
             "mode": "service_hours", "service_start": "09:00", "service_end": "18:00", "note": "新规"}
@@ -195,18 +108,18 @@ def test_create_rule_with_hours_and_minutes(client, world):
     assert 'value="90"' not in html and 'name="reply_hours"' in html
 
 
-def test_create_rule_htmx_success_triggers_refresh_and_toast(client, world):
-    login(client, world["admin"])
+def test_create_rule_htmx_success_triggers_refresh_and_toast(client, auth, world):
+    auth.login(world["admin"])
     response = client.htmx("post", "/tickets/rules/new", data={
         "brand_id": "0", "category": "problem", "reason_id": "0", "reply_hours": "24", "reply_mins": "0",
         "resolve_hours": "72", "resolve_mins": "0", "mode": "clock"})
     assert response.status_code == 200
     assert "rules-changed" in json.loads(response.headers["HX-Trigger"])
-    assert "规则已创建" in toasts(response)
+    assert "规则“任意品牌 · 问题件 · 任意原因” 已创建" in toasts(response)
 
 
-def test_create_rule_validation_messages(client, world):
-    login(client, world["admin"])
+def test_create_rule_validation_messages(client, auth, world):
+    auth.login(world["admin"])
     html = client.post("/tickets/rules/new", data={
         "brand_id": "0", "category": "work_order", "reason_id": str(world["damaged"]), "reply_hours": "0",
         "reply_mins": "0", "resolve_hours": "1", "resolve_mins": "75", "mode": "service_hours",
@@ -220,46 +133,94 @@ def test_create_rule_validation_messages(client, world):
     assert db.session.scalar(select(db.func.count()).select_from(DeadlineRule)) == 1
 
 
-def test_inline_edit_rule_row_and_conflict(client, world):
-    login(client, world["admin"])
+def test_inline_edit_rule_row_and_conflict(client, auth, world):
+    auth.login(world["admin"])
     url = "/tickets/rules/{rule}/edit".format(**world)
     form = client.htmx("get", url).get_data(as_text=True)
-    assert form.strip().startswith("<tr") and 'class="editing"' in form and 'name="version" type="hidden" value="1"' in form
+    assert form.strip().startswith('<tr id="rule-{rule}" class="editing">'.format(**world)) and posted_version(form) == "1"
     assert 'name="reply_hours"' in form and 'value="2"' in form  # 120 minutes shown as 2 h 0 min
+    assert "已有工单的时限保持不变" in form
     data = {"brand_id": "0", "category": "work_order", "reason_id": "0", "reply_hours": "4", "reply_mins": "0",
             "resolve_hours": "48", "resolve_mins": "0", "mode": "clock", "version": "1"}
     response = client.htmx("post", url, data=data)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.strip().startswith("<tr") and "4 小时" in html and "2 天" in html
-    assert "已有工单的时限不变" in toasts(response)
+    assert "规则“任意品牌 · 工单 · 任意原因” 已保存" in toasts(response)
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "deadline_rule.update"))
     assert entry.before == {"reply_minutes": 120, "resolve_minutes": 1440}
     assert entry.after == {"reply_minutes": 240, "resolve_minutes": 2880}
-    # the same form again, with the old version: 409 row in Chinese, nothing overwritten
-    response = client.htmx("post", url, data=data | {"reply_hours": "9"})
-    assert response.status_code == 409
-    assert "其他人刚刚修改了这条规则" in response.get_data(as_text=True)
+    # the same form again, with the old version: 409 conflict form in Chinese, nothing overwritten;
+    # it shows what is stored now, keeps what was typed and carries the current version
+    response = client.htmx("post", url, data=data | {"reply_hours": "9", "note": "我的备注"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'class="editing conflict"' in html
+    assert "其他人保存了规则“任意品牌 · 工单 · 任意原因”" in html
+    stored = stored_box(html)
+    assert stored["回复时限"] == "4 小时" and stored["办结时限"] == "2 天" and stored["备注"] == "—"
+    assert 'name="reply_hours" type="number" value="9"' in html and 'value="我的备注"' in html
+    assert posted_version(html) == "2"
     assert db.session.get(DeadlineRule, world["rule"]).reply_minutes == 240
-    # without htmx a stale edit is the 409 page
-    assert client.post(url, data=data).status_code == 409
+    # a missing or malformed version is as stale as an old one
+    for version in (None, "", "x1", "-1", "1" * 12):
+        posted = {k: v for k, v in data.items() if k != "version"} | ({} if version is None else {"version": version})
+        assert client.htmx("post", url, data=posted).status_code == 409, version
+    # without htmx a stale edit is the 409 page with the same form
+    response = client.post(url, data=data)
+    assert response.status_code == 409 and "<html" in response.get_data(as_text=True)
+    assert stored_box(response.get_data(as_text=True))["回复时限"] == "4 小时"
+    # resubmitting the conflict form (current version) saves what was typed
+    response = client.htmx("post", url, data=data | {"reply_hours": "9", "version": "2"})
+    assert response.status_code == 200 and "9 小时" in response.get_data(as_text=True)
+    assert db.session.get(DeadlineRule, world["rule"]).reply_minutes == 540
     # Cancel: the plain row
     assert 'id="rule-{rule}"'.format(**world) in client.htmx("get", "/tickets/rules/{rule}/row".format(**world)).get_data(as_text=True)
 
 
-def test_edit_rule_without_javascript(client, world):
-    login(client, world["admin"])
+def test_rule_edit_errors_stay_beside_the_fields(client, auth, world):
+    admin = world["admin"]
+    svc.create_rule(admin, brand_id=None, category="work_order", reason_id=world["reason"], reply_minutes=60,
+                    resolve_minutes=60, mode="clock")
+    auth.login(admin)
+    url = "/tickets/rules/{rule}/edit".format(**world)
+    data = {"brand_id": "0", "category": "work_order", "reason_id": str(world["reason"]), "reply_hours": "0",
+            "reply_mins": "0", "resolve_hours": "1", "resolve_mins": "0", "mode": "clock", "version": "1"}
+    response = client.htmx("post", url, data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="editing"' in html
+    assert "至少 1 分钟" in html  # the service's reply_minutes error sits under the hours input
+    data["reply_hours"] = "1"
+    html = client.htmx("post", url, data=data).get_data(as_text=True)
+    assert "“任意品牌 · 工单 · 投诉”的规则已存在" in html
+    rule = db.session.get(DeadlineRule, world["rule"])
+    assert (rule.reason_id, rule.reply_minutes, rule.version) == (None, 120, 1)
+
+
+def test_rules_search(client, auth, world):
+    admin = world["admin"]
+    svc.create_rule(admin, brand_id=world["brand"], category="problem", reason_id=None, reply_minutes=60,
+                    resolve_minutes=60, mode="clock", note="50%折扣_规则")
+    auth.login(admin)
+    html = client.htmx("get", "/tickets/rules?q=中通").get_data(as_text=True)
+    assert "50%折扣_规则" in html and "1 条规则" in html
+    html = client.htmx("get", "/tickets/rules?q=%25折扣_").get_data(as_text=True)  # LIKE wildcards are literal
+    assert "50%折扣_规则" in html
+    assert "没有符合条件的规则" in client.htmx("get", "/tickets/rules?q=折__规").get_data(as_text=True)  # not "any two"
+
+
+def test_edit_rule_without_javascript(client, auth, world):
+    auth.login(world["admin"])
     url = "/tickets/rules/{rule}/edit".format(**world)
     page = client.get(url).get_data(as_text=True)
-    assert "<html" in page and "编辑时效规则" in page
+    assert "<html" in page and "编辑 · 规则“任意品牌 · 工单 · 任意原因”" in page and 'name="reply_hours"' in page
     response = client.post(url, data={"brand_id": "0", "category": "work_order", "reason_id": "0", "reply_hours": "3",
                                       "reply_mins": "0", "resolve_hours": "30", "resolve_mins": "0", "mode": "clock",
                                       "version": "1"})
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["Location"].endswith("/tickets/rules")
     assert db.session.get(DeadlineRule, world["rule"]).reply_minutes == 180
 
 
-def test_deactivate_rule_htmx_row(client, world):
-    login(client, world["admin"])
+def test_deactivate_rule_htmx_row(client, auth, world):
+    auth.login(world["admin"])
     response = client.htmx("post", "/tickets/rules/{rule}/active".format(**world), data={"active": "0"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'class="inactive"' in html and "启用" in html
@@ -267,9 +228,9 @@ def test_deactivate_rule_htmx_row(client, world):
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.entity_id == world["rule"])) == "deadline_rule.deactivate"
 
 
-def test_preview_shows_due_times_with_holidays(client, world):
+def test_preview_shows_due_times_with_holidays(client, auth, world):
     admin = world["admin"]
-    login(client, admin)
+    auth.login(admin)
     svc.load_year(admin, 2026)
     rule = svc.create_rule(admin, brand_id=None, category="message", reason_id=None, reply_minutes=120,
                            resolve_minutes=600, mode="service_hours")
@@ -293,10 +254,10 @@ def test_preview_shows_due_times_with_holidays(client, world):
 # --------------------------------------------------------------------------- calendar
 
 
-def test_calendar_month_grid_and_day_edit(client, world):
+def test_calendar_month_grid_and_day_edit(client, auth, world):
     admin = world["admin"]
     svc.load_year(admin, 2026)
-    login(client, admin)
+    auth.login(admin)
     html = client.get("/tickets/calendar?year=2026&month=10").get_data(as_text=True)
     assert "2026年10月" in html and "国庆节" in html
     assert re.search(r'id="day-2026-10-01" data-workday="0"\s+class="cal-day holiday', html)
@@ -312,34 +273,52 @@ def test_calendar_month_grid_and_day_edit(client, world):
     # select a day and save it as a company holiday
     fragment = client.htmx("get", "/tickets/calendar?year=2026&month=12&day=2026-12-24").get_data(as_text=True)
     assert "2026-12-24（周四）" in fragment and 'name="is_workday"' in fragment
-    response = client.htmx("post", "/tickets/calendar/2026-12-24", data={"is_workday": "0", "name": "公司年会", "version": ""})
+    assert posted_version(fragment) == "0"  # the day has no row yet
+    response = client.htmx("post", "/tickets/calendar/2026-12-24", data={"is_workday": "0", "name": "公司年会", "version": "0"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and re.search(r'id="day-2026-12-24" data-workday="0"\s+class="cal-day holiday', html)
     assert "公司年会" in html and "手工修改" in html and "休息日" in toasts(response)
     day = db.session.scalar(select(WorkCalendarDay).where(WorkCalendarDay.day == date(2026, 12, 24)))
     assert (day.is_workday, day.name, day.source) == (False, "公司年会", "admin")
     assert db.session.scalar(select(AuditLog).where(AuditLog.action == "calendar_day.update")).entity_id == day.id
-    # stale version: 409 with the current state
-    response = client.htmx("post", "/tickets/calendar/2026-12-24", data={"is_workday": "1", "name": "", "version": "0"})
-    assert response.status_code == 409 and "其他人刚刚修改了这一天" in response.get_data(as_text=True)
+    # stale version (the form still thought the day had no row): 409, the stored state beside what was typed
+    response = client.htmx("post", "/tickets/calendar/2026-12-24", data={"is_workday": "1", "name": "圣诞", "version": "0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "其他人保存了12月24日（周四）" in html
+    assert stored_box(html) == {"这一天": "休息日", "名称": "公司年会"}
+    assert 'value="圣诞"' in html and re.search(r'<input checked id="is_workday-0" name="is_workday" required type="radio" value="1">', html)
+    assert posted_version(html) == str(day.version)
     assert not db.session.get(WorkCalendarDay, day.id).is_workday
+    # a missing or malformed version is stale too
+    for data in ({"is_workday": "1"}, {"is_workday": "1", "version": ""}, {"is_workday": "1", "version": "v"}):
+        assert client.htmx("post", "/tickets/calendar/2026-12-24", data=data).status_code == 409
+    # saving the conflict form again (current version) replaces the stored day
+    response = client.htmx("post", "/tickets/calendar/2026-12-24",
+                           data={"is_workday": "1", "name": "圣诞", "version": posted_version(html)})
+    assert response.status_code == 200
+    assert (db.session.get(WorkCalendarDay, day.id).is_workday, db.session.get(WorkCalendarDay, day.id).name) == (True, "圣诞")
     # no choice: a Chinese message
-    response = client.htmx("post", "/tickets/calendar/2026-12-25", data={"name": "x"})
+    response = client.htmx("post", "/tickets/calendar/2026-12-25", data={"name": "x", "version": "0"})
     assert response.status_code == 200 and "请选择上班或休息" in response.get_data(as_text=True)
 
 
-def test_calendar_day_without_javascript_redirects_back(client, world):
-    login(client, world["admin"])
-    response = client.post("/tickets/calendar/2026-11-28", data={"is_workday": "1", "name": "调休上班"})
+def test_calendar_day_without_javascript_redirects_back(client, auth, world):
+    auth.login(world["admin"])
+    response = client.post("/tickets/calendar/2026-11-28", data={"is_workday": "1", "name": "调休上班", "version": "0"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/tickets/calendar?year=2026&month=11&day=2026-11-28")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert re.search(r'id="day-2026-11-28" data-workday="1"\s+class="cal-day makeup', page)
+    # the same form again (it still says the day had no row): the 409 page with the stored day
+    response = client.post("/tickets/calendar/2026-11-28", data={"is_workday": "0", "name": "", "version": "0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "<html" in html
+    assert stored_box(html) == {"这一天": "工作日", "名称": "调休上班"}
 
 
-def test_calendar_load_keeps_hand_edits(client, world):
+def test_calendar_load_keeps_hand_edits(client, auth, world):
     admin = world["admin"]
-    login(client, admin)
+    auth.login(admin)
     svc.set_day(admin, date(2026, 10, 7), is_workday=True, name="公司安排上班")
     response = client.htmx("post", "/tickets/calendar/load", data={"year": "2026", "month": "10"})
     assert response.status_code == 200
@@ -354,8 +333,8 @@ def test_calendar_load_keeps_hand_edits(client, world):
 # --------------------------------------------------------------------------- reasons
 
 
-def test_reasons_page_add_rename_move_deactivate_delete(client, world):
-    login(client, world["admin"])
+def test_reasons_page_add_rename_move_deactivate_delete(client, auth, world):
+    auth.login(world["admin"])
     html = client.get("/tickets/reason-lists?category=work_order").get_data(as_text=True)
     assert "<html" in html and "投诉" in html and "催件" in html and "1 条时效规则" not in html
     # add (htmx: the panel comes back with the new reason)
@@ -372,10 +351,18 @@ def test_reasons_page_add_rename_move_deactivate_delete(client, world):
     html = client.htmx("post", url, data={"name": "投诉（升级）", "version": "1"}).get_data(as_text=True)
     assert html.strip().startswith("<tr") and "投诉（升级）" in html
     response = client.htmx("post", url, data={"name": "再改", "version": "1"})
-    assert response.status_code == 409 and "其他人刚刚修改了这个原因" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "其他人保存了原因“投诉（升级）”" in html
+    assert stored_box(html) == {"原因": "投诉（升级）"} and 'value="再改"' in html and posted_version(html) == "2"
+    assert db.session.get(TicketReason, world["reason"]).name == "投诉（升级）"
     # move 催件 up: now first
     html = client.htmx("post", "/tickets/reason-lists/{chase}/move".format(**world), data={"direction": "up"}).get_data(as_text=True)
     assert html.index("催件") < html.index("投诉（升级）")
+    # a tampered direction is a 400 (the buttons only send up or down), nothing moves
+    for direction in ("", "sideways", None):
+        data = {} if direction is None else {"direction": direction}
+        assert client.htmx("post", "/tickets/reason-lists/{chase}/move".format(**world), data=data).status_code == 400
+    assert [r.name for r in svc.reasons_by_category()["work_order"]][:2] == ["催件", "投诉（升级）"]
     # deactivate: row shows 已停用
     html = client.htmx("post", "/tickets/reason-lists/{reason}/active".format(**world), data={"active": "0"}).get_data(as_text=True)
     assert 'class="inactive"' in html and "已停用" in html
@@ -394,11 +381,12 @@ def test_reasons_page_add_rename_move_deactivate_delete(client, world):
 # --------------------------------------------------------------------------- canned replies
 
 
-def test_trainer_manages_canned_replies(client, world):
-    login(client, world["trainer"])
+def test_trainer_manages_canned_replies(client, auth, world):
+    auth.login(world["trainer"])
     response = client.htmx("post", "/tickets/canned-replies/new",
                            data={"category": "", "title": "结束语", "body": "感谢您的耐心等待！"})
-    assert response.status_code == 200 and "canned-changed" in json.loads(response.headers["HX-Trigger"])
+    assert response.status_code == 200 and "canneds-changed" in json.loads(response.headers["HX-Trigger"])
+    assert "常用回复“结束语” 已创建" in toasts(response)
     shared = db.session.scalar(select(CannedReply).where(CannedReply.title == "结束语"))
     assert shared.category is None
     html = client.get("/tickets/canned-replies").get_data(as_text=True)
@@ -411,8 +399,15 @@ def test_trainer_manages_canned_replies(client, world):
     assert 'class="editing"' in client.htmx("get", url).get_data(as_text=True)
     response = client.htmx("post", url, data={"category": "work_order", "title": "催件回复（新）", "body": "新内容", "version": "1"})
     assert response.status_code == 200 and "催件回复（新）" in response.get_data(as_text=True)
+    assert "canneds-changed" not in response.headers.get("HX-Trigger", "")  # same group: the row alone
     response = client.htmx("post", url, data={"category": "work_order", "title": "x", "body": "y", "version": "1"})
-    assert response.status_code == 409 and "其他人刚刚修改了这条常用回复" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "其他人保存了常用回复“催件回复（新）”" in html
+    assert stored_box(html) == {"类别": "工单", "标题": "催件回复（新）", "内容": "新内容"}
+    assert 'value="x"' in html and re.search(r">\s*y</textarea>", html) and posted_version(html) == "2"
+    # another category: the reply joins that group, so the table reloads (HX-Trigger)
+    response = client.htmx("post", url, data={"category": "", "title": "催件回复（新）", "body": "新内容", "version": "2"})
+    assert response.status_code == 200 and "canneds-changed" in json.loads(response.headers["HX-Trigger"])
     # validation
     html = client.htmx("post", "/tickets/canned-replies/new", data={"category": "", "title": "", "body": ""}).get_data(as_text=True)
     assert "请输入标题" in html and "请输入回复内容" in html
@@ -421,15 +416,17 @@ def test_trainer_manages_canned_replies(client, world):
     assert 'class="inactive"' in html
     actions = set(db.session.scalars(select(AuditLog.action).where(AuditLog.actor_id == world["trainer"].id)))
     assert actions == {"canned_reply.create", "canned_reply.update", "canned_reply.deactivate"}
+    assert db.session.get(CannedReply, world["reply"]).category is None
 
 
-def test_canned_move_keeps_filters(client, world):
+def test_canned_move_keeps_filters(client, auth, world):
     admin = world["admin"]
     svc.create_canned(admin, category="work_order", title="查件回复", body="已查询")
-    login(client, admin)
+    auth.login(admin)
     html = client.htmx("post", "/tickets/canned-replies/{reply}/move".format(**world),
                        data={"direction": "down", "category": "work_order"}).get_data(as_text=True)
     assert html.index("查件回复") < html.index("催件回复")
+    assert client.htmx("post", "/tickets/canned-replies/{reply}/move".format(**world), data={"direction": "x"}).status_code == 400
 
 
 # --------------------------------------------------------------------------- CSRF

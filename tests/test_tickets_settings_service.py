@@ -264,6 +264,51 @@ def test_set_day_stale_version_and_name_limit(users):
         svc.set_day(admin, date(2026, 12, 30), is_workday=False, name="长" * 33)
 
 
+def test_set_day_version_zero_means_the_day_had_no_row(users):
+    """The day editor posts 0 for a day that followed the weekday rule; a row saved meanwhile makes it stale."""
+    admin = users["admin"]
+    assert svc.day_state(admin, date(2026, 12, 24)) == (True, "", 0)
+    row = svc.set_day(admin, date(2026, 12, 24), is_workday=False, name="年会", version=0)
+    assert svc.day_state(admin, date(2026, 12, 24)) == (False, "年会", row.version)
+    with pytest.raises(StaleEdit):  # the form still thought the day had no row
+        svc.set_day(admin, date(2026, 12, 24), is_workday=True, version=0)
+    assert not db.session.dirty and not db.session.new
+    svc.set_day(admin, date(2026, 12, 24), is_workday=True, name="", version=row.version)
+    assert svc.day_state(admin, date(2026, 12, 24))[0] is True
+
+
+def test_set_day_lost_race_is_stale_and_leaves_the_session_clean(users, monkeypatch):
+    """Two admins save the same day at once: the loser's flush fails; the service rolls back and says StaleEdit."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from kdcs import workcalendar
+
+    admin = users["admin"]
+    row = svc.set_day(admin, date(2026, 12, 25), is_workday=False, name="圣诞")
+
+    def racing(*args, **kwargs):
+        db.session.get(WorkCalendarDay, row.id).name = "改了一半"
+        raise StaleDataError("someone else saved it")
+
+    monkeypatch.setattr(workcalendar, "set_calendar_day", racing)
+    with pytest.raises(StaleEdit):
+        svc.set_day(admin, date(2026, 12, 25), is_workday=True, version=row.version)
+    assert not db.session.dirty
+    assert db.session.get(WorkCalendarDay, row.id).name == "圣诞"
+
+
+def test_year_runs_merge_consecutive_days(users):
+    admin = users["admin"]
+    for day in (1, 2, 3):
+        svc.set_day(admin, date(2026, 10, day), is_workday=False, name="国庆节")
+    svc.set_day(admin, date(2026, 10, 10), is_workday=True, name="调休上班")
+    runs = svc.year_runs(admin, 2026)
+    assert [(r["start"], r["end"], r["days"], r["name"], r["admin"]) for r in runs] == [
+        (date(2026, 10, 1), date(2026, 10, 3), 3, "国庆节", True),
+        (date(2026, 10, 10), date(2026, 10, 10), 1, "调休上班", True),
+    ]
+
+
 # --------------------------------------------------------------------------- reasons
 
 
@@ -283,6 +328,22 @@ def test_reason_create_rename_unique_per_category(users, ref):
         svc.rename_reason(admin, reason, name="x", version=reason.version - 1)
     with pytest.raises(ValidationError):
         svc.create_reason(admin, category="bogus", name="x")
+
+
+def test_reason_position_in_its_list(users, ref):
+    assert svc.reason_position(ref["投诉"]) == (1, 2) and svc.reason_position(ref["催件"]) == (2, 2)
+    assert svc.reason_position(ref["破损"]) == (1, 1)
+
+
+def test_rules_search_brand_reason_and_note(users, ref):
+    admin = users["admin"]
+    by_brand = make_rule(admin, brand_id=ref["brand"].id, category="problem", note="")
+    by_reason = make_rule(admin, category="work_order", reason_id=ref["投诉"].id, note="")
+    by_note = make_rule(admin, category="message", note="品牌通知 2026-03")
+    assert svc.list_rules(admin, q="zto") == [by_brand]
+    assert svc.list_rules(admin, q="投诉") == [by_reason]
+    assert svc.list_rules(admin, q="通知") == [by_note]
+    assert svc.list_rules(admin, q="%") == []  # a LIKE wildcard is a literal character here
 
 
 def test_move_reason_renumbers_and_audits(users, ref):
@@ -334,6 +395,7 @@ def test_canned_reply_lifecycle(users):
     assert [r.title for r in svc.list_canned(trainer, q="查件")] == ["查件回复"]
     svc.move_canned(trainer, b, "up")
     assert [r.title for r in svc.list_canned(trainer, category="work_order")] == ["查件回复", "催件回复"]
+    assert svc.canned_positions() == {shared.id: (True, True), b.id: (True, False), a.id: (False, True)}
     svc.update_canned(trainer, a, version=a.version, category="problem", title="改了", body="新内容")
     entry = audit("canned_reply.update")[0]
     assert entry.before["category"] == "work_order" and entry.after["category"] == "problem"

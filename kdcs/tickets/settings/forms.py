@@ -1,7 +1,9 @@
 """Forms of the ticket settings pages. The service repeats every rule that matters
 (duplicates, categories, limits); these give early, field-level messages.
 
-Time limits are entered as hours + minutes and stored as whole minutes.
+Time limits are entered as hours + minutes and stored as whole minutes. Edit
+forms carry no version field: the inline-edit kit (``kdcs/crud.py``) posts and
+checks the version itself.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,8 +18,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ...models.ticket import CountingMode
+from ..deadlines import DEFAULT_WINDOW
 from .service import (
     CALENDAR_NAME_MAX,
     CANNED_BODY_MAX,
@@ -60,10 +63,11 @@ class RuleForm(FlaskForm):
     reply_mins = _mins(_l("Reply within: minutes"))
     resolve_hours = _hours(_l("Resolve within: hours"))
     resolve_mins = _mins(_l("Resolve within: minutes"))
-    mode = SelectField(_l("Counting"))
-    service_start = TimeField(_l("Service hours from"), validators=[Optional()],
+    mode = SelectField(_l("Counting"), default=CountingMode.CLOCK.value)
+    service_start = TimeField(_l("Service hours from"), default=DEFAULT_WINDOW[0], validators=[Optional()],
                               render_kw={"step": 60})
-    service_end = TimeField(_l("Service hours until"), validators=[Optional()], render_kw={"step": 60})
+    service_end = TimeField(_l("Service hours until"), default=DEFAULT_WINDOW[1], validators=[Optional()],
+                            render_kw={"step": 60})
     note = StringField(_l("Note"), validators=[Length(max=RULE_NOTE_MAX, message=_l("At most %(max)d characters."))])
 
     @property
@@ -82,11 +86,6 @@ class RuleForm(FlaskForm):
         self.resolve_hours.data, self.resolve_mins.data = divmod(resolve or 0, 60)
 
 
-class RuleEditForm(RuleForm):
-    """``RuleForm`` with the version the admin saw."""
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
-
-
 class ReasonForm(FlaskForm):
     """A new reason in a category's list."""
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
@@ -97,12 +96,11 @@ class ReasonForm(FlaskForm):
 
 
 class ReasonRenameForm(FlaskForm):
-    """A reason's new name, with the version the admin saw."""
+    """A reason's new name (its category stays)."""
     name = StringField(_l("Reason"), validators=[
         DataRequired(_l("Enter a reason.")),
         Length(max=REASON_NAME_MAX, message=_l("At most %(max)d characters.")),
     ])
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
 
 
 class CannedReplyForm(FlaskForm):
@@ -119,20 +117,13 @@ class CannedReplyForm(FlaskForm):
     ], render_kw={"rows": 3})
 
 
-class CannedReplyEditForm(CannedReplyForm):
-    """``CannedReplyForm`` with the version the admin saw."""
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
-
-
 class CalendarDayForm(FlaskForm):
-    """One calendar day: working day or day off, holiday name, version."""
+    """One calendar day: working day or day off, and its holiday name (the view checks the posted version)."""
     is_workday = RadioField(_l("This day is"), choices=[("1", _l("a working day")), ("0", _l("a day off"))],
                             validators=[InputRequired(_l("Choose working day or day off."))])
     name = StringField(_l("Holiday name"), validators=[
         Length(max=CALENDAR_NAME_MAX, message=_l("At most %(max)d characters.")),
     ])
-    # Empty when the day has no row yet.
-    version = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
 
 
 class CalendarLoadForm(FlaskForm):

@@ -15,12 +15,14 @@ computed when they were created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ... import workcalendar
 from ...auditing import record, register_labels, snapshot
@@ -134,8 +136,9 @@ def split_minutes(minutes: int | None) -> tuple[int, int]:
 # --------------------------------------------------------------------------- deadline rules
 
 
-def list_rules(actor, *, category: str = "", brand_id: int | None = None, active: str = "") -> list[DeadlineRule]:
-    """Rules ordered by category, brand (any first), reason (any first)."""
+def list_rules(actor, *, category: str = "", brand_id: int | None = None, active: str = "",
+               q: str = "") -> list[DeadlineRule]:
+    """Rules ordered by category, brand (any first), reason (any first); ``q`` searches brand, reason and note."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     query = (
         select(DeadlineRule)
@@ -143,6 +146,11 @@ def list_rules(actor, *, category: str = "", brand_id: int | None = None, active
         .outerjoin(Brand, DeadlineRule.brand_id == Brand.id)
         .outerjoin(TicketReason, DeadlineRule.reason_id == TicketReason.id)
     )
+    q = q.strip()
+    if q:
+        query = query.where(or_(Brand.name.icontains(q, autoescape=True), Brand.code.icontains(q, autoescape=True),
+                                TicketReason.name.icontains(q, autoescape=True),
+                                DeadlineRule.note.icontains(q, autoescape=True)))
     if category:
         query = query.where(DeadlineRule.category == category)
     if brand_id == -1:
@@ -361,12 +369,50 @@ def calendar_day(actor, day: date) -> WorkCalendarDay | None:
 
 
 def set_day(actor, day: date, *, is_workday: bool, name: str = "", version: int | None = None) -> WorkCalendarDay:
-    """Mark a day as working day or day off; the domain's writer audits and marks it as edited by hand."""
+    """Mark a day as working day or day off; the domain's writer audits and marks it as edited by hand.
+
+    ``version`` is the version of the day's row the admin saw, 0 when the day had
+    no row (it followed the weekday rule); any other state now is a ``StaleEdit``,
+    also when someone else saves the same day at the same moment. None skips the
+    check (scripts and tests). Refused writes leave the session clean.
+    """
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     name = _clean(name)
     if len(name) > CALENDAR_NAME_MAX:
         raise ValidationError({"name": _("At most %(n)d characters.", n=CALENDAR_NAME_MAX)})
-    return workcalendar.set_calendar_day(actor, day, is_workday=is_workday, name=name, version=version)
+    row = calendar_day(actor, day)
+    if version is not None and (row.version if row is not None else 0) != version:
+        raise StaleEdit()
+    try:
+        return workcalendar.set_calendar_day(actor, day, is_workday=is_workday, name=name,
+                                             version=row.version if row is not None else None)
+    except (StaleDataError, IntegrityError):  # saved (or created) by someone else since we read it
+        db.session.rollback()
+        raise StaleEdit() from None
+
+
+def day_state(actor, day: date) -> tuple[bool, str, int]:
+    """(is a working day, holiday name, version) of a day as stored now; version 0 = no row (weekday rule)."""
+    row = calendar_day(actor, day)
+    if row is None:
+        return workcalendar.weekday_calendar(day), "", 0
+    return row.is_workday, row.name, row.version
+
+
+def year_runs(actor, year: int) -> list[dict]:
+    """A year's exception days merged into runs: 国庆节 10-01 – 10-08 (8 days), with "edited by hand" flags."""
+    runs: list[dict] = []
+    for row in year_exceptions(actor, year):
+        last = runs[-1] if runs else None
+        if (last and last["is_workday"] == row.is_workday and last["name"] == row.name
+                and last["end"] + timedelta(days=1) == row.day):
+            last["end"] = row.day
+            last["days"] += 1
+            last["admin"] = last["admin"] or row.source != "chinesecalendar"
+        else:
+            runs.append({"start": row.day, "end": row.day, "days": 1, "is_workday": row.is_workday,
+                         "name": row.name, "admin": row.source != "chinesecalendar"})
+    return runs
 
 
 def package_years() -> tuple[int, int] | None:
@@ -449,6 +495,12 @@ def _category_reasons(category: str) -> list[TicketReason]:
         select(TicketReason).where(TicketReason.category == category)
         .order_by(TicketReason.sort_order, TicketReason.id)
     ))
+
+
+def reason_position(reason: TicketReason) -> tuple[int, int]:
+    """(1-based place of ``reason`` in its category's list, length of that list): the # column and up/down buttons."""
+    ids = [r.id for r in _category_reasons(reason.category)]
+    return (ids.index(reason.id) + 1 if reason.id in ids else 1), len(ids)
 
 
 def reason_usage(reason_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -582,6 +634,20 @@ def _canned_group(category: str | None) -> list[CannedReply]:
         CannedReply.category.is_(None) if category is None else CannedReply.category == category
     )
     return list(db.session.scalars(query.order_by(CannedReply.sort_order, CannedReply.id)))
+
+
+def canned_positions() -> dict[int, tuple[bool, bool]]:
+    """{reply id: (first in its group, last in its group)} for the up/down buttons."""
+    groups: dict = {}
+    for reply_id, category in db.session.execute(
+        select(CannedReply.id, CannedReply.category).order_by(CannedReply.sort_order, CannedReply.id)
+    ):
+        groups.setdefault(category, []).append(reply_id)
+    positions = {}
+    for ids in groups.values():
+        for i, reply_id in enumerate(ids):
+            positions[reply_id] = (i == 0, i == len(ids) - 1)
+    return positions
 
 
 def _canned_values(*, category, title, body) -> dict:

@@ -269,6 +269,10 @@ ROUTES: dict[str, list[R]] = {
         R("POST", "/tickets/canned-replies/{reply}/active", row(trainer=303, admin=303), {"active": "1"}),
         R("POST", "/tickets/canned-replies/999999/active", row(trainer=404, admin=404), {"active": "1"}),
     ],
+    # The SOP library: every role browses and searches (page and htmx results block).
+    "sop.index": [R("GET", "/sop/", EVERYONE), hx("GET", "/sop/?q=破损", EVERYONE),
+                  R("GET", "/sop/?q=破损&kind=claim&tag=破损&page=2", EVERYONE),
+                  R("GET", "/sop/?kind=nope&page=abc", EVERYONE)],
 }
 
 

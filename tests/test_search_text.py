@@ -3,7 +3,6 @@
 from markupsafe import Markup
 
 from kdcs.search import fold, highlight, matches, query_words, snippet, tokens, words
-from kdcs.search.plain import markdown_text
 from kdcs.search.text import word_tokens
 
 
@@ -86,10 +85,3 @@ def test_snippet_never_cuts_a_match_and_escapes():
     text = "<i>" + "长" * 10 + "破损理赔流程" + "&"
     out = snippet(text, ["破损理赔流程"], width=8, before=2)
     assert "<mark>破损理赔流程</mark>" in out and "<i>" not in out
-
-
-def test_markdown_text_keeps_the_words_a_reader_sees():
-    source = "## 处理要点\n\n- **注意**：先安抚\n- 再核实 [轨迹](http://example.com/x)\n\n<b>粗</b>体\n\n```\n代码\n```"
-    assert markdown_text(source) == "处理要点\n注意：先安抚\n再核实 轨迹\n粗体\n代码"
-    assert markdown_text("第一行\n第二行") == "第一行\n第二行"
-    assert markdown_text("") == ""

@@ -261,3 +261,12 @@ def test_title_matches_come_first_on_the_corpus(agent):
         rows = sop_search.search(agent, query, limit=1000)
         flags = [row.in_title for row in rows]
         assert flags == sorted(flags, reverse=True), query
+
+
+def test_document_is_the_text_a_reader_sees():
+    scenario = SopScenario(title="破损理赔", kind="claim", tags=["破损", "理赔"], categories=[])
+    version = SopVersion(title="破损理赔（新）", script="## 要点\n\n1. **先**安抚\n2. 再核实 [轨迹](http://x.example)\n\n- 称重",
+                         steps=[{"text": "响应客户", "limit_minutes": 5}, {"text": " "}],
+                         authority="赔偿 *200* 元以内", escalation="")
+    assert sop_search.document(scenario, version) == (
+        "破损理赔（新）", "破损 理赔\n要点\n先安抚\n再核实 轨迹\n称重\n响应客户\n赔偿 200 元以内")

@@ -12,8 +12,8 @@ from flask import Blueprint
 bp = Blueprint("sop", __name__, url_prefix="/sop")
 
 # Views of the sub-features register on this one blueprint (endpoints stay ``sop.*``):
-# routes (scenarios, versions, diff, editor, review), panel_routes (ticket panel: timeline
+# routes (scenarios, versions, diff, editor, review), search_routes (the library /sop/), panel_routes (ticket panel: timeline
 # record), reading (banner, acknowledge, matrix), reports (reports, inbox).
-from . import panel_routes, routes  # noqa: E402,F401
+from . import panel_routes, routes, search_routes  # noqa: E402,F401
 from .reading import routes as reading_routes  # noqa: E402,F401
 from .reports import routes as reports_routes  # noqa: E402,F401

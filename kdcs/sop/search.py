@@ -10,6 +10,7 @@ and a snippet highlighted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,24 +19,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..markdown import markdown_text
 from ..models.sop import SopScenario, SopVersion, VersionStatus
 from ..permissions import Permission, ensure
 from ..search import SearchIndex, highlight, snippet
-from ..search.plain import markdown_text
 
 INDEX = SearchIndex("sop")
 PER_PAGE = 20
 
 
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+
+
+def _reader_lines(markdown: str) -> list[str]:
+    # The text a reader sees (the one Markdown pipeline), one line per block, without list markers.
+    return [_LIST_MARKER.sub("", line.strip()) for line in markdown_text(markdown).splitlines() if line.strip()]
+
+
 def document(scenario: SopScenario, version: SopVersion) -> tuple[str, str]:
     """(title, body) as indexed: the version's title; tags, script, steps, authority and escalation."""
-    lines = [" ".join(scenario.tags or ()), markdown_text(version.script or "")]
+    lines = [" ".join(scenario.tags or ())]
+    lines += _reader_lines(version.script or "")
     for step in version.steps or ():
-        text = step.get("text") if isinstance(step, dict) else str(step)
+        text = step.get("text") if isinstance(step, dict) else step
         if text:
-            lines.append(str(text))
-    lines.append(markdown_text(version.authority or ""))
-    lines.append(markdown_text(version.escalation or ""))
+            lines.append(str(text).strip())
+    lines += _reader_lines(version.authority or "")
+    lines += _reader_lines(version.escalation or "")
     return version.title or scenario.title, "\n".join(line for line in lines if line)
 
 

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ..request_args import id_or_zero
+
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,32}$"
 
 
@@ -22,7 +24,7 @@ class UserCreateForm(FlaskForm):
     )
     display_name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=64)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    team_id = SelectField(_l("Team"), coerce=int, validators=[Optional()])
+    team_id = SelectField(_l("Team"), coerce=id_or_zero, validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,20}$", message=_l("Enter a valid phone number."))])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password."))])
 
@@ -30,7 +32,7 @@ class UserCreateForm(FlaskForm):
 class UserEditForm(FlaskForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=64)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    team_id = SelectField(_l("Team"), coerce=int, validators=[Optional()])
+    team_id = SelectField(_l("Team"), coerce=id_or_zero, validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,20}$", message=_l("Enter a valid phone number."))])
 
 

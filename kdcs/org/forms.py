@@ -6,14 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from ..request_args import id_or_zero
 from .service import BRAND_CODE_MAX, BRAND_NAME_MAX, TEAM_NAME_MAX
-
-
-def _int_or_zero(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 class TeamForm(FlaskForm):
@@ -22,7 +16,7 @@ class TeamForm(FlaskForm):
         Length(max=TEAM_NAME_MAX, message=_l("At most %(max)d characters.")),
     ])
     # Any id is accepted here; the service decides who may lead (and says why not).
-    lead_id = SelectField(_l("Team lead"), coerce=_int_or_zero, validate_choice=False)
+    lead_id = SelectField(_l("Team lead"), coerce=id_or_zero, validate_choice=False)
 
 
 class BrandForm(FlaskForm):

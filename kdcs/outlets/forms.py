@@ -6,15 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-
-def _int_or_none(value):
-    if value in (None, "", "0", 0, "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
+from ..request_args import id_or_none
 
 _MAX = _l("At most %(max)d characters.")
 
@@ -22,7 +14,7 @@ _MAX = _l("At most %(max)d characters.")
 class _OutletFields(FlaskForm):
     # Required/format rules are checked by the service, so every problem shows at once.
     name = StringField(_l("Outlet name"), validators=[Length(max=64, message=_MAX)])
-    brand_id = SelectField(_l("Brand"), coerce=_int_or_none, validate_choice=False)
+    brand_id = SelectField(_l("Brand"), coerce=id_or_none, validate_choice=False)
     region = StringField(_l("Region"), validators=[Optional(), Length(max=64, message=_MAX)])
     contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=32, message=_MAX)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=32, message=_MAX)])
@@ -33,7 +25,7 @@ class _OutletFields(FlaskForm):
 
 class OutletCreateForm(_OutletFields):
     code = StringField(_l("Outlet code"), validators=[Length(max=32, message=_MAX)])
-    primary_agent_id = SelectField(_l("Primary agent"), coerce=_int_or_none, validate_choice=False)
+    primary_agent_id = SelectField(_l("Primary agent"), coerce=id_or_none, validate_choice=False)
 
 
 class OutletEditForm(_OutletFields):
@@ -41,7 +33,7 @@ class OutletEditForm(_OutletFields):
 
 
 class AssignForm(FlaskForm):
-    agent_id = SelectField(_l("Primary agent"), coerce=_int_or_none, validate_choice=False)
+    agent_id = SelectField(_l("Primary agent"), coerce=id_or_none, validate_choice=False)
     version = HiddenField()
 
 

@@ -23,6 +23,7 @@ from ..models import Brand, Outlet, OutletVolume, Role, User
 from ..models.user import username_order
 from ..notifications.service import notify
 from ..permissions import Permission, ensure
+from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
 
 OUTLET_AUDIT_FIELDS = [
@@ -266,8 +267,8 @@ def search_outlets(actor: User, f: OutletFilter) -> Select:
         query = query.where(Outlet.is_active.is_(False))
     if f.agent == "none":
         query = query.where(Outlet.primary_agent_id.is_(None))
-    elif f.agent.isdigit():
-        query = query.where(Outlet.primary_agent_id == int(f.agent))
+    elif id_or_none(f.agent):
+        query = query.where(Outlet.primary_agent_id == id_or_none(f.agent))
     return query
 
 

@@ -17,19 +17,13 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import Length, Optional
 
 from ..filters import SHANGHAI
+from ..request_args import id_or_none
 from .labels import choices
 
 _MAX = _l("At most %(max)d characters.")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
-def int_or_none(value):
-    if value in (None, "", "0", 0, "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def as_shanghai(value: datetime | None) -> datetime | None:
@@ -53,7 +47,7 @@ class StatusForm(_Versioned):
 
 
 class AssignForm(_Versioned):
-    assignee_id = SelectField(_l("Assign to"), coerce=int_or_none, validate_choice=False)
+    assignee_id = SelectField(_l("Assign to"), coerce=id_or_none, validate_choice=False)
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
 
 
@@ -79,10 +73,10 @@ class ReopenForm(_Versioned):
 
 
 class TicketCreateForm(FlaskForm):
-    outlet_id = SelectField(_l("Outlet"), coerce=int_or_none, validate_choice=False)
+    outlet_id = SelectField(_l("Outlet"), coerce=id_or_none, validate_choice=False)
     direction = SelectField(_l("Direction"), validate_choice=False)
     category = SelectField(_l("Category"), validate_choice=False)
-    reason_id = SelectField(_l("Reason"), coerce=int_or_none, validate_choice=False)
+    reason_id = SelectField(_l("Reason"), coerce=id_or_none, validate_choice=False)
     waybill_no = StringField(_l("Waybill number"))
     registered_at = DateTimeLocalField(_l("Registered in the brand system"), format=DATETIME_LOCAL,
                                        validators=[Optional()])
@@ -100,6 +94,6 @@ class TicketCreateForm(FlaskForm):
 
 class BulkForm(FlaskForm):
     action = SelectField(_l("Bulk action"), validate_choice=False)  # service.BULK_ACTIONS
-    assignee_id = SelectField(_l("Assignee"), coerce=int_or_none, validate_choice=False)
+    assignee_id = SelectField(_l("Assignee"), coerce=id_or_none, validate_choice=False)
     to_status = SelectField(_l("Status"), validate_choice=False)
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])

@@ -20,6 +20,7 @@ from ..htmx import fragment_only, render, render_fragment, wants_fragment
 from ..models import Ticket, TicketReason, TicketStatus
 from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
+from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
@@ -34,7 +35,6 @@ from .forms import (
     StatusForm,
     TicketCreateForm,
     as_shanghai,
-    int_or_none,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -170,7 +170,7 @@ def bulk():
         try:
             results = service.bulk_apply(
                 current_user, ids, action, versions=versions,
-                assignee_id=int_or_none(request.form.get("assignee_id")),
+                assignee_id=id_or_none(request.form.get("assignee_id")),
                 to_status=request.form.get("to_status") or None, note=form.note.data or "",
             )
         except ValidationError as exc:

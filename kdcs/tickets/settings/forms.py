@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...models.ticket import CountingMode
+from ...request_args import id_or_zero
 from ..deadlines import DEFAULT_WINDOW
 from .service import (
     CALENDAR_NAME_MAX,
@@ -34,11 +35,6 @@ from .service import (
 MAX_HOURS = MAX_DEADLINE_MINUTES // 60
 
 
-def _int_or_zero(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _hours(label):
@@ -56,9 +52,9 @@ def _mins(label):
 class RuleForm(FlaskForm):
     """A deadline rule: scope (brand, category, reason), reply/resolve times, counting mode, window."""
     # Choices are set by the view; the service checks that the ids exist.
-    brand_id = SelectField(_l("Brand"), coerce=_int_or_zero, validate_choice=False)
+    brand_id = SelectField(_l("Brand"), coerce=id_or_zero, validate_choice=False)
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
-    reason_id = SelectField(_l("Reason"), coerce=_int_or_zero, validate_choice=False)
+    reason_id = SelectField(_l("Reason"), coerce=id_or_zero, validate_choice=False)
     reply_hours = _hours(_l("Reply within: hours"))
     reply_mins = _mins(_l("Reply within: minutes"))
     resolve_hours = _hours(_l("Resolve within: hours"))

@@ -35,7 +35,7 @@ def seed_demo_command(if_empty):
         click.echo("演示数据: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
     if db.session.scalar(select(User.id).where(User.username == "agent1")) is not None:
         click.echo(f"演示账号 (密码均为 {DEMO_PASSWORD}，仅供演示):")
-        click.echo("  admin 管理员 | lead1 lead2 组长 | trainer1 培训师 | agent1 … agent12 客服")
+        click.echo("  admin 管理员 | lead1 lead2 组长 | trainer1 trainer2 培训师 | agent1 … agent12 客服")
 
 
 @click.command("create-user")

@@ -42,6 +42,17 @@ def test_the_handbook(seeded):
     _draft_waits_for_another_trainer()
     _required_reading_agent1_has_not_read()
     _every_demo_ticket_of_a_linked_reason_gets_a_panel()
+    _reports_in_the_inbox()
+
+
+def _reports_in_the_inbox():
+    from kdcs.models.sop import SopReport
+
+    reports = db.session.scalars(select(SopReport)).all()
+    assert sorted(r.status for r in reports) == ["open", "open", "open", "resolved"]
+    assert all(r.ticket_id for r in reports)
+    resolved = next(r for r in reports if r.status == "resolved")
+    assert db.session.get(SopVersion, resolved.resolved_version_id).number == 3
 
 
 def _links_use_the_reference_reason_names():

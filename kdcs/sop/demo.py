@@ -2,8 +2,9 @@
 ticket categories and reasons of ``kdcs.tickets.reference``.
 
 Some scenarios have two or three published versions (to try the diff and the acknowledgements),
-破损理赔 has a draft by trainer1 waiting for another trainer's review, and 保价咨询 version 2 is
-required reading that agent1 has not read yet. ``seed_demo_scenarios`` is idempotent: a scenario
+破损理赔 has a draft by trainer1 waiting for another trainer's review, 保价咨询 version 2 is
+required reading that agent1 has not read yet, and the trainers' inbox has three open reports
+and one resolved by linking a newer version. ``seed_demo_scenarios`` is idempotent: a scenario
 whose title exists is left as it is (trainers may have changed it).
 
 Rows are written with the models (timestamps spread over the past weeks, as a real handbook
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import Role, TicketReason, User, utcnow
@@ -849,9 +850,59 @@ def seed_demo_scenarios(now: datetime | None = None) -> dict[str, int]:
     db.session.flush()
     for version in required:
         _required_reading(version, now)
+    if new_scenarios:
+        _reports(now)
     db.session.commit()
     _reindex(new_scenarios)
     return created
+
+
+# (reporter, scenario title, version number, ticket reason (category, name) or None, note, hours ago,
+#  resolution (trainer, linked version number or None, answer) or None)
+REPORTS = [
+    ("agent1", "破损理赔", 3, (P, "破损"), "客户说照片拍不了六面（大件家具已拆包），话术里没有这种情况怎么办。", 5, None),
+    ("agent7", "遗失理赔", 2, (W, "理赔"), "客户寄的是手机，已保价 3000 元，话术说 300 元以内可以自己定，"
+     "那超过的要先回复客户什么？", 20, None),
+    ("agent2", None, None, (M, "咨询运费"), "客户问偏远地区（新疆、西藏）的运费和时效，没有找到对应话术。", 30, None),
+    ("agent4", "破损理赔", 2, (P, "破损"), "第 2 版没有写客户多久内要提供照片，客户隔了一周才拍照，网点拒赔。", 24 * 7,
+     ("trainer1", 3, "第 3 版已加上：签收后 48 小时内提供照片，请提前告诉客户。")),
+]
+
+
+def _reports(now: datetime) -> None:
+    """A few reports in the trainers' inbox: open ones and one resolved by linking a new version."""
+    from ..models import Outlet, Ticket
+    from ..models.sop import ReportStatus, SopReport
+
+    for username, title, number, reason_key, note, hours, resolution in REPORTS:
+        reporter = _user(username)
+        if reporter is None:
+            continue
+        scenario = db.session.scalar(select(SopScenario).where(SopScenario.title == title)) if title else None
+        version = next((v for v in scenario.versions if v.number == number), None) if scenario else None
+        ticket = None
+        if reason_key is not None:
+            # A ticket of that reason the reporter may see: assigned to them, or of an outlet they serve.
+            ticket = db.session.scalar(
+                select(Ticket).join(TicketReason, TicketReason.id == Ticket.reason_id)
+                .join(Outlet, Outlet.id == Ticket.outlet_id)
+                .where(or_(Ticket.assignee_id == reporter.id, Outlet.primary_agent_id == reporter.id),
+                       TicketReason.category == reason_key[0], TicketReason.name == reason_key[1])
+                .order_by(Ticket.id).limit(1))
+        at = now - timedelta(hours=hours)
+        report = SopReport(scenario_id=scenario.id if scenario else None, version_id=version.id if version else None,
+                           ticket_id=ticket.id if ticket else None, reporter_id=reporter.id, note=note,
+                           status=ReportStatus.OPEN, created_at=at)
+        if resolution is not None:
+            trainer, linked_number, answer = resolution
+            linked = next((v for v in scenario.versions if v.number == linked_number), None) if scenario else None
+            resolver = _user(trainer)
+            report.status = ReportStatus.RESOLVED
+            report.answer = answer
+            report.resolved_version_id = linked.id if linked else None
+            report.resolved_by_id = resolver.id if resolver else None
+            report.resolved_at = linked.published_at if linked else at + timedelta(hours=2)
+        db.session.add(report)
 
 
 def _required_reading(version: SopVersion, now: datetime) -> None:

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length
 
-from ...tickets.forms import int_or_none
+from ...request_args import id_or_none as int_or_none
 
 _MAX = _l("At most %(max)d characters.")
 

@@ -8,7 +8,8 @@
    Messages come from data-* attributes on an ancestor [data-sop-messages] (translated by the
    template): data-copied, data-inserted, data-copy-failed, data-fill.
    A button with hx-post gets a "sop-used" event after the insert or copy, so the record is only
-   sent for a script that really went into the note or the clipboard (or was shown to copy by hand). */
+   sent for a script that really went into the note or the clipboard (or was shown to copy by hand).
+   Submitting the first reply records the scenarios open in the panel (#sop-panel[data-used-url]). */
 (function () {
   "use strict";
 
@@ -77,6 +78,22 @@
   function used(button) {
     if (button.hasAttribute("hx-post") && window.htmx) window.htmx.trigger(button, "sop-used");
   }
+
+  /* Replying (the first-reply form) while the panel shows scenarios: record the versions that are
+     open in the panel, as an insert or a copy would. */
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var panel = document.getElementById("sop-panel");
+    if (!panel || !window.htmx || !form.matches || !form.matches("#act-reply form")) return;
+    var url = panel.getAttribute("data-used-url");
+    if (!url) return;
+    panel.querySelectorAll("details[data-sop-item][open]").forEach(function (item) {
+      window.htmx.ajax("POST", url, {
+        source: panel, swap: "none",
+        values: { version_id: item.getAttribute("data-version-id"), action: "reply" }
+      });
+    });
+  });
 
   document.addEventListener("click", function (evt) {
     if (!evt.target.closest) return;

@@ -30,6 +30,12 @@ def _open_sop_reports(_user) -> int:
     return open_count()
 
 
+def _sop_drafts_to_review(user) -> int:
+    from .sop.service import review_count
+
+    return review_count(user)
+
+
 # The ticket settings pages (admin tabs) live on the tickets blueprint.
 TICKET_SETTINGS = ("tickets.rule", "tickets.calendar", "tickets.reasons", "tickets.reason_create",
                    "tickets.reason_row", "tickets.reason_edit", "tickets.reason_move", "tickets.reason_set",
@@ -42,7 +48,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("My team"), "dashboard.team", Permission.VIEW_TEAM, "dashboard.team", ("admin",)),
     NavItem(_l("Canned replies"), "tickets.canned_replies", Permission.MANAGE_CANNED_REPLIES,
             "tickets.canned", hide_for=("admin",)),
-    NavItem(_l("SOP"), "sop.index", Permission.VIEW_HOME, "sop.", not_section=("sop.report", "sop.reading")),
+    NavItem(_l("SOP"), "sop.index", Permission.VIEW_SOP, "sop.", not_section=("sop.report", "sop.reading", "sop.review")),
+    NavItem(_l("SOP review"), "sop.review", Permission.REVIEW_SOP, "sop.review",
+            badge=_sop_drafts_to_review, badge_template="sop/_review_badge.html"),
     NavItem(_l("SOP reports"), "sop.reports", Permission.HANDLE_SOP_REPORTS, "sop.report",
             badge=_open_sop_reports, badge_template="sop/_reports_badge.html"),
     NavItem(_l("Required reading status"), "sop.reading", Permission.VIEW_SOP_READING, "sop.reading"),

@@ -130,3 +130,18 @@ def side_by_side(old: str, new: str) -> list[Row]:
 def changed(rows: list[Row]) -> bool:
     """Whether any row differs."""
     return any(row.kind != "equal" for row in rows)
+
+
+def around_changes(rows: list[Row], context: int = 1) -> list[Row | None]:
+    """The changed rows with ``context`` unchanged rows either side; None where rows were left out."""
+    keep = set()
+    for index, row in enumerate(rows):
+        if row.kind != "equal":
+            keep.update(range(max(0, index - context), min(len(rows), index + context + 1)))
+    shown: list[Row | None] = []
+    for index, row in enumerate(rows):
+        if index in keep:
+            shown.append(row)
+        elif shown and shown[-1] is not None or not shown:
+            shown.append(None)
+    return shown

@@ -3,7 +3,6 @@ steps buttons, stale saves, review (approve / return), diff, restore, archive, t
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -107,7 +106,7 @@ def test_step_buttons_return_the_steps_block_and_refresh_the_preview(client, aut
     auth.login(w.trainer)
     response = client.htmx("post", "/sop/new", data=form_data(step_op="up:1"))
     assert response.status_code == 200
-    assert json.loads(response.headers["HX-Trigger"]) == {"sop-steps-changed": True}
+    assert response.headers["HX-Trigger-After-Settle"] == "sop-steps-changed"
     body = response.get_data(as_text=True)
     assert "<html" not in body and body.lstrip().startswith('<div id="sop-steps">')
     values = [i.get("value") for i in parse(response).find_all("input", name="step_text")]
@@ -384,3 +383,33 @@ def test_admin_turns_review_off_and_editors_publish_from_the_editor(client, auth
     scenario = db.session.scalar(select(SopScenario))
     assert response.status_code == 303 and response.headers["Location"] == f"/sop/{scenario.id}"
     assert scenario.current_version.number == 1 and scenario.current_version.required_reading
+
+
+def test_a_tampered_step_button_is_a_400(client, auth, w):
+    auth.login(w.trainer)
+    assert client.post("/sop/new", data=form_data(step_op="up:x")).status_code == 400
+    assert client.htmx("post", "/sop/new", data=form_data(step_op="sideways:1")).status_code == 400
+
+
+def test_saving_a_draft_published_meanwhile_is_a_409_that_shows_the_typed_script(client, auth, w):
+    scenario = make(w)
+    draft = svc.open_draft(scenario)
+    loaded = draft.version
+    svc.submit_for_review(w.trainer, draft)
+    svc.approve(w.trainer2, draft)
+    auth.login(w.trainer)
+    response = client.post(f"/sop/{scenario.id}/edit", data=form_data(version=str(loaded), script="我刚写的话术"))
+    assert response.status_code == 409
+    page = parse(response)
+    assert page.one("textarea", id="lost-script").text == "我刚写的话术"
+    assert page.find("form", action=f"/sop/{scenario.id}/draft") is not None
+
+
+def test_the_review_badge_counts_drafts_the_reviewer_may_approve(client, auth, w):
+    scenario = make(w)
+    svc.submit_for_review(w.trainer, svc.open_draft(scenario))
+    assert svc.review_count(w.trainer) == 0 and svc.review_count(w.trainer2) == 1
+    assert svc.review_count(w.agent) == 0
+    auth.login(w.trainer2)
+    nav = parse(client.get("/sop/review")).one("a", href="/sop/review")
+    assert nav.find(cls="nav-badge").text.startswith("1")

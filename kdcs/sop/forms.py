@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..request_args import bounded_int, id_or_none
 from ..tickets.labels import CATEGORY_LABELS
 from ..workcalendar import SHANGHAI
 from .labels import KIND_LABELS
@@ -35,7 +36,7 @@ UNIT_LABELS = {"min": _l("minutes"), "h": _l("hours"), "d": _l("days")}
 
 def _int_or_none(value):
     try:
-        return int(value)
+        return bounded_int(value)
     except (TypeError, ValueError):
         return None
 
@@ -57,7 +58,7 @@ class DraftForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
     tags = StringField(_l("Tags"), render_kw={"autocomplete": "off"})
     categories = CheckboxesField(_l("Ticket categories"), choices=[(k.value, v) for k, v in CATEGORY_LABELS.items()])
-    reason_ids = CheckboxesField(_l("Ticket reasons"), coerce=_int_or_none)  # choices: the view
+    reason_ids = CheckboxesField(_l("Ticket reasons"), coerce=id_or_none)  # choices: the view
     script = TextAreaField(_l("Script"), render_kw={"rows": 14})
     max_compensation = StringField(_l("Compensation an agent may decide alone (yuan)"),
                                    render_kw={"inputmode": "decimal", "autocomplete": "off"})
@@ -81,7 +82,7 @@ class _ReadingFields:
     """How a version is published: required reading for all agents or chosen teams, by when; minor edit."""
 
     required_reading = BooleanField(_l("Required reading (必读)"))
-    team_ids = CheckboxesField(_l("Only for these teams (none chosen: every agent)"), coerce=_int_or_none)
+    team_ids = CheckboxesField(_l("Only for these teams (none chosen: every agent)"), coerce=id_or_none)
     due_at = DateTimeLocalField(_l("Read by"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     minor_edit = BooleanField(_l("Minor edit: no new acknowledgement"))
 

@@ -13,6 +13,7 @@ what is stored now, and the form keeps what was typed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from flask import abort, current_app, flash, request, url_for
@@ -150,7 +151,9 @@ class Preview:
 
 
 def _reason_choices() -> list[tuple[int, str]]:
-    return [(r.id, f"{CATEGORY_LABELS.get(r.category, r.category)} · {r.name}") for r in svc.reason_choices()]
+    order = {code: n for n, code in enumerate(CATEGORY_LABELS)}  # 问题件, 留言, 工单, 仲裁
+    reasons = sorted(svc.reason_choices(), key=lambda r: (order.get(r.category, 99), r.sort_order, r.id))
+    return [(r.id, f"{CATEGORY_LABELS.get(r.category, r.category)} · {r.name}") for r in reasons]
 
 
 def _team_choices() -> list[tuple[int, str]]:
@@ -242,10 +245,24 @@ def sop_known_blanks() -> list[str]:
     return _known_blanks()
 
 
+STEP_OP = re.compile(r"add|(?:remove|up|down):\d{1,2}")
+
+
+def _step_op() -> str:
+    """The step button pressed; anything but the buttons' own values is a tampered form (400)."""
+    op = request.form.get("step_op", "")
+    if not STEP_OP.fullmatch(op):
+        abort(400)
+    return op
+
+
 def _steps_response(form: DraftForm, steps: list[dict], scenario=None, draft=None):
     """A step button: the steps block for htmx (the preview follows), the whole editor without JS."""
     if wants_fragment():
-        return render_fragment(EDIT_PAGE, "steps", steps=steps, unit_labels=UNIT_LABELS, events="sop-steps-changed")
+        response = render_fragment(EDIT_PAGE, "steps", steps=steps, unit_labels=UNIT_LABELS)
+        # After the swap settles (HX-Trigger would fire before it): the preview then posts the new steps.
+        response.headers["HX-Trigger-After-Settle"] = "sop-steps-changed"
+        return response
     return _editor(form, steps, scenario=scenario, draft=draft, publish_form=_publish_form(request.form))
 
 
@@ -284,8 +301,8 @@ def new():
     form = _draft_form(request.form)
     steps = steps_from_form(request.form)
     publish_form = _publish_form(request.form)
-    if request.form.get("step_op"):
-        return _steps_response(form, apply_step_op(steps, request.form["step_op"]))
+    if "step_op" in request.form:
+        return _steps_response(form, apply_step_op(steps, _step_op()))
     if not form.validate_on_submit():
         return _editor(form, steps, publish_form=publish_form)
     content = form.content(service_steps(steps))
@@ -312,16 +329,19 @@ def edit(scenario_id: int):
     item = _scenario(scenario_id)
     draft = svc.open_draft(item)
     if draft is None:
-        return render(EDIT_PAGE, scenario=item, draft=None, form=None, current=item.current_version,
-                      review_required=svc.review_required())
+        # A save posted after the draft was published or discarded elsewhere: 409, the typed script kept.
+        gone = request.method == "POST"
+        return render(EDIT_PAGE, status=409 if gone else 200, scenario=item, draft=None, form=None,
+                      current=item.current_version, review_required=svc.review_required(),
+                      lost_script=request.form.get("script", "") if gone else None)
     if request.method == "GET":
         form = _draft_form(version=draft)
         return _editor(form, step_rows(draft.steps), scenario=item, draft=draft)
     form = _draft_form(request.form)
     steps = steps_from_form(request.form)
     publish_form = _publish_form(request.form)
-    if request.form.get("step_op"):
-        return _steps_response(form, apply_step_op(steps, request.form["step_op"]), item, draft)
+    if "step_op" in request.form:
+        return _steps_response(form, apply_step_op(steps, _step_op()), item, draft)
     loaded_at = parse_version(request.form.get("version"))
     if loaded_at is None or loaded_at != draft.version:
         return _conflict(form, steps, item, draft, publish_form)

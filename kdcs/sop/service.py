@@ -34,8 +34,9 @@ from ..models.ticket import Category, TicketReason
 from ..models.types import utcnow
 from ..notifications.service import notify
 from ..permissions import Permission, ensure, has_permission
+from ..request_args import id_or_none
 from ..service_errors import NotFound, StaleEdit, ValidationError
-from ..textdiff import Row, side_by_side
+from ..textdiff import Row, around_changes, side_by_side
 from .labels import format_limit
 
 TITLE_MAX = 100
@@ -87,7 +88,7 @@ def set_review_required(actor: User, required: bool) -> None:
 def get_scenario(actor: User, scenario_id: int) -> SopScenario:
     """A scenario the actor may see: agents and leads only see published ones."""
     ensure(actor, Permission.VIEW_SOP)
-    scenario = db.session.get(SopScenario, scenario_id)
+    scenario = db.session.get(SopScenario, scenario_id) if id_or_none(scenario_id) else None
     if scenario is None:
         raise NotFound(scenario_id)
     if scenario.current_version_id is None and not has_permission(actor, Permission.EDIT_SOP):
@@ -98,6 +99,8 @@ def get_scenario(actor: User, scenario_id: int) -> SopScenario:
 def get_published(actor: User, scenario: SopScenario, number: int) -> SopVersion:
     """Published version ``number`` of a scenario."""
     ensure(actor, Permission.VIEW_SOP)
+    if id_or_none(number) is None:
+        raise NotFound(number)
     version = db.session.scalar(select(SopVersion).where(
         SopVersion.scenario_id == scenario.id, SopVersion.number == number,
         SopVersion.status == VersionStatus.PUBLISHED))
@@ -135,6 +138,14 @@ def review_queue(actor: User) -> list[SopVersion]:
     return list(db.session.scalars(
         select(SopVersion).options(selectinload(SopVersion.scenario), selectinload(SopVersion.author))
         .where(SopVersion.status == VersionStatus.IN_REVIEW).order_by(SopVersion.submitted_at, SopVersion.id)))
+
+
+def review_count(actor: User) -> int:
+    """How many drafts wait for this reviewer (not counting those they wrote or edited): the nav badge."""
+    if not has_permission(actor, Permission.REVIEW_SOP):
+        return 0
+    waiting = db.session.scalars(select(SopVersion).where(SopVersion.status == VersionStatus.IN_REVIEW)).all()
+    return sum(1 for version in waiting if actor.id not in editors_of(version))
 
 
 def drafts_in_progress(actor: User) -> list[SopVersion]:
@@ -224,10 +235,10 @@ def _clean_scenario(errors: dict, *, title, kind, tags, categories, reason_ids) 
     clean["categories"] = categories
     ids = []
     for raw in reason_ids or []:
-        try:
-            ids.append(int(raw))
-        except (TypeError, ValueError):
+        if id_or_none(raw) is None:
             errors["reason_ids"] = _("Unknown ticket reason.")
+        else:
+            ids.append(id_or_none(raw))
     ids = list(dict.fromkeys(ids))
     reasons = list(db.session.scalars(select(TicketReason).where(TicketReason.id.in_(ids)))) if ids else []
     if len(reasons) != len(ids):
@@ -529,10 +540,10 @@ def _clean_reading(required_reading, team_ids, due_at, minor_edit, now: datetime
     errors: dict[str, str] = {}
     ids: list[int] = []
     for raw in team_ids or ():
-        try:
-            ids.append(int(raw))
-        except (TypeError, ValueError):
+        if id_or_none(raw) is None:
             errors["team_ids"] = _("Unknown team.")
+        else:
+            ids.append(id_or_none(raw))
     ids = sorted(set(ids))
     if ids and db.session.scalar(select(func.count(Team.id)).where(Team.id.in_(ids))) != len(ids):
         errors["team_ids"] = _("Unknown team.")
@@ -666,6 +677,11 @@ class DiffSection:
         """Whether the two versions differ in this part."""
         return any(row.kind != "equal" for row in self.rows)
 
+    @property
+    def excerpt(self) -> list[Row | None]:
+        """The changed rows with one line of context (None marks lines left out)."""
+        return around_changes(self.rows)
+
 
 def steps_text(version: SopVersion) -> str:
     """The steps as numbered lines ("1. 核实物流信息（30 分钟内）"), for comparing."""
@@ -699,9 +715,8 @@ def find_version(actor: User, scenario: SopScenario, ref: str | None) -> SopVers
     """A version named in a URL: a published number, or "draft" (editors only)."""
     if ref == "draft":
         return get_draft(actor, scenario)
-    try:
-        number = int(ref or "")
-    except ValueError:
-        raise NotFound(ref) from None
+    number = id_or_none(ref)
+    if number is None:
+        raise NotFound(ref)
     return get_published(actor, scenario, number)
 

@@ -85,3 +85,11 @@ def test_snippet_never_cuts_a_match_and_escapes():
     text = "<i>" + "长" * 10 + "破损理赔流程" + "&"
     out = snippet(text, ["破损理赔流程"], width=8, before=2)
     assert "<mark>破损理赔流程</mark>" in out and "<i>" not in out
+
+
+def test_snippet_never_splits_a_placeholder():
+    text = "您好{客户称呼}，" + "说明" * 20 + "快件破损{运单号}已登记"
+    out = str(snippet(text, ["破损"], width=20, before=4))
+    assert "{运单号}" in out and out.count("{") == out.count("}")
+    out = str(snippet("{客户称呼}您好" + "甲" * 30, ["您好"], width=10, before=3))
+    assert out.startswith("{客户称呼}") or out.startswith("…{客户称呼}")

@@ -109,6 +109,8 @@ def test_indexes_tags_steps_authority_and_escalation(agent):
                              authority="可承诺24小时内回电。", escalation="媒体曝光立即升级主管。")
     for query in ("仲裁举证", "称重照片", "回电", "升级主管", "24"):
         assert found(agent, query) == [scenario.id], query
+    [row] = sop_search.search(agent, "仲裁")
+    assert "仲裁" not in row.snippet  # tags are searched, not shown in the snippet (the list shows them)
 
 
 def test_markdown_is_indexed_as_the_reader_sees_it(agent):
@@ -142,6 +144,9 @@ def test_kind_and_tag_filters(agent):
     assert kinds == {"claim": 1, "complaint": 1}
     assert tags == [("破损", 2), ("投诉", 1), ("理赔", 1)]
     assert sop_search.facets(agent, kind="claim")[1] == [("理赔", 1), ("破损", 1)]
+    # with a query: only the matching scenarios count
+    assert sop_search.facets(agent, query="投诉") == ({"complaint": 1}, [("投诉", 1), ("破损", 1)])
+    assert sop_search.facets(agent, query="投诉", tag="理赔") == ({}, [("投诉", 1), ("破损", 1)])
 
 
 def test_ranking_title_words_first_then_shorter_titles_then_newer(agent):
@@ -269,4 +274,4 @@ def test_document_is_the_text_a_reader_sees():
                          steps=[{"text": "响应客户", "limit_minutes": 5}, {"text": " "}],
                          authority="赔偿 *200* 元以内", escalation="")
     assert sop_search.document(scenario, version) == (
-        "破损理赔（新）", "破损 理赔\n要点\n先安抚\n再核实 轨迹\n称重\n响应客户\n赔偿 200 元以内")
+        "破损理赔（新）", "要点\n先安抚\n再核实 轨迹\n称重\n响应客户\n赔偿 200 元以内")

@@ -38,7 +38,7 @@ def test_full_page_searches_and_highlights(client, agent):
     [hit] = _hits(response)
     assert hit.get("href") == f"/sop/{a.id}"
     assert "<mark>破损</mark>理赔" in response.get_data(as_text=True)
-    assert page.one("p", cls="sop-hit-snippet").text == "破损 外包装破损先拍照。 核实外包装 赔偿200元以内自行决定。"
+    assert page.one("p", cls="sop-hit-snippet").text == "外包装破损先拍照。 核实外包装 赔偿200元以内自行决定。"
     assert "1" in page.one("p", cls="sop-summary").text
 
 

@@ -60,6 +60,19 @@ def _flatten(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
 
 
+def _keep_placeholders(text: str, start: int, end: int, reach: int = 12) -> tuple[int, int]:
+    """Move the cuts so a short ``{placeholder}`` (e.g. {客户称呼}) is never split."""
+    opened = text.rfind("{", start, end)
+    if opened != -1 and text.find("}", opened, end) == -1:
+        closed = text.find("}", end, end + reach)
+        end = closed + 1 if closed != -1 else opened
+    closed = text.find("}", start, end)
+    if closed != -1 and text.rfind("{", start, closed) == -1:
+        opened = text.rfind("{", max(0, start - reach), start)
+        start = opened if opened != -1 else closed + 1
+    return start, max(start, end)
+
+
 def snippet(text: str, query_words: list[str], width: int = 90, before: int = 24) -> Markup:
     """A window of about ``width`` characters around the first match, matches marked.
 
@@ -82,6 +95,7 @@ def snippet(text: str, query_words: list[str], width: int = 90, before: int = 24
                 end = b
     else:
         start, end = 0, min(len(flat), width)
+    start, end = _keep_placeholders(flat, start, end)
     # Skip the blanks a cut leaves at the edges.
     while start < end and flat[start] == " ":
         start += 1

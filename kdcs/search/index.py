@@ -144,8 +144,12 @@ class SearchIndex:
         db.session.execute(sql(f"DELETE FROM {self.table} WHERE doc_id = :id"), {"id": doc_id})
 
     def put(self, doc_id: int, *, title: str, body: str, kind: str = "", tags: Iterable[str] = (),
-            ref_id: int | None = None, sort_key: int = 0) -> None:
-        """Index (or re-index) one document, in the session's transaction."""
+            ref_id: int | None = None, sort_key: int = 0, keywords: str = "") -> None:
+        """Index (or re-index) one document, in the session's transaction.
+
+        ``keywords`` (e.g. the tags, which the result list shows anyway) are searched
+        like the body but not stored with it, so snippets never show them.
+        """
         self.delete(doc_id)
         body = body[:MAX_BODY_CHARS]
         db.session.execute(sql(
@@ -153,7 +157,7 @@ class SearchIndex:
             " VALUES (:doc_id, :ref_id, :kind, :sort_key, :tags, :title, :title_folded)"),
             {"doc_id": doc_id, "ref_id": ref_id, "kind": kind or "", "sort_key": int(sort_key),
              "tags": tags_key(tags), "title": title, "title_folded": fold(title)})
-        whole = title + "\n" + body
+        whole = title + "\n" + body + ("\n" + keywords if keywords else "")
         if self._dialect() == "postgresql":
             db.session.execute(sql(
                 f"INSERT INTO {self.text_table} (doc_id, body, folded, tsv)"
@@ -264,21 +268,26 @@ class SearchIndex:
         return Hit(row.doc_id, row.ref_id, row.kind, tags_from_key(row.tags), row.title, row.body,
                    int(row.sort_key), int(title_hits or 0))
 
-    def kinds(self, *, tag: str | None = None) -> dict[str, int]:
-        """Documents per kind (within a tag)."""
+    def _facet_where(self, query: str, kind: str | None, tag: str | None, params: dict) -> str:
+        words = query_words(query)
+        condition = self._match(words, params)[0] if words else "1 = 1"
+        return condition + self._filters(kind, tag, params)
+
+    def kinds(self, *, tag: str | None = None, query: str = "") -> dict[str, int]:
+        """Documents per kind (within a tag, among those matching ``query``)."""
         params: dict = {}
-        filters = self._filters(None, tag, params)
+        where = self._facet_where(query, None, tag, params)
         rows = db.session.execute(sql(
-            f"SELECT d.kind, count(*) AS n FROM {self.table} d WHERE 1 = 1{filters} GROUP BY d.kind"), params)
+            f"SELECT d.kind, count(*) AS n FROM {self.table} d WHERE {where} GROUP BY d.kind"), params)
         return {row.kind: row.n for row in rows}
 
-    def tags(self, *, kind: str | None = None) -> Counter:
-        """Documents per tag (within a kind)."""
+    def tags(self, *, kind: str | None = None, query: str = "") -> Counter:
+        """Documents per tag (within a kind, among those matching ``query``)."""
         params: dict = {}
-        filters = self._filters(kind, None, params)
+        where = self._facet_where(query, kind, None, params)
         counter: Counter = Counter()
         for (key,) in db.session.execute(sql(
-                f"SELECT d.tags FROM {self.table} d WHERE d.tags <> ''{filters}"), params):
+                f"SELECT d.tags FROM {self.table} d WHERE d.tags <> '' AND {where}"), params):
             counter.update(set(tags_from_key(key)))
         return counter
 

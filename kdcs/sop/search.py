@@ -37,9 +37,9 @@ def _reader_lines(markdown: str) -> list[str]:
 
 
 def document(scenario: SopScenario, version: SopVersion) -> tuple[str, str]:
-    """(title, body) as indexed: the version's title; tags, script, steps, authority and escalation."""
-    lines = [" ".join(scenario.tags or ())]
-    lines += _reader_lines(version.script or "")
+    """(title, body) as indexed: the version's title; script, steps, authority and escalation
+    (the tags are indexed too, as keywords: the result list shows them)."""
+    lines = _reader_lines(version.script or "")
     for step in version.steps or ():
         text = step.get("text") if isinstance(step, dict) else step
         if text:
@@ -64,7 +64,7 @@ def reindex_scenario(scenario: SopScenario) -> None:
         return
     title, body = document(scenario, version)
     INDEX.put(scenario.id, title=title, body=body, kind=scenario.kind, tags=scenario.tags or (),
-              ref_id=version.id, sort_key=_sort_key(version))
+              ref_id=version.id, sort_key=_sort_key(version), keywords=" ".join(scenario.tags or ()))
 
 
 def reindex_all() -> int:
@@ -170,8 +170,10 @@ def search_page(actor, query: str = "", kind: str | None = None, tag: str | None
                       page=page, per_page=per_page)
 
 
-def facets(actor, kind: str | None = None, tag: str | None = None) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """(scenarios per kind within the tag, the tags with counts within the kind, most used first)."""
+def facets(actor, kind: str | None = None, tag: str | None = None,
+           query: str = "") -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """(scenarios per kind within the tag, tags with counts within the kind, most used first),
+    counting only the scenarios that match ``query``."""
     ensure(actor, Permission.VIEW_SOP)
-    tags = sorted(INDEX.tags(kind=kind or None).items(), key=lambda item: (-item[1], item[0]))
-    return INDEX.kinds(tag=tag or None), tags
+    tags = sorted(INDEX.tags(kind=kind or None, query=query).items(), key=lambda item: (-item[1], item[0]))
+    return INDEX.kinds(tag=tag or None, query=query), tags

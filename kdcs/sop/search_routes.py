@@ -19,7 +19,8 @@ from . import bp
 from . import search as sop_search
 
 INDEX_PAGE = "sop/index.html"
-MAX_TAGS_SHOWN = 30
+MAX_TAGS_SHOWN = 60
+TAGS_BEFORE_MORE = 12  # the rest behind 更多标签
 
 
 def _filters() -> tuple[str, str | None, str | None, int]:
@@ -40,14 +41,13 @@ def index():
     result = sop_search.search_page(current_user, q, kind, tag, page)
     if result.page > result.pages:  # a page past the end (old link, fewer results now): the last one
         result = sop_search.search_page(current_user, q, kind, tag, result.pages)
-    kinds, tags = sop_search.facets(current_user, kind, tag)
+    kinds, tags = sop_search.facets(current_user, kind, tag, q)
     shown_tags = tags[:MAX_TAGS_SHOWN]
     if tag and tag not in {name for name, _ in shown_tags}:
-        shown_tags.append((tag, dict(tags).get(tag, 0)))
+        shown_tags.insert(0, (tag, dict(tags).get(tag, 0)))
     return render(
         INDEX_PAGE, "results", result=result, q=q, kind=kind, tag=tag,
         kinds=[(k.value, kinds.get(k.value, 0)) for k in SopKind if kinds.get(k.value) or k.value == kind],
-        kinds_total=sum(kinds.values()), tags=shown_tags,
+        kinds_total=sum(kinds.values()), tags=shown_tags[:TAGS_BEFORE_MORE], more_tags=shown_tags[TAGS_BEFORE_MORE:],
         can_edit=has_permission(current_user, Permission.EDIT_SOP),
-        can_review=has_permission(current_user, Permission.REVIEW_SOP),
     )

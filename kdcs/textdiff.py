@@ -133,15 +133,27 @@ def changed(rows: list[Row]) -> bool:
 
 
 def around_changes(rows: list[Row], context: int = 1) -> list[Row | None]:
-    """The changed rows with ``context`` unchanged rows either side; None where rows were left out."""
-    keep = set()
+    """The changed rows with ``context`` unchanged lines either side (blank lines in between come
+    along and do not count); None where rows were left out."""
+
+    def blank(row: Row) -> bool:
+        return row.kind == "equal" and not "".join(text for _op, text in row.left).strip()
+
+    keep: set[int] = set()
     for index, row in enumerate(rows):
-        if row.kind != "equal":
-            keep.update(range(max(0, index - context), min(len(rows), index + context + 1)))
+        if row.kind == "equal":
+            continue
+        keep.add(index)
+        for step in (-1, 1):
+            found, at = 0, index + step
+            while 0 <= at < len(rows) and found < context and rows[at].kind == "equal":
+                keep.add(at)
+                found += 0 if blank(rows[at]) else 1
+                at += step
     shown: list[Row | None] = []
     for index, row in enumerate(rows):
         if index in keep:
             shown.append(row)
-        elif shown and shown[-1] is not None or not shown:
+        elif not shown or shown[-1] is not None:
             shown.append(None)
     return shown

@@ -325,6 +325,12 @@ def test_scenarios_for_a_ticket_reason_first_then_category(w, calls):
     ticket.reason_id = other.id
     assert [s.id for s in svc.current_scenarios_for_ticket(ticket)] == [by_category.id]
     assert unpublished.id not in [s.id for s in svc.current_scenarios_for_ticket(ticket)]
+    # A scenario naming reasons of the category applies to those reasons only.
+    narrowed = new_scenario(w.trainer, title="破损专用", categories=["problem"], reason_ids=[damaged.id])
+    publish(w.trainer, w.trainer2, narrowed)
+    assert narrowed.id not in [s.id for s in svc.current_scenarios_for_ticket(ticket)]
+    ticket.reason_id = damaged.id
+    assert narrowed.id in [s.id for s in svc.current_scenarios_for_ticket(ticket)]
 
 
 def test_discarding_the_first_draft_removes_the_scenario(w, calls):

@@ -45,3 +45,9 @@ def test_around_changes_keeps_one_line_of_context():
 
 def test_settings_default_until_stored():
     assert get_setting("sop.review_required") is True
+
+
+def test_context_reaches_over_blank_lines():
+    rows = side_by_side("开场\n\n道歉\n\n核实\n\n结束", "开场\n\n道歉\n\n核实物流\n\n结束")
+    shown = around_changes(rows)
+    assert [r.right_no if r else None for r in shown] == [None, 3, 4, 5, 6, 7]

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import settings
@@ -29,7 +29,7 @@ from ..auditing import record, snapshot
 from ..extensions import db
 from ..models import Role, Team, User
 from ..models.audit import AuditLog
-from ..models.sop import SopKind, SopScenario, SopVersion, VersionStatus, sop_scenario_reasons
+from ..models.sop import SopKind, SopScenario, SopVersion, VersionStatus
 from ..models.ticket import Category, TicketReason
 from ..models.types import utcnow
 from ..notifications.service import notify
@@ -183,20 +183,12 @@ def team_choices() -> list[Team]:
     return list(db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name)))
 
 
-def current_scenarios_for_ticket(ticket) -> list[SopScenario]:
-    """Published, not archived scenarios for a ticket: those naming its reason first, then its category."""
-    base = (select(SopScenario).options(selectinload(SopScenario.current_version))
-            .where(SopScenario.is_archived.is_(False), SopScenario.current_version_id.is_not(None)))
-    by_reason: list[SopScenario] = []
-    if getattr(ticket, "reason_id", None):
-        by_reason = list(db.session.scalars(
-            base.join(sop_scenario_reasons, sop_scenario_reasons.c.scenario_id == SopScenario.id)
-            .where(sop_scenario_reasons.c.reason_id == ticket.reason_id).order_by(SopScenario.title)))
-    seen = {s.id for s in by_reason}
-    by_category = [s for s in db.session.scalars(
-        base.where(cast(SopScenario.categories, String).like(f'%"{ticket.category}"%'))
-        .order_by(SopScenario.title)) if s.id not in seen and ticket.category in (s.categories or [])]
-    return by_reason + by_category
+def current_scenarios_for_ticket(ticket, limit: int = 50) -> list[SopScenario]:
+    """Published, not archived scenarios for a ticket: those naming its reason first, then those for its
+    whole category (one rule, the ticket panel's: kdcs/sop/panel.py ``scenarios_for_ticket``)."""
+    from .panel import scenarios_for_ticket
+
+    return [scenario for scenario, _match in scenarios_for_ticket(ticket, limit=limit)]
 
 
 # --------------------------------------------------------------------------- validation

@@ -162,6 +162,16 @@ def _job(user, extra):
     return extra["import_job"]
 
 
+@_filler("report_id")
+def _report(user, extra):
+    """An open SOP report of the demo (the trainers' inbox)."""
+    from sqlalchemy import select
+
+    from kdcs.models.sop import SopReport
+
+    return _first(select(SopReport.id).where(SopReport.status == "open").order_by(SopReport.id))
+
+
 @_filler("day_text")
 def _day(user, extra):
     return date.today().isoformat()

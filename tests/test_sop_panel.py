@@ -183,3 +183,8 @@ def test_no_scenario_for_the_ticket(client, auth, ticket_world):
     panel_el = parse(client.get(f"/tickets/{ticket_world.mine.id}")).one(id="sop-panel")
     assert panel_el.find(cls="sop-none") is not None
     assert panel_el.find(cls="sop-report-missing").find("form").get("hx-post") == "/sop/reports"
+
+
+def test_the_agent_blank_is_the_person_using_the_panel(damage):
+    lead_text = panel.for_ticket(damage.ticket, damage.lead).items[0].text
+    assert f"客服{damage.lead.display_name}" in lead_text and damage.agent.display_name not in lead_text

@@ -130,8 +130,8 @@ def for_ticket(ticket: Ticket, user: User) -> Panel | None:
     """The panel for this ticket as ``user`` sees it (None when the user may not read SOPs)."""
     if not has_permission(user, Permission.VIEW_SOP):
         return None
-    agent = ticket.assignee or user
-    values = ticket_blank_values(ticket, agent if has_permission(agent, Permission.WORK_TICKETS) else user)
+    # {客服} is whoever has the panel in front of them: the one who will send the reply.
+    values = ticket_blank_values(ticket, user)
     items = []
     for scenario, match in scenarios_for_ticket(ticket):
         version = scenario.current_version

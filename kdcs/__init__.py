@@ -8,6 +8,7 @@ import sqlite3
 from flask import Flask
 
 from . import htmx as htmx_rules
+from . import request_args
 from .config import build_config, instance_path_from_env
 from .extensions import babel, csrf, db, login_manager, migrate
 from .extensions import htmx as htmx_extension
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_database_pragmas(app)
     _init_login(app)
     htmx_rules.init_app(app)
+    request_args.init_app(app)  # type=int never yields a number the database cannot hold
 
     from . import errors, filters, navigation, security, tasks
 

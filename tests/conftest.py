@@ -34,6 +34,8 @@ _WRITE = re.compile(
 _READ_ONLY = re.compile(
     r"\s*(?:SELECT|PRAGMA|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET|SHOW|EXPLAIN|ANALYZE|VACUUM)\b",
     re.IGNORECASE)
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)  # a CTE: read-only unless it holds a write
+_WRITE_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
 class WriteTracker:
@@ -48,12 +50,15 @@ class WriteTracker:
         self.since_empty: set[str] = set()
         self.since_mark: set[str] = set()
         self.everything = False
+        self.count = 0  # write statements seen, ever (did this request write? compare before/after)
 
     def note(self, statement: str) -> None:
         match = _WRITE.match(statement)
-        if match is None and _READ_ONLY.match(statement):
+        if match is None and (_READ_ONLY.match(statement) or (
+                _WITH.match(statement) and not _WRITE_WORD.search(statement))):
             return
         with self._lock:
+            self.count += 1
             if match is None:
                 self.everything = True
                 self.since_mark.add("*")
@@ -263,3 +268,7 @@ def ticket_world(users):
 def settings_world(users):
     """``users`` plus the ticket settings records (complaint, chase, damaged, rule, reply)."""
     return worlds.make_ticket_settings(users)
+
+
+# Built once, shared by the tests that ask for it until one of them writes (tests/worlds.py).
+route_world = worlds.shared_world(worlds.make_route_world, name="route_world")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import date
 from decimal import Decimal
@@ -45,6 +46,9 @@ def make_user(role: str = Role.AGENT, username: str | None = None, team: Team | 
         phone=phone,
     )
     user.password_hash = _password_hash(password)
+    # Deterministic, so a session cookie made for a shared world stays valid when the world is
+    # built again with the same ids (tests/worlds.py); resets and deactivation still rotate it.
+    user.session_token = hashlib.sha256(f"session:{user.username}".encode()).hexdigest()[:32]
     db.session.add(user)
     db.session.commit()
     return user

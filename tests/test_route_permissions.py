@@ -4,8 +4,8 @@ A new route fails ``test_every_route_has_an_expectation`` until it gets a row he
 Statuses: 200 ok, 303 done-and-redirect, 302 to /login (anonymous), 403 role may
 not, 404 outside the user's scope (or no such record), 405 wrong method, 400 malformed.
 
-The world (users of every role, outlets in and out of scope, tickets, settings records)
-is built once and shared by all cases; a case whose request wrote to the database makes
+The world (``route_world``: users of every role, outlets in and out of scope, tickets,
+settings records) is built once and shared by all cases; a case whose request wrote to the database makes
 the next case rebuild it (tests/worlds.py), so every case starts from the same world.
 Besides the status, every case checks what a refusal looks like: anonymous → the login
 page (htmx: 204 + HX-Redirect), 403 → the Chinese "no permission" page (htmx: a fragment),
@@ -17,19 +17,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import pytest
-from flask import current_app
 
-from tests import factories
 from tests.conftest import WRITES
 from tests.worlds import ROLES as USER_ROLES
-from tests.worlds import (
-    client_as,
-    make_ticket_settings,
-    make_tickets,
-    make_users,
-    session_cookie,
-    shared_world,
-)
+from tests.worlds import client_as
 
 ROLES = ("anon", *USER_ROLES)
 
@@ -269,21 +260,47 @@ ROUTES: dict[str, list[R]] = {
         R("POST", "/tickets/canned-replies/{reply}/active", row(trainer=303, admin=303), {"active": "1"}),
         R("POST", "/tickets/canned-replies/999999/active", row(trainer=404, admin=404), {"active": "1"}),
     ],
+    # SOP required reading: the matrix for trainers, leads (own team: another team is a 403) and admins;
+    # every role has its own list and the banner; acknowledging a version that does not exist is a 404.
+    "sop.reading": [R("GET", "/sop/reading", row(trainer=200, lead=200)),
+                    hx("GET", "/sop/reading?team={team}", row(trainer=200, lead=200)),
+                    R("GET", "/sop/reading?team={other_team}&all=1", row(trainer=200, lead=403)),
+                    R("GET", "/sop/reading?team=999999", row(trainer=404, lead=403, admin=404)),
+                    R("GET", "/sop/reading?team=abc", row(trainer=400, lead=400, admin=400))],
+    "sop.reading_export": [R("GET", "/sop/reading/export.xlsx", row(trainer=200, lead=200)),
+                           R("GET", "/sop/reading/export.xlsx?team={other_team}", row(trainer=200, lead=403))],
+    "sop.reading_mine": [R("GET", "/sop/reading/mine", EVERYONE)],
+    "sop.reading_banner": [R("GET", "/sop/reading/banner", FRAGMENT_ONLY), hx("GET", "/sop/reading/banner", EVERYONE)],
+    "sop.acknowledge": [R("POST", "/sop/999999/versions/1/acknowledge", row(agent=404, trainer=404, lead=404, admin=404)),
+                        hx("POST", "/sop/999999/versions/1/acknowledge", row(agent=404, trainer=404, lead=404, admin=404)),
+                        R("GET", "/sop/999999/versions/1/acknowledge", NOWHERE)],
     # The SOP library: every role browses and searches (page and htmx results block).
     "sop.index": [R("GET", "/sop/", EVERYONE), hx("GET", "/sop/?q=破损", EVERYONE),
                   R("GET", "/sop/?q=破损&kind=claim&tag=破损&page=2", EVERYONE),
                   R("GET", "/sop/?kind=nope&page=abc", EVERYONE)],
+    # SOP beside the ticket: recording the version used needs ticket work (trainers: 403) and the ticket in scope.
+    "sop.panel_used": [R("POST", "/sop/panel/999999/used", WORKERS_404, {"version_id": "1"}),
+                       R("POST", "/sop/panel/{mine}/used", row(agent=400, lead=400, admin=400), {}),  # no version
+                       R("POST", "/sop/panel/{mine}/used", WORKERS_404, {"version_id": "999999"}),
+                       hx("POST", "/sop/panel/{far}/used", WORKERS_404, {"version_id": "999999"}),
+                       R("GET", "/sop/panel/{mine}/used", NOWHERE)],
+    # Reports: everyone may report (about a ticket they see); the inbox and resolving are for trainers and admins.
+    "sop.report_new": [R("GET", "/sop/reports/new", EVERYONE),
+                       R("GET", "/sop/reports/new?ticket_id={far}", row(agent=404, trainer=404, lead=404)),
+                       R("GET", "/sop/reports/new?scenario_id=999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "sop.report_create": [R("POST", "/sop/reports", EVERYONE, {}),  # no note: the form with its error
+                          R("POST", "/sop/reports", row(agent=404, trainer=404, lead=404, admin=404),
+                            {"note": "缺少情形", "scenario_id": "999999"}),
+                          R("POST", "/sop/reports", row(agent=303, trainer=303, lead=303, admin=303), {"note": "缺少情形"})],
+    "sop.reports": [R("GET", "/sop/reports", row(trainer=200)),
+                    hx("GET", "/sop/reports?status=resolved&page=2", row(trainer=200)),
+                    R("GET", "/sop/reports?status=zzz&page=abc", row(trainer=200))],
+    "sop.report": [R("GET", "/sop/reports/999999", row(trainer=404, admin=404))],
+    "sop.report_resolve": [R("POST", "/sop/reports/999999/resolve", row(trainer=404, admin=404), {}),
+                           R("GET", "/sop/reports/999999/resolve", NOWHERE)],
+    "sop.reports_badge": [R("GET", "/sop/reports/badge", row(trainer=303, admin=303)),  # fragment only
+                          hx("GET", "/sop/reports/badge", row(trainer=200))],
 }
-
-
-@shared_world
-def route_world():
-    """Users of every role; outlets and tickets in and out of each scope; ticket settings records."""
-    world = make_ticket_settings(make_tickets(make_users()))
-    world["target"] = factories.make_user("agent", username="target_user")  # the user the admin pages edit
-    app = current_app._get_current_object()
-    ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
-    return {"cookies": {role: session_cookie(app, world[role]) for role in USER_ROLES}, **ids}
 
 
 CASES = [

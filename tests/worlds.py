@@ -101,13 +101,23 @@ def make_ticket_settings(users: World) -> World:
     )
 
 
+_COOKIES: dict[tuple, str] = {}
+
+
 def session_cookie(app, user: User) -> str:
-    """The session cookie of a real login as ``user`` (the login page, not a forged session)."""
+    """The session cookie of a real login as ``user`` (the login page, not a forged session).
+
+    Kept for the same user id and session token (factories make tokens deterministic), so a
+    world built again reuses it instead of logging in again.
+    """
     from tests.conftest import AuthActions
 
-    client = app.test_client()
-    AuthActions(client).login(user)
-    return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    key = (id(app), user.id, user.username, user.session_token)
+    if key not in _COOKIES:
+        client = app.test_client()
+        AuthActions(client).login(user)
+        _COOKIES[key] = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    return _COOKIES[key]
 
 
 def client_as(app, cookie: str | None):
@@ -118,35 +128,63 @@ def client_as(app, cookie: str | None):
     return client
 
 
+def make_route_world() -> dict:
+    """Users of every role (with their session cookies); outlets and tickets in and out of each
+    scope; ticket settings records; a user for the admin pages to edit. Ids only."""
+    from flask import current_app
+
+    world = make_ticket_settings(make_tickets(make_users()))
+    world["target"] = factories.make_user("agent", username="target_user")
+    app = current_app._get_current_object()
+    ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
+    return {"cookies": {role: session_cookie(app, world[role]) for role in ROLES}, **ids}
+
+
 # --------------------------------------------------------------------------- shared worlds
 
 class SharedWorld:
-    def __init__(self, name: str, build: Callable[[], dict]):
+    def __init__(self, name: str, build: Callable[[], dict], ignore: frozenset[str] = frozenset()):
         self.name = name
         self.build = build
+        self.ignore = ignore  # tables whose writes do not count (logs the users of the world never read)
         self.data: World | None = None
 
+    def changed(self) -> bool:
+        from tests.conftest import WRITES
 
-_current: SharedWorld | None = None  # the shared world the database holds, as built
+        return bool(WRITES.since_mark - self.ignore)
 
-
-def shared_world(build: Callable[[], dict]):
-    """Decorator: a fixture (named like ``build``) whose world is built once and reused
-    until a test writes to the database. ``build`` returns ids and plain values."""
-    shared = SharedWorld(build.__name__, build)
-
-    @pytest.fixture(name=build.__name__)
-    def fixture(app_ctx):
+    def current(self) -> World:
+        """The world as built: kept if nothing was written since, built again otherwise.
+        A test that makes many requests calls it before each one."""
         global _current
         from tests.conftest import WRITES, empty_written_tables
 
-        if _current is not shared or shared.data is None or WRITES.written_since_mark:
+        if _current is not self or self.data is None or self.changed():
             empty_written_tables()
-            shared.data = World(build())
+            self.data = World(self.build())
             db.session.remove()
             WRITES.mark()
-            _current = shared
-        return shared.data
+            _current = self
+        return self.data
+
+
+_current: SharedWorld | None = None  # the shared world the database holds, as built
+SHARED: dict[str, SharedWorld] = {}  # by fixture name
+
+
+def shared_world(build: Callable[[], dict] | None = None, *, name: str | None = None, ignore=()):
+    """A fixture (named ``name`` or like ``build``) whose world is built once and reused until a
+    test writes to the database (to a table not in ``ignore``). ``build`` returns ids and plain
+    values. Also a decorator: ``@shared_world`` or ``@shared_world(ignore=(...))``."""
+    if build is None:
+        return lambda fn: shared_world(fn, name=name, ignore=ignore)
+    name = name or build.__name__
+    shared = SHARED[name] = SharedWorld(name, build, frozenset(ignore))
+
+    @pytest.fixture(name=name)
+    def fixture(app_ctx):
+        return shared.current()
 
     fixture.__doc__ = build.__doc__
     return fixture
@@ -165,9 +203,9 @@ def before_test(request) -> None:
 def after_test() -> None:
     """Keep a shared world nobody wrote to; otherwise leave the database empty."""
     global _current
-    from tests.conftest import WRITES, empty_written_tables
+    from tests.conftest import empty_written_tables
 
-    if _current is not None and not WRITES.written_since_mark:
+    if _current is not None and not _current.changed():
         return
     empty_written_tables()
     _current = None

@@ -35,6 +35,7 @@ from ..models import (
     User,
 )
 from ..permissions import Permission, has_permission
+from ..request_args import bounded_int
 from . import service
 
 PER_PAGE = 50
@@ -170,7 +171,7 @@ def _int_arg(args, name: str, minimum: int = 1) -> int | None:
     if not raw:
         return None
     try:
-        value = int(raw)
+        value = bounded_int(raw)  # 30 digits would overflow the database
     except ValueError:
         return None
     return value if value >= minimum else None

@@ -147,6 +147,9 @@ def import_layout(job_id: int):
     depth = 2 if request.form.get("two_row_header") else 1
     sheet = request.form.get("sheet")
     header_row = request.form.get("header_row", type=int)
+    if (sheet and sheet not in (job.sheets or [])) or (
+            request.form.get("header_row") and not (header_row and 1 <= header_row <= HEADER_SEARCH_ROWS)):
+        abort(400)  # both are menus of the form: anything else was not chosen there
     if sheet and sheet != job.sheet_name:
         importing.set_layout(job, sheet, None, None)  # a new sheet: detect its header
     else:

@@ -143,3 +143,17 @@ def test_query_is_escaped_everywhere(client, agent):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/sop/?q=破损")
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_reindex_command_rebuilds_the_index(runner):
+    from kdcs.sop.search import INDEX
+
+    a = make_scenario("破损理赔")
+    make_scenario("草稿", published=False)
+    INDEX.clear()
+    db.session.commit()
+    result = runner.invoke(args=["sop", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 scenarios" in result.output
+    db.session.expire_all()
+    assert INDEX.doc_ids() == {a.id}

@@ -51,3 +51,15 @@ def index():
         kinds_total=sum(kinds.values()), tags=shown_tags[:TAGS_BEFORE_MORE], more_tags=shown_tags[TAGS_BEFORE_MORE:],
         can_edit=has_permission(current_user, Permission.EDIT_SOP),
     )
+
+
+@bp.cli.command("reindex")
+def reindex_command():
+    """Rebuild the SOP search index from every scenario's current published version."""
+    import click
+
+    from ..extensions import db
+
+    count = sop_search.reindex_all()
+    db.session.commit()
+    click.echo(f"indexed {count} scenarios")

@@ -47,6 +47,11 @@ class Permission(StrEnum):
     VIEW_SOP_READING = "sop.reading"  # the required-reading matrix (own team for leads)
     HANDLE_SOP_REPORTS = "sop.reports"  # the trainers' inbox of "this SOP is wrong" reports
     MANAGE_SOP_SETTINGS = "sop.settings"  # e.g. turn review off for small teams
+    # Leave with handover (issue 12)
+    REQUEST_LEAVE = "leave.request"  # one's own requests; answering as a substitute
+    APPROVE_LEAVE = "leave.approve"  # decide requests (own team for leads; never one's own)
+    VIEW_LEAVE_CALENDAR = "leave.calendar"  # the team calendar (own team for agents and leads)
+    MANAGE_LEAVE = "leave.manage"  # leave types, fallback approver, staffing minimums of every team
 
 
 _EVERYONE = {
@@ -63,6 +68,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_TICKETS,
             Permission.WORK_TICKETS,
             Permission.VIEW_SOP,
+            Permission.REQUEST_LEAVE,
+            Permission.VIEW_LEAVE_CALENDAR,
         }
     ),
     Role.TRAINER: frozenset(_EVERYONE | {
@@ -72,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.REVIEW_SOP,
         Permission.VIEW_SOP_READING,
         Permission.HANDLE_SOP_REPORTS,
+        Permission.REQUEST_LEAVE,
     }),
     Role.LEAD: frozenset(
         _EVERYONE
@@ -86,6 +94,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT_TICKETS,
             Permission.VIEW_SOP,
             Permission.VIEW_SOP_READING,
+            Permission.REQUEST_LEAVE,
+            Permission.APPROVE_LEAVE,
+            Permission.VIEW_LEAVE_CALENDAR,
         }
     ),
     Role.ADMIN: frozenset(set(Permission)),

@@ -2,6 +2,7 @@
 
 from .audit import AuditLog
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
+from .leave import DayPart, LeaveEvent, LeaveHandover, LeaveRequest, LeaveStatus, LeaveType, TeamStaffing
 from .notification import Notification
 from .outlet import Brand, Outlet, OutletVolume
 from .presence import TicketPresence
@@ -49,7 +50,13 @@ __all__ = [
     "Direction",
     "EventKind",
     "FineBearer",
+    "DayPart",
     "ImportMapping",
+    "LeaveEvent",
+    "LeaveHandover",
+    "LeaveRequest",
+    "LeaveStatus",
+    "LeaveType",
     "LoginAttempt",
     "Money",
     "Notification",
@@ -66,6 +73,7 @@ __all__ = [
     "SopScenario",
     "SopVersion",
     "Team",
+    "TeamStaffing",
     "Ticket",
     "TicketEvent",
     "TicketPresence",

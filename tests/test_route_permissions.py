@@ -37,6 +37,7 @@ WORKERS = row(agent=200, lead=200)  # agents, leads and admins work tickets
 WORKERS_404 = row(agent=404, lead=404, admin=404)
 LEAD_ADMIN = row(lead=200)
 CANNED = row(trainer=200)  # trainers and admins keep the canned replies
+EDITORS = row(trainer=200)  # trainers and admins write and review SOP scripts
 STALE = row(agent=409, lead=409, admin=409)  # a ticket action without the version it was loaded at
 FRAGMENT_ONLY = row(agent=303, trainer=303, lead=303, admin=303)  # a plain request goes to the page
 NOWHERE = row(anon=405, agent=405, trainer=405, lead=405, admin=405)
@@ -300,6 +301,41 @@ ROUTES: dict[str, list[R]] = {
                            R("GET", "/sop/reports/999999/resolve", NOWHERE)],
     "sop.reports_badge": [R("GET", "/sop/reports/badge", row(trainer=303, admin=303)),  # fragment only
                           hx("GET", "/sop/reports/badge", row(trainer=200))],
+    # SOP scenarios (sop-core): everyone reads published versions; agents and leads never see drafts or
+    # unpublished scenarios (404) and may not compare against a draft (403). Trainers and admins edit;
+    # a draft post or button without the version its page showed is a 409 (nothing saved).
+    "sop.scenario": [R("GET", "/sop/{sop_scenario}", EVERYONE),
+                     R("GET", "/sop/{sop_draft_only}", row(agent=404, trainer=200, lead=404)),
+                     R("GET", "/sop/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "sop.version": [R("GET", "/sop/{sop_scenario}/versions/1", EVERYONE),
+                    R("GET", "/sop/{sop_scenario}/versions/2", row(agent=404, trainer=404, lead=404, admin=404))],
+    "sop.draft": [R("GET", "/sop/{sop_scenario}/draft", EDITORS),
+                  R("GET", "/sop/999999/draft", row(trainer=404, admin=404))],
+    "sop.start_draft": [R("POST", "/sop/{sop_scenario}/draft", row(trainer=303, admin=303))],  # opens the draft
+    "sop.diff": [R("GET", "/sop/{sop_scenario}/diff", EVERYONE),  # one version: nothing to compare yet
+                 hx("GET", "/sop/{sop_scenario}/diff?a=1&b=draft", row(agent=403, trainer=200, lead=403)),
+                 R("GET", "/sop/{sop_scenario}/diff?a=1&b=9", row(agent=404, trainer=404, lead=404, admin=404)),
+                 R("GET", "/sop/{sop_scenario}/diff?a=x&b=" + "9" * 30, row(agent=404, trainer=404, lead=404, admin=404))],
+    "sop.new": [R("GET", "/sop/new", EDITORS), R("POST", "/sop/new", EDITORS, {})],  # errors beside the fields
+    "sop.edit": [R("GET", "/sop/{sop_scenario}/edit", EDITORS),  # the draft in review, read only
+                 R("GET", "/sop/{sop_draft_only}/edit", EDITORS),
+                 R("POST", "/sop/{sop_draft_only}/edit", row(trainer=409, admin=409), {"title": "x"}),  # no version
+                 R("GET", "/sop/999999/edit", row(trainer=404, admin=404))],
+    "sop.preview": [R("POST", "/sop/preview", row(trainer=303, admin=303), {}),  # fragment only
+                    hx("POST", "/sop/preview", EDITORS, {"script": "**破损**"})],
+    "sop.withdraw": [R("POST", "/sop/{sop_scenario}/withdraw", row(trainer=409, admin=409), {})],
+    "sop.discard": [R("POST", "/sop/{sop_scenario}/discard", row(trainer=409, admin=409), {}),
+                    R("POST", "/sop/999999/discard", row(trainer=404, admin=404), {})],
+    "sop.restore": [R("POST", "/sop/{sop_scenario}/versions/1/restore", row(trainer=303, admin=303)),  # refused: a draft is open
+                    R("POST", "/sop/{sop_scenario}/versions/9/restore", row(trainer=404, admin=404))],
+    "sop.archive": [R("POST", "/sop/{sop_scenario}/archive", row(trainer=400, admin=400), {}),
+                    R("POST", "/sop/{sop_scenario}/archive", row(trainer=409, admin=409), {"archived": "1"})],
+    "sop.review": [R("GET", "/sop/review", EDITORS)],
+    "sop.approve": [R("POST", "/sop/{sop_scenario}/approve", row(trainer=409, admin=409), {}),
+                    R("POST", "/sop/999999/approve", row(trainer=404, admin=404), {})],
+    "sop.return_draft": [R("POST", "/sop/{sop_scenario}/return", row(trainer=409, admin=409), {})],
+    "sop.review_setting": [R("POST", "/sop/review/setting", row(admin=400), {}),  # no value: a tampered form
+                           R("GET", "/sop/review/setting", NOWHERE)],
 }
 
 
@@ -375,7 +411,8 @@ def test_rows_name_their_endpoint(app):
     """Each row's URL really goes to the endpoint it is filed under (no row tests another route)."""
     adapter = app.url_map.bind("localhost")
     fake = dict.fromkeys(("team", "other_team", "target", "agent", "zto", "yto", "own", "team_outlet", "other",
-                          "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far"), 1)
+                          "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
+                          "sop_scenario", "sop_draft_only"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

@@ -201,7 +201,8 @@ def test_in_review_draft_shows_a_locked_editor_and_can_be_withdrawn(client, auth
     svc.submit_for_review(w.trainer, draft)
     auth.login(w.trainer)
     page = parse(client.get(f"/sop/{scenario.id}/edit"))
-    assert "disabled" in page.one("form", id="draft-form").find("fieldset").attrs
+    assert page.find("form", id="draft-form") is None  # nothing to type into while it is reviewed
+    assert "外包装" in page.one("section", cls="sop-body").text
     response = client.post(f"/sop/{scenario.id}/withdraw", data={"version": str(draft.version)})
     assert response.status_code == 303
     assert db.session.get(SopVersion, draft.id).status == VersionStatus.DRAFT
@@ -413,3 +414,15 @@ def test_the_review_badge_counts_drafts_the_reviewer_may_approve(client, auth, w
     auth.login(w.trainer2)
     nav = parse(client.get("/sop/review")).one("a", href="/sop/review")
     assert nav.find(cls="nav-badge").text.startswith("1")
+
+
+def test_buttons_without_the_version_they_were_shown_at_are_409(client, auth, w):
+    scenario = make(w, publish=True)
+    draft = svc.start_draft(w.trainer, scenario)
+    auth.login(w.trainer2)
+    assert client.post(f"/sop/{scenario.id}/discard").status_code == 409
+    assert client.post(f"/sop/{scenario.id}/discard", data={"version": "99"}).status_code == 409
+    assert client.post(f"/sop/{scenario.id}/archive", data={"archived": "1"}).status_code == 409
+    assert svc.open_draft(scenario).id == draft.id and not scenario.is_archived
+    assert client.post(f"/sop/{scenario.id}/discard", data={"version": str(draft.version)}).status_code == 303
+    assert svc.open_draft(scenario) is None

@@ -128,12 +128,32 @@ def client_as(app, cookie: str | None):
     return client
 
 
+def make_sop(world: World) -> World:
+    """SOP scenarios: ``sop_scenario`` (version 1 published for reason ``damaged``, approved by the admin,
+    and the trainer's next draft waiting for review) and ``sop_draft_only`` (never published)."""
+    from kdcs.sop import service as sop
+
+    script = "您好{客户称呼}，您的快件{运单号}外包装破损，我们已登记。"
+    scenario = sop.create_scenario(world.trainer, title="破损理赔", kind="claim", tags="破损", categories=[],
+                                   reason_ids=[world.damaged.id], script=script,
+                                   steps=[{"text": "响应客户", "limit_minutes": 5}])
+    first = sop.open_draft(scenario)
+    sop.submit_for_review(world.trainer, first)
+    sop.approve(world.admin, first)
+    draft = sop.start_draft(world.trainer, scenario)
+    sop.save_draft(world.trainer, draft, version_no=draft.version, change_note="补充拍照要求")
+    sop.submit_for_review(world.trainer, draft)
+    draft_only = sop.create_scenario(world.trainer, title="未发布场景", kind="consultation", tags="", categories=[],
+                                     reason_ids=[], script="草稿")
+    return World(world, sop_scenario=scenario, sop_draft_only=draft_only)
+
+
 def make_route_world() -> dict:
     """Users of every role (with their session cookies); outlets and tickets in and out of each
     scope; ticket settings records; a user for the admin pages to edit. Ids only."""
     from flask import current_app
 
-    world = make_ticket_settings(make_tickets(make_users()))
+    world = make_sop(make_ticket_settings(make_tickets(make_users())))
     world["target"] = factories.make_user("agent", username="target_user")
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}

@@ -378,6 +378,14 @@ def start_draft(scenario_id: int):
     return redirect_after_post(url_for("sop.edit", scenario_id=item.id))
 
 
+def _posted_version(obj) -> int:
+    """The version the button's page showed; missing, malformed or stale is a 409 (nothing changes)."""
+    version = parse_version(request.form.get("version"))
+    if version is None or version != obj.version:
+        raise StaleEdit(obj)
+    return version
+
+
 def _draft_action(scenario_id: int, act, done: str, *, to: str = "sop.edit"):
     """Withdraw / discard: the draft at the posted version, a message, back to a page."""
     item = _scenario(scenario_id)
@@ -385,7 +393,7 @@ def _draft_action(scenario_id: int, act, done: str, *, to: str = "sop.edit"):
     if draft is None:
         abort(404)
     try:
-        result = act(draft, parse_version(request.form.get("version")))
+        result = act(draft, _posted_version(draft))
     except ValidationError as exc:
         flash(" ".join(exc.errors.values()), "danger")
         return redirect_after_post(url_for("sop.edit", scenario_id=item.id))
@@ -434,7 +442,7 @@ def archive(scenario_id: int):
     value = request.form.get("archived")
     if value not in ("0", "1"):
         abort(400)
-    svc.archive(current_user, item, value == "1", version_no=parse_version(request.form.get("version")))
+    svc.archive(current_user, item, value == "1", version_no=_posted_version(item))
     flash(_("The scenario is archived.") if value == "1" else _("The scenario is back in use."), "success")
     return redirect_after_post(url_for("sop.scenario", scenario_id=item.id))
 

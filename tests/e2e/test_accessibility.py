@@ -172,6 +172,21 @@ def _report(user, extra):
     return _first(select(SopReport.id).where(SopReport.status == "open").order_by(SopReport.id))
 
 
+@_filler("scenario_id")
+def _scenario(user, extra):
+    """破损理赔 of the demo handbook: three versions and trainer1's draft in review."""
+    from sqlalchemy import select
+
+    from kdcs.models.sop import SopScenario
+
+    return _first(select(SopScenario.id).where(SopScenario.title == "破损理赔"))
+
+
+@_filler("number")
+def _number(user, extra):
+    return 1
+
+
 @_filler("day_text")
 def _day(user, extra):
     return date.today().isoformat()

@@ -111,6 +111,13 @@ def empty_written_tables() -> None:
     WRITES.emptied()
 
 
+def pytest_collection_modifyitems(items):
+    """Everything under tests/e2e is a browser test (``-m "not e2e"`` leaves it out) even without its marker."""
+    for item in items:
+        if "e2e" in item.path.parts and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.e2e)
+
+
 # --------------------------------------------------------------------------- app and database
 
 def _postgres_url(url: str) -> str:
@@ -237,11 +244,6 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
-
-
-def login(client, user, password: str = factories.PASSWORD):
-    """Deprecated: use the ``auth`` fixture."""
-    return AuthActions(client).login(user, password)
 
 
 # Worlds (tests/worlds.py): each builds on the one before.

@@ -18,7 +18,6 @@ from kdcs.models import AuditLog, TicketEvent
 from kdcs.tickets import service as tickets
 from kdcs.tickets.labels import label
 from tests import factories
-from tests.conftest import login
 
 
 @pytest.fixture
@@ -166,8 +165,8 @@ def _visible(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html.split("<main", 1)[-1])
 
 
-def test_audit_page_shows_names_labels_and_beijing_time(client, users, worked_ticket):
-    login(client, users["admin"])
+def test_audit_page_shows_names_labels_and_beijing_time(client, auth, users, worked_ticket):
+    auth.login(users["admin"])
     html = client.get("/admin/audit").get_data(as_text=True)
     text = _visible(html)
     assert "处理人：张敏 → 吴静" in text
@@ -180,10 +179,10 @@ def test_audit_page_shows_names_labels_and_beijing_time(client, users, worked_ti
         assert raw not in text, raw
 
 
-def test_user_detail_history_in_words(client, users):
+def test_user_detail_history_in_words(client, auth, users):
     from kdcs.admin import service as admin
 
-    login(client, users["admin"])
+    auth.login(users["admin"])
     agent = users["agent"]
     admin.set_user_active(users["admin"], agent, False)
     html = client.get(f"/admin/users/{agent.id}").get_data(as_text=True)
@@ -191,8 +190,8 @@ def test_user_detail_history_in_words(client, users):
     assert "True" not in _visible(html)
 
 
-def test_ticket_timeline_shows_names_labels_and_beijing_time(client, users, worked_ticket):
-    login(client, users["lead"])
+def test_ticket_timeline_shows_names_labels_and_beijing_time(client, auth, users, worked_ticket):
+    auth.login(users["lead"])
     html = client.get(f"/tickets/{worked_ticket.id}").get_data(as_text=True)
     timeline = html[html.index('class="timeline"'):]
     timeline = timeline[:timeline.index("</ol>")]

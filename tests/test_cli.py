@@ -1,5 +1,6 @@
 import sqlite3
 
+import pytest
 from sqlalchemy import func, select
 
 from kdcs.demo import DEMO_PASSWORD, seed_demo
@@ -7,6 +8,7 @@ from kdcs.extensions import db
 from kdcs.models import Brand, Outlet, OutletVolume, Role, Team, User
 
 
+@pytest.mark.slow
 def test_seed_demo_is_complete_and_idempotent(runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output

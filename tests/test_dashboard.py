@@ -7,7 +7,6 @@ from kdcs.dashboard.service import outlet_summary
 from kdcs.models.user import username_sort_key
 from kdcs.outlets.service import monthly_fee
 from tests import factories
-from tests.conftest import login
 
 
 def test_monthly_fee_is_exact_decimal():
@@ -32,19 +31,19 @@ def test_agent_summary_uses_latest_month_and_only_own_outlets(users):
     assert summary.total_parcels == 300_000 and summary.total_fee == Decimal("7500.00")
 
 
-def test_agent_home_shows_outlets_and_fee(client, users):
+def test_agent_home_shows_outlets_and_fee(client, auth, users):
     outlet = factories.make_outlet(agent=users["agent"], name="中通杭州良渚网点")
     factories.make_volume(outlet, date(2026, 10, 1), 200_000, 100_000)
-    login(client, users["agent"])
+    auth.login(users["agent"])
     html = client.get("/").get_data(as_text=True)
     assert "中通杭州良渚网点" in html and "¥7,500.00" in html and "300,000" in html
 
 
-def test_lead_home_lists_team_members_and_their_outlets(client, users):
+def test_lead_home_lists_team_members_and_their_outlets(client, auth, users):
     factories.make_outlet(agent=users["agent"], name="团队的网点")
     outsider = factories.make_user("agent", username="outsider")
     factories.make_outlet(agent=outsider, name="别组的网点")
-    login(client, users["lead"])
+    auth.login(users["lead"])
     html = client.get("/").get_data(as_text=True)
     assert "agent_a" in html and "团队的网点" in html
     assert "outsider" not in html and "别组的网点" not in html
@@ -52,15 +51,15 @@ def test_lead_home_lists_team_members_and_their_outlets(client, users):
     assert "agent_a" in team_page and "outsider" not in team_page
 
 
-def test_admin_home_counts(client, users):
+def test_admin_home_counts(client, auth, users):
     factories.make_outlet(agent=None)
-    login(client, users["admin"])
+    auth.login(users["admin"])
     html = client.get("/").get_data(as_text=True)
     assert "管理概览" in html and "1 个未分配主责客服" in html
 
 
-def test_trainer_home_lists_agents_by_team(client, users):
-    login(client, users["trainer"])
+def test_trainer_home_lists_agents_by_team(client, auth, users):
+    auth.login(users["trainer"])
     html = client.get("/").get_data(as_text=True)
     assert "各组客服" in html and "agent_a" in html and "一组" in html
 
@@ -75,7 +74,7 @@ def _nav_labels(html: str) -> set[str]:
     return set(re.findall(r'<a href="[^"]+"[^>]*>([^<]+)</a>', nav)) & NAV
 
 
-def test_navigation_by_role(app, client, users):
+def test_navigation_by_role(app, client, auth, users):
     expected = {
         "agent": {"首页", "工单队列", "我的网点"},
         "trainer": {"首页"},
@@ -85,15 +84,15 @@ def test_navigation_by_role(app, client, users):
     expected["admin"].add("工单设置")
     expected["trainer"].add("常用回复")
     for role, labels in expected.items():
-        login(client, users[role])
+        auth.login(users[role])
         seen = _nav_labels(client.get("/").get_data(as_text=True))
         assert labels <= seen, (role, seen)
         assert not ((NAV - labels) & seen), (role, seen)
-        client.post("/logout")
+        auth.logout()
 
 
-def test_only_the_current_section_is_highlighted(client, users):
-    login(client, users["admin"])
+def test_only_the_current_section_is_highlighted(client, auth, users):
+    auth.login(users["admin"])
     html = client.get("/tickets/calendar").get_data(as_text=True)
     nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
     active = [line for line in nav.splitlines() if 'class="active"' in line]

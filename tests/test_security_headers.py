@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from kdcs import security, spreadsheets
 from kdcs.extensions import db
 from tests import factories
-from tests.conftest import login
+from tests.conftest import AuthActions
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "kdcs" / "templates"
 EVIL_LINK = '=HYPERLINK("http://evil.example","点我")'
@@ -49,7 +49,7 @@ def world(users):
     return {**users, "brand": brand, "outlet": outlet, "reason": reason, "ticket": ticket}
 
 
-def test_every_kind_of_response_has_the_headers(app, client, world):
+def test_every_kind_of_response_has_the_headers(app, client, auth, world):
     anonymous = {
         "login page": client.get("/login"),
         "redirect to login": client.get("/tickets/"),
@@ -59,7 +59,7 @@ def test_every_kind_of_response_has_the_headers(app, client, world):
     }
     assert anonymous["redirect to login"].status_code in (302, 303)
     assert anonymous["htmx login expiry (HX-Redirect)"].headers.get("HX-Redirect")
-    login(client, world["agent"])
+    auth.login(world["agent"])
     agent = {
         "full page": client.get(f"/tickets/{world['ticket'].id}"),
         "queue page": client.get("/tickets/"),
@@ -70,7 +70,7 @@ def test_every_kind_of_response_has_the_headers(app, client, world):
         "xlsx export": client.get("/tickets/export.xlsx"),
     }
     trainer_client = app.test_client()
-    login(trainer_client, world["trainer"])
+    AuthActions(trainer_client).login(world["trainer"])
     trainer = {"403 export": trainer_client.get("/tickets/export.xlsx")}
     responses = {**anonymous, **agent, **trainer}
     assert responses["full page"].status_code == 200 and "<html" in responses["full page"].get_data(as_text=True)
@@ -206,12 +206,12 @@ def test_writer_rejects_zoned_datetimes():
         sheet.append([datetime.now(UTC)])
 
 
-def test_ticket_export_writes_user_text_as_text(client, world):
+def test_ticket_export_writes_user_text_as_text(client, auth, world):
     factories.make_ticket(world["outlet"], reason=world["reason"], waybill_no="75121488720001",
                           customer_name=EVIL_LINK, description="=1+1")
     factories.make_ticket(world["outlet"], reason=world["reason"], waybill_no="75121488720002",
                           customer_name="=1+1", description=EVIL_LINK)
-    login(client, world["admin"])
+    auth.login(world["admin"])
     response = client.get("/tickets/export.xlsx?scope=all&status=all")
     assert response.status_code == 200 and response.mimetype == XLSX
     rows = {row["运单号"].value: row for row in _cells(response.get_data(), "工单")}
@@ -226,13 +226,13 @@ def test_ticket_export_writes_user_text_as_text(client, world):
     assert not any(cell.data_type == "f" for row in rows.values() for cell in row.values())
 
 
-def test_outlet_export_and_template_write_user_text_as_text(client, world):
+def test_outlet_export_and_template_write_user_text_as_text(client, auth, world):
     brand = factories.make_brand("EVIL", "@品牌")
     outlet = factories.make_outlet(brand, code="EVIL0001", name=EVIL_LINK, rate="0.0300")
     outlet.notes = "=1+1"
     outlet.contact_name = "-王"
     db.session.commit()
-    login(client, world["admin"])
+    auth.login(world["admin"])
     response = client.get("/admin/outlets/export.xlsx")
     assert response.status_code == 200 and response.mimetype == XLSX
     rows = {row["网点编码"].value: row for row in _cells(response.get_data())}

@@ -12,6 +12,8 @@ from kdcs.models import Ticket, TicketReason, User
 from kdcs.models.sop import SopAcknowledgement, SopScenario, SopVersion, VersionStatus
 from kdcs.sop import demo, panel
 
+pytestmark = pytest.mark.slow  # seeds the whole demo company
+
 
 @pytest.fixture
 def seeded():

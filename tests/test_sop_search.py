@@ -229,6 +229,7 @@ def _sample_queries(rng: random.Random, texts: list[str], n: int) -> list[str]:
     return queries
 
 
+@pytest.mark.slow
 def test_found_equals_contains_on_a_generated_corpus(agent):
     """For many random substrings of a generated corpus (a few hundred scenarios, some with an
     older version, some archived or never published), the scenarios found are exactly those

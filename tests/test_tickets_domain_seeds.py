@@ -114,6 +114,7 @@ def test_demo_waybills_follow_brand_formats(brand, pattern):
         assert service.waybill_matches_brand(brand, waybill)
 
 
+@pytest.mark.slow
 def test_demo_tickets_are_realistic_and_idempotent():
     today = date(2026, 11, 24)
     created = seed_demo(today)  # seed-demo loads the demo tickets too

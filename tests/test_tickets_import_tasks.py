@@ -8,13 +8,13 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from kdcs.extensions import db
 from kdcs.models import ImportJob, ImportJobRow, ImportStatus, utcnow
 from kdcs.tickets.imports import service as importing
 from kdcs.tickets.imports.tasks import purge_old_import_jobs
-from tests.conftest import login
 from tests.test_tickets_import import SAMPLE_XLS, clean_uploads, job_from, map_form, sto, upload  # noqa: F401
 
 IMPORT_TASKS = {
@@ -31,6 +31,7 @@ def test_the_app_registers_the_import_tasks_with_the_queue(app):
     assert IMPORT_TASKS <= set(huey._registry._registry)
 
 
+@pytest.mark.slow  # starts a Python process
 def test_a_bare_huey_consumer_loads_the_feature_tasks(tmp_path):
     """``huey_consumer kdcs.tasks.huey`` imports no app: the queue loads the task modules for its consumer."""
     code = (
@@ -61,8 +62,8 @@ def _abandoned(job: ImportJob, days: int = 2) -> None:
     db.session.commit()
 
 
-def test_purge_cancels_uploads_left_for_a_day_and_is_idempotent(app, client, sto):  # noqa: F811
-    login(client, sto["lead"])
+def test_purge_cancels_uploads_left_for_a_day_and_is_idempotent(app, client, auth, sto):  # noqa: F811
+    auth.login(sto["lead"])
     old = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     fresh = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     old_file = importing.upload_dir() / old.stored_name
@@ -78,8 +79,8 @@ def test_purge_cancels_uploads_left_for_a_day_and_is_idempotent(app, client, sto
     assert old.status == ImportStatus.CANCELLED and fresh.status == ImportStatus.UPLOADED
 
 
-def test_purge_drops_staged_rows_of_jobs_finished_a_week_ago(client, sto):  # noqa: F811
-    login(client, sto["lead"])
+def test_purge_drops_staged_rows_of_jobs_finished_a_week_ago(client, auth, sto):  # noqa: F811
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     client.post(f"/tickets/import/{job.id}/map", data=map_form(job))  # immediate mode: validated now
     db.session.refresh(job)
@@ -100,8 +101,8 @@ def test_purge_drops_staged_rows_of_jobs_finished_a_week_ago(client, sto):  # no
     assert staged() == 0
 
 
-def test_the_import_page_purges_nothing(client, sto):  # noqa: F811
-    login(client, sto["lead"])
+def test_the_import_page_purges_nothing(client, auth, sto):  # noqa: F811
+    auth.login(sto["lead"])
     job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
     _abandoned(job)
     assert client.get("/tickets/import").status_code == 200

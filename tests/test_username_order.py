@@ -11,7 +11,6 @@ from kdcs.extensions import db
 from kdcs.models import User
 from kdcs.models.user import username_order, username_sort_key
 from tests import factories
-from tests.conftest import login
 
 NATURAL = ["agent1", "agent2", "agent10"]
 
@@ -40,14 +39,14 @@ def test_sql_order_and_python_key_agree():
     assert in_sql == ["3", "20", "a10", "agent", "agent1", "agent2", "Agent3", "agent10", "B2", "b10"]
 
 
-def test_admin_users_list_is_in_natural_order(client, users, agents):
-    login(client, users["admin"])
+def test_admin_users_list_is_in_natural_order(client, auth, users, agents):
+    auth.login(users["admin"])
     html = client.get("/admin/users?q=agent").get_data(as_text=True)
     assert _order_in(html) == NATURAL
 
 
-def test_audit_actor_filter_is_in_natural_order(client, users, agents):
-    login(client, users["admin"])
+def test_audit_actor_filter_is_in_natural_order(client, auth, users, agents):
+    auth.login(users["admin"])
     html = client.get("/admin/audit").get_data(as_text=True)
     select_html = html[html.index('id="audit-actor"'):]
     assert _order_in(select_html[:select_html.index("</select>")]) == NATURAL

@@ -196,19 +196,29 @@ def _editor(form: DraftForm, steps: list[dict], *, scenario=None, draft=None, st
                   conflict=conflict, review_required=review, unit_labels=UNIT_LABELS,
                   publish_form=publish_form or _publish_form(), preview=_preview_of(form, steps),
                   stored=_stored(draft) if conflict and draft is not None else [],
+                  conflict_sections=_conflict_sections(draft, form, steps) if conflict and draft else [],
                   category_labels=CATEGORY_LABELS,
                   current=scenario.current_version if scenario is not None else None)
 
 
 def _stored(draft) -> list[tuple[str, str]]:
-    """What the conflict box shows of the stored draft."""
-    script = draft.script or ""
+    """Who saved the stored draft and when (the conflict box; the content differences follow it)."""
+    saver = svc.last_saved_by(draft)
     return [
         (_("Title"), draft.title),
-        (_("Script"), script[:300] + ("…" if len(script) > 300 else "")),
-        (_("Steps and time limits"), svc.steps_text(draft) or "—"),
+        (_("Saved by"), saver.display_name if saver else "—"),
         (_("Saved at"), draft.updated_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")),
     ]
+
+
+def _conflict_sections(draft, form: DraftForm, steps: list[dict]) -> list:
+    """The stored draft against what was typed, part by part (only the parts that differ are shown)."""
+    typed = Preview(title=form.title.data or "", script=form.script.data or "",
+                    steps=[s for s in service_steps(steps) if (s["text"] or "").strip()],
+                    authority=form.authority.data or "", escalation=form.escalation.data or "")
+    errors: dict[str, str] = {}
+    typed.max_compensation = svc.clean_compensation(form.max_compensation.data, errors)
+    return svc.diff_versions(draft, typed)
 
 
 def _preview_of(form: DraftForm, steps: list[dict]) -> dict:

@@ -166,6 +166,14 @@ def editors_of(version: SopVersion) -> set[int]:
     return ids
 
 
+def last_saved_by(version: SopVersion) -> User | None:
+    """Who last saved (or started) this draft, from the audit log."""
+    actor_id = db.session.scalar(select(AuditLog.actor_id).where(
+        AuditLog.entity_type == "sop_version", AuditLog.entity_id == version.id,
+        AuditLog.action.in_(EDIT_ACTIONS)).order_by(AuditLog.id.desc()).limit(1))
+    return db.session.get(User, actor_id) if actor_id else None
+
+
 def may_approve(actor: User, version: SopVersion) -> bool:
     """Whether ``actor`` may approve this draft now (reviewer, not one of its editors)."""
     return (has_permission(actor, Permission.REVIEW_SOP) and version.status == VersionStatus.IN_REVIEW

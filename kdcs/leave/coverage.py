@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from flask import g, has_request_context
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Outlet, User
+from ..models import Outlet, Role, User
 from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus
 from ..models.types import utcnow
 
@@ -54,6 +55,10 @@ def _base(*columns):
             .join(Outlet, Outlet.id == LeaveHandover.outlet_id))
 
 
+def _ids(ids):
+    return ids if isinstance(ids, Select) else list(ids)
+
+
 def _user_id(user) -> int:
     return user if isinstance(user, int) else user.id
 
@@ -69,21 +74,31 @@ def covering_substitute(outlet_id: int, at: datetime | None = None) -> User | No
 
 def covered_outlet_ids(user, at: datetime | None = None) -> list[int]:
     """The outlets ``user`` (a User or an id) covers for someone on leave at ``at``, sorted."""
-    at = at or utcnow()
-    rows = db.session.scalars(
-        _base(LeaveHandover.outlet_id).where(LeaveHandover.substitute_id == _user_id(user), _covering_clause(at)))
-    return sorted(set(rows))
+    return sorted(covered_owners(user, at))
 
 
 def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
-    """``{outlet_id: owner's display name}`` of the outlets ``user`` covers at ``at`` (the 代班 marks)."""
-    at = at or utcnow()
+    """``{outlet_id: owner's display name}`` of the outlets ``user`` covers at ``at`` (the 代班 marks).
+
+    Only agents and leads take tickets, so only they can cover. Inside a request the
+    answer for one explicit ``at`` (the queue passes the request's ``now`` to the page,
+    the counts and the marks) is asked once.
+    """
+    if not isinstance(user, int) and getattr(user, "role", None) not in (Role.AGENT, Role.LEAD):
+        return {}
+    key = ("leave_covered_owners", _user_id(user), at)
+    cache = g.setdefault("_leave_coverage", {}) if at is not None and has_request_context() else None
+    if cache is not None and key in cache:
+        return cache[key]
     owner = aliased(User)
     rows = db.session.execute(
         _base(LeaveHandover.outlet_id, owner.display_name)
         .join(owner, owner.id == LeaveRequest.user_id)
-        .where(LeaveHandover.substitute_id == _user_id(user), _covering_clause(at)))
-    return {outlet_id: name for outlet_id, name in rows}
+        .where(LeaveHandover.substitute_id == _user_id(user), _covering_clause(at or utcnow())))
+    found = {outlet_id: name for outlet_id, name in rows}
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 def substitutes_by_outlet(at: datetime | None = None, outlet_ids=None) -> dict[int, tuple[int, int]]:
@@ -92,7 +107,7 @@ def substitutes_by_outlet(at: datetime | None = None, outlet_ids=None) -> dict[i
     query = _base(LeaveHandover.outlet_id, LeaveHandover.substitute_id, LeaveRequest.user_id).where(
         _covering_clause(at)).order_by(LeaveRequest.start_at, LeaveHandover.id)
     if outlet_ids is not None:
-        query = query.where(LeaveHandover.outlet_id.in_(list(outlet_ids)))
+        query = query.where(LeaveHandover.outlet_id.in_(_ids(outlet_ids)))
     return {outlet_id: (substitute_id, owner_id) for outlet_id, substitute_id, owner_id in db.session.execute(query)}
 
 
@@ -136,7 +151,7 @@ def coverage_for(start: datetime, end: datetime, *, substitute_id: int | None = 
     if owner_id is not None:
         query = query.where(LeaveRequest.user_id == owner_id)
     if outlet_ids is not None:
-        query = query.where(LeaveHandover.outlet_id.in_(list(outlet_ids)))
+        query = query.where(LeaveHandover.outlet_id.in_(_ids(outlet_ids)))
     out = []
     for request_id, outlet_id, owner, substitute, start_at, end_at, returned_at in db.session.execute(query):
         until = min(end_at, returned_at) if returned_at is not None else end_at

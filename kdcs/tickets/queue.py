@@ -137,23 +137,25 @@ def default_scope(user: User) -> str:
     return "mine"
 
 
-def scoped_query(user: User, scope: str) -> Select:
+def scoped_query(user: User, scope: str, at: datetime | None = None) -> Select:
     """Tickets of one tab, always inside what the user may see.
 
-    * mine: assigned to the user, or of an outlet whose primary agent is the user;
+    * mine: assigned to the user, or of an outlet whose primary agent is the user,
+      or of an outlet the user covers at ``at`` for someone on leave (代班);
     * team: assigned to a member of the user's team, or of an outlet whose
       primary agent is one (for a lead this is exactly their visible set);
     * all: everything visible (admins).
     A scope the user may not open is an empty query, never a wider one.
     """
-    query = service.visible_tickets_query(user)
+    query = service.visible_tickets_query(user, at)
     if scope not in allowed_scopes(user):
         return query.where(False)
     if scope == "mine":
         if user.role == Role.AGENT:
             return query  # an agent's visible set is exactly "mine"
         own = select(Outlet.id).where(Outlet.primary_agent_id == user.id)
-        return query.where(or_(Ticket.assignee_id == user.id, Ticket.outlet_id.in_(own)))
+        return query.where(or_(Ticket.assignee_id == user.id, Ticket.outlet_id.in_(own),
+                               *service.covered_clauses(user, at)))
     if scope == "team":
         if user.role == Role.LEAD:
             return query
@@ -349,7 +351,7 @@ class Page:
 
 def queue_query(user: User, f: QueueFilter, now: datetime | None = None) -> Select:
     """The ordered, filtered query of one queue view (no limit)."""
-    return apply_sort(apply_filters(scoped_query(user, f.scope), f, now), f.sort)
+    return apply_sort(apply_filters(scoped_query(user, f.scope, now), f, now), f.sort)
 
 
 LIST_COLUMNS = (
@@ -400,7 +402,7 @@ def scope_counts(user: User, scope: str, now: datetime | None = None) -> Counts:
     # rows from the (covering) assignee/outlet queue indexes and sorts 4 groups.
     key = Ticket.category.op("||")(literal_column("''"))
     query = (
-        scoped_query(user, scope)
+        scoped_query(user, scope, now)
         .where(service.open_clause())
         .with_only_columns(key, func.count(), overdue, soon)
         .group_by(key)
@@ -515,14 +517,18 @@ class Row:
     status_label: str
     assignee_name: str | None
     registered_text: str
+    covering_for: str | None = None  # 代班: the owner's name when the viewer covers this outlet
 
 
-def table_rows(items: list[Ticket], now: datetime, detail_prefix: str) -> list[Row]:
+def table_rows(items: list[Ticket], now: datetime, detail_prefix: str,
+               covering: dict[int, str] | None = None) -> list[Row]:
     """The rows of a page, built in one pass: labels resolved once per call, not per row.
 
     ``detail_prefix`` is the detail URL without the id ("/tickets/"), so the
-    50 links cost no ``url_for`` each.
+    50 links cost no ``url_for`` each. ``covering`` maps the outlets the viewer
+    covers for someone on leave to the owner's name (those rows are marked 代班).
     """
+    covering = covering or {}
     from flask_babel import gettext as _
 
     from ..filters import format_datetime, mask_phone
@@ -563,6 +569,7 @@ def table_rows(items: list[Ticket], now: datetime, detail_prefix: str) -> list[R
             status_label=statuses.get(t.status, t.status),
             assignee_name=t.assignee.display_name if t.assignee else None,
             registered_text=format_datetime(t.registered_at, "%m-%d %H:%M"),
+            covering_for=covering.get(t.outlet_id),
         ))
     return rows
 

@@ -17,6 +17,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..filters import SHANGHAI
 from ..htmx import fragment_only, render, render_fragment, wants_fragment
+from ..leave.coverage import covered_owners
 from ..models import Ticket, TicketReason, TicketStatus
 from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
@@ -92,7 +93,7 @@ def index():
         "f": f,
         "now": now,
         "page": page,
-        "rows": queue.table_rows(page.items, now, _detail_prefix()),
+        "rows": queue.table_rows(page.items, now, _detail_prefix(), covered_owners(current_user, now)),
         "counts": queue.scope_counts(current_user, f.scope, now) if _wants_counts(fragment) else None,
         "scopes": queue.allowed_scopes(current_user),
         "can_bulk": has_permission(current_user, Permission.BULK_TICKETS),

@@ -142,12 +142,25 @@ def note_required(from_status: str, to_status: str) -> bool:
 # Scope and queries
 # --------------------------------------------------------------------------
 
-def visible_tickets_query(user: User) -> Select:
+def covered_clauses(user: User, at: datetime | None = None) -> list:
+    """``[outlet_id IN (...)]`` when ``user`` covers outlets for someone on leave at ``at``, else ``[]``.
+
+    One small indexed lookup (kdcs.leave.coverage); the queue's SQL is unchanged
+    for everyone who covers nobody.
+    """
+    from ..leave.coverage import covered_outlet_ids
+
+    covered = covered_outlet_ids(user, at)
+    return [Ticket.outlet_id.in_(covered)] if covered else []
+
+
+def visible_tickets_query(user: User, at: datetime | None = None) -> Select:
     """Tickets in the user's scope: admin all; lead their team's; agent their own; else none.
 
     An agent sees tickets of outlets they are the primary agent of, and tickets
     assigned to them. A lead sees the tickets of outlets whose primary agent is
-    in their team, and tickets assigned to a member of their team.
+    in their team, and tickets assigned to a member of their team. Both also see
+    the tickets of outlets they cover at ``at`` (now) for someone on leave (代班).
     """
     query = select(Ticket)
     if user is None or not getattr(user, "is_active", False):
@@ -159,10 +172,12 @@ def visible_tickets_query(user: User) -> Select:
             return query.where(False)
         members = select(User.id).where(User.team_id == user.team_id).scalar_subquery()
         team_outlets = select(Outlet.id).where(Outlet.primary_agent_id.in_(members))
-        return query.where(or_(Ticket.assignee_id.in_(members), Ticket.outlet_id.in_(team_outlets)))
+        return query.where(or_(Ticket.assignee_id.in_(members), Ticket.outlet_id.in_(team_outlets),
+                               *covered_clauses(user, at)))
     if user.role == Role.AGENT:
         own_outlets = select(Outlet.id).where(Outlet.primary_agent_id == user.id)
-        return query.where(or_(Ticket.assignee_id == user.id, Ticket.outlet_id.in_(own_outlets)))
+        return query.where(or_(Ticket.assignee_id == user.id, Ticket.outlet_id.in_(own_outlets),
+                               *covered_clauses(user, at)))
     return query.where(False)
 
 
@@ -404,6 +419,10 @@ class CreateContext:
     outlets: dict[int, Outlet | None] = field(default_factory=dict)
     reasons: dict[int, TicketReason | None] = field(default_factory=dict)
     visible_outlet_ids: set[int] | None = None  # None: every outlet (admin)
+    # Coverage during leave: look substitutes up (once per context). Imports turn it off:
+    # their commit applies coverage at the instant it writes (see imports.service).
+    use_coverage: bool = True
+    substitutes: dict[int, User] | None = None
 
     @classmethod
     def for_actor(cls, actor: User) -> CreateContext:
@@ -419,6 +438,20 @@ class CreateContext:
         if outlet_id not in self.outlets:
             self.outlets[outlet_id] = db.session.get(Outlet, outlet_id)
         return self.outlets[outlet_id]
+
+    def substitute(self, outlet_id: int, at: datetime | None = None) -> User | None:
+        """The active substitute serving the outlet at ``at`` (a leave in force), else None."""
+        if not self.use_coverage:
+            return None
+        if self.substitutes is None:
+            from ..leave.coverage import substitutes_by_outlet
+
+            self.substitutes = {}
+            for covered_id, (substitute_id, _owner) in substitutes_by_outlet(at).items():
+                user = db.session.get(User, substitute_id)
+                if user is not None and user.is_active:
+                    self.substitutes[covered_id] = user
+        return self.substitutes.get(outlet_id)
 
     def reason(self, reason_id: int) -> TicketReason | None:
         if reason_id not in self.reasons:
@@ -486,7 +519,7 @@ def validate_new_ticket(ctx: CreateContext, *, outlet_id, direction, category, r
         if problem:
             errors["assignee_id"] = problem
     elif outlet is not None and outlet.primary_agent is not None and outlet.primary_agent.is_active:
-        assignee = outlet.primary_agent
+        assignee = ctx.substitute(outlet.id, now) or outlet.primary_agent  # 代班: the substitute during a leave
 
     if "outlet_id" not in errors and "category" not in errors:
         rule = deadlines.select_rule(ctx.rules, brand_id=outlet.brand_id, category=category,

@@ -356,6 +356,7 @@ class RowChecker:
         if actor is None or not actor.is_active:
             raise FileRejected(_("The user who started this import no longer exists or is deactivated."))
         self.ctx = CreateContext.for_actor(actor)
+        self.ctx.use_coverage = False  # rows go to the owner here; run_commit applies coverage when it writes
         columns = job.mapping.get("columns") or {}
         self.index = {key: headers.index(h) for key, h in columns.items() if h in headers}
         self.defaults = job.mapping.get("defaults") or {}
@@ -636,6 +637,28 @@ TICKET_COLUMNS = ("outlet_id", "brand_id", "direction", "category", "reason_id",
                   "reply_due_at", "resolve_due_at", "deadline_rule_id", "due_at", "queue_state")
 
 
+def _apply_coverage(job: ImportJob, now: datetime) -> None:
+    """代班: rows of an outlet whose owner is on leave at ``now`` go to the substitute.
+
+    Decided when the tickets are written (not at the preview, which may be days
+    earlier): one UPDATE per (substitute, owner) pair, only over covered outlets.
+    """
+    from ...leave.coverage import substitutes_by_outlet
+
+    outlets = select(Outlet.id).where(Outlet.brand_id == job.brand_id)
+    pairs: dict[tuple[int, int], list[int]] = {}
+    for outlet_id, (substitute_id, owner_id) in substitutes_by_outlet(now, outlet_ids=outlets).items():
+        pairs.setdefault((substitute_id, owner_id), []).append(outlet_id)
+    for (substitute_id, owner_id), outlet_ids in pairs.items():
+        substitute = db.session.get(User, substitute_id)
+        if substitute is None or not substitute.is_active:
+            continue
+        db.session.execute(
+            update(ImportJobRow).where(ImportJobRow.job_id == job.id, ImportJobRow.state == RowState.OK,
+                                       ImportJobRow.outlet_id.in_(outlet_ids), ImportJobRow.assignee_id == owner_id)
+            .values(assignee_id=substitute_id).execution_options(synchronize_session=False))
+
+
 def run_commit(job_id: int, _fail_after_tickets: bool = False) -> None:
     """Write the staged rows as tickets in ONE transaction (the Huey task's body).
 
@@ -659,6 +682,7 @@ def run_commit(job_id: int, _fail_after_tickets: bool = False) -> None:
         db.session.execute(
             update(ImportJobRow).where(ok_rows, exists().where(_key_join()))
             .values(state=RowState.DUPLICATE).execution_options(synchronize_session=False))
+        _apply_coverage(job, now)
         columns = [getattr(ImportJobRow, name) for name in TICKET_COLUMNS]
         stamp = literal(now, UTCDateTime())
         source_rows = select(

@@ -276,3 +276,37 @@ def test_document_is_the_text_a_reader_sees():
                          authority="赔偿 *200* 元以内", escalation="")
     assert sop_search.document(scenario, version) == (
         "破损理赔（新）", "要点\n先安抚\n再核实 轨迹\n称重\n响应客户\n赔偿 200 元以内")
+
+
+def test_the_sop_service_keeps_the_index_current(agent):
+    """Through sop-core's service: a draft is not found; approving publishes and indexes it;
+    a new version replaces the old text; a tag changed while editing is found; archiving hides it."""
+    from kdcs.sop import service
+
+    writer = factories.make_user("trainer")
+    reviewer = factories.make_user("trainer")
+    scenario = service.create_scenario(writer, title="拦截件处理", kind="internal", tags=["拦截"], categories=[],
+                                       reason_ids=[], script="客户要求拦截快件时，先核实寄件人身份。",
+                                       steps=[{"text": "在品牌系统中拦截", "limit_minutes": 20}], change_note="首版")
+    assert found(agent, "拦截") == []  # a draft only
+    draft = service.open_draft(scenario)
+    service.submit_for_review(writer, draft, version_no=draft.version)
+    service.approve(reviewer, draft, version_no=draft.version)
+    assert found(agent, "核实寄件人") == [scenario.id]
+    assert found(agent, "品牌系统") == [scenario.id]
+
+    second = service.start_draft(writer, scenario)
+    service.save_draft(writer, second, version_no=second.version, script="拦截需要收取拦截费。", tags=["拦截", "转寄"],
+                       change_note="加收费说明")
+    assert found(agent, "转寄") == [scenario.id]  # the scenario's tags changed: re-indexed at once
+    assert found(agent, "拦截费") == []  # still a draft
+    second = service.open_draft(scenario)
+    service.submit_for_review(writer, second, version_no=second.version)
+    service.approve(reviewer, second, version_no=second.version)
+    assert found(agent, "拦截费") == [scenario.id]
+    assert found(agent, "核实寄件人") == []
+
+    service.archive(reviewer, scenario, version_no=scenario.version)
+    assert found(agent, "拦截") == []
+    service.archive(reviewer, scenario, False, version_no=scenario.version)
+    assert found(agent, "拦截") == [scenario.id]

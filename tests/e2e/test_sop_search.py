@@ -33,6 +33,7 @@ def test_agent_searches_as_they_type_and_the_back_button_restores_it(login_as, p
     page.wait_for_function("() => location.search.includes('q=')")
     assert _query(page) == {"q": ["破损"]}
     expect(page.locator(".sop-summary")).to_contain_text("破损")
+    expect(page.locator("#sop-status")).to_contain_text("包含“破损”")  # what a screen reader hears
     titles = page.locator("ol.sop-hits .sop-hit-title")
     expect(titles.first).to_be_visible()
     found = hits.count()
@@ -94,3 +95,16 @@ def test_nothing_is_searched_while_an_input_method_composes(login_as, page):
     assert _query(page) == {"q": ["破损"]}
     assert len(searches) == 1
     expect(page.locator("ol.sop-hits mark").first).to_have_text("破损")
+
+
+def test_the_pager_swaps_the_results_and_goes_back_to_the_top(login_as, page):
+    login_as("agent1")
+    page.goto("/sop/")
+    pager = page.locator("nav.pager")
+    pager.scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 0
+    first_title = page.locator(".sop-hit-title").first.inner_text()
+    pager.locator("a").last.click()
+    page.wait_for_function("() => location.search.includes('page=2')")
+    expect(page.locator(".sop-hit-title").first).not_to_have_text(first_title)
+    page.wait_for_function("() => window.scrollY === 0")

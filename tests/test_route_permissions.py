@@ -75,6 +75,12 @@ ROUTES: dict[str, list[R]] = {
     "notifications.bell": [R("GET", "/notifications/bell", FRAGMENT_ONLY), hx("GET", "/notifications/bell", EVERYONE)],
     "notifications.read_all": [R("POST", "/notifications/read-all", row(agent=303, trainer=303, lead=303, admin=303))],
     "notifications.open_notification": [R("POST", "/notifications/999999/open", row(agent=404, trainer=404, lead=404, admin=404))],
+    # Leave (leave-coverage): the team calendar of the viewer's team (agents, leads, admins); a team outside the
+    # viewer's calendars is a 404. The return digest of a request the viewer may not see (or none) is a 404.
+    "leave.calendar": [R("GET", "/leave/calendar", row(agent=200, lead=200)),
+                       hx("GET", "/leave/calendar?view=week&start=2026-10-12", row(agent=200, lead=200)),
+                       R("GET", "/leave/calendar?team={other_team}", row(agent=404, lead=404))],
+    "leave.digest": [R("GET", "/leave/999999/digest", row(agent=404, trainer=404, lead=404, admin=404))],
     "admin.users": [R("GET", "/admin/users", ADMIN_ONLY)],
     "admin.user_new": [R("GET", "/admin/users/new", ADMIN_ONLY), R("POST", "/admin/users/new", ADMIN_ONLY, {})],
     "admin.user_detail": [R("GET", "/admin/users/{target}", ADMIN_ONLY), R("GET", "/admin/users/999999", ADMIN_ONLY_404)],

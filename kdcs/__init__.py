@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .dashboard import bp as dashboard_bp
+    from .leave import bp as leave_bp
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
     from .outlets import bp as outlets_bp
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(sop_bp)
+    app.register_blueprint(leave_bp)
 
     from .cli import init_app as init_cli
 

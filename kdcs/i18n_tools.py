@@ -36,6 +36,7 @@ DOMAIN_SOURCES: dict[str, list[str]] = {
     "outlets": ["outlets/**/*.py", "templates/outlets/**/*.html"],
     "org": ["org/**/*.py", "templates/org/**/*.html"],
     "sop": ["sop/**/*.py", "templates/sop/**/*.html"],
+    "leave": ["leave/**/*.py", "templates/leave/**/*.html"],
 }
 
 

@@ -55,7 +55,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
             badge=_open_sop_reports, badge_template="sop/_reports_badge.html"),
     NavItem(_l("Required reading status"), "sop.reading", Permission.VIEW_SOP_READING, "sop.reading"),
     NavItem(_l("Training"), "training.index", Permission.VIEW_HOME, "training."),
-    NavItem(_l("Leave"), "leave.index", Permission.VIEW_HOME, "leave."),
+    NavItem(_l("Leave"), "leave.index", Permission.REQUEST_LEAVE, "leave.", not_section=("leave.types", "leave.leave_type")),
 )
 
 ADMIN_ITEMS: tuple[NavItem, ...] = (
@@ -65,6 +65,7 @@ ADMIN_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Brands"), "org.brands", Permission.MANAGE_BRANDS, "org.brand"),
     NavItem(_l("Ticket settings"), "tickets.rules", Permission.MANAGE_DEADLINE_RULES, TICKET_SETTINGS),
     NavItem(_l("Audit log"), "admin.audit", Permission.VIEW_AUDIT, "admin.audit"),
+    NavItem(_l("Leave types"), "leave.types", Permission.MANAGE_LEAVE, ("leave.types", "leave.leave_type")),
 )
 
 

@@ -14,6 +14,7 @@ from .models.sop import AppSetting
 # key → default value
 DEFAULTS: dict[str, object] = {
     "sop.review_required": True,  # SOP drafts need another trainer's approval before publishing
+    "leave.fallback_approver_id": None,  # approves leave whose lead is away, missing or the requester
 }
 
 

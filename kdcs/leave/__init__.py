@@ -11,3 +11,5 @@ serves an outlet at an instant (used by the ticket queue, creation and import); 
 from flask import Blueprint
 
 bp = Blueprint("leave", __name__, url_prefix="/leave")
+
+from . import routes as _routes  # noqa: E402,F401

@@ -161,4 +161,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     from .sop.demo import seed_demo_scenarios
 
     created.update(seed_demo_scenarios())
+
+    # Leave in every state relative to today (an agent on leave today, covered: 代班 in agent6's queue).
+    from .leave.demo import seed_demo_leave
+
+    created.update(seed_demo_leave(today))
     return created

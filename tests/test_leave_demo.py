@@ -10,7 +10,15 @@ from kdcs.demo import DEMO_PASSWORD, seed_demo
 from kdcs.extensions import db
 from kdcs.leave import coverage
 from kdcs.leave.demo import seed_demo_leave
-from kdcs.models import LeaveRequest, LeaveStatus, LeaveType, Notification, TeamStaffing, Ticket, User
+from kdcs.models import (
+    LeaveRequest,
+    LeaveStatus,
+    LeaveType,
+    Notification,
+    TeamStaffing,
+    Ticket,
+    User,
+)
 from kdcs.tickets import queue
 
 pytestmark = pytest.mark.slow  # seeds the whole demo company

@@ -75,6 +75,32 @@ ROUTES: dict[str, list[R]] = {
     "notifications.bell": [R("GET", "/notifications/bell", FRAGMENT_ONLY), hx("GET", "/notifications/bell", EVERYONE)],
     "notifications.read_all": [R("POST", "/notifications/read-all", row(agent=303, trainer=303, lead=303, admin=303))],
     "notifications.open_notification": [R("POST", "/notifications/999999/open", row(agent=404, trainer=404, lead=404, admin=404))],
+    # Leave (leave-core): 我的请假 / the inbox for everyone who requests or approves leave; requests outside the
+    # viewer's sight (here: none exists) are 404; deciding needs APPROVE_LEAVE (leads, admins); types are admin only.
+    "leave.index": [R("GET", "/leave/", EVERYONE)],
+    "leave.new": [R("GET", "/leave/new", EVERYONE), R("POST", "/leave/new", EVERYONE, {})],
+    "leave.edit": [R("GET", "/leave/999999/edit", row(agent=404, trainer=404, lead=404, admin=404)),
+                   R("POST", "/leave/999999/edit", row(agent=404, trainer=404, lead=404, admin=404), {})],
+    "leave.candidate": [R("GET", "/leave/candidate", FRAGMENT_ONLY),
+                        hx("GET", "/leave/candidate?target=all&substitute_id={agent}&start_date=2026-12-07"
+                                  "&end_date=2026-12-08", EVERYONE)],
+    "leave.detail": [R("GET", "/leave/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "leave.print_view": [R("GET", "/leave/999999/print", row(agent=404, trainer=404, lead=404, admin=404))],
+    "leave.submit": [R("POST", "/leave/999999/submit", row(agent=404, trainer=404, lead=404, admin=404), {})],
+    "leave.answer": [R("POST", "/leave/999999/answer", row(agent=404, trainer=404, lead=404, admin=404),
+                       {"answer": "accept"})],
+    "leave.decide": [R("POST", "/leave/999999/decide", row(lead=404, admin=404), {"decision": "approve"})],
+    "leave.cancel": [R("POST", "/leave/999999/cancel", row(agent=404, trainer=404, lead=404, admin=404), {})],
+    "leave.return_early": [R("POST", "/leave/999999/return", row(agent=404, trainer=404, lead=404, admin=404), {})],
+    "leave.staffing": [R("POST", "/leave/staffing/{team}", row(lead=303, admin=303), {"min_agents": "2"}),
+                       R("POST", "/leave/staffing/{other_team}", row(lead=404, admin=303), {"min_agents": "2"})],
+    "leave.types": [R("GET", "/leave/types", ADMIN_ONLY)],
+    "leave.leave_type_row": [R("GET", "/leave/types/999999/row", ADMIN_ONLY_404)],
+    "leave.leave_type_edit": [R("GET", "/leave/types/999999/edit", ADMIN_ONLY_404),
+                              R("POST", "/leave/types/999999/edit", ADMIN_ONLY_404, {"version": "1"})],
+    "leave.leave_type_set_active": [R("POST", "/leave/types/999999/active", ADMIN_ONLY_404, {"active": "0"})],
+    "leave.leave_type_create": [R("POST", "/leave/types/new", ADMIN_ONLY, {})],
+    "leave.fallback": [R("POST", "/leave/types/fallback", ADMIN_ONLY_303, {"user_id": "0"})],
     # Leave (leave-coverage): the team calendar of the viewer's team (agents, leads, admins); a team outside the
     # viewer's calendars is a 404. The return digest of a request the viewer may not see (or none) is a 404.
     "leave.calendar": [R("GET", "/leave/calendar", row(agent=200, lead=200)),

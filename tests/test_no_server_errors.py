@@ -35,6 +35,7 @@ ARGUMENTS = {
     "brand_id": "zto", "outlet_id": "own", "team_id": "team", "user_id": "target", "ticket_id": "mine",
     "notification_id": "notification", "canned_id": "reply", "reason_id": "complaint", "rule_id": "rule",
     "job_id": "job", "scenario_id": "scenario", "number": "version_number", "report_id": "report",
+    "leave_id": "leave", "leave_type_id": "leave_type",
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 
@@ -163,7 +164,30 @@ def sweep_world():
     db.session.add(report)
     db.session.commit()
     world.update(scenario=scenario_id, version_number=2, report=report.id)
+    world.update(_leave_world(world))
     return world
+
+
+def _leave_world(world) -> dict:
+    """Leave types and the agent's annual leave in two weeks, accepted by the teammate (waits for the lead)."""
+    from datetime import timedelta
+
+    from kdcs.extensions import db
+    from kdcs.leave import rules, service
+    from kdcs.models import LeaveType, User
+
+    service.seed_leave_types()
+    annual = db.session.scalar(db.select(LeaveType).where(LeaveType.code == "annual"))
+    agent, teammate = db.session.get(User, world["agent"]), db.session.get(User, world["teammate"])
+    start = rules.beijing_today() + timedelta(days=14)
+    while start.weekday() != 0:
+        start += timedelta(days=1)
+    leave = service.save_request(agent, None, send=True, type_id=annual.id, start_date=start, start_part="full",
+                                 end_date=start + timedelta(days=1), end_part="full", reason="回老家",
+                                 handover=[{"outlet_id": world["own"], "substitute_id": teammate.id}])
+    service.substitute_answer(teammate, leave, True)
+    db.session.commit()
+    return {"leave": leave.id, "leave_type": annual.id}
 
 
 # --------------------------------------------------------------------------- what forms post

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from kdcs.extensions import db
 from kdcs.leave import rules, service
 from kdcs.models import LeaveRequest, LeaveStatus
-from tests.test_leave_service import accepted, leave_world, next_monday, request  # noqa: F401
+from tests.test_leave_service import accepted, make_leave_world, next_monday, request
+
+
+@pytest.fixture
+def leave_world():
+    """See tests/test_leave_service.py."""
+    return make_leave_world()
 
 S = LeaveStatus
 
@@ -138,3 +146,25 @@ def test_agent_my_leave_shows_balance(client, auth, leave_world):
     html = client.get("/leave/").get_data(as_text=True)
     assert "年假" in html and "已提交" in html
     assert service.balances(w.agent3)[0].allowance == 5
+
+
+def test_seed_types_command(runner):
+    result = runner.invoke(args=["leave", "seed-types"])
+    assert "leave types added: 8" in result.output
+    assert "leave types added: 0" in runner.invoke(args=["leave", "seed-types"]).output
+
+
+def test_inbox_refusal_keeps_the_row_and_says_why(client, auth, leave_world):
+    w = leave_world
+    tomorrow = rules.beijing_today() + timedelta(days=1)
+    leave = accepted(w, type_code="sick", start=tomorrow, end=tomorrow + timedelta(days=3))
+    auth.login(w.lead)
+    response = client.htmx("post", f"/leave/{leave.id}/decide",
+                           data={"decision": "approve", "version": leave.version, "from": "inbox", "note": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'id="inbox-{leave.id}"' in html and "未满提前天数" in html and 'name="short_notice_override"' in html
+    response = client.htmx("post", f"/leave/{leave.id}/decide",
+                           data={"decision": "approve", "version": leave.version, "from": "inbox",
+                                 "note": "发烧", "short_notice_override": "y"})
+    assert response.status_code == 200 and "已批准" in response.get_data(as_text=True)

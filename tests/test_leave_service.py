@@ -28,6 +28,12 @@ def next_monday(after_days: int) -> date:
 
 @pytest.fixture
 def leave_world():
+    """Seeded types; 一组 (lead1; agent3 with two outlets, agent4 with one), 二组 (lead2, agent9), admin1."""
+    return make_leave_world()
+
+
+def make_leave_world() -> World:
+    """The records of ``leave_world`` (also used by tests/test_leave_routes.py)."""
     service.seed_leave_types()
     team = factories.make_team("一组")
     lead = factories.make_user("lead", username="lead1", team=team, display_name="组长一")

@@ -508,3 +508,13 @@ def fallback():
     flash(_("Fallback approver saved."), "success")
     return redirect(url_for("leave.types"), code=303)
 
+
+
+@bp.cli.command("seed-types")
+def seed_types_command():
+    """Add the standard leave types (年假 with 5 days a year, 事假, 病假, 调休, 婚假, 丧假, 产假, 其他) that are missing."""
+    import click
+
+    added = service.seed_leave_types()
+    db.session.commit()
+    click.echo(f"leave types added: {added}")

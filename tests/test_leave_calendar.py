@@ -77,10 +77,10 @@ def test_calendar_page(client, auth, team):
     auth.login(team["lead"])
     html = client.get(f"/leave/calendar?start={DAY.isoformat()}").get_data(as_text=True)
     assert "一组" in html and "李娜" in html and "网点1" in html
-    assert 'class="data cal-grid cal-month"' in html
-    assert html.count("cal-away part-full") == 1
+    assert 'class="data lv-grid lv-month"' in html
+    assert html.count("lv-away part-full") == 1
     week = client.get(f"/leave/calendar?view=week&start={DAY.isoformat()}")
-    assert week.status_code == 200 and "cal-week" in week.get_data(as_text=True)
+    assert week.status_code == 200 and "lv-week" in week.get_data(as_text=True)
     today = client.get("/leave/calendar").get_data(as_text=True)
     assert len(re.findall(r'aria-current="date"', today)) == 1
     assert client.get("/leave/calendar?team=999999").status_code == 404

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import EventKind, LeaveRequest, Outlet, Ticket, TicketEvent, TicketStatus, User
 from ..models.types import utcnow
 
-OPEN_SHOWN = 20  # open tickets listed per outlet (the count says how many more)
+OPEN_SHOWN = 5  # open tickets listed per outlet, nearest deadline first (the table says how many in all)
 
 
 @dataclass

@@ -89,11 +89,15 @@ def _world() -> dict[type, object]:
     canned = factories.make_canned("problem", "地址核实")
     from kdcs.models.ticket import WorkCalendarDay
 
+    from kdcs.models import LeaveType
+
     day = WorkCalendarDay(day=date(2026, 10, 1), is_workday=False, name="国庆节")
-    db.session.add(day)
+    leave_type = LeaveType(code="annual", name="年假", notice_days=2)
+    db.session.add_all([day, leave_type])
     db.session.commit()
     return {"admin": admin, User: agent, Team: team, Brand: brand, Outlet: outlet,
-            type(reason): reason, type(rule): rule, type(canned): canned, WorkCalendarDay: day}
+            type(reason): reason, type(rule): rule, type(canned): canned, WorkCalendarDay: day,
+            LeaveType: leave_type}
 
 
 def _import_every_routes_module() -> None:

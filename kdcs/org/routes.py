@@ -49,11 +49,16 @@ def _load_team_form(form, team: Team) -> None:
     form.lead_id.data = team.lead_id or 0
 
 
-def _teams_page(create_form):
+def _list_page(kit: InlineEdit, search, create_form):
+    """The teams or brands page (or its table for htmx) with the toolbar's search applied."""
     q = request.args.get("q", "").strip()
     active = active_filter(request.args)
-    return render(LIST, block="entity_table", rows=service.search_teams(current_user, q, active), q=q,
-                  active=active, create_form=create_form, kind="team", kit=TEAMS)
+    return render(LIST, block="entity_table", rows=search(current_user, q, active), q=q, active=active,
+                  create_form=create_form, kit=kit, **kit.extra_context)
+
+
+def _teams_page(create_form):
+    return _list_page(TEAMS, service.search_teams, create_form)
 
 
 TEAMS = InlineEdit(
@@ -104,10 +109,7 @@ def team_detail(team_id: int):
 
 
 def _brands_page(create_form):
-    q = request.args.get("q", "").strip()
-    active = active_filter(request.args)
-    return render(LIST, block="entity_table", rows=service.search_brands(current_user, q, active), q=q,
-                  active=active, create_form=create_form, kind="brand", kit=BRANDS)
+    return _list_page(BRANDS, service.search_brands, create_form)
 
 
 BRANDS = InlineEdit(

@@ -378,3 +378,38 @@ def test_approval_racing_a_cancellation_one_outcome(leave_world, app):
     conflict = next(r for r in results if r.startswith("conflict"))
     assert ("已批准" in conflict or "已撤销" in conflict or "approved" in conflict.lower()
             or "cancelled" in conflict.lower())
+
+
+# --------------------------------------------------------------------------- proof (病假条)
+
+
+def test_proof_state_recorded_and_required_before_approval_when_it_cannot_follow(leave_world):
+    w = leave_world
+    sick = request(w, type_code="sick")
+    assert sick.proof_status == "pending"
+    later = service.save_request(w.agent4, None, send=False, proof_later=True, type_id=w.types["sick"].id,
+                                 start_date=next_monday(14), start_part="full", end_date=next_monday(14),
+                                 end_part="full", reason="", handover=[])
+    assert later.proof_status == "later"
+    assert request(w, start=next_monday(21), end=next_monday(21)).proof_status is None  # 年假: no proof
+    # 婚假 needs its proof before approval: the lead records it, then approves.
+    w.types["marriage"].notice_days = 2
+    wedding = accepted(w, type_code="marriage", start=next_monday(28), end=next_monday(28) + timedelta(days=2))
+    with pytest.raises(ValidationError) as exc:
+        service.decide(w.lead, wedding, approve=True, note="", version=wedding.version)
+    assert "proof" in exc.value.errors
+    db.session.rollback()
+    with pytest.raises(Exception):  # noqa: B017 - the requester cannot record their own proof
+        service.mark_proof_received(w.agent3, wedding, wedding.version)
+    service.mark_proof_received(w.lead, wedding, wedding.version)
+    db.session.commit()
+    assert wedding.proof_status == "received"
+    with pytest.raises(service.LeaveConflict):
+        service.mark_proof_received(w.lead, wedding, wedding.version - 1)
+    service.decide(w.lead, wedding, approve=True, note="", version=wedding.version)
+    db.session.commit()
+    assert wedding.status == S.APPROVED
+    # Sick leave's proof may follow: approval does not wait for it.
+    service.substitute_answer(w.agent4, sick, True)
+    service.decide(w.lead, sick, approve=True, note="", version=sick.version)
+    assert sick.status == S.APPROVED and sick.proof_status == "pending"

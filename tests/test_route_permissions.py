@@ -90,6 +90,7 @@ ROUTES: dict[str, list[R]] = {
     "leave.answer": [R("POST", "/leave/999999/answer", row(agent=404, trainer=404, lead=404, admin=404),
                        {"answer": "accept"})],
     "leave.decide": [R("POST", "/leave/999999/decide", row(lead=404, admin=404), {"decision": "approve"})],
+    "leave.proof": [R("POST", "/leave/999999/proof", row(lead=404, admin=404), {"version": "1"})],
     "leave.cancel": [R("POST", "/leave/999999/cancel", row(agent=404, trainer=404, lead=404, admin=404), {})],
     "leave.return_early": [R("POST", "/leave/999999/return", row(agent=404, trainer=404, lead=404, admin=404), {})],
     "leave.staffing": [R("POST", "/leave/staffing/{team}", row(lead=303, admin=303), {"min_agents": "2"}),

@@ -30,6 +30,7 @@ class RequestForm(FlaskForm):
     end_part = SelectField(_l("Ends"), choices=PART_END, validate_choice=False)
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500, message=_l("At most %(max)d characters."))])
     substitute_id = SelectField(_l("Substitute for all outlets"), coerce=id_or_zero, validate_choice=False)
+    proof_later = BooleanField(_l("I will hand in the proof after the leave (where the type allows it)"))
 
 
 class NoteForm(FlaskForm):

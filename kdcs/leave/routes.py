@@ -67,6 +67,11 @@ STATUS_BADGE = {S.DRAFT: "", S.SUBMITTED: "badge-primary", S.SUBSTITUTE_ACCEPTED
                 S.CANCELLED: ""}
 
 
+@bp.app_template_global("leave_proof_label")
+def _proof_label(status):
+    return service.proof_label(status)
+
+
 @bp.app_template_global("leave_has_calendar")
 def _has_calendar():
     return "leave.calendar" in current_app.view_functions
@@ -112,14 +117,19 @@ def _staffing_teams() -> list[tuple[Team, int]]:
     return [(t, service.min_staffing(t.id)) for t in teams]
 
 
-def _inbox_item(leave: LeaveRequest) -> dict:
+def _loads(leave: LeaveRequest) -> list:
+    """(substitute, their load over the leave with this leave's outlets added) for each substitute."""
     loads = {}
     for item in leave.handover:
         if item.substitute_id and item.substitute_id not in loads:
             outlets = [h.outlet_id for h in leave.handover if h.substitute_id == item.substitute_id]
             loads[item.substitute_id] = (item.substitute, service.substitute_load(
                 item.substitute, leave.start_at, leave.end_at, exclude_id=leave.id, extra_outlet_ids=outlets))
-    return {"leave": leave, "rows": service.handover_rows(leave), "loads": list(loads.values()),
+    return list(loads.values())
+
+
+def _inbox_item(leave: LeaveRequest) -> dict:
+    return {"leave": leave, "rows": service.handover_rows(leave), "loads": _loads(leave),
             "staffing": service.staffing_days(leave), "needs": service.needs(leave),
             "form": DecisionForm(formdata=None)}
 
@@ -196,7 +206,7 @@ def _save_request(leave: LeaveRequest | None):
     outlets = service.handover_outlets(current_user)
     values = dict(type_id=form.type_id.data, start_date=form.start_date.data, start_part=form.start_part.data,
                   end_date=form.end_date.data, end_part=form.end_part.data, reason=form.reason.data,
-                  handover=_handover_posted(outlets))
+                  handover=_handover_posted(outlets), proof_later=bool(form.proof_later.data))
     submit = request.form.get("action") == "submit"
     try:
         leave = service.save_request(current_user, leave, send=submit,
@@ -272,6 +282,9 @@ def _detail_context(leave: LeaveRequest, **extra) -> dict:
         "may_decide": leave.status == S.SUBSTITUTE_ACCEPTED and service.may_decide(current_user, leave),
         "may_cancel": service.can_cancel(current_user, leave),
         "may_return": leave.user_id == current_user.id and leave.status == S.IN_PROGRESS,
+        "may_record_proof": (leave.proof_status in (service.PROOF_PENDING, service.PROOF_LATER)
+                             and leave.status not in (S.CANCELLED, S.REJECTED)
+                             and service.may_record_proof(current_user, leave)),
         "needs": service.needs(leave) if leave.status == S.SUBSTITUTE_ACCEPTED else None,
         "own_pending": leave.user_id == current_user.id and leave.status == S.SUBSTITUTE_ACCEPTED,
         "note_form": NoteForm(formdata=None), "form": DecisionForm(formdata=None),
@@ -279,6 +292,7 @@ def _detail_context(leave: LeaveRequest, **extra) -> dict:
     }
     if context["may_decide"] or leave.status in (S.SUBMITTED, S.SUBSTITUTE_ACCEPTED):
         context["staffing"] = service.staffing_days(leave)
+        context["loads"] = _loads(leave)
     context.update(extra)
     return context
 
@@ -426,6 +440,20 @@ def return_early(leave_id: int):
     except ValidationError as exc:
         return _invalid(leave, exc.errors)
     return _done(leave, _("Welcome back: your outlets are yours again."))
+
+
+@bp.route("/<int:leave_id>/proof", methods=["POST"])
+@require(Permission.APPROVE_LEAVE)
+def proof(leave_id: int):
+    """The lead records that the proof (病假条 ...) was handed in."""
+    leave = _get(leave_id)
+    try:
+        service.mark_proof_received(current_user, leave, version=parse_version(request.form.get("version")))
+    except NotFound:
+        abort(404)
+    except service.LeaveConflict as exc:
+        return _conflict(leave_id, str(exc))
+    return _done(leave, _("Proof received"))
 
 
 @bp.route("/<int:leave_id>/print")

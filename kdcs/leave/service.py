@@ -77,6 +77,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 FALLBACK_SETTING = "leave.fallback_approver_id"
+PROOF_PENDING, PROOF_LATER, PROOF_RECEIVED = "pending", "later", "received"
 TEXT_MAX = 500
 NOTE_MAX = 500
 
@@ -87,12 +88,12 @@ register_labels(
         "leave.create": "新建请假", "leave.submit": "提交请假", "leave.accept": "替补确认",
         "leave.decline": "替补拒绝", "leave.approve": "批准请假", "leave.reject": "驳回请假",
         "leave.cancel": "撤销请假", "leave.start": "开始休假", "leave.return": "销假",
-        "leave.staffing": "设置最低在岗人数",
+        "leave.staffing": "设置最低在岗人数", "leave.proof": "确认收到证明",
     },
     entities={"leave_type": "假期类型", "leave_request": "请假"},
     fields={"notice_days": "提前天数", "short_notice_allowed": "允许临时申请", "min_days": "最短天数",
             "max_days": "最长天数", "half_days_allowed": "允许半天", "proof_required": "需要证明",
-            "proof_after_allowed": "可事后补交证明", "yearly_allowance_days": "年度额度"},
+            "proof_after_allowed": "可事后补交证明", "yearly_allowance_days": "年度额度", "proof_status": "证明"},
 )
 
 
@@ -766,7 +767,7 @@ def _clean_text(value, limit: int = TEXT_MAX) -> str:
 
 
 def _apply(actor: User, leave: LeaveRequest, *, type_id, start_date, start_part, end_date, end_part, reason,
-           handover, today) -> None:
+           handover, today, proof_later: bool = False) -> None:
     errors: dict[str, str] = {}
     leave_type = db.session.get(LeaveType, type_id) if type_id else None
     if leave_type is None or not leave_type.is_active:
@@ -796,6 +797,10 @@ def _apply(actor: User, leave: LeaveRequest, *, type_id, start_date, start_part,
         period.start_date, period.start_part, period.end_date, period.end_part)
     leave.start_at, leave.end_at, leave.working_days = result.start_at, result.end_at, result.working_days
     leave.reason = _clean_text(reason)
+    if not leave_type.proof_required:
+        leave.proof_status = None
+    elif leave.proof_status != PROOF_RECEIVED:
+        leave.proof_status = PROOF_LATER if proof_later and leave_type.proof_after_allowed else PROOF_PENDING
     existing = {h.outlet_id: h for h in leave.handover}
     for outlet_id, outlet in outlets.items():
         row = items.get(outlet_id, {})
@@ -815,12 +820,13 @@ def _apply(actor: User, leave: LeaveRequest, *, type_id, start_date, start_part,
 
 
 def create_request(actor: User, *, type_id, start_date, start_part, end_date, end_part, reason="",
-                   handover: list[dict] | None = None, today: date | None = None) -> LeaveRequest:
+                   handover: list[dict] | None = None, today: date | None = None,
+                   proof_later: bool = False) -> LeaveRequest:
     """A draft request with its handover (one row per outlet the agent serves)."""
     ensure(actor, Permission.REQUEST_LEAVE)
     leave = LeaveRequest(user_id=actor.id, user=actor, status=S.DRAFT)
     _apply(actor, leave, type_id=type_id, start_date=start_date, start_part=start_part, end_date=end_date,
-           end_part=end_part, reason=reason, handover=handover, today=today)
+           end_part=end_part, reason=reason, handover=handover, today=today, proof_later=proof_later)
     db.session.add(leave)
     db.session.flush()
     leave.history.append(LeaveEvent(actor_id=actor.id, from_status=None, to_status=S.DRAFT))
@@ -989,6 +995,9 @@ def decide(actor: User, leave: LeaveRequest, *, approve: bool, note: str = "", v
             errors["team_override"] = _("A substitute is in another team: tick the override.")
         if need.any and not note:
             errors["note"] = _("Write a note that explains the override.")
+        if leave.proof_status == PROOF_PENDING and not leave.leave_type.proof_after_allowed:
+            errors["proof"] = _("%(type)s needs its proof before approval: mark it received first.",
+                                type=leave.leave_type.name)
         if errors:
             raise ValidationError(errors)
         leave.short_notice_override = need.short_notice
@@ -1075,6 +1084,41 @@ def mark_returned(actor: User | None, leave: LeaveRequest, at: datetime | None =
         notify(leave.approver_id, "leave", _("Back from leave"), _summary(leave), _link(leave))
     for substitute_id in {h.substitute_id for h in leave.handover if h.substitute_id}:
         notify(substitute_id, "leave", _("Coverage ended: the agent is back"), _summary(leave), _link(leave))
+    return leave
+
+
+def proof_label(status: str | None) -> str:
+    """待提交 / 事后补交 / 已收到 (empty when no proof is needed)."""
+    return {PROOF_PENDING: _("Proof to hand in"), PROOF_LATER: _("Proof to follow after the leave"),
+            PROOF_RECEIVED: _("Proof received")}.get(status or "", "")
+
+
+def may_record_proof(actor: User, leave: LeaveRequest) -> bool:
+    """The approver, the requester's team lead or an admin records that the proof arrived."""
+    if actor.id == leave.user_id or not has_permission(actor, Permission.APPROVE_LEAVE):
+        return False
+    team = leave.user.team
+    return actor.id == leave.approver_id or actor.role == Role.ADMIN or bool(team and team.lead_id == actor.id)
+
+
+def mark_proof_received(actor: User, leave: LeaveRequest, version: int | None) -> LeaveRequest:
+    """Record that the proof (病假条 ...) was handed in (the file upload itself is not available yet)."""
+    ensure(actor, Permission.APPROVE_LEAVE)
+    if not may_record_proof(actor, leave):
+        raise NotFound()
+    if version is None:
+        raise LeaveConflict(describe_state(leave))
+    _check_version(leave, version)
+    if leave.proof_status not in (PROOF_PENDING, PROOF_LATER) or leave.status in (S.CANCELLED, S.REJECTED):
+        raise LeaveConflict(describe_state(leave))
+    before = leave.proof_status
+    leave.proof_status = PROOF_RECEIVED
+    leave.history.append(LeaveEvent(actor_id=actor.id, from_status=leave.status, to_status=leave.status,
+                                    note=_("Proof received")))
+    record(actor, "leave.proof", "leave_request", leave.id, summary=_summary(leave),
+           before={"proof_status": before}, after={"proof_status": PROOF_RECEIVED})
+    flush_or_conflict(leave)
+    notify(leave.user_id, "leave", _("Your proof was received"), _summary(leave), _link(leave))
     return leave
 
 

@@ -95,6 +95,9 @@ class LeaveRequest(db.Model):
     balance_override: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     team_override: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     override_note: Mapped[str] = mapped_column(String(500), default="")
+    # Proof (病假条 ...) when the type requires one: pending | later (handed in after the leave) | received.
+    # Uploading the file itself waits for shared upload storage; the lead records that it arrived.
+    proof_status: Mapped[str | None] = mapped_column(String(16))
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # early or on time
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     start_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # periodic task markers

@@ -111,6 +111,30 @@ def _outlet(user, extra):
     return _first(select(Outlet.id).where(Outlet.primary_agent_id == extra["agent1"]).order_by(Outlet.id))
 
 
+@_filler("leave_id")
+def _leave(user, extra):
+    """A request the user may see: their own or one they decide (demo leave), else (admin) the finished one;
+    any request for roles without leave pages (they get a refusal, which is skipped)."""
+    from sqlalchemy import or_, select
+
+    from kdcs.models import LeaveRequest, LeaveStatus
+
+    if user.role == "admin":
+        return _first(select(LeaveRequest.id).where(LeaveRequest.status == LeaveStatus.RETURNED))
+    return _first(select(LeaveRequest.id).where(or_(LeaveRequest.user_id == user.id,
+                                                   LeaveRequest.approver_id == user.id)).order_by(LeaveRequest.id)) \
+        or _first(select(LeaveRequest.id).order_by(LeaveRequest.id))
+
+
+@_filler("leave_type_id")
+def _leave_type(user, extra):
+    from sqlalchemy import select
+
+    from kdcs.models import LeaveType
+
+    return _first(select(LeaveType.id).order_by(LeaveType.sort_order, LeaveType.id))
+
+
 @_filler("user_id")
 def _user(user, extra):
     return extra["agent1"]

@@ -308,7 +308,8 @@ def test_archive_hides_from_tickets_and_stops_editing(w, calls):
     db.session.rollback()
     svc.archive(w.trainer2, scenario, False)
     assert not scenario.is_archived
-    assert [a for a in db.session.scalars(select(AuditLog.action)) if "archive" in a] == ["sop.archive", "sop.unarchive"]
+    assert [a for a in db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)) if "archive" in a] == [
+        "sop.archive", "sop.unarchive"]
 
 
 def test_scenarios_for_a_ticket_reason_first_then_category(w, calls):

@@ -413,3 +413,22 @@ def test_proof_state_recorded_and_required_before_approval_when_it_cannot_follow
     service.substitute_answer(w.agent4, sick, True)
     service.decide(w.lead, sick, approve=True, note="", version=sick.version)
     assert sick.status == S.APPROVED and sick.proof_status == "pending"
+
+
+def test_requests_waiting_for_an_away_lead_reach_the_fallback(leave_world):
+    w = leave_world
+    service.set_fallback_approver(w.admin, w.lead2.id)
+    waiting = accepted(w)  # approver: lead1
+    assert waiting.approver_id == w.lead.id
+    assert waiting not in service.inbox(w.lead2) and not service.may_decide(w.lead2, waiting)
+    away = request(w, w.lead, substitute=False, type_code="personal",
+                   start=rules.beijing_today(), end=rules.beijing_today() + timedelta(days=3),
+                   today=rules.beijing_today() - timedelta(days=3))
+    service.decide(w.lead2, away, approve=True, note="早已说好", version=away.version, short_notice_override=True)
+    assert service.start_if_due(away)
+    db.session.commit()
+    assert waiting in service.inbox(w.lead2) and service.may_decide(w.lead2, waiting)
+    assert service.get_request(w.lead2, waiting.id) is waiting
+    service.decide(w.lead2, waiting, approve=True, note="组长休假，代批", version=waiting.version)
+    db.session.commit()
+    assert waiting.status == S.APPROVED and waiting.decided_by_id == w.lead2.id

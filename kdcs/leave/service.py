@@ -317,7 +317,9 @@ def can_view(actor: User, leave: LeaveRequest) -> bool:
     if any(h.substitute_id == actor.id for h in leave.handover) and leave.status != S.DRAFT:
         return True
     team = leave.user.team
-    return bool(has_permission(actor, Permission.APPROVE_LEAVE) and team and team.lead_id == actor.id)
+    if has_permission(actor, Permission.APPROVE_LEAVE) and team and team.lead_id == actor.id:
+        return True
+    return leave.status == S.SUBSTITUTE_ACCEPTED and may_decide(actor, leave)  # the fallback for an away lead
 
 
 def my_requests(actor: User) -> list[LeaveRequest]:
@@ -347,7 +349,12 @@ def inbox(actor: User) -> list[LeaveRequest]:
     query = select(LeaveRequest).where(LeaveRequest.status == S.SUBSTITUTE_ACCEPTED,
                                        LeaveRequest.user_id != actor.id)
     if actor.role != Role.ADMIN:
-        query = query.where(LeaveRequest.approver_id == actor.id)
+        fallback = fallback_approver()
+        if fallback is not None and fallback.id == actor.id:  # also what waits for an approver who is away
+            query = query.where(or_(LeaveRequest.approver_id == actor.id,
+                                    LeaveRequest.approver_id.in_(_away_user_ids(utcnow()))))
+        else:
+            query = query.where(LeaveRequest.approver_id == actor.id)
     return list(db.session.scalars(query.order_by(LeaveRequest.submitted_at, LeaveRequest.id)))
 
 
@@ -605,11 +612,16 @@ def staffing_days(leave: LeaveRequest) -> list[StaffDay]:
 
 # --------------------------------------------------------------------------- who approves
 
-def _is_away(user: User, at: datetime) -> bool:
-    return overlapping_leave(user.id, at, at + timedelta(seconds=1)) is not None and bool(
-        db.session.scalar(select(func.count(LeaveRequest.id)).where(
-            LeaveRequest.user_id == user.id, LeaveRequest.status.in_(COVERING),
-            LeaveRequest.start_at <= at, LeaveRequest.end_at > at)))
+def _away_user_ids(at: datetime):
+    """SELECT of the users on approved leave at ``at`` (not back early)."""
+    return select(LeaveRequest.user_id).where(
+        LeaveRequest.status.in_(COVERING), LeaveRequest.start_at <= at, LeaveRequest.end_at > at,
+        LeaveRequest.returned_at.is_(None))
+
+
+def _is_away(user: User | None, at: datetime) -> bool:
+    return user is not None and db.session.scalar(
+        select(func.count()).select_from(_away_user_ids(at).where(LeaveRequest.user_id == user.id).subquery())) > 0
 
 
 def approver_for(user: User, at: datetime | None = None) -> User | None:
@@ -629,11 +641,15 @@ def approver_for(user: User, at: datetime | None = None) -> User | None:
     ).first()
 
 
-def may_decide(actor: User, leave: LeaveRequest) -> bool:
-    """The approver (or an admin) may decide; nobody decides their own leave."""
+def may_decide(actor: User, leave: LeaveRequest, at: datetime | None = None) -> bool:
+    """The approver (or an admin) may decide; while the approver is away, the fallback approver
+    too; nobody decides their own leave."""
     if actor.id == leave.user_id or not has_permission(actor, Permission.APPROVE_LEAVE):
         return False
-    return actor.id == leave.approver_id or actor.role == Role.ADMIN
+    if actor.id == leave.approver_id or actor.role == Role.ADMIN:
+        return True
+    fallback = fallback_approver()
+    return bool(fallback and fallback.id == actor.id and _is_away(leave.approver, at or utcnow()))
 
 
 # --------------------------------------------------------------------------- writing helpers

@@ -101,9 +101,12 @@ def test_digest_page_for_the_agent_only_after_the_start(client, auth, team):
     auth.login(team["agent"])
     html = client.get(f"/leave/{leave.id}/digest").get_data(as_text=True)
     assert "网点1" in html and "李娜" in html
+    detail = client.get(f"/leave/{leave.id}").get_data(as_text=True)
+    assert f'href="/leave/{leave.id}/digest"' in detail  # the handover page links its digest
     waiting = make_leave(team["agent"], team["outlets"], team["sub"], DAY + timedelta(days=30),
                          DAY + timedelta(days=30), status=LeaveStatus.SUBMITTED)
     assert client.get(f"/leave/{waiting.id}/digest").status_code == 404
+    assert f"/leave/{waiting.id}/digest" not in client.get(f"/leave/{waiting.id}").get_data(as_text=True)
     auth.logout()
     auth.login(team["third"])  # not the requester, the substitute, the approver or the lead
     assert client.get(f"/leave/{leave.id}/digest").status_code == 404

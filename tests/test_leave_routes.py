@@ -168,3 +168,33 @@ def test_inbox_refusal_keeps_the_row_and_says_why(client, auth, leave_world):
                            data={"decision": "approve", "version": leave.version, "from": "inbox",
                                  "note": "发烧", "short_notice_override": "y"})
     assert response.status_code == 200 and "已批准" in response.get_data(as_text=True)
+
+
+def test_cancel_after_an_approval_it_did_not_see_is_a_409_saying_so(client, auth, leave_world):
+    w = leave_world
+    leave = accepted(w)
+    seen = leave.version  # the agent's page was loaded before the lead approved
+    service.decide(w.lead, leave, approve=True, note="同意", version=seen)
+    db.session.commit()
+    auth.login(w.agent3)
+    response = client.htmx("post", f"/leave/{leave.id}/cancel", data={"version": seen, "note": "不休了"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "已批准" in html and "组长一" in html and "未生效" in html
+    assert db.session.get(LeaveRequest, leave.id).status == S.APPROVED
+
+
+def test_declined_handover_is_changed_and_submitted_again(client, auth, leave_world):
+    w = leave_world
+    leave = request(w)
+    service.substitute_answer(w.agent4, leave, False, "那周我也请假")
+    db.session.commit()
+    auth.login(w.agent3)
+    page = client.get(f"/leave/{leave.id}/edit").get_data(as_text=True)
+    assert "那周我也请假" in page
+    data = {"type_id": leave.type_id, "start_date": leave.start_date.isoformat(), "start_part": "full",
+            "end_date": leave.end_date.isoformat(), "end_part": "full", "reason": "家里有事",
+            "substitute_id": w.agent4.id, "action": "submit", "version": leave.version}
+    assert client.post(f"/leave/{leave.id}/edit", data=data).status_code == 303
+    leave = db.session.get(LeaveRequest, leave.id)
+    assert leave.status == S.SUBMITTED and all(h.substitute_answer is None for h in leave.handover)

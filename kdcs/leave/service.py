@@ -904,6 +904,8 @@ def submit(actor: User, leave: LeaveRequest, version: int | None = None, today: 
         raise ValidationError({"type_id": _("Nobody can approve this request: ask an admin to set the fallback approver.")})
     leave.approver_id = approver.id
     leave.submitted_at = utcnow()
+    for item in leave.handover:  # every substitute answers this version of the handover
+        item.substitute_answer, item.substitute_answered_at, item.decline_reason = None, None, ""
     if not leave.handover:
         # Nothing to hand over (no outlets): straight to the lead.
         _move(actor, leave, "submit")

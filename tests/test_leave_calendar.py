@@ -81,6 +81,7 @@ def test_calendar_page(client, auth, team):
     assert html.count("lv-away part-full") == 1
     week = client.get(f"/leave/calendar?view=week&start={DAY.isoformat()}")
     assert week.status_code == 200 and "lv-week" in week.get_data(as_text=True)
+    assert re.search(r'class="lv-subs">[^<]*李娜', week.get_data(as_text=True))  # who covers, in the week view
     today = client.get("/leave/calendar").get_data(as_text=True)
     assert len(re.findall(r'aria-current="date"', today)) == 1
     assert client.get("/leave/calendar?team=999999").status_code == 404

@@ -267,6 +267,30 @@ def ticket_world(users):
 
 
 @pytest.fixture
+def queue_world(users):
+    """``users`` plus two outlets of the agent and two reasons (the queue tests add tickets)."""
+    return worlds.make_queue(users)
+
+
+@pytest.fixture
+def desk_world(users):
+    """``users`` plus an outlet of the agent, reason 催件 and a work-order deadline rule."""
+    return worlds.make_desk(users)
+
+
+@pytest.fixture
+def sto_world(users):
+    """``users`` plus the reference data and STO with the sample file's outlets."""
+    return worlds.make_sto(users)
+
+
+@pytest.fixture
+def export_world(users):
+    """``users`` plus the reference data, two STO outlets and five tickets."""
+    return worlds.make_export(users)
+
+
+@pytest.fixture
 def settings_world(users):
     """``users`` plus the ticket settings records (complaint, chase, damaged, rule, reply)."""
     return worlds.make_ticket_settings(users)

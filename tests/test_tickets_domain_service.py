@@ -23,15 +23,6 @@ from kdcs.workcalendar import SHANGHAI
 from tests import factories as f
 
 
-@pytest.fixture
-def setup(users):
-    brand = f.make_brand("ZTO", "中通")
-    outlet = f.make_outlet(brand=brand, agent=users["agent"])
-    reason = f.make_reason("work_order", "催件")
-    rule = f.make_rule("work_order", reply_minutes=120, resolve_minutes=1440)
-    return {"brand": brand, "outlet": outlet, "reason": reason, "rule": rule, **users}
-
-
 def create(actor, s, **overrides):
     values = dict(outlet_id=s["outlet"].id, direction="inbound", category="work_order",
                   reason_id=s["reason"].id, waybill_no="75121488724296",
@@ -47,41 +38,41 @@ def errors_of(excinfo) -> dict:
 
 # -- create -------------------------------------------------------------------
 
-def test_create_computes_deadlines_assigns_primary_agent_and_records_event_and_audit(setup):
-    ticket = create(setup["agent"], setup, waybill_no=" yt 1234567890123 ")
+def test_create_computes_deadlines_assigns_primary_agent_and_records_event_and_audit(desk_world):
+    ticket = create(desk_world["agent"], desk_world, waybill_no=" yt 1234567890123 ")
     assert ticket.waybill_no == "YT1234567890123"
-    assert ticket.brand_id == setup["brand"].id
-    assert ticket.assignee_id == setup["agent"].id
+    assert ticket.brand_id == desk_world["brand"].id
+    assert ticket.assignee_id == desk_world["agent"].id
     assert ticket.status == "new"
     assert ticket.reply_due_at == datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     assert ticket.resolve_due_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
-    assert ticket.deadline_rule_id == setup["rule"].id
+    assert ticket.deadline_rule_id == desk_world["rule"].id
     assert ticket.queue_state == QueueState.ACTIVE and ticket.due_at == ticket.reply_due_at
     events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)).all()
-    assert [(e.kind, e.to_value, e.actor_id) for e in events] == [("created", "new", setup["agent"].id)]
+    assert [(e.kind, e.to_value, e.actor_id) for e in events] == [("created", "new", desk_world["agent"].id)]
     audit = db.session.scalars(select(AuditLog).where(AuditLog.entity_type == "ticket")).all()
     assert [a.action for a in audit] == ["ticket.create"]
 
 
-def test_create_uses_most_specific_rule_and_service_hours_calendar(setup):
-    brand_rule = f.make_rule("work_order", brand=setup["brand"], reason=setup["reason"], reply_minutes=60,
+def test_create_uses_most_specific_rule_and_service_hours_calendar(desk_world):
+    brand_rule = f.make_rule("work_order", brand=desk_world["brand"], reason=desk_world["reason"], reply_minutes=60,
                              resolve_minutes=600, mode="service_hours")
     # 2026-10-01..07 off; Wednesday 09-30 19:30 Shanghai + 60 service minutes → 10-08 08:30.
     for d in range(1, 8):
         db.session.add(WorkCalendarDay(day=date(2026, 10, d), is_workday=False, name="国庆节"))
     db.session.commit()
     start = datetime(2026, 9, 30, 19, 30, tzinfo=SHANGHAI)
-    ticket = create(setup["admin"], setup, registered_at=start)
+    ticket = create(desk_world["admin"], desk_world, registered_at=start)
     assert ticket.deadline_rule_id == brand_rule.id
     assert ticket.reply_due_at.astimezone(SHANGHAI) == datetime(2026, 10, 8, 8, 30, tzinfo=SHANGHAI)
     # 600 min: 30 on 09-30, 570 from 10-08 08:00 → 17:30
     assert ticket.resolve_due_at.astimezone(SHANGHAI) == datetime(2026, 10, 8, 17, 30, tzinfo=SHANGHAI)
 
 
-def test_changing_a_rule_does_not_move_existing_deadlines(setup):
-    ticket = create(setup["agent"], setup)
+def test_changing_a_rule_does_not_move_existing_deadlines(desk_world):
+    ticket = create(desk_world["agent"], desk_world)
     reply_due = ticket.reply_due_at
-    setup["rule"].reply_minutes = 5
+    desk_world["rule"].reply_minutes = 5
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).reply_due_at == reply_due
@@ -100,58 +91,58 @@ def test_changing_a_rule_does_not_move_existing_deadlines(setup):
     ("priority", {"priority": "whenever"}),
     ("outlet_id", {"outlet_id": 999999}),
 ])
-def test_create_validates_each_field(setup, field, overrides):
+def test_create_validates_each_field(desk_world, field, overrides):
     with pytest.raises(ValidationError) as excinfo:
-        create(setup["admin"], setup, **overrides)
+        create(desk_world["admin"], desk_world, **overrides)
     assert field in errors_of(excinfo)
     assert db.session.scalar(select(Ticket.id)) is None
 
 
-def test_create_refuses_inactive_outlet_other_agents_outlet_and_duplicates(setup):
-    inactive = f.make_outlet(brand=setup["brand"], agent=setup["agent"], active=False)
+def test_create_refuses_inactive_outlet_other_agents_outlet_and_duplicates(desk_world):
+    inactive = f.make_outlet(brand=desk_world["brand"], agent=desk_world["agent"], active=False)
     with pytest.raises(ValidationError) as excinfo:
-        create(setup["agent"], setup, outlet_id=inactive.id)
+        create(desk_world["agent"], desk_world, outlet_id=inactive.id)
     assert "outlet_id" in errors_of(excinfo)
-    stranger = f.make_outlet(brand=setup["brand"], agent=f.make_user("agent"))
+    stranger = f.make_outlet(brand=desk_world["brand"], agent=f.make_user("agent"))
     with pytest.raises(ValidationError) as excinfo:
-        create(setup["agent"], setup, outlet_id=stranger.id)
+        create(desk_world["agent"], desk_world, outlet_id=stranger.id)
     assert "outlet_id" in errors_of(excinfo)
-    first = create(setup["agent"], setup)
+    first = create(desk_world["agent"], desk_world)
     with pytest.raises(ValidationError) as excinfo:
-        create(setup["agent"], setup, waybill_no="75121488724296")
+        create(desk_world["agent"], desk_world, waybill_no="75121488724296")
     assert str(first.id) in errors_of(excinfo)["waybill_no"]
-    assert service.find_duplicate("75121488724296", setup["outlet"].id, "work_order", setup["reason"].id) == first.id
-    key = service.duplicate_key("75121488724296", setup["outlet"].id, "work_order", setup["reason"].id)
-    other = ("75121488724297", setup["outlet"].id, "work_order", setup["reason"].id)
+    assert service.find_duplicate("75121488724296", desk_world["outlet"].id, "work_order", desk_world["reason"].id) == first.id
+    key = service.duplicate_key("75121488724296", desk_world["outlet"].id, "work_order", desk_world["reason"].id)
+    other = ("75121488724297", desk_world["outlet"].id, "work_order", desk_world["reason"].id)
     assert service.existing_duplicate_keys([key, other]) == {key}
 
 
-def test_create_without_matching_rule_is_refused(setup):
+def test_create_without_matching_rule_is_refused(desk_world):
     reason = f.make_reason("arbitration", "遗失")
     with pytest.raises(ValidationError) as excinfo:
-        create(setup["admin"], setup, category="arbitration", reason_id=reason.id)
+        create(desk_world["admin"], desk_world, category="arbitration", reason_id=reason.id)
     assert "category" in errors_of(excinfo)
 
 
-def test_trainer_cannot_create(setup):
+def test_trainer_cannot_create(desk_world):
     with pytest.raises(PermissionDenied):
-        create(setup["trainer"], setup)
+        create(desk_world["trainer"], desk_world)
 
 
-def test_arbitration_starts_to_file_outbound_and_filed_inbound(setup):
+def test_arbitration_starts_to_file_outbound_and_filed_inbound(desk_world):
     reason = f.make_reason("arbitration", "破损")
     f.make_rule("arbitration", reply_minutes=1440, resolve_minutes=4320)
-    out = create(setup["admin"], setup, category="arbitration", reason_id=reason.id, direction="outbound")
-    inbound = create(setup["admin"], setup, category="arbitration", reason_id=reason.id,
+    out = create(desk_world["admin"], desk_world, category="arbitration", reason_id=reason.id, direction="outbound")
+    inbound = create(desk_world["admin"], desk_world, category="arbitration", reason_id=reason.id,
                      direction="inbound", waybill_no="75121488724297")
     assert (out.status, inbound.status) == ("to_file", "filed")
 
 
 # -- status machines ----------------------------------------------------------
 
-def test_ordinary_happy_path_sets_times_and_queue_state(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
-    agent = setup["agent"]
+def test_ordinary_happy_path_sets_times_and_queue_state(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
+    agent = desk_world["agent"]
     t = service.change_status(agent, t.id, "in_progress", version=t.version)
     t = service.change_status(agent, t.id, "awaiting_feedback", version=t.version)
     assert t.queue_state == QueueState.ACTIVE and t.first_replied_at is None
@@ -171,70 +162,70 @@ def test_ordinary_happy_path_sets_times_and_queue_state(setup):
     ("new", "new"), ("replied", "awaiting_feedback"), ("in_progress", "new"),
     ("closed", "in_progress"), ("new", "filed"), ("in_progress", "judged"),
 ])
-def test_invalid_ordinary_transitions_are_refused(setup, start, target):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"], status=start)
+def test_invalid_ordinary_transitions_are_refused(desk_world, start, target):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"], status=start)
     with pytest.raises(ValidationError) as excinfo:
-        service.change_status(setup["agent"], t.id, target, version=t.version, note="x")
+        service.change_status(desk_world["agent"], t.id, target, version=t.version, note="x")
     assert "status" in errors_of(excinfo)
     db.session.expire_all()
     assert db.session.get(Ticket, t.id).status == start
 
 
-def test_invalid_transition_message_is_chinese(setup, app):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"], status="replied")
+def test_invalid_transition_message_is_chinese(desk_world, app):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"], status="replied")
     with app.test_request_context("/"):
         with pytest.raises(ValidationError) as excinfo:
-            service.change_status(setup["agent"], t.id, "awaiting_feedback", version=t.version)
+            service.change_status(desk_world["agent"], t.id, "awaiting_feedback", version=t.version)
         message = errors_of(excinfo)["status"]
     assert "已回复" in message and "待反馈" in message
 
 
-def test_arbitration_machine(setup):
+def test_arbitration_machine(desk_world):
     reason = f.make_reason("arbitration", "延误")
-    t = f.make_ticket(setup["outlet"], category="arbitration", reason=reason, direction="outbound")
+    t = f.make_ticket(desk_world["outlet"], category="arbitration", reason=reason, direction="outbound")
     assert t.status == "to_file"
     with pytest.raises(ValidationError):
-        service.change_status(setup["agent"], t.id, "negotiating", version=t.version)
+        service.change_status(desk_world["agent"], t.id, "negotiating", version=t.version)
     with pytest.raises(ValidationError):
-        service.change_status(setup["agent"], t.id, "replied", version=t.version)
-    t = service.change_status(setup["agent"], t.id, "filed", version=t.version)
+        service.change_status(desk_world["agent"], t.id, "replied", version=t.version)
+    t = service.change_status(desk_world["agent"], t.id, "filed", version=t.version)
     assert t.first_replied_at is not None and t.due_at == t.resolve_due_at
-    t = service.change_status(setup["agent"], t.id, "negotiating", version=t.version)
-    t = service.change_status(setup["agent"], t.id, "judged", version=t.version)
+    t = service.change_status(desk_world["agent"], t.id, "negotiating", version=t.version)
+    t = service.change_status(desk_world["agent"], t.id, "judged", version=t.version)
     assert t.resolved_at is not None and t.queue_state == QueueState.WAITING
-    t = service.change_status(setup["agent"], t.id, "closed", version=t.version)
+    t = service.change_status(desk_world["agent"], t.id, "closed", version=t.version)
     assert service.allowed_transitions(t) == []
 
 
-def test_closing_without_reply_needs_a_note(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
+def test_closing_without_reply_needs_a_note(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
     with pytest.raises(ValidationError) as excinfo:
-        service.change_status(setup["agent"], t.id, "closed", version=t.version, note="  ")
+        service.change_status(desk_world["agent"], t.id, "closed", version=t.version, note="  ")
     assert "note" in errors_of(excinfo)
-    t = service.close_ticket(setup["agent"], t.id, version=t.version, note="客户撤销")
+    t = service.close_ticket(desk_world["agent"], t.id, version=t.version, note="客户撤销")
     assert t.status == "closed"
     assert service.timeline(t)[-1].body == "客户撤销"
 
 
-def test_follow_up_after_reply_makes_resolve_deadline_pending_again(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
-    t = service.change_status(setup["agent"], t.id, "replied", version=t.version)
-    t = service.change_status(setup["agent"], t.id, "in_progress", version=t.version, note="客户追问")
+def test_follow_up_after_reply_makes_resolve_deadline_pending_again(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
+    t = service.change_status(desk_world["agent"], t.id, "replied", version=t.version)
+    t = service.change_status(desk_world["agent"], t.id, "in_progress", version=t.version, note="客户追问")
     assert t.resolved_at is None and t.first_replied_at is not None
     assert (t.queue_state, t.due_at) == (QueueState.ACTIVE, t.resolve_due_at)
 
 
-def test_reopen_needs_reason_and_goes_back_with_fresh_resolve_deadline(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
-    t = service.change_status(setup["agent"], t.id, "replied", version=t.version)
+def test_reopen_needs_reason_and_goes_back_with_fresh_resolve_deadline(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
+    t = service.change_status(desk_world["agent"], t.id, "replied", version=t.version)
     with pytest.raises(ValidationError):
-        service.reopen(setup["agent"], t.id, version=t.version, reason="还没结案")  # not closed yet
-    t = service.change_status(setup["agent"], t.id, "closed", version=t.version)
+        service.reopen(desk_world["agent"], t.id, version=t.version, reason="还没结案")  # not closed yet
+    t = service.change_status(desk_world["agent"], t.id, "closed", version=t.version)
     with pytest.raises(ValidationError) as excinfo:
-        service.reopen(setup["agent"], t.id, version=t.version, reason="")
+        service.reopen(desk_world["agent"], t.id, version=t.version, reason="")
     assert "reason" in errors_of(excinfo)
     before = utcnow()
-    t = service.reopen(setup["agent"], t.id, version=t.version, reason="客户再次投诉")
+    t = service.reopen(desk_world["agent"], t.id, version=t.version, reason="客户再次投诉")
     assert t.status == "in_progress" and t.closed_at is None and t.resolved_at is None
     assert t.resolve_due_at >= before + timedelta(minutes=1439)
     assert t.queue_state == QueueState.ACTIVE
@@ -242,49 +233,49 @@ def test_reopen_needs_reason_and_goes_back_with_fresh_resolve_deadline(setup):
     assert (event.kind, event.body) == ("reopen", "客户再次投诉")
 
 
-def test_reopen_arbitration_goes_to_negotiating(setup):
+def test_reopen_arbitration_goes_to_negotiating(desk_world):
     reason = f.make_reason("arbitration", "遗失")
-    t = f.make_ticket(setup["outlet"], category="arbitration", reason=reason, status="closed")
-    t = service.reopen(setup["admin"], t.id, version=t.version, reason="对方申诉")
+    t = f.make_ticket(desk_world["outlet"], category="arbitration", reason=reason, status="closed")
+    t = service.reopen(desk_world["admin"], t.id, version=t.version, reason="对方申诉")
     assert t.status == "negotiating"
 
 
 # -- first reply, notes, fines, details ---------------------------------------
 
-def test_first_reply_moves_new_to_in_progress_and_due_to_resolve(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
-    t = service.record_first_reply(setup["agent"], t.id, version=t.version, body="已电话联系客户")
+def test_first_reply_moves_new_to_in_progress_and_due_to_resolve(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
+    t = service.record_first_reply(desk_world["agent"], t.id, version=t.version, body="已电话联系客户")
     assert t.status == "in_progress" and t.first_replied_at is not None
     assert t.due_at == t.resolve_due_at
     with pytest.raises(ValidationError):
-        service.record_first_reply(setup["agent"], t.id, version=t.version)
+        service.record_first_reply(desk_world["agent"], t.id, version=t.version)
     kinds = [e.kind for e in service.timeline(t)]
     assert kinds == ["first_reply", "status"]
 
 
-def test_first_reply_time_must_be_between_registration_and_now(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
+def test_first_reply_time_must_be_between_registration_and_now(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
     with pytest.raises(ValidationError):
-        service.record_first_reply(setup["agent"], t.id, version=t.version, at=t.registered_at - timedelta(hours=1))
+        service.record_first_reply(desk_world["agent"], t.id, version=t.version, at=t.registered_at - timedelta(hours=1))
 
 
-def test_note_does_not_bump_version(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
+def test_note_does_not_bump_version(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
     version = t.version
-    event = service.add_note(setup["agent"], t.id, "已联系网点")
+    event = service.add_note(desk_world["agent"], t.id, "已联系网点")
     db.session.expire_all()
     assert db.session.get(Ticket, t.id).version == version
-    assert event.kind == "note" and event.actor_id == setup["agent"].id
+    assert event.kind == "note" and event.actor_id == desk_world["agent"].id
     with pytest.raises(ValidationError):
-        service.add_note(setup["agent"], t.id, "  ")
+        service.add_note(desk_world["agent"], t.id, "  ")
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.entity_id == t.id)) == "ticket.note"
 
 
-def test_fines_are_decimal_with_bearer_rules(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
+def test_fines_are_decimal_with_bearer_rules(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
     with pytest.raises(PermissionDenied):
-        service.record_fine(setup["agent"], t.id, version=t.version, amount="50", bearer="company")
-    lead = setup["lead"]
+        service.record_fine(desk_world["agent"], t.id, version=t.version, amount="50", bearer="company")
+    lead = desk_world["lead"]
     t = service.record_fine(lead, t.id, version=t.version, amount="50.00", bearer="company", agent_share="5")
     db.session.expire_all()
     t = db.session.get(Ticket, t.id)
@@ -303,9 +294,9 @@ def test_fines_are_decimal_with_bearer_rules(setup):
     assert [e.to_value for e in fine_events] == ["50.00 company 5.00", "20.00 agent 20.00"]
 
 
-def test_update_details_masks_phone_in_audit(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"], customer_phone="13812345678")
-    t = service.update_details(setup["agent"], t.id, version=t.version, customer_name="李女士",
+def test_update_details_masks_phone_in_audit(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"], customer_phone="13812345678")
+    t = service.update_details(desk_world["agent"], t.id, version=t.version, customer_name="李女士",
                                customer_phone="13987654321", description="改约明天", priority="high")
     assert t.priority == "high" and t.customer_phone == "13987654321"
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "ticket.edit"))
@@ -320,18 +311,18 @@ def test_mask_phone():
 
 # -- optimistic locking -------------------------------------------------------
 
-def test_stale_version_is_refused(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
+def test_stale_version_is_refused(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
     seen = t.version
-    service.change_status(setup["agent"], t.id, "in_progress", version=seen)
+    service.change_status(desk_world["agent"], t.id, "in_progress", version=seen)
     with pytest.raises(StaleEdit):
-        service.change_status(setup["lead"], t.id, "replied", version=seen)
+        service.change_status(desk_world["lead"], t.id, "replied", version=seen)
     with pytest.raises(StaleEdit):
-        service.assign(setup["lead"], t.id, setup["lead"].id, version=seen)
+        service.assign(desk_world["lead"], t.id, desk_world["lead"].id, version=seen)
 
 
-def test_concurrent_write_between_read_and_commit_is_a_stale_edit(setup):
-    t = f.make_ticket(setup["outlet"], category="work_order", reason=setup["reason"])
+def test_concurrent_write_between_read_and_commit_is_a_stale_edit(desk_world):
+    t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
     ticket = db.session.get(Ticket, t.id)
     ticket.status = "in_progress"
     # Another transaction commits first (same row, version moves on).
@@ -344,15 +335,15 @@ def test_concurrent_write_between_read_and_commit_is_a_stale_edit(setup):
 
 # -- scope ------------------------------------------------------------------
 
-def test_visibility_by_role(setup):
-    agent, lead, admin, trainer = setup["agent"], setup["lead"], setup["admin"], setup["trainer"]
-    own = f.make_ticket(setup["outlet"])
+def test_visibility_by_role(desk_world):
+    agent, lead, admin, trainer = desk_world["agent"], desk_world["lead"], desk_world["admin"], desk_world["trainer"]
+    own = f.make_ticket(desk_world["outlet"])
     other_agent = f.make_user("agent")  # no team
-    foreign_outlet = f.make_outlet(brand=setup["brand"], agent=other_agent)
+    foreign_outlet = f.make_outlet(brand=desk_world["brand"], agent=other_agent)
     foreign = f.make_ticket(foreign_outlet)
     assigned_to_agent = f.make_ticket(foreign_outlet, assignee=agent)
-    teammate = f.make_user("agent", team=setup["team"])
-    team_outlet = f.make_outlet(brand=setup["brand"], agent=teammate)
+    teammate = f.make_user("agent", team=desk_world["team"])
+    team_outlet = f.make_outlet(brand=desk_world["brand"], agent=teammate)
     team_ticket = f.make_ticket(team_outlet)
 
     def ids(user):
@@ -370,25 +361,25 @@ def test_visibility_by_role(setup):
         service.add_note(agent, foreign.id, "偷看")
     with pytest.raises(PermissionDenied):
         service.add_note(trainer, own.id, "培训师")
-    setup["agent"].is_active_account = False
+    desk_world["agent"].is_active_account = False
     db.session.commit()
-    assert ids(setup["agent"]) == set()
+    assert ids(desk_world["agent"]) == set()
 
 
-def test_lead_without_team_sees_nothing(setup):
-    f.make_ticket(setup["outlet"])
+def test_lead_without_team_sees_nothing(desk_world):
+    f.make_ticket(desk_world["outlet"])
     lonely = f.make_user("lead")
     assert db.session.scalars(service.visible_tickets_query(lonely)).all() == []
 
 
 # -- assignment -------------------------------------------------------------
 
-def test_assignment_rules(setup):
-    t = f.make_ticket(setup["outlet"], assignee=None)
-    agent, lead, admin = setup["agent"], setup["lead"], setup["admin"]
-    teammate = f.make_user("agent", team=setup["team"])
+def test_assignment_rules(desk_world):
+    t = f.make_ticket(desk_world["outlet"], assignee=None)
+    agent, lead, admin = desk_world["agent"], desk_world["lead"], desk_world["admin"]
+    teammate = f.make_user("agent", team=desk_world["team"])
     outsider = f.make_user("agent")
-    inactive = f.make_user("agent", team=setup["team"], active=False)
+    inactive = f.make_user("agent", team=desk_world["team"], active=False)
     # An agent may only take it.
     with pytest.raises(ValidationError):
         service.assign(agent, t.id, teammate.id, version=t.version)
@@ -400,7 +391,7 @@ def test_assignment_rules(setup):
     with pytest.raises(ValidationError):
         service.assign(lead, t.id, inactive.id, version=t.version)
     with pytest.raises(ValidationError):
-        service.assign(admin, t.id, setup["trainer"].id, version=t.version)
+        service.assign(admin, t.id, desk_world["trainer"].id, version=t.version)
     t = service.assign(lead, t.id, teammate.id, version=t.version, note="休假交接")
     assert t.assignee_id == teammate.id
     with pytest.raises(ValidationError):
@@ -410,18 +401,18 @@ def test_assignment_rules(setup):
     assert (event.kind, event.to_value) == ("assign", outsider.display_name)
     assert {u.id for u in service.assignable_users(lead)} == {lead.id, agent.id, teammate.id}
     assert [u.id for u in service.assignable_users(agent)] == [agent.id]
-    assert service.assignable_users(setup["trainer"]) == []
+    assert service.assignable_users(desk_world["trainer"]) == []
 
 
 # -- bulk --------------------------------------------------------------------
 
-def test_bulk_reports_each_row(setup):
-    lead = setup["lead"]
-    a = f.make_ticket(setup["outlet"])
-    b = f.make_ticket(setup["outlet"], status="closed")
-    c = f.make_ticket(setup["outlet"])
+def test_bulk_reports_each_row(desk_world):
+    lead = desk_world["lead"]
+    a = f.make_ticket(desk_world["outlet"])
+    b = f.make_ticket(desk_world["outlet"], status="closed")
+    c = f.make_ticket(desk_world["outlet"])
     foreign = f.make_ticket(f.make_outlet(agent=f.make_user("agent")))
-    service.change_status(setup["agent"], c.id, "in_progress", version=c.version)
+    service.change_status(desk_world["agent"], c.id, "in_progress", version=c.version)
     results = service.bulk_apply(lead, [a.id, b.id, c.id, foreign.id, a.id], "status", to_status="in_progress",
                                  versions={c.id: 1})
     by_id = {r.ticket_id: r for r in results}
@@ -433,28 +424,28 @@ def test_bulk_reports_each_row(setup):
     db.session.expire_all()
     assert db.session.get(Ticket, a.id).status == "in_progress"
 
-    teammate = f.make_user("agent", team=setup["team"])
+    teammate = f.make_user("agent", team=desk_world["team"])
     results = service.bulk_apply(lead, [a.id, c.id], "assign", assignee_id=teammate.id)
     assert all(r.changed for r in results)
     results = service.bulk_apply(lead, [a.id], "close", note="批量结案")
     assert results[0].changed
     with pytest.raises(PermissionDenied):
-        service.bulk_apply(setup["agent"], [a.id], "close", note="x")
+        service.bulk_apply(desk_world["agent"], [a.id], "close", note="x")
     with pytest.raises(ValidationError):
         service.bulk_apply(lead, [], "close")
 
 
 # -- queue helpers -----------------------------------------------------------
 
-def test_queue_order_overdue_filters_and_summary(setup):
+def test_queue_order_overdue_filters_and_summary(desk_world):
     now = utcnow()
-    late = f.make_ticket(setup["outlet"], registered_at=now - timedelta(hours=3))  # reply due 1h ago
-    soon = f.make_ticket(setup["outlet"], registered_at=now - timedelta(minutes=100))  # due in 20 min
-    later = f.make_ticket(setup["outlet"], registered_at=now)
-    waiting = f.make_ticket(setup["outlet"], category="message", status="replied",
+    late = f.make_ticket(desk_world["outlet"], registered_at=now - timedelta(hours=3))  # reply due 1h ago
+    soon = f.make_ticket(desk_world["outlet"], registered_at=now - timedelta(minutes=100))  # due in 20 min
+    later = f.make_ticket(desk_world["outlet"], registered_at=now)
+    waiting = f.make_ticket(desk_world["outlet"], category="message", status="replied",
                             first_replied_at=now, resolved_at=now)
-    closed = f.make_ticket(setup["outlet"], status="closed", closed_at=now)
-    query = service.order_by_deadline(service.visible_tickets_query(setup["agent"]))
+    closed = f.make_ticket(desk_world["outlet"], status="closed", closed_at=now)
+    query = service.order_by_deadline(service.visible_tickets_query(desk_world["agent"]))
     ordered = db.session.scalars(query.with_only_columns(Ticket.id)).all()
     assert ordered == [late.id, soon.id, later.id, waiting.id, closed.id]
     open_ids = db.session.scalars(service.order_by_deadline(
@@ -465,14 +456,14 @@ def test_queue_order_overdue_filters_and_summary(setup):
         service.due_within_clause(timedelta(hours=1), now))).all() == [soon.id]
     assert [service.deadline_state(t, now) for t in (late, soon, later, waiting, closed)] == \
         ["overdue", "due_soon", "normal", "none", "none"]
-    summary = service.queue_summary(service.visible_tickets_query(setup["agent"]), now)
+    summary = service.queue_summary(service.visible_tickets_query(desk_world["agent"]), now)
     assert summary["problem"] == {"open": 3, "overdue": 1}
     assert summary["message"] == {"open": 1, "overdue": 0}
     assert summary["arbitration"] == {"open": 0, "overdue": 0}
 
 
-def test_waybill_search_exact_and_prefix(setup):
-    outlet = setup["outlet"]
+def test_waybill_search_exact_and_prefix(desk_world):
+    outlet = desk_world["outlet"]
     for waybill in ["YT1234567890123", "YT1234567890999", "YT1299999999999", "YT9000000000000",
                     "75121488724296", "YZ0000000000000"]:
         f.make_ticket(outlet, waybill_no=waybill)
@@ -501,7 +492,7 @@ def test_waybill_hints_per_brand():
     assert service.waybill_error("SF1234567890") is None
 
 
-def test_queue_and_waybill_queries_use_indexes_on_sqlite(setup):
+def test_queue_and_waybill_queries_use_indexes_on_sqlite(desk_world):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
 

@@ -25,12 +25,11 @@ from kdcs.models import (
 )
 from kdcs.tickets.imports import service as importing
 from tests import factories
+from tests.worlds import STO_SAMPLE_OUTLETS
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_XLS = DATA / "sto_inbound_complaints.xls"
-SAMPLE_CODES = ["STO021101", "STO020102", "STO571103", "STO021104", "STO020105", "STO571106", "STO021107"]
-SAMPLE_NAMES = ["申通上海嘉定瓶窑网点", "申通广州番禺城厢网点", "申通杭州萧山北干网点", "申通上海嘉定蒋村网点",
-                "申通广州番禺半山网点", "申通杭州拱墅木渎网点", "申通上海嘉定黄桥网点"]
+SAMPLE_CODES = [code for code, _name in STO_SAMPLE_OUTLETS]
 
 
 @pytest.fixture(autouse=True)
@@ -41,18 +40,6 @@ def clean_uploads(app):
         for name in os.listdir(folder):
             if name.startswith(importing.UPLOAD_PREFIX):
                 os.unlink(os.path.join(folder, name))
-
-
-@pytest.fixture
-def sto(users):
-    """STO with the sample file's outlets (agent_a is the primary agent), reasons and deadline rules."""
-    from kdcs.tickets.reference import seed_reference_data
-
-    seed_reference_data(calendar=False)
-    brand = factories.make_brand("STO", "申通")
-    outlets = [factories.make_outlet(brand=brand, agent=users["agent"], code=code, name=name)
-               for code, name in zip(SAMPLE_CODES, SAMPLE_NAMES, strict=True)]
-    return {"brand": brand, "outlets": outlets, **users}
 
 
 def upload(client, brand, data: bytes | Path, filename: str = "export.xlsx", htmx: bool = False):
@@ -95,9 +82,9 @@ def xlsx(rows: list[list], title: str = "Sheet1") -> bytes:
 # --------------------------------------------------------------------------- the whole flow
 
 
-def test_sample_file_upload_preview_commit(app, client, auth, sto):
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS, "进港投诉明细.xls"))
+def test_sample_file_upload_preview_commit(app, client, auth, sto_world):
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS, "进港投诉明细.xls"))
     assert job.file_kind == "xlsx" and job.sheet_name == "进港投诉明细"
     assert (job.header_row, job.header_depth) == (2, 2)
 
@@ -125,7 +112,7 @@ def test_sample_file_upload_preview_commit(app, client, auth, sto):
     tickets = db.session.scalars(select(Ticket)).all()
     assert len(tickets) == 53
     assert {t.source for t in tickets} == {TicketSource.IMPORT}
-    assert all(t.assignee_id == sto["agent"].id for t in tickets)  # the outlet's primary agent
+    assert all(t.assignee_id == sto_world["agent"].id for t in tickets)  # the outlet's primary agent
     assert all(t.reply_due_at and t.resolve_due_at and t.due_at and t.deadline_rule_id for t in tickets)
     assert sum(1 for t in tickets if t.priority == Priority.URGENT) >= 1  # 是否加急 = 是
     assert db.session.scalar(select(func.count()).select_from(TicketEvent)) == 53
@@ -137,12 +124,12 @@ def test_sample_file_upload_preview_commit(app, client, auth, sto):
     assert "导入完成：已导入 53 条工单，跳过重复 1 条，6 行有错误未导入" in page
 
 
-def test_reimport_skips_every_existing_ticket(client, auth, sto):
-    auth.login(sto["admin"])
-    first = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_reimport_skips_every_existing_ticket(client, auth, sto_world):
+    auth.login(sto_world["admin"])
+    first = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     client.post(f"/tickets/import/{first.id}/map", data=map_form(first))
     client.post(f"/tickets/import/{first.id}/commit")
-    second = job_from(upload(client, sto["brand"], DATA / "sto_inbound_complaints_gb18030.csv", "明细.csv"))
+    second = job_from(upload(client, sto_world["brand"], DATA / "sto_inbound_complaints_gb18030.csv", "明细.csv"))
     assert second.file_kind == "csv" and second.encoding == "gb18030"
     client.post(f"/tickets/import/{second.id}/map", data=map_form(second))
     db.session.refresh(second)
@@ -154,10 +141,10 @@ def test_reimport_skips_every_existing_ticket(client, auth, sto):
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 53
 
 
-def test_duplicates_that_appear_after_the_preview_are_skipped_at_commit(client, auth, sto):
-    auth.login(sto["admin"])
-    a = job_from(upload(client, sto["brand"], SAMPLE_XLS))
-    b = job_from(upload(client, sto["brand"], DATA / "sto_inbound_complaints_utf8bom.csv", "b.csv"))
+def test_duplicates_that_appear_after_the_preview_are_skipped_at_commit(client, auth, sto_world):
+    auth.login(sto_world["admin"])
+    a = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
+    b = job_from(upload(client, sto_world["brand"], DATA / "sto_inbound_complaints_utf8bom.csv", "b.csv"))
     for job in (a, b):
         client.post(f"/tickets/import/{job.id}/map", data=map_form(job))
     client.post(f"/tickets/import/{a.id}/commit")
@@ -170,12 +157,12 @@ def test_duplicates_that_appear_after_the_preview_are_skipped_at_commit(client, 
 # --------------------------------------------------------------------------- mapping memory
 
 
-def test_mapping_is_remembered_per_brand(client, auth, sto):
+def test_mapping_is_remembered_per_brand(client, auth, sto_world):
     other_brand = factories.make_brand("ZTO", "中通")
-    auth.login(sto["admin"])
+    auth.login(sto_world["admin"])
     rows = [["快件号", "网点编码", "工单类型", "工单创建时间"],
             ["77316523125896", "STO021101", "催件", "2025-11-03 09:00"]]
-    job = job_from(upload(client, sto["brand"], xlsx(rows)))
+    job = job_from(upload(client, sto_world["brand"], xlsx(rows)))
     assert "waybill_no" not in job.mapping["columns"]  # 快件号 is no synonym
     response = client.post(f"/tickets/import/{job.id}/map", data=map_form(job))
     assert response.status_code == 200
@@ -183,10 +170,10 @@ def test_mapping_is_remembered_per_brand(client, auth, sto):
     client.post(f"/tickets/import/{job.id}/map", data=map_form(job, col_waybill_no="快件号", default_category="work_order"))
     client.post(f"/tickets/import/{job.id}/commit")
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
-    remembered = db.session.scalar(select(ImportMapping).where(ImportMapping.brand_id == sto["brand"].id))
+    remembered = db.session.scalar(select(ImportMapping).where(ImportMapping.brand_id == sto_world["brand"].id))
     assert remembered.mapping["columns"]["waybill_no"] == "快件号"
 
-    again = job_from(upload(client, sto["brand"], xlsx(rows)))
+    again = job_from(upload(client, sto_world["brand"], xlsx(rows)))
     assert again.mapping["columns"]["waybill_no"] == "快件号"
     page = client.get(f"/tickets/import/{again.id}").get_data(as_text=True)
     assert re.search(r'<option value="快件号" selected>', page)
@@ -194,8 +181,8 @@ def test_mapping_is_remembered_per_brand(client, auth, sto):
     assert "waybill_no" not in elsewhere.mapping["columns"]
 
 
-def test_sheet_choice_and_header_row_override(client, auth, sto):
-    auth.login(sto["admin"])
+def test_sheet_choice_and_header_row_override(client, auth, sto_world):
+    auth.login(sto_world["admin"])
     data = xlsx([["说明"], ["随便写的"]], "说明")
     wb_rows = {"说明": [["说明文字", "更多"], ["a", "b"]],
                "明细": [["报表标题"], ["运单号", "网点编码", "工单类型", "工单创建时间"],
@@ -209,7 +196,7 @@ def test_sheet_choice_and_header_row_override(client, auth, sto):
     buffer = io.BytesIO()
     wb.save(buffer)
     data = buffer.getvalue()
-    job = job_from(upload(client, sto["brand"], data))
+    job = job_from(upload(client, sto_world["brand"], data))
     assert job.sheets == ["说明", "明细"] and job.sheet_name == "明细" and job.header_row == 2
 
     # htmx: choosing another sheet swaps the mapping form only.
@@ -241,49 +228,49 @@ def test_sheet_choice_and_header_row_override(client, auth, sto):
     (None, "header-only.xlsx", "没有数据行"),
     ("运单号,网点编码,工单类型\n".encode("gb18030"), "header-only.csv", "没有数据行"),
 ])
-def test_unusable_files_are_rejected_and_nothing_is_written(app, client, auth, sto, data, filename, message):
+def test_unusable_files_are_rejected_and_nothing_is_written(app, client, auth, sto_world, data, filename, message):
     if data is None:
         data = xlsx([["申通进港投诉明细"], ["运单号", "网点编码", "工单类型", "工单创建时间"]])
-    auth.login(sto["lead"])
-    response = upload(client, sto["brand"], data, filename)
+    auth.login(sto_world["lead"])
+    response = upload(client, sto_world["brand"], data, filename)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
     assert uploads_left(app) == []
 
 
-def test_too_large_file_is_rejected(app, client, auth, sto):
+def test_too_large_file_is_rejected(app, client, auth, sto_world):
     app.config["KDCS_IMPORT_MAX_MB"] = 0.05  # 51 KB
     try:
-        auth.login(sto["lead"])
+        auth.login(sto_world["lead"])
         big = ("运单号,网点编码\n" + "77316523125896,STO021101\n" * 4000).encode()
-        response = upload(client, sto["brand"], big, "big.csv")
+        response = upload(client, sto_world["brand"], big, "big.csv")
         assert response.status_code == 400  # over the import limit: the upload page says so
         assert "文件超过 0.05 MB" in response.get_data(as_text=True)
         assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
         assert uploads_left(app) == []
         huge = b"x" * (2 * 1024 * 1024)  # over the request limit as well
-        response = upload(client, sto["brand"], huge, "huge.csv")
+        response = upload(client, sto_world["brand"], huge, "huge.csv")
         assert response.status_code == 413 and "文件超过" in response.get_data(as_text=True)
     finally:
         app.config.pop("KDCS_IMPORT_MAX_MB")
 
 
-def test_missing_brand_or_file(client, auth, sto):
-    auth.login(sto["lead"])
+def test_missing_brand_or_file(client, auth, sto_world):
+    auth.login(sto_world["lead"])
     response = client.post("/tickets/import", data={"brand_id": "", "file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "请选择导出该文件的品牌" in response.get_data(as_text=True)
-    response = client.post("/tickets/import", data={"brand_id": str(sto["brand"].id)})
+    response = client.post("/tickets/import", data={"brand_id": str(sto_world["brand"].id)})
     assert response.status_code == 400 and "请选择要上传的文件" in response.get_data(as_text=True)
 
 
 # --------------------------------------------------------------------------- one transaction, batches
 
 
-def test_a_failure_mid_commit_writes_nothing(app, client, auth, sto, monkeypatch):
-    auth.login(sto["admin"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_a_failure_mid_commit_writes_nothing(app, client, auth, sto_world, monkeypatch):
+    auth.login(sto_world["admin"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     client.post(f"/tickets/import/{job.id}/map", data=map_form(job))
     real = importing.run_commit
     monkeypatch.setattr(importing, "run_commit", lambda job_id: real(job_id, _fail_after_tickets=True))
@@ -299,14 +286,14 @@ def test_a_failure_mid_commit_writes_nothing(app, client, auth, sto, monkeypatch
     assert "没有导入任何数据" in page
 
 
-def test_a_few_thousand_rows_are_checked_in_batches(client, auth, sto):
+def test_a_few_thousand_rows_are_checked_in_batches(client, auth, sto_world):
     """2,500 rows: three batches; duplicate checks are per batch, not per row."""
-    auth.login(sto["admin"])
+    auth.login(sto_world["admin"])
     lines = ["运单号,网点编码,工单类型,工单创建时间,是否加急"]
     for n in range(2500):
         lines.append(f"7731652{n:07d},{SAMPLE_CODES[n % 7]},{'催件' if n % 2 else '查件'},45964.{n % 10},{'是' if n % 50 == 0 else '否'}")
     lines.append("77316520000000,STO021101,查件,45964.1,否")  # the same case as row 2
-    job = job_from(upload(client, sto["brand"], "\n".join(lines).encode("utf-8-sig"), "big.csv"))
+    job = job_from(upload(client, sto_world["brand"], "\n".join(lines).encode("utf-8-sig"), "big.csv"))
 
     statements: list[str] = []
 
@@ -333,20 +320,20 @@ def test_a_few_thousand_rows_are_checked_in_batches(client, auth, sto):
 
 
 @pytest.mark.parametrize("role,expected", [("agent", 403), ("trainer", 403), ("lead", 200), ("admin", 200)])
-def test_import_page_by_role(client, auth, sto, role, expected):
-    auth.login(sto[role])
+def test_import_page_by_role(client, auth, sto_world, role, expected):
+    auth.login(sto_world[role])
     assert client.get("/tickets/import").status_code == expected
     assert client.htmx("get", "/tickets/import").status_code == expected
-    response = upload(client, sto["brand"], SAMPLE_XLS)
+    response = upload(client, sto_world["brand"], SAMPLE_XLS)
     assert response.status_code == (303 if expected == 200 else 403)
 
 
-def test_agent_and_trainer_cannot_touch_a_job(client, auth, sto):
-    auth.login(sto["admin"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_agent_and_trainer_cannot_touch_a_job(client, auth, sto_world):
+    auth.login(sto_world["admin"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     auth.logout()
     for role in ("agent", "trainer"):
-        auth.login(sto[role])
+        auth.login(sto_world[role])
         for method, url in (("get", f"/tickets/import/{job.id}"), ("post", f"/tickets/import/{job.id}/map"),
                             ("get", f"/tickets/import/{job.id}/progress"), ("post", f"/tickets/import/{job.id}/commit"),
                             ("post", f"/tickets/import/{job.id}/cancel")):
@@ -354,46 +341,46 @@ def test_agent_and_trainer_cannot_touch_a_job(client, auth, sto):
         auth.logout()
 
 
-def test_anonymous_goes_to_login(client, sto):
+def test_anonymous_goes_to_login(client, sto_world):
     response = client.get("/tickets/import")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     response = client.htmx("get", "/tickets/import")
     assert response.status_code == 204 and response.headers["HX-Redirect"].startswith("/login")
 
 
-def test_another_lead_gets_404_for_a_job(client, auth, sto):
+def test_another_lead_gets_404_for_a_job(client, auth, sto_world):
     other_lead = factories.make_user("lead", username="lead_b", team=factories.make_team("二组"))
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     auth.logout()
     auth.login(other_lead)
     assert client.get(f"/tickets/import/{job.id}").status_code == 404
     assert client.post(f"/tickets/import/{job.id}/cancel").status_code == 404
     auth.logout()
-    auth.login(sto["admin"])
+    auth.login(sto_world["admin"])
     assert client.get(f"/tickets/import/{job.id}").status_code == 200
 
 
-def test_lead_imports_only_outlets_in_their_scope(client, auth, sto):
-    foreign = factories.make_outlet(brand=sto["brand"], agent=None, code="STO999001", name="申通外组网点")
-    auth.login(sto["lead"])
+def test_lead_imports_only_outlets_in_their_scope(client, auth, sto_world):
+    foreign = factories.make_outlet(brand=sto_world["brand"], agent=None, code="STO999001", name="申通外组网点")
+    auth.login(sto_world["lead"])
     rows = [["运单号", "网点编码", "工单类型", "工单创建时间"],
             ["77316523125896", "STO021101", "催件", "2025-11-03 09:00"],
             ["77316523125897", foreign.code, "催件", "2025-11-03 09:00"]]
-    job = job_from(upload(client, sto["brand"], xlsx(rows)))
+    job = job_from(upload(client, sto_world["brand"], xlsx(rows)))
     client.post(f"/tickets/import/{job.id}/map", data=map_form(job))
     db.session.refresh(job)
     assert (job.valid_rows, job.error_rows) == (1, 1)
 
 
-def test_full_page_and_fragments(client, auth, sto):
-    auth.login(sto["lead"])
+def test_full_page_and_fragments(client, auth, sto_world):
+    auth.login(sto_world["lead"])
     page = client.get("/tickets/import")
     assert page.headers.get("Vary") and "HX-Request" in page.headers["Vary"]
     assert "<html" in page.get_data(as_text=True)
     fragment = client.htmx("get", "/tickets/import").get_data(as_text=True)
     assert "<html" not in fragment and 'id="import-upload"' in fragment
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     fragment = client.htmx("get", f"/tickets/import/{job.id}").get_data(as_text=True)
     assert "<html" not in fragment and 'id="import-mapping"' in fragment
     # A mapping error answers the form fragment for htmx (200), with the message.
@@ -402,9 +389,9 @@ def test_full_page_and_fragments(client, auth, sto):
     assert response.status_code == 200 and "<html" not in body and "请选择“运单号”所在的列" in body
 
 
-def test_progress_is_polled_while_running_and_redirects_when_done(client, auth, sto):
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_progress_is_polled_while_running_and_redirects_when_done(client, auth, sto_world):
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     job.status, job.processed_rows, job.total_rows = ImportStatus.VALIDATING, 30, 60
     db.session.commit()
     fragment = client.htmx("get", f"/tickets/import/{job.id}/progress")
@@ -419,11 +406,11 @@ def test_progress_is_polled_while_running_and_redirects_when_done(client, auth, 
     assert response.status_code == 204 and response.headers["HX-Redirect"] == f"/tickets/import/{job.id}"
 
 
-def test_a_stalled_job_offers_to_start_again(client, auth, sto):
+def test_a_stalled_job_offers_to_start_again(client, auth, sto_world):
     from datetime import timedelta
 
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     job.status = ImportStatus.VALIDATING
     job.heartbeat_at = job.created_at - timedelta(minutes=10)
     db.session.commit()
@@ -435,9 +422,9 @@ def test_a_stalled_job_offers_to_start_again(client, auth, sto):
     assert job.status == ImportStatus.VALIDATED  # immediate mode: checked again at once
 
 
-def test_cancel_deletes_the_upload(app, client, auth, sto):
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_cancel_deletes_the_upload(app, client, auth, sto_world):
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     assert len(uploads_left(app)) == 1
     response = client.post(f"/tickets/import/{job.id}/cancel")
     assert response.status_code == 303
@@ -446,9 +433,9 @@ def test_cancel_deletes_the_upload(app, client, auth, sto):
     assert client.post(f"/tickets/import/{job.id}/commit").status_code == 303  # moved on: back to the job
 
 
-def test_uploaded_files_are_never_served(app, client, auth, sto):
-    auth.login(sto["admin"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_uploaded_files_are_never_served(app, client, auth, sto_world):
+    auth.login(sto_world["admin"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     assert job.stored_name.startswith(importing.UPLOAD_PREFIX) and job.stored_name.endswith(".upload")
     assert "进港" not in job.stored_name  # a random name, not the user's
     for url in (f"/static/../uploads/{job.stored_name}", f"/uploads/{job.stored_name}",

@@ -15,7 +15,7 @@ from kdcs.extensions import db
 from kdcs.models import ImportJob, ImportJobRow, ImportStatus, utcnow
 from kdcs.tickets.imports import service as importing
 from kdcs.tickets.imports.tasks import purge_old_import_jobs
-from tests.test_tickets_import import SAMPLE_XLS, clean_uploads, job_from, map_form, sto, upload  # noqa: F401
+from tests.test_tickets_import import SAMPLE_XLS, clean_uploads, job_from, map_form, upload  # noqa: F401
 
 IMPORT_TASKS = {
     "kdcs.tickets.imports.tasks.validate_import",
@@ -62,10 +62,10 @@ def _abandoned(job: ImportJob, days: int = 2) -> None:
     db.session.commit()
 
 
-def test_purge_cancels_uploads_left_for_a_day_and_is_idempotent(app, client, auth, sto):  # noqa: F811
-    auth.login(sto["lead"])
-    old = job_from(upload(client, sto["brand"], SAMPLE_XLS))
-    fresh = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_purge_cancels_uploads_left_for_a_day_and_is_idempotent(app, client, auth, sto_world):
+    auth.login(sto_world["lead"])
+    old = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
+    fresh = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     old_file = importing.upload_dir() / old.stored_name
     _abandoned(old)
 
@@ -79,9 +79,9 @@ def test_purge_cancels_uploads_left_for_a_day_and_is_idempotent(app, client, aut
     assert old.status == ImportStatus.CANCELLED and fresh.status == ImportStatus.UPLOADED
 
 
-def test_purge_drops_staged_rows_of_jobs_finished_a_week_ago(client, auth, sto):  # noqa: F811
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_purge_drops_staged_rows_of_jobs_finished_a_week_ago(client, auth, sto_world):
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     client.post(f"/tickets/import/{job.id}/map", data=map_form(job))  # immediate mode: validated now
     db.session.refresh(job)
     assert job.status == ImportStatus.VALIDATED
@@ -101,9 +101,9 @@ def test_purge_drops_staged_rows_of_jobs_finished_a_week_ago(client, auth, sto):
     assert staged() == 0
 
 
-def test_the_import_page_purges_nothing(client, auth, sto):  # noqa: F811
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+def test_the_import_page_purges_nothing(client, auth, sto_world):
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     _abandoned(job)
     assert client.get("/tickets/import").status_code == 200
     db.session.expire_all()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from kdcs import tasks
 from kdcs.extensions import db
 from kdcs.models import ImportStatus, Ticket
-from tests.test_tickets_import import SAMPLE_XLS, clean_uploads, job_from, map_form, sto, upload  # noqa: F401
+from tests.test_tickets_import import SAMPLE_XLS, clean_uploads, job_from, map_form, upload  # noqa: F401
 
 
 @pytest.fixture
@@ -48,10 +48,10 @@ def wait_for(job, statuses, timeout: float = 30.0):
     raise AssertionError(f"job stayed {job.status} ({seen[-5:]})")
 
 
-def test_import_runs_in_a_real_consumer(client, auth, sto, consumer):  # noqa: F811
+def test_import_runs_in_a_real_consumer(client, auth, sto_world, consumer):
     assert not tasks.huey.immediate
-    auth.login(sto["lead"])
-    job = job_from(upload(client, sto["brand"], SAMPLE_XLS))
+    auth.login(sto_world["lead"])
+    job = job_from(upload(client, sto_world["brand"], SAMPLE_XLS))
     response = client.post(f"/tickets/import/{job.id}/map", data=map_form(job))
     assert response.status_code == 303
     db.session.refresh(job)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import event
 
 from kdcs.extensions import db
@@ -18,28 +17,17 @@ def _ago(**kw):
     return utcnow() - timedelta(**kw)
 
 
-@pytest.fixture
-def setup(users):
-    brand = factories.make_brand("ZTO", "中通")
-    yto = factories.make_brand("YTO", "圆通")
-    outlet = factories.make_outlet(brand, users["agent"], name="良渚网点")
-    outlet2 = factories.make_outlet(yto, users["agent"], name="仁和网点")
-    problem = factories.make_reason("problem", "地址不详")
-    chase = factories.make_reason("work_order", "催件")
-    return {"brand": brand, "yto": yto, "outlet": outlet, "outlet2": outlet2, "problem": problem, "chase": chase}
-
-
 def _ids(html: str) -> list[int]:
     return [int(x) for x in re.findall(r'<tr id="ticket-(\d+)"', html)]
 
 
-def test_default_order_is_nearest_deadline_and_hides_closed(client, auth, users, setup):
-    o = setup["outlet"]
-    later = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=10))  # due in 110 min
-    overdue = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))  # late 3 h
-    soon = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=100))  # due in 20 min
-    closed = factories.make_ticket(o, reason=setup["problem"], status="closed", closed_at=utcnow(), resolved_at=utcnow())
-    replied = factories.make_ticket(o, reason=setup["problem"], status="replied", first_replied_at=utcnow(),
+def test_default_order_is_nearest_deadline_and_hides_closed(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    later = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=10))  # due in 110 min
+    overdue = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(hours=5))  # late 3 h
+    soon = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=100))  # due in 20 min
+    closed = factories.make_ticket(o, reason=queue_world["problem"], status="closed", closed_at=utcnow(), resolved_at=utcnow())
+    replied = factories.make_ticket(o, reason=queue_world["problem"], status="replied", first_replied_at=utcnow(),
                                     resolved_at=utcnow())  # open, nothing pending
     auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
@@ -54,11 +42,11 @@ def test_default_order_is_nearest_deadline_and_hides_closed(client, auth, users,
     assert re.search(r'class="countdown badge is-soon" data-due=', html)
 
 
-def test_window_filters(client, auth, users, setup):
-    o = setup["outlet"]
-    overdue = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))
-    hour = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=90))
-    far = factories.make_ticket(o, reason=setup["problem"], reply_minutes=60 * 24 * 3, resolve_minutes=60 * 24 * 5)
+def test_window_filters(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    overdue = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(hours=5))
+    hour = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=90))
+    far = factories.make_ticket(o, reason=queue_world["problem"], reply_minutes=60 * 24 * 3, resolve_minutes=60 * 24 * 5)
     auth.login(users["agent"])
     assert _ids(client.get("/tickets/?window=overdue").get_data(as_text=True)) == [overdue.id]
     assert _ids(client.get("/tickets/?window=hour").get_data(as_text=True)) == [hour.id]
@@ -74,11 +62,11 @@ def test_today_means_the_shanghai_day():
     assert datetime(2026, 3, 3, 16, 0, tzinfo=UTC) in bounds
 
 
-def test_waybill_exact_prefix_and_text_search(client, auth, users, setup):
-    o = setup["outlet"]
-    a = factories.make_ticket(o, reason=setup["problem"], waybill_no="75121488724296", customer_name="王建华")
-    b = factories.make_ticket(o, reason=setup["problem"], waybill_no="75121488799999", description="客户要求改派到公司")
-    c = factories.make_ticket(o, reason=setup["problem"], waybill_no="YT6084582426123")
+def test_waybill_exact_prefix_and_text_search(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    a = factories.make_ticket(o, reason=queue_world["problem"], waybill_no="75121488724296", customer_name="王建华")
+    b = factories.make_ticket(o, reason=queue_world["problem"], waybill_no="75121488799999", description="客户要求改派到公司")
+    c = factories.make_ticket(o, reason=queue_world["problem"], waybill_no="YT6084582426123")
     auth.login(users["agent"])
     search = lambda q: set(_ids(client.get(f"/tickets/?q={q}").get_data(as_text=True)))  # noqa: E731
     assert search("75121488724296") == {a.id}
@@ -90,19 +78,19 @@ def test_waybill_exact_prefix_and_text_search(client, auth, users, setup):
     assert search("%25") == set()  # a literal %, not a wildcard
 
 
-def test_filters_each_narrow_the_list(client, auth, users, setup):
-    o, o2 = setup["outlet"], setup["outlet2"]
-    p = factories.make_ticket(o, reason=setup["problem"], direction="inbound",
+def test_filters_each_narrow_the_list(client, auth, users, queue_world):
+    o, o2 = queue_world["outlet"], queue_world["outlet2"]
+    p = factories.make_ticket(o, reason=queue_world["problem"], direction="inbound",
                               registered_at=datetime(2026, 3, 2, 16, 30, tzinfo=UTC))  # 3 Mar 00:30 Shanghai
-    w = factories.make_ticket(o2, category="work_order", reason=setup["chase"], direction="outbound",
+    w = factories.make_ticket(o2, category="work_order", reason=queue_world["chase"], direction="outbound",
                               registered_at=datetime(2026, 3, 2, 15, 30, tzinfo=UTC))  # 2 Mar 23:30 Shanghai
     auth.login(users["agent"])
     get = lambda qs: set(_ids(client.get(f"/tickets/?{qs}").get_data(as_text=True)))  # noqa: E731
     assert get("category=problem") == {p.id}
-    assert get(f"reason={setup['chase'].id}") == {w.id}
+    assert get(f"reason={queue_world['chase'].id}") == {w.id}
     assert get("direction=outbound") == {w.id}
     assert get(f"outlet={o2.id}") == {w.id}
-    assert get(f"brand={setup['yto'].id}") == {w.id}
+    assert get(f"brand={queue_world['yto'].id}") == {w.id}
     assert get("since=2026-03-03&until=2026-03-03") == {p.id}
     assert get("since=2026-03-02&until=2026-03-02") == {w.id}
     assert get("status=new") == {p.id, w.id}
@@ -112,10 +100,10 @@ def test_filters_each_narrow_the_list(client, auth, users, setup):
     assert "YYYY-MM-DD" in response.get_data(as_text=True)
 
 
-def test_assignee_filter_for_leads(client, auth, users, setup):
-    o = setup["outlet"]
-    mine = factories.make_ticket(o, reason=setup["problem"])
-    nobody = factories.make_ticket(o, reason=setup["problem"], assignee=None)
+def test_assignee_filter_for_leads(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    mine = factories.make_ticket(o, reason=queue_world["problem"])
+    nobody = factories.make_ticket(o, reason=queue_world["problem"], assignee=None)
     auth.login(users["lead"])
     get = lambda qs: set(_ids(client.get(f"/tickets/?scope=team&{qs}").get_data(as_text=True)))  # noqa: E731
     assert get(f"assignee={users['agent'].id}") == {mine.id}
@@ -123,12 +111,12 @@ def test_assignee_filter_for_leads(client, auth, users, setup):
     assert 'id="f-assignee"' in client.get("/tickets/").get_data(as_text=True)
 
 
-def test_scope_tabs_per_role(client, auth, users, setup):
-    o = setup["outlet"]
-    agents_ticket = factories.make_ticket(o, reason=setup["problem"])
-    leads_own = factories.make_ticket(o, reason=setup["problem"], assignee=users["lead"])
-    outsider = factories.make_outlet(setup["brand"], factories.make_user("agent", username="agent_z"))
-    far = factories.make_ticket(outsider, reason=setup["problem"])
+def test_scope_tabs_per_role(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    agents_ticket = factories.make_ticket(o, reason=queue_world["problem"])
+    leads_own = factories.make_ticket(o, reason=queue_world["problem"], assignee=users["lead"])
+    outsider = factories.make_outlet(queue_world["brand"], factories.make_user("agent", username="agent_z"))
+    far = factories.make_ticket(outsider, reason=queue_world["problem"])
 
     auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
@@ -150,9 +138,9 @@ def test_scope_tabs_per_role(client, auth, users, setup):
     assert set(_ids(client.get("/tickets/?scope=mine").get_data(as_text=True))) == set()
 
 
-def test_pages_of_fifty_with_next_link_and_no_count(client, auth, users, setup, app):
-    o = setup["outlet"]
-    tickets = [factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=i)) for i in range(51)]
+def test_pages_of_fifty_with_next_link_and_no_count(client, auth, users, queue_world, app):
+    o = queue_world["outlet"]
+    tickets = [factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=i)) for i in range(51)]
     auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert len(_ids(html)) == 50
@@ -163,10 +151,10 @@ def test_pages_of_fifty_with_next_link_and_no_count(client, auth, users, setup, 
     assert 'href="/tickets/?scope=mine&amp;page=1"' not in html2  # page 1 is the plain URL
 
 
-def test_statements_per_fragment_do_not_grow_with_rows(client, auth, users, setup, app):
-    o = setup["outlet"]
+def test_statements_per_fragment_do_not_grow_with_rows(client, auth, users, queue_world, app):
+    o = queue_world["outlet"]
     for i in range(3):
-        factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=i))
+        factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=i))
     auth.login(users["agent"])
 
     def count_statements(url):
@@ -183,18 +171,18 @@ def test_statements_per_fragment_do_not_grow_with_rows(client, auth, users, setu
 
     few = count_statements("/tickets/")
     for i in range(40):
-        factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=10 + i))
+        factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=10 + i))
     many = count_statements("/tickets/")
     assert len(many) == len(few)
     assert not any("count(" in s.lower() and "group by" not in s.lower() for s in many)
 
 
-def test_counts_per_category_and_overdue(client, auth, users, setup):
-    o = setup["outlet"]
-    factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))  # overdue
-    factories.make_ticket(o, reason=setup["problem"])
-    factories.make_ticket(o, category="work_order", reason=setup["chase"], registered_at=_ago(minutes=100))  # soon
-    factories.make_ticket(o, reason=setup["problem"], status="closed", closed_at=utcnow())
+def test_counts_per_category_and_overdue(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(hours=5))  # overdue
+    factories.make_ticket(o, reason=queue_world["problem"])
+    factories.make_ticket(o, category="work_order", reason=queue_world["chase"], registered_at=_ago(minutes=100))  # soon
+    factories.make_ticket(o, reason=queue_world["problem"], status="closed", closed_at=utcnow())
     counts = queue.scope_counts(users["agent"], "mine")
     assert counts.by_category["problem"] == {"open": 2, "overdue": 1, "due_soon": 0}
     assert counts.by_category["work_order"] == {"open": 1, "overdue": 0, "due_soon": 1}
@@ -208,10 +196,10 @@ def test_counts_per_category_and_overdue(client, auth, users, setup):
     assert 'id="qc-problem"' in fragment and "hx-preserve" not in fragment
 
 
-def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, auth, users, setup):
+def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, auth, users, queue_world):
     """A filter/sort/page fragment does not count the tab again: its number slots ask htmx
     to keep the ones on screen (hx-preserve, same ids); the refresh after a change counts."""
-    factories.make_ticket(setup["outlet"], reason=setup["problem"])
+    factories.make_ticket(queue_world["outlet"], reason=queue_world["problem"])
     auth.login(users["agent"])
     page = client.get("/tickets/").get_data(as_text=True)
     assert 'hx-get="/tickets/?counts=1"' in page  # the tickets-changed refresh of #ticket-table
@@ -233,18 +221,18 @@ def test_filter_fragment_keeps_the_counts_on_screen_without_counting(client, aut
     assert "category=problem" in re.search(r'<a role="listitem" class="count count-total[^>]*>', fragment).group(0)
 
 
-def test_phone_is_masked_in_the_list(client, auth, users, setup):
-    factories.make_ticket(setup["outlet"], reason=setup["problem"], customer_phone="13812345678")
+def test_phone_is_masked_in_the_list(client, auth, users, queue_world):
+    factories.make_ticket(queue_world["outlet"], reason=queue_world["problem"], customer_phone="13812345678")
     auth.login(users["agent"])
     html = client.get("/tickets/").get_data(as_text=True)
     assert "138****5678" in html and "13812345678" not in html
 
 
-def test_other_sorts(client, auth, users, setup):
-    o = setup["outlet"]
-    old = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(hours=5))
-    new = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=5))
-    urgent = factories.make_ticket(o, reason=setup["problem"], registered_at=_ago(minutes=30), priority="urgent")
+def test_other_sorts(client, auth, users, queue_world):
+    o = queue_world["outlet"]
+    old = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(hours=5))
+    new = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=5))
+    urgent = factories.make_ticket(o, reason=queue_world["problem"], registered_at=_ago(minutes=30), priority="urgent")
     auth.login(users["agent"])
     assert _ids(client.get("/tickets/?sort=registered").get_data(as_text=True)) == [new.id, urgent.id, old.id]
     assert _ids(client.get("/tickets/?sort=priority").get_data(as_text=True))[0] == urgent.id

@@ -148,6 +148,81 @@ def make_sop(world: World) -> World:
     return World(world, sop_scenario=scenario, sop_draft_only=draft_only)
 
 
+def make_queue(users: World) -> World:
+    """Two outlets of the agent (ZTO 良渚网点, YTO 仁和网点) and a reason of two categories; the
+    queue tests add the tickets they sort and filter."""
+    zto = factories.make_brand("ZTO", "中通")
+    yto = factories.make_brand("YTO", "圆通")
+    return World(
+        users, brand=zto, yto=yto,
+        outlet=factories.make_outlet(zto, users.agent, name="良渚网点"),
+        outlet2=factories.make_outlet(yto, users.agent, name="仁和网点"),
+        problem=factories.make_reason("problem", "地址不详"),
+        chase=factories.make_reason("work_order", "催件"),
+    )
+
+
+def make_desk(users: World) -> World:
+    """The ticket service's desk: an outlet of the agent (ZTO), work-order reason 催件, a default
+    work-order deadline rule of 2 h to reply and 24 h to resolve."""
+    brand = factories.make_brand("ZTO", "中通")
+    return World(
+        users, brand=brand,
+        outlet=factories.make_outlet(brand=brand, agent=users.agent),
+        reason=factories.make_reason("work_order", "催件"),
+        rule=factories.make_rule("work_order", reply_minutes=120, resolve_minutes=1440),
+    )
+
+
+# The outlets of tests/data/sto_inbound_complaints.xls (the STO sample export).
+STO_SAMPLE_OUTLETS = [
+    ("STO021101", "申通上海嘉定瓶窑网点"), ("STO020102", "申通广州番禺城厢网点"), ("STO571103", "申通杭州萧山北干网点"),
+    ("STO021104", "申通上海嘉定蒋村网点"), ("STO020105", "申通广州番禺半山网点"), ("STO571106", "申通杭州拱墅木渎网点"),
+    ("STO021107", "申通上海嘉定黄桥网点"),
+]
+
+
+def make_sto(users: World) -> World:
+    """The reference data (reasons, deadline rules) and STO with the sample file's outlets, all
+    served by agent_a."""
+    from kdcs.tickets.reference import seed_reference_data
+
+    seed_reference_data(calendar=False)
+    brand = factories.make_brand("STO", "申通")
+    outlets = [factories.make_outlet(brand=brand, agent=users.agent, code=code, name=name)
+               for code, name in STO_SAMPLE_OUTLETS]
+    return World(users, brand=brand, outlets=outlets)
+
+
+def make_export(users: World) -> World:
+    """The reference data, an STO outlet of the agent (``mine``) and an unassigned one (``other``),
+    five tickets made through the service (three on ``mine``)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from kdcs.models import Category, Direction, TicketReason
+    from kdcs.tickets import service
+    from kdcs.tickets.reference import seed_reference_data
+
+    seed_reference_data(calendar=False)
+    brand = factories.make_brand("STO", "申通")
+    mine = factories.make_outlet(brand=brand, agent=users.agent, code="STO021101", name="申通上海嘉定瓶窑网点")
+    other = factories.make_outlet(brand=brand, agent=None, code="STO020102", name="申通广州番禺城厢网点")
+    reasons = {(r.category, r.name): r.id for r in db.session.scalars(select(TicketReason))}
+    start = datetime.now(UTC) - timedelta(hours=3)
+    made = []
+    for n, (outlet, category, reason) in enumerate([
+        (mine, Category.WORK_ORDER, "催件"), (mine, Category.WORK_ORDER, "查件"), (mine, Category.PROBLEM, "地址不详"),
+        (other, Category.WORK_ORDER, "催件"), (other, Category.ARBITRATION, "遗失"),
+    ]):
+        made.append(service.create_ticket(
+            users.admin, outlet_id=outlet.id, direction=Direction.INBOUND, category=category,
+            reason_id=reasons[(category, reason)], waybill_no=f"7731652312{n:04d}", registered_at=start,
+            customer_name="王建华", customer_phone="13812345678", description="客户催派送"))
+    return World(users, tickets=made, mine=mine, other=other)
+
+
 def make_route_world() -> dict:
     """Users of every role (with their session cookies); outlets and tickets in and out of each
     scope; ticket settings records; a user for the admin pages to edit. Ids only."""

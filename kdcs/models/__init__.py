@@ -2,7 +2,15 @@
 
 from .audit import AuditLog
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
-from .leave import DayPart, LeaveEvent, LeaveHandover, LeaveRequest, LeaveStatus, LeaveType, TeamStaffing
+from .leave import (
+    DayPart,
+    LeaveEvent,
+    LeaveHandover,
+    LeaveRequest,
+    LeaveStatus,
+    LeaveType,
+    TeamStaffing,
+)
 from .notification import Notification
 from .outlet import Brand, Outlet, OutletVolume
 from .presence import TicketPresence
@@ -25,13 +33,18 @@ from .ticket import (
     DeadlineRule,
     Direction,
     EventKind,
+    EvidenceItem,
     FineBearer,
     ImportMapping,
     Priority,
     QueueState,
+    ReplyChannel,
     Ticket,
+    TicketAttachment,
     TicketEvent,
+    TicketNotice,
     TicketReason,
+    TicketReply,
     TicketSource,
     TicketStatus,
     WorkCalendarDay,
@@ -40,6 +53,11 @@ from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
 
 __all__ = [
+    "TicketReply",
+    "TicketNotice",
+    "TicketAttachment",
+    "ReplyChannel",
+    "EvidenceItem",
     "AppSetting",
     "AuditLog",
     "Brand",

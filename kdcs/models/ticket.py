@@ -296,6 +296,8 @@ class CannedReply(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str | None] = mapped_column(String(16))  # None: every category
+    reason_id: Mapped[int | None] = mapped_column(  # None: every reason of the category
+        ForeignKey("ticket_reasons.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
@@ -322,3 +324,97 @@ class ImportMapping(db.Model):
     brand: Mapped[Brand] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ReplyChannel(StrEnum):
+    BRAND_SYSTEM = "brand_system"  # 品牌系统
+    PHONE = "phone"  # 电话
+    SMS = "sms"  # 短信
+    WECHAT = "wechat"  # 微信
+    OUTLET = "outlet"  # 网点
+    OTHER = "other"  # 其他
+
+
+class TicketReply(db.Model):
+    """A reply the agent gave (回复记录): channel, text, when it was sent. Never edited or deleted:
+    a correction is a new reply pointing at the one it corrects (the record is evidence)."""
+
+    __tablename__ = "ticket_replies"
+    __table_args__ = (Index("ix_ticket_replies_ticket_sent", "ticket_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_replies.id", ondelete="SET NULL"))
+    sop_version_id: Mapped[int | None] = mapped_column(ForeignKey("sop_versions.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # a double submit stores once
+
+    ticket: Mapped[Ticket] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+    corrects: Mapped[TicketReply | None] = relationship(remote_side=[id])
+
+
+class TicketAttachment(db.Model):
+    """Evidence (举证材料) on a ticket: a file stored outside static, named by its content hash.
+    Removing hides it (who, when, why) and keeps the file; only an admin purges."""
+
+    __tablename__ = "ticket_attachments"
+    __table_args__ = (Index("ix_ticket_attachments_ticket", "ticket_id", "removed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    stored_name: Mapped[str] = mapped_column(String(80), index=True)  # sha256 hex + extension
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(80))  # decided from the content, never the name
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    evidence_item_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id", ondelete="SET NULL"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    remove_reason: Mapped[str] = mapped_column(String(200), default="")
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    ticket: Mapped[Ticket] = relationship()
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+    evidence_item: Mapped[EvidenceItem | None] = relationship()
+
+
+class EvidenceItem(db.Model):
+    """One item of a reason's evidence checklist (破损: 外包装照片、内件照片、称重照片), editable by admins."""
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (Index("ix_evidence_items_reason_sort", "reason_id", "sort_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason_id: Mapped[int] = mapped_column(ForeignKey("ticket_reasons.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    reason: Mapped[TicketReason] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketNotice(db.Model):
+    """A deadline notice already sent (due soon → assignee, overdue → the assignee's lead):
+    the escalation task's marker, so two workers or a restart never send one twice."""
+
+    __tablename__ = "ticket_notices"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "due_at", name="uq_ticket_notices_ticket_kind_due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # "reply_due_soon", "reply_overdue", "resolve_overdue"
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the deadline it was about (a reopen gives a new one)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -67,7 +67,7 @@ from ..models.user import username_order
 from ..outlets.service import visible_outlets_query
 from ..permissions import Permission, PermissionDenied, ensure, has_permission
 from ..service_errors import NotFound, StaleEdit, ValidationError
-from . import deadlines
+from . import deadlines, notices
 from .labels import STATUS_LABELS
 
 S = TicketStatus
@@ -699,6 +699,7 @@ def reopen(actor: User, ticket_id: int, *, version: int | None, reason: str) -> 
     refresh_derived(ticket)
     _event(ticket, actor, EventKind.REOPEN, S.CLOSED, target, reason_text, at=now)
     _audit(actor, "ticket.reopen", ticket, before, f"{S.CLOSED} → {target}")
+    notices.reopened(ticket, actor, reason_text)
     _commit()
     return ticket
 
@@ -755,6 +756,7 @@ def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None
            assignee.display_name, note)
     _audit(actor, "ticket.assign", ticket, before,
            f"{previous.username if previous else '-'} → {assignee.username}")
+    notices.assigned(ticket, previous, actor)
     _commit()
     return ticket
 
@@ -867,6 +869,7 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     ticket.fine_amount, ticket.fine_bearer, ticket.fine_agent_share = fine, bearer, share
     _event(ticket, actor, EventKind.FINE, old, f"{fine} {bearer} {share}", note)
     _audit(actor, "ticket.fine", ticket, before, f"{fine} {bearer}")
+    notices.fined(ticket, actor)
     _commit()
     return ticket
 

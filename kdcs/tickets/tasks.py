@@ -1,0 +1,15 @@
+"""Ticket deadline escalation on the task queue (not on a page load): see ``notices.escalate``."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from ..tasks import huey, task_context
+from . import notices
+
+
+@huey.periodic_task(crontab(minute="*"))
+def escalate_deadlines(now=None) -> dict[str, int]:
+    """Every minute: reply due soon → the assignee; reply or resolution overdue → their lead (once each)."""
+    with task_context():
+        return notices.escalate(now)

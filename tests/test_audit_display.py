@@ -149,8 +149,8 @@ def worked_ticket(users):
     ticket = tickets.create_ticket(
         users["lead"], outlet_id=outlet.id, direction="inbound", category="arbitration", reason_id=reason.id,
         waybill_no="75121488720001", registered_at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
-    tickets.record_first_reply(users["lead"], ticket.id, version=ticket.version,
-                               at=datetime(2026, 3, 2, 1, 5, tzinfo=UTC))
+    tickets.record_reply(users["lead"], ticket.id, version=ticket.version, channel="brand_system",
+                         body="已联系网点核实", sent_at=datetime(2026, 3, 2, 1, 5, tzinfo=UTC))
     ticket = db.session.get(Ticket, ticket.id)
     tickets.assign(users["lead"], ticket.id, mate.id, version=ticket.version)
     tickets.record_fine(users["lead"], ticket.id, version=ticket.version, amount="50", bearer="company")
@@ -196,7 +196,7 @@ def test_ticket_timeline_shows_names_labels_and_beijing_time(client, auth, users
     timeline = html[html.index('class="timeline"'):]
     timeline = timeline[:timeline.index("</ol>")]
     assert "处理人：张敏 → 吴静" in timeline
-    assert "首次回复：2026-03-02 09:05" in timeline
+    assert "渠道：品牌系统" in timeline and "发送时间：2026-03-02 09:05" in timeline  # the first reply
     assert f"状态：{label('status', worked_ticket.events[0].to_value)}" in timeline
     assert "罚款：¥50.00 · 公司" in timeline
     for raw in RAW:

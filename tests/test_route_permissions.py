@@ -221,8 +221,9 @@ ROUTES: dict[str, list[R]] = {
                               R("POST", "/tickets/{mine}/status", STALE, {})],
     "tickets.reassign": [R("POST", "/tickets/999999/assign", WORKERS_404, {}),
                          R("POST", "/tickets/{mine}/assign", STALE, {})],
-    "tickets.first_reply": [R("POST", "/tickets/999999/first-reply", WORKERS_404, {}),
-                            R("POST", "/tickets/{mine}/first-reply", STALE, {})],
+    "tickets.reply": [R("POST", "/tickets/999999/replies", WORKERS_404, {}),
+                      R("POST", "/tickets/{mine}/replies", STALE, {}),
+                      hx("POST", "/tickets/{far}/replies", row(agent=404, lead=404, admin=409), {"reply-body": "偷看"})],
     "tickets.fine": [R("POST", "/tickets/999999/fine", row(agent=403, lead=404, admin=404), {}),  # agents may not fine
                      R("POST", "/tickets/{mine}/fine", row(agent=403, lead=409, admin=409), {})],
     "tickets.reopen": [R("POST", "/tickets/999999/reopen", WORKERS_404, {}),

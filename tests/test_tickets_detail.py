@@ -97,7 +97,8 @@ def test_first_reply_then_reassign_by_lead(client, auth, users, ticket_world):
     auth.login(users["agent"])
     # an agent may not give the ticket to someone else: no menu
     assert 'name="assign-assignee_id"' not in client.get(f"/tickets/{t.id}").get_data(as_text=True)
-    response = client.htmx("post", f"/tickets/{t.id}/first-reply", data={"reply-version": t.version})
+    response = client.htmx("post", f"/tickets/{t.id}/replies",
+                           data={"reply-version": t.version, "reply-channel": "phone", "reply-body": "已电话联系客户"})
     assert response.status_code == 200
     db.session.refresh(t)
     assert t.first_replied_at is not None and t.status == "in_progress"
@@ -146,18 +147,30 @@ def test_close_and_reopen_with_reason(client, auth, users, ticket_world):
 
 
 def test_canned_replies_of_the_category_are_offered(client, auth, users, ticket_world):
+    t = ticket_world["mine"]
     db.session.add_all([
         CannedReply(category="problem", title="地址确认", body="您好，请提供详细地址。"),
         CannedReply(category=None, title="通用致歉", body="给您带来不便，非常抱歉。"),
         CannedReply(category="arbitration", title="仲裁举证", body="请上传凭证。"),
         CannedReply(category="problem", title="停用", body="旧话术", is_active=False),
+        CannedReply(category="problem", reason_id=t.reason_id, title="本原因", sort_order=9,
+                    body="{客户称呼}，运单{运单号}已转{网点}核实，{客服}跟进。{取件码}"),
     ])
     db.session.commit()
     auth.login(users["agent"])
-    html = client.get(f"/tickets/{ticket_world['mine'].id}").get_data(as_text=True)
-    assert 'data-text="您好，请提供详细地址。"' in html and 'data-copy="给您带来不便，非常抱歉。"' in html
-    assert "仲裁举证" not in html and "旧话术" not in html
-    assert 'data-insert="#note-body"' in html and 'id="note-body"' in html
+    html = client.get(f"/tickets/{t.id}").get_data(as_text=True)
+    page = parse(html)
+    chips = [b for b in page.find_all("button") if "data-insert" in b.attrs]
+    # into the REPLY box (not the internal note), the ticket's own reason first, then its category, then general
+    assert {c.get("data-insert") for c in chips} == {"#reply-body"}
+    assert [c.text.strip() for c in chips] == ["本原因", "地址确认", "通用致歉"]
+    own = chips[0]
+    assert t.customer_name == "李先生"
+    assert own.get("data-text") == (f"李先生，运单{t.waybill_no}已转{t.outlet.name}核实，{users['agent'].display_name}跟进。"
+                                "【待填写：取件码】")
+    assert own.get("data-missing") == "取件码"
+    assert "仲裁举证" not in page.text and "旧话术" not in html
+    assert page.find(id="reply-body") is not None and page.find("button", data_copy_from="#reply-body") is not None
 
 
 def test_presence_warns_when_someone_else_changed_the_ticket(client, auth, users, ticket_world):

@@ -244,19 +244,24 @@ def test_reopen_arbitration_goes_to_negotiating(desk_world):
 
 def test_first_reply_moves_new_to_in_progress_and_due_to_resolve(desk_world):
     t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
-    t = service.record_first_reply(desk_world["agent"], t.id, version=t.version, body="已电话联系客户")
+    service.record_reply(desk_world["agent"], t.id, version=t.version, channel="phone", body="已电话联系客户")
+    t = db.session.get(Ticket, t.id)
     assert t.status == "in_progress" and t.first_replied_at is not None
     assert t.due_at == t.resolve_due_at
-    with pytest.raises(ValidationError):
-        service.record_first_reply(desk_world["agent"], t.id, version=t.version)
     kinds = [e.kind for e in service.timeline(t)]
-    assert kinds == ["first_reply", "status"]
+    assert kinds == ["reply", "status"]
 
 
 def test_first_reply_time_must_be_between_registration_and_now(desk_world):
     t = f.make_ticket(desk_world["outlet"], category="work_order", reason=desk_world["reason"])
-    with pytest.raises(ValidationError):
-        service.record_first_reply(desk_world["agent"], t.id, version=t.version, at=t.registered_at - timedelta(hours=1))
+    with pytest.raises(ValidationError) as err:
+        service.record_reply(desk_world["agent"], t.id, version=t.version, channel="phone", body="x",
+                             sent_at=t.registered_at - timedelta(hours=1))
+    assert "sent_at" in err.value.errors
+    with pytest.raises(ValidationError) as err:
+        service.record_reply(desk_world["agent"], t.id, version=t.version, channel="phone", body="x",
+                             sent_at=datetime.now(UTC) + timedelta(hours=1))
+    assert "sent_at" in err.value.errors
 
 
 def test_note_does_not_bump_version(desk_world):

@@ -93,7 +93,8 @@ class EventKind(StrEnum):
     ASSIGN = "assign"
     NOTE = "note"
     FINE = "fine"
-    FIRST_REPLY = "first_reply"
+    FIRST_REPLY = "first_reply"  # older tickets; replies are "reply" events now
+    REPLY = "reply"  # a TicketReply was recorded (from_value: channel, to_value: sent_at ISO)
     REOPEN = "reopen"
     EDIT = "edit"
     SOP = "sop"  # an SOP script version was inserted or copied (kdcs.sop.panel)

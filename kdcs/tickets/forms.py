@@ -51,9 +51,19 @@ class AssignForm(_Versioned):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
 
 
-class FirstReplyForm(_Versioned):
-    at = DateTimeLocalField(_l("Replied at"), format=DATETIME_LOCAL, validators=[Optional()])
-    body = StringField(_l("What was replied"), validators=[Optional(), Length(max=2000, message=_MAX)])
+class ReplyForm(_Versioned):
+    """A reply given (回复记录): the box stays on the ticket page after the first one."""
+
+    channel = SelectField(_l("Channel"), validate_choice=False)
+    body = TextAreaField(_l("What was replied"), validators=[Length(max=4000, message=_MAX)])
+    sent_at = DateTimeLocalField(_l("Sent at"), format=DATETIME_LOCAL, validators=[Optional()])
+    corrects_id = SelectField(_l("Corrects"), coerce=id_or_none, validate_choice=False)
+    set_status = SelectField(_l("Then set the status to"), validate_choice=False)
+    key = HiddenField()  # idempotency key: a double submit stores the reply once
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel.choices = choices("channel")
 
 
 class FineForm(_Versioned):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..auditing import register_labels
+from ..auditing import register_event_describer, register_labels
 from ..models.ticket import (
     Category,
     CountingMode,
@@ -16,6 +16,7 @@ from ..models.ticket import (
     EventKind,
     FineBearer,
     Priority,
+    ReplyChannel,
     TicketSource,
     TicketStatus,
 )
@@ -63,9 +64,19 @@ EVENT_LABELS = {
     EventKind.NOTE: _l("Note"),
     EventKind.FINE: _l("Fine recorded"),
     EventKind.FIRST_REPLY: _l("First reply"),
+    EventKind.REPLY: _l("Reply"),
     EventKind.REOPEN: _l("Reopened"),
     EventKind.EDIT: _l("Edited"),
     EventKind.SOP: _l("SOP script"),  # translated in the sop catalog
+}
+
+CHANNEL_LABELS = {
+    ReplyChannel.BRAND_SYSTEM: _l("Brand system"),
+    ReplyChannel.PHONE: _l("Phone call"),
+    ReplyChannel.SMS: _l("SMS"),
+    ReplyChannel.WECHAT: _l("WeChat"),
+    ReplyChannel.OUTLET: _l("To the outlet"),
+    ReplyChannel.OTHER: _l("Other"),
 }
 
 COUNTING_MODE_LABELS = {
@@ -94,6 +105,7 @@ _ALL = {
     "priority": PRIORITY_LABELS,
     "fine_bearer": FINE_BEARER_LABELS,
     "event": EVENT_LABELS,
+    "channel": CHANNEL_LABELS,
     "mode": COUNTING_MODE_LABELS,
     "source": SOURCE_LABELS,
     "deadline_state": DEADLINE_STATE_LABELS,
@@ -119,6 +131,7 @@ register_labels(
         "ticket.assign": _l("Ticket reassigned"),
         "ticket.note": _l("Ticket note added"),
         "ticket.first_reply": _l("Ticket first reply recorded"),
+        "ticket.reply": _l("Ticket reply recorded"),
         "ticket.fine": _l("Ticket fine recorded"),
         "ticket.reopen": _l("Ticket reopened"),
         "ticket.edit": _l("Ticket edited"),
@@ -165,3 +178,22 @@ def resolved(kind: str) -> dict[str, str]:
     call instead of one per row (build it once per request).
     """
     return {code: str(text) for code, text in _ALL[kind].items()}
+
+
+def _describe_reply(event):
+    """A reply on the timeline: "渠道：品牌系统", "发送时间：2026-03-02 09:05" and the text."""
+    from datetime import datetime
+
+    from ..auditing import Change, TimelineLine
+    from ..filters import SHANGHAI
+
+    sent = event.to_value or ""
+    try:
+        sent = datetime.fromisoformat(sent).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        pass
+    return TimelineLine([Change("channel", str(_l("Channel")), None, label("channel", event.from_value), has_old=False),
+                         Change("sent_at", str(_l("Sent at")), None, sent, has_old=False)], event.body or "")
+
+
+register_event_describer(EventKind.REPLY.value, _describe_reply)

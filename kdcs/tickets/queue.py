@@ -260,6 +260,12 @@ def search_clause(q: str):
     return or_(Ticket.customer_name.like(pattern, escape="\\"), Ticket.description.like(pattern, escape="\\"))
 
 
+def searches_waybill(q: str) -> bool:
+    """Is ``q`` a waybill (exact or prefix: letters and digits with a digit)? Such a search covers every status."""
+    q = (q or "").strip()
+    return bool(_WAYBILL_LIKE.match(q)) and any(c.isdigit() for c in q)
+
+
 def window_clause(window: str, now: datetime):
     """已超时 / 1 小时内到期 / 今日到期 (today in Asia/Shanghai); pending deadlines only."""
     if window == "overdue":
@@ -275,8 +281,8 @@ def window_clause(window: str, now: datetime):
 def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) -> Select:
     """Narrow ``query`` by every set field of ``f`` (not the scope: see ``scoped_query``)."""
     now = now or now_utc()
-    if f.status == STATUS_ALL:
-        pass
+    if f.status == STATUS_ALL or (not f.status and searches_waybill(f.q)):
+        pass  # a waybill search finds the ticket in any status (the page says when it is closed)
     elif f.status:
         query = query.where(Ticket.status == f.status)
         if f.status != TicketStatus.CLOSED:

@@ -8,6 +8,7 @@ Every write answers the htmx fragment it changed (with a toast and the
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -26,12 +27,13 @@ from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
 from . import bp, labels, presence, queue, reference, service
+from .settings.service import format_minutes
 from .forms import (
     AssignForm,
     BulkForm,
     FineForm,
-    FirstReplyForm,
     NoteForm,
+    ReplyForm,
     ReopenForm,
     StatusForm,
     TicketCreateForm,
@@ -63,6 +65,32 @@ def _reasons_by_category(category: str | None = None) -> dict[str, list[TicketRe
     return grouped
 
 
+def _canned_groups(ticket: Ticket) -> list[dict]:
+    """Canned replies for the reply box, blanks filled from the ticket: its reason's first, then its
+    category's, then the general ones; each item says which blanks stayed unfilled."""
+    from ..blanks import fill_blanks, ticket_blank_values
+
+    values = ticket_blank_values(ticket, current_user)
+    groups = {
+        "reason": {"title": ticket.reason.name if ticket.reason else "", "items": []},
+        "category": {"title": labels.label("category", ticket.category), "items": []},
+        "other": {"title": _("Other reasons of this category"), "items": []},
+        "general": {"title": _("General"), "items": []},
+    }
+    for canned in reference.canned_replies_for(ticket.category):
+        if canned.reason_id is not None and canned.reason_id == ticket.reason_id:
+            key = "reason"
+        elif canned.reason_id is not None:
+            key = "other"
+        elif canned.category:
+            key = "category"
+        else:
+            key = "general"
+        text, missing = fill_blanks(canned.body, values)
+        groups[key]["items"].append({"id": canned.id, "title": canned.title, "text": text, "missing": missing})
+    return [dict(group, key=key) for key, group in groups.items() if group["items"]]
+
+
 @bp.context_processor
 def ticket_template_helpers() -> dict:
     """Labels and deadline helpers for every ticket template (and its fragments)."""
@@ -75,6 +103,8 @@ def ticket_template_helpers() -> dict:
         "deadline_kind": queue.deadline_kind,
         "remaining_text": queue.remaining_text,
         "ago": queue.ago,
+        "searches_waybill": queue.searches_waybill,
+        "fmt_minutes": format_minutes,
     }
 
 
@@ -286,16 +316,27 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     assignees = service.assignable_users(current_user)
     assign_form.assignee_id.choices = [(u.id, f"{u.display_name}（{u.username}）") for u in assignees
                                        if u.id != ticket.assignee_id]
+    if assign_form.assignee_id.choices:  # no preselected agent: the lead picks one on purpose
+        assign_form.assignee_id.choices.insert(0, ("", _("Please choose")))
     built = {
         "note_form": forms.get("note_form") or NoteForm(prefix="note", formdata=None),
         "status_form": status_form,
         "assign_form": assign_form,
-        "reply_form": forms.get("reply_form") or FirstReplyForm(prefix="reply", formdata=None),
+        "reply_form": forms.get("reply_form") or ReplyForm(prefix="reply", formdata=None),
         "fine_form": forms.get("fine_form") or FineForm(prefix="fine", formdata=None),
         "reopen_form": forms.get("reopen_form") or ReopenForm(prefix="reopen", formdata=None),
     }
     for form in built.values():
         form.version.data = version
+    reply_form = built["reply_form"]
+    ticket_replies = service.replies(ticket)
+    reply_form.corrects_id.choices = [(0, _("— (a new reply)"))] + [
+        (r.id, f"{r.sent_at.astimezone(SHANGHAI):%m-%d %H:%M} {labels.label('channel', r.channel)}：{r.body[:24]}")
+        for r in ticket_replies]
+    reply_form.set_status.choices = [("", _("Keep “%(s)s”", s=labels.label("status", ticket.status)))] + [
+        (s, labels.label("status", s)) for s in service.reply_status_choices(ticket)]
+    if not reply_form.key.data or forms.get("reply_form") is None:
+        reply_form.key.data = uuid.uuid4().hex
     if forms.get("fine_form") is None and ticket.fine_amount is not None:
         built["fine_form"].amount.data = f"{ticket.fine_amount:.2f}"
         built["fine_form"].bearer.data = ticket.fine_bearer
@@ -308,7 +349,9 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "can_fine": service.can_decide_fines(current_user),
         "note_required_for": sorted(s for s in service.allowed_transitions(ticket)
                                     if service.note_required(ticket.status, s)),
-        "canned": reference.canned_replies_for(ticket.category),
+        "canned": _canned_groups(ticket),
+        "replies": ticket_replies,
+        "reply_met": service.reply_met_deadline(ticket),
         "sop_panel": sop_panel.for_ticket(ticket, current_user),  # the SOP scripts beside the ticket
         "recent": queue.recent_changes_by_others(ticket, current_user),
         "open_tab": forms.get("open_tab", ""),
@@ -417,16 +460,18 @@ def reassign(ticket_id: int):
         lambda ticket: _("Assigned to %(u)s.", u=ticket.assignee.display_name))
 
 
-@bp.route("/<int:ticket_id>/first-reply", methods=["POST"])
+@bp.route("/<int:ticket_id>/replies", methods=["POST"])
 @require(Permission.WORK_TICKETS)
-def first_reply(ticket_id: int):
-    """Record when the first reply was sent: the reply deadline is met or missed by it."""
+def reply(ticket_id: int):
+    """Record a reply (channel, text, when sent; optionally set 已回复 / 待反馈): the earliest one is the first reply."""
     return _ticket_action(
-        ticket_id, FirstReplyForm(prefix="reply"), "reply",
-        lambda form: service.record_first_reply(current_user, ticket_id, version=_version(form),
-                                                at=as_shanghai(form.at.data), body=form.body.data or ""),
-        lambda _result: _("First reply recorded."),
-        {"first_replied_at": "at", "note": "body"})
+        ticket_id, ReplyForm(prefix="reply"), "reply",
+        lambda form: service.record_reply(current_user, ticket_id, version=_version(form),
+                                          channel=form.channel.data or "", body=form.body.data or "",
+                                          sent_at=as_shanghai(form.sent_at.data), corrects_id=form.corrects_id.data,
+                                          set_status=form.set_status.data or None,
+                                          idempotency_key=form.key.data or None),
+        lambda _result: _("Reply recorded."))
 
 
 @bp.route("/<int:ticket_id>/fine", methods=["POST"])

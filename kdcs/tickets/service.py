@@ -54,10 +54,12 @@ from ..models import (
     Outlet,
     Priority,
     QueueState,
+    ReplyChannel,
     Role,
     Ticket,
     TicketEvent,
     TicketReason,
+    TicketReply,
     TicketSource,
     TicketStatus,
     User,
@@ -742,7 +744,9 @@ def assignable_users(actor: User) -> list[User]:
 def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:
     """Give the ticket to another agent or lead (see ``assign_error`` for who may)."""
     ticket = _load_for_write(actor, ticket_id, version)
-    assignee = db.session.get(User, _as_int(assignee_id)) if _as_int(assignee_id) else None
+    if not _as_int(assignee_id):
+        raise ValidationError({"assignee_id": _("Choose who takes the ticket.")})
+    assignee = db.session.get(User, _as_int(assignee_id))
     problem = assign_error(actor, assignee)
     if problem:
         raise ValidationError({"assignee_id": problem})
@@ -762,7 +766,7 @@ def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None
 
 
 # --------------------------------------------------------------------------
-# Notes, first reply, fines, details
+# Notes, replies, fines, details
 # --------------------------------------------------------------------------
 
 def add_note(actor: User, ticket_id: int, body: str) -> TicketEvent:
@@ -782,34 +786,103 @@ def add_note(actor: User, ticket_id: int, body: str) -> TicketEvent:
     return event
 
 
-def record_first_reply(actor: User, ticket_id: int, *, version: int | None, at: datetime | None = None,
-                       body: str = "") -> Ticket:
-    """Record when the first reply was given in the brand system (default: now).
+REPLY_STATUSES = (S.REPLIED, S.AWAITING_FEEDBACK)  # the status a reply may set in the same step
 
-    A new ordinary ticket moves to in_progress.
+
+def reply_status_choices(ticket: Ticket) -> list[str]:
+    """The statuses a reply may set in the same step (已回复 / 待反馈) that the ticket's machine allows now."""
+    allowed = transitions_for(ticket.category).get(ticket.status, frozenset())
+    return [s for s in REPLY_STATUSES if s in allowed]
+
+
+def replies(ticket: Ticket) -> list[TicketReply]:
+    """The ticket's replies, earliest sent first (the first one met or missed the reply deadline)."""
+    return list(db.session.scalars(
+        select(TicketReply).where(TicketReply.ticket_id == ticket.id)
+        .order_by(TicketReply.sent_at, TicketReply.id)))
+
+
+def record_reply(actor: User, ticket_id: int, *, version: int | None, channel: str, body: str,
+                 sent_at: datetime | None = None, corrects_id=None, set_status: str | None = None,
+                 idempotency_key: str | None = None) -> TicketReply:
+    """Record a reply given to the customer, outlet or brand (回复记录); never edited or deleted.
+
+    ``sent_at`` defaults to now and may be back-dated, never before registration
+    or in the future. The ticket's first reply is its earliest reply: the reply
+    deadline is met or missed by it. A correction is a new reply naming the one
+    it corrects (``corrects_id``). ``set_status`` (已回复 / 待反馈) changes the
+    status in the same step; otherwise a new ordinary ticket moves to 处理中.
+    A repeated ``idempotency_key`` (a double submit) returns the stored reply.
     """
+    key = (idempotency_key or "").strip()[:64] or None
+    if key:
+        existing = db.session.scalar(select(TicketReply).where(TicketReply.idempotency_key == key))
+        if existing is not None and existing.ticket_id == _as_int(ticket_id):
+            ensure(actor, Permission.WORK_TICKETS)
+            if get_visible_ticket(actor, existing.ticket_id) is None:
+                raise TicketNotFound()
+            return existing
     ticket = _load_for_write(actor, ticket_id, version)
-    if ticket.first_replied_at is not None:
-        raise ValidationError({"first_replied_at": _("The first reply is already recorded.")})
+    errors: dict[str, str] = {}
     if ticket.status == S.CLOSED:
-        raise ValidationError({"first_replied_at": _("The ticket is closed.")})
+        raise ValidationError({"body": _("The ticket is closed: reopen it before recording a reply.")})
+    if channel not in set(ReplyChannel):
+        errors["channel"] = _("Choose where the reply was given.")
+    body = (body or "").strip()
+    if not body:
+        errors["body"] = _("Write what was replied.")
+    elif len(body) > 4000:
+        errors["body"] = _("The reply may have at most 4000 characters.")
+    else:
+        from ..blanks import MISSING_RE
+
+        blanks = list(dict.fromkeys(MISSING_RE.findall(body)))
+        if blanks:
+            errors["body"] = _("Fill in the parts marked 【待填写】 first: %(names)s.", names="、".join(blanks))
     now = utcnow()
-    at = at or now
+    at = sent_at or now
     if at.tzinfo is None:
-        raise ValidationError({"first_replied_at": _("Enter a valid time.")})
-    if at > now + timedelta(minutes=5) or at < ticket.registered_at:
-        raise ValidationError({"first_replied_at": _("The reply time must be between registration and now.")})
-    body = _clean_note(body, False)
+        errors["sent_at"] = _("Enter a valid time.")
+    elif at > now + timedelta(minutes=5) or at < ticket.registered_at:
+        errors["sent_at"] = _("The reply time must be between registration and now.")
+    corrects = None
+    if corrects_id not in (None, "", 0, "0"):
+        corrects = db.session.get(TicketReply, _as_int(corrects_id)) if _as_int(corrects_id) else None
+        if corrects is None or corrects.ticket_id != ticket.id:
+            errors["corrects_id"] = _("Choose a reply of this ticket.")
+    if set_status:
+        if set_status not in reply_status_choices(ticket):
+            errors["set_status"] = _("A ticket cannot go from “%(from)s” to “%(to)s”.",
+                                     **{"from": str(STATUS_LABELS.get(ticket.status, ticket.status)),
+                                        "to": str(STATUS_LABELS.get(set_status, set_status))})
+    if errors:
+        raise ValidationError(errors)
     before = snapshot(ticket, TICKET_AUDIT_FIELDS)
-    ticket.first_replied_at = at
-    _event(ticket, actor, EventKind.FIRST_REPLY, None, at.isoformat(timespec="minutes"), body, at=now)
-    if ticket.status == S.NEW:
+    reply = TicketReply(ticket=ticket, channel=channel, body=body, sent_at=at, recorded_by_id=actor.id,
+                        recorded_at=now, corrects_id=corrects.id if corrects else None, idempotency_key=key)
+    db.session.add(reply)
+    if ticket.first_replied_at is None or at < ticket.first_replied_at:
+        ticket.first_replied_at = at  # the earliest reply is the first reply
+    _event(ticket, actor, EventKind.REPLY, channel, at.isoformat(timespec="minutes"), body, at=now)
+    from_status = ticket.status
+    if set_status:
+        _apply_status_effects(ticket, set_status, now)
+        ticket.status = set_status
+        _event(ticket, actor, EventKind.STATUS, from_status, set_status, at=now)
+    elif ticket.status == S.NEW:
         ticket.status = S.IN_PROGRESS
         _event(ticket, actor, EventKind.STATUS, S.NEW, S.IN_PROGRESS, at=now)
     refresh_derived(ticket)
-    _audit(actor, "ticket.first_reply", ticket, before)
+    _audit(actor, "ticket.reply", ticket, before, body[:80])
     _commit()
-    return ticket
+    return reply
+
+
+def reply_met_deadline(ticket: Ticket) -> bool | None:
+    """Did the first (earliest) reply meet the reply deadline? None while there is no reply or no deadline."""
+    if ticket.first_replied_at is None or ticket.reply_due_at is None:
+        return None
+    return ticket.first_replied_at <= ticket.reply_due_at
 
 
 def can_decide_fines(user: User) -> bool:
@@ -839,7 +912,7 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     """Record (or correct) the fine of a ticket. Decimal money, never float.
 
     ``bearer``: company (the provider pays; the agent bears ``agent_share``,
-    default 0), agent (the agent bears all: share = amount), outlet (the
+    default 0), agent (the agent bears all: share = amount, whatever was entered), outlet (the
     outlet's own fault: share must be 0). 0 ≤ share ≤ amount. Leads and admins only.
     """
     if not can_decide_fines(actor):
@@ -854,7 +927,7 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
         errors["fine_bearer"] = _("Choose who bears the fine.")
     if not errors:
         if bearer == FineBearer.AGENT:
-            share = fine if share is None else share
+            share = fine  # the agent bears the whole fine: no second entry
         elif share is None:
             share = Decimal("0.00")
         if share > fine:

@@ -93,11 +93,14 @@ def _world() -> dict[type, object]:
 
     day = WorkCalendarDay(day=date(2026, 10, 1), is_workday=False, name="国庆节")
     leave_type = LeaveType(code="annual", name="年假", notice_days=2)
-    db.session.add_all([day, leave_type])
+    from kdcs.models.ticket import EvidenceItem
+
+    evidence = EvidenceItem(reason_id=reason.id, name="外包装照片")
+    db.session.add_all([day, leave_type, evidence])
     db.session.commit()
     return {"admin": admin, User: agent, Team: team, Brand: brand, Outlet: outlet,
             type(reason): reason, type(rule): rule, type(canned): canned, WorkCalendarDay: day,
-            LeaveType: leave_type}
+            LeaveType: leave_type, EvidenceItem: evidence}
 
 
 def _import_every_routes_module() -> None:

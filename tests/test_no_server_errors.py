@@ -35,7 +35,8 @@ ARGUMENTS = {
     "brand_id": "zto", "outlet_id": "own", "team_id": "team", "user_id": "target", "ticket_id": "mine",
     "notification_id": "notification", "canned_id": "reply", "reason_id": "complaint", "rule_id": "rule",
     "job_id": "job", "scenario_id": "scenario", "number": "version_number", "report_id": "report",
-    "leave_id": "leave", "leave_type_id": "leave_type",
+    "leave_id": "leave", "leave_type_id": "leave_type", "attachment_id": "attachment",
+    "evidence_item_id": "evidence_item",
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 

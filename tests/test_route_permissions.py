@@ -228,6 +228,40 @@ ROUTES: dict[str, list[R]] = {
                      R("POST", "/tickets/{mine}/fine", row(agent=403, lead=409, admin=409), {})],
     "tickets.reopen": [R("POST", "/tickets/999999/reopen", WORKERS_404, {}),
                        R("POST", "/tickets/{mine}/reopen", STALE, {})],
+    # Evidence attachments (desk-evidence): whoever works the ticket uploads and removes; whoever sees it views;
+    # another team's ticket (or an attachment under another ticket's URL) is a 404; only admins purge.
+    "tickets.attachments": [R("GET", "/tickets/{mine}/attachments", row(agent=303, lead=303, admin=303)),  # fragment only
+                            hx("GET", "/tickets/{mine}/attachments", WORKERS),
+                            hx("GET", "/tickets/{far}/attachments", row(agent=404, lead=404))],
+    "tickets.upload_attachments": [R("POST", "/tickets/999999/attachments", WORKERS_404, {}),
+                                   R("POST", "/tickets/{mine}/attachments", row(agent=303, lead=303, admin=303), {}),
+                                   hx("POST", "/tickets/{far}/attachments", row(agent=404, lead=404, admin=422), {})],
+    "tickets.attachment_file": [R("GET", "/tickets/{mine}/attachments/{attachment}", WORKERS),
+                                R("GET", "/tickets/{team_ticket}/attachments/{team_attachment}", row(agent=404, lead=200)),
+                                R("GET", "/tickets/{far}/attachments/{far_attachment}?download=1", row(agent=404, lead=404)),
+                                R("GET", "/tickets/{mine}/attachments/{far_attachment}", WORKERS_404),
+                                R("GET", "/tickets/{mine}/attachments/999999", WORKERS_404)],
+    "tickets.attachment_thumb": [R("GET", "/tickets/{mine}/attachments/{attachment}/thumb", WORKERS),
+                                 R("GET", "/tickets/{far}/attachments/{far_attachment}/thumb", row(agent=404, lead=404))],
+    "tickets.remove_attachment": [
+        R("POST", "/tickets/{mine}/attachments/{attachment}/remove", row(agent=303, lead=303, admin=303), {}),
+        hx("POST", "/tickets/{far}/attachments/{far_attachment}/remove", row(agent=404, lead=404), {"reason": "偷删"}),
+        R("POST", "/tickets/{mine}/attachments/999999/remove", WORKERS_404, {"reason": "x"}),
+    ],
+    "tickets.purge_attachment": [R("POST", "/tickets/{mine}/attachments/{attachment}/purge", row(admin=303), {}),
+                                 R("POST", "/tickets/{far}/attachments/999999/purge", row(admin=404), {})],
+    "tickets.evidence_items": [R("GET", "/tickets/evidence-items", ADMIN_ONLY)],
+    "tickets.evidence_item_create": [R("POST", "/tickets/evidence-items/new", ADMIN_ONLY, {})],
+    "tickets.evidence_item_row": [R("GET", "/tickets/evidence-items/{evidence_item}/row", row(admin=303)),
+                                  hx("GET", "/tickets/evidence-items/{evidence_item}/row", ADMIN_ONLY),
+                                  R("GET", "/tickets/evidence-items/999999/row", ADMIN_ONLY_404)],
+    "tickets.evidence_item_edit": [R("GET", "/tickets/evidence-items/{evidence_item}/edit", ADMIN_ONLY),
+                                   R("POST", "/tickets/evidence-items/{evidence_item}/edit", row(admin=409), {}),
+                                   R("POST", "/tickets/evidence-items/999999/edit", ADMIN_ONLY_404, {})],
+    "tickets.evidence_item_set_active": [
+        R("POST", "/tickets/evidence-items/{evidence_item}/active", ADMIN_ONLY_303, {"active": "0"}),
+        R("POST", "/tickets/evidence-items/999999/active", ADMIN_ONLY_404, {"active": "1"}),
+    ],
     "tickets.import_index": [R("GET", "/tickets/import", LEAD_ADMIN),
                              R("POST", "/tickets/import", row(lead=400, admin=400), {})],
     "tickets.import_job": [R("GET", "/tickets/import/999999", row(lead=404, admin=404))],
@@ -446,7 +480,8 @@ def test_rows_name_their_endpoint(app):
     adapter = app.url_map.bind("localhost")
     fake = dict.fromkeys(("team", "other_team", "target", "agent", "zto", "yto", "own", "team_outlet", "other",
                           "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
-                          "sop_scenario", "sop_draft_only"), 1)
+                          "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
+                          "far_attachment", "evidence_item"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

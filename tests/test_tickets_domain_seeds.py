@@ -37,7 +37,8 @@ def test_reference_seed_is_idempotent_and_covers_every_category():
     assert first["reasons"] > 40 and first["rules"] == len(reference.DEFAULT_RULES)
     assert first["calendar_days"] > 100 and first["canned_replies"] == len(reference.CANNED_REPLIES)
     totals = (count(TicketReason), count(DeadlineRule), count(CannedReply), count(WorkCalendarDay))
-    assert reference.seed_reference_data() == {"reasons": 0, "rules": 0, "canned_replies": 0, "calendar_days": 0}
+    assert reference.seed_reference_data() == {"reasons": 0, "rules": 0, "canned_replies": 0, "evidence_items": 0,
+                                               "calendar_days": 0}
     assert (count(TicketReason), count(DeadlineRule), count(CannedReply), count(WorkCalendarDay)) == totals
     rules = list(db.session.scalars(select(DeadlineRule)))
     for category in Category:

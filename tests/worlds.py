@@ -223,12 +223,37 @@ def make_export(users: World) -> World:
     return World(users, tickets=made, mine=mine, other=other)
 
 
+def make_evidence(world: World) -> World:
+    """An evidence PNG on each ticket (``attachment`` on mine, ``team_attachment``, ``far_attachment``)
+    and a checklist item of the problem reason 破损 (``evidence_item``)."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from kdcs.models.ticket import EvidenceItem
+    from kdcs.tickets.attachments import service as attachments
+
+    def png(shade: int) -> FileStorage:
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), (shade, 90, 160)).save(out, "PNG")
+        return FileStorage(stream=io.BytesIO(out.getvalue()), filename=f"证据{shade}.png")
+
+    made = {key: attachments.upload(world.admin, world[ticket].id, [png(shade)]).saved[0]
+            for key, ticket, shade in (("attachment", "mine", 1), ("team_attachment", "team_ticket", 2),
+                                       ("far_attachment", "far", 3))}
+    item = EvidenceItem(reason_id=world.damaged.id, name="外包装照片", sort_order=10)
+    db.session.add(item)
+    db.session.commit()
+    return World(world, evidence_item=item, **made)
+
+
 def make_route_world() -> dict:
     """Users of every role (with their session cookies); outlets and tickets in and out of each
     scope; ticket settings records; a user for the admin pages to edit. Ids only."""
     from flask import current_app
 
-    world = make_sop(make_ticket_settings(make_tickets(make_users())))
+    world = make_evidence(make_sop(make_ticket_settings(make_tickets(make_users()))))
     world["target"] = factories.make_user("agent", username="target_user")
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}

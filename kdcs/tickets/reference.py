@@ -125,13 +125,15 @@ def seed_canned_replies() -> int:
 
 
 def seed_reference_data(calendar: bool = True) -> dict[str, int]:
-    """Reasons, default deadline rules, canned replies and the work calendar. Idempotent; commits."""
+    """Reasons, deadline rules, canned replies, evidence checklists, the work calendar. Idempotent; commits."""
     from ..workcalendar import seed_calendar
+    from .attachments.checklist import seed_evidence_items
 
     created = {
         "reasons": seed_reasons(),
         "rules": seed_rules(),
         "canned_replies": seed_canned_replies(),
+        "evidence_items": seed_evidence_items(),
         "calendar_days": seed_calendar()["created"] if calendar else 0,
     }
     db.session.commit()

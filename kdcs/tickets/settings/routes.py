@@ -63,6 +63,7 @@ def settings_tabs(user) -> list[dict]:
             {"key": "rules", "label": _("Deadline rules"), "url": url_for("tickets.rules")},
             {"key": "calendar", "label": _("Work calendar"), "url": url_for("tickets.calendar")},
             {"key": "reasons", "label": _("Reasons"), "url": url_for("tickets.reasons")},
+            {"key": "evidence", "label": _("Evidence checklists"), "url": url_for("tickets.evidence_items")},
         ]
     if has_permission(user, Permission.MANAGE_CANNED_REPLIES):
         tabs.append({"key": "canned", "label": _("Canned replies"), "url": url_for("tickets.canned_replies")})

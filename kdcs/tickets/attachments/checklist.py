@@ -1,0 +1,164 @@
+"""The evidence checklist of a reason: what an arbitration or damage case should carry.
+
+Seeded for 仲裁 延误 / 遗失 / 破损 and the damage reasons of 问题件; admins edit the items per
+reason on the ticket settings page (inline-edit kit). A ticket's checklist is ticked by the
+attachments filed under an item (``TicketAttachment.evidence_item_id``, not removed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ...auditing import record
+from ...extensions import db
+from ...models import Category, Ticket, TicketReason
+from ...models.ticket import EvidenceItem, TicketAttachment
+from ...permissions import Permission, ensure
+from ...service_errors import StaleEdit, ValidationError
+
+A, P = Category.ARBITRATION, Category.PROBLEM
+
+DEFAULT_ITEMS: dict[tuple[str, str], list[str]] = {
+    (A, "延误"): ["物流轨迹截图"],
+    (A, "遗失"): ["发货凭证", "价值证明"],
+    (A, "破损"): ["外包装照片", "内件照片", "称重照片"],
+    (P, "破损"): ["外包装照片", "内件照片", "称重照片"],
+    (P, "外包装破损/内件短少"): ["外包装照片", "内件照片", "称重照片"],
+}
+
+
+def seed_evidence_items() -> int:
+    """The default checklists; a reason that already has items (an admin's) is left alone. Flushes."""
+    reasons = {(r.category, r.name): r for r in db.session.scalars(select(TicketReason))}
+    has_items = set(db.session.scalars(select(EvidenceItem.reason_id).distinct()))
+    created = 0
+    for key, names in DEFAULT_ITEMS.items():
+        reason = reasons.get(key)
+        if reason is None or reason.id in has_items:
+            continue
+        for order, name in enumerate(names, start=1):
+            db.session.add(EvidenceItem(reason_id=reason.id, name=name, sort_order=order * 10))
+            created += 1
+    db.session.flush()
+    return created
+
+
+def items_for(reason_id: int, include_inactive: bool = False) -> list[EvidenceItem]:
+    """A reason's checklist items in order."""
+    query = select(EvidenceItem).where(EvidenceItem.reason_id == reason_id)
+    if not include_inactive:
+        query = query.where(EvidenceItem.is_active.is_(True))
+    return list(db.session.scalars(query.order_by(EvidenceItem.sort_order, EvidenceItem.id)))
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    item: EvidenceItem
+    count: int  # attachments filed under it (not removed)
+
+    @property
+    def done(self) -> bool:
+        return self.count > 0
+
+
+def checklist(ticket: Ticket) -> list[ChecklistLine]:
+    """The ticket's checklist: each active item of its reason and how many attachments cover it."""
+    items = items_for(ticket.reason_id)
+    if not items:
+        return []
+    counts = dict(db.session.execute(
+        select(TicketAttachment.evidence_item_id, func.count())
+        .where(TicketAttachment.ticket_id == ticket.id, TicketAttachment.removed_at.is_(None),
+               TicketAttachment.evidence_item_id.in_([i.id for i in items]))
+        .group_by(TicketAttachment.evidence_item_id)).all())
+    return [ChecklistLine(item, counts.get(item.id, 0)) for item in items]
+
+
+def missing_items(ticket: Ticket) -> list[EvidenceItem]:
+    """The checklist items the ticket still misses."""
+    return [line.item for line in checklist(ticket) if not line.done]
+
+
+def missing_evidence_clause():
+    """SQL: the ticket's reason has an active item no live attachment of the ticket covers
+    (for the home page's "my tickets missing evidence")."""
+    covered = (select(TicketAttachment.id)
+               .where(TicketAttachment.ticket_id == Ticket.id, TicketAttachment.removed_at.is_(None),
+                      TicketAttachment.evidence_item_id == EvidenceItem.id))
+    return (select(EvidenceItem.id)
+            .where(EvidenceItem.reason_id == Ticket.reason_id, EvidenceItem.is_active.is_(True), ~covered.exists())
+            .exists())
+
+
+# ----------------------------------------------------------------------------- admin editing
+
+
+def reasons_with_checklists() -> list[TicketReason]:
+    """Every active reason of 仲裁 and 问题件 (the cases that carry evidence), by category and order."""
+    return list(db.session.scalars(
+        select(TicketReason).where(TicketReason.category.in_([A, P]), TicketReason.is_active.is_(True))
+        .order_by(TicketReason.category, TicketReason.sort_order, TicketReason.id)))
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Name the evidence item.")})
+    if len(name) > 64:
+        raise ValidationError({"name": _("The name may have at most 64 characters.")})
+    return name
+
+
+def _check_unique(reason_id: int, name: str, item_id: int | None = None) -> None:
+    query = select(EvidenceItem.id).where(EvidenceItem.reason_id == reason_id, EvidenceItem.name == name)
+    if item_id is not None:
+        query = query.where(EvidenceItem.id != item_id)
+    if db.session.scalar(query) is not None:
+        raise ValidationError({"name": _("This reason already has the item %(name)s.", name=name)})
+
+
+def create_item(actor, reason_id: int | None, name: str) -> EvidenceItem:
+    """Add an item at the end of a reason's checklist. Commits."""
+    ensure(actor, Permission.MANAGE_DEADLINE_RULES)
+    reason = db.session.get(TicketReason, reason_id) if reason_id else None
+    if reason is None:
+        raise ValidationError({"reason_id": _("Choose a reason.")})
+    name = _clean_name(name)
+    _check_unique(reason.id, name)
+    last = db.session.scalar(select(func.max(EvidenceItem.sort_order)).where(EvidenceItem.reason_id == reason.id))
+    item = EvidenceItem(reason_id=reason.id, name=name, sort_order=(last or 0) + 10)
+    db.session.add(item)
+    db.session.flush()
+    record(actor, "evidence_item.create", "evidence_item", item.id, summary=f"{reason.name}: {name}",
+           after={"name": name, "reason_id": reason.id})
+    db.session.commit()
+    return item
+
+
+def update_item(actor, item: EvidenceItem, *, version: int, name: str) -> EvidenceItem:
+    """Rename an item (optimistic lock on ``version``). Commits."""
+    ensure(actor, Permission.MANAGE_DEADLINE_RULES)
+    if version != item.version:
+        raise StaleEdit()
+    name = _clean_name(name)
+    _check_unique(item.reason_id, name, item.id)
+    before = {"name": item.name}
+    item.name = name
+    record(actor, "evidence_item.update", "evidence_item", item.id, summary=f"{item.reason.name}: {name}",
+           before=before, after={"name": name})
+    db.session.commit()
+    return item
+
+
+def set_item_active(actor, item: EvidenceItem, active: bool) -> EvidenceItem:
+    """Take an item off the checklist (or back on); attachments filed under it keep it. Commits."""
+    ensure(actor, Permission.MANAGE_DEADLINE_RULES)
+    before = {"is_active": item.is_active}
+    item.is_active = bool(active)
+    record(actor, "evidence_item.activate" if active else "evidence_item.deactivate", "evidence_item", item.id,
+           summary=f"{item.reason.name}: {item.name}", before=before, after={"is_active": item.is_active})
+    db.session.commit()
+    return item

@@ -1,0 +1,32 @@
+"""The evidence forms: upload (several files or a pasted screenshot) and remove with a reason."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField
+from wtforms.validators import Length
+
+from ...request_args import id_or_none
+
+
+class UploadForm(FlaskForm):
+    files = MultipleFileField(_l("Files"))
+    evidence_item_id = SelectField(_l("Evidence item"), coerce=id_or_none, validate_choice=False)
+    key = HiddenField()  # one per page load: a resubmitted upload is not stored twice
+
+
+class RemoveForm(FlaskForm):
+    reason = StringField(_l("Why remove it?"), validators=[Length(max=200, message=_l("At most %(max)d characters."))])
+
+
+class EvidenceItemForm(FlaskForm):
+    """An item of a reason's evidence checklist (edit: the name)."""
+
+    name = StringField(_l("Item"), validators=[Length(max=64, message=_l("At most %(max)d characters."))])
+
+
+class EvidenceItemCreateForm(EvidenceItemForm):
+    """A new item: the reason it belongs to and its name."""
+
+    reason_id = SelectField(_l("Reason"), coerce=id_or_none, validate_choice=False)

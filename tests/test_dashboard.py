@@ -1,11 +1,18 @@
 """Home pages by role and the navigation each role sees."""
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from html import unescape
+
+import pytest
 
 from kdcs.dashboard.service import outlet_summary
+from kdcs.extensions import db
+from kdcs.models import Notification, TicketReply, TicketStatus
 from kdcs.models.user import username_sort_key
 from kdcs.outlets.service import monthly_fee
+from kdcs.tickets import service as ticket_service
 from tests import factories
 
 
@@ -31,12 +38,13 @@ def test_agent_summary_uses_latest_month_and_only_own_outlets(users):
     assert summary.total_parcels == 300_000 and summary.total_fee == Decimal("7500.00")
 
 
-def test_agent_home_shows_outlets_and_fee(client, auth, users):
+def test_agent_home_shows_outlets_without_fees(client, auth, users):
     outlet = factories.make_outlet(agent=users["agent"], name="中通杭州良渚网点")
     factories.make_volume(outlet, date(2026, 10, 1), 200_000, 100_000)
     auth.login(users["agent"])
     html = client.get("/").get_data(as_text=True)
-    assert "中通杭州良渚网点" in html and "¥7,500.00" in html and "300,000" in html
+    assert "中通杭州良渚网点" in html and "300,000" in html
+    assert "¥7,500.00" not in html and "服务费" not in html  # fees moved off the agent's home
 
 
 def test_lead_home_lists_team_members_and_their_outlets(client, auth, users):
@@ -101,3 +109,112 @@ def test_only_the_current_section_is_highlighted(client, auth, users):
     nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
     active = [line for line in nav.splitlines() if 'class="active"' in line]
     assert len(active) == 1 and "工单队列" in active[0]
+
+
+# --------------------------------------------------------------------------- the day's work
+
+FIGURE = re.compile(r'<a [^>]*href="([^"]+)"[^>]*data-figure="([^"]+)"[^>]*>(?:\s*<span class="label">[^<]*</span>'
+                    r'<span class="value">)?(\d+)')
+
+
+def figures(html: str, within: str | None = None) -> dict[str, tuple[int, str]]:
+    """{data-figure: (count, href)} of a page (or of the part after ``within``, up to the next row)."""
+    if within is not None:
+        html = html[html.index(within):]
+        html = html[:html.index("</tr>")]
+    return {name: (int(count), unescape(href)) for href, name, count in FIGURE.findall(html)}
+
+
+def queue_ids(client, href: str) -> set[int]:
+    html = client.get(href).get_data(as_text=True)
+    return {int(i) for i in re.findall(r'<tr id="ticket-(\d+)"', html)}
+
+
+def minutes_from_now(outlet, minutes: int, **fields):
+    """A ticket whose reply is due ``minutes`` from now (negative: overdue)."""
+    now = datetime.now(UTC)
+    return factories.make_ticket(outlet, registered_at=now - timedelta(minutes=60),
+                                 reply_minutes=60 + minutes, resolve_minutes=60 + 3 * 24 * 60, **fields)
+
+
+@pytest.fixture
+def day(users):
+    mate = factories.make_user("agent", username="agent_mate", team=users.team, display_name="李娜")
+    far = factories.make_user("agent", username="agent_far", team=factories.make_team("二组"))
+    own = factories.make_outlet(agent=users.agent, name="良渚网点")
+    mates = factories.make_outlet(agent=mate, name="勾庄网点")
+    farout = factories.make_outlet(agent=far, name="远处网点")
+    t = dict(
+        late1=minutes_from_now(own, -10),
+        late2=minutes_from_now(own, -90, category="arbitration"),
+        hour=minutes_from_now(own, 30),
+        later=minutes_from_now(own, 60 * 30),
+        closed=minutes_from_now(own, -10, status=TicketStatus.CLOSED),
+        mate_late=minutes_from_now(mates, -5),
+        mate_free=minutes_from_now(mates, 120, assignee=None),
+        far=minutes_from_now(farout, -5),
+    )
+    for ticket in t.values():
+        ticket_service.refresh_derived(ticket)
+    db.session.commit()
+    return dict(users=users, mate=mate, tickets=t)
+
+
+def test_agent_home_counts_and_each_figure_links_to_exactly_those_tickets(client, auth, day):
+    users, t = day["users"], day["tickets"]
+    db.session.add(Notification(user_id=users.agent.id, kind="ticket", title="工单已分配给你：X1", link="/tickets/1"))
+    db.session.add(Notification(user_id=users.agent.id, kind="ticket", title="已读的通知", link="/tickets/1",
+                                read_at=datetime.now(UTC)))
+    db.session.commit()
+    auth.login(users.agent)
+    html = client.get("/").get_data(as_text=True)
+    found = figures(html)
+    assert found["overdue"][0] == 2 and found["hour"][0] == 1 and found["open"][0] == 4
+    assert found["category-arbitration"][0] == 1 and found["category-problem"][0] == 3
+    assert queue_ids(client, found["overdue"][1]) == {t["late1"].id, t["late2"].id}
+    assert queue_ids(client, found["hour"][1]) == {t["hour"].id}
+    for name, (count, href) in found.items():
+        assert href.startswith("/tickets/?") or href.startswith("/tickets?")
+        assert len(queue_ids(client, href)) == count, name
+    assert "工单已分配给你：X1" in html and "已读的通知" not in html
+
+
+def test_lead_home_per_agent_figures_link_to_exactly_those_tickets(client, auth, day):
+    users, t = day["users"], day["tickets"]
+    db.session.add(TicketReply(ticket_id=t["hour"].id, channel="phone", body="已联系", sent_at=datetime.now(UTC),
+                               recorded_by_id=users.agent.id))
+    db.session.commit()
+    ticket_service.record_fine(users.lead, t["late1"].id, version=t["late1"].version, amount="50",
+                               bearer="company", agent_share="20")
+    ticket_service.record_fine(users.lead, t["closed"].id, version=t["closed"].version, amount="30", bearer="agent")
+    auth.login(users.lead)
+    html = client.get("/").get_data(as_text=True)
+    mine = figures(html, 'data-agent="agent_a"')
+    assert {k: v[0] for k, v in mine.items()} == {"open": 4, "overdue": 2, "today": mine["today"][0], "replied": 1}
+    assert queue_ids(client, mine["overdue"][1]) == {t["late1"].id, t["late2"].id}
+    assert queue_ids(client, mine["replied"][1]) == {t["hour"].id}
+    theirs = figures(html, 'data-agent="agent_mate"')
+    assert theirs["open"][0] == 1 and theirs["overdue"][0] == 1
+    assert queue_ids(client, theirs["open"][1]) == {t["mate_late"].id}
+    top = figures(html)
+    assert top["unassigned"][0] == 1 and queue_ids(client, top["unassigned"][1]) == {t["mate_free"].id}
+    assert top["fines"][0] == 2 and queue_ids(client, top["fines"][1]) == {t["late1"].id, t["closed"].id}
+    assert "¥80.00" in html and "¥50.00" in html  # amount; agents' share 20 + 30
+    for row in ('data-agent="agent_a"', 'data-agent="agent_mate"'):
+        for name, (count, href) in figures(html, row).items():
+            assert len(queue_ids(client, href)) == count, (row, name)
+    assert "agent_far" not in html
+
+
+def test_queue_has_export_and_import_buttons_following_the_filter(client, auth, day):
+    users = day["users"]
+    auth.login(users.lead)
+    html = client.get("/tickets/?scope=team&window=overdue").get_data(as_text=True)
+    assert re.search(r'id="queue-export"[^>]*href="/tickets/export\.xlsx\?scope=team&amp;window=overdue"', html)
+    assert 'href="/tickets/import"' in html
+    fragment = client.htmx("get", "/tickets/?scope=team&category=arbitration").get_data(as_text=True)
+    assert re.search(r'id="queue-export"[^>]*hx-swap-oob="true"[^>]*category=arbitration', fragment)
+    auth.logout()
+    auth.login(users.agent)
+    html = client.get("/tickets/").get_data(as_text=True)
+    assert 'id="queue-export"' in html and 'href="/tickets/import"' not in html

@@ -259,3 +259,10 @@ def test_escalation_through_a_real_worker_notifies_once(desk, consumer):
     time.sleep(0.5)  # a late duplicate would have landed by now
     assert len(tasks.huey) == 0
     assert len(inbox(users.lead)) == 1 and notice_count() == 1
+
+
+def test_deadlines_missed_long_ago_send_no_notice(desk):
+    """A first run (or a worker down for days) does not flood the lead: only deadlines of the last 24 h."""
+    ticket_due(desk, reply_in=-25 * 60, resolve_in=-25 * 60 + 10)
+    assert notices.escalate(NOW) == {notices.DUE_SOON: 0, notices.REPLY_OVERDUE: 0, notices.RESOLVE_OVERDUE: 0}
+    assert inbox(desk["users"].lead) == []

@@ -16,9 +16,10 @@ def home():
         context["counts"] = service.admin_counts()
         context["recent_audit"] = service.recent_audit()
     elif role == Role.LEAD:
-        context["members"] = service.team_members(current_user.team_id)
+        context["day"] = service.team_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
     elif role == Role.AGENT:
+        context["day"] = service.agent_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
     else:
         context["agents_by_team"] = service.agents_by_team()

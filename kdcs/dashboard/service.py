@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditLog, Brand, Outlet, Role, Team, User
+from ..models import AuditLog, Brand, Notification, Outlet, Role, Team, User, utcnow
 from ..models.user import username_order
 from ..outlets.service import latest_month, monthly_fee, visible_outlets_query, volumes_by_outlet
 
@@ -119,3 +120,125 @@ def agents_by_team() -> list[tuple[Team | None, list[User]]]:
         grouped.setdefault(agent.team_id, []).append(agent)
     teams = {t.id: t for t in db.session.scalars(select(Team)).all()}
     return [(teams.get(team_id), members) for team_id, members in grouped.items()]
+
+
+# --------------------------------------------------------------------------- the day's work
+#
+# Every figure is counted with the queue's own query (scope + QueueFilter), and its link
+# is that filter's URL: the count and the rows the link shows cannot drift apart.
+
+
+@dataclass
+class Figure:
+    """A count and the queue URL that lists exactly those tickets."""
+
+    count: int
+    url: str
+
+
+def _queue(user: User, scope: str, now: datetime, **filters):
+    from ..tickets import queue
+
+    f = queue.QueueFilter(scope=scope, **filters)
+    return f, queue.apply_filters(queue.scoped_query(user, scope, now), f, now)
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def _figure(user: User, scope: str, now: datetime, **filters) -> Figure:
+    f, query = _queue(user, scope, now, **filters)
+    return Figure(_count(query), url_for("tickets.index", **f.args()))
+
+
+@dataclass
+class AgentDay:
+    overdue: Figure
+    hour: Figure
+    today: Figure
+    open: Figure
+    categories: list[tuple[str, str, Figure]]
+    notices: list[Notification]
+    unread: int
+
+
+def agent_day(user: User, now: datetime | None = None) -> AgentDay:
+    """An agent's home: my overdue, due within the hour, due today, open by category; unread notices."""
+    from ..notifications.service import unread_count
+    from ..tickets.labels import CATEGORY_LABELS
+
+    now = now or utcnow()
+    categories = [(code, str(label), _figure(user, "mine", now, category=code)) for code, label in CATEGORY_LABELS.items()]
+    notices = db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(6)).all()
+    return AgentDay(
+        overdue=_figure(user, "mine", now, window="overdue"),
+        hour=_figure(user, "mine", now, window="hour"),
+        today=_figure(user, "mine", now, window="today"),
+        open=_figure(user, "mine", now),
+        categories=categories,
+        notices=list(notices),
+        unread=unread_count(user),
+    )
+
+
+@dataclass
+class AgentLine:
+    """One member of a lead's team: open, overdue, due today, replied today (tickets), each a link."""
+
+    user: User
+    open: Figure
+    overdue: Figure
+    today: Figure
+    replied: Figure
+
+
+@dataclass
+class TeamDay:
+    lines: list[AgentLine]
+    unassigned: Figure
+    fines: Figure
+    fine_amount: Decimal
+    fine_agent_share: Decimal
+
+
+def _by_assignee(user: User, now: datetime, **filters) -> tuple[object, dict[int, int]]:
+    f, query = _queue(user, "team", now, **filters)
+    sub = query.order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.assignee_id, func.count()).group_by(sub.c.assignee_id))
+    return f, {assignee_id: int(n) for assignee_id, n in rows}
+
+
+def team_day(lead: User, now: datetime | None = None) -> TeamDay:
+    """A lead's home: per agent of the team open / overdue / due today / replied today; unassigned; fines this month."""
+    now = now or utcnow()
+    members = db.session.scalars(
+        select(User).where(User.team_id == lead.team_id, User.is_active_account.is_(True),
+                           User.role.in_([Role.AGENT, Role.LEAD]))
+        .order_by(User.role != Role.AGENT, *username_order())).all() if lead.team_id else []
+    measures = {
+        "open": {},
+        "overdue": {"window": "overdue"},
+        "today": {"window": "today"},
+        "replied": {"replied": "today", "status": "all"},
+    }
+    counted = {name: _by_assignee(lead, now, **filters) for name, filters in measures.items()}
+    lines = []
+    for member in members:
+        figures = {name: Figure(counts.get(member.id, 0), url_for("tickets.index", **f.args(assignee_id=member.id)))
+                   for name, (f, counts) in counted.items()}
+        lines.append(AgentLine(member, **figures))
+    f, fined = _queue(lead, "team", now, fined="month", status="all")
+    sub = fined.order_by(None).subquery()
+    count, amount, share = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(sub.c.fine_amount), 0),
+               func.coalesce(func.sum(sub.c.fine_agent_share), 0))).one()
+    return TeamDay(
+        lines=lines,
+        unassigned=_figure(lead, "team", now, assignee_id=0),
+        fines=Figure(int(count), url_for("tickets.index", **f.args())),
+        fine_amount=Decimal(amount or 0).quantize(Decimal("0.01")),
+        fine_agent_share=Decimal(share or 0).quantize(Decimal("0.01")),
+    )

@@ -136,19 +136,26 @@ def _lead_of(user: User | None) -> User | None:
     return team.lead if team is not None and team.lead is not None and team.lead.id != user.id else None
 
 
+# An overdue notice is news: a deadline missed longer ago (a first run, a worker down for days)
+# is on the lead's home page and queue, not worth a flood of notices.
+OVERDUE_LOOKBACK = timedelta(hours=24)
+
+
 def _candidates(now: datetime, soon: timedelta):
     open_ = Ticket.status != TicketStatus.CLOSED
+    recent = now - OVERDUE_LOOKBACK
     pending_reply = and_(open_, Ticket.first_replied_at.is_(None), Ticket.reply_due_at.is_not(None))
     yield DUE_SOON, Ticket.reply_due_at, and_(pending_reply, Ticket.reply_due_at > now,
                                               Ticket.reply_due_at <= now + soon)
-    yield REPLY_OVERDUE, Ticket.reply_due_at, and_(pending_reply, Ticket.reply_due_at <= now)
+    yield REPLY_OVERDUE, Ticket.reply_due_at, and_(pending_reply, Ticket.reply_due_at <= now,
+                                                   Ticket.reply_due_at > recent)
     yield RESOLVE_OVERDUE, Ticket.resolve_due_at, and_(open_, Ticket.resolved_at.is_(None),
                                                        Ticket.resolve_due_at.is_not(None),
-                                                       Ticket.resolve_due_at <= now)
+                                                       Ticket.resolve_due_at <= now, Ticket.resolve_due_at > recent)
 
 
 def _message(kind: str, ticket: Ticket, due_at: datetime, assignee: User | None) -> tuple[str, str]:
-    name = assignee.display_name if assignee else _("nobody")
+    name = assignee.display_name if assignee else _("Unassigned")
     if kind == DUE_SOON:
         return (_("Reply due at %(time)s: %(waybill)s", time=_beijing(due_at), waybill=ticket.waybill_no),
                 _("The first reply is due at %(time)s (Beijing time).", time=_beijing(due_at)))
@@ -160,7 +167,7 @@ def _message(kind: str, ticket: Ticket, due_at: datetime, assignee: User | None)
 
 
 def escalate(now: datetime | None = None) -> dict[str, int]:
-    """One pass: reply deadlines approaching → the assignee (or substitute); overdue → the assignee's lead.
+    """One pass: reply deadlines approaching → the assignee (or substitute); overdue (within 24 h) → the lead.
 
     Each notice is its own transaction after claiming its marker; a notice
     without anyone to tell still claims it (it is not retried every pass).

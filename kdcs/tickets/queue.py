@@ -52,6 +52,10 @@ WINDOWS = {
     "today": _l("Due today"),
 }
 
+# Filters the home pages link to (not in the filter form): fines recorded this month, replies sent today.
+FINED = {"month": _l("Fined this month")}
+REPLIED = {"today": _l("Replied today")}
+
 SORTS = {
     "deadline": _l("Nearest deadline"),
     "registered": _l("Newest registered"),
@@ -81,6 +85,8 @@ class QueueFilter:
     window: str = ""
     since: date | None = None
     until: date | None = None
+    fined: str = ""
+    replied: str = ""
     sort: str = "deadline"
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict, compare=False)
@@ -89,7 +95,7 @@ class QueueFilter:
         """The non-default values as URL arguments (``changes`` applied first)."""
         f = replace(self, **changes) if changes else self
         out: dict[str, str] = {"scope": f.scope}
-        for name in ("q", "direction", "category", "status", "window"):
+        for name in ("q", "direction", "category", "status", "window", "fined", "replied"):
             if getattr(f, name):
                 out[name] = getattr(f, name)
         for name, key in (("reason_id", "reason"), ("outlet_id", "outlet"), ("brand_id", "brand"),
@@ -112,7 +118,7 @@ class QueueFilter:
         """True when anything narrows the scope (used for the empty-table message)."""
         return bool(self.q or self.direction or self.category or self.reason_id or self.status
                     or self.outlet_id or self.brand_id or self.assignee_id is not None
-                    or self.window or self.since or self.until)
+                    or self.window or self.since or self.until or self.fined or self.replied)
 
 
 # --------------------------------------------------------------------------- scope
@@ -220,6 +226,8 @@ def parse_filter(args, user: User) -> QueueFilter:
         window=args.get("window") if args.get("window") in WINDOWS else "",
         since=since,
         until=until,
+        fined=args.get("fined") if args.get("fined") in FINED else "",
+        replied=args.get("replied") if args.get("replied") in REPLIED else "",
         sort=args.get("sort") if args.get("sort") in SORTS else "deadline",
         page=min(_int_arg(args, "page") or 1, 10_000),
         errors=errors,
@@ -308,10 +316,30 @@ def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) ->
         query = query.where(Ticket.registered_at >= shanghai_day_bounds(f.since)[0])
     if f.until:
         query = query.where(Ticket.registered_at < shanghai_day_bounds(f.until)[1])
+    if f.fined or f.replied:
+        query = query.where(*activity_clauses(f, now))
     clause = search_clause(f.q)
     if clause is not None:
         query = query.where(clause)
     return query
+
+
+def activity_clauses(f: QueueFilter, now: datetime) -> list:
+    """本月罚款: a fine recorded this month (Shanghai); 今日已回复: a reply sent today (Shanghai)."""
+    from ..models import TicketReply
+
+    clauses = []
+    local = now.astimezone(SHANGHAI).date()
+    if f.fined == "month":
+        start = shanghai_day_bounds(local.replace(day=1))[0]
+        clauses.append(select(TicketEvent.id).where(
+            TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == EventKind.FINE,
+            TicketEvent.at >= start).exists())
+    if f.replied == "today":
+        start, end = shanghai_day_bounds(local)
+        clauses.append(select(TicketReply.id).where(
+            TicketReply.ticket_id == Ticket.id, TicketReply.sent_at >= start, TicketReply.sent_at < end).exists())
+    return clauses
 
 
 _PRIORITY_RANK = case(

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from kdcs.extensions import db
 from kdcs.models import AuditLog, Team
-from tests import factories
 from tests.html import csrf_token, parse
 
 # The route x role outcomes of these pages (anonymous, non-admin 403s, unknown ids,
 # fragments) are rows of the route matrix in tests/test_route_permissions.py.
 
 
-@pytest.fixture
-def ids(users):
-    brand = factories.make_brand("ZTO", "中通")
-    return {"team": users["team"].id, "brand": brand.id}
-
-
-def test_activate_button_without_a_valid_value_is_400(client, auth, users, ids):
-    auth.login(users["admin"])
-    for url in (f"/admin/teams/{ids['team']}/active", f"/admin/brands/{ids['brand']}/active"):
+def test_activate_button_without_a_valid_value_is_400(client, auth, settings_world):
+    auth.login(settings_world.admin)
+    for url in (f"/admin/teams/{settings_world.team.id}/active", f"/admin/brands/{settings_world.brand.id}/active"):
         assert client.post(url).status_code == 400
         assert client.post(url, data={"active": "yes"}).status_code == 400
     assert db.session.scalar(select(AuditLog.id)) is None

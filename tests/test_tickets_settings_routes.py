@@ -36,19 +36,11 @@ def posted_version(html: str) -> str:
 
 
 @pytest.fixture
-def world(users):
-    admin = users["admin"]
-    brand = factories.make_brand("ZTO", "中通")
-    complaint = svc.create_reason(admin, category="work_order", name="投诉")
-    chase = svc.create_reason(admin, category="work_order", name="催件")
-    damaged = svc.create_reason(admin, category="problem", name="破损")
-    rule = svc.create_rule(admin, brand_id=None, category="work_order", reason_id=None, reply_minutes=120,
-                           resolve_minutes=1440, mode="clock")
-    reply = svc.create_canned(admin, category="work_order", title="催件回复", body="您好，已为您催促网点。")
-    db.session.query(AuditLog).delete()
-    db.session.commit()
-    return {"brand": brand.id, "rule": rule.id, "reason": complaint.id, "chase": chase.id, "damaged": damaged.id,
-            "reply": reply.id, **users}
+def world(settings_world):
+    """The settings records by id, for URL templates; ``reason`` is 投诉 (work order)."""
+    world = settings_world.with_ids("brand", "complaint", "chase", "damaged", "rule", "reply")
+    world["reason"] = world["complaint"]
+    return world
 
 
 # Who may open which settings page, anonymous redirects, 403s and 404s: rows of the route

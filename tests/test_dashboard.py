@@ -218,3 +218,34 @@ def test_queue_has_export_and_import_buttons_following_the_filter(client, auth, 
     auth.login(users.agent)
     html = client.get("/tickets/").get_data(as_text=True)
     assert 'id="queue-export"' in html and 'href="/tickets/import"' not in html
+
+
+def _attach(ticket, item, removed: bool = False):
+    from kdcs.models.ticket import TicketAttachment
+
+    db.session.add(TicketAttachment(
+        ticket_id=ticket.id, stored_name=f"{ticket.id:064d}.png", original_name="a.png", content_type="image/png",
+        size=10, evidence_item_id=item.id, removed_at=datetime.now(UTC) if removed else None))
+
+
+def test_agent_home_counts_open_tickets_missing_an_evidence_item(client, auth, day):
+    from kdcs.models.ticket import EvidenceItem
+
+    users, t = day["users"], day["tickets"]
+    damaged = [EvidenceItem(reason_id=t["late2"].reason_id, name=n, sort_order=i) for i, n in enumerate(["外包装照片", "内件照片"])]
+    delay = EvidenceItem(reason_id=t["hour"].reason_id, name="物流轨迹截图", sort_order=1)
+    retired = EvidenceItem(reason_id=t["later"].reason_id, name="旧项目", sort_order=1, is_active=False)
+    db.session.add_all([*damaged, delay, retired])
+    db.session.flush()
+    _attach(t["late2"], damaged[0])  # one of two filed: still missing one
+    _attach(t["hour"], delay)  # complete
+    _attach(t["late1"], delay, removed=True)  # another reason's item, removed: no checklist of its own
+    db.session.commit()
+    auth.login(users.agent)
+    found = figures(client.get("/").get_data(as_text=True))
+    assert found["evidence"][0] == 1
+    assert queue_ids(client, found["evidence"][1]) == {t["late2"].id}
+    # Filing the second item completes it.
+    _attach(t["late2"], damaged[1])
+    db.session.commit()
+    assert figures(client.get("/").get_data(as_text=True))["evidence"][0] == 0

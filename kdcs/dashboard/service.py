@@ -158,13 +158,14 @@ class AgentDay:
     hour: Figure
     today: Figure
     open: Figure
+    evidence: Figure
     categories: list[tuple[str, str, Figure]]
     notices: list[Notification]
     unread: int
 
 
 def agent_day(user: User, now: datetime | None = None) -> AgentDay:
-    """An agent's home: my overdue, due within the hour, due today, open by category; unread notices."""
+    """An agent's home: my overdue, due within the hour, due today, open by category, evidence missing; notices."""
     from ..notifications.service import unread_count
     from ..tickets.labels import CATEGORY_LABELS
 
@@ -178,6 +179,7 @@ def agent_day(user: User, now: datetime | None = None) -> AgentDay:
         hour=_figure(user, "mine", now, window="hour"),
         today=_figure(user, "mine", now, window="today"),
         open=_figure(user, "mine", now),
+        evidence=_figure(user, "mine", now, evidence="missing"),
         categories=categories,
         notices=list(notices),
         unread=unread_count(user),

@@ -55,6 +55,7 @@ WINDOWS = {
 # Filters the home pages link to (not in the filter form): fines recorded this month, replies sent today.
 FINED = {"month": _l("Fined this month")}
 REPLIED = {"today": _l("Replied today")}
+EVIDENCE = {"missing": _l("Evidence missing")}
 
 SORTS = {
     "deadline": _l("Nearest deadline"),
@@ -87,6 +88,7 @@ class QueueFilter:
     until: date | None = None
     fined: str = ""
     replied: str = ""
+    evidence: str = ""
     sort: str = "deadline"
     page: int = 1
     errors: dict[str, str] = field(default_factory=dict, compare=False)
@@ -95,7 +97,7 @@ class QueueFilter:
         """The non-default values as URL arguments (``changes`` applied first)."""
         f = replace(self, **changes) if changes else self
         out: dict[str, str] = {"scope": f.scope}
-        for name in ("q", "direction", "category", "status", "window", "fined", "replied"):
+        for name in ("q", "direction", "category", "status", "window", "fined", "replied", "evidence"):
             if getattr(f, name):
                 out[name] = getattr(f, name)
         for name, key in (("reason_id", "reason"), ("outlet_id", "outlet"), ("brand_id", "brand"),
@@ -118,7 +120,7 @@ class QueueFilter:
         """True when anything narrows the scope (used for the empty-table message)."""
         return bool(self.q or self.direction or self.category or self.reason_id or self.status
                     or self.outlet_id or self.brand_id or self.assignee_id is not None
-                    or self.window or self.since or self.until or self.fined or self.replied)
+                    or self.window or self.since or self.until or self.fined or self.replied or self.evidence)
 
 
 # --------------------------------------------------------------------------- scope
@@ -228,6 +230,7 @@ def parse_filter(args, user: User) -> QueueFilter:
         until=until,
         fined=args.get("fined") if args.get("fined") in FINED else "",
         replied=args.get("replied") if args.get("replied") in REPLIED else "",
+        evidence=args.get("evidence") if args.get("evidence") in EVIDENCE else "",
         sort=args.get("sort") if args.get("sort") in SORTS else "deadline",
         page=min(_int_arg(args, "page") or 1, 10_000),
         errors=errors,
@@ -316,7 +319,7 @@ def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) ->
         query = query.where(Ticket.registered_at >= shanghai_day_bounds(f.since)[0])
     if f.until:
         query = query.where(Ticket.registered_at < shanghai_day_bounds(f.until)[1])
-    if f.fined or f.replied:
+    if f.fined or f.replied or f.evidence:
         query = query.where(*activity_clauses(f, now))
     clause = search_clause(f.q)
     if clause is not None:
@@ -325,8 +328,9 @@ def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) ->
 
 
 def activity_clauses(f: QueueFilter, now: datetime) -> list:
-    """本月罚款: a fine recorded this month (Shanghai); 今日已回复: a reply sent today (Shanghai)."""
-    from ..models import TicketReply
+    """本月罚款: a fine recorded this month (Shanghai); 今日已回复: a reply sent today (Shanghai);
+    缺举证材料: an active checklist item of the ticket's reason without a (not removed) attachment."""
+    from ..models.ticket import EvidenceItem, TicketAttachment, TicketReply
 
     clauses = []
     local = now.astimezone(SHANGHAI).date()
@@ -339,6 +343,12 @@ def activity_clauses(f: QueueFilter, now: datetime) -> list:
         start, end = shanghai_day_bounds(local)
         clauses.append(select(TicketReply.id).where(
             TicketReply.ticket_id == Ticket.id, TicketReply.sent_at >= start, TicketReply.sent_at < end).exists())
+    if f.evidence == "missing":
+        filed = select(TicketAttachment.id).where(
+            TicketAttachment.ticket_id == Ticket.id, TicketAttachment.evidence_item_id == EvidenceItem.id,
+            TicketAttachment.removed_at.is_(None)).exists()
+        clauses.append(select(EvidenceItem.id).where(
+            EvidenceItem.reason_id == Ticket.reason_id, EvidenceItem.is_active.is_(True), ~filed).exists())
     return clauses
 
 

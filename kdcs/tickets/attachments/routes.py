@@ -32,12 +32,15 @@ def evidence_context(ticket, upload_form=None, errors=None) -> dict:
     form.evidence_item_id.choices = [("", _("Not filed under an item"))] + [
         (str(line.item.id), line.item.name) for line in lines]
     form.key.data = uuid.uuid4().hex
+    missing = [line.item for line in lines if not line.done]
+    if upload_form is None and missing:  # a paste goes under the first missing item unless changed
+        form.evidence_item_id.data = missing[0].id
     return {
         "ticket": ticket,
         "attachments": svc.attachments(ticket),
         "removed": svc.attachments(ticket, removed=True),
         "checklist": lines,
-        "missing": [line.item for line in lines if not line.done],
+        "missing": missing,
         "upload_form": form,
         "remove_form": RemoveForm(formdata=None),
         "upload_errors": errors or [],

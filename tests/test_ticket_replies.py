@@ -234,3 +234,27 @@ def test_waybill_search_finds_closed_tickets_and_says_so(client, auth, users, ti
     assert page.find("tr", id=f"ticket-{t.id}") is not None
     page = parse(client.get("/tickets/"))  # the default view still hides closed tickets
     assert page.find("tr", id=f"ticket-{t.id}") is None
+
+
+# -- canned replies by reason (settings) ---------------------------------------
+
+def test_canned_reply_for_one_reason(client, auth, users):
+    from kdcs.models import CannedReply
+    from kdcs.tickets.settings import service as settings
+
+    damaged = f.make_reason("problem", "破损")
+    late = f.make_reason("arbitration", "延误")
+    db.session.commit()
+    reply = settings.create_canned(users["admin"], category=None, title="破损致歉", body="{客户称呼}您好", reason_id=damaged.id)
+    assert (reply.category, reply.reason_id) == ("problem", damaged.id)  # a reason's reply is of its category
+    with pytest.raises(ValidationError) as err:
+        settings.create_canned(users["admin"], category="problem", title="错配", body="x", reason_id=late.id)
+    assert "reason_id" in err.value.errors
+    settings.update_canned(users["admin"], reply, version=reply.version, category="problem", title="破损致歉",
+                           body="{客户称呼}您好", reason_id=None)
+    assert db.session.get(CannedReply, reply.id).reason_id is None
+    auth.login(users["admin"])
+    page = parse(client.get("/tickets/canned-replies"))
+    labels_ = [o.text for o in page.one("select", id="canned-new-reason_id").find_all("option")] if page.find(
+        "select", id="canned-new-reason_id") else [o.text for o in page.find_all("select", name="reason_id")[0].find_all("option")]
+    assert labels_[0] == "所有原因" and "问题件 · 破损" in labels_ and "仲裁 · 延误" in labels_

@@ -395,7 +395,7 @@ def test_trainer_manages_canned_replies(client, auth, world):
     response = client.htmx("post", url, data={"category": "work_order", "title": "x", "body": "y", "version": "1"})
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "其他人保存了常用回复“催件回复（新）”" in html
-    assert stored_box(html) == {"类别": "工单", "标题": "催件回复（新）", "内容": "新内容"}
+    assert stored_box(html) == {"类别": "工单", "原因": "—", "标题": "催件回复（新）", "内容": "新内容"}
     assert 'value="x"' in html and re.search(r">\s*y</textarea>", html) and posted_version(html) == "2"
     # another category: the reply joins that group, so the table reloads (HX-Trigger)
     response = client.htmx("post", url, data={"category": "", "title": "催件回复（新）", "body": "新内容", "version": "2"})

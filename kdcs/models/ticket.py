@@ -307,6 +307,8 @@ class CannedReply(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
+    reason: Mapped[TicketReason | None] = relationship()
+
     __mapper_args__ = {"version_id_col": version}
 
 

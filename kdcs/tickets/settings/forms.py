@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...models.ticket import CountingMode
-from ...request_args import id_or_zero
+from ...request_args import id_or_none, id_or_zero
 from ..deadlines import DEFAULT_WINDOW
 from .service import (
     CALENDAR_NAME_MAX,
@@ -103,6 +103,7 @@ class CannedReplyForm(FlaskForm):
     """A canned reply: category (empty for all), title, text."""
     # "" = every category
     category = SelectField(_l("Category"), validate_choice=True)
+    reason_id = SelectField(_l("Reason"), coerce=id_or_none, validate_choice=False)  # None: every reason
     title = StringField(_l("Title"), validators=[
         DataRequired(_l("Enter a title.")),
         Length(max=CANNED_TITLE_MAX, message=_l("At most %(max)d characters.")),

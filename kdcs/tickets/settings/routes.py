@@ -482,14 +482,19 @@ def reason_delete(reason_id: int):
 
 def _prepare_canned_form(form, _reply=None) -> None:
     form.category.choices = [("", _("All categories (shared)"))] + _categories()
+    form.reason_id.choices = [("", _("Every reason"))] + [
+        (r.id, f"{CATEGORY_LABELS.get(category, category)} · {r.name}")
+        for category, reasons in svc.reasons_by_category(include_inactive=False).items() for r in reasons]
 
 
 def _load_canned_form(form, reply: CannedReply) -> None:
     form.category.data = reply.category or ""
+    form.reason_id.data = reply.reason_id
 
 
 def _canned_values(form) -> dict:
-    return {"category": form.category.data or None, "title": form.title.data, "body": form.body.data}
+    return {"category": form.category.data or None, "title": form.title.data, "body": form.body.data,
+            "reason_id": form.reason_id.data}
 
 
 def _save_canned(reply: CannedReply, form, version: int) -> None:

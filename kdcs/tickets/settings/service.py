@@ -52,7 +52,7 @@ CALENDAR_NAME_MAX = 32
 RULE_FIELDS = ["brand_id", "category", "reason_id", "reply_minutes", "resolve_minutes", "mode",
                "service_start", "service_end", "note", "is_active"]
 REASON_FIELDS = ["category", "name", "sort_order", "is_active"]
-CANNED_FIELDS = ["category", "title", "body", "sort_order", "is_active"]
+CANNED_FIELDS = ["category", "reason_id", "title", "body", "sort_order", "is_active"]
 
 CATEGORY_CODES = [c.value for c in Category]
 
@@ -650,11 +650,21 @@ def canned_positions() -> dict[int, tuple[bool, bool]]:
     return positions
 
 
-def _canned_values(*, category, title, body) -> dict:
+def _canned_values(*, category, title, body, reason_id=None) -> dict:
     errors = {}
     category = category or None
     if category is not None and category not in CATEGORY_CODES:
         errors["category"] = _("Choose a category.")
+    reason = None
+    if reason_id not in (None, "", 0, "0"):
+        try:
+            reason = db.session.get(TicketReason, int(reason_id))
+        except (TypeError, ValueError, OverflowError):
+            reason = None
+        if reason is None or (category is not None and reason.category != category):
+            errors["reason_id"] = _("Choose a reason of this category.")
+        elif category is None:
+            category = reason.category  # a reply for one reason belongs to its category
     title = _clean(title)
     body = (body or "").strip().replace("\r\n", "\n")
     if not title:
@@ -667,13 +677,13 @@ def _canned_values(*, category, title, body) -> dict:
         errors["body"] = _("At most %(n)d characters.", n=CANNED_BODY_MAX)
     if errors:
         raise ValidationError(errors)
-    return {"category": category, "title": title, "body": body}
+    return {"category": category, "reason_id": reason.id if reason else None, "title": title, "body": body}
 
 
-def create_canned(actor, *, category: str | None, title: str, body: str) -> CannedReply:
-    """A new active canned reply at the end of its category's list."""
+def create_canned(actor, *, category: str | None, title: str, body: str, reason_id=None) -> CannedReply:
+    """A new active canned reply at the end of its category's list (``reason_id``: only for that reason)."""
     ensure(actor, Permission.MANAGE_CANNED_REPLIES)
-    values = _canned_values(category=category, title=title, body=body)
+    values = _canned_values(category=category, title=title, body=body, reason_id=reason_id)
     group = _canned_group(values["category"])
     last = max((r.sort_order for r in group), default=0)
     reply = CannedReply(is_active=True, sort_order=(last // 10 + 1) * 10, **values)
@@ -686,11 +696,11 @@ def create_canned(actor, *, category: str | None, title: str, body: str) -> Cann
 
 
 def update_canned(actor, reply: CannedReply, *, version: int, category: str | None, title: str,
-                  body: str) -> CannedReply:
+                  body: str, reason_id=None) -> CannedReply:
     """Change a canned reply (audited; stale ``version`` → StaleEdit)."""
     ensure(actor, Permission.MANAGE_CANNED_REPLIES)
     _check_version(reply, version)
-    values = _canned_values(category=category, title=title, body=body)
+    values = _canned_values(category=category, title=title, body=body, reason_id=reason_id)
     before = snapshot(reply, CANNED_FIELDS)
     if values["category"] != reply.category:  # joins the end of its new group
         last = max((r.sort_order for r in _canned_group(values["category"])), default=0)

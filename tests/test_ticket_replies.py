@@ -258,3 +258,19 @@ def test_canned_reply_for_one_reason(client, auth, users):
     labels_ = [o.text for o in page.one("select", id="canned-new-reason_id").find_all("option")] if page.find(
         "select", id="canned-new-reason_id") else [o.text for o in page.find_all("select", name="reason_id")[0].find_all("option")]
     assert labels_[0] == "所有原因" and "问题件 · 破损" in labels_ and "仲裁 · 延误" in labels_
+
+
+def test_queue_reason_filter_is_grouped_by_category_without_duplicates(client, auth, users):
+    from kdcs.tickets.reference import seed_reference_data
+
+    seed_reference_data(calendar=False)
+    auth.login(users["admin"])
+    select_ = parse(client.get("/tickets/?scope=all")).one("select", id="f-reason")
+    groups = select_.find_all("optgroup")
+    assert [g.get("label") for g in groups] == ["问题件", "留言", "工单", "仲裁"][:len(groups)] and len(groups) >= 3
+    for group in groups:
+        names = [o.text for o in group.find_all("option")]
+        assert len(names) == len(set(names)), group.get("label")
+    narrowed = parse(client.get("/tickets/?scope=all&category=arbitration")).one("select", id="f-reason")
+    assert [g.get("label") for g in narrowed.find_all("optgroup")] == ["仲裁"]
+    assert sorted(o.text for o in narrowed.find_all("option")[1:]) == sorted(["延误", "遗失", "破损", "虚假签收", "内件短少", "错派"])

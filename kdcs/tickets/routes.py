@@ -59,10 +59,11 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
 
 
 def _reasons_by_category(category: str | None = None) -> dict[str, list[TicketReason]]:
-    grouped: dict[str, list[TicketReason]] = {}
+    """{category: reasons}, the categories in their usual order (问题件, 留言, 工单, 仲裁): one optgroup each."""
+    grouped: dict[str, list[TicketReason]] = {code: [] for code in labels.CATEGORY_LABELS if not category or code == category}
     for reason in service.reasons_for(category):
         grouped.setdefault(reason.category, []).append(reason)
-    return grouped
+    return {code: reasons for code, reasons in grouped.items() if reasons}
 
 
 def _canned_groups(ticket: Ticket) -> list[dict]:

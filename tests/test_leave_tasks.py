@@ -143,3 +143,14 @@ def test_hand_back_leaves_other_outlets_and_closed_tickets(away):
     db.session.commit()
     assert db.session.get(Ticket, closed.id).assignee_id == away["sub"].id
     assert db.session.get(Ticket, theirs.id).assignee_id == away["sub"].id
+
+
+def test_hand_back_includes_a_ticket_written_as_the_leave_ended(away):
+    """An import committing in the leave's last moments lands with the substitute; the return gives it back."""
+    leave = make_leave(away["owner"], [away["outlet"]], away["sub"], DAY, DAY)
+    _start, end = beijing(DAY, 0), beijing(DAY + timedelta(days=1), 0)
+    late = factories.make_ticket(away["outlet"], reason=away["reason"], assignee=away["sub"],
+                                 registered_at=end - timedelta(minutes=1), created_at=end + timedelta(milliseconds=400))
+    assert hand_back(leave, end + timedelta(minutes=5)) == 1
+    db.session.commit()
+    assert db.session.get(Ticket, late.id).assignee_id == away["owner"].id

@@ -149,7 +149,9 @@ def hand_back(leave: LeaveRequest, at: datetime | None = None) -> int:
             continue
         tickets = db.session.scalars(select(Ticket).where(
             Ticket.outlet_id == h.outlet_id, Ticket.assignee_id == h.substitute_id,
-            Ticket.status != TicketStatus.CLOSED, Ticket.created_at >= start, Ticket.created_at < end))
+            # Up to now, not just the end: a ticket written in the leave's last moments (an import
+            # committing as the leave ends) is still the substitute's only because of the leave.
+            Ticket.status != TicketStatus.CLOSED, Ticket.created_at >= start, Ticket.created_at <= max(end, at)))
         for ticket in tickets:
             ticket.assignee_id = owner.id
             db.session.add(TicketEvent(ticket=ticket, actor_id=None, kind=EventKind.ASSIGN,

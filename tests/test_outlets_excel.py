@@ -64,8 +64,9 @@ def outlet_count():
 
 
 def uploads(app):
+    """The files in the upload folder (other features keep subfolders there, e.g. attachments/)."""
     directory = Path(app.config["KDCS_UPLOAD_DIR"])
-    return sorted(directory.glob("*")) if directory.exists() else []
+    return sorted(p for p in directory.glob("*") if p.is_file()) if directory.exists() else []
 
 
 def text(response):

@@ -266,3 +266,8 @@ def test_deadlines_missed_long_ago_send_no_notice(desk):
     ticket_due(desk, reply_in=-25 * 60, resolve_in=-25 * 60 + 10)
     assert notices.escalate(NOW) == {notices.DUE_SOON: 0, notices.REPLY_OVERDUE: 0, notices.RESOLVE_OVERDUE: 0}
     assert inbox(desk["users"].lead) == []
+
+
+def test_a_newly_missed_resolution_is_noticed_although_the_reply_was_missed_long_ago(desk):
+    ticket_due(desk, reply_in=-25 * 60, resolve_in=-10)  # due_at (the earlier deadline) is 25 h old
+    assert notices.escalate(NOW) == {notices.DUE_SOON: 0, notices.REPLY_OVERDUE: 0, notices.RESOLVE_OVERDUE: 1}

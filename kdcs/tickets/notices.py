@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..models import Team, Ticket, TicketNotice, TicketStatus, User, utcnow
+from ..models import QueueState, Team, Ticket, TicketNotice, TicketStatus, User, utcnow
 from ..notifications.service import notify
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,10 @@ OVERDUE_LOOKBACK = timedelta(hours=24)
 
 
 def _candidates(now: datetime, soon: timedelta):
-    open_ = Ticket.status != TicketStatus.CLOSED
+    # Every pending deadline is >= due_at (their minimum) and only ACTIVE tickets have one:
+    # (queue_state, due_at) is indexed (ix_tickets_queue), so a pass reads only tickets near or past due.
+    open_ = and_(Ticket.queue_state == QueueState.ACTIVE, Ticket.due_at <= now + soon,
+                 Ticket.status != TicketStatus.CLOSED)
     recent = now - OVERDUE_LOOKBACK
     pending_reply = and_(open_, Ticket.first_replied_at.is_(None), Ticket.reply_due_at.is_not(None))
     yield DUE_SOON, Ticket.reply_due_at, and_(pending_reply, Ticket.reply_due_at > now,

@@ -5,7 +5,7 @@ name or the browser's Content-Type): JPEG, PNG, WebP, PDF and Excel (.xlsx).
 Anything else, a renamed .exe / .html / .svg / .txt included, is refused with a
 Chinese message. Images are decoded and written again without their metadata
 (EXIF, GPS, comments), turned upright first. Files live under the instance
-folder (``KDCS_UPLOAD_DIR``/attachments, outside static), named by the SHA-256
+folder (``<instance>/attachments``, outside static; ``KDCS_ATTACHMENT_DIR`` overrides), named by the SHA-256
 of what is stored, so one file uploaded twice is stored once.
 
 ``serve`` answers a stored file with ``Content-Disposition``,
@@ -68,8 +68,7 @@ def max_upload_mb() -> float:
 
 def storage_dir() -> Path:
     """The folder of stored files (created if missing), outside the static folder."""
-    base = current_app.config.get("KDCS_ATTACHMENT_DIR") or os.path.join(current_app.config["KDCS_UPLOAD_DIR"],
-                                                                         "attachments")
+    base = current_app.config.get("KDCS_ATTACHMENT_DIR") or os.path.join(current_app.instance_path, "attachments")
     path = Path(base)
     path.mkdir(parents=True, exist_ok=True)
     return path

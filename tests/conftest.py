@@ -66,6 +66,12 @@ class WriteTracker:
                 self.since_empty.add(match.group(1).lower())
                 self.since_mark.add(match.group(1).lower())
 
+    def written(self, tables: set[str]) -> None:
+        """Count ``tables`` as written (a shared world copied back into the database)."""
+        with self._lock:
+            self.since_empty |= tables - {"*"}
+            self.everything = self.everything or "*" in tables
+
     def mark(self) -> None:
         with self._lock:
             self.since_mark.clear()

@@ -61,20 +61,20 @@ VALUES = {  # input name → the value put in every field
 }
 UNKNOWN_CHOICE = "zzz-unknown"
 
-# Query strings tried on every GET route; the page's own filter fields get the same kind of value.
+# Query strings tried on every GET route (distinct keys share a request); the page's own
+# filter fields get the value beside them.
 QUERIES = {
     "garbage": ({"page": "abc", "per_page": "abc", "sort": "zzz", "order": "zzz", "dir": "zzz", "id": "x",
                  "rule_id": "x", "brand": "x", "outlet": "x", "team": "x", "assignee": "x", "reason": "x",
                  "category": "x", "status": "x", "scope": "x", "window": "x", "active": "x", "version": "x",
                  "counts": "x", "offset": "x"}, "abc"),
-    "dates": ({"date": "2026-13-45", "day": "2026-13-45", "start": "2026-13-45", "end": "2026-02-30",
-               "from": "2026-13-45", "to": "2026-13-45", "since": "2026-13-45", "until": "2026-02-30",
-               "year": "abc", "month": "13"}, "2026-13-45"),
-    "numbers": ({"page": "-1", "year": "1e9", "month": "１２", "version": "-1", "rule_id": "１２", "offset": "-5"},
-                "１２"),
-    "huge": (dict.fromkeys(("page", "id", "rule_id", "brand", "outlet", "team", "assignee", "reason", "agent",
-                            "actor", "entity_id", "version", "year", "month", "offset"), "9" * 30), "9" * 30),
-    "long": ({"q": "x" * 10_000}, "x" * 10_000),
+    "dates-and-numbers": ({"date": "2026-13-45", "day": "2026-13-45", "start": "2026-13-45", "end": "2026-02-30",
+                           "from": "2026-13-45", "to": "2026-13-45", "since": "2026-13-45", "until": "2026-02-30",
+                           "year": "1e9", "month": "１２", "week": "-1", "page": "-1", "version": "-1",
+                           "rule_id": "１２", "offset": "-5"}, "2026-13-45"),
+    "huge-and-long": ({**dict.fromkeys(("page", "id", "rule_id", "brand", "outlet", "team", "assignee", "reason",
+                                        "agent", "actor", "entity_id", "version", "year", "month", "offset"), "9" * 30),
+                       "q": "x" * 10_000}, "9" * 30),
 }
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

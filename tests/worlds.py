@@ -268,6 +268,8 @@ class SharedWorld:
         self.build = build
         self.ignore = ignore  # tables whose writes do not count (logs the users of the world never read)
         self.data: World | None = None
+        self._snapshot = None  # SQLite: an in-memory copy of the database as built
+        self._tables: set[str] = set()  # the tables the build wrote to
 
     def changed(self) -> bool:
         from tests.conftest import WRITES
@@ -275,18 +277,55 @@ class SharedWorld:
         return bool(WRITES.since_mark - self.ignore)
 
     def current(self) -> World:
-        """The world as built: kept if nothing was written since, built again otherwise.
-        A test that makes many requests calls it before each one."""
+        """The world as built: kept if nothing was written since; else, on SQLite, the database
+        copied back from the snapshot taken after building (a few ms), on PostgreSQL emptied and
+        built again. A test that makes many requests calls it before each one."""
         global _current
         from tests.conftest import WRITES, empty_written_tables
 
-        if _current is not self or self.data is None or self.changed():
+        if _current is self and self.data is not None and not self.changed():
+            return self.data
+        if self.data is not None and self._snapshot is not None and _same_database(self._snapshot):
+            _sqlite_copy(self._snapshot[1], into_app=True)
+            WRITES.written(self._tables)  # they hold the world again: the next emptying empties them
+        else:
             empty_written_tables()
             self.data = World(self.build())
             db.session.remove()
-            WRITES.mark()
-            _current = self
+            self._snapshot = _sqlite_snapshot()
+            self._tables = set(WRITES.since_empty) | ({"*"} if WRITES.everything else set())
+        WRITES.mark()
+        _current = self
         return self.data
+
+
+def _same_database(snapshot) -> bool:
+    return snapshot[0] == str(db.engine.url)
+
+
+def _sqlite_snapshot():
+    """(database URL, in-memory copy) of the app's SQLite database; None on PostgreSQL."""
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        return None
+    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    _sqlite_copy(copy, into_app=False)
+    return str(db.engine.url), copy
+
+
+def _sqlite_copy(other, *, into_app: bool) -> None:
+    """SQLite's online backup between the app's database and ``other`` (either way). The whole
+    file is copied, so whatever a test wrote (cascades and search tables included) is undone."""
+    db.session.remove()
+    raw = db.engine.raw_connection()
+    try:
+        if into_app:
+            other.backup(raw.driver_connection)
+        else:
+            raw.driver_connection.backup(other)
+    finally:
+        raw.close()
 
 
 _current: SharedWorld | None = None  # the shared world the database holds, as built
@@ -321,11 +360,11 @@ def before_test(request) -> None:
 
 
 def after_test() -> None:
-    """Keep a shared world nobody wrote to; otherwise leave the database empty."""
+    """Keep a shared world nobody wrote to (or one with a snapshot); otherwise leave the database empty."""
     global _current
     from tests.conftest import empty_written_tables
 
-    if _current is not None and not _current.changed():
-        return
+    if _current is not None and (not _current.changed() or _current._snapshot is not None):
+        return  # unchanged, or copied back from its snapshot by the next test that wants it
     empty_written_tables()
     _current = None

@@ -2,7 +2,7 @@
 
 * The queue and the ticket detail page run under the CSP without a single
   violation (no inline script, no eval, no injected <style>), and what the
-  detail page's scripts do still works: canned replies insert into the note and copy.
+  detail page's scripts do still works: canned replies insert into the reply box and copy.
 * The back button after a filtered queue (URL pushed by htmx) and a ticket opened
   from it shows the whole queue page, navigation and header included, never a
   bare table fragment (htmx-config historyRestoreAsHxRequest: false, and the
@@ -108,18 +108,19 @@ def test_queue_and_detail_run_under_the_csp_and_canned_replies_work(login_as, e2
     expect(canned).to_be_visible()
     text = canned.get_attribute("data-text")
     assert text
-    note = page.locator("#note-body")
-    note.fill("您好，")
+    box = page.locator(canned.get_attribute("data-insert"))  # the reply box (canned replies are replies)
+    box.fill("您好，")
     canned.click()
-    expect(note).to_have_value("您好，" + "\n" + text)
-    expect(note).to_be_focused()
+    expect(box).to_have_value("您好，" + "\n" + text)
+    expect(box).to_be_focused()
 
-    copy = page.locator(".canned [data-copy]").first
+    copy = page.locator("[data-copy-from]").first  # copies the reply box, canned text included
     copy.click()
-    expect(page.locator("#toasts")).to_contain_text(zh("Copied."))
-    assert page.evaluate("navigator.clipboard.readText()") == copy.get_attribute("data-copy")
+    expect(page.locator("#toasts")).to_contain_text(zh("Copied: paste it into the brand system."))
+    assert page.evaluate("navigator.clipboard.readText()") == box.input_value()
 
     # The presence banner polls every 10 s and the note posts by htmx: still no violation.
+    page.locator("#note-body").fill("已电话联系网点")
     page.get_by_role("button", name=zh("Add note"), exact=True).click()
     expect(page.locator("#toasts")).to_contain_text(zh("Note added."))
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"

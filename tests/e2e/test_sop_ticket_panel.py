@@ -54,12 +54,12 @@ def test_panel_shows_the_filled_script_and_inserting_records_the_version(login_a
     timeline = page.locator("#ticket-timeline")
     used = "查看并使用了话术《破损理赔》第 3 版"
     expect(timeline).not_to_contain_text(used)
-    note = page.locator("#note-body")
+    note = page.locator("#reply-body")  # scripts go into the reply box while the ticket is open
     note.fill("已致电客户。")
-    first.get_by_role("button", name=zh("Insert into the note")).click()
+    first.get_by_role("button", name=zh("Insert into the reply")).click()
     expect(note).to_have_value(re.compile(r"^已致电客户。\n王女士您好，我是中通客服张敏"))
     expect(note).to_be_focused()
-    expect(page.locator("#toasts")).to_contain_text(zh("Script inserted into the note."))
+    expect(page.locator("#toasts")).to_contain_text(zh("Script inserted into the reply box."))
     # The timeline line arrives by htmx (out of band), without a reload and without losing the note.
     expect(timeline.locator("li.ev-sop")).to_have_count(1)
     expect(timeline.locator("li.ev-sop").first).to_contain_text(used)
@@ -87,8 +87,8 @@ def test_a_blank_the_ticket_cannot_fill_is_marked_and_selected(login_as, e2e_app
     item.locator(":scope > summary").click()
     expect(item.locator(".sop-missing")).to_contain_text("问题说明")
     expect(item.locator("mark.blank-missing")).to_have_text("【待填写：问题说明】")
-    item.get_by_role("button", name="插入到备注").click()
-    assert page.evaluate("""() => { const box = document.querySelector('#note-body');
+    item.get_by_role("button", name="插入到回复").click()
+    assert page.evaluate("""() => { const box = document.querySelector('#reply-body');
                                      return box.value.slice(box.selectionStart, box.selectionEnd); }""") \
         == "【待填写：问题说明】"
     # Without a customer name the greeting is the polite 您 (破损理赔 starts with {客户称呼}).

@@ -87,9 +87,8 @@ def _world() -> dict[type, object]:
     reason = factories.make_reason("problem", "地址不详")
     rule = factories.make_rule("problem", brand=brand, reason=reason)
     canned = factories.make_canned("problem", "地址核实")
-    from kdcs.models.ticket import WorkCalendarDay
-
     from kdcs.models import LeaveType
+    from kdcs.models.ticket import WorkCalendarDay
 
     day = WorkCalendarDay(day=date(2026, 10, 1), is_workday=False, name="国庆节")
     leave_type = LeaveType(code="annual", name="年假", notice_days=2)

@@ -123,7 +123,7 @@ def test_ticket_page_shows_the_panel(client, auth, damage):
     assert "保价金额" in panel_el.find(cls="sop-missing").text
     assert panel_el.find("mark").text == "【待填写：保价金额】"
     insert = panel_el.find_all("button", cls="btn-primary")[0]
-    assert insert.get("data-sop-insert") == "#note-body"
+    assert insert.get("data-sop-insert") == "#reply-body"  # the reply box while the ticket is open
     assert insert.get("hx-post") == f"/sop/panel/{damage.ticket.id}/used"
     assert insert.get("hx-trigger") == "sop-used"
     assert page.one(id="note-body").tag == "textarea"

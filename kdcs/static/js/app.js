@@ -15,6 +15,35 @@
   }
   window.kdcsToast = showToast;
 
+  /* The old execCommand copy, through a hidden textarea; true when the browser copied. */
+  function legacyCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.top = "0";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    return ok;
+  }
+
+  /* The one clipboard copy every page uses (the brand system is another window): the Clipboard
+     API in a secure context, else execCommand. Resolves when copied; rejects when the browser
+     refuses, and the caller then shows the text selected for Ctrl+C. legacyOnRefusal: try
+     execCommand too when the Clipboard API refuses. */
+  window.kdcsCopy = function (text, legacyOnRefusal) {
+    if (navigator.clipboard && window.isSecureContext) {
+      var copied = navigator.clipboard.writeText(text);
+      if (!legacyOnRefusal) return copied;
+      return copied.catch(function () { if (!legacyCopy(text)) throw new Error("copy refused"); });
+    }
+    return legacyCopy(text) ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  };
+
   document.addEventListener("toast", function (evt) {
     var detail = evt.detail && evt.detail.value !== undefined ? evt.detail.value : evt.detail;
     var items = Array.isArray(detail) ? detail : [detail];

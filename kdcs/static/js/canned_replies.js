@@ -10,22 +10,6 @@
 
   var MISSING = /【待填写：[^】]*】/;
 
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { ok = false; } finally { area.remove(); }
-      if (ok) resolve(); else reject(new Error("copy refused"));
-    });
-  }
-
   function insertAtCursor(box, text) {
     var start = box.selectionStart != null ? box.selectionStart : box.value.length;
     var end = box.selectionEnd != null ? box.selectionEnd : box.value.length;
@@ -84,7 +68,7 @@
     if (!copy) return;
     var source = copy.hasAttribute("data-copy-from") ? document.querySelector(copy.getAttribute("data-copy-from")) : null;
     var value = source ? source.value : copy.getAttribute("data-copy") || "";
-    copyText(value).then(function () {
+    window.kdcsCopy(value).then(function () {
       say(copy, message(copy, "copied"), "success");
     }, function () {
       /* Fallback: select the text where the agent can copy it by hand. */

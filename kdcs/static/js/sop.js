@@ -10,29 +10,8 @@
 (function () {
   "use strict";
 
-  function legacyCopy(text) {
-    var area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.top = "0";
-    area.style.opacity = "0";
-    document.body.appendChild(area);
-    area.select();
-    var ok = false;
-    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-    area.remove();
-    return ok;
-  }
-
-  function copy(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).then(
-        function () { return true; },
-        function () { return legacyCopy(text); }
-      );
-    }
-    return Promise.resolve(legacyCopy(text));
+  function copy(text) {  // true when copied (the Clipboard API, else execCommand: app.js)
+    return window.kdcsCopy(text, true).then(function () { return true; }, function () { return false; });
   }
 
   var timers = new WeakMap();

@@ -30,23 +30,6 @@
     return area ? area.value : "";
   }
 
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
-    return new Promise(function (resolve, reject) {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      area.remove();
-      if (ok) resolve(); else reject(new Error("copy refused"));
-    });
-  }
-
   /* The clipboard was refused: show the text selected, so Ctrl+C copies it by hand. */
   function showForManualCopy(button, note) {
     var item = button.closest("[data-sop-item]");
@@ -111,7 +94,7 @@
     var copy = evt.target.closest("[data-sop-copy]");
     if (copy) {
       var msg = messages(copy);
-      copyText(scriptText(copy)).then(function () {
+      window.kdcsCopy(scriptText(copy)).then(function () {
         toast(msg.copied, "success");
         used(copy);
       }, function () {

@@ -36,7 +36,7 @@ ARGUMENTS = {
     "notification_id": "notification", "canned_id": "reply", "reason_id": "complaint", "rule_id": "rule",
     "job_id": "job", "scenario_id": "scenario", "number": "version_number", "report_id": "report",
     "leave_id": "leave", "leave_type_id": "leave_type", "attachment_id": "attachment",
-    "evidence_item_id": "evidence_item",
+    "evidence_item_id": "evidence_item", "proof_id": "leave_proof",
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 
@@ -188,7 +188,27 @@ def _leave_world(world) -> dict:
                                  handover=[{"outlet_id": world["own"], "substitute_id": teammate.id}])
     service.substitute_answer(teammate, leave, True)
     db.session.commit()
-    return {"leave": leave.id, "leave_type": annual.id}
+    proof = _leave_proof(leave)
+    return {"leave": leave.id, "leave_type": annual.id, "leave_proof": proof}
+
+
+def _leave_proof(leave) -> int:
+    """A proof PDF stored for the request (the proof_id of /leave/<id>/proofs/<proof_id>)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from kdcs import storage
+    from kdcs.extensions import db
+    from kdcs.models import LeaveProof
+
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    stored = storage.save_upload(FileStorage(stream=io.BytesIO(pdf), filename="病假条.pdf"), kinds={"pdf"})
+    proof = LeaveProof(request_id=leave.id, stored_name=stored.stored_name, original_name=stored.original_name,
+                       content_type=stored.content_type, size=stored.size)
+    db.session.add(proof)
+    db.session.commit()
+    return proof.id
 
 
 # --------------------------------------------------------------------------- what forms post

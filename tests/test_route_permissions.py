@@ -108,6 +108,10 @@ ROUTES: dict[str, list[R]] = {
                        hx("GET", "/leave/calendar?view=week&start=2026-10-12", row(agent=200, lead=200)),
                        R("GET", "/leave/calendar?team={other_team}", row(agent=404, lead=404))],
     "leave.digest": [R("GET", "/leave/999999/digest", row(agent=404, trainer=404, lead=404, admin=404))],
+    # Leave proofs (leave-proof): the requester uploads on their own request; the file is for those
+    # who may see the request, a 404 for anyone else or no such request.
+    "leave.upload_proof": [R("POST", "/leave/999999/proofs", row(agent=404, trainer=404, lead=404, admin=404), {})],
+    "leave.proof_file": [R("GET", "/leave/999999/proofs/999999", row(agent=404, trainer=404, lead=404, admin=404))],
     "admin.users": [R("GET", "/admin/users", ADMIN_ONLY)],
     "admin.user_new": [R("GET", "/admin/users/new", ADMIN_ONLY), R("POST", "/admin/users/new", ADMIN_ONLY, {})],
     "admin.user_detail": [R("GET", "/admin/users/{target}", ADMIN_ONLY), R("GET", "/admin/users/999999", ADMIN_ONLY_404)],

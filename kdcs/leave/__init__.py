@@ -12,5 +12,6 @@ from flask import Blueprint
 
 bp = Blueprint("leave", __name__, url_prefix="/leave")
 
-from . import routes as _routes  # noqa: E402,F401
 from . import calendar_routes as _calendar_routes  # noqa: E402,F401
+from . import proof_routes as _proof_routes  # noqa: E402,F401
+from . import routes as _routes  # noqa: E402,F401

@@ -116,8 +116,29 @@ class LeaveRequest(db.Model):
     history: Mapped[list[LeaveEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="LeaveEvent.id"
     )
+    proofs: Mapped[list[LeaveProof]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="LeaveProof.id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class LeaveProof(db.Model):
+    """A proof file (病假条 ...) the requester uploaded, stored by ``kdcs.storage`` under its content hash."""
+
+    __tablename__ = "leave_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("leave_requests.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80))
+    original_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[LeaveRequest] = relationship(back_populates="proofs")
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class LeaveHandover(db.Model):

@@ -151,6 +151,36 @@ def _attachment(user, extra):
     return service.upload(admin, ticket_id, [upload]).saved[0].id
 
 
+@_filler("proof_id")
+def _leave_proof(user, extra):
+    """A proof file (PNG) on the leave_id filler's request, stored for it if it has none."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+    from werkzeug.datastructures import FileStorage
+
+    from kdcs import storage
+    from kdcs.extensions import db
+    from kdcs.models import LeaveProof
+
+    leave_id = _leave(user, extra)
+    if leave_id is None:
+        return None
+    found = _first(select(LeaveProof.id).where(LeaveProof.request_id == leave_id))
+    if found:
+        return found
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), (40, 120, 180)).save(out, "PNG")
+    stored = storage.save_upload(FileStorage(stream=io.BytesIO(out.getvalue()), filename="病假条.png"),
+                                 kinds={"png"})
+    proof = LeaveProof(request_id=leave_id, stored_name=stored.stored_name, original_name=stored.original_name,
+                       content_type=stored.content_type, size=stored.size)
+    db.session.add(proof)
+    db.session.commit()
+    return proof.id
+
+
 @_filler("evidence_item_id")
 def _evidence_item(user, extra):
     from sqlalchemy import select

@@ -342,21 +342,28 @@ def _invalid(leave: LeaveRequest, errors: dict, form=None, block: str = "actions
     return render("leave/detail.html", block="actions", status=422, **context)
 
 
+def _step(leave: LeaveRequest, call, message: str, *, form=None, block: str = "actions"):
+    """The one shape of every step of a request: call the service, then the refreshed block,
+    the 409 that says what happened meanwhile, or the form again with its errors (422)."""
+    try:
+        call()
+    except NotFound:
+        abort(404)
+    except service.LeaveConflict as exc:
+        return _conflict(leave.id, str(exc), block)
+    except ValidationError as exc:
+        return _invalid(leave, exc.errors, form, block)
+    return _done(leave, message, block)
+
+
 @bp.route("/<int:leave_id>/submit", methods=["POST"])
 @require(Permission.REQUEST_LEAVE)
 def submit(leave_id: int):
     """Submit a draft to its substitutes."""
     leave = _get(leave_id)
     NoteForm().validate_on_submit()
-    try:
-        service.submit(current_user, leave, version=parse_version(request.form.get("version")))
-    except NotFound:
-        abort(404)
-    except service.LeaveConflict as exc:
-        return _conflict(leave_id, str(exc))
-    except ValidationError as exc:
-        return _invalid(leave, exc.errors)
-    return _done(leave, _("Request submitted: your substitute is asked to read the handover."))
+    return _step(leave, lambda: service.submit(current_user, leave, version=parse_version(request.form.get("version"))),
+                 _("Request submitted: your substitute is asked to read the handover."))
 
 
 @bp.route("/<int:leave_id>/answer", methods=["POST"])
@@ -369,17 +376,10 @@ def answer(leave_id: int):
     accept = request.form.get("answer")
     if accept not in ("accept", "decline"):
         abort(400)
-    try:
-        service.substitute_answer(current_user, leave, accept == "accept", (form.note.data or "")[:500],
-                                  version=parse_version(request.form.get("version")))
-    except NotFound:
-        abort(404)
-    except service.LeaveConflict as exc:
-        return _conflict(leave_id, str(exc))
-    except ValidationError as exc:
-        return _invalid(leave, exc.errors)
-    return _done(leave, _("You accepted the handover.") if accept == "accept"
-                 else _("You declined; the agent is told why."))
+    return _step(leave, lambda: service.substitute_answer(
+        current_user, leave, accept == "accept", (form.note.data or "")[:500],
+        version=parse_version(request.form.get("version"))),
+        _("You accepted the handover.") if accept == "accept" else _("You declined; the agent is told why."))
 
 
 @bp.route("/<int:leave_id>/decide", methods=["POST"])
@@ -393,18 +393,12 @@ def decide(leave_id: int):
     if decision not in ("approve", "reject"):
         abort(400)
     block = "inbox_row" if request.form.get("from") == "inbox" else "actions"
-    try:
-        service.decide(current_user, leave, approve=decision == "approve", note=(form.note.data or "")[:500],
-                       version=parse_version(request.form.get("version")),
-                       short_notice_override=bool(form.short_notice_override.data),
-                       balance_override=bool(form.balance_override.data), team_override=bool(form.team_override.data))
-    except NotFound:
-        abort(404)
-    except service.LeaveConflict as exc:
-        return _conflict(leave_id, str(exc), block)
-    except ValidationError as exc:
-        return _invalid(leave, exc.errors, form, block)
-    return _done(leave, _("Leave approved.") if decision == "approve" else _("Leave rejected."), block)
+    return _step(leave, lambda: service.decide(
+        current_user, leave, approve=decision == "approve", note=(form.note.data or "")[:500],
+        version=parse_version(request.form.get("version")),
+        short_notice_override=bool(form.short_notice_override.data),
+        balance_override=bool(form.balance_override.data), team_override=bool(form.team_override.data)),
+        _("Leave approved.") if decision == "approve" else _("Leave rejected."), form=form, block=block)
 
 
 @bp.route("/<int:leave_id>/cancel", methods=["POST"])
@@ -414,16 +408,9 @@ def cancel(leave_id: int):
     leave = _get(leave_id)
     form = NoteForm()
     form.validate_on_submit()
-    try:
-        service.cancel(current_user, leave, (form.note.data or "")[:500],
-                       version=parse_version(request.form.get("version")))
-    except NotFound:
-        abort(404)
-    except service.LeaveConflict as exc:
-        return _conflict(leave_id, str(exc))
-    except ValidationError as exc:
-        return _invalid(leave, exc.errors)
-    return _done(leave, _("Leave cancelled."))
+    return _step(leave, lambda: service.cancel(current_user, leave, (form.note.data or "")[:500],
+                                               version=parse_version(request.form.get("version"))),
+                 _("Leave cancelled."))
 
 
 @bp.route("/<int:leave_id>/return", methods=["POST"])
@@ -431,15 +418,9 @@ def cancel(leave_id: int):
 def return_early(leave_id: int):
     """销假: the agent is back (early); coverage ends now."""
     leave = _get(leave_id)
-    try:
-        service.mark_returned(current_user, leave, version=parse_version(request.form.get("version")))
-    except NotFound:
-        abort(404)
-    except service.LeaveConflict as exc:
-        return _conflict(leave_id, str(exc))
-    except ValidationError as exc:
-        return _invalid(leave, exc.errors)
-    return _done(leave, _("Welcome back: your outlets are yours again."))
+    return _step(leave, lambda: service.mark_returned(current_user, leave,
+                                                      version=parse_version(request.form.get("version"))),
+                 _("Welcome back: your outlets are yours again."))
 
 
 @bp.route("/<int:leave_id>/proof", methods=["POST"])
@@ -447,13 +428,9 @@ def return_early(leave_id: int):
 def proof(leave_id: int):
     """The lead records that the proof (病假条 ...) was handed in."""
     leave = _get(leave_id)
-    try:
-        service.mark_proof_received(current_user, leave, version=parse_version(request.form.get("version")))
-    except NotFound:
-        abort(404)
-    except service.LeaveConflict as exc:
-        return _conflict(leave_id, str(exc))
-    return _done(leave, _("Proof received"))
+    return _step(leave, lambda: service.mark_proof_received(current_user, leave,
+                                                            version=parse_version(request.form.get("version"))),
+                 _("Proof received"))
 
 
 @bp.route("/<int:leave_id>/print")

@@ -14,6 +14,6 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
 # labels registers the audit labels; the others are the views and the CLI.
 from . import cli, labels, routes  # noqa: E402,F401
+from .attachments import routes as attachments_routes  # noqa: E402,F401
 from .imports import routes as imports_routes  # noqa: E402,F401
 from .settings import routes as settings_routes  # noqa: E402,F401
-from .attachments import routes as attachments_routes  # noqa: E402,F401

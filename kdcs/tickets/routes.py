@@ -27,18 +27,18 @@ from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
 from . import bp, labels, presence, queue, reference, service
-from .settings.service import format_minutes
 from .forms import (
     AssignForm,
     BulkForm,
     FineForm,
     NoteForm,
-    ReplyForm,
     ReopenForm,
+    ReplyForm,
     StatusForm,
     TicketCreateForm,
     as_shanghai,
 )
+from .settings.service import format_minutes
 
 # --------------------------------------------------------------------------- helpers
 

@@ -68,6 +68,19 @@ def record(
     return entry
 
 
+def record_active_change(actor, obj, active: bool, entity_type: str, summary: str,
+                         attr: str = "is_active") -> bool:
+    """Set the active flag and audit ``<entity>.activate`` / ``.deactivate``; False (nothing
+    written) when it already had that value. The caller commits."""
+    active = bool(active)
+    if getattr(obj, attr) == active:
+        return False
+    setattr(obj, attr, active)
+    record(actor, f"{entity_type}.{'activate' if active else 'deactivate'}", entity_type, obj.id,
+           summary=summary, before={attr: not active}, after={attr: active})
+    return True
+
+
 # --------------------------------------------------------------------------- labels
 
 # Features add theirs with ``register_labels``. Field keys are a field name

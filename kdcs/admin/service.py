@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from ..auditing import record, snapshot
+from ..auditing import record, record_active_change, snapshot
 from ..auth.service import password_problems
 from ..extensions import db
 from ..models import AuditLog, Outlet, Role, Team, User
@@ -99,14 +99,10 @@ def set_user_active(actor: User, user: User, active: bool) -> User:
     ensure(actor, Permission.MANAGE_USERS)
     if user.id == actor.id and not active:
         raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
-    if user.is_active_account == active:
+    if not record_active_change(actor, user, active, "user", user.username, attr="is_active_account"):
         return user
-    before = snapshot(user, USER_AUDIT_FIELDS)
-    user.is_active_account = active
     if not active:
         user.rotate_session()
-    record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
-           summary=user.username, before=before, after=snapshot(user, USER_AUDIT_FIELDS))
     db.session.commit()
     return user
 

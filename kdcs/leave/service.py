@@ -31,7 +31,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auditing import record, register_labels, snapshot
+from ..auditing import record, record_active_change, register_labels, snapshot
 from ..extensions import db
 from ..models import Outlet, Role, Team, Ticket, User
 from ..models.leave import (
@@ -230,10 +230,7 @@ def update_type(actor: User, leave_type: LeaveType, *, version: int, **values) -
 def set_type_active(actor: User, leave_type: LeaveType, active: bool) -> LeaveType:
     """Admin: offer or withdraw a leave type (requests made with it stay)."""
     ensure(actor, Permission.MANAGE_LEAVE)
-    if leave_type.is_active != active:
-        leave_type.is_active = active
-        record(actor, "leave_type.activate" if active else "leave_type.deactivate", "leave_type",
-               leave_type.id, summary=leave_type.name)
+    record_active_change(actor, leave_type, active, "leave_type", leave_type.name)
     return leave_type
 
 

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from ..auditing import record, snapshot
+from ..auditing import record, record_active_change, snapshot
 from ..extensions import db
 from ..models import Brand, Outlet, Role, Team, User
 from ..models.user import username_order
@@ -187,10 +187,7 @@ def set_team_active(actor: User, team: Team, active: bool) -> Team:
             raise ValidationError({"is_active": _(
                 "Team %(name)s still has %(n)d active members. Move them to another team "
                 "or deactivate their accounts first, then deactivate the team.", name=team.name, n=count)})
-    before = snapshot(team, TEAM_AUDIT_FIELDS)
-    team.is_active = active
-    record(actor, "team.activate" if active else "team.deactivate", "team", team.id,
-           summary=team.name, before=before, after=snapshot(team, TEAM_AUDIT_FIELDS))
+    record_active_change(actor, team, active, "team", team.name)
     db.session.commit()
     return team
 
@@ -344,9 +341,6 @@ def set_brand_active(actor: User, brand: Brand, active: bool) -> Brand:
             raise ValidationError({"is_active": _(
                 "Brand %(name)s still has %(n)d active outlets. Deactivate them or move them "
                 "to another brand first.", name=brand.name, n=count)})
-    before = snapshot(brand, BRAND_AUDIT_FIELDS)
-    brand.is_active = active
-    record(actor, "brand.activate" if active else "brand.deactivate", "brand", brand.id,
-           summary=f"{brand.code} {brand.name}", before=before, after=snapshot(brand, BRAND_AUDIT_FIELDS))
+    record_active_change(actor, brand, active, "brand", f"{brand.code} {brand.name}")
     db.session.commit()
     return brand

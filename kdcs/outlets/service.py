@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..auditing import record, register_labels, snapshot
+from ..auditing import record, record_active_change, register_labels, snapshot
 from ..extensions import db
 from ..models import Brand, Outlet, OutletVolume, Role, User
 from ..models.user import username_order
@@ -405,13 +405,8 @@ def update_outlet(actor: User, outlet: Outlet, *, version: int, **fields) -> Out
 def set_outlet_active(actor: User, outlet: Outlet, active: bool) -> Outlet:
     """Activate or deactivate (idempotent: setting the current state changes nothing)."""
     ensure(actor, Permission.MANAGE_OUTLETS)
-    if outlet.is_active == active:
-        return outlet
-    before = snapshot(outlet, OUTLET_AUDIT_FIELDS)
-    outlet.is_active = active
-    record(actor, "outlet.activate" if active else "outlet.deactivate", "outlet", outlet.id,
-           summary=_summary(outlet), before=before, after=snapshot(outlet, OUTLET_AUDIT_FIELDS))
-    db.session.commit()
+    if record_active_change(actor, outlet, active, "outlet", _summary(outlet)):
+        db.session.commit()
     return outlet
 
 

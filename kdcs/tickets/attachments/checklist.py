@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ...auditing import record
+from ...auditing import record, record_active_change
 from ...extensions import db
 from ...models import Category, Ticket, TicketReason
 from ...models.ticket import EvidenceItem, TicketAttachment
@@ -156,9 +156,6 @@ def update_item(actor, item: EvidenceItem, *, version: int, name: str) -> Eviden
 def set_item_active(actor, item: EvidenceItem, active: bool) -> EvidenceItem:
     """Take an item off the checklist (or back on); attachments filed under it keep it. Commits."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
-    before = {"is_active": item.is_active}
-    item.is_active = bool(active)
-    record(actor, "evidence_item.activate" if active else "evidence_item.deactivate", "evidence_item", item.id,
-           summary=f"{item.reason.name}: {item.name}", before=before, after={"is_active": item.is_active})
-    db.session.commit()
+    if record_active_change(actor, item, active, "evidence_item", f"{item.reason.name}: {item.name}"):
+        db.session.commit()
     return item

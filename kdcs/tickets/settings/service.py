@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ... import workcalendar
-from ...auditing import record, register_labels, snapshot
+from ...auditing import record, record_active_change, register_labels, snapshot
 from ...extensions import db
 from ...models import Brand
 from ...models.ticket import (
@@ -279,13 +279,8 @@ def set_rule_active(actor, rule: DeadlineRule, active: bool, version: int | None
     """Activate or deactivate a rule (audited; stale ``version`` → StaleEdit)."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
     _check_version(rule, version)
-    if rule.is_active == active:
-        return rule
-    before = _snapshot(rule, RULE_FIELDS)
-    rule.is_active = active
-    record(actor, "deadline_rule.activate" if active else "deadline_rule.deactivate", "deadline_rule", rule.id,
-           summary=rule_summary(rule), before=before, after=_snapshot(rule, RULE_FIELDS))
-    db.session.commit()
+    if record_active_change(actor, rule, active, "deadline_rule", rule_summary(rule)):
+        db.session.commit()
     return rule
 
 
@@ -578,13 +573,8 @@ def move_reason(actor, reason: TicketReason, direction: str) -> TicketReason:
 def set_reason_active(actor, reason: TicketReason, active: bool) -> TicketReason:
     """Deactivated reasons are no longer offered for new tickets; existing tickets keep them."""
     ensure(actor, Permission.MANAGE_DEADLINE_RULES)
-    if reason.is_active == active:
-        return reason
-    before = snapshot(reason, REASON_FIELDS)
-    reason.is_active = active
-    record(actor, "ticket_reason.activate" if active else "ticket_reason.deactivate", "ticket_reason", reason.id,
-           summary=_reason_summary(reason), before=before, after=snapshot(reason, REASON_FIELDS))
-    db.session.commit()
+    if record_active_change(actor, reason, active, "ticket_reason", _reason_summary(reason)):
+        db.session.commit()
     return reason
 
 
@@ -727,11 +717,6 @@ def move_canned(actor, reply: CannedReply, direction: str) -> CannedReply:
 def set_canned_active(actor, reply: CannedReply, active: bool) -> CannedReply:
     """Activate or deactivate a canned reply (audited)."""
     ensure(actor, Permission.MANAGE_CANNED_REPLIES)
-    if reply.is_active == active:
-        return reply
-    before = snapshot(reply, CANNED_FIELDS)
-    reply.is_active = active
-    record(actor, "canned_reply.activate" if active else "canned_reply.deactivate", "canned_reply", reply.id,
-           summary=reply.title, before=before, after=snapshot(reply, CANNED_FIELDS))
-    db.session.commit()
+    if record_active_change(actor, reply, active, "canned_reply", reply.title):
+        db.session.commit()
     return reply

@@ -54,7 +54,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("SOP reports"), "sop.reports", Permission.HANDLE_SOP_REPORTS, "sop.report",
             badge=_open_sop_reports, badge_template="sop/_reports_badge.html"),
     NavItem(_l("Required reading status"), "sop.reading", Permission.VIEW_SOP_READING, "sop.reading"),
-    NavItem(_l("Training"), "training.index", Permission.VIEW_HOME, "training."),
+    NavItem(_l("Training"), "training.index", Permission.VIEW_TRAINING, "training."),
     NavItem(_l("Leave"), "leave.index", Permission.REQUEST_LEAVE, "leave.", not_section=("leave.types", "leave.leave_type")),
 )
 

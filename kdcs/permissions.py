@@ -52,6 +52,13 @@ class Permission(StrEnum):
     APPROVE_LEAVE = "leave.approve"  # decide requests (own team for leads; never one's own)
     VIEW_LEAVE_CALENDAR = "leave.calendar"  # the team calendar (own team for agents and leads)
     MANAGE_LEAVE = "leave.manage"  # leave types, fallback approver, staffing minimums of every team
+    # Training and going live (issue 11)
+    VIEW_TRAINING = "training.view"  # 我的培训: assigned/published courses, lessons, quizzes
+    EDIT_TRAINING = "training.edit"  # courses, lessons, question banks, practical items, programmes, publish
+    ASSIGN_TRAINING = "training.assign"  # assign courses and programmes to agents or teams
+    SIGN_OFF_PRACTICAL = "training.signoff"  # record practical outcomes (own team for leads)
+    VIEW_TRAINING_MATRIX = "training.matrix"  # agents x courses, attempts, who is not live and why (own team for leads)
+    RESET_TRAINING = "training.reset"  # archive one person's attempts with a note
 
 
 _EVERYONE = {
@@ -70,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_SOP,
             Permission.REQUEST_LEAVE,
             Permission.VIEW_LEAVE_CALENDAR,
+            Permission.VIEW_TRAINING,
         }
     ),
     Role.TRAINER: frozenset(_EVERYONE | {
@@ -80,6 +88,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_SOP_READING,
         Permission.HANDLE_SOP_REPORTS,
         Permission.REQUEST_LEAVE,
+        Permission.VIEW_TRAINING,
+        Permission.EDIT_TRAINING,
+        Permission.ASSIGN_TRAINING,
+        Permission.SIGN_OFF_PRACTICAL,
+        Permission.VIEW_TRAINING_MATRIX,
+        Permission.RESET_TRAINING,
     }),
     Role.LEAD: frozenset(
         _EVERYONE
@@ -97,6 +111,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REQUEST_LEAVE,
             Permission.APPROVE_LEAVE,
             Permission.VIEW_LEAVE_CALENDAR,
+            Permission.VIEW_TRAINING,
+            Permission.SIGN_OFF_PRACTICAL,
+            Permission.VIEW_TRAINING_MATRIX,
         }
     ),
     Role.ADMIN: frozenset(set(Permission)),

@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the full metadata."""
 
 from .audit import AuditLog
+from .health import WorkerHeartbeat  # noqa: F401  (task worker heartbeats)
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
 from .leave import (
     DayPart,
@@ -37,6 +38,7 @@ from .ticket import (
     EvidenceItem,
     FineBearer,
     ImportMapping,
+    ImportValueMap,
     Priority,
     QueueState,
     ReplyChannel,
@@ -49,6 +51,30 @@ from .ticket import (
     TicketSource,
     TicketStatus,
     WorkCalendarDay,
+)
+from .training import (  # noqa: F401  (training and going live)
+    AgentCertification,
+    AssignmentSource,
+    CertificationState,
+    CourseKind,
+    CourseResult,
+    CourseStatus,
+    LessonProgress,
+    PracticalItem,
+    PracticalKind,
+    PracticalSignoff,
+    ProgrammeEnrollment,
+    ProgrammeItem,
+    QuestionKind,
+    QuizAttempt,
+    ReviewPolicy,
+    TrainingAssignment,
+    TrainingAttachment,
+    TrainingCourse,
+    TrainingLesson,
+    TrainingProgramme,
+    TrainingQuestion,
+    TrainingReminder,
 )
 from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
@@ -71,6 +97,7 @@ __all__ = [
     "FineBearer",
     "DayPart",
     "ImportMapping",
+    "ImportValueMap",
     "LeaveEvent",
     "LeaveHandover",
     "LeaveProof",

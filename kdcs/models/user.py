@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, func
+from sqlalchemy import Boolean, Date, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +60,7 @@ class User(UserMixin, db.Model):
         "is_active", Boolean, default=True, server_default="1"
     )
     phone: Mapped[str | None] = mapped_column(String(32))
+    start_date: Mapped[date | None] = mapped_column(Date)  # 入职日期: the 30-day training programme counts from it
     # Rotated on password change/reset and deactivation: old sessions stop working.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Training: certification (see kdcs/training/__init__.py)."""

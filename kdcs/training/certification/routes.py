@@ -1,0 +1,3 @@
+"""Training certification pages."""
+
+from .. import bp  # noqa: F401

@@ -1,0 +1,1 @@
+"""Training: courses (see kdcs/training/__init__.py)."""

@@ -1,0 +1,3 @@
+"""Training courses pages."""
+
+from .. import bp  # noqa: F401

@@ -1,0 +1,1 @@
+"""Training: quiz (see kdcs/training/__init__.py)."""

@@ -1,0 +1,3 @@
+"""Training quiz pages."""
+
+from .. import bp  # noqa: F401

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auditing import record
 from ..extensions import db
@@ -85,7 +86,7 @@ def authenticate(username: str, password: str, address: str, limits: ThrottleLim
     if not user.is_active:
         db.session.commit()
         raise AuthError(_("This account has been deactivated. Contact an administrator."))
-    user.last_login_at = utcnow()
+    record_login(user)
     # A success clears this user's failure streak.
     db.session.execute(
         delete(LoginAttempt).where(
@@ -94,6 +95,18 @@ def authenticate(username: str, password: str, address: str, limits: ThrottleLim
     )
     db.session.commit()
     return user
+
+
+def record_login(user: User) -> None:
+    """Write ``last_login_at`` without touching the row's version (caller commits).
+
+    Login bookkeeping is not an edit: a plain UPDATE of that one column, outside the
+    ORM's version counter, so simultaneous logins of one user (two tabs, a reconnecting
+    laptop) never conflict with each other, nor with an admin's edit form of that user.
+    """
+    now = utcnow()
+    db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(last_login_at=now))
+    set_committed_value(user, "last_login_at", now)
 
 
 def change_own_password(user: User, current_password: str, new_password: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import User, utcnow
@@ -16,19 +17,16 @@ PRESENCE_WINDOW = timedelta(seconds=25)
 
 
 def touch(user: User, ticket_id: int, now: datetime | None = None) -> None:
-    """Record that ``user`` has the ticket open (an upsert that works on SQLite and PostgreSQL)."""
+    """Record that ``user`` has the ticket open: one upsert (INSERT … ON CONFLICT DO UPDATE on
+    SQLite and PostgreSQL), so two first heartbeats of the same user at once (two tabs, a poll
+    racing the page load) store one row without a failed insert (no error, not even in the
+    database server's log)."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(TicketPresence)
-        .where(TicketPresence.ticket_id == ticket_id, TicketPresence.user_id == user.id)
-        .values(seen_at=now)
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(TicketPresence).values(ticket_id=ticket_id, user_id=user.id, seen_at=now)
+        .on_conflict_do_update(index_elements=["ticket_id", "user_id"], set_={"seen_at": now})
     )
-    if not result.rowcount:
-        try:
-            with db.session.begin_nested():
-                db.session.add(TicketPresence(ticket_id=ticket_id, user_id=user.id, seen_at=now))
-        except IntegrityError:  # another request of the same user inserted it first
-            pass
     # Old rows of this ticket go as people come and go; the table stays small.
     db.session.execute(
         delete(TicketPresence).where(TicketPresence.ticket_id == ticket_id,

@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .dashboard import bp as dashboard_bp
     from .health import bp as health_bp
+    from .health import bp as health_bp
     from .leave import bp as leave_bp
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(outlets_bp)

@@ -41,6 +41,7 @@ DOMAIN_SOURCES: dict[str, list[str]] = {
     "sop": ["sop/**/*.py", "templates/sop/**/*.html"],
     "leave": ["leave/**/*.py", "templates/leave/**/*.html"],
     "health": ["health/**/*.py", "templates/health/**/*.html"],
+    "health": ["health/**/*.py", "templates/health/**/*.html"],
     "training_quiz": ["training/quiz/**/*.py", "templates/training/quiz/**/*.html"],
     "training_cert": ["training/certification/**/*.py", "templates/training/certification/**/*.html"],
     "training": ["training/**/*.py", "templates/training/**/*.html", "models/training.py"],

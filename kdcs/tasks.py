@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 HUEY_NAME = "kdcs"
 HUEY_FILENAME = "huey.sqlite3"
 # Every module that declares tasks; imported before the app or a consumer uses the queue.
-TASK_MODULES = ("kdcs.tickets.imports.tasks", "kdcs.tickets.tasks", "kdcs.sop.reading.tasks", "kdcs.leave.tasks")
+TASK_MODULES = ("kdcs.tickets.imports.tasks", "kdcs.tickets.tasks", "kdcs.sop.reading.tasks", "kdcs.leave.tasks",
+                "kdcs.health.tasks")
 
 
 def load_task_modules() -> None:

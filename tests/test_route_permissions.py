@@ -70,6 +70,8 @@ ROUTES: dict[str, list[R]] = {
         R("POST", "/account/password", EVERYONE, {"current_password": "wrong"}),
     ],
     "dashboard.home": [R("GET", "/", EVERYONE)],
+    # Monitoring: JSON for anyone, no login (states only; tests/test_health.py).
+    "health.healthz": [R("GET", "/healthz", row(anon=200, agent=200, trainer=200, lead=200, admin=200))],
     "dashboard.team": [R("GET", "/team", row(lead=200))],
     "notifications.index": [R("GET", "/notifications/", EVERYONE)],
     "notifications.bell": [R("GET", "/notifications/bell", FRAGMENT_ONLY), hx("GET", "/notifications/bell", EVERYONE)],

@@ -1,5 +1,6 @@
 from flask_login import current_user
 
+from ..health import service as health
 from ..htmx import render
 from ..models import Role
 from ..permissions import Permission, require
@@ -13,6 +14,7 @@ def home():
     role = current_user.role
     context = {}
     if role == Role.ADMIN:
+        context["worker"] = health.worker_status()
         context["counts"] = service.admin_counts()
         context["recent_audit"] = service.recent_audit()
     elif role == Role.LEAD:

@@ -2,6 +2,7 @@
 
 from .audit import AuditLog
 from .health import WorkerHeartbeat  # noqa: F401  (task worker heartbeats)
+from .health import WorkerHeartbeat  # noqa: F401  (task worker heartbeats)
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
 from .leave import (
     DayPart,

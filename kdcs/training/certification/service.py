@@ -1,0 +1,507 @@
+"""Certification (上岗): course results, going live, recertification, expiry, sign-off and resets.
+
+Rules
+- An agent *passes a course* when the course's quiz is passed (when it has active questions)
+  and every active practical item is signed off as passed, both for the course's current
+  ``revision``. ``CourseResult`` keeps the pass (when, which revision, expiry, re-pass due).
+- A pass of an older revision still counts while ``recert_due_on`` has not passed (待复训);
+  a pass counts until ``expires_on`` (the course's ``valid_days``) when set.
+- An agent is *certified* when every published 上岗必修 course is passed. When no published
+  上岗必修 course exists, everyone counts as certified (worlds without training keep working).
+- Publishing a required change (or a new required course) flags the agents who were certified
+  (``FLAGGED``, live until ``flagged_until``); the periodic task (tasks.py) or the next
+  ``recompute`` lapses them after that day (``LAPSED``) until they pass again.
+- ``AgentCertification`` is what the gates (gate.py) read; it is kept in the same transaction
+  as the event that changes it. Callers commit (except the actions at the bottom, which are
+  whole user actions and commit themselves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ... import auditing
+from ...extensions import db
+from ...leave.rules import beijing_today
+from ...models.training import (
+    AgentCertification,
+    CertificationState,
+    CourseResult,
+    CourseStatus,
+    LessonProgress,
+    PracticalItem,
+    PracticalSignoff,
+    QuizAttempt,
+    TrainingAssignment,
+    TrainingCourse,
+    TrainingLesson,
+    TrainingQuestion,
+)
+from ...models.user import Role, User
+from ...permissions import Permission, PermissionDenied, ensure, has_permission
+from ...service_errors import NotFound, ValidationError
+
+LIVE_STATES = (CertificationState.CERTIFIED.value, CertificationState.FLAGGED.value)
+
+# course_status codes (labels in status_label)
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+PASSED = "passed"
+FAILED = "failed"
+OVERDUE = "overdue"
+RECERT_DUE = "recert_due"
+STATUSES = (NOT_STARTED, IN_PROGRESS, PASSED, FAILED, OVERDUE, RECERT_DUE)
+
+
+def status_label(code: str) -> str:
+    """The Chinese label of a course_status code (未开始, 学习中, 已通过, 未通过, 已逾期, 待复训)."""
+    return {
+        NOT_STARTED: _("Not started"),
+        IN_PROGRESS: _("In progress"),
+        PASSED: _("Passed"),
+        FAILED: _("Failed"),
+        OVERDUE: _("Overdue"),
+        RECERT_DUE: _("Re-pass due"),
+    }.get(code, code)
+
+
+def state_label(state: str | None) -> str:
+    """The Chinese label of a certification state (未上岗, 已上岗, 待复训, 已失效)."""
+    return {
+        CertificationState.NONE.value: _("Not live"),
+        CertificationState.CERTIFIED.value: _("Live"),
+        CertificationState.FLAGGED.value: _("Live, re-pass due"),
+        CertificationState.LAPSED.value: _("Lapsed"),
+    }.get(state or CertificationState.NONE.value, state or "")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _today(now: datetime | None = None) -> date:
+    return beijing_today(now)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def required_courses() -> list[TrainingCourse]:
+    """The published 上岗必修 courses (what going live requires), by title."""
+    return list(db.session.scalars(
+        select(TrainingCourse)
+        .where(TrainingCourse.status == CourseStatus.PUBLISHED.value, TrainingCourse.required_for_live.is_(True))
+        .order_by(TrainingCourse.id)))
+
+
+def training_required() -> bool:
+    """Whether any published 上岗必修 course exists (if not, everyone counts as certified)."""
+    return db.session.scalar(
+        select(func.count(TrainingCourse.id))
+        .where(TrainingCourse.status == CourseStatus.PUBLISHED.value, TrainingCourse.required_for_live.is_(True))
+    ) > 0
+
+
+def result_for(user_id: int, course_id: int) -> CourseResult | None:
+    """The agent's result row for a course (None before anything counted)."""
+    return db.session.scalar(select(CourseResult).where(
+        CourseResult.user_id == user_id, CourseResult.course_id == course_id))
+
+
+def certification_for(user_id: int) -> AgentCertification | None:
+    """The agent's going-live row (None before the first recompute)."""
+    return db.session.get(AgentCertification, user_id)
+
+
+def _has_quiz(course: TrainingCourse) -> bool:
+    return db.session.scalar(select(func.count(TrainingQuestion.id)).where(
+        TrainingQuestion.course_id == course.id, TrainingQuestion.is_active.is_(True))) > 0
+
+
+def active_items(course: TrainingCourse) -> list[PracticalItem]:
+    """The course's active practical items in order."""
+    return [item for item in course.practical_items if item.is_active]
+
+
+def latest_signoff(user_id: int, item: PracticalItem, revision: int | None = None) -> PracticalSignoff | None:
+    """The newest kept (not archived) sign-off of an item for an agent (for one revision if given)."""
+    query = select(PracticalSignoff).where(
+        PracticalSignoff.user_id == user_id, PracticalSignoff.item_id == item.id,
+        PracticalSignoff.is_archived.is_(False))
+    if revision is not None:
+        query = query.where(PracticalSignoff.course_revision == revision)
+    return db.session.scalars(query.order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())).first()
+
+
+def _passed_attempt(user_id: int, course: TrainingCourse) -> QuizAttempt | None:
+    return db.session.scalars(select(QuizAttempt).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id,
+        QuizAttempt.is_archived.is_(False), QuizAttempt.passed.is_(True),
+        QuizAttempt.course_revision == course.revision,
+    ).order_by(QuizAttempt.submitted_at)).first()
+
+
+@dataclass
+class Standing:
+    """What an agent still lacks in one course for its current revision."""
+
+    quiz_needed: bool
+    quiz_passed_at: datetime | None
+    missing_items: list[PracticalItem]  # active items without a passed sign-off
+    passed_at: datetime | None  # when everything was done (None: not yet)
+
+    @property
+    def complete(self) -> bool:
+        """Quiz and every practical item done."""
+        return self.passed_at is not None
+
+
+def standing(user_id: int, course: TrainingCourse) -> Standing:
+    """The quiz and practical items of ``course`` an agent has (not) passed, current revision only."""
+    quiz_needed = _has_quiz(course)
+    attempt = _passed_attempt(user_id, course) if quiz_needed else None
+    quiz_at = (attempt.submitted_at or attempt.started_at) if attempt else None
+    missing, times = [], []
+    for item in active_items(course):
+        signoff = latest_signoff(user_id, item, course.revision)
+        if signoff is None or not signoff.passed:
+            missing.append(item)
+        else:
+            times.append(signoff.signed_at)
+    done = (not quiz_needed or attempt is not None) and not missing
+    if quiz_at:
+        times.append(quiz_at)
+    passed_at = (max(times) if times else _now()) if done else None
+    return Standing(quiz_needed, quiz_at, missing, passed_at)
+
+
+def pass_counts(result: CourseResult | None, course: TrainingCourse, today: date) -> str | None:
+    """Whether a result's pass counts today: "current", "grace" (older revision, re-pass not yet
+    due) or None (no pass, expired, or re-pass overdue)."""
+    if result is None or result.passed_at is None or result.passed_revision is None:
+        return None
+    if result.expires_on and today > result.expires_on:
+        return None
+    if result.passed_revision >= course.revision:
+        return "current"
+    if result.recert_due_on and today <= result.recert_due_on:
+        return "grace"
+    return None
+
+
+def course_status(user_id: int, course: TrainingCourse, *, today: date | None = None) -> str:
+    """One of not_started / in_progress / passed / failed / overdue / recert_due for the matrix,
+    the course page and 我的培训."""
+    today = today or _today()
+    result = result_for(user_id, course.id)
+    counts = pass_counts(result, course, today)
+    if counts == "current":
+        return PASSED
+    if counts == "grace":
+        return RECERT_DUE
+    if result is not None and result.passed_at is not None:  # re-pass missed or expired
+        return OVERDUE
+    assignment = db.session.scalar(select(TrainingAssignment).where(
+        TrainingAssignment.user_id == user_id, TrainingAssignment.course_id == course.id))
+    if assignment and assignment.due_on and assignment.due_on < today:
+        return OVERDUE
+    last = db.session.scalars(select(QuizAttempt).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id,
+        QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None),
+        QuizAttempt.course_revision == course.revision,
+    ).order_by(QuizAttempt.submitted_at.desc())).first()
+    if last is not None and last.passed is False:
+        return FAILED
+    if last is not None:
+        return IN_PROGRESS
+    started = db.session.scalar(select(func.count(LessonProgress.id)).join(
+        TrainingLesson, TrainingLesson.id == LessonProgress.lesson_id).where(
+        LessonProgress.user_id == user_id, TrainingLesson.course_id == course.id))
+    signed = db.session.scalar(select(func.count(PracticalSignoff.id)).join(
+        PracticalItem, PracticalItem.id == PracticalSignoff.item_id).where(
+        PracticalSignoff.user_id == user_id, PracticalItem.course_id == course.id,
+        PracticalSignoff.is_archived.is_(False)))
+    open_attempt = db.session.scalar(select(func.count(QuizAttempt.id)).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id, QuizAttempt.is_archived.is_(False)))
+    return IN_PROGRESS if (started or signed or open_attempt) else NOT_STARTED
+
+
+def missing_reasons(user_id: int, *, today: date | None = None) -> list[str]:
+    """Why an agent is not (or no longer) certified, one line per course: which course, and
+    which of its parts (quiz, practical items) is missing. Empty when nothing is missing."""
+    today = today or _today()
+    lines = []
+    for course in required_courses():
+        counts = pass_counts(result_for(user_id, course.id), course, today)
+        if counts is not None:
+            continue
+        st = standing(user_id, course)
+        parts = []
+        if st.quiz_needed and st.quiz_passed_at is None:
+            parts.append(_("quiz"))
+        parts.extend(_("practical item “%(title)s”", title=item.title) for item in st.missing_items)
+        if parts:
+            lines.append(_("《%(course)s》: %(parts)s", course=course.title, parts=_("、").join(parts)))
+        else:
+            lines.append(_("《%(course)s》", course=course.title))
+    return lines
+
+
+# --------------------------------------------------------------------------- maintaining
+
+
+def _result(user_id: int, course_id: int) -> CourseResult:
+    result = result_for(user_id, course_id)
+    if result is None:
+        result = CourseResult(user_id=user_id, course_id=course_id)
+        db.session.add(result)
+    return result
+
+
+def evaluate(user_id: int, course: TrainingCourse) -> CourseResult | None:
+    """Bring the agent's result for ``course`` up to date with their attempts and sign-offs:
+    a complete current revision becomes the pass (re-pass and lapse cleared, expiry set)."""
+    st = standing(user_id, course)
+    result = result_for(user_id, course.id)
+    if st.quiz_passed_at and (result is None or result.quiz_passed_at != st.quiz_passed_at):
+        result = _result(user_id, course.id)
+        result.quiz_passed_at = st.quiz_passed_at
+    if st.complete and (result is None or result.passed_revision is None
+                        or result.passed_revision < course.revision or result.passed_at is None
+                        or result.lapsed_at is not None
+                        or (result.expires_on is not None and _today() > result.expires_on)):
+        result = _result(user_id, course.id)
+        result.passed_at = st.passed_at
+        result.passed_revision = course.revision
+        result.recert_due_on = None
+        result.lapsed_at = None
+        result.expires_on = (_today(st.passed_at) + timedelta(days=course.valid_days)) if course.valid_days else None
+        assignment = db.session.scalar(select(TrainingAssignment).where(
+            TrainingAssignment.user_id == user_id, TrainingAssignment.course_id == course.id))
+        if assignment is not None and assignment.completed_at is None:
+            assignment.completed_at = st.passed_at
+    return result
+
+
+def recompute(user_id: int, *, now: datetime | None = None) -> AgentCertification | None:
+    """Recompute an agent's going-live state from their course results (same transaction as the
+    caller). Certified when every required course's pass counts; flagged while some count only
+    in grace (re-pass due); lapsed when a live agent stops counting; none otherwise. With no
+    required course nothing is written (everyone counts as certified)."""
+    now = now or _now()
+    today = _today(now)
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    courses = required_courses()
+    if not courses:
+        return certification_for(user_id)
+    cert = certification_for(user_id)
+    if cert is None:
+        cert = AgentCertification(user_id=user_id, state=CertificationState.NONE.value)
+        db.session.add(cert)
+    was = cert.state
+    counts = [(course, pass_counts(result_for(user_id, course.id), course, today)) for course in courses]
+    grace_dues = [result_for(user_id, c.id).recert_due_on for c, k in counts if k == "grace"]
+    if all(k == "current" for _c, k in counts):
+        if was not in LIVE_STATES or cert.certified_at is None:
+            cert.certified_at = now
+        cert.state = CertificationState.CERTIFIED.value
+        cert.flagged_until = None
+        cert.lapsed_at = None
+        cert.reason = ""
+    elif all(k is not None for _c, k in counts) and was in LIVE_STATES:
+        cert.state = CertificationState.FLAGGED.value
+        cert.flagged_until = min(d for d in grace_dues if d)
+        cert.reason = "；".join(_("《%(course)s》 re-pass due %(due)s", course=c.title,
+                                  due=result_for(user_id, c.id).recert_due_on.isoformat())
+                               for c, k in counts if k == "grace")[:500]
+    else:
+        if was in LIVE_STATES or was == CertificationState.LAPSED.value:
+            cert.state = CertificationState.LAPSED.value
+            if cert.lapsed_at is None:
+                cert.lapsed_at = now
+        else:
+            cert.state = CertificationState.NONE.value
+        cert.flagged_until = None
+        cert.reason = "；".join(missing_reasons(user_id, today=today))[:500]
+    if cert.state != was:
+        auditing.record(None, "training.certification", "user", user_id,
+                        f"{user.username}: {was} → {cert.state}",
+                        before={"state": was}, after={"state": cert.state})
+    return cert
+
+
+def on_quiz_scored(attempt: QuizAttempt) -> None:
+    """After T2 scored an attempt (same transaction): update the course result and the agent's
+    going-live state."""
+    course = attempt.course or db.session.get(TrainingCourse, attempt.course_id)
+    db.session.flush()
+    evaluate(attempt.user_id, course)
+    recompute(attempt.user_id)
+
+
+def on_course_published(course: TrainingCourse, required_change: bool, actor: User | None) -> None:
+    """After T1 published a course (same transaction). For a 上岗必修 course: agents who were live
+    and have no pass of the current revision get a re-pass due date (``recert_days``, default 14)
+    and are flagged; everyone's state is recomputed (a new required course makes agents who never
+    went live still not live)."""
+    db.session.flush()
+    if course.status != CourseStatus.PUBLISHED.value:
+        return
+    today = _today()
+    due = today + timedelta(days=course.recert_days or 14)
+    agents = list(db.session.scalars(select(User).where(User.role == Role.AGENT.value)))
+    if course.required_for_live:
+        for agent in agents:
+            cert = certification_for(agent.id)
+            if cert is None or cert.state not in LIVE_STATES:
+                continue
+            result = result_for(agent.id, course.id)
+            if result is not None and result.passed_at and (result.passed_revision or 0) >= course.revision:
+                continue
+            result = _result(agent.id, course.id)
+            if result.recert_due_on is None or result.recert_due_on < today:
+                result.recert_due_on = due
+            if result.passed_at is None:  # a new required course: the grace counts as an old pass
+                result.passed_at = _now()
+                result.passed_revision = -1
+            db.session.flush()
+    for agent in agents:
+        recompute(agent.id)
+    if required_change and course.required_for_live:
+        auditing.record(actor, "training.recert", "training_course", course.id,
+                        f"{course.title} r{course.revision}: re-pass due {due.isoformat()}")
+
+
+def lapse_due(now: datetime | None = None) -> list[int]:
+    """Recompute every agent whose flag or pass has run out (periodic; idempotent). Returns the
+    ids of agents whose state changed to lapsed."""
+    now = now or _now()
+    today = _today(now)
+    ids = set(db.session.scalars(select(AgentCertification.user_id).where(
+        AgentCertification.state.in_(LIVE_STATES),
+        AgentCertification.flagged_until.is_not(None), AgentCertification.flagged_until < today)))
+    ids |= set(db.session.scalars(select(CourseResult.user_id).join(
+        AgentCertification, AgentCertification.user_id == CourseResult.user_id).where(
+        AgentCertification.state.in_(LIVE_STATES), CourseResult.expires_on.is_not(None),
+        CourseResult.expires_on < today)))
+    lapsed = []
+    for user_id in sorted(ids):
+        cert = recompute(user_id, now=now)
+        if cert is not None and cert.state == CertificationState.LAPSED.value:
+            lapsed.append(user_id)
+    return lapsed
+
+
+# --------------------------------------------------------------------------- sign-off and reset
+
+
+def may_sign_off(actor: User, agent: User) -> bool:
+    """Trainers and admins sign off anyone; a lead only the agents of their own team."""
+    if not has_permission(actor, Permission.SIGN_OFF_PRACTICAL):
+        return False
+    if actor.role == Role.LEAD.value:
+        return bool(actor.team_id) and agent.team_id == actor.team_id and agent.id != actor.id
+    return True
+
+
+def record_signoff(actor: User, user_id: int, item_id: int, *, passed: bool, score: int | None,
+                   ticked: list[int] | list[str], comment: str) -> PracticalSignoff:
+    """Record the outcome of one practical item for an agent: the item's checklist with each line
+    ticked or not (``ticked``: indexes of the ticked lines), a score (0-100, required when the
+    item has a pass score, which then decides with the verdict), a comment. Keeps earlier
+    sign-offs; updates the course result and the going-live state; audited; commits."""
+    ensure(actor, Permission.SIGN_OFF_PRACTICAL)
+    agent = db.session.get(User, user_id)
+    item = db.session.get(PracticalItem, item_id)
+    if agent is None or item is None or not item.is_active:
+        raise NotFound()
+    if not may_sign_off(actor, agent):
+        raise PermissionDenied(Permission.SIGN_OFF_PRACTICAL)
+    if agent.role != Role.AGENT.value:
+        raise ValidationError({"user_id": _("Only agents are signed off.")})
+    errors = {}
+    if score is not None and not 0 <= score <= 100:
+        errors["score"] = _("The score is 0 to 100.")
+    if item.pass_score is not None and score is None:
+        errors["score"] = _("Enter the score (pass mark %(n)s).", n=item.pass_score)
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        errors["comment"] = _("At most 2000 characters.")
+    if passed and not comment and not item.checklist:
+        errors["comment"] = _("Say what was observed.")
+    if errors:
+        raise ValidationError(errors)
+    marks = {int(i) for i in ticked if str(i).isdigit()}
+    lines = [{"text": text, "ok": index in marks} for index, text in enumerate(item.checklist or [])]
+    verdict = bool(passed) and (item.pass_score is None or (score or 0) >= item.pass_score)
+    course = item.course
+    signoff = PracticalSignoff(item_id=item.id, user_id=agent.id, course_revision=course.revision, passed=verdict,
+                               score=score, checklist=lines, comment=comment, signed_by_id=actor.id,
+                               signed_at=_now())
+    db.session.add(signoff)
+    db.session.flush()
+    auditing.record(actor, "training.signoff", "user", agent.id,
+                    f"{agent.username} · {course.title} · {item.title}: {'passed' if verdict else 'not passed'}",
+                    after={"item_id": item.id, "passed": verdict, "score": score})
+    from ...notifications.service import notify
+    notify(agent, "training_signoff",
+           _("Practical item “%(title)s”: %(verdict)s", title=item.title,
+             verdict=_("passed") if verdict else _("not passed yet")),
+           comment[:300], f"/training/courses/{course.id}")
+    evaluate(agent.id, course)
+    recompute(agent.id)
+    db.session.commit()
+    return signoff
+
+
+def reset_attempts(actor: User, user_id: int, course_id: int, note: str) -> int:
+    """Archive one agent's attempts and sign-offs of a course (never deleted) with a note, so they
+    start that course afresh; their pass of it is withdrawn and their going-live state recomputed.
+    Audited; commits. Returns how many attempts and sign-offs were archived."""
+    ensure(actor, Permission.RESET_TRAINING)
+    agent = db.session.get(User, user_id)
+    course = db.session.get(TrainingCourse, course_id)
+    if agent is None or course is None:
+        raise NotFound()
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say why the attempts are reset.")})
+    if len(note) > 500:
+        raise ValidationError({"note": _("At most 500 characters.")})
+    now = _now()
+    count = 0
+    for attempt in db.session.scalars(select(QuizAttempt).where(
+            QuizAttempt.user_id == agent.id, QuizAttempt.course_id == course.id, QuizAttempt.is_archived.is_(False))):
+        attempt.is_archived = True
+        attempt.archived_at = now
+        attempt.archive_note = note
+        count += 1
+    for signoff in db.session.scalars(select(PracticalSignoff).join(
+            PracticalItem, PracticalItem.id == PracticalSignoff.item_id).where(
+            PracticalSignoff.user_id == agent.id, PracticalItem.course_id == course.id,
+            PracticalSignoff.is_archived.is_(False))):
+        signoff.is_archived = True
+        count += 1
+    result = result_for(agent.id, course.id)
+    before = {}
+    if result is not None:
+        before = {"passed_at": result.passed_at.isoformat() if result.passed_at else None}
+        result.passed_at = None
+        result.passed_revision = None
+        result.quiz_passed_at = None
+        result.recert_due_on = None
+        result.expires_on = None
+        result.lapsed_at = None
+    auditing.record(actor, "training.reset", "user", agent.id,
+                    f"{agent.username} · {course.title}: {note}"[:200],
+                    before=before or None, after={"archived": count, "note": note} if before else None)
+    db.session.flush()
+    recompute(agent.id)
+    db.session.commit()
+    return count

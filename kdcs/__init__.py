@@ -52,7 +52,6 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .dashboard import bp as dashboard_bp
     from .health import bp as health_bp
-    from .health import bp as health_bp
     from .leave import bp as leave_bp
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
@@ -60,10 +59,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .sop import bp as sop_bp
     from .tickets import bp as tickets_bp
     from .training import bp as training_bp
+    from .workcalendar.views import bp as workcalendar_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
-    app.register_blueprint(health_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(outlets_bp)
@@ -73,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sop_bp)
     app.register_blueprint(leave_bp)
     app.register_blueprint(training_bp)
+    app.register_blueprint(workcalendar_bp)
 
     from .cli import init_app as init_cli
 

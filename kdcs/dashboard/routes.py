@@ -1,9 +1,13 @@
+from datetime import datetime
+
 from flask_login import current_user
 
 from ..health import service as health
 from ..htmx import render
 from ..models import Role
 from ..permissions import Permission, require
+from ..workcalendar import SHANGHAI
+from ..workcalendar.service import next_year_warning
 from . import bp, service
 
 
@@ -17,6 +21,7 @@ def home():
         context["worker"] = health.worker_status()
         context["counts"] = service.admin_counts()
         context["recent_audit"] = service.recent_audit()
+        context["calendar_missing_year"] = next_year_warning(datetime.now(SHANGHAI).date())
     elif role == Role.LEAD:
         context["day"] = service.team_day(current_user)
         context["summary"] = service.outlet_summary(current_user)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..auditing import record, snapshot
+from ..auditing import record, register_labels, snapshot
 from ..extensions import db
 from ..models import WorkCalendarDay
 from ..permissions import Permission, ensure
@@ -170,3 +171,121 @@ def next_workdays(start: date, count: int, calendar=None) -> list[date]:
             found.append(day)
         day += timedelta(days=1)
     return found
+
+
+# --------------------------------------------------------------------------- a year from the State Council's notice
+
+SOURCE_NOTICE = "notice"
+MAX_RANGE_DAYS = 31
+
+register_labels(
+    actions={"calendar.import": _l("Work calendar year entered from the notice")},
+    entities={"calendar_year": _l("Work calendar year")},
+)
+
+
+def year_bounds(year: int) -> tuple[date, date]:
+    """1 January and 31 December of ``year``."""
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def year_day_count(year: int) -> int:
+    """How many exception rows (holidays, make-up workdays) ``year`` has now."""
+    from sqlalchemy import func
+
+    start, end = year_bounds(year)
+    return db.session.scalar(select(func.count(WorkCalendarDay.id)).where(
+        WorkCalendarDay.day >= start, WorkCalendarDay.day <= end)) or 0
+
+
+def year_is_missing(year: int) -> bool:
+    """True when ``year`` has no holiday entered (only the weekday rule would apply)."""
+    start, end = year_bounds(year)
+    return db.session.scalar(select(WorkCalendarDay.id).where(
+        WorkCalendarDay.day >= start, WorkCalendarDay.day <= end,
+        WorkCalendarDay.is_workday.is_(False)).limit(1)) is None
+
+
+def next_year_warning(today: date) -> int | None:
+    """From 1 November: next year when it has no holidays entered yet, else None (the admin home's warning)."""
+    if today.month < 11:
+        return None
+    return today.year + 1 if year_is_missing(today.year + 1) else None
+
+
+def range_days(start: date, end: date, *, is_workday: bool, name: str) -> dict[date, tuple[bool, str]]:
+    """Every day from ``start`` to ``end`` (inclusive) as {day: (is_workday, name)}; ValueError when not a range."""
+    if end < start:
+        raise ValueError(_("The end date is before the start date."))
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ValueError(_("A range may cover at most %(n)d days.", n=MAX_RANGE_DAYS))
+    return {start + timedelta(days=n): (is_workday, name) for n in range((end - start).days + 1)}
+
+
+def check_year_days(year: int, days: dict[date, tuple[bool, str]]) -> list[str]:
+    """What is wrong with a year's days before saving (Chinese messages); empty when they may be saved.
+
+    Days must fall in the year or its neighbouring December/January (a notice
+    may start 元旦 on 31 December); a make-up workday on a weekday or a day off
+    on a weekend changes nothing and is refused, names fit the column.
+    """
+    problems = []
+    first, last = date(year - 1, 12, 1), date(year + 1, 1, 31)
+    for day, (is_workday, name) in sorted(days.items()):
+        if not first <= day <= last:
+            problems.append(_("%(d)s is not in %(y)d.", d=day.isoformat(), y=year))
+        elif is_workday and day.weekday() < 5:
+            problems.append(_("%(d)s is a weekday: it is a working day anyway.", d=day.isoformat()))
+        if len(name) > 32:
+            problems.append(_("%(d)s: the name may have at most 32 characters.", d=day.isoformat()))
+    if not any(not flag for flag, _name in days.values()):
+        problems.append(_("No holiday to save."))
+    return problems
+
+
+def import_year(actor, year: int, days: dict[date, tuple[bool, str]], *, replace: bool = False,
+                expected_existing: int | None = None) -> dict[str, int]:
+    """Save a year's holidays and make-up workdays (from the notice and/or date ranges) in one transaction.
+
+    When the year already has days, ``replace`` must be True (the admin confirmed
+    the replacement): every row of that year goes, edited by hand or not, and the
+    given days are written with source "notice" (a later chinesecalendar load
+    keeps them). Days in the neighbouring December/January replace that day's row
+    only. ``expected_existing`` is the count the admin saw in the preview: a
+    different count now means someone changed the year meanwhile. One audit row
+    ``calendar.import`` says what was replaced and what was written.
+    Deadlines already computed are stored on their tickets and do not move.
+    """
+    from sqlalchemy import delete
+
+    ensure(actor, Permission.MANAGE_DEADLINE_RULES)
+    problems = check_year_days(year, days)
+    if problems:
+        raise ValidationError({"days": "；".join(problems)})
+    existing = year_day_count(year)
+    if expected_existing is not None and existing != expected_existing:
+        raise StaleEdit()
+    if existing and not replace:
+        raise ValidationError({"replace": _("%(y)d already has %(n)d days: confirm that they are replaced.",
+                                            y=year, n=existing)})
+    start, end = year_bounds(year)
+    outside = [day for day in days if not start <= day <= end]
+    try:
+        db.session.execute(delete(WorkCalendarDay).where(WorkCalendarDay.day >= start, WorkCalendarDay.day <= end))
+        if outside:
+            db.session.execute(delete(WorkCalendarDay).where(WorkCalendarDay.day.in_(outside)))
+        for day, (is_workday, name) in sorted(days.items()):
+            db.session.add(WorkCalendarDay(day=day, is_workday=is_workday, name=name, source=SOURCE_NOTICE))
+        counts = {"holidays": sum(1 for flag, _n in days.values() if not flag),
+                  "workdays": sum(1 for flag, _n in days.values() if flag), "replaced": existing}
+        record(actor, "calendar.import", "calendar_year", year,
+               summary=_("%(y)d: %(h)d days off, %(w)d make-up workdays (%(r)d days replaced)",
+                         y=year, h=counts["holidays"], w=counts["workdays"], r=existing),
+               before={"days": existing},
+               after={"holidays": sorted(d.isoformat() for d, (f, _n) in days.items() if not f),
+                      "workdays": sorted(d.isoformat() for d, (f, _n) in days.items() if f)})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return counts

@@ -61,6 +61,13 @@ class ImportJob(db.Model):
     header_row: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1-based
     header_depth: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")  # 1 or 2 rows
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The header as read when the rows were checked (the rejected-rows file repeats it).
+    header_names: Mapped[list | None] = mapped_column(JSON)
+    # Distinct values of the mapped category / direction / reason columns with their row counts
+    # (``values.ValueCounter.as_json``), for the value mapping step.
+    value_counts: Mapped[dict | None] = mapped_column(JSON)
+    # Errors by kind: {code: {"n": rows, "examples": [[line, message], ...]}} (three examples).
+    error_groups: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=ImportStatus.UPLOADED, server_default="uploaded")
     total_rows: Mapped[int | None] = mapped_column(Integer)  # an estimate while reading
     processed_rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -107,7 +114,8 @@ class ImportJobRow(db.Model):
     job_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
     line: Mapped[int] = mapped_column(Integer)  # row number in the file (1-based)
     state: Mapped[int] = mapped_column(SmallInteger)  # RowState
-    errors: Mapped[list | None] = mapped_column(JSON)  # [[code, field, value], ...]
+    errors: Mapped[list | None] = mapped_column(JSON)  # [[field, message, code], ...]
+    raw: Mapped[list | None] = mapped_column(JSON)  # error rows: the row's cells as text, for the rejected-rows file
     waybill_text: Mapped[str] = mapped_column(String(64), default="", server_default="")
     outlet_text: Mapped[str] = mapped_column(String(64), default="", server_default="")
     reason_text: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -329,6 +329,31 @@ class ImportMapping(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
+class ImportValueMap(db.Model):
+    """A brand's value remembered by the import: what a category, direction or reason value of its
+    exports means in KDCS.
+
+    ``field`` is "category", "direction" or "reason"; ``context`` is the row's category for a
+    reason value ("" otherwise); ``source_key`` the value compared loosely (``reader.header_key``),
+    ``source_text`` as it was written. ``target`` is a category or direction code, "reason:<id>"
+    or "reject" (the rows are refused).
+    """
+
+    __tablename__ = "import_value_maps"
+    __table_args__ = (UniqueConstraint("brand_id", "field", "context", "source_key",
+                                       name="uq_import_value_maps_brand_field_context_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(16))
+    context: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    source_key: Mapped[str] = mapped_column(String(64))
+    source_text: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(32))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class ReplyChannel(StrEnum):
     BRAND_SYSTEM = "brand_system"  # 品牌系统
     PHONE = "phone"  # 电话

@@ -50,7 +50,7 @@ class Digest:
     end_at: datetime
     outlets: list[OutletDigest]
     reading: list = field(default_factory=list)  # kdcs.sop.reading Items not yet acknowledged
-    training: list = field(default_factory=list)  # training due (no training module yet)
+    training: list = field(default_factory=list)  # kdcs.training.certification DueItems (courses to do)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -121,7 +121,10 @@ def build_digest(leave: LeaveRequest, now: datetime | None = None) -> Digest:
         reading = unread_for(leave.user, now)
     except ImportError:  # pragma: no cover - SOP reading is part of the app
         reading = []
-    return Digest(leave=leave, start_at=start, end_at=end, outlets=list(outlets.values()), reading=reading)
+    from ..training.certification.service import due_for
+
+    return Digest(leave=leave, start_at=start, end_at=end, outlets=list(outlets.values()), reading=reading,
+                  training=due_for(leave.user_id))
 
 
 def digest_text(digest: Digest) -> str:

@@ -446,8 +446,11 @@ def handover_rows(leave: LeaveRequest) -> list[tuple[LeaveHandover, OutletHandov
 
 
 def substitute_candidates(user: User) -> list[User]:
-    """Agents the user may pick (active agents, own team first; checks tell what else applies)."""
-    agents = list(db.session.scalars(
+    """Agents the user may pick (active, certified (上岗) agents, own team first; checks tell what
+    else applies)."""
+    from ..training.certification.gate import certified_filter
+
+    agents = list(db.session.scalars(certified_filter(
         select(User).where(User.role == Role.AGENT.value, User.is_active_account.is_(True), User.id != user.id)
         .order_by(*username_order())
     ))
@@ -457,12 +460,16 @@ def substitute_candidates(user: User) -> list[User]:
 # --------------------------------------------------------------------------- substitute checks
 
 def is_certified(candidate: User, outlet: Outlet | None) -> bool | None:
-    """TRAINING HOOK: whether ``candidate`` is certified to serve ``outlet``.
+    """Whether ``candidate`` is certified (上岗) to serve ``outlet`` (kdcs.training.certification.gate).
 
-    Training (certification) does not exist yet: None means "not checked". When it exists,
-    return True/False here and ``substitute_checks`` enforces it.
+    None ("not checked") while no published 上岗必修 course exists: then everyone counts as
+    certified and the check says so; otherwise True/False, which ``substitute_checks`` enforces.
     """
-    return None
+    from ..training.certification import gate, service as certification
+
+    if not certification.training_required():
+        return None
+    return gate.is_certified(candidate)
 
 
 @dataclass
@@ -520,8 +527,15 @@ def substitute_checks(requester: User, candidate: User | None, start_at: datetim
     certified = is_certified(candidate, outlet)
     checks.append(Check("certified", certified,
                         _("Certification not checked (training does not exist yet)") if certified is None else
-                        (_("Certified") if certified else _("%(name)s is not certified.", name=candidate.display_name))))
+                        (_("Certified") if certified else _certification_refusal(candidate))))
     return checks
+
+
+def _certification_refusal(candidate: User) -> str:
+    """The gate's reason naming the missing course(s), else the plain sentence."""
+    from ..training.certification.gate import refusal_reason
+
+    return refusal_reason(candidate) or _("%(name)s is not certified.", name=candidate.display_name)
 
 
 def blocking(checks: list[Check], team_override: bool = False) -> list[Check]:

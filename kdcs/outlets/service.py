@@ -25,6 +25,7 @@ from ..notifications.service import notify
 from ..permissions import Permission, ensure
 from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
+from ..training.certification.gate import certified_filter, refusal_reason
 
 OUTLET_AUDIT_FIELDS = [
     "code", "name", "brand_id", "region", "contact_name", "contact_phone",
@@ -211,8 +212,8 @@ def all_brands() -> list[Brand]:
 
 
 def assignable_agents() -> list[User]:
-    """Only active users with the agent role may be primary agents."""
-    return list(db.session.scalars(
+    """Only active, certified (上岗) users with the agent role may be primary agents."""
+    return list(db.session.scalars(certified_filter(
         select(User)
         .options(joinedload(User.team))
         .where(User.role == Role.AGENT, User.is_active_account.is_(True))
@@ -235,7 +236,7 @@ def agent_problem(user: User | None) -> str | None:
         return _("%(u)s is not an agent.", u=user.username)
     if not user.is_active:
         return _("%(u)s is deactivated.", u=user.username)
-    return None
+    return refusal_reason(user)  # 上岗: not certified, naming the missing course(s)
 
 
 # --------------------------------------------------------------------------- search
@@ -576,6 +577,9 @@ def plan_import(actor: User, sheet) -> ImportPlan:
                     problem("agent", _("%(u)s is not an agent.", u=agent.username))
                 elif not agent.is_active:
                     problem("agent", _("%(u)s is deactivated.", u=agent.username))
+                elif (refused := refusal_reason(agent)) and not (
+                        row.code and getattr(outlets_by_code.get(row.code.lower()), "primary_agent_id", None) == agent.id):
+                    problem("agent", refused)  # a new primary agent must be certified (上岗); a kept one stays
                 else:
                     row.agent = agent
         if "active" in columns:

@@ -425,6 +425,15 @@ class CreateContext:
     # their commit applies coverage at the instant it writes (see imports.service).
     use_coverage: bool = True
     substitutes: dict[int, User] | None = None
+    live: dict[int, bool] = field(default_factory=dict)  # 上岗 gate per user id (training)
+
+    def may_receive(self, user: User) -> bool:
+        """Whether ``user`` passes the going-live gate (cached per context: imports ask per row)."""
+        if user.id not in self.live:  # imports pass plain copies (id, is_active): load the user once
+            from ..training.certification.gate import is_certified
+
+            self.live[user.id] = is_certified(db.session.get(User, user.id))
+        return self.live[user.id]
 
     @classmethod
     def for_actor(cls, actor: User) -> CreateContext:
@@ -522,6 +531,8 @@ def validate_new_ticket(ctx: CreateContext, *, outlet_id, direction, category, r
             errors["assignee_id"] = problem
     elif outlet is not None and outlet.primary_agent is not None and outlet.primary_agent.is_active:
         assignee = ctx.substitute(outlet.id, now) or outlet.primary_agent  # 代班: the substitute during a leave
+        if not ctx.may_receive(assignee):  # not certified (上岗): the ticket waits unassigned for the lead
+            assignee = None
 
     if "outlet_id" not in errors and "category" not in errors:
         rule = deadlines.select_rule(ctx.rules, brand_id=outlet.brand_id, category=category,
@@ -718,6 +729,11 @@ def assign_error(actor: User, assignee: User | None) -> str | None:
     """
     if assignee is None or not assignee.is_active or assignee.role not in (Role.AGENT, Role.LEAD):
         return _("Tickets can only be assigned to active agents or leads.")
+    from ..training.certification.gate import refusal_reason
+
+    refused = refusal_reason(assignee)  # 上岗: an uncertified agent receives no tickets
+    if refused:
+        return refused
     if actor.role == Role.ADMIN:
         return None
     if actor.role == Role.LEAD:
@@ -738,7 +754,9 @@ def assignable_users(actor: User) -> list[User]:
         query = query.where(User.team_id == actor.team_id) if actor.team_id else query.where(False)
     elif actor.role != Role.ADMIN:
         query = query.where(User.id == actor.id)
-    return list(db.session.scalars(query.order_by(*username_order())))
+    from ..training.certification.gate import certified_filter
+
+    return list(db.session.scalars(certified_filter(query).order_by(*username_order())))
 
 
 def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:

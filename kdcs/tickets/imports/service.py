@@ -644,6 +644,7 @@ def _apply_coverage(job: ImportJob, now: datetime) -> None:
     earlier): one UPDATE per (substitute, owner) pair, only over covered outlets.
     """
     from ...leave.coverage import substitutes_by_outlet
+    from ...training.certification.gate import is_certified
 
     outlets = select(Outlet.id).where(Outlet.brand_id == job.brand_id)
     pairs: dict[tuple[int, int], list[int]] = {}
@@ -651,7 +652,7 @@ def _apply_coverage(job: ImportJob, now: datetime) -> None:
         pairs.setdefault((substitute_id, owner_id), []).append(outlet_id)
     for (substitute_id, owner_id), outlet_ids in pairs.items():
         substitute = db.session.get(User, substitute_id)
-        if substitute is None or not substitute.is_active:
+        if substitute is None or not substitute.is_active or not is_certified(substitute):  # 上岗 gate
             continue
         db.session.execute(
             update(ImportJobRow).where(ImportJobRow.job_id == job.id, ImportJobRow.state == RowState.OK,

@@ -251,6 +251,43 @@ def missing_reasons(user_id: int, *, today: date | None = None) -> list[str]:
     return lines
 
 
+@dataclass
+class DueItem:
+    """A course an agent still has to (re-)pass: its status and the date it is due (if any)."""
+
+    course: TrainingCourse
+    status: str
+    due_on: date | None
+
+    @property
+    def label(self) -> str:
+        """The status in words."""
+        return status_label(self.status)
+
+
+def due_for(user_id: int, *, today: date | None = None) -> list[DueItem]:
+    """What an agent still has to do: required courses whose pass does not count (or counts only
+    until a re-pass date) and assigned courses not yet completed, earliest due first."""
+    today = today or _today()
+    courses = {c.id: c for c in required_courses()}
+    assignments = {a.course_id: a for a in db.session.scalars(select(TrainingAssignment).where(
+        TrainingAssignment.user_id == user_id, TrainingAssignment.completed_at.is_(None)))}
+    for course_id, assignment in assignments.items():
+        if assignment.course.status == CourseStatus.PUBLISHED.value:
+            courses.setdefault(course_id, assignment.course)
+    items = []
+    for course in courses.values():
+        status = course_status(user_id, course, today=today)
+        if status == PASSED:
+            continue
+        result = result_for(user_id, course.id)
+        due = result.recert_due_on if status == RECERT_DUE and result else None
+        if due is None and course.id in assignments:
+            due = assignments[course.id].due_on
+        items.append(DueItem(course, status, due))
+    return sorted(items, key=lambda i: (i.due_on is None, i.due_on or today, i.course.title))
+
+
 # --------------------------------------------------------------------------- maintaining
 
 

@@ -453,7 +453,7 @@ def substitute_candidates(user: User) -> list[User]:
     agents = list(db.session.scalars(certified_filter(
         select(User).where(User.role == Role.AGENT.value, User.is_active_account.is_(True), User.id != user.id)
         .order_by(*username_order())
-    ))
+    )))
     return sorted(agents, key=lambda a: 0 if user.team_id and a.team_id == user.team_id else 1)
 
 

@@ -218,7 +218,7 @@ def assignable_agents() -> list[User]:
         .options(joinedload(User.team))
         .where(User.role == Role.AGENT, User.is_active_account.is_(True))
         .order_by(*username_order())
-    ))
+    )))
 
 
 def agents_with_outlets() -> list[User]:

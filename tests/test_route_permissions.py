@@ -277,6 +277,8 @@ ROUTES: dict[str, list[R]] = {
     "tickets.import_commit": [R("POST", "/tickets/import/999999/commit", row(lead=404, admin=404), {})],
     "tickets.import_cancel": [R("POST", "/tickets/import/999999/cancel", row(lead=404, admin=404), {})],
     "tickets.import_retry": [R("POST", "/tickets/import/999999/retry", row(lead=404, admin=404), {})],
+    "tickets.import_values": [R("POST", "/tickets/import/999999/values", row(lead=404, admin=404), {})],
+    "tickets.import_rejected": [R("GET", "/tickets/import/999999/rejected.xlsx", row(lead=404, admin=404))],
     "tickets.import_errors": [R("GET", "/tickets/import/999999/errors", row(lead=303, admin=303)),  # fragment only
                               hx("GET", "/tickets/import/999999/errors", row(lead=404, admin=404))],
     "tickets.export_xlsx": [R("GET", "/tickets/export.xlsx", WORKERS)],

@@ -546,3 +546,24 @@ def _from_serial(serial: float, tz: ZoneInfo) -> datetime:
     # Round to the second: serials carry float noise (…:59.9999).
     naive = (naive + timedelta(microseconds=500_000)).replace(microsecond=0)
     return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+_EXPORT_TIME = re.compile(r"(?:导出|生成|下载|打印|制表)(?:时间|日期)\s*[:：]?\s*(\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
+                          r"(?:[ T]*\d{1,2}\s*[:：时点]\s*\d{1,2}\s*分?(?:\s*[:：]?\s*\d{1,2}\s*秒?)?)?)")
+
+
+def stated_export_time(rows: list[list]) -> datetime | None:
+    """The export time a file states in its text ("导出时间：2025-11-03 10:20" in a title row or a
+    说明 sheet), as aware UTC; None when no cell states one."""
+    for row in rows:
+        for value in row:
+            text = cell_text(value)
+            if not text or len(text) > 200:
+                continue
+            match = _EXPORT_TIME.search(text)
+            if match:
+                try:
+                    return parse_datetime(match.group(1).strip())
+                except ValueError:
+                    continue
+    return None

@@ -9,7 +9,7 @@ and polls the progress every second.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
@@ -20,12 +20,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ...extensions import db
 from ...filters import SHANGHAI
 from ...htmx import fragment_only, redirect_after_post, render, render_fragment, wants_fragment
-from ...models import Brand, Category, Direction, ImportStatus, RowState
-from ...permissions import Permission, require
+from ...models import Brand, Category, Direction, ImportStatus, Outlet, RowState, TicketReason
+from ...permissions import Permission, has_permission, require
+from ...service_errors import ValidationError
 from .. import bp, exporting
 from ..labels import CATEGORY_LABELS, DIRECTION_LABELS
 from . import service as importing
-from . import tasks
+from . import tasks, values
 from .reader import HEADER_SEARCH_ROWS, FileRejected
 
 INDEX_TEMPLATE = "tickets/import/index.html"
@@ -89,12 +90,31 @@ def _job_or_404(job_id: int):
     return job
 
 
+def _local_input(value: datetime | None) -> str:
+    """An aware time as the value of a datetime-local input (Beijing time)."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _whole_file_context(job) -> dict:
+    """The outlet and registration time offered for a file without such columns."""
+    defaults = (job.mapping or {}).get("defaults") or {}
+    stated = importing.file_export_time(job)
+    chosen = importing.whole_file_time(defaults)
+    return {
+        "whole_outlets": importing.whole_file_outlets(current_user, job),
+        "whole_outlet_id": defaults.get("outlet_id"),
+        "stated_time": stated,
+        "whole_time_value": _local_input(chosen or stated or datetime.now(SHANGHAI)),
+    }
+
+
 def _mapping_context(job, problems: dict | None = None) -> dict:
     rows = importing.preview_rows(job)
     headers = importing.header_names_of(job, rows)
     first_data = job.header_row + job.header_depth - 1
     sample = [row for row in rows[first_data:] if any(v not in (None, "") for v in row)][:5]
     return {
+        **_whole_file_context(job),
         "headers": headers,
         "sample": sample,
         "fields": importing.field_choices(),
@@ -117,11 +137,40 @@ def _job_page(job, status: int = 200, block: str | None = None, **extra):
     if job.status in (ImportStatus.VALIDATED, ImportStatus.DONE):
         context["error_rows"] = importing.staged_rows(job, RowState.ERROR, ERROR_PAGE_SIZE)
         context["error_page_size"] = ERROR_PAGE_SIZE
+        context["error_groups"] = importing.error_groups(job)
+        context.update(_whole_file_labels(job))
     if job.status == ImportStatus.VALIDATED:
         context["valid_sample"] = importing.staged_rows(job, RowState.OK, 10)
         context["duplicate_sample"] = importing.staged_rows(job, RowState.DUPLICATE, 10)
+        if not job_path_missing(job):
+            context.update(_values_context(job))
     context.update(extra)
     return render(JOB_TEMPLATE, block, **context), status
+
+
+def _whole_file_labels(job) -> dict:
+    """What was chosen for every row of a file without outlet / time columns (shown on the preview)."""
+    columns = (job.mapping or {}).get("columns") or {}
+    defaults = (job.mapping or {}).get("defaults") or {}
+    outlet = None
+    if not columns.get("outlet_code") and not columns.get("outlet_name") and defaults.get("outlet_id"):
+        outlet = db.session.get(Outlet, defaults["outlet_id"])
+    time = importing.whole_file_time(defaults) if not columns.get("registered_at") else None
+    return {"whole_outlet": outlet, "whole_time": time}
+
+
+def _values_context(job) -> dict:
+    reasons = db.session.scalars(select(TicketReason).where(TicketReason.is_active.is_(True))
+                                 .order_by(TicketReason.sort_order, TicketReason.name)).all()
+    by_category = [(str(c), CATEGORY_LABELS[c], [r for r in reasons if r.category == c]) for c in Category]
+    table = importing.value_table(job)
+    return {"value_table": table, "value_count": sum(len(rows) for rows in table.values()),
+            "values_to_check": sum(1 for rows in table.values() for r in rows if r.needs_attention),
+            "reasons_by_category": by_category,
+            "can_add_reasons": has_permission(current_user, Permission.MANAGE_DEADLINE_RULES),
+            "category_choices": [(str(c), CATEGORY_LABELS[c]) for c in Category],
+            "direction_choices": [(str(d), DIRECTION_LABELS[d]) for d in Direction],
+            "value_overflow": (job.value_counts or {}).get("overflow") or {}}
 
 
 def job_path_missing(job) -> bool:
@@ -180,9 +229,13 @@ def import_map(job_id: int):
     mapping = {
         "columns": {key: header for key, header in columns.items() if header},
         "defaults": {key: request.form.get(f"default_{key}", "") for key in importing.DEFAULTABLE},
+        "values": (job.mapping or {}).get("values") or {},  # the value choices made so far stay
     }
+    whole_problems = importing.set_whole_file(
+        current_user, job, mapping, request.form.get("whole_outlet_id", type=int),
+        _parse_local(request.form.get("whole_registered_at", "")))
     job.mapping = mapping
-    problems = importing.mapping_problems(mapping, headers)
+    problems = {**importing.mapping_problems(mapping, headers), **whole_problems}
     if problems:
         db.session.commit()
         if wants_fragment():
@@ -190,6 +243,45 @@ def import_map(job_id: int):
         return _job_page(job, problems=problems)
     tasks.start_validation(job)
     return _to_job(job)
+
+
+def _parse_local(text: str) -> datetime | None:
+    """A datetime-local value (Beijing time) as aware UTC, None when empty or not a time."""
+    try:
+        value = datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
+    return value.replace(tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@bp.route("/import/<int:job_id>/values", methods=["POST"])
+@require(Permission.IMPORT_TICKETS)
+def import_values(job_id: int):
+    """Keep the value mapping (reason, category, direction values of the file) and check every row again."""
+    job = _job_or_404(job_id)
+    if job.status != ImportStatus.VALIDATED or job_path_missing(job):
+        return _conflict(job)
+    choices = values.parse_form(request.form, has_permission(current_user, Permission.MANAGE_DEADLINE_RULES))
+    try:
+        importing.apply_values(current_user, job, choices)
+    except ValidationError as exc:
+        flash(" ".join(str(m) for m in exc.errors.values()), "warning")
+        return _to_job(job)
+    tasks.start_validation(job)
+    return _to_job(job)
+
+
+@bp.route("/import/<int:job_id>/rejected.xlsx")
+@require(Permission.IMPORT_TICKETS)
+def import_rejected(job_id: int):
+    """The rows with errors as an .xlsx: the file's columns plus the error, to fix and upload again."""
+    job = _job_or_404(job_id)
+    if job.status not in (ImportStatus.VALIDATED, ImportStatus.DONE) or not job.error_rows:
+        abort(404)
+    handle = exporting.open_and_unlink(importing.write_rejected_rows(job))
+    stem = (job.filename.rsplit(".", 1)[0] or "import")[:80]
+    return send_file(handle, as_attachment=True, download_name=f"{stem}_未导入行.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
 
 
 def _to_job(job):

@@ -56,8 +56,9 @@ from ...models import (
     utcnow,
 )
 from ...models.types import UTCDateTime
-from . import reader
+from . import reader, values
 from .reader import FileRejected
+from .values import CATEGORY_WORDS, DIRECTION_WORDS  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,8 @@ FIELDS: tuple[ImportField, ...] = (
                 ("网点名称", "所属网点名称", "所属网点", "网点", "责任网点", "责任网点名称", "被投诉网点", "outlet")),
     ImportField("category", _l("Category"), ("类别", "工单类别", "业务类别", "问题类别", "大类", "category")),
     ImportField("reason", _l("Reason"),
-                ("原因", "问题件原因", "问题原因", "问题类型", "工单类型", "留言类型", "仲裁类型", "仲裁原因",
-                 "问题件类型", "reason"), True),
+                ("原因", "问题件二级类型", "二级类型", "问题件原因", "问题原因", "问题类型", "工单类型", "留言类型",
+                 "仲裁类型", "仲裁原因", "问题件类型", "投诉类型", "投诉原因", "reason"), True),
     ImportField("direction", _l("Direction"), ("进港出港", "进出港", "进/出港", "方向", "业务方向", "direction")),
     ImportField("registered_at", _l("Registered in the brand system"),
                 ("登记时间", "工单创建时间", "创建时间", "投诉时间", "上报时间", "留言时间", "发起时间",
@@ -105,7 +106,8 @@ FIELDS: tuple[ImportField, ...] = (
     ImportField("customer_phone", _l("Customer phone"),
                 ("客户电话", "联系电话", "收件人电话", "收件人手机", "手机号", "投诉人电话", "电话", "customer_phone")),
     ImportField("description", _l("Description"),
-                ("工单内容", "问题描述", "投诉内容", "留言内容", "内容", "描述", "问题说明", "备注", "description")),
+                ("工单内容", "问题描述", "投诉内容", "留言内容", "内容", "描述", "问题说明", "问题件原因", "备注",
+                 "description")),
     ImportField("urgent", _l("Urgent (是/否)"), ("是否加急", "是否紧急", "加急", "紧急", "是否升级", "urgent")),
 )
 FIELD_BY_KEY = {f.key: f for f in FIELDS}
@@ -113,16 +115,31 @@ DEFAULTABLE = ("category", "direction")
 _SYNONYM_KEYS = {reader.header_key(s): f.key for f in reversed(FIELDS) for s in f.synonyms}
 KNOWN_HEADER_KEYS = set(_SYNONYM_KEYS)
 
-CATEGORY_WORDS = {
-    "问题件": Category.PROBLEM, "问题": Category.PROBLEM, "problem": Category.PROBLEM,
-    "留言": Category.MESSAGE, "message": Category.MESSAGE,
-    "工单": Category.WORK_ORDER, "work_order": Category.WORK_ORDER,
-    "仲裁": Category.ARBITRATION, "arbitration": Category.ARBITRATION,
+ERROR_KINDS = {  # error code -> the group's title on the preview, in the order shown
+    "outlet_not_in_team": _l("Outlet is not in your team"),
+    "outlet_unknown": _l("Outlet does not exist"),
+    "outlet_missing": _l("Outlet missing"),
+    "outlet_inactive": _l("Outlet not active"),
+    "reason_unknown": _l("Reason not in the category"),
+    "reason_missing": _l("Reason missing"),
+    "category_unknown": _l("Unknown category"),
+    "direction_unknown": _l("Unknown direction"),
+    "value_rejected": _l("Refused by the value mapping"),
+    "waybill_missing": _l("Waybill number missing"),
+    "waybill_invalid": _l("Waybill number not valid"),
+    "time_missing": _l("Registration time missing"),
+    "time_invalid": _l("Registration time not valid"),
+    "urgent_invalid": _l("Urgent flag not 是/否"),
+    "no_rule": _l("No deadline rule"),
+    "other": _l("Other problems"),
 }
-DIRECTION_WORDS = {
-    "进港": Direction.INBOUND, "进": Direction.INBOUND, "inbound": Direction.INBOUND, "in": Direction.INBOUND,
-    "出港": Direction.OUTBOUND, "出": Direction.OUTBOUND, "outbound": Direction.OUTBOUND, "out": Direction.OUTBOUND,
-}
+# Errors the value table can fix: a job whose every row fails otherwise ends itself.
+VALUE_ERRORS = ("reason_unknown", "category_unknown", "direction_unknown")
+GROUP_EXAMPLES = 3
+# The domain validator's fields -> error codes.
+_DOMAIN_CODES = {"waybill_no": "waybill_invalid", "registered_at": "time_invalid", "category": "no_rule",
+                 "outlet_id": "outlet_inactive", "reason_id": "reason_unknown"}
+REJECTED_ERROR_HEADER = "导入错误"  # the error column of the rejected-rows file (no field's synonym)
 
 
 def field_choices() -> list[ImportField]:
@@ -289,10 +306,15 @@ def mapping_problems(mapping: dict, headers: list[str]) -> dict[str, str]:
         if header not in headers:
             problems[key] = _("The file has no column %(name)s.", name=header)
     for f in FIELDS:
-        if f.required and not columns.get(f.key):
+        if not f.required or columns.get(f.key):
+            continue
+        if f.key != "registered_at":
             problems[f.key] = _("Choose the column with the %(field)s.", field=f.label)
-    if not columns.get("outlet_code") and not columns.get("outlet_name"):
-        problems["outlet_code"] = _("Choose the column with the outlet code or the outlet name.")
+        elif not defaults.get("registered_at"):
+            problems[f.key] = _("Choose the column with the registration time, or one time for the whole file.")
+    if not columns.get("outlet_code") and not columns.get("outlet_name") and not defaults.get("outlet_id"):
+        problems["outlet_code"] = _("Choose the column with the outlet code or the outlet name, "
+                                    "or one outlet for the whole file.")
     if not columns.get("category") and defaults.get("category") not in set(Category):
         problems["category"] = _("Choose a category column or a category for every row.")
     if not columns.get("direction") and defaults.get("direction") not in set(Direction):
@@ -318,6 +340,134 @@ def set_layout(job: ImportJob, sheet: str | None, header_row: int | None, depth:
     if depth in (1, 2):
         job.header_depth = depth
     job.mapping = suggest_mapping(job, header_names_of(job))
+
+
+def file_export_time(job: ImportJob) -> datetime | None:
+    """The export time the file states (title rows, a 说明 sheet), or None."""
+    path = job_path(job)
+    if path is None:
+        return None
+    for sheet in (job.sheets or [None])[:6]:
+        rows = reader.first_rows(path, job.file_kind, sheet if job.file_kind == "xlsx" else None, job.encoding)
+        found = reader.stated_export_time(rows)
+        if found is not None:
+            return found
+    return None
+
+
+def whole_file_outlets(actor: User, job: ImportJob) -> list[Outlet]:
+    """The outlets one may choose for a whole file: active outlets of the job's brand the user serves
+    (a lead: their team's; an admin: all)."""
+    from ..service import visible_outlets_query
+
+    query = visible_outlets_query(actor).where(Outlet.brand_id == job.brand_id, Outlet.is_active.is_(True))
+    return list(db.session.scalars(query.order_by(Outlet.code)))
+
+
+def set_whole_file(actor: User, job: ImportJob, mapping: dict, outlet_id: int | None, registered_at: datetime | None,
+                   ) -> dict[str, str]:
+    """Put the outlet / registration time chosen for the whole file into ``mapping["defaults"]``
+    (only when the file has no such column); returns problems by field (Chinese)."""
+    columns = mapping.get("columns") or {}
+    defaults = mapping.setdefault("defaults", {})
+    defaults.pop("outlet_id", None)
+    defaults.pop("registered_at", None)
+    problems: dict[str, str] = {}
+    if not columns.get("outlet_code") and not columns.get("outlet_name") and outlet_id:
+        if outlet_id in {o.id for o in whole_file_outlets(actor, job)}:
+            defaults["outlet_id"] = outlet_id
+        else:
+            problems["outlet_code"] = _("Choose one of your outlets of this brand.")
+    if not columns.get("registered_at") and registered_at is not None:
+        if registered_at > utcnow() + timedelta(minutes=10):
+            problems["registered_at"] = _("The registration time cannot be in the future.")
+        else:
+            defaults["registered_at"] = registered_at.isoformat()
+    return problems
+
+
+# --------------------------------------------------------------------------- values
+
+
+def value_table(job: ImportJob) -> dict[str, list[values.ValueRow]]:
+    """The value table of a checked job: every distinct value of the mapped value columns."""
+    reasons = list(db.session.scalars(select(TicketReason).order_by(TicketReason.category, TicketReason.sort_order,
+                                                                     TicketReason.name)))
+    return values.value_rows((job.mapping or {}).get("values"), job.value_counts, job.brand_id, reasons)
+
+
+def apply_values(actor: User, job: ImportJob, choices: dict[str, dict[str, str]]) -> None:
+    """Keep the value choices on the job (the rows are checked again next).
+
+    "new:<category>" creates a reason named after the value in that category (it needs the
+    right to edit reasons; an existing reason of that name is used instead). Does not commit
+    the job (creating a reason commits).
+    """
+    from ...permissions import Permission, has_permission
+    from ..settings.service import create_reason
+
+    texts = value_texts(job)
+    for item, target in list((choices.get("reason") or {}).items()):
+        if not target.startswith(values.NEW_PREFIX):
+            continue
+        category = target[len(values.NEW_PREFIX):]
+        name = ((texts.get("reason") or {}).get(item) or item.split("|", 1)[-1])[:32].strip()
+        if category not in set(Category) or not name or not has_permission(actor, Permission.MANAGE_DEADLINE_RULES):
+            choices["reason"][item] = ""
+            continue
+        reason = db.session.scalar(select(TicketReason).where(TicketReason.category == category,
+                                                              func.lower(TicketReason.name) == name.lower()))
+        if reason is None:
+            reason = create_reason(actor, category=category, name=name)
+        choices["reason"][item] = f"{values.REASON_PREFIX}{reason.id}"
+    mapping = dict(job.mapping or {})
+    kept = {name: dict((mapping.get("values") or {}).get(name) or {}) for name in values.FIELDS}
+    for name in values.FIELDS:
+        kept[name].update(choices.get(name) or {})
+    mapping["values"] = kept
+    job.mapping = mapping
+
+
+def error_groups(job: ImportJob) -> list[dict]:
+    """The job's errors by kind, in the preview's order: [{code, label, rows, examples}]."""
+    groups = job.error_groups or {}
+    order = list(ERROR_KINDS)
+    result = []
+    for code in sorted(groups, key=lambda c: order.index(c) if c in order else len(order)):
+        group = groups[code]
+        result.append({"code": code, "label": ERROR_KINDS.get(code, ERROR_KINDS["other"]), "rows": group["n"],
+                       "examples": group.get("examples") or []})
+    return result
+
+
+def write_rejected_rows(job: ImportJob) -> str:
+    """The rows with errors as an .xlsx (a temporary file; the caller sends and removes it):
+    the file's columns as they were, plus the error column, through the safe Excel writer, so
+    the user fixes them in Excel and uploads the file again."""
+    import tempfile
+
+    from ...spreadsheets import Workbook
+
+    headers = list(job.header_names or [])
+    book = Workbook()
+    sheet = book.sheet(_("Rejected rows"), [(h, 16) for h in headers] + [(REJECTED_ERROR_HEADER, 48)], freeze="A2")
+    last = 0
+    while True:
+        batch = list(db.session.execute(
+            select(ImportJobRow.line, ImportJobRow.raw, ImportJobRow.errors)
+            .where(ImportJobRow.job_id == job.id, ImportJobRow.state == RowState.ERROR, ImportJobRow.line > last)
+            .order_by(ImportJobRow.line).limit(BATCH_SIZE)))
+        if not batch:
+            break
+        for line, raw, errors in batch:
+            cells = list(raw or [])[:len(headers)] if headers else list(raw or [])
+            cells += [""] * (len(headers) - len(cells))
+            sheet.append([c if c != "" else None for c in cells] + ["；".join(e[1] for e in errors or [])])
+            last = line
+    fd, path = tempfile.mkstemp(prefix="kdcs-rejected-", suffix=".xlsx")
+    os.close(fd)
+    book.save(path)
+    return path
 
 
 # --------------------------------------------------------------------------- reading rows
@@ -346,7 +496,11 @@ def _batches(iterable, size: int):
 
 
 class RowChecker:
-    """Turns raw rows into ticket values or Chinese errors, with every lookup preloaded once."""
+    """Turns raw rows into ticket values or Chinese errors, with every lookup preloaded once.
+
+    Also counts the distinct category / direction / reason values (``counter``, for the value
+    table) and the errors by kind with three examples each (``groups``).
+    """
 
     def __init__(self, job: ImportJob, headers: list[str]):
         from ..service import CreateContext
@@ -368,18 +522,19 @@ class RowChecker:
             self.ctx.outlets[outlet.id] = outlet
             self.outlets_by_code[reader.header_key(outlet.code)] = outlet.id
             self.outlets_by_name.setdefault(reader.header_key(outlet.name), outlet.id)
-        self.reasons: dict[tuple[str, str], int] = {}
-        parts: dict[tuple[str, str], set[int]] = {}
-        for reason in db.session.scalars(select(TicketReason)):
+        reasons = list(db.session.scalars(select(TicketReason)))
+        for reason in reasons:
             self.ctx.reasons[reason.id] = reason
-            if not reason.is_active:
-                continue
-            self.reasons[(reason.category, reader.header_key(reason.name))] = reason.id
-            for part in reason.name.split("/"):
-                parts.setdefault((reason.category, reader.header_key(part)), set()).add(reason.id)
-        for key, ids in parts.items():  # "电话错误" finds "电话错误/无人接听" when unambiguous
-            if len(ids) == 1:
-                self.reasons.setdefault(key, next(iter(ids)))
+        self.resolver = values.Resolver(job.brand_id, job.mapping.get("values"), reasons)
+        self.counter = values.ValueCounter()
+        self.groups: dict[str, dict] = {}
+        # One outlet / one registration time for the whole file, when the file has no such column.
+        self.whole_outlet_id = None
+        if "outlet_code" not in self.index and "outlet_name" not in self.index:
+            self.whole_outlet_id = _as_int(self.defaults.get("outlet_id"))
+        self.whole_time = None
+        if "registered_at" not in self.index and self.defaults.get("registered_at"):
+            self.whole_time = whole_file_time(self.defaults)
         self.now = utcnow()
         self._plain_lookups()
 
@@ -416,63 +571,89 @@ class RowChecker:
     def text(self, row: list, key: str) -> str:
         return reader.cell_text(self.value(row, key))
 
+    def _outlet(self, row: list, error) -> tuple[int | None, str]:
+        """(outlet id, outlet text) of the row: the whole file's outlet, or the code/name columns."""
+        if self.whole_outlet_id is not None:
+            outlet = self.ctx.outlets.get(self.whole_outlet_id)
+            return self.whole_outlet_id, outlet.code if outlet is not None else ""
+        outlet_text = self.text(row, "outlet_code") or self.text(row, "outlet_name")
+        if not outlet_text:
+            error("outlet", _("The outlet is missing."), "outlet_missing")
+            return None, ""
+        code = self.text(row, "outlet_code")
+        name = self.text(row, "outlet_name")
+        outlet_id = (self.outlets_by_code.get(reader.header_key(code)) if code else None) or (
+            self.outlets_by_name.get(reader.header_key(name)) if name else None)
+        if outlet_id is None:
+            error("outlet", _("Unknown outlet %(value)s (not an outlet of %(brand)s).",
+                              value=outlet_text, brand=self.brand_name), "outlet_unknown")
+        elif self.ctx.visible_outlet_ids is not None and outlet_id not in self.ctx.visible_outlet_ids:
+            error("outlet", _("Outlet %(value)s is not in your team.", value=outlet_text), "outlet_not_in_team")
+            outlet_id = None
+        return outlet_id, outlet_text
+
+    def _coded(self, row: list, field_name: str, default, error):
+        """Category or direction of the row: its column's value through the value mapping, or the default."""
+        text = self.text(row, field_name) if field_name in self.index else ""
+        if not text:
+            return default
+        self.counter.add(field_name, "", text)
+        found = getattr(self.resolver, field_name)(text)
+        if found.rejected:
+            error(field_name, _("%(value)s is refused by the value mapping.", value=text), "value_rejected")
+        elif found.code:
+            return found.code
+        elif field_name == "category":
+            error(field_name, _("Unknown category %(value)s.", value=text), "category_unknown")
+        else:
+            error(field_name, _("%(value)s is neither 进港 nor 出港.", value=text), "direction_unknown")
+        return None
+
     def check(self, line: int, row: list) -> dict:
+        """One data row: its ticket values (state OK) or its errors (state ERROR, with the row's cells)."""
         from ..service import validate_new_ticket
 
         errors: list[list[str]] = []
+
+        def error(field: str, message, code: str) -> None:
+            errors.append([field, str(message), code])
+
         waybill_text = self.text(row, "waybill_no")
-        outlet_text = self.text(row, "outlet_code") or self.text(row, "outlet_name")
         reason_text = self.text(row, "reason")
+        category = self._coded(row, "category", self.defaults.get("category"), error)
+        direction = self._coded(row, "direction", self.defaults.get("direction"), error)
+        outlet_id, outlet_text = self._outlet(row, error)
         staged = {"line": line, "waybill_text": waybill_text[:64], "outlet_text": outlet_text[:64],
                   "reason_text": reason_text[:64]}
 
-        def error(field: str, message: str) -> None:
-            errors.append([field, message])
-
-        # Category and direction: from the row, or the choice made for every row.
-        category = self.defaults.get("category")
-        if "category" in self.index and self.text(row, "category"):
-            category = CATEGORY_WORDS.get(reader.header_key(self.text(row, "category")))
-            if category is None:
-                error("category", _("Unknown category %(value)s.", value=self.text(row, "category")))
-        direction = self.defaults.get("direction")
-        if "direction" in self.index and self.text(row, "direction"):
-            direction = DIRECTION_WORDS.get(reader.header_key(self.text(row, "direction")))
-            if direction is None:
-                error("direction", _("%(value)s is neither 进港 nor 出港.", value=self.text(row, "direction")))
-
-        outlet_id = None
-        if not outlet_text:
-            error("outlet", _("The outlet is missing."))
-        else:
-            code = self.text(row, "outlet_code")
-            name = self.text(row, "outlet_name")
-            outlet_id = (self.outlets_by_code.get(reader.header_key(code)) if code else None) or (
-                self.outlets_by_name.get(reader.header_key(name)) if name else None)
-            if outlet_id is None:
-                error("outlet", _("Unknown outlet %(value)s (not an outlet of %(brand)s).",
-                                  value=outlet_text, brand=self.brand_name))
-
         reason_id = None
         if not reason_text:
-            error("reason", _("The reason is missing."))
+            error("reason", _("The reason is missing."), "reason_missing")
         elif category:
-            reason_id = self.reasons.get((category, reader.header_key(reason_text)))
-            if reason_id is None:
-                error("reason", _("Unknown reason %(value)s for this category.", value=reason_text))
+            self.counter.add("reason", category, reason_text)
+            found = self.resolver.reason(category, reason_text)
+            if found.rejected:
+                error("reason", _("%(value)s is refused by the value mapping.", value=reason_text), "value_rejected")
+            elif found.reason_id:
+                reason_id = found.reason_id
+                category = self.resolver.reason_category(reason_id)  # a reason of another category moves the row
+            else:
+                error("reason", _("Unknown reason %(value)s for this category.", value=reason_text), "reason_unknown")
 
         if not waybill_text:
-            error("waybill_no", _("The waybill number is missing."))
+            error("waybill_no", _("The waybill number is missing."), "waybill_missing")
 
-        registered_at = None
-        raw_time = self.value(row, "registered_at")
-        if raw_time in (None, ""):
-            error("registered_at", _("The registration time is missing."))
-        else:
-            try:
-                registered_at = reader.parse_datetime(raw_time)
-            except ValueError:
-                error("registered_at", _("%(value)s is not a date and time.", value=reader.cell_text(raw_time)))
+        registered_at = self.whole_time
+        if registered_at is None:
+            raw_time = self.value(row, "registered_at")
+            if raw_time in (None, ""):
+                error("registered_at", _("The registration time is missing."), "time_missing")
+            else:
+                try:
+                    registered_at = reader.parse_datetime(raw_time)
+                except ValueError:
+                    error("registered_at", _("%(value)s is not a date and time.", value=reader.cell_text(raw_time)),
+                          "time_invalid")
 
         priority = Priority.NORMAL
         if "urgent" in self.index:
@@ -480,28 +661,62 @@ class RowChecker:
                 if reader.parse_flag(self.value(row, "urgent")):
                     priority = Priority.URGENT
             except ValueError:
-                error("urgent", _("%(value)s is not 是 or 否.", value=self.text(row, "urgent")))
+                error("urgent", _("%(value)s is not 是 or 否.", value=self.text(row, "urgent")), "urgent_invalid")
 
-        if errors and not waybill_text:
-            return {**staged, "state": RowState.ERROR, "errors": errors}
+        if not (errors and not waybill_text):
+            # The domain's own checks (waybill format, active outlet, scope, rule, deadlines).
+            cleaned, problems = validate_new_ticket(
+                self.ctx, outlet_id=outlet_id, direction=direction or "", category=category or "",
+                reason_id=reason_id, waybill_no=waybill_text, registered_at=registered_at,
+                customer_name=self.text(row, "customer_name"), customer_phone=self.text(row, "customer_phone"),
+                description=self.text(row, "description"), priority=priority, check_duplicate=False, now=self.now)
+            reported = {e[0] for e in errors}
+            for field_name, message in problems.items():
+                mapped = {"outlet_id": "outlet", "reason_id": "reason"}.get(field_name, field_name)
+                if mapped not in reported and not (mapped in ("category", "direction") and errors):
+                    error(mapped, message, _DOMAIN_CODES.get(field_name, "other"))
+            if not errors:
+                return {**staged, "state": RowState.OK, "errors": None, **_ticket_values(self.ctx, cleaned)}
+        self._group(line, errors)
+        return {**staged, "state": RowState.ERROR, "errors": errors, "raw": [reader.cell_text(v) for v in row]}
 
-        # The domain's own checks (waybill format, active outlet, scope, rule, deadlines).
-        cleaned, problems = validate_new_ticket(
-            self.ctx, outlet_id=outlet_id, direction=direction or "", category=category or "",
-            reason_id=reason_id, waybill_no=waybill_text, registered_at=registered_at,
-            customer_name=self.text(row, "customer_name"), customer_phone=self.text(row, "customer_phone"),
-            description=self.text(row, "description"), priority=priority, check_duplicate=False, now=self.now)
-        reported = {e[0] for e in errors}
-        for field_name, message in problems.items():
-            mapped = {"outlet_id": "outlet", "reason_id": "reason"}.get(field_name, field_name)
-            if mapped not in reported and not (mapped in ("category", "direction") and errors):
-                error(mapped, str(message))
-        if errors:
-            return {**staged, "state": RowState.ERROR, "errors": errors}
-        return {**staged, "state": RowState.OK, "errors": None, **_ticket_values(cleaned)}
+    def _group(self, line: int, errors: list[list[str]]) -> None:
+        """Count the row once in each kind of error it has; keep the first examples of each kind."""
+        for code in dict.fromkeys(e[2] for e in errors):
+            group = self.groups.setdefault(code, {"n": 0, "examples": []})
+            group["n"] += 1
+            if len(group["examples"]) < GROUP_EXAMPLES:
+                group["examples"].append([line, next(e[1] for e in errors if e[2] == code)])
 
 
-def _ticket_values(cleaned: dict) -> dict:
+def whole_file_time(defaults: dict) -> datetime | None:
+    """The registration time chosen for every row (stored as ISO text in UTC), or None."""
+    try:
+        value = datetime.fromisoformat(defaults.get("registered_at") or "")
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def resolve_import_assignee(ctx, cleaned: dict) -> int | None:
+    """The agent an imported row is assigned to (the hook for checks on who may receive tickets).
+
+    ``cleaned["assignee"]`` is the domain's choice: the outlet's active primary agent (coverage
+    during a leave is applied later, when ``run_commit`` writes). Return None to leave the ticket
+    unassigned. ``ctx`` is the import's ``CreateContext`` (its actor, caches).
+    """
+    assignee = cleaned["assignee"]
+    return assignee.id if assignee is not None else None
+
+
+def _ticket_values(ctx, cleaned: dict) -> dict:
     from ..service import initial_status, refresh_derived
 
     outlet, rule = cleaned["outlet"], cleaned["rule"]
@@ -517,7 +732,7 @@ def _ticket_values(cleaned: dict) -> dict:
         "waybill_no": cleaned["waybill_no"], "registered_at": cleaned["registered_at"],
         "customer_name": cleaned["customer_name"], "customer_phone": cleaned["customer_phone"],
         "description": cleaned["description"], "priority": str(cleaned["priority"]),
-        "assignee_id": cleaned["assignee"].id if cleaned["assignee"] else None,
+        "assignee_id": resolve_import_assignee(ctx, cleaned),
         "status": str(probe.status), "reply_due_at": cleaned["reply_due_at"],
         "resolve_due_at": cleaned["resolve_due_at"], "deadline_rule_id": rule.id if rule else None,
         "due_at": probe.due_at, "queue_state": int(probe.queue_state),
@@ -574,9 +789,9 @@ def run_validation(job_id: int) -> None:
         headers = header_names_of(job)
         checker = RowChecker(job, headers)
         db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job.id))
-        job.processed_rows = job.valid_rows = job.duplicate_rows = job.error_rows = job.inserted_rows = 0
+        _reset_counts(job)
+        job.header_names = headers
         job.started_at = job.heartbeat_at = utcnow()
-        job.message = ""
         db.session.commit()
         with reader.RowSource(path, job.file_kind, job.sheet_name, job.encoding) as source:
             for batch in _batches(iter_data_rows(job, path, source), BATCH_SIZE):
@@ -590,6 +805,7 @@ def run_validation(job_id: int) -> None:
                 job.valid_rows += sum(1 for r in rows if r["state"] == RowState.OK)
                 job.duplicate_rows += sum(1 for r in rows if r["state"] == RowState.DUPLICATE)
                 job.error_rows += sum(1 for r in rows if r["state"] == RowState.ERROR)
+                job.error_groups = {code: dict(group) for code, group in checker.groups.items()}
                 job.heartbeat_at = utcnow()
                 db.session.commit()
                 db.session.refresh(job, ["status"])
@@ -598,12 +814,40 @@ def run_validation(job_id: int) -> None:
         if job.processed_rows == 0:
             raise FileRejected(_("The file has no data rows: it is empty or has only a header."))
         job.total_rows = job.processed_rows
+        job.value_counts = checker.counter.as_json()
         job.status = ImportStatus.VALIDATED
         job.finished_at = job.heartbeat_at = utcnow()
+        if nothing_to_import(job):
+            _end_without_tickets(job)
         db.session.commit()
     except Exception as exc:  # the job says what happened; the page shows it
         db.session.rollback()
         _fail(job_id, exc)
+
+
+def _reset_counts(job: ImportJob) -> None:
+    """Counts of the run about to start: zero (the page never shows a previous run's figures)."""
+    job.processed_rows = job.valid_rows = job.duplicate_rows = job.error_rows = job.inserted_rows = 0
+    job.error_groups = None
+    job.message = ""
+
+
+def nothing_to_import(job: ImportJob) -> bool:
+    """No row can become a ticket, and no error is one the value table could fix."""
+    if job.valid_rows:
+        return False
+    return not any((job.error_groups or {}).get(code) for code in VALUE_ERRORS)
+
+
+def _end_without_tickets(job: ImportJob) -> None:
+    """A job with nothing to import ends itself: done, nothing written, the error rows kept (for
+    the rejected-rows file), the upload deleted. Does not commit."""
+    db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job.id,
+                                                  ImportJobRow.state != RowState.ERROR))
+    job.status = ImportStatus.DONE
+    job.inserted_rows = 0
+    job.message = _("Nothing to import: every row is already in the system or has an error.")
+    discard_file(job)
 
 
 def _fail(job_id: int, exc: Exception) -> None:
@@ -706,6 +950,7 @@ def run_commit(job_id: int, _fail_after_tickets: bool = False) -> None:
         # Keep only the error rows (the result page lists them).
         db.session.execute(delete(ImportJobRow).where(ImportJobRow.job_id == job_id,
                                                       ImportJobRow.state != RowState.ERROR))
+        values.remember(actor, job.brand_id, (job.mapping or {}).get("values") or {}, value_texts(job))
         job.inserted_rows = inserted
         job.duplicate_rows = duplicates
         job.valid_rows = inserted
@@ -726,10 +971,27 @@ def run_commit(job_id: int, _fail_after_tickets: bool = False) -> None:
         from ..reference import save_import_mapping
 
         job = db.session.get(ImportJob, job_id)
-        save_import_mapping(actor, job.brand_id, job.mapping)
+        save_import_mapping(actor, job.brand_id, remembered_mapping(job.mapping))
     except Exception:  # remembering the mapping is a convenience, never a reason to fail
         db.session.rollback()
         log.exception("could not remember the import mapping of job %s", job_id)
+
+
+def remembered_mapping(mapping: dict) -> dict:
+    """What the brand remembers of a job's mapping: the columns and the category/direction
+    defaults; not the outlet or time chosen for one file, nor the values (``values.remember``)."""
+    defaults = {k: v for k, v in ((mapping or {}).get("defaults") or {}).items() if k in DEFAULTABLE}
+    return {"columns": dict((mapping or {}).get("columns") or {}), "defaults": defaults}
+
+
+def value_texts(job: ImportJob) -> dict[str, dict[str, str]]:
+    """Each counted value's text as written in the file: {field: {item: text}}."""
+    result: dict[str, dict[str, str]] = {}
+    for field_name in values.FIELDS:
+        for context, value_key, written, _n in (job.value_counts or {}).get(field_name) or []:
+            item = values.reason_key(context, value_key) if field_name == "reason" else value_key
+            result.setdefault(field_name, {})[item] = written
+    return result
 
 
 def _refresh_planner_statistics() -> None:
@@ -757,11 +1019,10 @@ def _refresh_planner_statistics() -> None:
 def mark_validating(job: ImportJob) -> None:
     """Set the job to "validating" and commit (``tasks.start_validation`` then queues the work)."""
     job.status = ImportStatus.VALIDATING
-    job.processed_rows = 0
+    _reset_counts(job)
     job.total_rows = None
     job.started_at = None
     job.heartbeat_at = utcnow()
-    job.message = ""
     db.session.commit()  # the task uses its own connection: nothing may be pending here
 
 

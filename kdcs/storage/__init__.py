@@ -1,7 +1,7 @@
 """Stored uploads shared by features (ticket evidence now, 病假条 for leave later).
 
 ``save_upload`` decides a file's type from its content (magic bytes, never the
-name or the browser's Content-Type): JPEG, PNG, WebP, PDF and Excel (.xlsx).
+name or the browser's Content-Type): JPEG, PNG, WebP, PDF, Excel (.xlsx) and MP4 (lesson videos only).
 Anything else, a renamed .exe / .html / .svg / .txt included, is refused with a
 Chinese message. Images are decoded and written again without their metadata
 (EXIF, GPS, comments), turned upright first. Files live under the instance
@@ -34,9 +34,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "webp": ("image/webp", ".webp"),
     "pdf": ("application/pdf", ".pdf"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
+    "mp4": ("video/mp4", ".mp4"),  # short training videos (lesson files) only
 }
 IMAGE_KINDS = frozenset({"jpeg", "png", "webp"})
-EVIDENCE_KINDS = frozenset(KINDS)
+EVIDENCE_KINDS = frozenset({"jpeg", "png", "webp", "pdf", "xlsx"})
+MP4_BRANDS = (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash")
 SAFE_TYPES = frozenset(content_type for content_type, _ext in KINDS.values())
 MAX_PIXELS = 60_000_000  # a decompression bomb is refused before it is decoded
 THUMB_SIZE = (320, 320)
@@ -95,6 +97,8 @@ def sniff(data: bytes) -> str | None:
         return "webp"
     if data.startswith(b"%PDF-"):
         return "pdf"
+    if data[4:8] == b"ftyp" and data[8:12] in MP4_BRANDS:
+        return "mp4"
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -107,7 +111,7 @@ def sniff(data: bytes) -> str | None:
 
 
 def _kind_names(kinds) -> str:
-    names = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "pdf": "PDF", "xlsx": "Excel（.xlsx）"}
+    names = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "pdf": "PDF", "xlsx": "Excel（.xlsx）", "mp4": "MP4"}
     return "、".join(names[k] for k in KINDS if k in kinds)
 
 
@@ -231,10 +235,10 @@ def _protect(response: Response) -> Response:
 
 
 def serve(stored_name: str, content_type: str, download_name: str, *, inline: bool = True) -> Response:
-    """Answer a stored file: images and PDFs inline (a new tab), everything else as a download."""
+    """Answer a stored file: images, PDFs and videos inline (a new tab), everything else as a download."""
     path = path_of(stored_name)
     safe = _safe_type(content_type)
-    as_inline = inline and (safe.startswith("image/") or safe == "application/pdf")
+    as_inline = inline and (safe.startswith(("image/", "video/")) or safe == "application/pdf")
     response = send_file(path, mimetype=safe, as_attachment=not as_inline, download_name=download_name,
                          conditional=True, etag=stored_name.partition(".")[0], max_age=3600)
     return _protect(response)

@@ -1,0 +1,1 @@
+"""我的培训 (see kdcs/training/__init__.py)."""

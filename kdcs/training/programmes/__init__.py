@@ -1,0 +1,1 @@
+"""Training programmes and assignments (see kdcs/training/__init__.py)."""

@@ -61,10 +61,10 @@ def status_label(code: str) -> str:
     """The Chinese label of a course_status code (未开始, 学习中, 已通过, 未通过, 已逾期, 待复训)."""
     return {
         NOT_STARTED: _("Not started"),
-        IN_PROGRESS: _("In progress"),
+        IN_PROGRESS: _("Course in progress"),
         PASSED: _("Passed"),
-        FAILED: _("Failed"),
-        OVERDUE: _("Overdue"),
+        FAILED: _("Quiz failed"),
+        OVERDUE: _("Training overdue"),
         RECERT_DUE: _("Re-pass due"),
     }.get(code, code)
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import DateField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..request_args import id_or_zero
@@ -26,6 +26,7 @@ class UserCreateForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     team_id = SelectField(_l("Team"), coerce=id_or_zero, validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,20}$", message=_l("Enter a valid phone number."))])
+    start_date = DateField(_l("Start date"), validators=[Optional()])  # 入职日期: the 30-day training plan counts from it
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter an initial password."))])
 
 
@@ -34,6 +35,7 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
     team_id = SelectField(_l("Team"), coerce=id_or_zero, validators=[Optional()])
     phone = StringField(_l("Phone"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,20}$", message=_l("Enter a valid phone number."))])
+    start_date = DateField(_l("Start date"), validators=[Optional()])  # 入职日期: the 30-day training plan counts from it
 
 
 class ResetPasswordForm(FlaskForm):

@@ -52,7 +52,7 @@ def user_new():
             user = service.create_user(
                 current_user, username=form.username.data, display_name=form.display_name.data,
                 role=form.role.data, password=form.password.data, team_id=form.team_id.data or None,
-                phone=form.phone.data,
+                phone=form.phone.data, start_date=form.start_date.data,
             )
         except ValidationError as exc:
             apply_errors(form, exc.errors)
@@ -91,7 +91,7 @@ USERS = InlineEdit(
     prepare_form=_prepare_user_form, load_form=_load_user_form,
     save=lambda user, form, version: service.update_user(
         current_user, user, version=version, display_name=form.display_name.data, role=form.role.data,
-        team_id=form.team_id.data or None, phone=form.phone.data),
+        team_id=form.team_id.data or None, phone=form.phone.data, start_date=form.start_date.data),
     saved_url=lambda user: url_for("admin.user_detail", user_id=user.id),
     set_active=lambda user, active: service.set_user_active(current_user, user, active),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -16,8 +16,9 @@ from ..models import AuditLog, Outlet, Role, Team, User
 from ..models.user import username_order
 from ..permissions import Permission, ensure
 from ..service_errors import StaleEdit, ValidationError
+from ..training.programmes.service import auto_enroll
 
-USER_AUDIT_FIELDS = ["username", "display_name", "role", "team_id", "phone", "is_active_account"]
+USER_AUDIT_FIELDS = ["username", "display_name", "role", "team_id", "phone", "start_date", "is_active_account"]
 
 
 def search_users(actor: User, text: str = "", role: str = "", team_id: int | None = None, active: str = ""):
@@ -48,8 +49,9 @@ def _check_role_team(role: str, team_id: int | None) -> dict[str, str]:
 
 
 def create_user(actor: User, *, username: str, display_name: str, role: str, password: str,
-                team_id: int | None = None, phone: str | None = None) -> User:
-    """Create an account; a taken 工号, weak password or wrong team comes back as field errors."""
+                team_id: int | None = None, phone: str | None = None, start_date: date | None = None) -> User:
+    """Create an account; a taken 工号, weak password or wrong team comes back as field errors.
+    An agent with a start date (入职日期) is enrolled in the default training programme."""
     ensure(actor, Permission.MANAGE_USERS)
     username = username.strip()
     errors = _check_role_team(role, team_id)
@@ -61,19 +63,21 @@ def create_user(actor: User, *, username: str, display_name: str, role: str, pas
     if errors:
         raise ValidationError(errors)
     user = User(username=username, display_name=display_name.strip(), role=role,
-                team_id=team_id or None, phone=(phone or "").strip() or None)
+                team_id=team_id or None, phone=(phone or "").strip() or None, start_date=start_date)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     record(actor, "user.create", "user", user.id, summary=f"{user.username} {user.display_name}",
            after=snapshot(user, USER_AUDIT_FIELDS))
+    auto_enroll(actor, user)
     db.session.commit()
     return user
 
 
 def update_user(actor: User, user: User, *, version: int, display_name: str, role: str,
-                team_id: int | None, phone: str | None) -> User:
-    """Change name, role, team and phone; a stale version raises StaleEdit; an admin keeps their own role."""
+                team_id: int | None, phone: str | None, start_date: date | None | object = ...) -> User:
+    """Change name, role, team, phone and start date; a stale version raises StaleEdit; an admin keeps
+    their own role. An agent given a start date is enrolled in the default training programme (once)."""
     ensure(actor, Permission.MANAGE_USERS)
     if user.version != version:
         raise StaleEdit()
@@ -87,9 +91,12 @@ def update_user(actor: User, user: User, *, version: int, display_name: str, rol
     user.role = role
     user.team_id = team_id or None
     user.phone = (phone or "").strip() or None
+    if start_date is not ...:  # not given: kept
+        user.start_date = start_date
     after = snapshot(user, USER_AUDIT_FIELDS)
     if before != after:
         record(actor, "user.update", "user", user.id, summary=user.username, before=before, after=after)
+        auto_enroll(actor, user)
     db.session.commit()
     return user
 

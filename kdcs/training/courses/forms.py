@@ -16,8 +16,8 @@ class CourseForm(FlaskForm):
     """A course's title, summary, kind and 上岗必修 flag."""
 
     title = StringField(_l("Title"), render_kw={"maxlength": 100, "autocomplete": "off"})
-    summary = TextAreaField(_l("Summary"), render_kw={"rows": 3})
-    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
+    summary = TextAreaField(_l("Course summary"), render_kw={"rows": 3})
+    kind = SelectField(_l("Type"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
     required_for_live = BooleanField(_l("Required to go live"))
     version = HiddenField()
 
@@ -30,7 +30,7 @@ class PublishForm(FlaskForm):
         ("0", _l("A minor change (wording, typo): nobody needs to re-pass")),
         ("1", _l("A required change: agents who passed must re-pass")),
     ])
-    note = TextAreaField(_l("What changed"), render_kw={"rows": 2, "maxlength": 500})
+    note = TextAreaField(_l("Change note"), render_kw={"rows": 2, "maxlength": 500})
 
 
 class LessonAddForm(FlaskForm):
@@ -57,12 +57,12 @@ class FileForm(FlaskForm):
 class PracticalForm(FlaskForm):
     """A practical item: 情景模拟 of an SOP scenario, or 实战带教 for N days, with a checklist."""
 
-    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in PRACTICAL_LABELS.items()],
+    kind = SelectField(_l("Type"), choices=[(k.value, v) for k, v in PRACTICAL_LABELS.items()],
                        default=PracticalKind.ROLE_PLAY.value)
     title = StringField(_l("Title"), render_kw={"maxlength": 100, "autocomplete": "off"})
     sop_scenario_id = SelectField(_l("SOP scenario (role play)"), choices=[], validate_choice=False)
     days = StringField(_l("Days (supervised work)"), render_kw={"inputmode": "numeric", "size": 4})
     checklist = TextAreaField(_l("Checklist (one item a line)"), render_kw={"rows": 4})
     pass_score = StringField(_l("Pass score (0–100, optional)"), render_kw={"inputmode": "numeric", "size": 4})
-    description = TextAreaField(_l("Description"), render_kw={"rows": 2})
+    description = TextAreaField(_l("Notes"), render_kw={"rows": 2})
     version = HiddenField()

@@ -14,7 +14,7 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {
     CourseStatus.DRAFT: _l("Draft"),
-    CourseStatus.PUBLISHED: _l("Published"),
+    CourseStatus.PUBLISHED: _l("Released"),
     CourseStatus.ARCHIVED: _l("Archived"),
 }
 STATUS_BADGES = {
@@ -54,4 +54,6 @@ register_labels(
         "training.programme_save": _l("Training programme saved"),
     },
     entities={"training_course": _l("Course"), "training_programme": _l("Training programme")},
+    fields={"user.start_date": _l("Start date"), "training_course.required_for_live": _l("Required to go live"),
+            "training_course.revision": _l("Revision"), "required_change": _l("Required change")},
 )

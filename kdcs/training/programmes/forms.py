@@ -31,16 +31,16 @@ class ProgrammeForm(FlaskForm):
     """A programme's title, description, default and active flags."""
 
     title = StringField(_l("Title"), render_kw={"maxlength": 100, "autocomplete": "off"})
-    description = TextAreaField(_l("Description"), render_kw={"rows": 2})
+    description = TextAreaField(_l("Notes"), render_kw={"rows": 2})
     is_default = BooleanField(_l("Default: new agents with a start date follow it"))
-    is_active = BooleanField(_l("Active"), default=True)
+    is_active = BooleanField(_l("In use"), default=True)
     version = HiddenField()
 
 
 class ItemForm(FlaskForm):
     """One step of the plan: a course or a practical item on 第 N 天."""
 
-    day_offset = SelectField(_l("Day"), choices=[(str(n), str(n)) for n in range(1, 31)])
+    day_offset = SelectField(_l("Plan day"), choices=[(str(n), str(n)) for n in range(1, 31)])
     item = SelectField(_l("Course or practical item"), choices=[], validate_choice=False)
     note = StringField(_l("Note"), render_kw={"maxlength": 200})
 

@@ -10,7 +10,12 @@ import pytest
 from openpyxl import load_workbook
 
 from kdcs.extensions import db
-from kdcs.models.training import AgentCertification, CertificationState, PracticalSignoff, QuizAttempt
+from kdcs.models.training import (
+    AgentCertification,
+    CertificationState,
+    PracticalSignoff,
+    QuizAttempt,
+)
 from tests import factories
 from tests.training_cert_data import certify, make_course, take_quiz
 

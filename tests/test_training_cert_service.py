@@ -141,3 +141,48 @@ def test_lead_signs_off_own_team_only(people):
         sign_off(people["lead"], people["agent2"], course)
     with pytest.raises(PermissionDenied):
         sign_off(people["agent"], people["agent"], course)
+
+
+def test_reminders_are_sent_once_and_lapse(people):
+    from datetime import UTC, datetime
+
+    from kdcs.models import Notification
+    from kdcs.models.training import TrainingAssignment
+    from kdcs.training.certification import reminders
+
+    agent, trainer, lead = people["agent"], people["trainer"], people["lead"]
+    lead.team.lead_id = lead.id
+    db.session.commit()
+    course = make_course()
+    certify(agent, course, trainer)
+    course.revision = 2
+    service.on_course_published(course, True, trainer)
+    db.session.add(TrainingAssignment(user_id=people["agent2"].id, course_id=course.id,
+                                      due_on=service._today() - timedelta(days=1)))
+    db.session.commit()
+    before = db.session.query(Notification).count()
+    soon = datetime.now(UTC) + timedelta(days=12)
+    counts = reminders.send_reminders(soon)
+    assert counts["recert_soon"] == 1 and counts["assignment_overdue"] == 1
+    assert reminders.send_reminders(soon)["recert_soon"] == 0  # once
+    late = datetime.now(UTC) + timedelta(days=15)
+    counts = reminders.send_reminders(late)
+    assert counts["lapsed"] == 1 and counts["recert_missed"] == 1
+    assert reminders.send_reminders(late) == {k: 0 for k in counts}
+    assert db.session.get(AgentCertification, agent.id).state == CertificationState.LAPSED
+    lead_notes = db.session.query(Notification).filter_by(user_id=lead.id).all()
+    assert any("复训" in n.title or "re-pass" in n.title.lower() for n in lead_notes)
+    assert db.session.query(Notification).count() - before == 4  # soon, overdue (agent2), missed (agent + lead)
+
+
+def test_expiry_reminder_then_expired(people):
+    from datetime import UTC, datetime
+
+    from kdcs.training.certification import reminders
+
+    agent, trainer = people["agent"], people["trainer"]
+    course = make_course(valid_days=30)
+    certify(agent, course, trainer)
+    assert reminders.send_reminders(datetime.now(UTC) + timedelta(days=20))["expiry_soon"] == 1
+    counts = reminders.send_reminders(datetime.now(UTC) + timedelta(days=31))
+    assert counts["expired"] == 1 and counts["lapsed"] == 1

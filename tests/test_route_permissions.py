@@ -154,6 +154,13 @@ ROUTES: dict[str, list[R]] = {
         R("POST", "/outlets/999999/assign", ADMIN_ONLY_404, {}),
         R("POST", "/outlets/{own}/assign", row(admin=409), {"agent_id": ""}),  # no version: stale
     ],
+    # Rate history (kdcs/outlets/rates.py): a rate from a month on; no version is stale, a past month needs a note.
+    "outlets.rate_change": [
+        R("POST", "/outlets/999999/rates", ADMIN_ONLY_404, {}),
+        R("POST", "/outlets/{own}/rates", ADMIN_ONLY, {}),  # no month: the form again with the message
+        R("POST", "/outlets/{own}/rates", row(admin=409), {"month": "2031-01", "rate": "0.0300"}),  # no version
+        R("GET", "/outlets/{own}/rates", NOWHERE),
+    ],
     "outlets.admin_export": [R("GET", "/admin/outlets/export.xlsx", ADMIN_ONLY)],
     "outlets.admin_import_template": [R("GET", "/admin/outlets/import/template.xlsx", ADMIN_ONLY)],
     "outlets.admin_import": [R("GET", "/admin/outlets/import", ADMIN_ONLY),

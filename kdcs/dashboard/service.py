@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import AuditLog, Brand, Notification, Outlet, Role, Team, User, utcnow
 from ..models.user import username_order
-from ..outlets.service import latest_month, monthly_fee, visible_outlets_query, volumes_by_outlet
+from ..outlets.service import fees_for_month, latest_month, visible_outlets_query
 
 
 @dataclass
@@ -21,6 +21,7 @@ class OutletLine:
     outlet: Outlet
     parcels: int
     fee: Decimal
+    rate: Decimal | None = None  # the rate in force that month
 
 
 @dataclass
@@ -46,11 +47,8 @@ def outlet_summary(user: User) -> OutletSummary:
         .order_by(Outlet.code)
     ).all()
     month = latest_month()
-    volumes = volumes_by_outlet([o.id for o in outlets], month)
-    lines = [
-        OutletLine(o, volumes.get(o.id, 0), monthly_fee(volumes.get(o.id, 0), o.rate_per_parcel))
-        for o in outlets
-    ]
+    fees = fees_for_month(list(outlets), month)  # each fee at the rate in force that month
+    lines = [OutletLine(o, fees[o.id][0], fees[o.id][2], fees[o.id][1]) for o in outlets]
     return OutletSummary(month=month, lines=lines)
 
 
@@ -75,12 +73,12 @@ def team_members(team_id: int | None) -> list[MemberLine]:
         )
     ).all()
     month = latest_month()
-    volumes = volumes_by_outlet([o.id for o in outlets], month)
+    fees = fees_for_month(list(outlets), month)  # each fee at the rate in force that month
     lines = []
     for member in members:
         own = [o for o in outlets if o.primary_agent_id == member.id]
-        parcels = sum(volumes.get(o.id, 0) for o in own)
-        fee = sum((monthly_fee(volumes.get(o.id, 0), o.rate_per_parcel) for o in own), Decimal("0.00"))
+        parcels = sum(fees[o.id][0] for o in own)
+        fee = sum((fees[o.id][2] for o in own), Decimal("0.00"))
         lines.append(MemberLine(member, len(own), parcels, fee))
     return lines
 

@@ -15,7 +15,7 @@ from .leave import (
     TeamStaffing,
 )
 from .notification import Notification
-from .outlet import Brand, Outlet, OutletVolume
+from .outlet import Brand, Outlet, OutletRate, OutletVolume
 from .presence import TicketPresence
 from .security import LoginAttempt
 from .sop import (
@@ -109,6 +109,7 @@ __all__ = [
     "Money",
     "Notification",
     "Outlet",
+    "OutletRate",
     "OutletVolume",
     "Priority",
     "QueueState",

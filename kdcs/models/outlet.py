@@ -78,3 +78,29 @@ class OutletVolume(db.Model):
     @property
     def total_parcels(self) -> int:
         return self.inbound_parcels + self.outbound_parcels
+
+
+class OutletRate(db.Model):
+    """An outlet's rate per parcel (票) from ``month`` on, until the next entry's month.
+
+    The fee of a month is that month's parcels × the rate in force that month
+    (``kdcs.outlets.rates``). Months before the first entry bill at the first
+    entry's rate. ``Outlet.rate_per_parcel`` mirrors the newest entry's rate.
+    """
+
+    __tablename__ = "outlet_rates"
+    __table_args__ = (UniqueConstraint("outlet_id", "month", name="uq_outlet_rates_outlet_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # first day of the first month at this rate
+    rate: Mapped[Decimal] = mapped_column(Money(12, 4))
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OutletRate {self.outlet_id} {self.month:%Y-%m} {self.rate}>"

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..request_args import id_or_none
@@ -43,3 +43,12 @@ class ImportUploadForm(FlaskForm):
 
 class ImportConfirmForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+
+
+class RateForm(FlaskForm):
+    """A rate from a chosen month on; a past month is a correction (ticked, with a note)."""
+    month = StringField(_l("From month"))  # 2027-01 (input type=month); parsed by the service's parse_month
+    rate = StringField(_l("Rate (¥/parcel)"))
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200, message=_MAX)])
+    correction = BooleanField(_l("This corrects months already billed"))
+    version = HiddenField()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from decimal import Decimal
 
 from flask import (
     abort,
@@ -28,13 +29,20 @@ from ..crud import InlineEdit, discard_changes, get_or_404, parse_version
 from ..errors import error_response
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..htmx import render, render_fragment, wants_fragment
+from ..htmx import redirect_after_post, render, render_fragment, wants_fragment
 from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
 from ..views import active_filter, apply_errors
-from . import bp, excel, service
-from .forms import AssignForm, ImportConfirmForm, ImportUploadForm, OutletCreateForm, OutletEditForm
+from . import bp, excel, rates, service
+from .forms import (
+    AssignForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    OutletCreateForm,
+    OutletEditForm,
+    RateForm,
+)
 
 LIST_TEMPLATE = "outlets/admin_list.html"
 DETAIL_TEMPLATE = "outlets/detail.html"
@@ -156,22 +164,34 @@ OUTLETS.register(bp, "/admin/outlets", Permission.MANAGE_OUTLETS, endpoint="admi
 # --------------------------------------------------------------------------- detail, assignment, mine
 
 
-def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None) -> dict:
+def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None, rate_form: RateForm | None = None) -> dict:
     can_assign = has_permission(current_user, Permission.ASSIGN_OUTLETS)
+    can_manage = has_permission(current_user, Permission.MANAGE_OUTLETS)
     if can_assign and assign_form is None:
         assign_form = AssignForm(formdata=None)
         assign_form.agent_id.data = outlet.primary_agent_id
         assign_form.version.data = str(outlet.version)
     if assign_form is not None:
         assign_form.agent_id.choices = _agent_choices(_("No primary agent"))
+    month = rates.this_month()
+    if can_manage and rate_form is None:
+        rate_form = RateForm(formdata=None, month=f"{month:%Y-%m}")
+    if rate_form is not None:
+        rate_form.version.data = str(outlet.version)
     volumes = service.volume_lines(outlet)
+    history = rates.rate_history(outlet, month)
     return {
         "outlet": outlet,
         "volumes": volumes,
         "total_parcels": sum(v.total for v in volumes),
-        "total_fee": sum((v.fee for v in volumes), start=service.monthly_fee(0, outlet.rate_per_parcel)),
+        "total_fee": sum((v.fee for v in volumes), start=Decimal("0.00")),
         "assign_form": assign_form if can_assign else None,
-        "can_manage": has_permission(current_user, Permission.MANAGE_OUTLETS),
+        "can_manage": can_manage,
+        "rate_history": history,
+        "rate_now": rates.rate_at([line.entry for line in reversed(history)], month, outlet.rate_per_parcel),
+        "rate_planned": next((line for line in history if line.month > month), None),
+        "rate_form": rate_form if can_manage else None,
+        "this_month": month,
     }
 
 
@@ -220,19 +240,49 @@ def assign(outlet_id: int):
                   **_detail_context(outlet, form))
 
 
+@bp.route("/outlets/<int:outlet_id>/rates", methods=["POST"])
+@require(Permission.MANAGE_OUTLETS)
+def rate_change(outlet_id: int):
+    """Change an outlet's rate from a chosen month on; a past month is a correction with a note (409 when stale)."""
+    outlet = get_or_404(Outlet, outlet_id)
+    form = RateForm()
+    status = 200
+    if form.validate_on_submit():
+        month = rates.parse_month(form.month.data)
+        try:
+            if month is None:
+                raise ValidationError({"month": _("Choose the month the rate applies from, such as 2027-01.")})
+            version = parse_version(form.version.data)
+            if version is None:
+                raise StaleEdit()
+            entry = rates.set_rate(current_user, outlet, month=month, rate=form.rate.data, note=form.note.data or "",
+                                   correction=form.correction.data, version=version)
+        except ValidationError as exc:
+            apply_errors(form, exc.errors)
+        except StaleEdit:
+            discard_changes(outlet)
+            status = 409
+        else:
+            flash(_("Rate of %(c)s from %(m)s on: %(r)s per parcel.", c=outlet.code, m=f"{entry.month:%Y-%m}",
+                    r=f"{entry.rate:.4f}"), "success")
+            return redirect_after_post(url_for("outlets.detail", outlet_id=outlet.id) + "#rates")
+    return render(DETAIL_TEMPLATE, block="rates", status=status, rate_conflict=status == 409,
+                  **_detail_context(outlet, rate_form=form))
+
+
 @bp.route("/outlets/mine")
 @require(Permission.VIEW_OUTLETS)
 def mine():
     """An agent's own outlets with last month's volumes."""
     outlets = service.my_outlets(current_user)
     month = service.latest_month()
-    volumes = service.volumes_by_outlet([o.id for o in outlets], month)
-    lines = [(o, volumes.get(o.id, 0), service.monthly_fee(volumes.get(o.id, 0), o.rate_per_parcel)) for o in outlets]
+    fees = service.fees_for_month(outlets, month)
+    lines = [(o, *fees[o.id]) for o in outlets]  # (outlet, parcels, rate in force that month, fee)
     active = [line for line in lines if line[0].is_active]
     return render_template(
         "outlets/mine.html", lines=lines, month=month,
-        total_parcels=sum(parcels for _outlet, parcels, _fee in active),
-        total_fee=sum((fee for _outlet, _parcels, fee in active), start=service.monthly_fee(0, 0)),
+        total_parcels=sum(line[1] for line in active),
+        total_fee=sum((line[3] for line in active), start=Decimal("0.00")),
     )
 
 

@@ -144,19 +144,34 @@ class VolumeLine:
     inbound: int
     outbound: int
     total: int
+    rate: Decimal  # the rate in force that month
     fee: Decimal
 
 
 def volume_lines(outlet: Outlet) -> list[VolumeLine]:
-    """The outlet's recorded months, newest first, with the fee at the current rate."""
+    """The outlet's recorded months, newest first, each billed at the rate in force that month."""
+    from .rates import rate_at, rate_entries
+
+    entries = rate_entries(outlet.id)
     volumes = db.session.scalars(
         select(OutletVolume).where(OutletVolume.outlet_id == outlet.id).order_by(OutletVolume.month.desc())
     )
-    return [
-        VolumeLine(v.month, v.inbound_parcels, v.outbound_parcels, v.total_parcels,
-                   monthly_fee(v.total_parcels, outlet.rate_per_parcel))
-        for v in volumes
-    ]
+    lines = []
+    for v in volumes:
+        rate = rate_at(entries, v.month, outlet.rate_per_parcel)
+        lines.append(VolumeLine(v.month, v.inbound_parcels, v.outbound_parcels, v.total_parcels, rate,
+                                monthly_fee(v.total_parcels, rate)))
+    return lines
+
+
+def fees_for_month(outlets: list[Outlet], month: date | None) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """{outlet id: (parcels, rate in force, fee)} of one month for many outlets (two queries)."""
+    from .rates import rates_for_month
+
+    volumes = volumes_by_outlet([o.id for o in outlets], month)
+    rates = rates_for_month(outlets, month)
+    return {o.id: (volumes.get(o.id, 0), rates[o.id], monthly_fee(volumes.get(o.id, 0), rates[o.id]))
+            for o in outlets}
 
 
 def parse_rate(value) -> Decimal:
@@ -366,12 +381,36 @@ def create_outlet(actor: User, *, code: str, name: str, brand_id: int | None, re
     outlet = Outlet(**clean, primary_agent_id=agent.id if agent else None, is_active=True)
     db.session.add(outlet)
     db.session.flush()
+    _first_rate(actor, outlet)
     record(actor, "outlet.create", "outlet", outlet.id, summary=_summary(outlet),
            after=snapshot(outlet, OUTLET_AUDIT_FIELDS))
     if agent:
         _notify_assigned(outlet, agent)
     db.session.commit()
     return outlet
+
+
+def _first_rate(actor: User, outlet: Outlet) -> None:
+    """A new outlet's rate is its first history entry, from the current month (earlier months bill at it too)."""
+    from .rates import put_rate, this_month
+
+    put_rate(actor, outlet, this_month(), outlet.rate_per_parcel, _("Rate when the outlet was created"))
+
+
+def _rate_from_this_month(actor: User, outlet: Outlet, rate: Decimal) -> str | None:
+    """An edit of the rate (row, edit page, Excel) changes it from the current month on; months before keep theirs.
+
+    Returns a message instead when a change is already scheduled for a later
+    month (that belongs on the outlet page's rate history).
+    """
+    from .rates import later_entry, put_rate, this_month
+
+    scheduled = later_entry(outlet, this_month())
+    if scheduled is not None:
+        return _("A rate change from %(m)s is already planned: change rates in the outlet's rate history.",
+                 m=f"{scheduled.month:%Y-%m}")
+    put_rate(actor, outlet, this_month(), rate)
+    return None
 
 
 def _check_version(outlet: Outlet, version) -> None:
@@ -394,6 +433,11 @@ def update_outlet(actor: User, outlet: Outlet, *, version: int, **fields) -> Out
     if errors:
         raise ValidationError(errors)
     before = snapshot(outlet, OUTLET_AUDIT_FIELDS)
+    rate = clean.pop("rate_per_parcel", None)
+    if rate is not None and rate != outlet.rate_per_parcel:
+        problem = _rate_from_this_month(actor, outlet, rate)
+        if problem:
+            raise ValidationError({"rate_per_parcel": problem})
     for key, value in clean.items():
         setattr(outlet, key, value)
     after = snapshot(outlet, OUTLET_AUDIT_FIELDS)
@@ -565,6 +609,13 @@ def plan_import(actor: User, sheet) -> ImportPlan:
                 continue
             problem({"rate_per_parcel": "rate", "brand_id": "brand"}.get(key, key), message)
         row.clean = clean
+        if existing is not None and "rate_per_parcel" in clean and clean["rate_per_parcel"] != existing.rate_per_parcel:
+            from .rates import later_entry, this_month
+
+            scheduled = later_entry(existing, this_month())
+            if scheduled is not None:
+                problem("rate", _("a rate change from %(m)s is already planned: change rates in the outlet's rate history.",
+                                  m=f"{scheduled.month:%Y-%m}"))
 
         if "agent" in columns:
             row.agent_given = True
@@ -643,6 +694,7 @@ def apply_import(actor: User, plan: ImportPlan, filename: str = "") -> dict[str,
                                 is_active=True if row.active is None else row.active)
                 db.session.add(outlet)
                 db.session.flush()
+                _first_rate(actor, outlet)
                 record(actor, "outlet.create", "outlet", outlet.id, summary=_summary(outlet),
                        after=snapshot(outlet, OUTLET_AUDIT_FIELDS))
                 if row.agent:
@@ -652,7 +704,12 @@ def apply_import(actor: User, plan: ImportPlan, filename: str = "") -> dict[str,
                 outlet = row.outlet
                 before = snapshot(outlet, OUTLET_AUDIT_FIELDS)
                 for key, value in row.clean.items():
-                    if key != "code":
+                    if key == "rate_per_parcel":
+                        if value != outlet.rate_per_parcel:
+                            problem = _rate_from_this_month(actor, outlet, value)
+                            if problem:
+                                raise ValidationError({"file": _("Row %(n)d: %(p)s", n=row.line, p=problem)})
+                    elif key != "code":
                         setattr(outlet, key, value)
                 new_agent_id = (row.agent.id if row.agent else None) if row.agent_given else outlet.primary_agent_id
                 agent_changed = new_agent_id != outlet.primary_agent_id

@@ -2,7 +2,7 @@
 
 from .audit import AuditLog
 from .health import WorkerHeartbeat  # noqa: F401  (task worker heartbeats)
-from .health import WorkerHeartbeat  # noqa: F401  (task worker heartbeats)
+from .idempotency import IdempotencyKey  # noqa: F401  (double submits stored once)
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
 from .leave import (
     DayPart,

@@ -37,7 +37,11 @@ class _Versioned(FlaskForm):
     version = HiddenField()  # the version the user saw; an old one -> StaleEdit (409)
 
 
-class NoteForm(_Versioned):
+class _Keyed(_Versioned):
+    key = HiddenField()  # idempotency key, new for each rendered form: a double submit stores once
+
+
+class NoteForm(_Keyed):
     body = TextAreaField(_l("Internal note"), validators=[Length(max=2000, message=_MAX)])
 
 
@@ -51,7 +55,7 @@ class AssignForm(_Versioned):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
 
 
-class ReplyForm(_Versioned):
+class ReplyForm(_Keyed):
     """A reply given (回复记录): the box stays on the ticket page after the first one."""
 
     channel = SelectField(_l("Channel"), validate_choice=False)
@@ -59,14 +63,13 @@ class ReplyForm(_Versioned):
     sent_at = DateTimeLocalField(_l("Sent at"), format=DATETIME_LOCAL, validators=[Optional()])
     corrects_id = SelectField(_l("Corrects"), coerce=id_or_none, validate_choice=False)
     set_status = SelectField(_l("Then set the status to"), validate_choice=False)
-    key = HiddenField()  # idempotency key: a double submit stores the reply once
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.channel.choices = choices("channel")
 
 
-class FineForm(_Versioned):
+class FineForm(_Keyed):
     # Text, never a float: the service parses exact Decimals.
     amount = StringField(_l("Fine (¥)"))
     bearer = SelectField(_l("Borne by"), validate_choice=False)

@@ -8,10 +8,9 @@ Every write answers the htmx fragment it changed (with a toast and the
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,7 +25,7 @@ from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
-from . import bp, labels, presence, queue, reference, service
+from . import bp, idempotency, labels, presence, queue, reference, service
 from .forms import (
     AssignForm,
     BulkForm,
@@ -336,8 +335,9 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         for r in ticket_replies]
     reply_form.set_status.choices = [("", _("Keep “%(s)s”", s=labels.label("status", ticket.status)))] + [
         (s, labels.label("status", s)) for s in service.reply_status_choices(ticket)]
-    if not reply_form.key.data or forms.get("reply_form") is None:
-        reply_form.key.data = uuid.uuid4().hex
+    for name in ("note_form", "reply_form", "fine_form"):  # a new key per rendered form; a form shown again keeps its own
+        if forms.get(name) is None or not built[name].key.data:
+            built[name].key.data = idempotency.new_key()
     if forms.get("fine_form") is None and ticket.fine_amount is not None:
         built["fine_form"].amount.data = f"{ticket.fine_amount:.2f}"
         built["fine_form"].bearer.data = ticket.fine_bearer
@@ -398,7 +398,9 @@ def _action_response(ticket_id: int, ok: bool, message: str | None = None, statu
     """
     if ok:
         db.session.expire_all()
-        ticket = _ticket_or_404(ticket_id)
+        ticket = service.get_visible_ticket(current_user, ticket_id)
+        if ticket is None:  # saved, then reassigned out of this user's scope a moment later
+            return saved_but_moved(ticket_id, message)
         if not wants_fragment():
             flash(message, "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket_id), code=303)
@@ -409,13 +411,29 @@ def _action_response(ticket_id: int, ok: bool, message: str | None = None, statu
                   conflict=status == 409, **_detail_context(ticket, **forms))
 
 
+def saved_but_moved(ticket_id: int, message: str | None) -> Response:
+    """The answer to a write that committed on a ticket which has since left the user's queue
+    (a lead reassigned it a moment later): a success saying where it went, never a 404 for what
+    was just saved. htmx: a notice in place of the ticket (its presence poll stops); without
+    JavaScript: a 303 to the queue with the notice."""
+    notice = service.moved_notice(ticket_id)
+    if not wants_fragment():
+        if message:
+            flash(message, "success")
+        flash(notice, "info")
+        return redirect(url_for("tickets.index"), code=303)
+    return render_fragment("tickets/_moved.html", "ticket_moved", toast=(notice, "info"), events="tickets-changed",
+                           message=message, notice=notice)
+
+
 def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dict[str, str] | None = None):
     """The one shape of every detail-page action: validate, call the service, answer.
 
     ``action(form)`` calls the service; ``success(result)`` is the toast. A stale
-    version keeps what the user typed (409); nothing typed is thrown away.
+    version keeps what the user typed (409); nothing typed is thrown away. The service looks
+    the ticket up in the user's scope (404 when outside it), except for a repeated submit of a
+    form it already stored (idempotency key): that is answered as the success it was.
     """
-    _ticket_or_404(ticket_id)
     if form.validate_on_submit():
         try:
             result = action(form)
@@ -434,7 +452,7 @@ def add_note(ticket_id: int):
     """Add an internal note (colleagues only)."""
     return _ticket_action(
         ticket_id, NoteForm(prefix="note"), "note",
-        lambda form: service.add_note(current_user, ticket_id, form.body.data),
+        lambda form: service.add_note(current_user, ticket_id, form.body.data, idempotency_key=form.key.data),
         lambda _result: _("Note added."))
 
 
@@ -485,7 +503,8 @@ def fine(ticket_id: int):
         ticket_id, FineForm(prefix="fine"), "fine",
         lambda form: service.record_fine(current_user, ticket_id, version=_version(form),
                                          amount=form.amount.data, bearer=form.bearer.data or "",
-                                         agent_share=form.agent_share.data, note=form.note.data or ""),
+                                         agent_share=form.agent_share.data, note=form.note.data or "",
+                                         idempotency_key=form.key.data),
         lambda _result: _("Fine recorded."),
         {"fine_amount": "amount", "fine_bearer": "bearer", "fine_agent_share": "agent_share"})
 

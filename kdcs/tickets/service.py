@@ -69,7 +69,7 @@ from ..models.user import username_order
 from ..outlets.service import visible_outlets_query
 from ..permissions import Permission, PermissionDenied, ensure, has_permission
 from ..service_errors import NotFound, StaleEdit, ValidationError
-from . import deadlines, notices
+from . import deadlines, idempotency, notices
 from .labels import STATUS_LABELS
 
 S = TicketStatus
@@ -186,6 +186,17 @@ def visible_tickets_query(user: User, at: datetime | None = None) -> Select:
 def get_visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     """The ticket if the user may see it, else None (the view answers 404)."""
     return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id))
+
+
+def moved_notice(ticket_id: int) -> str:
+    """What to tell a user whose write was saved on a ticket that has since left their queue:
+    "已保存；该工单已转给 X，不在你的队列中。" (they just had it, so who has it now is no secret)."""
+    ticket = db.session.get(Ticket, ticket_id)
+    assignee = ticket.assignee if ticket is not None else None
+    if assignee is not None:
+        return _("Saved; the ticket has since been reassigned to %(name)s and is no longer in your queue.",
+                 name=assignee.display_name)
+    return _("Saved; the ticket is no longer in your queue.")
 
 
 def open_clause():
@@ -382,6 +393,22 @@ def _commit() -> None:
     except StaleDataError as error:  # someone committed between our read and our write
         db.session.rollback()
         raise StaleEdit() from error
+
+
+def _commit_once(actor, action: str, key: str | None, ticket_id: int, result_ids):
+    """Commit a write together with its idempotency key: None when stored, or the earlier
+    key row when a concurrent submit of the same form got there first (this write is rolled
+    back; the caller answers the earlier result)."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:  # as in _commit: someone committed between our read and our write
+        db.session.rollback()
+        raise StaleEdit() from error
+    if not idempotency.claim(actor, action, key, ticket_id, result_ids()):
+        db.session.rollback()
+        return idempotency.earlier(actor, action, key)
+    _commit()
+    return None
 
 
 def _clean_note(body: str | None, required: bool, field_name: str = "note") -> str:
@@ -787,9 +814,17 @@ def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None
 # Notes, replies, fines, details
 # --------------------------------------------------------------------------
 
-def add_note(actor: User, ticket_id: int, body: str) -> TicketEvent:
-    """An internal note on the timeline. Does not change the ticket (so takes no version)."""
+def add_note(actor: User, ticket_id: int, body: str, idempotency_key: str | None = None) -> TicketEvent:
+    """An internal note on the timeline. Does not change the ticket (so takes no version).
+
+    A repeated ``idempotency_key`` of the same user (a double submit) returns the stored note,
+    even if the ticket has left the user's queue since.
+    """
     ensure(actor, Permission.WORK_TICKETS)
+    key = idempotency.clean(idempotency_key)
+    done = idempotency.earlier(actor, idempotency.NOTE, key)
+    if done is not None:
+        return db.session.get(TicketEvent, done.ids[0])
     ticket = get_visible_ticket(actor, ticket_id)
     if ticket is None:
         raise TicketNotFound()
@@ -800,8 +835,8 @@ def add_note(actor: User, ticket_id: int, body: str) -> TicketEvent:
         raise ValidationError({"body": _("The note may have at most 2000 characters.")})
     event = _event(ticket, actor, EventKind.NOTE, body=body)
     record(actor, "ticket.note", "ticket", ticket.id, summary=f"{ticket.waybill_no} {body[:80]}")
-    _commit()
-    return event
+    done = _commit_once(actor, idempotency.NOTE, key, ticket.id, lambda: [event.id])
+    return event if done is None else db.session.get(TicketEvent, done.ids[0])
 
 
 REPLY_STATUSES = (S.REPLIED, S.AWAITING_FEEDBACK)  # the status a reply may set in the same step
@@ -830,16 +865,14 @@ def record_reply(actor: User, ticket_id: int, *, version: int | None, channel: s
     deadline is met or missed by it. A correction is a new reply naming the one
     it corrects (``corrects_id``). ``set_status`` (已回复 / 待反馈) changes the
     status in the same step; otherwise a new ordinary ticket moves to 处理中.
-    A repeated ``idempotency_key`` (a double submit) returns the stored reply.
+    A repeated ``idempotency_key`` of the same user (a double submit) returns the stored reply,
+    even if the ticket has changed or left the user's queue since.
     """
-    key = (idempotency_key or "").strip()[:64] or None
-    if key:
-        existing = db.session.scalar(select(TicketReply).where(TicketReply.idempotency_key == key))
-        if existing is not None and existing.ticket_id == _as_int(ticket_id):
-            ensure(actor, Permission.WORK_TICKETS)
-            if get_visible_ticket(actor, existing.ticket_id) is None:
-                raise TicketNotFound()
-            return existing
+    ensure(actor, Permission.WORK_TICKETS)
+    key = idempotency.clean(idempotency_key)
+    done = idempotency.earlier(actor, idempotency.REPLY, key)
+    if done is not None:
+        return db.session.get(TicketReply, done.ids[0])
     ticket = _load_for_write(actor, ticket_id, version)
     errors: dict[str, str] = {}
     if ticket.status == S.CLOSED:
@@ -877,7 +910,7 @@ def record_reply(actor: User, ticket_id: int, *, version: int | None, channel: s
         raise ValidationError(errors)
     before = snapshot(ticket, TICKET_AUDIT_FIELDS)
     reply = TicketReply(ticket=ticket, channel=channel, body=body, sent_at=at, recorded_by_id=actor.id,
-                        recorded_at=now, corrects_id=corrects.id if corrects else None, idempotency_key=key)
+                        recorded_at=now, corrects_id=corrects.id if corrects else None)
     db.session.add(reply)
     if ticket.first_replied_at is None or at < ticket.first_replied_at:
         ticket.first_replied_at = at  # the earliest reply is the first reply
@@ -892,8 +925,8 @@ def record_reply(actor: User, ticket_id: int, *, version: int | None, channel: s
         _event(ticket, actor, EventKind.STATUS, S.NEW, S.IN_PROGRESS, at=now)
     refresh_derived(ticket)
     _audit(actor, "ticket.reply", ticket, before, body[:80])
-    _commit()
-    return reply
+    done = _commit_once(actor, idempotency.REPLY, key, ticket.id, lambda: [reply.id])
+    return reply if done is None else db.session.get(TicketReply, done.ids[0])
 
 
 def reply_met_deadline(ticket: Ticket) -> bool | None:
@@ -926,15 +959,21 @@ def _money(value, field_name: str, errors: dict) -> Decimal | None:
 
 
 def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bearer: str,
-                agent_share=None, note: str = "") -> Ticket:
+                agent_share=None, note: str = "", idempotency_key: str | None = None) -> Ticket:
     """Record (or correct) the fine of a ticket. Decimal money, never float.
 
     ``bearer``: company (the provider pays; the agent bears ``agent_share``,
     default 0), agent (the agent bears all: share = amount, whatever was entered), outlet (the
     outlet's own fault: share must be 0). 0 ≤ share ≤ amount. Leads and admins only.
+    A repeated ``idempotency_key`` of the same user (a double submit) returns the ticket as
+    that fine left it (no second fine event, no 409 for the version the first one moved).
     """
     if not can_decide_fines(actor):
         raise PermissionDenied(Permission.RECORD_FINES)
+    key = idempotency.clean(idempotency_key)
+    done = idempotency.earlier(actor, idempotency.FINE, key)
+    if done is not None:
+        return db.session.get(Ticket, done.ticket_id)
     ticket = _load_for_write(actor, ticket_id, version)
     errors: dict[str, str] = {}
     fine = _money(amount, "fine_amount", errors)
@@ -958,11 +997,11 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     before = snapshot(ticket, TICKET_AUDIT_FIELDS)
     old = f"{ticket.fine_amount} {ticket.fine_bearer} {ticket.fine_agent_share}" if ticket.fine_amount is not None else None
     ticket.fine_amount, ticket.fine_bearer, ticket.fine_agent_share = fine, bearer, share
-    _event(ticket, actor, EventKind.FINE, old, f"{fine} {bearer} {share}", note)
+    event = _event(ticket, actor, EventKind.FINE, old, f"{fine} {bearer} {share}", note)
     _audit(actor, "ticket.fine", ticket, before, f"{fine} {bearer}")
     notices.fined(ticket, actor)
-    _commit()
-    return ticket
+    done = _commit_once(actor, idempotency.FINE, key, ticket.id, lambda: [event.id])
+    return ticket if done is None else db.session.get(Ticket, done.ticket_id)
 
 
 def update_details(actor: User, ticket_id: int, *, version: int | None, customer_name: str,

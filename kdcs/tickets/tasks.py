@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 
 from ..tasks import huey, task_context
-from . import notices
+from . import idempotency, notices
 
 
 @huey.periodic_task(crontab(minute="*"))
@@ -13,3 +13,11 @@ def escalate_deadlines(now=None) -> dict[str, int]:
     """Every minute: reply due soon → the assignee; reply or resolution overdue → their lead (once each)."""
     with task_context():
         return notices.escalate(now)
+
+
+@huey.periodic_task(crontab(minute="17"))
+def purge_idempotency_keys(now=None) -> int:
+    """Hourly: forget the idempotency keys of ticket forms older than a day (idempotent: a second
+    run, or a second worker, finds nothing more to delete)."""
+    with task_context():
+        return idempotency.purge(now)

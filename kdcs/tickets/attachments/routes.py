@@ -17,6 +17,7 @@ from ...htmx import fragment_only, render_fragment, wants_fragment
 from ...permissions import Permission, has_permission, require
 from ...service_errors import ValidationError
 from .. import bp
+from ..routes import saved_but_moved
 from ..service import get_visible_ticket
 from . import checklist
 from . import service as svc
@@ -84,24 +85,32 @@ def attachments(ticket_id: int):
 @bp.route("/<int:ticket_id>/attachments", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def upload_attachments(ticket_id: int):
-    """Attach one or more files (or a pasted screenshot) to the ticket; refused files are named."""
-    ticket = _ticket_or_404(ticket_id)
+    """Attach one or more files (or a pasted screenshot) to the ticket; refused files are named.
+
+    The form's key makes a second submit of it (double click, retry) answer what the first
+    stored; a saved upload on a ticket that has since left the user's queue is still a success."""
     form = UploadForm()
     form.evidence_item_id.choices = []
     errors: list[str] = []
     saved = []
     if not form.validate_on_submit():
+        _ticket_or_404(ticket_id)
         errors = [e for field_errors in form.errors.values() for e in field_errors] or [
             _("The form expired; reload the page and try again.")]
     else:
-        try:
-            result = svc.upload(current_user, ticket.id, request.files.getlist(form.files.name),
+        try:  # the service looks the ticket up in the user's scope (404), unless this form was stored already
+            result = svc.upload(current_user, ticket_id, request.files.getlist(form.files.name),
                                 evidence_item_id=form.evidence_item_id.data, key=form.key.data)
         except ValidationError as exc:
             errors = list(exc.errors.values())
         else:
             errors, saved = result.errors, result.saved
     message = _("%(n)s file(s) attached.", n=len(saved)) if saved else None
+    ticket = get_visible_ticket(current_user, ticket_id)
+    if ticket is None:
+        if saved:
+            return saved_but_moved(ticket_id, message)
+        abort(404)
     if not wants_fragment():
         if message:
             flash(message, "success")
@@ -155,6 +164,9 @@ def remove_attachment(ticket_id: int, attachment_id: int):
             svc.remove(current_user, ticket.id, attachment_id, form.reason.data)
         except ValidationError as exc:
             errors = list(exc.errors.values())
+        else:
+            if get_visible_ticket(current_user, ticket.id) is None:  # reassigned away a moment later
+                return saved_but_moved(ticket.id, _("Attachment removed; the file is kept."))
     if not wants_fragment():
         flash(errors[0] if errors else _("Attachment removed; the file is kept."), "danger" if errors else "success")
         return _back(ticket.id)

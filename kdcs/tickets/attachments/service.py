@@ -23,6 +23,7 @@ from ...models import Role, Ticket, User, utcnow
 from ...models.ticket import EvidenceItem, TicketAttachment
 from ...permissions import Permission, PermissionDenied, ensure, has_permission
 from ...service_errors import NotFound, ValidationError
+from .. import idempotency
 from ..service import get_visible_ticket
 
 
@@ -71,7 +72,13 @@ class UploadResult:
 def upload(actor, ticket_id: int, files, *, evidence_item_id: int | None = None,
            key: str | None = None) -> UploadResult:
     """Store each file (content-checked, metadata stripped) on the ticket; refused ones are listed,
-    the others kept. ``key`` (from the page) makes a resubmitted upload a no-op. Commits."""
+    the others kept. ``key`` (from the page) makes a resubmitted upload by the same user answer
+    what the first one stored, even if the ticket has left their queue since. Commits."""
+    ensure(actor, Permission.WORK_TICKETS)
+    key = idempotency.clean(key)
+    done = idempotency.earlier(actor, idempotency.ATTACHMENT, key)
+    if done is not None:
+        return UploadResult(saved=_stored(done.ids))
     ticket = _ticket(actor, ticket_id, Permission.WORK_TICKETS)
     files = [f for f in files if f is not None and (getattr(f, "filename", "") or "")]
     if not files:
@@ -81,16 +88,9 @@ def upload(actor, ticket_id: int, files, *, evidence_item_id: int | None = None,
         item = db.session.get(EvidenceItem, evidence_item_id)
         if item is None or item.reason_id != ticket.reason_id or not item.is_active:
             raise ValidationError({"evidence_item_id": _("That evidence item is not on this ticket's checklist.")})
-    key = (key or "").strip()[:40] or None
     result = UploadResult()
     room = max_per_ticket() - live_count(ticket.id)
-    for index, upload_file in enumerate(files):
-        file_key = f"{ticket.id}:{key}:{index}" if key else None
-        if file_key:
-            earlier = db.session.scalar(select(TicketAttachment).where(TicketAttachment.idempotency_key == file_key))
-            if earlier is not None:
-                result.saved.append(earlier)
-                continue
+    for upload_file in files:
         if room <= 0:
             result.errors.append(_("%(name)s was not added: a ticket may have at most %(n)s attachments.",
                                    name=upload_file.filename, n=max_per_ticket()))
@@ -103,8 +103,7 @@ def upload(actor, ticket_id: int, files, *, evidence_item_id: int | None = None,
         attachment = TicketAttachment(
             ticket_id=ticket.id, stored_name=stored.stored_name, original_name=stored.original_name,
             content_type=stored.content_type, size=stored.size, width=stored.width, height=stored.height,
-            evidence_item_id=item.id if item else None, uploaded_by_id=actor.id, uploaded_at=utcnow(),
-            idempotency_key=file_key)
+            evidence_item_id=item.id if item else None, uploaded_by_id=actor.id, uploaded_at=utcnow())
         db.session.add(attachment)
         db.session.flush()
         record(actor, "ticket.attachment_add", "ticket", ticket.id,
@@ -113,8 +112,18 @@ def upload(actor, ticket_id: int, files, *, evidence_item_id: int | None = None,
                       "evidence_item": item.name if item else None})
         result.saved.append(attachment)
         room -= 1
+    if result.saved and not idempotency.claim(actor, idempotency.ATTACHMENT, key, ticket.id,
+                                              [a.id for a in result.saved]):
+        db.session.rollback()  # the same form was submitted twice at once: the other one stored it
+        return UploadResult(saved=_stored(idempotency.earlier(actor, idempotency.ATTACHMENT, key).ids))
     db.session.commit()
     return result
+
+
+def _stored(ids: list[int]) -> list[TicketAttachment]:
+    """The attachments an earlier submit of the same form stored, in order."""
+    found = {a.id: a for a in db.session.scalars(select(TicketAttachment).where(TicketAttachment.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def get_attachment(actor, ticket_id: int, attachment_id: int) -> TicketAttachment:

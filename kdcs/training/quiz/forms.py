@@ -20,7 +20,7 @@ REVIEW_CHOICES = [(ReviewPolicy.SCORE.value, _l("Score only")),
 class QuestionForm(FlaskForm):
     """One question: kind, text, up to six options (blank ones dropped), the correct ones, explanation, tags."""
 
-    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=False)
+    kind = SelectField(_l("Question kind"), choices=KIND_CHOICES, validate_choice=False)
     text = TextAreaField(_l("Question"), validators=[Length(max=2000, message=_MAX)])
     correct = SelectMultipleField(_l("Correct options"), choices=[(str(i), str(i)) for i in range(MAX_OPTIONS)],
                                   validate_choice=False)

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# KDCS CI stage "multihost": the deployment of README's "Deployment" section, on one machine.
+#
+#   bash .ci/multihost.sh PG_PORT       # a PostgreSQL server on 127.0.0.1:PG_PORT, user postgres, trust auth
+#
+# Starts redis-server (Debian package), creates a database on the given PostgreSQL server,
+# runs the README's setup commands in order with the environment file the systemd units
+# read, then starts TWO gunicorn app servers on two ports (one database, one instance
+# folder standing for the shared mount), ONE task worker on Redis, and waitress once, and
+# drives them over HTTP (tests/multihost). Everything it started is stopped and removed on
+# exit, whatever happens (trap). Exit status: pytest's, or non-zero when a step fails.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+PG_PORT=${1:?usage: .ci/multihost.sh PG_PORT}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+VENV=$ROOT/.venv/bin
+WORK=$(mktemp -d /tmp/kdcs-multihost.XXXXXX)
+DB_NAME=kdcs_multihost_$$
+declare -a PIDS=()
+REDIS_STARTED=0
+DB_CREATED=0
+
+log() { printf '\n--> [%s] %s\n' "$(date +%T)" "$*"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ $rc -ne 0 ]]; then
+    for f in "$WORK"/*.log; do
+      [[ -f $f ]] || continue
+      echo "---- last lines of $(basename "$f")"
+      tail -n 40 "$f"
+    done
+  fi
+  log "stopping what the multihost stage started"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  if [[ $REDIS_STARTED -eq 1 ]]; then
+    redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 ||
+      kill -TERM "$(cat "$WORK/redis.pid" 2>/dev/null)" 2>/dev/null
+  fi
+  if [[ $DB_CREATED -eq 1 ]]; then
+    "$PG_BIN/dropdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres --force "$DB_NAME" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+[[ -x $VENV/gunicorn && -x $VENV/waitress-serve ]] || { echo "gunicorn/waitress missing in .venv" >&2; exit 1; }
+
+# ---------------------------------------------------------------- Redis and the database
+REDIS_PORT=$(free_port)
+log "redis-server on 127.0.0.1:$REDIS_PORT"
+mkdir -p "$WORK/redis"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$WORK/redis" \
+  --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log" --save "" --appendonly no
+REDIS_STARTED=1
+for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+redis-cli -p "$REDIS_PORT" ping | grep -q PONG
+
+log "database $DB_NAME on 127.0.0.1:$PG_PORT"
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$DB_NAME"
+DB_CREATED=1
+
+# ---------------------------------------------------------------- the environment file
+# The same variables as README's /etc/kdcs/kdcs.env (read by the systemd units).
+cat >"$WORK/kdcs.env" <<EOF
+KDCS_ENV=production
+KDCS_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+KDCS_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$DB_NAME
+KDCS_INSTANCE_PATH=$WORK/instance
+KDCS_TASK_URL=redis://127.0.0.1:$REDIS_PORT/0
+EOF
+set -a
+# shellcheck disable=SC1091
+. "$WORK/kdcs.env"
+set +a
+mkdir -p "$KDCS_INSTANCE_PATH"
+
+# ---------------------------------------------------------------- README's commands, in order
+log "setup commands (README: Deployment)"
+"$VENV/flask" --app kdcs db upgrade
+"$VENV/flask" --app kdcs tickets seed-reference
+ADMIN_PASSWORD="Ci-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+printf '%s\n%s\n' "$ADMIN_PASSWORD" "$ADMIN_PASSWORD" |
+  "$VENV/flask" --app kdcs create-user opsadmin --role admin --name 运维管理员
+"$VENV/flask" --app kdcs compile-translations
+# CI only: the demo company (users with the demo password, outlets, tickets) to act on.
+"$VENV/flask" --app kdcs seed-demo >/dev/null
+
+# ---------------------------------------------------------------- two app servers, one worker, waitress
+PORT_A=$(free_port); PORT_B=$(free_port); PORT_W=$(free_port)
+start() {  # start NAME COMMAND...: in the background, output to $WORK/NAME.log
+  local name=$1; shift
+  "$@" >"$WORK/$name.log" 2>&1 &
+  PIDS+=("$!")
+  echo "$name: pid $! ($*)"
+}
+log "starting gunicorn A :$PORT_A, gunicorn B :$PORT_B, the worker, waitress :$PORT_W"
+start gunicorn-a "$VENV/gunicorn" --chdir "$ROOT" --workers 2 --threads 4 --bind "127.0.0.1:$PORT_A" wsgi:app
+start gunicorn-b "$VENV/gunicorn" --chdir "$ROOT" --workers 2 --threads 4 --bind "127.0.0.1:$PORT_B" wsgi:app
+start worker "$VENV/flask" --app kdcs worker --workers 2
+start waitress "$VENV/waitress-serve" --threads 4 --listen="127.0.0.1:$PORT_W" wsgi:app
+
+ready() {  # ready PORT: /healthz answers 200 with the worker reporting
+  curl_json=$(python3 - "$1" <<'PY'
+import json, sys, urllib.request
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as r:
+        body = json.load(r)
+    print("ok" if body["database"] == "ok" and body["worker"]["state"] == "ok" else json.dumps(body))
+except Exception as exc:  # not up yet
+    print(type(exc).__name__)
+PY
+)
+  [[ $curl_json == ok ]]
+}
+for port in "$PORT_A" "$PORT_B" "$PORT_W"; do
+  for i in $(seq 1 120); do
+    ready "$port" && break
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "pid $pid exited early" >&2; exit 1; }; done
+    [[ $i -eq 120 ]] && { echo "127.0.0.1:$port not ready after 60 s: $curl_json" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "127.0.0.1:$port ready (database and worker ok)"
+done
+
+# ---------------------------------------------------------------- drive them over HTTP
+log "tests/multihost against A, B and waitress"
+env -u KDCS_ENV -u KDCS_SECRET_KEY -u KDCS_DATABASE_URL -u KDCS_TASK_URL -u KDCS_INSTANCE_PATH \
+  KDCS_MULTIHOST_REQUIRED=1 \
+KDCS_MULTIHOST_A="http://127.0.0.1:$PORT_A" \
+KDCS_MULTIHOST_B="http://127.0.0.1:$PORT_B" \
+KDCS_MULTIHOST_WAITRESS="http://127.0.0.1:$PORT_W" \
+  "$VENV/python" -m pytest -p no:cacheprovider -v tests/multihost

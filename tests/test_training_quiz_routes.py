@@ -155,7 +155,7 @@ def test_import_with_a_bad_row_writes_nothing(client, auth, users, course):
                           data={"file": (io.BytesIO(_xlsx(rows)), "坏.xlsx")}, content_type="multipart/form-data")
     assert preview.status_code == 200
     text = preview.text
-    assert "不会导入任何题目" in text and "确认导入" not in text
+    assert "本次不会导入任何数据" in text and "确认导入" not in text
     assert "多选题至少要有两个正确选项" in text and "题型必须是" in text and "对应的选项是空的" in text
     assert "与第 2 行的题目重复" in text
     assert _count(course) == before

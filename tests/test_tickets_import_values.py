@@ -221,6 +221,8 @@ def test_error_groups_outside_team_and_the_rejected_rows_file(app, client, auth,
     assert groups["outlet_not_in_team"]["n"] == 2  # counted apart from outlets that do not exist
     assert groups["outlet_unknown"]["n"] == 1
     assert groups["reason_unknown"]["n"] == 12 and len(groups["reason_unknown"]["examples"]) == 3
+    examples = " ".join(m for _line, m in groups["reason_unknown"]["examples"])
+    assert "破损" in examples and "服务态度差" in examples  # different values preferred as examples
     assert groups["time_invalid"]["n"] == 1 and groups["waybill_missing"]["n"] == 1
 
     page = client.get(f"/tickets/import/{job.id}").get_data(as_text=True)
@@ -406,7 +408,7 @@ def test_category_values_are_mapped_and_group_the_reasons(client, auth, sto_worl
     db.session.refresh(job)
     # Now the 工单 rows' 破损 shows up as a reason value of 工单 (not a 工单 reason: suggested elsewhere).
     table = importing.value_table(job)
-    contexts = {(r.context, r.text) for r in table["reason"]}
+    contexts = {(r.context, r.text) for r in table if r.field == "reason"}
     assert ("work_order", "破损") in contexts and ("problem", "破损") in contexts
     form = value_form(client.get(f"/tickets/import/{job.id}").get_data(as_text=True))
     form[f"v|reason|work_order|{values.key('破损')}"] = f"reason:{reason('arbitration', '破损').id}"

@@ -142,6 +142,7 @@ def _job_page(job, status: int = 200, block: str | None = None, **extra):
     if job.status == ImportStatus.VALIDATED:
         context["valid_sample"] = importing.staged_rows(job, RowState.OK, 10)
         context["duplicate_sample"] = importing.staged_rows(job, RowState.DUPLICATE, 10)
+        context["value_count"] = 0  # the value table needs the file (checked again after a change)
         if not job_path_missing(job):
             context.update(_values_context(job))
     context.update(extra)
@@ -164,8 +165,8 @@ def _values_context(job) -> dict:
                                  .order_by(TicketReason.sort_order, TicketReason.name)).all()
     by_category = [(str(c), CATEGORY_LABELS[c], [r for r in reasons if r.category == c]) for c in Category]
     table = importing.value_table(job)
-    return {"value_table": table, "value_count": sum(len(rows) for rows in table.values()),
-            "values_to_check": sum(1 for rows in table.values() for r in rows if r.needs_attention),
+    return {"value_table": table, "value_count": len(table),
+            "values_to_check": sum(1 for r in table if r.needs_attention),
             "reasons_by_category": by_category,
             "can_add_reasons": has_permission(current_user, Permission.MANAGE_DEADLINE_RULES),
             "category_choices": [(str(c), CATEGORY_LABELS[c]) for c in Category],

@@ -389,11 +389,15 @@ def set_whole_file(actor: User, job: ImportJob, mapping: dict, outlet_id: int | 
 # --------------------------------------------------------------------------- values
 
 
-def value_table(job: ImportJob) -> dict[str, list[values.ValueRow]]:
-    """The value table of a checked job: every distinct value of the mapped value columns."""
+def value_table(job: ImportJob) -> list[values.ValueRow]:
+    """The value table of a checked job: every distinct value of the mapped value columns, those
+    to look at first (reasons before categories and directions), then by rows."""
     reasons = list(db.session.scalars(select(TicketReason).order_by(TicketReason.category, TicketReason.sort_order,
                                                                      TicketReason.name)))
-    return values.value_rows((job.mapping or {}).get("values"), job.value_counts, job.brand_id, reasons)
+    table = values.value_rows((job.mapping or {}).get("values"), job.value_counts, job.brand_id, reasons)
+    order = {"reason": 0, "category": 1, "direction": 2}
+    rows = [row for field_rows in table.values() for row in field_rows]
+    return sorted(rows, key=lambda r: (not r.needs_attention, order[r.field], -r.rows, r.text))
 
 
 def apply_values(actor: User, job: ImportJob, choices: dict[str, dict[str, str]]) -> None:
@@ -685,8 +689,18 @@ class RowChecker:
         for code in dict.fromkeys(e[2] for e in errors):
             group = self.groups.setdefault(code, {"n": 0, "examples": []})
             group["n"] += 1
-            if len(group["examples"]) < GROUP_EXAMPLES:
-                group["examples"].append([line, next(e[1] for e in errors if e[2] == code)])
+            message = next(e[1] for e in errors if e[2] == code)
+            examples = group["examples"]
+            if len(examples) < GROUP_EXAMPLES:
+                examples.append([line, message])
+            elif message not in {m for _line, m in examples}:
+                # Different values make better examples: a new message replaces a repeated one.
+                seen: set[str] = set()
+                for index, (_line, known) in enumerate(examples):
+                    if known in seen:
+                        examples[index] = [line, message]
+                        break
+                    seen.add(known)
 
 
 def whole_file_time(defaults: dict) -> datetime | None:

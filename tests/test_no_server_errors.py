@@ -37,6 +37,9 @@ ARGUMENTS = {
     "job_id": "job", "scenario_id": "scenario", "number": "version_number", "report_id": "report",
     "leave_id": "leave", "leave_type_id": "leave_type", "attachment_id": "attachment",
     "evidence_item_id": "evidence_item", "proof_id": "leave_proof",
+    # Training (tests/training_world.py)
+    "course_id": "course", "lesson_id": "lesson", "file_id": "lesson_file", "programme_id": "programme",
+    "item_id": "practical_item",
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 

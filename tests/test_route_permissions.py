@@ -427,6 +427,65 @@ ROUTES: dict[str, list[R]] = {
     "sop.return_draft": [R("POST", "/sop/{sop_scenario}/return", row(trainer=409, admin=409), {})],
     "sop.review_setting": [R("POST", "/sop/review/setting", row(admin=400), {}),  # no value: a tampered form
                            R("GET", "/sop/review/setting", NOWHERE)],
+    # Training: courses, lessons, files, practical items, programmes, 我的培训 (T1; tests/training_world.py).
+    # ``course`` is published (everyone reads it), ``course_draft`` only editors see (404 for the others).
+    "training.index": [R("GET", "/training/", EVERYONE)],
+    "training.courses": [R("GET", "/training/courses", EVERYONE), hx("GET", "/training/courses?q=品牌", EVERYONE)],
+    "training.course_new": [R("GET", "/training/courses/new", EDITORS),
+                            R("POST", "/training/courses/new", EDITORS, {})],  # no title: the form with its error
+    "training.course": [R("GET", "/training/courses/{course}", EVERYONE),
+                        R("GET", "/training/courses/{course_draft}", row(agent=404, lead=404, trainer=200)),
+                        R("GET", "/training/courses/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "training.course_edit": [R("GET", "/training/courses/{course}/edit", EDITORS),
+                             R("POST", "/training/courses/{course}/edit", EDITORS, {}),  # no kind: the errors
+                             R("POST", "/training/courses/{course}/edit", row(trainer=409, admin=409),
+                               {"title": "新标题", "kind": "onboarding"}),  # no version: stale
+                             R("GET", "/training/courses/999999/edit", row(trainer=404, admin=404))],
+    "training.course_publish": [R("POST", "/training/courses/{course}/publish", row(trainer=303, admin=303), {}),
+                                R("POST", "/training/courses/999999/publish", row(trainer=404, admin=404),
+                                  {"required_change": "0", "version": "1"})],
+    "training.course_archive": [R("POST", "/training/courses/{course_draft}/archive", row(trainer=303, admin=303), {}),
+                                R("POST", "/training/courses/999999/archive", row(trainer=404, admin=404), {})],
+    "training.lesson_add": [R("POST", "/training/courses/{course}/lessons", EDITORS, {}),  # no title: the editor
+                            R("POST", "/training/courses/999999/lessons", row(trainer=404, admin=404), {})],
+    "training.lesson_move": [R("POST", "/training/lessons/{lesson}/move", row(trainer=400, admin=400), {}),  # tampered
+                             R("POST", "/training/lessons/999999/move", row(trainer=404, admin=404), {"direction": "up"})],
+    "training.lesson_delete": [R("POST", "/training/lessons/999999/delete", row(trainer=404, admin=404), {})],
+    "training.lesson_edit": [R("GET", "/training/lessons/{lesson}/edit", EDITORS),
+                             R("POST", "/training/lessons/{lesson}/edit", row(trainer=409, admin=409), {}),
+                             R("GET", "/training/lessons/999999/edit", row(trainer=404, admin=404))],
+    "training.lesson_preview": [R("POST", "/training/lessons/preview", row(trainer=303, admin=303), {}),
+                                hx("POST", "/training/lessons/preview", EDITORS, {"body": "**加粗**"})],
+    "training.lesson_file_add": [R("POST", "/training/lessons/{lesson}/files", row(trainer=303, admin=303), {}),
+                                 R("POST", "/training/lessons/999999/files", row(trainer=404, admin=404), {})],
+    "training.lesson_file_delete": [R("POST", "/training/files/999999/delete", row(trainer=404, admin=404), {})],
+    "training.lesson_file": [R("GET", "/training/files/{lesson_file}", EVERYONE),
+                             R("GET", "/training/files/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "training.lesson": [R("GET", "/training/lessons/{lesson}", EVERYONE),
+                        R("GET", "/training/lessons/{draft_lesson}", row(agent=404, lead=404, trainer=200))],
+    "training.lesson_done": [R("POST", "/training/lessons/{lesson}/done", row(agent=303, trainer=303, lead=303, admin=303)),
+                             R("POST", "/training/lessons/{draft_lesson}/done", row(agent=404, lead=404, trainer=303,
+                                                                                    admin=303))],
+    "training.practical_add": [R("POST", "/training/courses/{course}/practical", EDITORS, {}),  # errors
+                               R("POST", "/training/courses/999999/practical", row(trainer=404, admin=404), {})],
+    "training.practical_edit": [R("GET", "/training/practical/{practical_item}/edit", EDITORS),
+                                R("POST", "/training/practical/{practical_item}/edit", row(trainer=409, admin=409), {}),  # no version
+                                R("GET", "/training/practical/999999/edit", row(trainer=404, admin=404))],
+    "training.practical_remove": [R("POST", "/training/practical/999999/remove", row(trainer=404, admin=404), {})],
+    "training.programmes": [R("GET", "/training/programmes", EDITORS)],
+    "training.programme_create": [R("POST", "/training/programmes", EDITORS, {})],  # no title: the form again
+    "training.programme": [R("GET", "/training/programmes/{programme}", EDITORS),
+                           R("POST", "/training/programmes/{programme}", row(trainer=409, admin=409), {}),
+                           R("GET", "/training/programmes/999999", row(trainer=404, admin=404))],
+    "training.programme_item_add": [R("POST", "/training/programmes/{programme}/items", EDITORS, {}),
+                                    R("POST", "/training/programmes/999999/items", row(trainer=404, admin=404), {})],
+    "training.programme_item_remove": [R("POST", "/training/programmes/{programme}/items/remove",
+                                         row(trainer=404, admin=404), {"item_id": "999999"})],
+    "training.programme_enroll": [R("POST", "/training/programmes/{programme}/enroll", EDITORS, {}),  # errors
+                                  R("POST", "/training/programmes/999999/enroll", row(trainer=404, admin=404), {})],
+    "training.course_assign": [R("GET", "/training/courses/{course}/assign", EDITORS),
+                               R("POST", "/training/courses/{course}/assign", EDITORS, {}),  # nobody chosen: errors
+                               R("GET", "/training/courses/999999/assign", row(trainer=404, admin=404))],
 }
 
 
@@ -504,7 +563,8 @@ def test_rows_name_their_endpoint(app):
     fake = dict.fromkeys(("team", "other_team", "target", "agent", "zto", "yto", "own", "team_outlet", "other",
                           "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
-                          "far_attachment", "evidence_item"), 1)
+                          "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
+                          "lesson_file", "practical_item", "programme"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

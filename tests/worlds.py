@@ -255,6 +255,9 @@ def make_route_world() -> dict:
 
     world = make_evidence(make_sop(make_ticket_settings(make_tickets(make_users()))))
     world["target"] = factories.make_user("agent", username="target_user")
+    from tests.training_world import make_training
+
+    world.update(make_training(world))  # courses, lessons, a lesson file, a practical item, a programme
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
     return {"cookies": {role: session_cookie(app, world[role]) for role in ROLES}, **ids}

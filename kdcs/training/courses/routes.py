@@ -9,7 +9,7 @@ items, the preview and the "done" box in place.
 
 from __future__ import annotations
 
-from flask import current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -235,14 +235,12 @@ def lesson_add(course_id: int):
 @bp.post("/lessons/<int:lesson_id>/move")
 @require(Permission.EDIT_TRAINING)
 def lesson_move(lesson_id: int):
-    """Move a lesson up or down (htmx: the lesson list comes back)."""
+    """Move a lesson up or down (htmx: the lesson list comes back); any other direction is a tampered form (400)."""
     lesson = svc.get_lesson_for_edit(current_user, lesson_id)
-    try:
-        item = svc.move_lesson(current_user, lesson, request.form.get("direction", ""))
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(_first_error(exc.errors), "danger")
-        item = lesson.course
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        abort(400)
+    item = svc.move_lesson(current_user, lesson, direction)
     if wants_fragment():
         return render_fragment(EDIT, "lessons", course=item, lesson_form=LessonAddForm(formdata=None))
     return redirect_after_post(url_for("training.course_edit", course_id=item.id))

@@ -40,6 +40,7 @@ ARGUMENTS = {
     # Training (tests/training_world.py)
     "course_id": "course", "lesson_id": "lesson", "file_id": "lesson_file", "programme_id": "programme",
     "item_id": "practical_item",
+    "question_id": "question", "attempt_id": "attempt",  # quiz (tests/quiz_world.py)
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 

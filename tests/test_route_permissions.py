@@ -486,6 +486,51 @@ ROUTES: dict[str, list[R]] = {
     "training.course_assign": [R("GET", "/training/courses/{course}/assign", EDITORS),
                                R("POST", "/training/courses/{course}/assign", EDITORS, {}),  # nobody chosen: errors
                                R("GET", "/training/courses/999999/assign", row(trainer=404, admin=404))],
+    # Quiz (T2; tests/quiz_world.py): banks, import/export, settings and statistics are the editors'; an attempt
+    # is its owner's only (``attempt``: the agent's open attempt at ``course``; anyone else gets a 404).
+    "training.quiz_bank": [R("GET", "/training/courses/{course}/questions", EDITORS),
+                           hx("GET", "/training/courses/{course}/questions?tag=时效", EDITORS),
+                           R("GET", "/training/courses/999999/questions", row(trainer=404, admin=404))],
+    "training.quiz_question_new": [R("GET", "/training/courses/{course}/questions/new", EDITORS),
+                                   R("POST", "/training/courses/{course}/questions/new", EDITORS, {})],  # errors
+    "training.quiz_question_edit": [R("GET", "/training/questions/{question}/edit", EDITORS),
+                                    R("POST", "/training/questions/{question}/edit", row(trainer=409, admin=409), {}),
+                                    R("GET", "/training/questions/999999/edit", row(trainer=404, admin=404))],
+    "training.quiz_question_active": [
+        R("POST", "/training/questions/{question}/active", row(trainer=303, admin=303), {"active": "1"}),
+        hx("POST", "/training/questions/{question}/active", EDITORS, {"active": "1"}),
+        R("POST", "/training/questions/{question}/active", row(trainer=400, admin=400), {"active": "x"}),
+        R("POST", "/training/questions/999999/active", row(trainer=404, admin=404), {"active": "0"})],
+    "training.quiz_template": [R("GET", "/training/courses/{course}/questions/template.xlsx", EDITORS)],
+    "training.quiz_export": [R("GET", "/training/courses/{course}/questions/export.xlsx", EDITORS),
+                             R("GET", "/training/courses/999999/questions/export.xlsx", row(trainer=404, admin=404))],
+    "training.quiz_import": [R("GET", "/training/courses/{course}/questions/import", EDITORS),
+                             R("POST", "/training/courses/{course}/questions/import", EDITORS, {})],  # choose a file
+    "training.quiz_import_confirm": [R("POST", "/training/courses/{course}/questions/import/confirm",
+                                       row(trainer=303, admin=303), {})],  # nothing pending
+    "training.quiz_import_cancel": [R("POST", "/training/courses/{course}/questions/import/cancel",
+                                      row(trainer=303, admin=303), {})],
+    "training.quiz_settings": [R("GET", "/training/courses/{course}/quiz/settings", EDITORS),
+                               R("POST", "/training/courses/{course}/quiz/settings", EDITORS, {}),  # errors
+                               R("GET", "/training/courses/999999/quiz/settings", row(trainer=404, admin=404))],
+    "training.quiz_stats": [R("GET", "/training/courses/{course}/quiz/stats", EDITORS)],
+    "training.quiz_home": [R("GET", "/training/courses/{course}/quiz", EVERYONE),
+                           R("GET", "/training/courses/{course_draft}/quiz", row(agent=404, lead=404, trainer=200)),
+                           R("GET", "/training/courses/999999/quiz", row(agent=404, trainer=404, lead=404, admin=404))],
+    "training.quiz_start": [R("POST", "/training/courses/{course}/quiz/start", row(agent=303, trainer=303, lead=303,
+                                                                                   admin=303)),
+                            R("POST", "/training/courses/{course_draft}/quiz/start", row(agent=404, lead=404,
+                                                                                         trainer=303, admin=303))],
+    "training.quiz_attempt": [R("GET", "/training/quiz/{attempt}", row(agent=200, trainer=404, lead=404, admin=404)),
+                              R("GET", "/training/quiz/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "training.quiz_answer": [R("POST", "/training/quiz/{attempt}/answer", row(agent=303, trainer=404, lead=404,
+                                                                             admin=404), {}),
+                             hx("POST", "/training/quiz/{attempt}/answer", row(agent=422, trainer=404, lead=404,
+                                                                              admin=404), {"question": "999999"})],
+    "training.quiz_submit": [R("POST", "/training/quiz/{attempt}/submit", row(agent=303, trainer=404, lead=404,
+                                                                             admin=404), {}),
+                             R("POST", "/training/quiz/999999/submit", row(agent=404, trainer=404, lead=404,
+                                                                          admin=404), {})],
 }
 
 

@@ -258,6 +258,9 @@ def make_route_world() -> dict:
     from tests.training_world import make_training
 
     world.update(make_training(world))  # courses, lessons, a lesson file, a practical item, a programme
+    from tests.quiz_world import make_quiz
+
+    world.update(make_quiz(world))  # questions of the course and the agent's open attempt
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
     return {"cookies": {role: session_cookie(app, world[role]) for role in ROLES}, **ids}

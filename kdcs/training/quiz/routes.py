@@ -424,6 +424,7 @@ def _posted_answers() -> dict[str, list[str]]:
 def quiz_answer(attempt_id: int):
     """Save answers as the agent goes: one question for htmx (its saved mark back), every posted
     question without JavaScript (then back to the attempt). Unknown ids: 422 with a Chinese message."""
+    service.get_own_attempt(current_user, attempt_id)  # someone else's (or none): 404, whatever was posted
     question_id = request.form.get("question", "")
     try:
         if question_id:

@@ -162,6 +162,18 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
 
     created.update(seed_demo_scenarios())
 
+    # Training: T1's courses and programme, T2's question banks, then the agents at their stages
+    # (certified before anything relies on them; agent12 never certified). After the SOP handbook:
+    # lessons and practical items link its scenarios.
+    from .training.certification.demo import seed_certification
+    from .training.demo import seed_courses
+    from .training.quiz.demo import seed_questions
+
+    courses = seed_courses()
+    seed_questions({"rules": courses["rules"], "systems": courses["systems"], "communication": courses["comms"]},
+                   author=db.session.scalar(select(User).where(User.username == "trainer1")))
+    created.update(seed_certification(courses, today))
+
     # Leave in every state relative to today (an agent on leave today, covered: 代班 in agent6's queue).
     from .leave.demo import seed_demo_leave
 

@@ -1,0 +1,39 @@
+"""The demo agents' training stages (kdcs/training/certification/demo.py through seed_demo): who is
+certified, flagged, in progress, failed and waiting, overdue, never certified (agent12); the rest
+of the demo still seeds and a second run changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kdcs.demo import seed_demo
+from kdcs.extensions import db
+from kdcs.models import User
+from kdcs.models.training import CertificationState, TrainingCourse
+from kdcs.training.certification import gate, matrix, service
+
+
+def test_demo_stages():
+    seed_demo()
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    courses = {c.title: c for c in db.session.scalars(select(TrainingCourse))}
+    comms = courses["沟通技巧与共情话术"]
+    assert comms.revision == 2
+    for name in ("agent1", "agent3", "agent4", "agent6", "agent9"):
+        assert gate.is_certified(users[name]), name
+        assert service.certification_for(users[name].id).certified_at is not None
+    flagged = service.certification_for(users["agent10"].id)
+    assert flagged.state == CertificationState.FLAGGED and gate.is_certified(users["agent10"])
+    assert service.course_status(users["agent10"].id, comms) == service.RECERT_DUE
+    assert not gate.is_certified(users["agent12"])
+    assert "品牌规则与条款" in gate.refusal_reason(users["agent12"])
+    rules = courses["品牌规则与条款"]
+    assert service.course_status(users["agent13"].id, rules) == service.IN_PROGRESS
+    assert service.course_status(users["agent13"].id, courses["品牌系统操作与收发派签"]) == service.IN_PROGRESS
+    assert service.course_status(users["agent14"].id, rules) == service.FAILED
+    assert service.course_status(users["agent15"].id, rules) == service.OVERDUE
+    # lead2 sees agent12's outlets to act on
+    acts = matrix.to_act_on(users["lead2"])
+    assert acts.outlets and all(o.primary_agent_id in (users["agent12"].id, users["agent14"].id,
+                                                         users["agent15"].id) for o in acts.outlets)
+    assert seed_demo()["training_agents"] == 0

@@ -374,7 +374,7 @@ def add_file(actor, lesson: TrainingLesson, upload) -> TrainingAttachment:
         raise ValidationError({"file": _("Choose a file.")})
     if len(lesson.attachments) >= FILES_PER_LESSON:
         raise ValidationError({"file": _("A lesson has at most %(n)d files.", n=FILES_PER_LESSON)})
-    stored = storage.save_upload(upload, kinds=TRAINING_KINDS, max_bytes=int(max_file_mb() * 1024 * 1024))
+    stored = storage.save_upload(upload, kinds=TRAINING_KINDS, max_bytes=round(max_file_mb() * 1024 * 1024))
     item = TrainingAttachment(lesson=lesson, stored_name=stored.stored_name, original_name=stored.original_name,
                               content_type=stored.content_type, size=stored.size, uploaded_by_id=actor.id)
     db.session.add(item)

@@ -63,8 +63,11 @@ class WriteTracker:
                 self.everything = True
                 self.since_mark.add("*")
             else:
-                self.since_empty.add(match.group(1).lower())
-                self.since_mark.add(match.group(1).lower())
+                tables = {match.group(1).lower()}
+                if "tickets" in tables:  # the counter triggers (0016) append to ticket_counts unseen
+                    tables.add("ticket_counts")
+                self.since_empty |= tables
+                self.since_mark |= tables
 
     def written(self, tables: set[str]) -> None:
         """Count ``tables`` as written (a shared world copied back into the database)."""

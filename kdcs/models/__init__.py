@@ -29,6 +29,7 @@ from .sop import (
     SopVersion,
     VersionStatus,
 )
+from .ticket_counts import TicketCount  # noqa: F401  (open-ticket counters for the tab counts)
 from .ticket import (
     CannedReply,
     Category,

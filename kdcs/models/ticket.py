@@ -201,7 +201,9 @@ class Ticket(db.Model):
         # The import duplicate rule, and the waybill exact/prefix search index.
         UniqueConstraint("waybill_no", "outlet_id", "category", "reason_id", name="uq_tickets_dedupe"),
         # Queues: "<filter> and open, nearest deadline first".
-        Index("ix_tickets_queue", "queue_state", "due_at"),
+        # ... then "id" (the tie-break) and what the tab counts' exact part reads of the
+        # current hour's deadlines (kdcs/tickets/counts.py): the scope's columns and "category".
+        Index("ix_tickets_queue", "queue_state", "due_at", "id", "assignee_id", "outlet_id", "category"),
         # ... then "id" (the order's tie-break, still read from the index) and "category",
         # so the tab counts (open / overdue / due soon per
         # category of "mine" and "team") read the index alone, never the table rows.

@@ -36,3 +36,25 @@ def seed_demo_tickets_command():
 
     created = seed_demo_tickets()
     click.echo("演示工单: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+
+
+@bp.cli.command("rebuild-counts")
+def rebuild_counts_command():
+    """Recount the open-ticket counters of the queue's tab counts from the tickets (after a restore)."""
+    from ..extensions import db
+    from .counts import rebuild
+
+    rows = rebuild()
+    db.session.commit()
+    click.echo(f"工单计数已重建: {rows} 行")
+
+
+@bp.cli.command("fold-counts")
+def fold_counts_command():
+    """Merge the counter deltas now (the worker does it every 10 minutes)."""
+    from ..extensions import db
+    from .counts import fold
+
+    rows = fold()
+    db.session.commit()
+    click.echo(f"工单计数已合并: {rows} 行")

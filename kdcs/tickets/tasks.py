@@ -21,3 +21,16 @@ def purge_idempotency_keys(now=None) -> int:
     run, or a second worker, finds nothing more to delete)."""
     with task_context():
         return idempotency.purge(now)
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def fold_ticket_counts(now=None) -> int:
+    """Every 10 minutes: merge the open-ticket counters' deltas (the tab counts then sum fewer rows)."""
+    from . import counts
+
+    with task_context():
+        from ..extensions import db
+
+        rows = counts.fold(now)
+        db.session.commit()
+        return rows

@@ -314,3 +314,51 @@ def test_old_keys_are_purged_idempotently(ticket_world):
     assert ticket_tasks.purge_idempotency_keys.call_local() == 0
     assert [k.key for k in db.session.scalars(select(IdempotencyKey))] == ["new-key"]
     assert _notes(t.id) == 2  # the writes stay; only their keys go
+
+
+def test_notes_racing_real_reassignments_are_never_answered_wrongly(app, ticket_world, borrowed):
+    """A real race through a live server: the agent writes notes while the lead hands the ticket
+    back and forth. Every note is answered either 200 (stored exactly once: the ticket, or the
+    'moved' notice) or 404 (it was not in the agent's queue when written: nothing stored)."""
+    ticket_id, lead_id = borrowed.id, ticket_world.lead.id
+    agents = [ticket_world.agent.id, ticket_world.teammate.id]
+    stop = threading.Event()
+
+    def lead_keeps_reassigning() -> int:
+        moves = 0
+        with app.app_context():
+            while not stop.is_set() and moves < 400:
+                lead = db.session.get(User, lead_id)
+                ticket = db.session.get(Ticket, ticket_id)
+                target = agents[1] if ticket.assignee_id == agents[0] else agents[0]
+                service.assign(lead, ticket_id, target, version=None)
+                db.session.expire_all()
+                moves += 1
+                stop.wait(0.005)
+        return moves
+
+    answers: dict[str, int | str] = {}
+    with live_server(app) as address:
+        agent = Browser(address)
+        assert agent.login("agent_a", factories.PASSWORD)[0] == 303
+        racer = threading.Thread(target=lead_keeps_reassigning)
+        racer.start()
+        try:
+            for i in range(15):
+                body = f"并发备注{i}"
+                status, html, _headers = agent.request("POST", f"/tickets/{ticket_id}/note", {
+                    "note-body": body, "note-key": idempotency.new_key()}, headers={"HX-Request": "true"})
+                answers[body] = status
+                assert status in (200, 404), (status, html[:300])
+                if status == 200:
+                    assert "ticket-moved" in html or "ticket-timeline" in html
+                    answers[body] = "moved" if "ticket-moved" in html else 200
+        finally:
+            stop.set()
+            racer.join()
+    stored = dict(db.session.execute(
+        select(TicketEvent.body, func.count()).where(TicketEvent.ticket_id == ticket_id,
+                                                     TicketEvent.kind == EventKind.NOTE)
+        .group_by(TicketEvent.body)).all())
+    for body, status in answers.items():
+        assert stored.get(body, 0) == (0 if status == 404 else 1), (body, status)

@@ -280,6 +280,48 @@ def _day(user, extra):
     return date.today().isoformat()
 
 
+@_filler("question_id")
+def _question(user, extra):
+    """The first question of the demo course 品牌规则与条款 (its bank is the trainers')."""
+    from sqlalchemy import select
+
+    from kdcs.models.training import TrainingCourse, TrainingQuestion
+
+    return _first(select(TrainingQuestion.id).join(TrainingCourse, TrainingCourse.id == TrainingQuestion.course_id)
+                  .where(TrainingCourse.title == "品牌规则与条款").order_by(TrainingQuestion.id))
+
+
+@_filler("attempt_id")
+def _attempt(user, extra):
+    """The user's quiz attempt in progress (an agent gets one started on a demo course that lets them),
+    else their latest; any attempt for users who have none (an attempt is its owner's only: a 404, skipped)."""
+    from sqlalchemy import select
+
+    from kdcs.models.training import CourseStatus, QuizAttempt, TrainingCourse
+    from kdcs.service_errors import ValidationError
+    from kdcs.training.quiz import service as quiz
+
+    for course in db_scalars(select(TrainingCourse).where(TrainingCourse.status == CourseStatus.PUBLISHED)
+                             .order_by(TrainingCourse.id)):
+        current = quiz.open_attempt(user.id, course.id)
+        if current is not None:
+            return current.id
+        if user.role != "agent":
+            continue
+        try:
+            return quiz.start_attempt(user, course.id).id
+        except ValidationError:
+            continue
+    return (_first(select(QuizAttempt.id).where(QuizAttempt.user_id == user.id).order_by(QuizAttempt.id.desc()))
+            or _first(select(QuizAttempt.id).order_by(QuizAttempt.id)))
+
+
+def db_scalars(query) -> list:
+    from kdcs.extensions import db
+
+    return list(db.session.scalars(query))
+
+
 def _enrich_world(app) -> dict:
     """What the demo company lacks for some pages: an audit trail, a reassigned ticket, an import."""
     from sqlalchemy import select

@@ -406,7 +406,10 @@ def _commit_once(actor, action: str, key: str | None, ticket_id: int, result_ids
         raise StaleEdit() from error
     if not idempotency.claim(actor, action, key, ticket_id, result_ids()):
         db.session.rollback()
-        return idempotency.earlier(actor, action, key)
+        done = idempotency.earlier(actor, action, key)
+        if done is None:  # claimed by a transaction we cannot see yet: let the user send it again
+            raise StaleEdit()
+        return done
     _commit()
     return None
 

@@ -115,7 +115,8 @@ def upload(actor, ticket_id: int, files, *, evidence_item_id: int | None = None,
     if result.saved and not idempotency.claim(actor, idempotency.ATTACHMENT, key, ticket.id,
                                               [a.id for a in result.saved]):
         db.session.rollback()  # the same form was submitted twice at once: the other one stored it
-        return UploadResult(saved=_stored(idempotency.earlier(actor, idempotency.ATTACHMENT, key).ids))
+        done = idempotency.earlier(actor, idempotency.ATTACHMENT, key)
+        return UploadResult(saved=_stored(done.ids) if done else [])
     db.session.commit()
     return result
 

@@ -26,7 +26,7 @@ class PublishForm(FlaskForm):
     """Publish (again): a required change makes agents who passed re-pass; its note says why."""
 
     version = HiddenField()
-    required_change = SelectField(_l("Kind of change"), choices=[
+    required_change = SelectField(_l("Kind of change"), validate_choice=False, default="0", choices=[
         ("0", _l("A minor change (wording, typo): nobody needs to re-pass")),
         ("1", _l("A required change: agents who passed must re-pass")),
     ])

@@ -38,11 +38,15 @@ cleanup() {
     done
   fi
   log "stopping what the multihost stage started"
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
+    if [[ $pid == "${WORKER_PID:-}" ]]; then kill -s "${WORKER_STOP:-SIGINT}" "$pid" 2>/dev/null  # as systemd stops it
+    else kill -TERM "$pid" 2>/dev/null; fi
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { echo "pid $pid still running after 15 s: killed"; kill -KILL "$pid"; }
     wait "$pid" 2>/dev/null
+    echo "pid $pid stopped ($(date +%T))"
   done
   if [[ $REDIS_STARTED -eq 1 ]]; then
     redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 ||
@@ -76,14 +80,27 @@ log "database $DB_NAME on 127.0.0.1:$PG_PORT"
 DB_CREATED=1
 
 # ---------------------------------------------------------------- the environment file
-# The same variables as README's /etc/kdcs/kdcs.env (read by the systemd units).
-cat >"$WORK/kdcs.env" <<EOF
-KDCS_ENV=production
-KDCS_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-KDCS_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$DB_NAME
-KDCS_INSTANCE_PATH=$WORK/instance
-KDCS_TASK_URL=redis://127.0.0.1:$REDIS_PORT/0
-EOF
+# deploy/kdcs.env.example (README: /etc/kdcs/kdcs.env, read by the systemd units) with this
+# machine's values; every variable CI sets must be one the example has, and the reverse.
+python3 - deploy/kdcs.env.example "$WORK/kdcs.env" <<PY
+import secrets, sys
+ours = {
+    "KDCS_ENV": "production",
+    "KDCS_SECRET_KEY": secrets.token_hex(32),
+    "KDCS_DATABASE_URL": "postgresql://postgres@127.0.0.1:$PG_PORT/$DB_NAME",
+    "KDCS_INSTANCE_PATH": "$WORK/instance",
+    "KDCS_TASK_URL": "redis://127.0.0.1:$REDIS_PORT/0",
+    "KDCS_COOKIE_SECURE": "0",  # CI talks plain HTTP to the app servers (no nginx, no TLS here)
+    "KDCS_TRUSTED_PROXIES": "1",
+}
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+keys = [line.split("=", 1)[0] for line in lines if line and not line.startswith("#")]
+assert sorted(keys) == sorted(ours), f"deploy/kdcs.env.example has {sorted(keys)}, CI sets {sorted(ours)}"
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for line in lines:
+        key = line.split("=", 1)[0]
+        out.write(f"{key}={ours[key]}\n" if key in ours and not line.startswith("#") else line + "\n")
+PY
 set -a
 # shellcheck disable=SC1091
 . "$WORK/kdcs.env"
@@ -109,10 +126,24 @@ start() {  # start NAME COMMAND...: in the background, output to $WORK/NAME.log
   PIDS+=("$!")
   echo "$name: pid $! ($*)"
 }
+# The ExecStart lines of deploy/kdcs-web.service and deploy/kdcs-worker.service (README), with
+# this checkout for /srv/kdcs/app and a free port for 8000; the units' WorkingDirectory is $ROOT.
+exec_start() {  # exec_start UNIT PORT: the unit's command as words
+  local line
+  line=$(grep -m1 '^ExecStart=' "deploy/$1")
+  line=${line#ExecStart=}
+  line=${line//\/srv\/kdcs\/app/$ROOT}
+  echo "${line//127.0.0.1:8000/127.0.0.1:$2}"
+}
+read -r -a WEB_A <<<"$(exec_start kdcs-web.service "$PORT_A")"
+read -r -a WEB_B <<<"$(exec_start kdcs-web.service "$PORT_B")"
+read -r -a WORKER <<<"$(exec_start kdcs-worker.service 0)"
+WORKER_STOP=$(grep -m1 '^KillSignal=' deploy/kdcs-worker.service | cut -d= -f2)
 log "starting gunicorn A :$PORT_A, gunicorn B :$PORT_B, the worker, waitress :$PORT_W"
-start gunicorn-a "$VENV/gunicorn" --chdir "$ROOT" --workers 2 --threads 4 --bind "127.0.0.1:$PORT_A" wsgi:app
-start gunicorn-b "$VENV/gunicorn" --chdir "$ROOT" --workers 2 --threads 4 --bind "127.0.0.1:$PORT_B" wsgi:app
-start worker "$VENV/flask" --app kdcs worker --workers 2
+start gunicorn-a "${WEB_A[@]}"
+start gunicorn-b "${WEB_B[@]}"
+start worker "${WORKER[@]}"
+WORKER_PID=$!
 start waitress "$VENV/waitress-serve" --threads 4 --listen="127.0.0.1:$PORT_W" wsgi:app
 
 ready() {  # ready PORT: /healthz answers 200 with the worker reporting

@@ -602,7 +602,7 @@ class RowChecker:
         if not text:
             return default
         self.counter.add(field_name, "", text)
-        found = getattr(self.resolver, field_name)(text)
+        found = self.resolver.coded(field_name, text)
         if found.rejected:
             error(field_name, _("%(value)s is refused by the value mapping.", value=text), "value_rejected")
         elif found.code:

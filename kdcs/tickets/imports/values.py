@@ -197,24 +197,15 @@ class Resolver:
             return Resolved(reason_id=reason_id) if reason_id in self.active_reasons else None
         return Resolved(code=target) if target in codes else None
 
-    def category(self, text: str) -> Resolved:
-        """A category value: a category code, rejected, or unknown (empty Resolved)."""
+    def coded(self, field_name: str, text: str) -> Resolved:
+        """A category or direction value: its code, rejected, or unknown (empty Resolved)."""
+        codes, words = (set(Category), CATEGORY_WORDS) if field_name == "category" else (set(Direction), DIRECTION_WORDS)
         value_key = key(text)
-        target = self._target("category", value_key)
-        found = self._from_target(target, set(Category)) if target else None
+        target = self._target(field_name, value_key)
+        found = self._from_target(target, codes) if target else None
         if found is not None:
             return found
-        code = CATEGORY_WORDS.get(value_key)
-        return Resolved(code=str(code)) if code else Resolved()
-
-    def direction(self, text: str) -> Resolved:
-        """A direction value: a direction code, rejected, or unknown."""
-        value_key = key(text)
-        target = self._target("direction", value_key)
-        found = self._from_target(target, set(Direction)) if target else None
-        if found is not None:
-            return found
-        code = DIRECTION_WORDS.get(value_key)
+        code = words.get(value_key)
         return Resolved(code=str(code)) if code else Resolved()
 
     def reason(self, context: str, text: str) -> Resolved:

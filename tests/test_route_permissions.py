@@ -531,6 +531,27 @@ ROUTES: dict[str, list[R]] = {
                                                                              admin=404), {}),
                              R("POST", "/training/quiz/999999/submit", row(agent=404, trainer=404, lead=404,
                                                                           admin=404), {})],
+    # Certification (T3): the matrix, a person's record and sign-off are trainers', admins' and leads' (own team
+    # only: another team is 403, another team's agent 404); the reset is trainers' and admins'.
+    "training.matrix": [R("GET", "/training/matrix", row(trainer=200, lead=200)),
+                        hx("GET", "/training/matrix?team={team}&status=not_started", row(trainer=200, lead=200)),
+                        R("GET", "/training/matrix?team={other_team}", row(trainer=200, lead=403)),
+                        R("GET", "/training/matrix?course=999999", row(trainer=404, lead=404, admin=404)),
+                        R("GET", "/training/matrix?team=abc", row(trainer=404, lead=404, admin=404))],
+    "training.matrix_export": [R("GET", "/training/matrix/export.xlsx", row(trainer=200, lead=200)),
+                               R("GET", "/training/matrix/export.xlsx?team={other_team}", row(trainer=200, lead=403))],
+    "training.person": [R("GET", "/training/people/{agent}", row(trainer=200, lead=200)),
+                        R("GET", "/training/people/{stranger}", row(trainer=200, lead=404)),
+                        R("GET", "/training/people/{lead}", row(trainer=404, lead=404, admin=404))],
+    "training.signoff": [R("GET", "/training/people/{agent}/items/{practical_item}/signoff", row(trainer=200, lead=200)),
+                         R("GET", "/training/people/{stranger}/items/{practical_item}/signoff",
+                           row(trainer=200, lead=404)),
+                         R("POST", "/training/people/{agent}/items/{practical_item}/signoff",
+                           row(trainer=422, lead=422, admin=422), {"passed": "1", "score": "x"}),
+                         R("GET", "/training/people/{agent}/items/999999/signoff", row(trainer=404, lead=404, admin=404))],
+    "training.reset": [R("POST", "/training/people/{agent}/courses/{course}/reset", row(trainer=422, admin=422), {}),
+                       R("POST", "/training/people/{agent}/courses/999999/reset", row(trainer=404, admin=404),
+                         {"note": "重考"})],
 }
 
 

@@ -11,7 +11,8 @@ from wtforms import RadioField, StringField, TextAreaField
 class SignoffForm(FlaskForm):
     """The outcome of one practical item: verdict, score, comment (checklist lines: ``ticked``)."""
 
-    passed = RadioField(_l("Outcome"), choices=[("1", _l("Passed")), ("0", _l("Not passed yet"))], default="1")
+    passed = RadioField(_l("Outcome"), choices=[("1", _l("Passed")), ("0", _l("Not passed yet"))], default="1",
+                        validate_choice=False)  # anything but "1" is "not passed"
     score = StringField(_l("Score (0-100)"), render_kw={"inputmode": "numeric", "maxlength": 3, "autocomplete": "off"})
     comment = TextAreaField(_l("Comment"), render_kw={"rows": 3, "maxlength": 2000})
 

@@ -136,7 +136,9 @@ def matrix_export():
 def _person_page(user_id: int, *, forms: dict | None = None, status: int = 200):
     agent, records = matrix_service.record(current_user, user_id)
     forms = forms or {}
-    return render(PERSON, agent=agent, records=records, badge=certification_badge(agent),
+    problems = [message for form in forms.values() if hasattr(form, "errors")
+                for messages in form.errors.values() for message in messages]
+    return render(PERSON, toast=(problems[0], "warning") if problems else None, agent=agent, records=records, badge=certification_badge(agent),
                   may_sign=service.may_sign_off(current_user, agent),
                   may_reset=has_permission(current_user, Permission.RESET_TRAINING),
                   signoff_form=forms.get("signoff") or SignoffForm(formdata=None),
@@ -171,7 +173,7 @@ def signoff(user_id: int, item_id: int):
     if not service.may_sign_off(current_user, agent):
         abort(403)
     form = SignoffForm()
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST":  # CSRFProtect has checked the token; the service checks the values
         raw = (form.score.data or "").strip()
         score = None
         if raw:

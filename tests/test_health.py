@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from kdcs.extensions import db
 from kdcs.health import service
 from kdcs.health.tasks import heartbeat
 from kdcs.models import WorkerHeartbeat, utcnow
+from tests.test_tickets_import_worker import consumer  # noqa: F401  (a real Huey consumer)
 
 
 @pytest.fixture
@@ -140,32 +140,24 @@ def test_healthz_answers_503_without_a_database(client, monkeypatch):
 
 # --------------------------------------------------------------------------- a real consumer
 
-def test_a_running_consumer_beats_and_its_row_goes_when_it_stops(app, tmp_path, monkeypatch):
-    saved_signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    monkeypatch.setattr(tasks, "_app", app)
+@pytest.fixture
+def fast_beat(monkeypatch):
+    """A beat every 0.2 s (asked for before ``consumer`` so the thread starts with it)."""
     monkeypatch.setattr(service, "BEAT_SECONDS", 0.2)
-    original = (tasks.huey.storage_class, dict(tasks.huey.storage_kwargs))
-    tasks.use_storage_of(tasks.make_huey("", str(tmp_path)))
-    tasks.huey.immediate = False
-    consumer = tasks.huey.create_consumer(workers=2, worker_type="thread", periodic=False,
-                                          initial_delay=0.05, max_delay=0.2, check_worker_health=False)
-    consumer.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not _beats() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        beats = _beats()
-        assert len(beats) == 1, "two worker threads, one process: one row"
-        first = beats[0].beat_at
-        while _beats()[0].beat_at == first and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _beats()[0].beat_at > first, "the beat moves on while the consumer runs"
-        assert service.worker_status().state == service.OK
-    finally:
-        consumer.stop(graceful=True)
-        tasks.huey.immediate = True
-        tasks.huey.storage_class, tasks.huey.storage_kwargs = original
-        for sig, handler in saved_signals.items():
-            signal.signal(sig, handler)
+
+
+def test_a_running_consumer_beats_and_its_row_goes_when_it_stops(fast_beat, request):
+    worker = request.getfixturevalue("consumer")  # tests/test_tickets_import_worker.py's, after fast_beat
+    deadline = time.monotonic() + 10
+    while not _beats() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    beats = _beats()
+    assert len(beats) == 1, "one worker process: one row"
+    first = beats[0].beat_at
+    while _beats()[0].beat_at == first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _beats()[0].beat_at > first, "the beat moves on while the consumer runs"
+    assert service.worker_status().state == service.OK
+    worker.stop(graceful=True)  # the fixture's own stop afterwards finds it stopped
     assert heartbeat._thread is None
     assert db.session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 0

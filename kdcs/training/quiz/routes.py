@@ -354,8 +354,8 @@ def quiz_settings(course_id: int):
         else:
             flash(_("Quiz settings saved."), "success")
             return redirect(url_for("training.quiz_settings", course_id=course.id), code=303)
-    tags = service.bank_tags(course.id)
-    return render(SETTINGS, status=status, form=form, course=course, tags=tags)
+    tag_summary = "、".join(f"{tag}（{count}）" for tag, count in sorted(service.bank_tags(course.id).items()))
+    return render(SETTINGS, status=status, form=form, course=course, tag_summary=tag_summary)
 
 
 @bp.route("/courses/<int:course_id>/quiz/stats")

@@ -27,8 +27,21 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, and_, case, delete, func, insert, literal_column, select
-from sqlalchemy.sql import visitors
+from sqlalchemy import (
+    Column,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import BooleanClauseList
 
 from ..extensions import db
 from ..models import QueueState, Ticket
@@ -78,6 +91,25 @@ def _on_counters(clause):
     return visitors.replacement_traverse(clause, {}, replace)
 
 
+def _scope_rows(condition):
+    """The counter rows of a scope as a subquery of (category, slot, n).
+
+    A scope is usually "assignee in … OR outlet in … [OR outlet in covered]": one
+    branch per term, each without the rows of the earlier ones (``UNION ALL`` of
+    disjoint parts, so nothing counts twice), each read from a covering index;
+    an ``OR`` over the whole table would fetch every matching row from the table.
+    """
+    columns = (TicketCount.category, TicketCount.slot, TicketCount.n)
+    terms = list(condition.clauses) if (isinstance(condition, BooleanClauseList)
+                                       and condition.operator is operators.or_) else []
+    if len(terms) < 2:
+        query = select(*columns)
+        return (query.where(condition) if condition is not None else query).subquery("scope_counts")
+    parts = [select(*columns).where(term if not i else and_(term, not_(func.coalesce(or_(*terms[:i]), False))))
+             for i, term in enumerate(terms)]
+    return union_all(*parts).subquery("scope_counts")
+
+
 def counted(scope_query, now: datetime) -> dict[str, dict[str, int]]:
     """``{category: {"open", "overdue", "due_soon"}}`` of the open tickets ``scope_query`` selects.
 
@@ -88,23 +120,26 @@ def counted(scope_query, now: datetime) -> dict[str, dict[str, int]]:
     condition = _on_counters(where) if where is not None else None
     hour = hour_of(now)
     hour_start = datetime.fromtimestamp(hour * 3600, UTC)
-    past = and_(TicketCount.slot >= 0, TicketCount.slot < hour)
-    summed = select(TicketCount.category, func.sum(TicketCount.n),
-                    func.sum(case((past, TicketCount.n), else_=0))).group_by(TicketCount.category)
-    if condition is not None:
-        summed = summed.where(condition)
+    rows = _scope_rows(condition)
+    past = and_(rows.c.slot >= 0, rows.c.slot < hour)
+    summed = select(rows.c.category, func.sum(rows.c.n),
+                    func.sum(case((past, rows.c.n), else_=0))).group_by(rows.c.category)
     result: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0, "due_soon": 0})
     for category, total, late in db.session.execute(summed):
         result[category]["open"] += int(total or 0)
         result[category]["overdue"] += int(late or 0)
     # The current hour's deadlines, exactly: before now → overdue, the next hour → due soon.
+    # Grouped by ``category || ''``: by the bare column SQLite walks the category index for the
+    # GROUP BY order and reads every table row of the window (12 ms for an agent at 1M) instead
+    # of the queue index, which covers the window's scope columns and category.
     soon_end = now + timedelta(hours=1)
+    key = Ticket.category.op("||")(literal_column("''"))
     exact = (
         scope_query.where(Ticket.queue_state == QueueState.ACTIVE, Ticket.due_at >= hour_start,
                           Ticket.due_at < soon_end)
-        .with_only_columns(Ticket.category, func.sum(case((Ticket.due_at < now, 1), else_=0)),
+        .with_only_columns(key, func.sum(case((Ticket.due_at < now, 1), else_=0)),
                            func.sum(case((Ticket.due_at >= now, 1), else_=0)))
-        .group_by(Ticket.category).order_by(None)
+        .group_by(key).order_by(None)
     )
     for category, late, soon in db.session.execute(exact):
         result[category]["overdue"] += int(late or 0)

@@ -88,8 +88,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_counts'))
     )
     with op.batch_alter_table('ticket_counts', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_counts_assignee', ['assignee_id', 'category', 'slot', 'n'], unique=False)
-        batch_op.create_index('ix_ticket_counts_outlet', ['outlet_id', 'category', 'slot', 'n'], unique=False)
+        batch_op.create_index('ix_ticket_counts_assignee', ['assignee_id', 'outlet_id', 'category', 'slot', 'n'],
+                              unique=False)
+        batch_op.create_index('ix_ticket_counts_outlet', ['outlet_id', 'assignee_id', 'category', 'slot', 'n'],
+                              unique=False)
 
     # The queue index also covers what the counts read of the current hour's deadlines
     # (scope columns and category): no table row is read for them.

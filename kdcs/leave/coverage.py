@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_request_context
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import aliased
+from flask import g, has_app_context, has_request_context
+from sqlalchemy import Select, and_, bindparam, event, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..extensions import db
 from ..models import Outlet, Role, User
 from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus
-from ..models.types import utcnow
+from ..models.types import UTCDateTime, utcnow
 
 # A leave whose window holds ``at`` covers its outlets in these states. RETURNED is
 # included so that a past instant before an early return still answers (returned_at > at).
@@ -47,6 +47,11 @@ def _covering_clause(at: datetime):
         or_(LeaveHandover.substitute_answer.is_(None), LeaveHandover.substitute_answer != "declined"),
         Outlet.primary_agent_id == LeaveRequest.user_id,
     )
+
+
+# The requester of a leave as a second User in one query; built once (an ``aliased()`` per call
+# built its column proxies again on every queue page, bell and presence poll).
+_OWNER = aliased(User, name="leave_owner")
 
 
 def _base(*columns):
@@ -77,6 +82,22 @@ def covered_outlet_ids(user, at: datetime | None = None) -> list[int]:
     return sorted(covered_owners(user, at))
 
 
+_STATEMENTS: dict[str, Select] = {}
+
+
+def _covered_owners_statement() -> Select:
+    """The coverage lookup with its values as parameters, built once per process (it runs on
+    every queue page and poll of every agent and lead; building it cost more than running it)."""
+    statement = _STATEMENTS.get("covered_owners")
+    if statement is None:
+        statement = _STATEMENTS["covered_owners"] = (
+            _base(LeaveHandover.outlet_id, _OWNER.display_name)
+            .join(_OWNER, _OWNER.id == LeaveRequest.user_id)
+            .where(LeaveHandover.substitute_id == bindparam("substitute_id"),
+                   _covering_clause(bindparam("at", type_=UTCDateTime()))))
+    return statement
+
+
 def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
     """``{outlet_id: owner's display name}`` of the outlets ``user`` covers at ``at`` (the 代班 marks).
 
@@ -86,19 +107,25 @@ def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
     """
     if not isinstance(user, int) and getattr(user, "role", None) not in (Role.AGENT, Role.LEAD):
         return {}
+    # Inside a request "now" (``at`` None) is the request's instant: asked once however often
+    # the scope is built (the ticket lookup, the page, the counts) until something commits
+    # (``_forget_after_commit``: an approval or a return changes the answer).
     key = ("leave_covered_owners", _user_id(user), at)
-    cache = g.setdefault("_leave_coverage", {}) if at is not None and has_request_context() else None
+    cache = g.setdefault("_leave_coverage", {}) if has_request_context() else None
     if cache is not None and key in cache:
         return cache[key]
-    owner = aliased(User)
-    rows = db.session.execute(
-        _base(LeaveHandover.outlet_id, owner.display_name)
-        .join(owner, owner.id == LeaveRequest.user_id)
-        .where(LeaveHandover.substitute_id == _user_id(user), _covering_clause(at or utcnow())))
+    rows = db.session.execute(_covered_owners_statement(), {"substitute_id": _user_id(user), "at": at or utcnow()})
     found = {outlet_id: name for outlet_id, name in rows}
     if cache is not None:
         cache[key] = found
     return found
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(_session) -> None:
+    """A commit may have changed who covers what: the request's answers are asked again."""
+    if has_app_context():
+        g.pop("_leave_coverage", None)
 
 
 def substitutes_by_outlet(at: datetime | None = None, outlet_ids=None) -> dict[int, tuple[int, int]]:

@@ -380,14 +380,16 @@ def presence_banner(ticket_id: int):
     """Collision warning (polled every 10 s): who else has the ticket open, did it change since
     this page loaded, and by whom? Polling also keeps this user's own presence fresh."""
     ticket = _ticket_or_404(ticket_id)
-    presence.touch(current_user, ticket.id)
     loaded = request.args.get("version", type=int)
     changed = loaded is not None and loaded != ticket.version
-    return render_fragment(
+    response = render_fragment(
         "tickets/detail.html", "presence_banner", ticket=ticket, changed=changed,
         viewers=presence.other_viewers(current_user, ticket.id),
         recent=queue.recent_changes_by_others(ticket, current_user),
     )
+    # Last: its commit expires the user and the ticket, which the banner would load again.
+    presence.touch(current_user, ticket_id)
+    return response
 
 
 def _action_response(ticket_id: int, ok: bool, message: str | None = None, status: int = 200, **forms):

@@ -71,6 +71,17 @@ def _get_or_create_user(username, display_name, role, team=None, phone=None) -> 
     return user, True
 
 
+def _demo_rate_history(outlet: Outlet, months: list, outlet_index: int) -> None:
+    """Each outlet's rate history starts with its first month; every fifth got a new rate three months ago."""
+    from .outlets.rates import put_rate
+
+    first = min(months)
+    put_rate(None, outlet, first, outlet.rate_per_parcel, "演示：合同初始费率")
+    if outlet_index % 5 == 0 and len(months) > 3:
+        changed = sorted(months)[-3]
+        put_rate(None, outlet, changed, outlet.rate_per_parcel + Decimal("0.0020"), "演示：续签合同调价")
+
+
 def seed_demo(today: date | None = None) -> dict[str, int]:
     """Load the demo company; returns how many records of each kind were created."""
     rng = random.Random(20261123)
@@ -149,6 +160,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
                     db.session.add(OutletVolume(outlet_id=outlet.id, month=month,
                                                 inbound_parcels=inbound, outbound_parcels=total - inbound))
                     created["volumes"] += 1
+                _demo_rate_history(outlet, months, outlet_index)
             outlet_index += 1
     db.session.commit()
 

@@ -29,7 +29,7 @@ from ..crud import InlineEdit, discard_changes, get_or_404, parse_version
 from ..errors import error_response
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..htmx import redirect_after_post, render, render_fragment, wants_fragment
+from ..htmx import is_htmx, redirect_after_post, render, render_fragment, wants_fragment
 from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
@@ -106,6 +106,7 @@ def admin_list():
     return render(
         LIST_TEMPLATE, block="outlet_table", pagination=pagination, f=f,
         brands=service.all_brands(), agents=service.agents_with_outlets(), kit=OUTLETS,
+        rates_now=rates.rates_for_month(list(pagination.items), rates.this_month()),
     )
 
 
@@ -150,7 +151,8 @@ def _toggle_fragment(outlet: Outlet):
 OUTLETS = InlineEdit(
     name="outlet", model=Outlet, template=LIST_TEMPLATE, list_endpoint="outlets.admin_list",
     edit_form=OutletEditForm, describe=lambda outlet: _("outlet %(c)s", c=outlet.code),
-    row_context=lambda outlet: {"outlet": outlet}, colspan=9, lead_cells=lambda outlet: [outlet.code],
+    row_context=lambda outlet: {"outlet": outlet, "rates_now": rates.rates_for_month([outlet], rates.this_month())},
+    colspan=9, lead_cells=lambda outlet: [outlet.code],
     prepare_form=_prepare_outlet_form, load_form=_load_outlet_form, fields_template="outlets/_edit_fields.html",
     save=lambda outlet, form, version: service.update_outlet(
         current_user, outlet, version=version, **_edit_fields(form)),
@@ -265,7 +267,9 @@ def rate_change(outlet_id: int):
         else:
             flash(_("Rate of %(c)s from %(m)s on: %(r)s per parcel.", c=outlet.code, m=f"{entry.month:%Y-%m}",
                     r=f"{entry.rate:.4f}"), "success")
-            return redirect_after_post(url_for("outlets.detail", outlet_id=outlet.id) + "#rates")
+            # htmx follows HX-Redirect with location.href: a "#rates" on the same page would only scroll.
+            page = url_for("outlets.detail", outlet_id=outlet.id)
+            return redirect_after_post(page if is_htmx() else page + "#rates")
     return render(DETAIL_TEMPLATE, block="rates", status=status, rate_conflict=status == 409,
                   **_detail_context(outlet, rate_form=form))
 

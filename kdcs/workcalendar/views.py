@@ -64,8 +64,10 @@ class Preview:
         return sum(1 for flag, _n in self.days.values() if flag)
 
 
-def _fmt_day(day: date) -> str:
-    return f"{day:%Y-%m-%d}（周{WEEKDAYS[day.weekday()]}）"
+def _fmt_day(day: date, year: int | None = None) -> str:
+    """10-01（周四）within the preview's year, 2025-12-31（周三）outside it."""
+    shown = f"{day:%m-%d}" if day.year == year else f"{day:%Y-%m-%d}"
+    return f"{shown}（周{WEEKDAYS[day.weekday()]}）"
 
 
 def _parse_date(text: str) -> date | None:
@@ -111,7 +113,11 @@ def _typed_ranges(form: NoticeForm) -> tuple[dict[date, tuple[bool, str]], bool]
 def _preview(form: NoticeForm) -> Preview | None:
     """Parse what was posted into a preview (None when there is no year to speak of)."""
     text = form.text.data or ""
-    year = form.year.data or notice_year(text)
+    text_year = notice_year(text) if text.strip() else None
+    year_note = None
+    if text_year and form.year.data and text_year != form.year.data:  # the notice's title wins over the field
+        year_note = _("The notice is about %(y)d, not %(f)d: the preview is for %(y)d.", y=text_year, f=form.year.data)
+    year = text_year or form.year.data
     typed, _fine = _typed_ranges(form)
     if year is None:
         form.year.errors = [*form.year.errors, _("Enter the year (the notice's title names it).")]
@@ -121,7 +127,7 @@ def _preview(form: NoticeForm) -> Preview | None:
     days = dict(parsed.days()) if parsed else {}
     days.update(typed)  # a range typed by hand wins over what the parser read
     preview = Preview(year=year, days=dict(sorted(days.items())), notice=parsed, existing=year_day_count(year))
-    preview.warnings = parsed.all_problems if parsed else []
+    preview.warnings = ([year_note] if year_note else []) + (parsed.all_problems if parsed else [])
     preview.problems = check_year_days(year, preview.days) if preview.days or text.strip() else []
     return preview
 

@@ -304,3 +304,13 @@ def test_course_box_for_agents_and_trainers(app, users, course):
         login_user(users.agent)
         html = render_template("training/quiz/_my_box.html", courses=[course])
         assert "未开始" in html
+
+
+def test_bank_changes_are_audited_in_chinese(client, auth, users, course):
+    _login(auth, users.trainer)
+    client.post(f"/training/courses/{course.id}/questions/new",
+                data={"kind": "single", "text": "审计题", "option0": "甲", "option1": "乙", "correct": ["1"]})
+    client.post("/logout")
+    _login(auth, users.admin)
+    page = client.get("/admin/audit")
+    assert page.status_code == 200 and "新增题目" in page.text

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -60,6 +61,29 @@ MAX_ATTEMPTS = 100
 # A save or submit this many seconds after the deadline still counts (the request was on its way).
 GRACE_SECONDS = 5
 TRUE_FALSE_TEXTS = ("正确", "错误")
+
+
+auditing.register_labels(
+    actions={
+        "training_question.create": _l("Question added"),
+        "training_question.update": _l("Question changed"),
+        "training_question.import": _l("Questions imported from Excel"),
+        "training_question.activate": _l("Question activated"),
+        "training_question.deactivate": _l("Question deactivated"),
+        "training_course.quiz_settings": _l("Quiz settings changed"),
+    },
+    entities={"training_question": _l("Question")},
+    fields={
+        "training_question.kind": _l("Question kind"), "training_question.text": _l("Question"),
+        "training_question.options": _l("Options"), "training_question.correct": _l("Correct options"),
+        "training_question.explanation": _l("Explanation"), "training_question.tags": _l("Tags"),
+        "quiz_size": _l("Questions per attempt"), "quiz_per_tag": _l("Questions per tag (optional)"),
+        "pass_percent": _l("Pass mark (%)"), "time_limit_minutes": _l("Time limit (minutes, empty: none)"),
+        "max_attempts": _l("Attempts allowed (empty: unlimited)"),
+        "retry_wait_minutes": _l("Wait after a failed attempt (minutes)"),
+        "review_policy": _l("After submitting, agents see"),
+    },
+)
 
 
 def _now(now: datetime | None) -> datetime:

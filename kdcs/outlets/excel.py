@@ -9,18 +9,15 @@ No database access here: planning and applying an import live in service.py.
 from __future__ import annotations
 
 import io
-import os
 import re
-import secrets
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from flask_babel import gettext as _
 from openpyxl import load_workbook
 
+from ..pending_uploads import PendingUploads
 from ..spreadsheets import Workbook
 
 # (key, header, width). The order is the order of the export and of the template.
@@ -59,9 +56,7 @@ INACTIVE_WORDS = {"停用", "否", "0", "false", "no", "n", "inactive", "禁用"
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 UPLOAD_PREFIX = "outlet-import-"
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 HEADER_SEARCH_ROWS = 10
 
 
@@ -246,43 +241,7 @@ def _read_first_outlet_sheet(wb, max_rows: int) -> SheetData:
 # --------------------------------------------------------------------------- keeping the upload
 
 
-def _upload_dir(base: str) -> Path:
-    path = Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def store_upload(base: str, data: bytes) -> str:
-    """Keep an uploaded file under a random name (never executed, never served); returns its token."""
-    directory = _upload_dir(base)
-    _remove_old_uploads(directory)
-    token = secrets.token_urlsafe(24)
-    path = directory / f"{UPLOAD_PREFIX}{token}.xlsx"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return token
-
-
-def upload_path(base: str, token: str | None) -> Path | None:
-    """The stored file for a token, or None for a malformed/unknown token (no path tricks)."""
-    if not token or not TOKEN_PATTERN.match(token):
-        return None
-    path = Path(base) / f"{UPLOAD_PREFIX}{token}.xlsx"
-    return path if path.is_file() else None
-
-
-def discard_upload(base: str, token: str | None) -> None:
-    path = upload_path(base, token)
-    if path is not None:
-        path.unlink(missing_ok=True)
-
-
-def _remove_old_uploads(directory: Path) -> None:
-    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
-    for path in directory.glob(f"{UPLOAD_PREFIX}*.xlsx"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass
+_PENDING = PendingUploads(UPLOAD_PREFIX)
+store_upload = _PENDING.store  # (folder, data) -> token
+upload_path = _PENDING.path  # (folder, token) -> Path | None
+discard_upload = _PENDING.discard  # (folder, token)

@@ -10,17 +10,14 @@ text, never a formula). No database access here.
 from __future__ import annotations
 
 import io
-import os
 import re
-import secrets
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask_babel import gettext as _
 from openpyxl import load_workbook
 
 from ...models.training import QuestionKind
+from ...pending_uploads import PendingUploads
 from ...spreadsheets import Workbook
 from ...storage import sniff
 from .service import MAX_OPTIONS, TRUE_FALSE_TEXTS, QuestionDraft, check_question, parse_tags
@@ -46,9 +43,7 @@ FALSE_WORDS = {"错误", "错", "否", "×", "✗", "F", "FALSE", "N"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 MAX_ROWS = 500
 HEADER_SEARCH_ROWS = 10
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 UPLOAD_PREFIX = "quiz-import-"
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 
 
 class ImportFileError(Exception):
@@ -274,34 +269,7 @@ def _mark_repeats(plan: ImportPlan) -> None:
 # --------------------------------------------------------------------------- keeping the upload between preview and confirm
 
 
-def store_upload(folder: str, data: bytes) -> str:
-    """Keep a checked upload under a random name (never served, never executed); its token."""
-    directory = Path(folder)
-    directory.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
-    for old in directory.glob(f"{UPLOAD_PREFIX}*.xlsx"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass
-    token = secrets.token_urlsafe(24)
-    descriptor = os.open(directory / f"{UPLOAD_PREFIX}{token}.xlsx", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    return token
-
-
-def upload_path(folder: str, token: str | None) -> Path | None:
-    """The stored upload of a token, or None (malformed or unknown token: no path tricks)."""
-    if not token or not TOKEN_PATTERN.match(token):
-        return None
-    path = Path(folder) / f"{UPLOAD_PREFIX}{token}.xlsx"
-    return path if path.is_file() else None
-
-
-def discard_upload(folder: str, token: str | None) -> None:
-    """Remove a stored upload (after confirming or cancelling)."""
-    path = upload_path(folder, token)
-    if path is not None:
-        path.unlink(missing_ok=True)
+_PENDING = PendingUploads(UPLOAD_PREFIX)
+store_upload = _PENDING.store  # (folder, data) -> token
+upload_path = _PENDING.path  # (folder, token) -> Path | None
+discard_upload = _PENDING.discard  # (folder, token)

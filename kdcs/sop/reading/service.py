@@ -105,6 +105,11 @@ def is_target(user: User, version: SopVersion) -> bool:
     return user.created_at is None or user.created_at <= due_of(version)
 
 
+# A later version of the same scenario; one alias for the process (an ``aliased()`` per call
+# rebuilt its column proxies on every page an agent opens: the banner is on all of them).
+_LATER = aliased(SopVersion, name="later_version")
+
+
 def _required(current_only: bool = True):
     """SELECT of required (non-minor, published) versions of live scenarios; newest required per scenario."""
     query = (
@@ -115,7 +120,7 @@ def _required(current_only: bool = True):
         .options(joinedload(SopVersion.scenario))
     )
     if current_only:
-        later = aliased(SopVersion)
+        later = _LATER
         query = query.where(~exists().where(
             later.scenario_id == SopVersion.scenario_id, later.status == VersionStatus.PUBLISHED,
             later.required_reading.is_(True), later.minor_edit.is_(False), later.number > SopVersion.number,

@@ -574,10 +574,9 @@ class Actor:
 
     # writes
     def _after_write(self, ticket_id: int, r: Response) -> None:
+        """The answer is the ticket's new body (the detail page has no queue table to refresh)."""
         if r.status in (200, 409) and r.body:
             self._take_detail(ticket_id, r.body)
-        if r.status == 200:
-            self.queue_refresh()
 
     def note(self) -> None:
         marker = self.marker("note")
@@ -711,8 +710,8 @@ def cpu_by_type(server: Server, writes: Writes, data: dict, run: str, repeat: in
             result[f"{role}: {action}"] = {"requests": stats.total, "cpu_ms": cpu / max(1, stats.total) * 1000,
                                            "p50": percentile([t for v in stats.times.values() for t in v], 50)}
         session.close()
-    print(f"\nserver CPU per request by type (one session at a time, {repeat}× each; writes include the"
-          " refresh and detail page that follow them)")
+    print(f"\nserver CPU per request by type (one session at a time, {repeat}× each; a write is counted"
+          " with the detail page opened before the next one)")
     print(f"{'type':<30} {'requests':>8} {'CPU ms':>8} {'p50 ms':>8}")
     for kind, row in result.items():
         print(f"{kind:<30} {row['requests']:>8} {row['cpu_ms']:>8.2f} {row['p50']:>8.1f}")

@@ -58,3 +58,23 @@ def wrong_answers(attempt) -> dict[str, list[str]]:
         question = db.session.get(TrainingQuestion, item["id"])
         out[str(question.id)] = [next(o["key"] for o in question.options if o["key"] not in question.correct)]
     return out
+
+
+HEADERS = ("题型", "题目", "选项A", "选项B", "选项C", "选项D", "选项E", "选项F", "正确答案", "解析", "标签")
+
+
+def questions_xlsx(rows, headers=HEADERS) -> bytes:
+    """An .xlsx with a 题库 sheet: the header row, then ``rows`` as typed by a trainer."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "题库"
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

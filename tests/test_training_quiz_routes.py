@@ -8,13 +8,20 @@ import re
 import zipfile
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from kdcs.extensions import db
 from kdcs.models.training import QuizAttempt, TrainingQuestion
 from tests.html import parse
-from tests.quiz_data import add_question, make_bank, make_course, right_answers, wrong_answers
+from tests.quiz_data import (
+    add_question,
+    make_bank,
+    make_course,
+    questions_xlsx,
+    right_answers,
+    wrong_answers,
+)
 
 HX = {"HX-Request": "true"}
 
@@ -28,18 +35,6 @@ def course(users):
 
 def _login(auth, user):
     auth.login(user)
-
-
-def _xlsx(rows, headers=("题型", "题目", "选项A", "选项B", "选项C", "选项D", "选项E", "选项F", "正确答案", "解析", "标签")) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "题库"
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 FOUR = [
@@ -130,7 +125,7 @@ def test_import_preview_then_confirm(client, auth, users, course):
     _login(auth, users.trainer)
     before = _count(course)
     preview = client.post(f"/training/courses/{course.id}/questions/import",
-                          data={"file": (io.BytesIO(_xlsx(FOUR)), "四题.xlsx")}, content_type="multipart/form-data")
+                          data={"file": (io.BytesIO(questions_xlsx(FOUR)), "四题.xlsx")}, content_type="multipart/form-data")
     assert preview.status_code == 200 and "确认导入 4 道题" in preview.text
     assert _count(course) == before  # nothing written by the preview
     token = parse(preview).one("input", name="token").get("value")
@@ -152,7 +147,7 @@ def test_import_with_a_bad_row_writes_nothing(client, auth, users, course):
             ("单选", "投诉首次回复时限从何时起算？", "甲", "乙", "", "", "", "", "A", "", "")]
     before = _count(course)
     preview = client.post(f"/training/courses/{course.id}/questions/import",
-                          data={"file": (io.BytesIO(_xlsx(rows)), "坏.xlsx")}, content_type="multipart/form-data")
+                          data={"file": (io.BytesIO(questions_xlsx(rows)), "坏.xlsx")}, content_type="multipart/form-data")
     assert preview.status_code == 200
     text = preview.text
     assert "本次不会导入任何数据" in text and "确认导入" not in text

@@ -4,12 +4,10 @@ to wait ("请于 HH:MM 后再试"), and after the wait passes. Screenshots in te
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 
 import pytest
-from openpyxl import Workbook
 
 from .conftest import ARTIFACTS, login
 
@@ -24,19 +22,10 @@ FOUR = [
     ("单选", "客户情绪激动时，第一句话最好说什么？", "请您冷静一点", "非常理解您着急的心情，我马上帮您查", "这不是我们的问题", "", "", "",
      "B", "先共情，再行动。", "共情"),
 ]
-HEADERS = ("题型", "题目", "选项A", "选项B", "选项C", "选项D", "选项E", "选项F", "正确答案", "解析", "标签")
-
-
 def _four_questions_xlsx() -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "题库"
-    sheet.append(list(HEADERS))
-    for row in FOUR:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    from tests.quiz_data import questions_xlsx
+
+    return questions_xlsx(FOUR)
 
 
 def _shot(page, name: str) -> None:

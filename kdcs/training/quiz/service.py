@@ -219,6 +219,15 @@ def _apply_draft(question: TrainingQuestion, draft: QuestionDraft) -> None:
     question.tags = list(draft.tags)
 
 
+def _commit_or_stale() -> None:
+    """Commit; a row someone else saved meanwhile (version check) is StaleEdit (409), nothing written."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleEdit() from None
+
+
 def _question_snapshot(question: TrainingQuestion) -> dict:
     return auditing.snapshot(question, ["kind", "text", "options", "correct", "explanation", "tags"])
 
@@ -251,11 +260,7 @@ def update_question(actor, question: TrainingQuestion, draft: QuestionDraft, *, 
     _apply_draft(question, draft)
     auditing.record(actor, "training_question.update", "training_question", question.id,
                     summary=question.text[:80], before=before, after=_question_snapshot(question))
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit() from None
+    _commit_or_stale()
     return question
 
 
@@ -363,11 +368,7 @@ def update_settings(actor, course: TrainingCourse, settings: QuizSettings, *, ve
         setattr(course, name, getattr(settings, name))
     auditing.record(actor, "training_course.quiz_settings", "training_course", course.id, summary=course.title,
                     before=before, after=auditing.snapshot(course, fields))
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleEdit() from None
+    _commit_or_stale()
     return course
 
 

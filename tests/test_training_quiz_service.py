@@ -326,3 +326,16 @@ def test_parse_per_tag(text, expected):
 def test_parse_per_tag_refuses(text):
     with pytest.raises(ValueError):
         service.parse_per_tag(text)
+
+
+def test_a_required_change_gives_new_attempts(users):
+    course = make_course(quiz_size=3, max_attempts=1, retry_wait_minutes=60, revision=1)
+    make_bank(course, 3)
+    attempt = service.start_attempt(users.agent, course.id, now=T0)
+    service.submit_attempt(users.agent, attempt.id, right_answers(attempt), now=T0)
+    course.revision = 2  # published again with a required change
+    db.session.commit()
+    summary = service.quiz_summary(users.agent.id, course, now=T0 + timedelta(minutes=1))
+    assert summary["passed"] is False and summary["attempts_used"] == 0 and summary["can_start"]
+    again = service.start_attempt(users.agent, course.id, now=T0 + timedelta(minutes=1))  # no wait after a pass
+    assert again.number == 2 and again.course_revision == 2

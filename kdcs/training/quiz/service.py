@@ -411,7 +411,11 @@ class StartCheck:
 
 
 def start_check(user, course: TrainingCourse, now: datetime | None = None) -> StartCheck:
-    """Whether ``user`` may start a new attempt now, and if not why (in Chinese)."""
+    """Whether ``user`` may start a new attempt now, and if not why (in Chinese).
+
+    Not when the course is unpublished or its bank empty, when passed at the current revision,
+    when ``max_attempts`` attempts at the current revision are used (archived ones never count),
+    or within ``retry_wait_minutes`` of the last failed attempt ("请于 HH:MM 后再试")."""
     now = _now(now)
     if course.status != CourseStatus.PUBLISHED:
         return StartCheck(False, _("The course is not published: its quiz cannot be taken yet."))
@@ -421,11 +425,12 @@ def start_check(user, course: TrainingCourse, now: datetime | None = None) -> St
                 if a.submitted_at is not None or is_expired(a, now)]
     if any(a.passed and a.course_revision == course.revision for a in attempts):
         return StartCheck(False, _("You have passed this quiz."))
-    if course.max_attempts is not None and len(attempts) >= course.max_attempts:
+    this_revision = [a for a in attempts if a.course_revision == course.revision]  # a required change: new tries
+    if course.max_attempts is not None and len(this_revision) >= course.max_attempts:
         return StartCheck(False, _("All %(n)d attempts are used. Ask your trainer to reset your attempts.",
                                    n=course.max_attempts))
-    if attempts and course.retry_wait_minutes:
-        last = max(attempts, key=lambda a: a.number)
+    last = max(attempts, key=lambda a: a.number) if attempts else None
+    if last is not None and not last.passed and course.retry_wait_minutes:
         ended = last.submitted_at or last.deadline_at or last.started_at
         available = ended + timedelta(minutes=course.retry_wait_minutes)
         if now < available:
@@ -705,7 +710,7 @@ def review(attempt: QuizAttempt) -> dict:
 def quiz_summary(user_id: int, course: TrainingCourse, now: datetime | None = None) -> dict:
     """One person's quiz at a course, for course pages, 我的培训 and certification.
 
-    Keys: ``attempts_used`` (not archived, finished), ``max_attempts``, ``best_score``,
+    Keys: ``attempts_used`` (finished, not archived, at the course's current revision), ``max_attempts``, ``best_score``,
     ``last_score`` (percent or None), ``passed`` (at the current revision), ``open_attempt_id``,
     ``can_start`` and ``reason`` (Chinese, when it cannot), ``available_at``, ``attempts``
     (all, newest first, archived included), ``question_count`` (active questions in the bank).
@@ -721,7 +726,7 @@ def quiz_summary(user_id: int, course: TrainingCourse, now: datetime | None = No
     user = db.session.get(User, user_id)
     check = start_check(user, course, now) if user is not None else StartCheck(False)
     return {
-        "attempts_used": len(finished),
+        "attempts_used": sum(1 for a in finished if a.course_revision == course.revision),
         "max_attempts": course.max_attempts,
         "best_score": max((a.score_percent for a in scored), default=None),
         "last_score": scored[0].score_percent if scored else None,

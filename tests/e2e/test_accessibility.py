@@ -280,6 +280,71 @@ def _day(user, extra):
     return date.today().isoformat()
 
 
+@_filler("course_id")
+def _course(user, extra):
+    """The demo course 品牌规则与条款 (published: every role reads it)."""
+    from sqlalchemy import select
+
+    from kdcs.models.training import TrainingCourse
+
+    return _first(select(TrainingCourse.id).where(TrainingCourse.title == "品牌规则与条款"))
+
+
+@_filler("lesson_id")
+def _lesson(user, extra):
+    """The first lesson of 品牌规则与条款."""
+    from sqlalchemy import select
+
+    from kdcs.models.training import TrainingLesson
+
+    return _first(select(TrainingLesson.id).where(TrainingLesson.course_id == _course(user, extra))
+                  .order_by(TrainingLesson.position))
+
+
+@_filler("file_id")
+def _lesson_file(user, extra):
+    """A PDF on the first lesson of 品牌规则与条款 (stored for it if it has none)."""
+    import io
+
+    from sqlalchemy import select
+    from werkzeug.datastructures import FileStorage
+
+    from kdcs.extensions import db
+    from kdcs.models import User
+    from kdcs.models.training import TrainingAttachment, TrainingLesson
+    from kdcs.training.courses import service as courses
+
+    lesson_id = _lesson(user, extra)
+    found = _first(select(TrainingAttachment.id).where(TrainingAttachment.lesson_id == lesson_id))
+    if found or lesson_id is None:
+        return found
+    trainer = db.session.scalar(select(User).where(User.username == "trainer1"))
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    return courses.add_file(trainer, db.session.get(TrainingLesson, lesson_id),
+                            FileStorage(stream=io.BytesIO(pdf), filename="品牌时效表.pdf")).id
+
+
+@_filler("item_id")
+def _practical_item(user, extra):
+    """The practical item of 品牌规则与条款 (情景模拟)."""
+    from sqlalchemy import select
+
+    from kdcs.models.training import PracticalItem
+
+    return _first(select(PracticalItem.id).where(PracticalItem.course_id == _course(user, extra))
+                  .order_by(PracticalItem.position))
+
+
+@_filler("programme_id")
+def _programme(user, extra):
+    """新人30天计划 of the demo."""
+    from sqlalchemy import select
+
+    from kdcs.models.training import TrainingProgramme
+
+    return _first(select(TrainingProgramme.id).order_by(TrainingProgramme.is_default.desc(), TrainingProgramme.id))
+
+
 @_filler("question_id")
 def _question(user, extra):
     """The first question of the demo course 品牌规则与条款 (its bank is the trainers')."""

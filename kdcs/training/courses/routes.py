@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from ... import storage
-from ...crud import parse_version
+from ...crud import discard_changes, parse_version
 from ...extensions import db
 from ...htmx import fragment_only, redirect_after_post, render, render_fragment, wants_fragment
 from ...markdown import render_markdown
@@ -84,7 +84,6 @@ def course_new():
             course = svc.create_course(current_user, title=form.title.data, summary=form.summary.data,
                                        kind=form.kind.data, required_for_live=form.required_for_live.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Course created. Add its lessons."), "success")
@@ -161,12 +160,10 @@ def course_edit(course_id: int):
                               summary=form.summary.data, kind=form.kind.data,
                               required_for_live=form.required_for_live.data)
         except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            db.session.refresh(item)
+            discard_changes(item)
             form.version.data = str(item.version)
             return _edit_page(item, form, status=409, conflict=True)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Course saved."), "success")
@@ -187,10 +184,8 @@ def course_publish(course_id: int):
         item = svc.publish_course(current_user, course_id, parse_version(form.version.data),
                                   required_change=form.required_change.data == "1", note=form.note.data)
     except (StaleEdit, StaleDataError):
-        db.session.rollback()
         flash(_("Someone else changed the course meanwhile; check it and publish again."), "danger")
     except ValidationError as exc:
-        db.session.rollback()
         flash(_first_error(exc.errors), "danger")
     else:
         flash(_("Course published (revision %(n)d).", n=item.revision), "success")
@@ -204,10 +199,8 @@ def course_archive(course_id: int):
     try:
         svc.archive_course(current_user, course_id, parse_version(request.form.get("version")))
     except (StaleEdit, StaleDataError):
-        db.session.rollback()
         flash(_("Someone else changed the course meanwhile; check it and try again."), "danger")
     except ValidationError as exc:
-        db.session.rollback()
         flash(_first_error(exc.errors), "danger")
     else:
         flash(_("Course archived."), "success")
@@ -224,7 +217,6 @@ def lesson_add(course_id: int):
         try:
             lesson = svc.add_lesson(current_user, item, title=form.title.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Lesson added. Write its content."), "success")
@@ -255,7 +247,6 @@ def lesson_delete(lesson_id: int):
     try:
         svc.delete_lesson(current_user, lesson)
     except ValidationError as exc:
-        db.session.rollback()
         flash(_first_error(exc.errors), "danger")
     else:
         flash(_("Lesson removed."), "success")
@@ -305,12 +296,10 @@ def lesson_edit(lesson_id: int):
             svc.update_lesson(current_user, lesson, version=parse_version(form.version.data), title=form.title.data,
                               body=form.body.data, sop_scenario_id=form.sop_scenario_id.data)
         except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            db.session.refresh(lesson)
+            discard_changes(lesson)
             form.version.data = str(lesson.version)
             return _lesson_editor(lesson, form, status=409, conflict=True)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Lesson saved."), "success")
@@ -340,7 +329,6 @@ def lesson_file_add(lesson_id: int):
         try:
             stored = svc.add_file(current_user, lesson, request.files.get("file"))
         except ValidationError as exc:
-            db.session.rollback()
             flash(_first_error(exc.errors), "danger")
         else:
             flash(_("%(name)s added.", name=stored.original_name), "success")
@@ -388,7 +376,8 @@ def lesson(lesson_id: int):
     """A lesson as agents read it (opening it is recorded once): content, embedded SOP, files."""
     item = svc.get_visible_lesson(current_user, lesson_id)
     progress = svc.open_lesson(current_user, item)
-    return render(LESSON, progress=progress, **_lesson_context(item))
+    done, total = svc.course_progress(current_user.id, item.course)
+    return render(LESSON, progress=progress, done=done, total=total, **_lesson_context(item))
 
 
 @bp.post("/lessons/<int:lesson_id>/done")
@@ -424,7 +413,6 @@ def practical_add(course_id: int):
                                     days=form.days.data, checklist=form.checklist.data,
                                     pass_score=form.pass_score.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Practical item added."), "success")
@@ -451,12 +439,10 @@ def practical_edit(item_id: int):
                                     sop_scenario_id=form.sop_scenario_id.data, days=form.days.data,
                                     checklist=form.checklist.data, pass_score=form.pass_score.data)
         except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            db.session.refresh(item)
+            discard_changes(item)
             form.version.data = str(item.version)
             status, conflict = 409, True
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Practical item saved."), "success")

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...crud import parse_version
-from ...extensions import db
+from ...crud import discard_changes, parse_version
 from ...htmx import redirect_after_post, render, render_fragment, wants_fragment
 from ...permissions import Permission, require
 from ...service_errors import StaleEdit, ValidationError
@@ -62,7 +61,6 @@ def programme_create():
             programme = svc.create_programme(current_user, title=form.title.data, description=form.description.data,
                                              is_default=form.is_default.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Programme created. Add its courses and practical items by day."), "success")
@@ -95,12 +93,10 @@ def programme(programme_id: int):
                                  description=form.description.data, is_default=form.is_default.data,
                                  is_active=form.is_active.data)
         except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            db.session.refresh(item)
+            discard_changes(item)
             form.version.data = str(item.version)
             return _programme_page(item, form, status=409, conflict=True)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Programme saved."), "success")
@@ -121,7 +117,6 @@ def programme_item_add(programme_id: int):
                          course_id=ref if kind == "c" else None, practical_item_id=ref if kind == "p" else None,
                          note=form.note.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Added to the plan."), "success")
@@ -153,7 +148,6 @@ def programme_enroll(programme_id: int):
         try:
             enrollment = svc.enroll(current_user, item, user_id=form.user_id.data, start_date=form.start_date.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("%(name)s follows the programme from %(day)s.", name=enrollment.user.display_name,
@@ -181,7 +175,6 @@ def course_assign(course_id: int):
             count = svc.assign_course(current_user, item, user_ids=form.user_ids.data, team_ids=form.team_ids.data,
                                       due_on=form.due_on.data)
         except ValidationError as exc:
-            db.session.rollback()
             apply_errors(form, exc.errors)
         else:
             flash(_("Assigned to %(n)d agents.", n=count), "success")

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from ... import storage
-from ...crud import discard_changes, parse_version
+from ...crud import parse_version
 from ...extensions import db
 from ...htmx import fragment_only, redirect_after_post, render, render_fragment, wants_fragment
 from ...markdown import render_markdown
@@ -24,6 +24,7 @@ from ...service_errors import StaleEdit, ValidationError
 from ...views import apply_errors
 from .. import bp
 from . import service as svc
+from .flow import SAVED, STALE, locked_save
 from .forms import CourseForm, FileForm, LessonAddForm, LessonForm, PracticalForm, PublishForm
 from .labels import STATUS_BADGES, kind_label, practical_label, status_label
 
@@ -154,20 +155,14 @@ def course_edit(course_id: int):
     if request.method == "GET":
         return _edit_page(item)
     form = _course_form(item, request.form)
-    if form.validate_on_submit():
-        try:
-            svc.update_course(current_user, item, version=parse_version(form.version.data), title=form.title.data,
-                              summary=form.summary.data, kind=form.kind.data,
-                              required_for_live=form.required_for_live.data)
-        except (StaleEdit, StaleDataError):
-            discard_changes(item)
-            form.version.data = str(item.version)
-            return _edit_page(item, form, status=409, conflict=True)
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Course saved."), "success")
-            return redirect_after_post(url_for("training.course_edit", course_id=item.id))
+    outcome = locked_save(form, item, lambda version: svc.update_course(
+        current_user, item, version=version, title=form.title.data, summary=form.summary.data, kind=form.kind.data,
+        required_for_live=form.required_for_live.data))
+    if outcome == SAVED:
+        flash(_("Course saved."), "success")
+        return redirect_after_post(url_for("training.course_edit", course_id=item.id))
+    if outcome == STALE:
+        return _edit_page(item, form, status=409, conflict=True)
     return _edit_page(item, form)
 
 
@@ -291,19 +286,14 @@ def lesson_edit(lesson_id: int):
     if request.method == "GET":
         return _lesson_editor(lesson, _lesson_form(lesson))
     form = _lesson_form(lesson, request.form)
-    if form.validate_on_submit():
-        try:
-            svc.update_lesson(current_user, lesson, version=parse_version(form.version.data), title=form.title.data,
-                              body=form.body.data, sop_scenario_id=form.sop_scenario_id.data)
-        except (StaleEdit, StaleDataError):
-            discard_changes(lesson)
-            form.version.data = str(lesson.version)
-            return _lesson_editor(lesson, form, status=409, conflict=True)
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Lesson saved."), "success")
-            return redirect_after_post(url_for("training.lesson_edit", lesson_id=lesson.id))
+    outcome = locked_save(form, lesson, lambda version: svc.update_lesson(
+        current_user, lesson, version=version, title=form.title.data, body=form.body.data,
+        sop_scenario_id=form.sop_scenario_id.data))
+    if outcome == SAVED:
+        flash(_("Lesson saved."), "success")
+        return redirect_after_post(url_for("training.lesson_edit", lesson_id=lesson.id))
+    if outcome == STALE:
+        return _lesson_editor(lesson, form, status=409, conflict=True)
     return _lesson_editor(lesson, form)
 
 
@@ -431,22 +421,14 @@ def practical_edit(item_id: int):
     if request.method == "GET":
         return render(PRACTICAL_EDIT, item=item, course=item.course, form=_practical_form(item=item))
     form = _practical_form(request.form)
-    status, conflict = 200, False
-    if form.validate_on_submit():
-        try:
-            svc.save_practical_item(current_user, item.course, item, version=parse_version(form.version.data),
-                                    kind=form.kind.data, title=form.title.data, description=form.description.data,
-                                    sop_scenario_id=form.sop_scenario_id.data, days=form.days.data,
-                                    checklist=form.checklist.data, pass_score=form.pass_score.data)
-        except (StaleEdit, StaleDataError):
-            discard_changes(item)
-            form.version.data = str(item.version)
-            status, conflict = 409, True
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Practical item saved."), "success")
-            return redirect_after_post(url_for("training.course_edit", course_id=item.course_id))
+    outcome = locked_save(form, item, lambda version: svc.save_practical_item(
+        current_user, item.course, item, version=version, kind=form.kind.data, title=form.title.data,
+        description=form.description.data, sop_scenario_id=form.sop_scenario_id.data, days=form.days.data,
+        checklist=form.checklist.data, pass_score=form.pass_score.data))
+    if outcome == SAVED:
+        flash(_("Practical item saved."), "success")
+        return redirect_after_post(url_for("training.course_edit", course_id=item.course_id))
+    status, conflict = (409, True) if outcome == STALE else (200, False)
     return render(PRACTICAL_EDIT, status=status, item=item, course=item.course, form=form, conflict=conflict)
 
 

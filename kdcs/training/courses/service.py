@@ -66,6 +66,14 @@ def is_editor(user) -> bool:
 
 # --------------------------------------------------------------------------- who sees what
 
+def get_or_not_found(model, object_id):
+    """The row of ``model`` with this id; NotFound for unknown ids and for values that are not ids."""
+    obj = db.session.get(model, id_or_none(object_id)) if id_or_none(object_id) else None
+    if obj is None:
+        raise NotFound(object_id)
+    return obj
+
+
 def can_view_course(user, course: TrainingCourse) -> bool:
     """Editors see every course; others only published (not archived) ones."""
     if not has_permission(user, Permission.VIEW_TRAINING):
@@ -76,8 +84,8 @@ def can_view_course(user, course: TrainingCourse) -> bool:
 def get_visible_course(user, course_id) -> TrainingCourse:
     """The course if ``user`` may see it; NotFound otherwise (also for ids that are not ids)."""
     ensure(user, Permission.VIEW_TRAINING)
-    course = db.session.get(TrainingCourse, course_id) if id_or_none(course_id) else None
-    if course is None or not can_view_course(user, course):
+    course = get_or_not_found(TrainingCourse, course_id)
+    if not can_view_course(user, course):
         raise NotFound(course_id)
     return course
 
@@ -85,17 +93,14 @@ def get_visible_course(user, course_id) -> TrainingCourse:
 def get_course_for_edit(actor, course_id) -> TrainingCourse:
     """A course to edit (trainers and admins); NotFound for unknown ids."""
     ensure(actor, Permission.EDIT_TRAINING)
-    course = db.session.get(TrainingCourse, course_id) if id_or_none(course_id) else None
-    if course is None:
-        raise NotFound(course_id)
-    return course
+    return get_or_not_found(TrainingCourse, course_id)
 
 
 def get_visible_lesson(user, lesson_id) -> TrainingLesson:
     """A lesson of a course ``user`` may see; NotFound otherwise."""
     ensure(user, Permission.VIEW_TRAINING)
-    lesson = db.session.get(TrainingLesson, lesson_id) if id_or_none(lesson_id) else None
-    if lesson is None or not can_view_course(user, lesson.course):
+    lesson = get_or_not_found(TrainingLesson, lesson_id)
+    if not can_view_course(user, lesson.course):
         raise NotFound(lesson_id)
     return lesson
 
@@ -103,17 +108,14 @@ def get_visible_lesson(user, lesson_id) -> TrainingLesson:
 def get_lesson_for_edit(actor, lesson_id) -> TrainingLesson:
     """A lesson to edit (trainers and admins); NotFound for unknown ids."""
     ensure(actor, Permission.EDIT_TRAINING)
-    lesson = db.session.get(TrainingLesson, lesson_id) if id_or_none(lesson_id) else None
-    if lesson is None:
-        raise NotFound(lesson_id)
-    return lesson
+    return get_or_not_found(TrainingLesson, lesson_id)
 
 
 def get_visible_file(user, file_id) -> TrainingAttachment:
     """A lesson file of a course ``user`` may see; NotFound otherwise (no hint that it exists)."""
     ensure(user, Permission.VIEW_TRAINING)
-    item = db.session.get(TrainingAttachment, file_id) if id_or_none(file_id) else None
-    if item is None or not can_view_course(user, item.lesson.course):
+    item = get_or_not_found(TrainingAttachment, file_id)
+    if not can_view_course(user, item.lesson.course):
         raise NotFound(file_id)
     return item
 
@@ -394,10 +396,7 @@ def remove_file(actor, item: TrainingAttachment) -> TrainingLesson:
 def get_file_for_edit(actor, file_id) -> TrainingAttachment:
     """A lesson file to remove (trainers and admins)."""
     ensure(actor, Permission.EDIT_TRAINING)
-    item = db.session.get(TrainingAttachment, file_id) if id_or_none(file_id) else None
-    if item is None:
-        raise NotFound(file_id)
-    return item
+    return get_or_not_found(TrainingAttachment, file_id)
 
 
 # --------------------------------------------------------------------------- practical items
@@ -456,8 +455,8 @@ def active_practical_items(course: TrainingCourse) -> list[PracticalItem]:
 def get_practical_for_edit(actor, item_id) -> PracticalItem:
     """A practical item to edit (trainers and admins); NotFound for unknown or removed ones."""
     ensure(actor, Permission.EDIT_TRAINING)
-    item = db.session.get(PracticalItem, item_id) if id_or_none(item_id) else None
-    if item is None or not item.is_active:
+    item = get_or_not_found(PracticalItem, item_id)
+    if not item.is_active:
         raise NotFound(item_id)
     return item
 

@@ -8,16 +8,15 @@ from datetime import datetime
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from ...crud import discard_changes, parse_version
 from ...htmx import redirect_after_post, render, render_fragment, wants_fragment
 from ...permissions import Permission, require
-from ...service_errors import StaleEdit, ValidationError
+from ...service_errors import ValidationError
 from ...views import apply_errors
 from ...workcalendar import SHANGHAI
 from .. import bp
 from ..courses import service as courses
+from ..courses.flow import SAVED, STALE, locked_save
 from . import service as svc
 from .forms import AssignForm, EnrollForm, ItemForm, ProgrammeForm
 
@@ -36,11 +35,15 @@ def _item_form(formdata=None) -> ItemForm:
     return form
 
 
+def _agent_choices() -> list[tuple[str, str]]:
+    """(id, "张敏（agent1，一组）") of every active agent."""
+    return [(str(u.id), f"{u.display_name}（{u.username}{'，' + u.team.name if u.team else ''}）")
+            for u in svc.agent_choices()]
+
+
 def _enroll_form(formdata=None) -> EnrollForm:
     form = EnrollForm(formdata=formdata) if formdata is not None else EnrollForm(formdata=None)
-    form.user_id.choices = [("", _("— choose —"))] + [
-        (str(u.id), f"{u.display_name}（{u.username}{'，' + u.team.name if u.team else ''}）")
-        for u in svc.agent_choices()]
+    form.user_id.choices = [("", _("— choose —")), *_agent_choices()]
     return form
 
 
@@ -87,20 +90,14 @@ def programme(programme_id: int):
     if request.method == "GET":
         return _programme_page(item)
     form = ProgrammeForm()
-    if form.validate_on_submit():
-        try:
-            svc.update_programme(current_user, item, version=parse_version(form.version.data), title=form.title.data,
-                                 description=form.description.data, is_default=form.is_default.data,
-                                 is_active=form.is_active.data)
-        except (StaleEdit, StaleDataError):
-            discard_changes(item)
-            form.version.data = str(item.version)
-            return _programme_page(item, form, status=409, conflict=True)
-        except ValidationError as exc:
-            apply_errors(form, exc.errors)
-        else:
-            flash(_("Programme saved."), "success")
-            return redirect_after_post(url_for("training.programme", programme_id=item.id))
+    outcome = locked_save(form, item, lambda version: svc.update_programme(
+        current_user, item, version=version, title=form.title.data, description=form.description.data,
+        is_default=form.is_default.data, is_active=form.is_active.data))
+    if outcome == SAVED:
+        flash(_("Programme saved."), "success")
+        return redirect_after_post(url_for("training.programme", programme_id=item.id))
+    if outcome == STALE:
+        return _programme_page(item, form, status=409, conflict=True)
     return _programme_page(item, form)
 
 
@@ -158,8 +155,7 @@ def programme_enroll(programme_id: int):
 
 def _assign_form(formdata=None) -> AssignForm:
     form = AssignForm(formdata=formdata) if formdata is not None else AssignForm(formdata=None)
-    form.user_ids.choices = [(str(u.id), f"{u.display_name}（{u.username}{'，' + u.team.name if u.team else ''}）")
-                             for u in svc.agent_choices()]
+    form.user_ids.choices = _agent_choices()
     form.team_ids.choices = [(str(t.id), t.name) for t in svc.team_choices()]
     return form
 

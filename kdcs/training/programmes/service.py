@@ -53,10 +53,9 @@ def list_programmes(actor) -> list[TrainingProgramme]:
 def get_programme(actor, programme_id) -> TrainingProgramme:
     """One programme (trainers and admins); NotFound for unknown ids."""
     ensure(actor, Permission.ASSIGN_TRAINING)
-    programme = db.session.get(TrainingProgramme, programme_id) if id_or_none(programme_id) else None
-    if programme is None:
-        raise NotFound(programme_id)
-    return programme
+    from ..courses.service import get_or_not_found
+
+    return get_or_not_found(TrainingProgramme, programme_id)
 
 
 def default_programme() -> TrainingProgramme | None:

@@ -47,13 +47,12 @@ def certification_box(course: TrainingCourse) -> dict:
 
 @bp.app_template_global("certification_mine")
 def certification_mine() -> dict:
-    """我的培训's box: going live (since when, or what is missing) and the courses due."""
+    """我的培训's box: going live (since when, or what is missing)."""
     user = current_user
     if not getattr(user, "is_authenticated", False) or user.role != "agent":
         return {"agent": False}
     return {"agent": True, "required": service.training_required(), "live": gate.is_certified(user),
-            "cert": service.certification_for(user.id), "reasons": service.missing_reasons(user.id),
-            "due": service.due_for(user.id)}
+            "cert": service.certification_for(user.id), "reasons": service.missing_reasons(user.id)}
 
 
 @bp.app_template_global("certification_badge")

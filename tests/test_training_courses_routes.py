@@ -320,3 +320,14 @@ def test_admin_user_form_has_the_start_date(client, auth, users, course):
     enrolled = db.session.scalar(select(ProgrammeEnrollment))
     assert enrolled.start_date == date(2027, 1, 4) and enrolled.user.username == "newbie1"
     assert "2027-01-04" in body(client.get(f"/admin/users/{enrolled.user_id}"))
+
+
+def test_course_page_says_lessons_changed_since_publishing(client, auth, users, course):
+    auth.login(users.trainer)
+    assert "后课时有修改" not in body(client.get(f"/training/courses/{course.id}"))
+    lesson = course.lessons[0]
+    svc.update_lesson(users.trainer, lesson, version=lesson.version, title=lesson.title, body="新的时效表")
+    assert svc.changed_since_publish(course)
+    assert "后课时有修改" in body(client.get(f"/training/courses/{course.id}"))
+    svc.publish_course(users.trainer, course.id, course.version, required_change=False)
+    assert not svc.changed_since_publish(course)

@@ -248,6 +248,14 @@ def publish_course(actor, course_id, version: int | None, required_change: bool 
     return course
 
 
+def changed_since_publish(course: TrainingCourse) -> bool:
+    """Whether a lesson of a published course was added or saved after its last publication (the
+    course page then asks to publish again and say whether the change is required)."""
+    if course.status != CourseStatus.PUBLISHED or course.published_at is None:
+        return False
+    return any(lesson.updated_at and lesson.updated_at > course.published_at for lesson in course.lessons)
+
+
 def archive_course(actor, course_id, version: int | None) -> TrainingCourse:
     """Archive a course: agents no longer see it; results and attempts stay. Audited."""
     ensure(actor, Permission.EDIT_TRAINING)

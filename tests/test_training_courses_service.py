@@ -382,3 +382,22 @@ def test_new_agent_with_a_start_date_is_enrolled(w):
     admin_service.update_user(w.admin, later, version=later.version, display_name="后补三", role="agent",
                               team_id=None, phone=None)
     assert later.start_date == start
+
+
+def test_a_corrected_start_date_moves_the_plan(w):
+    programme, rules, _comms = _programme(w)
+    user = admin_service.create_user(w.admin, username="newbie2", display_name="新人", role="agent",
+                                     password="Kd-2026-strong!", start_date=date(2027, 1, 4))
+    admin_service.update_user(w.admin, user, version=user.version, display_name="新人", role="agent",
+                              team_id=None, phone=None, start_date=date(2027, 1, 11))
+    enrollment = db.session.scalar(select(ProgrammeEnrollment).where(ProgrammeEnrollment.user_id == user.id))
+    assert enrollment.start_date == date(2027, 1, 11)
+    assert db.session.scalar(select(TrainingAssignment.due_on).where(
+        TrainingAssignment.user_id == user.id, TrainingAssignment.course_id == rules.id)) == date(2027, 1, 13)
+
+
+def test_trainers_previewing_lessons_are_not_agents_progress(w):
+    course = make_course(w.trainer)
+    svc.open_lesson(w.trainer, course.lessons[0])
+    svc.mark_lesson_done(w.lead, course.lessons[0])
+    assert svc.agents_progress(w.trainer, course) == []

@@ -40,7 +40,7 @@ from ...models.training import (
     TrainingLesson,
 )
 from ...models.types import utcnow
-from ...models.user import User
+from ...models.user import Role, User
 from ...permissions import Permission, ensure, has_permission
 from ...request_args import id_or_none
 from ...service_errors import NotFound, StaleEdit, ValidationError
@@ -574,7 +574,8 @@ def progress_by_course(user_id: int, course_ids: Iterable[int]) -> dict[int, int
 
 
 def agents_progress(actor, course: TrainingCourse) -> list[dict]:
-    """Each active agent who is assigned the course or has opened a lesson of it: name, team, lessons
+    """Each active agent who is assigned the course or has opened a lesson of it (trainers previewing
+    do not count): name, team, lessons
     done of total, due date, last activity (trainers and admins; leads see their team in the matrix)."""
     ensure(actor, Permission.EDIT_TRAINING)
     from ...models.training import TrainingAssignment
@@ -590,7 +591,8 @@ def agents_progress(actor, course: TrainingCourse) -> list[dict]:
     ids = set(assigned) | set(progress)
     if not ids:
         return []
-    users = db.session.scalars(select(User).where(User.id.in_(ids), User.is_active_account.is_(True))
+    users = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.AGENT,
+                                                  User.is_active_account.is_(True))
                                .order_by(User.team_id, User.username)).all()
     result = []
     for user in users:

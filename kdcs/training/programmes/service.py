@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...auditing import record
@@ -230,8 +230,10 @@ def _upsert_assignment(user_id: int, course_id: int, due_on: date | None, source
                                         programme_id=programme_id, team_id=team_id, assigned_by_id=actor_id)
         db.session.add(assignment)
         return assignment
-    if keep_earlier and assignment.due_on is not None and (due_on is None or assignment.due_on <= due_on):
-        return assignment
+    same_plan = assignment.source == AssignmentSource.PROGRAMME and assignment.programme_id == programme_id
+    if keep_earlier and not same_plan and assignment.due_on is not None and (due_on is None
+                                                                             or assignment.due_on <= due_on):
+        return assignment  # an earlier date given otherwise stays; the same plan's own dates follow its start
     assignment.due_on, assignment.source, assignment.assigned_by_id = due_on, source, actor_id
     assignment.programme_id, assignment.team_id = programme_id, team_id
     return assignment
@@ -319,15 +321,16 @@ def enroll(actor, programme: TrainingProgramme, *, user_id, start_date: date | N
 
 
 def auto_enroll(actor, user: User) -> ProgrammeEnrollment | None:
-    """Enrol an active agent with a start date (入职日期) in the default programme, once (the caller
-    commits). Nothing happens for other roles, without a start date or without a default programme."""
+    """Enrol an active agent with a start date (入职日期) in the default programme, once; a corrected
+    start date moves that enrolment and its due dates (the caller commits). Nothing happens for other
+    roles, without a start date or without a default programme."""
     if user.role != Role.AGENT or user.start_date is None or not user.is_active_account:
         return None
     programme = default_programme()
     if programme is None:
         return None
-    already = db.session.scalar(select(func.count()).select_from(ProgrammeEnrollment).where(
+    already = db.session.scalar(select(ProgrammeEnrollment).where(
         ProgrammeEnrollment.programme_id == programme.id, ProgrammeEnrollment.user_id == user.id))
-    if already:
+    if already is not None and already.start_date == user.start_date:
         return None
     return _enroll(actor, programme, user, user.start_date)

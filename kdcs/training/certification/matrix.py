@@ -26,15 +26,8 @@ from ...models.training import (
 from ...models.user import Role, User, username_order
 from ...permissions import Permission, PermissionDenied, ensure, has_permission
 from ...service_errors import NotFound
+from ...sop.reading.service import lead_team_ids  # a lead's teams: their own and any they lead
 from . import gate, service
-
-
-def lead_team_ids(lead: User) -> set[int]:
-    """A lead's teams: the one they belong to and any they are recorded as lead of."""
-    ids = set(db.session.scalars(select(Team.id).where(Team.lead_id == lead.id)))
-    if lead.team_id is not None:
-        ids.add(lead.team_id)
-    return ids
 
 
 def sees_every_team(actor: User) -> bool:

@@ -386,10 +386,21 @@ class Session:
         sent.update(headers or {})
         started = time.perf_counter()
         try:
+            reused = self.conn is not None
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
-            self.conn.request(method, path, body=body, headers=sent)
-            raw = self.conn.getresponse()
+            try:
+                self.conn.request(method, path, body=body, headers=sent)
+                raw = self.conn.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # A kept-alive connection the server had just closed: a GET is sent again on a
+                # new one, as browsers do; a POST is not (it might have been received).
+                if not reused or method != "GET":
+                    raise
+                self.close()
+                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+                self.conn.request(method, path, body=body, headers=sent)
+                raw = self.conn.getresponse()
             data = raw.read().decode("utf-8", "replace")
             status = raw.status
             got = {k.lower(): v for k, v in raw.getheaders()}
@@ -849,6 +860,8 @@ def profile_workers(server: Server, seconds: float, out: Path) -> list[subproces
         print("py-spy not installed (.venv/bin/pip install -e '.[bench]'): no profile", flush=True)
         return []
     procs = []
+    for old in out.parent.glob(out.stem + ".*.txt"):
+        old.unlink()
     for pid in server.pids()[1:]:
         procs.append(subprocess.Popen([str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)),
                                        "--rate", "200", "--gil", "--nonblocking", "--format", "raw",

@@ -281,10 +281,11 @@ def waybill_error(raw) -> str | None:
 
 def outlet_choices(actor: User, active_only: bool = False) -> list[tuple[int, str]]:
     """(id, "code name") of the outlets the actor may file tickets for, by code."""
-    query = visible_outlets_query(actor).order_by(Outlet.code)
+    query = visible_outlets_query(actor).with_only_columns(Outlet.id, Outlet.code, Outlet.name).order_by(Outlet.code)
     if active_only:
         query = query.where(Outlet.is_active.is_(True))
-    return [(o.id, f"{o.code} {o.name}") for o in db.session.scalars(query)]
+    # Three columns, no ORM objects: the queue's full page lists every outlet of the scope.
+    return [(outlet_id, f"{code} {name}") for outlet_id, code, name in db.session.execute(query)]
 
 
 def waybill_brand_hint(outlet_id: int | None, waybill: str) -> str | None:

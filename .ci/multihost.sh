@@ -6,8 +6,9 @@
 # Starts redis-server (Debian package), creates a database on the given PostgreSQL server,
 # runs the README's setup commands in order with the environment file the systemd units
 # read, then starts TWO gunicorn app servers on two ports (one database, one instance
-# folder standing for the shared mount), ONE task worker on Redis, and waitress once, and
-# drives them over HTTP (tests/multihost). Everything it started is stopped and removed on
+# folder standing for the shared mount), ONE task worker on Redis, waitress once, and nginx
+# (Debian package, deploy/nginx-kdcs.conf) in front of both, and drives them over HTTP
+# (tests/multihost). Everything it started is stopped and removed on
 # exit, whatever happens (trap). Exit status: pytest's, or non-zero when a step fails.
 set -euo pipefail
 
@@ -64,6 +65,8 @@ trap 'exit 143' TERM
 
 command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
 [[ -x $VENV/gunicorn && -x $VENV/waitress-serve ]] || { echo "gunicorn/waitress missing in .venv" >&2; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || { echo "nginx is not installed (apt-get install nginx)" >&2; exit 1; }
 
 # ---------------------------------------------------------------- Redis and the database
 REDIS_PORT=$(free_port)
@@ -169,11 +172,61 @@ for port in "$PORT_A" "$PORT_B" "$PORT_W"; do
   echo "127.0.0.1:$port ready (database and worker ok)"
 done
 
+# ---------------------------------------------------------------- nginx in front of A and B
+# deploy/nginx-kdcs.conf (README) with both app servers in the upstream, free ports for 80/443
+# and a self-signed certificate; its own nginx.conf around it (no system service is touched).
+PORT_H=$(free_port); PORT_S=$(free_port)
+mkdir -p "$WORK/nginx/tmp"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kdcs.example.internal \
+  -keyout "$WORK/nginx/privkey.pem" -out "$WORK/nginx/fullchain.pem" 2>/dev/null
+python3 - deploy/nginx-kdcs.conf "$WORK/nginx/kdcs.conf" <<PY
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()
+for old, new in [
+    ("    server 127.0.0.1:8000;\n", "    server 127.0.0.1:$PORT_A;\n    server 127.0.0.1:$PORT_B;\n"),
+    ("listen 80;", "listen 127.0.0.1:$PORT_H;"),
+    ("listen 443 ssl;", "listen 127.0.0.1:$PORT_S ssl;"),
+    ("/etc/ssl/kdcs/fullchain.pem", "$WORK/nginx/fullchain.pem"),
+    ("/etc/ssl/kdcs/privkey.pem", "$WORK/nginx/privkey.pem"),
+]:
+    assert text.count(old) == 1, f"deploy/nginx-kdcs.conf no longer has {old!r} once: update .ci/multihost.sh"
+    text = text.replace(old, new)
+open(sys.argv[2], "w", encoding="utf-8").write(text)
+PY
+NGINX_USER=""
+[[ $(id -u) -eq 0 ]] && NGINX_USER="user root;"  # its workers read the files in $WORK
+cat >"$WORK/nginx/nginx.conf" <<CONF
+$NGINX_USER
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 256; }
+http {
+    access_log $WORK/nginx-access.log;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    include $WORK/nginx/kdcs.conf;
+}
+CONF
+log "nginx -t, then nginx on :$PORT_H (http) and :$PORT_S (https) in front of A and B"
+"$NGINX" -t -c "$WORK/nginx/nginx.conf" 2>&1
+start nginx "$NGINX" -c "$WORK/nginx/nginx.conf" -g "daemon off;"
+for i in $(seq 1 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT_S), 1)" 2>/dev/null && break
+  [[ $i -eq 50 ]] && { echo "nginx did not start" >&2; exit 1; }
+  sleep 0.1
+done
+
 # ---------------------------------------------------------------- drive them over HTTP
-log "tests/multihost against A, B and waitress"
+log "tests/multihost against A, B, waitress and nginx"
 env -u KDCS_ENV -u KDCS_SECRET_KEY -u KDCS_DATABASE_URL -u KDCS_TASK_URL -u KDCS_INSTANCE_PATH \
   KDCS_MULTIHOST_REQUIRED=1 \
 KDCS_MULTIHOST_A="http://127.0.0.1:$PORT_A" \
 KDCS_MULTIHOST_B="http://127.0.0.1:$PORT_B" \
 KDCS_MULTIHOST_WAITRESS="http://127.0.0.1:$PORT_W" \
+KDCS_MULTIHOST_NGINX="https://127.0.0.1:$PORT_S" \
+KDCS_MULTIHOST_NGINX_HTTP="http://127.0.0.1:$PORT_H" \
   "$VENV/python" -m pytest -p no:cacheprovider -v tests/multihost

@@ -8,13 +8,20 @@ a session made on server A travels to server B, which is the point of the multi-
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
 from urllib.error import HTTPError
 from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
+from urllib.request import (
+    HTTPCookieProcessor,
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    Request,
+    build_opener,
+)
 
 from tests.html import Element, parse
 
@@ -49,7 +56,10 @@ class Response:
 class Browser:
     def __init__(self) -> None:
         self.cookies = CookieJar()
-        self._opener = build_opener(HTTPCookieProcessor(self.cookies), _NoRedirects())
+        self.page_url = ""  # the last page fetched: a form posted from it sends it as Referer
+        # Only servers on this machine (conftest checks): CI's nginx has a self-signed certificate.
+        local_tls = ssl._create_unverified_context()
+        self._opener = build_opener(HTTPCookieProcessor(self.cookies), _NoRedirects(), HTTPSHandler(context=local_tls))
 
     def request(self, method: str, url: str, data: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Response:
@@ -64,14 +74,20 @@ class Browser:
                             {k.lower(): v for k, v in answer.headers.items()}, body, url)
 
     def get(self, url: str, htmx: bool = False) -> Response:
+        if not htmx:
+            self.page_url = url
         return self.request("GET", url, headers={"HX-Request": "true"} if htmx else None)
 
-    def post(self, url: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None) -> Response:
+    def post(self, url: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None,
+             referer: bool = True) -> Response:
         if files:
             body, kind = _multipart(fields, files)
         else:
             body, kind = urlencode(fields).encode(), "application/x-www-form-urlencoded"
-        return self.request("POST", url, body, {"Content-Type": kind})
+        headers = {"Content-Type": kind}
+        if self.page_url and referer:  # as a browser does (Referrer-Policy: same-origin); CSRF over HTTPS wants it
+            headers["Referer"] = self.page_url
+        return self.request("POST", url, body, headers)
 
     def login(self, base: str, username: str, password: str = DEMO_PASSWORD) -> Response:
         page = self.get(f"{base}/login")

@@ -4,6 +4,7 @@ They need no app or database of their own: the servers' URLs come from the envir
 
     KDCS_MULTIHOST_A / KDCS_MULTIHOST_B   two app servers (gunicorn) on one database
     KDCS_MULTIHOST_WAITRESS               the same app under waitress
+    KDCS_MULTIHOST_NGINX / _NGINX_HTTP    nginx (deploy/nginx-kdcs.conf) in front of A and B: https / http
 
 and without them every test here is skipped (``make test``). ``KDCS_MULTIHOST_REQUIRED=1``
 (set by the CI stage) turns a missing URL into a failure instead.
@@ -29,7 +30,7 @@ def server_url(name: str) -> str:
         if os.environ.get("KDCS_MULTIHOST_REQUIRED") == "1":
             pytest.fail(f"KDCS_MULTIHOST_{name} is not set")
         pytest.skip(f"no server: set KDCS_MULTIHOST_{name} (the multihost CI stage, .ci/multihost)")
-    assert url.startswith(("http://127.", "http://localhost")), "only servers on this machine"
+    assert url.startswith(("http://127.", "https://127.", "http://localhost")), "only servers on this machine"
     return url
 
 
@@ -46,3 +47,13 @@ def server_b() -> str:
 @pytest.fixture(scope="session")
 def waitress() -> str:
     return server_url("WAITRESS")
+
+
+@pytest.fixture(scope="session")
+def nginx() -> str:
+    return server_url("NGINX")
+
+
+@pytest.fixture(scope="session")
+def nginx_http() -> str:
+    return server_url("NGINX_HTTP")

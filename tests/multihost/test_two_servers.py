@@ -8,7 +8,8 @@ server A and looks on server B, as users behind a load balancer do:
 * a session (login cookie) made on A is valid on B, and a logout on B ends it on A;
 * a notice written through A (a ticket assigned to an agent) is in the agent's bell on B;
 * both servers' /healthz see the database and the worker;
-* waitress serves the login page and a logged-in queue.
+* waitress serves the login page and a logged-in queue;
+* nginx with README's snippet (deploy/nginx-kdcs.conf) serves both over HTTPS.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 from .browser import Browser, form_values, wait_until
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sto_inbound_complaints.xls"
+SAMPLE_CSV = SAMPLE.with_name("sto_inbound_complaints_utf8bom.csv")
 COPIES = 25  # the sample's 60 rows this many times: long enough to watch the progress from B
 JOB_TIMEOUT = 180  # seconds for checking or writing ~1,500 rows on CI's 2 cores
 
@@ -215,3 +217,35 @@ def test_waitress_serves_the_login_page_and_a_logged_in_queue(waitress):
     assert queue.status == 200
     rows = [tr for tr in queue.page.find_all("tr") if (tr.get("id") or "").startswith("ticket-")]
     assert rows, "agent1's queue is empty under waitress"
+
+
+def test_nginx_with_the_readme_snippet_serves_both_servers_over_https(nginx, nginx_http):
+    plain = Browser().get(f"{nginx_http}/login")
+    assert plain.status == 301 and plain.location.startswith("https://")
+    browser = Browser()
+    health = browser.get(f"{nginx}/healthz")
+    assert health.status == 200 and health.json()["status"] == "ok"
+    assert health.headers.get("x-frame-options") == "DENY"  # the app's headers pass through
+    # The app sees HTTPS through nginx's X-Forwarded-Proto (KDCS_TRUSTED_PROXIES=1): its CSRF check
+    # then wants a same-site Referer, as browsers send; without one a login is refused.
+    page = browser.get(f"{nginx}/login")
+    fields = {**form_values(page.page.find("form", action="/login")), "username": "admin", "password": "demo1234"}
+    refused = browser.post(f"{nginx}/login", fields, referer=False)
+    assert refused.status == 400, refused.status
+    browser.login(nginx, "admin")
+    for _ in range(6):  # round robin over A and B: one session everywhere
+        queue = browser.get(f"{nginx}/tickets/")
+        assert queue.status == 200, queue.status
+    # An upload over nginx's default 1 MB (client_max_body_size 25m in the snippet): a 2 MB CSV export.
+    lines = SAMPLE_CSV.read_bytes().splitlines(keepends=True)
+    data = lines[0] + b"".join(lines[1:]) * 100
+    assert len(data) > 2_000_000
+    index = browser.get(f"{nginx}/tickets/import")
+    form = index.page.find("form", enctype="multipart/form-data")
+    fields = form_values(form)
+    fields["brand_id"] = next(o for o in form.find_all("option") if "申通" in o.text).get("value")
+    upload = browser.post(f"{nginx}/tickets/import", fields, {"file": ("进港投诉明细.csv", data)})
+    assert upload.status == 303, f"{upload.status}: {upload.text[:300]}"
+    job_path = upload.location
+    cancel = _job_page(browser, nginx, job_path).find("form", action=f"{job_path}/cancel")
+    assert browser.post(nginx + cancel.get("action"), form_values(cancel)).status == 303

@@ -125,6 +125,10 @@ def test_move_lessons_by_htmx(client, auth, users, course):
     assert [x.id for x in sorted(db.session.get(TrainingCourse, course.id).lessons,
                                  key=lambda x: x.position)] == [first.id, second.id]
     assert client.post(f"/training/lessons/{second.id}/move", data={"direction": "left"}).status_code == 400
+    for tampered in ("-1", "abc", "１", "9" * 30, ""):
+        assert client.post(f"/training/lessons/{second.id}/move", data={"position": tampered}).status_code == 400
+    html = body(client.htmx("post", f"/training/lessons/{second.id}/move", data={"position": "1"}))  # drag and drop
+    assert html.index(second.title) < html.index(first.title)
 
 
 def test_delete_lesson(client, auth, users, course):

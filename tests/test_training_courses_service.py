@@ -183,6 +183,18 @@ def test_lessons_move_up_and_down(w):
         svc.move_lesson(w.trainer, second, "sideways")
 
 
+def test_lessons_move_to_a_position(w):
+    course = make_course(w.trainer, lessons=("一", "二", "三", "四"))
+    four = sorted(course.lessons, key=lambda x: x.position)[3]
+    svc.move_lesson_to(w.trainer, four, 2)
+    assert [x.title for x in sorted(course.lessons, key=lambda x: x.position)] == ["一", "四", "二", "三"]
+    svc.move_lesson_to(w.trainer, four, 99)
+    assert [x.title for x in sorted(course.lessons, key=lambda x: x.position)] == ["一", "二", "三", "四"]
+    svc.move_lesson_to(w.trainer, four, 0)
+    assert [x.position for x in sorted(course.lessons, key=lambda x: x.position)] == [1, 2, 3, 4]
+    assert sorted(course.lessons, key=lambda x: x.position)[0].title == "四"
+
+
 def test_lesson_embeds_the_current_published_version(w):
     from kdcs.sop import service as sop
 

@@ -1,5 +1,5 @@
 """Courses in Chromium: a trainer builds a course with two lessons (the live preview renders the Markdown as
-it is typed), moves the second lesson up (htmx), publishes; an agent finds it on 我的培训, reads the first
+it is typed), moves the second lesson up (htmx button, then drag and drop), publishes; an agent finds it on 我的培训, reads the first
 lesson and marks it done (htmx, counted once). Screenshots in test-artifacts/e2e/training-*.png."""
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ def test_trainer_builds_and_publishes_agent_marks_done(page, e2e_app):
     expect(rows.first).to_have_text("留痕：写进备注")
     assert rows.all_inner_texts() == ["留痕：写进备注", "先说清楚再挂电话"]
     assert page.url == edit_url  # no navigation
+    # Drag and drop does the same: the second row onto the first.
+    page.locator("[data-testid=lesson-row]").nth(1).drag_to(page.locator("[data-testid=lesson-row]").nth(0))
+    expect(rows.first).to_have_text("先说清楚再挂电话")
+    page.locator("[data-testid=lesson-row]").nth(1).drag_to(page.locator("[data-testid=lesson-row]").nth(0))
+    expect(rows.first).to_have_text("留痕：写进备注")
     _shot(page, "editor")
 
     page.click("text=查看课程页")

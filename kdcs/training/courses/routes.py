@@ -222,12 +222,17 @@ def lesson_add(course_id: int):
 @bp.post("/lessons/<int:lesson_id>/move")
 @require(Permission.EDIT_TRAINING)
 def lesson_move(lesson_id: int):
-    """Move a lesson up or down (htmx: the lesson list comes back); any other direction is a tampered form (400)."""
+    """Move a lesson up or down (buttons), or to a position (drag and drop); htmx gets the lesson list back.
+    Anything else is a tampered form (400)."""
     lesson = svc.get_lesson_for_edit(current_user, lesson_id)
     direction = request.form.get("direction", "")
-    if direction not in ("up", "down"):
+    position = request.form.get("position", "")
+    if direction in ("up", "down"):
+        item = svc.move_lesson(current_user, lesson, direction)
+    elif position.isascii() and position.isdigit() and 0 < len(position) < 4:
+        item = svc.move_lesson_to(current_user, lesson, int(position))
+    else:
         abort(400)
-    item = svc.move_lesson(current_user, lesson, direction)
     if wants_fragment():
         return render_fragment(EDIT, "lessons", course=item, lesson_form=LessonAddForm(formdata=None))
     return redirect_after_post(url_for("training.course_edit", course_id=item.id))

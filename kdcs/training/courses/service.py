@@ -347,6 +347,20 @@ def delete_lesson(actor, lesson: TrainingLesson) -> TrainingCourse:
     return course
 
 
+def move_lesson_to(actor, lesson: TrainingLesson, position: int) -> TrainingCourse:
+    """Put a lesson at ``position`` (1 = first; beyond the ends: first or last), the others keep their
+    order (drag and drop on the course editor)."""
+    ensure(actor, Permission.EDIT_TRAINING)
+    course = lesson.course
+    lessons = [item for item in sorted(course.lessons, key=lambda item: (item.position, item.id)) if item is not lesson]
+    lessons.insert(min(max(int(position), 1), len(lessons) + 1) - 1, lesson)
+    for number, item in enumerate(lessons, start=1):
+        item.position = number
+    db.session.commit()
+    db.session.refresh(course)
+    return course
+
+
 def move_lesson(actor, lesson: TrainingLesson, direction: str) -> TrainingCourse:
     """Swap a lesson with the one before ("up") or after ("down"); at an end nothing moves."""
     ensure(actor, Permission.EDIT_TRAINING)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ... import auditing
@@ -46,6 +47,18 @@ from ...permissions import Permission, PermissionDenied, ensure, has_permission
 from ...service_errors import NotFound, ValidationError
 
 LIVE_STATES = (CertificationState.CERTIFIED.value, CertificationState.FLAGGED.value)
+
+auditing.register_labels(
+    actions={
+        "training.certification": _l("Going-live state changed"),
+        "training.signoff": _l("Practical item signed off"),
+        "training.reset": _l("Training attempts reset"),
+        "training.recert": _l("Re-pass required"),
+    },
+    fields={"user.state": _l("Going-live state"), "user.item_id": _l("Practical item"), "user.passed": _l("Passed"),
+            "user.score": _l("Score"), "user.archived": _l("Archived attempts and sign-offs"),
+            "user.note": _l("Note"), "user.passed_at": _l("Passed on")},
+)
 
 # course_status codes (labels in status_label)
 NOT_STARTED = "not_started"

@@ -335,3 +335,12 @@ def test_course_page_says_lessons_changed_since_publishing(client, auth, users, 
     assert "后课时有修改" in body(client.get(f"/training/courses/{course.id}"))
     svc.publish_course(users.trainer, course.id, course.version, required_change=False)
     assert not svc.changed_since_publish(course)
+
+
+def test_my_training_lists_what_is_due_today(client, auth, users, course):
+    programme = programmes.create_programme(users.trainer, title="新人30天计划", is_default=True)
+    programmes.add_item(users.trainer, programme, day_offset=3, course_id=course.id)
+    programmes.enroll(users.trainer, programme, user_id=users.agent.id, start_date=beijing_today() - timedelta(days=2))
+    auth.login(users.agent)
+    page = body(client.get("/training/"))
+    assert "第3天" in page and "今日待办" in page and "今日到期" in page and "已逾期" not in page.split("今日待办")[1]

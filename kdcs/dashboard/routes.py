@@ -11,23 +11,30 @@ from ..workcalendar.service import next_year_warning
 from . import bp, service
 
 
+def _today():
+    return datetime.now(SHANGHAI).date()
+
+
 @bp.route("/")
 @require(Permission.VIEW_HOME)
 def home():
-    """Each role's home page: what is due today for agents, the team for leads."""
+    """Each role's home page: what is due today for agents (tickets and training), the team for leads
+    (with leave to decide and who is not live), agents by team for trainers, the system for admins."""
     role = current_user.role
     context = {}
     if role == Role.ADMIN:
         context["worker"] = health.worker_status()
         context["counts"] = service.admin_counts()
         context["recent_audit"] = service.recent_audit()
-        context["calendar_missing_year"] = next_year_warning(datetime.now(SHANGHAI).date())
+        context["calendar_missing_year"] = next_year_warning(_today())
     elif role == Role.LEAD:
         context["day"] = service.team_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
+        context["attention"] = service.lead_attention(current_user, context["day"], _today())
     elif role == Role.AGENT:
         context["day"] = service.agent_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
+        context["training"] = service.agent_training(current_user, _today())
     else:
         context["agents_by_team"] = service.agents_by_team()
     return render(f"dashboard/home_{role}.html", **context)

@@ -242,3 +242,135 @@ def team_day(lead: User, now: datetime | None = None) -> TeamDay:
         fine_amount=Decimal(amount or 0).quantize(Decimal("0.01")),
         fine_agent_share=Decimal(share or 0).quantize(Decimal("0.01")),
     )
+
+
+# --------------------------------------------------------------------------- training and going live (上岗)
+
+
+@dataclass
+class TrainingTodo:
+    """One thing an agent still has to do for training: a course to (re-)pass or a practical item."""
+
+    title: str
+    url: str
+    status: str  # the status in words (未开始, 学习中, 未通过, 已逾期, 待复训) or "" for practical items
+    code: str  # the status code (not_started, in_progress, failed, overdue, recert_due) or ""
+    due_on: date | None
+    overdue: bool
+    due_today: bool
+
+
+@dataclass
+class AgentTraining:
+    """The agent's home box: going live (since when, re-pass date, or what is missing) and what is due."""
+
+    required: bool  # some 上岗必修 course is published (else nobody needs training to go live)
+    live: bool
+    since: datetime | None
+    repass_by: date | None
+    missing: list[str]
+    programme: str | None
+    day_number: int | None
+    todos: list[TrainingTodo]
+    next_title: str | None = None
+    next_url: str | None = None
+    next_is_lesson: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        """Not live, re-pass due, or something due today or overdue."""
+        return (self.required and not self.live) or self.repass_by is not None or any(
+            t.overdue or t.due_today for t in self.todos)
+
+
+def agent_training(user: User, today: date) -> AgentTraining:
+    """What the agent's home says about training: live or not (and why), the programme day, the
+    courses to (re-)pass and the plan's practical items due by today, and the next lesson to open."""
+    from ..training.certification import gate
+    from ..training.certification import service as certification
+    from ..training.my import service as my
+
+    overview = my.overview(user, today)
+    cert = certification.certification_for(user.id)
+    live = gate.is_certified(user)
+    todos = [TrainingTodo(item.course.title, url_for("training.course", course_id=item.course.id), item.label,
+                          item.status, item.due_on, item.status == "overdue" or bool(item.due_on and item.due_on < today),
+                          item.due_on == today)
+             for item in certification.due_for(user.id, today=today)]
+    for row in overview["plan"]:
+        if row["finished"] or row["due_on"] > today:
+            continue
+        practical = row["practical"]
+        todos.append(TrainingTodo(practical.title, url_for("training.course", course_id=practical.course_id), "",
+                                  "", row["due_on"], row["overdue"], row["due_today"]))
+    state = AgentTraining(
+        required=certification.training_required(), live=live,
+        since=cert.certified_at if cert and live else None,
+        repass_by=cert.flagged_until if cert and live and cert.flagged_until else None,
+        missing=[] if live else certification.missing_reasons(user.id, today=today),
+        programme=overview["enrollment"].programme.title if overview["enrollment"] else None,
+        day_number=overview["day_number"], todos=todos)
+    if overview["next_lesson"] is not None:
+        state.next_title = overview["next_lesson"].title
+        state.next_url = url_for("training.lesson", lesson_id=overview["next_lesson"].id)
+        state.next_is_lesson = True
+    elif todos:
+        state.next_title, state.next_url = todos[0].title, todos[0].url
+    return state
+
+
+@dataclass
+class NotLiveLine:
+    """A team member who is not live (上岗): what is missing and what they still hold."""
+
+    user: User
+    missing: list[str]
+    outlets: int
+    open: Figure | None  # their open tickets, linked to the queue
+
+
+@dataclass
+class LeadAttention:
+    """What a lead should act on today besides the queue: leave to decide, agents not live, re-passes due."""
+
+    leave_waiting: int
+    not_live: list[NotLiveLine]
+    repass: list[tuple[User, date]]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.leave_waiting or self.not_live or self.repass)
+
+    @property
+    def holds_work(self) -> bool:
+        """Whether an agent who is not live still holds outlets or open tickets (the team page lists them)."""
+        return any(line.outlets or (line.open and line.open.count) for line in self.not_live)
+
+
+def lead_attention(lead: User, day: TeamDay, today: date) -> LeadAttention:
+    """The lead's home box: leave requests waiting for the lead, the team's agents who are not live
+    (with what is missing, their outlets and open tickets) and live agents whose re-pass is due."""
+    from ..leave import service as leave
+    from ..permissions import Permission, has_permission
+    from ..training.certification import gate
+    from ..training.certification import service as certification
+
+    waiting = len(leave.inbox(lead)) if has_permission(lead, Permission.APPROVE_LEAVE) else 0
+    agents = [line for line in day.lines if line.user.role == Role.AGENT]
+    if not agents or not certification.training_required():
+        return LeadAttention(waiting, [], [])
+    live = gate.certified_ids([line.user.id for line in agents], today=today)
+    held = dict(db.session.execute(
+        select(Outlet.primary_agent_id, func.count()).where(
+            Outlet.primary_agent_id.in_([line.user.id for line in agents]), Outlet.is_active.is_(True))
+        .group_by(Outlet.primary_agent_id)).all())
+    not_live, repass = [], []
+    for line in agents:
+        if line.user.id not in live:
+            not_live.append(NotLiveLine(line.user, certification.missing_reasons(line.user.id, today=today),
+                                        int(held.get(line.user.id, 0)), line.open))
+            continue
+        cert = certification.certification_for(line.user.id)
+        if cert is not None and cert.flagged_until:
+            repass.append((line.user, cert.flagged_until))
+    return LeadAttention(waiting, not_live, repass)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..auditing import record, register_labels, snapshot
 from ..extensions import db
@@ -285,6 +286,9 @@ def import_year(actor, year: int, days: dict[date, tuple[bool, str]], *, replace
                after={"holidays": sorted(d.isoformat() for d, (f, _n) in days.items() if not f),
                       "workdays": sorted(d.isoformat() for d, (f, _n) in days.items() if f)})
         db.session.commit()
+    except IntegrityError:  # another admin saved the same days at the same moment
+        db.session.rollback()
+        raise StaleEdit() from None
     except Exception:
         db.session.rollback()
         raise

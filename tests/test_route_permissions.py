@@ -630,7 +630,7 @@ def test_rows_name_their_endpoint(app):
                           "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
                           "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
-                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger"), 1)
+                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

@@ -59,3 +59,16 @@ def certify(user, course: TrainingCourse, trainer) -> None:
     """Pass the quiz and every practical item of ``course``."""
     take_quiz(user, course, True)
     sign_off(trainer, user, course)
+
+
+def certify_in(app, usernames) -> None:
+    """Certify (上岗) agents created in a browser-test world after the demo (whose 上岗必修 courses
+    would otherwise keep them out of outlet, ticket and substitute choosers)."""
+    from sqlalchemy import select
+
+    from kdcs.models import User
+    from kdcs.training.certification.demo import certify_agent
+
+    with app.test_request_context("/"):
+        for username in usernames:
+            certify_agent(db.session.scalar(select(User).where(User.username == username)))

@@ -46,7 +46,11 @@ def pair(e2e_app):
                               primary_agent_id=users[0].id))
         return [u.username for u in users]
 
-    return _db(e2e_app, build)
+    names = _db(e2e_app, build)
+    from tests.training_cert_data import certify_in
+
+    certify_in(e2e_app, names)  # the demo has 上岗必修 courses: only certified agents may be substitutes
+    return names
 
 
 def _switch(page, username: str) -> None:

@@ -91,6 +91,19 @@ def _pass_course(user: User, course: TrainingCourse, signer: User, index: int, a
     sign_off(signer, user, course, index)
 
 
+def certify_agent(user: User, signer: User | None = None, at: datetime | None = None) -> None:
+    """Pass every published 上岗必修 course for ``user`` through the services (lessons read, quiz
+    answered right, practical items signed off by ``signer``, default trainer1): for demo and
+    browser-test agents created after the demo."""
+    from . import service
+
+    signer = signer or _user("trainer1")
+    at = at or datetime.now(UTC) - timedelta(hours=3)
+    for course in service.required_courses():
+        if service.course_status(user.id, course) != service.PASSED:
+            _pass_course(user, course, signer, 0, at)
+
+
 def _backdate(user: User, days_ago: int) -> None:
     """Spread the certified dates (the sign-offs happened "now" while seeding)."""
     when = datetime.now(UTC) - timedelta(days=days_ago)

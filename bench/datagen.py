@@ -43,6 +43,26 @@ def add_outlets(db, brand_rows, agents, extra: int, seed: int = 7) -> None:
     db.session.commit()
 
 
+def ticket_inputs(db, extra_outlets: int) -> tuple[list, dict[str, list[int]], dict[str, int]]:
+    """Add ``extra_outlets`` outlets (five brands, the agents there are), then return what
+    ``generate_tickets`` needs: (outlet_id, brand_id, brand_code, primary_agent_id) of every outlet,
+    reason ids by category, and the default deadline rule of each category."""
+    from sqlalchemy import select
+
+    from kdcs.models import Brand, DeadlineRule, Outlet, Role, TicketReason, User
+
+    agents = list(db.session.scalars(select(User.id).where(User.role == Role.AGENT)))
+    brand_rows = list(db.session.execute(select(Brand.id, Brand.code).where(Brand.code.in_(
+        ["ZTO", "YTO", "YUNDA", "STO", "JT"]))).all())
+    add_outlets(db, brand_rows, agents, extra_outlets)
+    outlets = [(o.id, o.brand_id, o.brand.code, o.primary_agent_id) for o in db.session.scalars(select(Outlet))]
+    reasons: dict[str, list[int]] = {}
+    for reason in db.session.scalars(select(TicketReason)):
+        reasons.setdefault(reason.category, []).append(reason.id)
+    rules = {r.category: r.id for r in db.session.scalars(select(DeadlineRule).where(DeadlineRule.reason_id.is_(None)))}
+    return outlets, reasons, rules
+
+
 def generate_tickets(connection, n: int, outlets: list[tuple[int, int, str, int | None]],
                      reasons: dict[str, list[int]], rules: dict[str, int], seed: int = 1) -> None:
     """Insert ``n`` tickets (and one "created" event each) with executemany in chunks.

@@ -137,7 +137,7 @@ def seed(url: str, instance: Path, n_tickets: int) -> None:
 
         from kdcs.demo import seed_demo
         from kdcs.extensions import db
-        from kdcs.models import Brand, DeadlineRule, Outlet, Role, Team, TicketReason, User
+        from kdcs.models import Role, Team, User
         from kdcs.tickets.reference import seed_reference_data
 
         upgrade()
@@ -149,15 +149,7 @@ def seed(url: str, instance: Path, n_tickets: int) -> None:
             db.session.add(User(username=f"bagent{i:02d}", display_name=f"压测{i:02d}", role=Role.AGENT,
                                 team_id=teams[i % len(teams)].id, password_hash=template.password_hash))
         db.session.commit()
-        agents = list(db.session.scalars(select(User.id).where(User.role == Role.AGENT)))
-        brand_rows = list(db.session.execute(select(Brand.id, Brand.code).where(Brand.code.in_(
-            ["ZTO", "YTO", "YUNDA", "STO", "JT"]))).all())
-        datagen.add_outlets(db, brand_rows, agents, EXTRA_OUTLETS)
-        outlets = [(o.id, o.brand_id, o.brand.code, o.primary_agent_id) for o in db.session.scalars(select(Outlet))]
-        reasons: dict[str, list[int]] = {}
-        for reason in db.session.scalars(select(TicketReason)):
-            reasons.setdefault(reason.category, []).append(reason.id)
-        rules = {r.category: r.id for r in db.session.scalars(select(DeadlineRule).where(DeadlineRule.reason_id.is_(None)))}
+        outlets, reasons, rules = datagen.ticket_inputs(db, EXTRA_OUTLETS)
         db.session.remove()
         db.engine.dispose()
     if url.startswith("sqlite"):

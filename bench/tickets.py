@@ -76,25 +76,15 @@ def build_database(n: int) -> Path:
     started = time.perf_counter()
     with app.app_context():
         from flask_migrate import upgrade
-        from sqlalchemy import select
 
         from kdcs.demo import seed_demo
         from kdcs.extensions import db
-        from kdcs.models import Brand, DeadlineRule, Outlet, Role, TicketReason, User
         from kdcs.tickets.reference import seed_reference_data
 
         upgrade()
         seed_demo()
         seed_reference_data(calendar=True)
-        agents = list(db.session.scalars(select(User.id).where(User.role == Role.AGENT)))
-        brand_rows = list(db.session.execute(select(Brand.id, Brand.code).where(Brand.code.in_(
-            ["ZTO", "YTO", "YUNDA", "STO", "JT"]))).all())
-        datagen.add_outlets(db, brand_rows, agents, EXTRA_OUTLETS)
-        outlets = [(o.id, o.brand_id, o.brand.code, o.primary_agent_id) for o in db.session.scalars(select(Outlet))]
-        reasons: dict[str, list[int]] = {}
-        for reason in db.session.scalars(select(TicketReason)):
-            reasons.setdefault(reason.category, []).append(reason.id)
-        rules = {r.category: r.id for r in db.session.scalars(select(DeadlineRule).where(DeadlineRule.reason_id.is_(None)))}
+        outlets, reasons, rules = datagen.ticket_inputs(db, EXTRA_OUTLETS)
         db.session.remove()
         db.engine.dispose()
     connection = sqlite3.connect(tmp)

@@ -339,3 +339,16 @@ def test_a_required_change_gives_new_attempts(users):
     assert summary["passed"] is False and summary["attempts_used"] == 0 and summary["can_start"]
     again = service.start_attempt(users.agent, course.id, now=T0 + timedelta(minutes=1))  # no wait after a pass
     assert again.number == 2 and again.course_revision == 2
+
+
+def test_option_keys_follow_their_text(users):
+    course = make_course()
+    q = service.create_question(users.trainer, course, _draft(options=["甲", "乙", "丙", "丁"], correct=[2]))
+    key = {o["text"]: o["key"] for o in q.options}
+    # 乙 removed, 丙 edited to 丙2 (now at 乙's old place), 丁 moved up, 戊 added.
+    service.update_question(users.trainer, q, _draft(options=["甲", "丙2", "丁", "戊"], correct=[1]), version=q.version)
+    now = {o["text"]: o["key"] for o in q.options}
+    assert now["甲"] == key["甲"] and now["丁"] == key["丁"]
+    assert now["丙2"] == key["乙"]  # edited in place keeps its position's key
+    assert now["戊"] not in key.values() and len(set(now.values())) == 4
+    assert q.correct == [now["丙2"]]

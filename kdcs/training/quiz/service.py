@@ -202,15 +202,21 @@ def check_question(draft: QuestionDraft) -> dict[str, str]:
 
 
 def _apply_draft(question: TrainingQuestion, draft: QuestionDraft) -> None:
-    """Options keep their keys where the text at a position is unchanged or only edited in place
-    (attempts in progress still point at them); new positions get new random keys."""
+    """Options keep their keys (attempts in progress point at them): an unchanged text keeps its
+    key wherever it moved; an option edited in place keeps the key of its position, unless that
+    key went with its text elsewhere; anything else gets a new random key."""
     old = list(question.options or [])
+    by_text = {o["text"]: o["key"] for o in old}
+    moved = {by_text[text] for text in draft.options if text in by_text}
+    taken = {o["key"] for o in old}
     keys: list[str] = []
-    for index, _text in enumerate(draft.options):
-        if index < len(old):
-            keys.append(old[index]["key"])
-        else:
-            keys.append(new_key(set(keys) | {o["key"] for o in old}))
+    for index, text in enumerate(draft.options):
+        key = by_text.get(text)
+        if key is None and index < len(old) and old[index]["key"] not in moved:
+            key = old[index]["key"]
+        if key is None or key in keys:
+            key = new_key(taken | set(keys))
+        keys.append(key)
     question.kind = draft.kind
     question.text = draft.text.strip()
     question.options = [{"key": key, "text": text} for key, text in zip(keys, draft.options, strict=True)]

@@ -127,3 +127,8 @@ def _window(start):
     from datetime import UTC, datetime
     at = datetime(start.year, start.month, start.day, 1, tzinfo=UTC)
     return at, at + timedelta(days=1)
+
+
+def test_queue_filter_still_lists_uncertified_holders(users, course):
+    assert users.agent not in tickets.assignable_users(users.lead)
+    assert users.agent in tickets.assignable_users(users.lead, certified_only=False)

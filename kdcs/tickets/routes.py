@@ -159,7 +159,7 @@ def _queue_choices(f: queue.QueueFilter) -> dict:
         "outlets": service.outlet_choices(current_user),
         "brands": active_brands(),
         "reasons": _reasons_by_category(f.category or None),
-        "assignees": service.assignable_users(current_user) if can_assign_filter else [],
+        "assignees": service.assignable_users(current_user, certified_only=False) if can_assign_filter else [],
         "bulk_form": BulkForm(),
         "bulk_assignees": service.assignable_users(current_user),
         "bulk_statuses": [s for s in labels.STATUS_LABELS if s != TicketStatus.CLOSED],

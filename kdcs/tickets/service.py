@@ -776,8 +776,9 @@ def assign_error(actor: User, assignee: User | None) -> str | None:
     return _("You may only take a ticket yourself; ask your lead to reassign it.")
 
 
-def assignable_users(actor: User) -> list[User]:
-    """The users ``actor`` may assign tickets to (for the reassign menu)."""
+def assignable_users(actor: User, *, certified_only: bool = True) -> list[User]:
+    """The users ``actor`` may assign tickets to (for the reassign menu); ``certified_only=False``
+    keeps agents who are not certified (上岗) — for filtering the queue by who holds tickets."""
     if not has_permission(actor, Permission.WORK_TICKETS):
         return []
     query = select(User).where(User.is_active_account.is_(True), User.role.in_([Role.AGENT, Role.LEAD]))
@@ -787,7 +788,9 @@ def assignable_users(actor: User) -> list[User]:
         query = query.where(User.id == actor.id)
     from ..training.certification.gate import certified_filter
 
-    return list(db.session.scalars(certified_filter(query).order_by(*username_order())))
+    if certified_only:
+        query = certified_filter(query)
+    return list(db.session.scalars(query.order_by(*username_order())))
 
 
 def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:

@@ -26,8 +26,15 @@ from ...models.training import (
 from ...models.user import Role, User, username_order
 from ...permissions import Permission, PermissionDenied, ensure, has_permission
 from ...service_errors import NotFound
-from ...sop.reading.service import lead_team_ids  # a lead's teams: their own and any they lead
 from . import gate, service
+
+
+def lead_team_ids(lead: User) -> set[int]:
+    """A lead's teams: their own and any they lead (sop.reading's rule; imported late: kdcs.sop imports
+    tickets, which import outlets, which import this package's gate)."""
+    from ...sop.reading.service import lead_team_ids as teams_of_lead
+
+    return teams_of_lead(lead)
 
 
 def sees_every_team(actor: User) -> bool:

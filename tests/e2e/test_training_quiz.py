@@ -34,8 +34,9 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def quiz_course(e2e_app):
-    """A published course with an empty bank (not 上岗必修) and an agent of its own for this test."""
+def quiz_course(e2e_app, request):
+    """A published course with an empty bank (not 上岗必修) and an agent of its own for this test
+    (username ``quiz_e2e`` plus the test's position); returns (course id, username)."""
     from sqlalchemy import select
 
     from kdcs.extensions import db
@@ -44,18 +45,20 @@ def quiz_course(e2e_app):
 
     with e2e_app.test_request_context("/"):
         trainer = db.session.scalar(select(User).where(User.username == "trainer1"))
-        course = courses.create_course(trainer, title="浏览器测验：投诉处理基础", summary="e2e", kind="special",
+        suffix = request.node.name[-8:]
+        course = courses.create_course(trainer, title=f"浏览器测验：投诉处理基础 {suffix}", summary="e2e", kind="special",
                                        required_for_live=False)
         lesson = courses.add_lesson(trainer, course, title="时效与共情")
         courses.update_lesson(trainer, lesson, version=lesson.version, title="时效与共情", body="先共情，再行动。",
                               sop_scenario_id=None)
         courses.publish_course(trainer, course.id, course.version)
-        agent = User(username="quiz_e2e", display_name="测验学员", role="agent",
+        username = "quiz_e2e" if "fails" in request.node.name else "quiz_e2e_time"
+        agent = User(username=username, display_name="测验学员", role="agent",
                      team_id=db.session.scalar(select(Team.id).where(Team.name == "一组")))
         agent.set_password("demo1234")
         db.session.add(agent)
         db.session.commit()
-        return course.id
+        return course.id, username
 
 
 def _attempt(e2e_app, attempt_id):
@@ -83,7 +86,7 @@ def _submit(page) -> None:
 
 
 def test_trainer_imports_agent_fails_waits_and_passes(page, base_url, e2e_app, quiz_course):
-    course_id = quiz_course
+    course_id, agent = quiz_course
     # --- The trainer: template, import preview, confirm, settings.
     login(page, "trainer1")
     page.goto(f"/training/courses/{course_id}/questions/import")
@@ -111,7 +114,7 @@ def test_trainer_imports_agent_fails_waits_and_passes(page, base_url, e2e_app, q
     page.context.clear_cookies()
 
     # --- The agent fails.
-    login(page, "quiz_e2e")
+    login(page, agent)
     page.goto(f"/training/courses/{course_id}")
     page.get_by_role("button", name="开始测验").click()
     page.wait_for_url(re.compile(r"/training/quiz/\d+$"))
@@ -157,3 +160,47 @@ def test_trainer_imports_agent_fails_waits_and_passes(page, base_url, e2e_app, q
     rows = page.locator("#attempt-history tbody tr")
     assert rows.count() == 2 and "已通过" in rows.nth(0).inner_text() and "未通过" in rows.nth(1).inner_text()
     _shot(page, "6-history")
+
+
+def test_time_runs_out_in_the_browser(page, e2e_app, quiz_course):
+    """The countdown runs; when the server's deadline has passed the page loads the attempt again,
+    which the server has scored with the answer saved in time (a later click is not saved)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from kdcs.extensions import db
+    from kdcs.models import User
+    from kdcs.models.training import QuizAttempt, TrainingCourse
+    from kdcs.training.quiz import service
+    from tests.quiz_data import questions_xlsx
+
+    course_id, agent = quiz_course
+    with e2e_app.test_request_context("/"):
+        trainer = db.session.scalar(select(User).where(User.username == "trainer1"))
+        course = db.session.get(TrainingCourse, course_id)
+        from kdcs.training.quiz import excel
+
+        service.import_questions(trainer, course, excel.read_plan(questions_xlsx(FOUR)).drafts)
+        course.quiz_size, course.time_limit_minutes = 4, 1
+        db.session.commit()
+    login(page, agent)
+    page.goto(f"/training/courses/{course_id}/quiz")
+    page.get_by_role("button", name="开始测验").click()
+    page.wait_for_url(re.compile(r"/training/quiz/\d+$"))
+    attempt_id = int(page.url.rsplit("/", 1)[1])
+    assert re.search(r"剩余 \d+秒|剩余 \d+分\d+秒", page.locator(".countdown").inner_text())
+    truth = _attempt(e2e_app, attempt_id)
+    first, *_rest = truth.items()
+    _answer(page, {first[0]: first[1][0]})  # one right answer, saved in time
+    with e2e_app.app_context():  # the deadline comes closer: 2 seconds from now
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        attempt.deadline_at = datetime.now(UTC) + timedelta(seconds=2)
+        db.session.commit()
+    page.reload()
+    page.wait_for_selector(".quiz-result", timeout=20_000)  # quiz.js loads the attempt after the deadline
+    assert "已超时" in page.content()
+    with e2e_app.app_context():
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        assert attempt.timed_out and attempt.correct_count == 1
+    _shot(page, "7-timed-out")

@@ -228,7 +228,7 @@ def test_trainer_builds_agent_passes_and_goes_live(page, e2e_app, new_agent):
     page.goto(f"/outlets/{outlet_id}")
     page.select_option("#assignment select[name=agent_id]", str(new_agent))
     page.locator("#assignment button[type=submit]").click()
-    page.locator("#assignment").filter(has_text="上岗学员").wait_for()
+    page.locator(".toast, .alert-success").filter(has_text="上岗学员").first.wait_for()  # the answer came back
 
     from kdcs.models import Outlet
 

@@ -35,6 +35,9 @@ def test_agent_not_live_sees_alert_what_is_missing_and_the_next_step(client, aut
     auth.login(users["agent"])
     html = _html(client)
     assert 'data-testid="home-not-live-alert"' in html and "你还没有上岗" in html
+    assert "由组长决定是否改派" not in html  # holds nothing
+    factories.make_outlet(agent=users["agent"], name="良渚网点")
+    assert "你现有的网点和工单由组长决定是否改派" in _html(client)
     box = html[html.index('data-testid="home-training"'):]
     assert "尚未上岗" in box and "上岗前还缺" in box and "《品牌规则与条款》" in box
     assert f'href="/training/courses/{course.id}"' in box and "已逾期" in box

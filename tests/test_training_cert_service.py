@@ -186,3 +186,26 @@ def test_expiry_reminder_then_expired(people):
     assert reminders.send_reminders(datetime.now(UTC) + timedelta(days=20))["expiry_soon"] == 1
     counts = reminders.send_reminders(datetime.now(UTC) + timedelta(days=31))
     assert counts["expired"] == 1 and counts["lapsed"] == 1
+
+
+def test_a_required_course_without_quiz_or_items_counts_as_passed(people):
+    make_course("只读课程", questions=0, items=0)
+    service.recompute(people["agent"].id)
+    db.session.commit()
+    assert gate.is_certified(people["agent"])
+
+
+def test_expired_pass_is_renewed_only_by_a_new_pass(people):
+    agent, trainer = people["agent"], people["trainer"]
+    course = make_course(valid_days=30)
+    certify(agent, course, trainer)
+    result = service.result_for(agent.id, course.id)
+    result.expires_on = service._today() - timedelta(days=1)  # the pass ran out yesterday
+    db.session.commit()
+    assert service.lapse_due() == [agent.id]
+    service.recompute(agent.id)  # old attempts do not renew it
+    db.session.commit()
+    assert db.session.get(AgentCertification, agent.id).state == CertificationState.LAPSED
+    take_quiz(agent, course, True)  # a new pass (the sign-off stands): live again, valid 30 days from now
+    assert service.result_for(agent.id, course.id).expires_on == service._today() + timedelta(days=30)
+    assert db.session.get(AgentCertification, agent.id).state == CertificationState.CERTIFIED

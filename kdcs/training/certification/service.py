@@ -155,7 +155,7 @@ def _passed_attempt(user_id: int, course: TrainingCourse) -> QuizAttempt | None:
         QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id,
         QuizAttempt.is_archived.is_(False), QuizAttempt.passed.is_(True),
         QuizAttempt.course_revision == course.revision,
-    ).order_by(QuizAttempt.submitted_at)).first()
+    ).order_by(QuizAttempt.submitted_at.desc())).first()  # the latest pass: a re-pass after expiry counts from it
 
 
 @dataclass
@@ -355,6 +355,11 @@ def recompute(user_id: int, *, now: datetime | None = None) -> AgentCertificatio
         cert = AgentCertification(user_id=user_id, state=CertificationState.NONE.value)
         db.session.add(cert)
     was = cert.state
+    for course in courses:  # never passed: nothing recorded for it yet (e.g. no quiz and no practical item);
+        result = result_for(user_id, course.id)  # an expired or overdue pass is not renewed from old attempts
+        if result is None or result.passed_at is None:
+            evaluate(user_id, course)
+    db.session.flush()
     counts = [(course, pass_counts(result_for(user_id, course.id), course, today)) for course in courses]
     grace_dues = [result_for(user_id, c.id).recert_due_on for c, k in counts if k == "grace"]
     if all(k == "current" for _c, k in counts):

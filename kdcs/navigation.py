@@ -84,6 +84,31 @@ def visible_items(items, user) -> list[dict]:
     return result
 
 
+class LazyItems:
+    """``visible_items(items, current_user)``, computed on first use (iteration or truth test)."""
+
+    def __init__(self, items) -> None:
+        self._items = items
+        self._built: list[dict] | None = None
+
+    def _list(self) -> list[dict]:
+        if self._built is None:
+            self._built = visible_items(self._items, current_user)
+        return self._built
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __bool__(self) -> bool:
+        return bool(self._list())
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+
 def init_app(app) -> None:
     @app.context_processor
     def navigation_context():
@@ -94,6 +119,8 @@ def init_app(app) -> None:
             "admin_nav_items": [],
         }
         if current_user.is_authenticated:
-            context["nav_items"] = visible_items(NAV_ITEMS, current_user)
-            context["admin_nav_items"] = visible_items(ADMIN_ITEMS, current_user)
+            # Built when a template iterates them (the page layout), not for every fragment:
+            # the presence poll and the bell render no navigation.
+            context["nav_items"] = LazyItems(NAV_ITEMS)
+            context["admin_nav_items"] = LazyItems(ADMIN_ITEMS)
         return context

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
 from ..models import Notification, User, utcnow
@@ -18,13 +18,17 @@ def notify(user: User | int, kind: str, title: str, body: str = "", link: str | 
     return notification
 
 
+_UNREAD_COUNT = None
+
+
 def unread_count(user: User) -> int:
-    """How many of the user's notifications are unread (the bell)."""
-    return db.session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    )
+    """How many of the user's notifications are unread (the bell: polled every 30 s on every page,
+    so its statement is built once per process, the user as a parameter)."""
+    global _UNREAD_COUNT
+    if _UNREAD_COUNT is None:
+        _UNREAD_COUNT = select(func.count(Notification.id)).where(
+            Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+    return db.session.scalar(_UNREAD_COUNT, {"user_id": user.id})
 
 
 def list_for(user: User, page: int = 1, per_page: int = 30, unread_only: bool = False):

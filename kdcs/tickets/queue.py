@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, literal_column, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -506,19 +506,26 @@ class RecentChange:
     at: datetime
 
 
-def recent_changes_by_others(ticket: Ticket, user: User, minutes: int = RECENT_MINUTES,
+_RECENT_CHANGES = None
+
+
+def recent_changes_by_others(ticket: Ticket | int, user: User, minutes: int = RECENT_MINUTES,
                              now: datetime | None = None) -> list[RecentChange]:
     """What other people did to the ticket in the last ``minutes`` (newest first, one per person)."""
     now = now or now_utc()
-    rows = db.session.execute(
-        select(TicketEvent.at, TicketEvent.kind, User.display_name)
-        .join(User, User.id == TicketEvent.actor_id)
-        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.actor_id != user.id,
-               TicketEvent.kind != EventKind.CREATED,
-               TicketEvent.at >= now - timedelta(minutes=minutes))
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-        .limit(20)
-    )
+    ticket_id = ticket if isinstance(ticket, int) else ticket.id
+    global _RECENT_CHANGES
+    if _RECENT_CHANGES is None:  # built once per process: it runs on every presence poll
+        _RECENT_CHANGES = (
+            select(TicketEvent.at, TicketEvent.kind, User.display_name)
+            .join(User, User.id == TicketEvent.actor_id)
+            .where(TicketEvent.ticket_id == bindparam("ticket_id"), TicketEvent.actor_id != bindparam("user_id"),
+                   TicketEvent.kind != EventKind.CREATED, TicketEvent.at >= bindparam("since"))
+            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+            .limit(20)
+        )
+    rows = db.session.execute(_RECENT_CHANGES, {"ticket_id": ticket_id, "user_id": user.id,
+                                                "since": now - timedelta(minutes=minutes)})
     seen: dict[str, RecentChange] = {}
     for at, kind, name in rows:
         seen.setdefault(name, RecentChange(actor=name, kind=kind, at=at))

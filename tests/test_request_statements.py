@@ -1,0 +1,81 @@
+"""How many SQL statements the hot requests run (bench/load.py's mix: the presence poll and the
+bell are half of an agent's requests, the ticket page the heaviest common page). Pinned so a
+change that adds a query per request shows up here, not only in the benchmark; a change that
+removes one lowers the figure here."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from kdcs.extensions import db
+
+HX = {"HX-Request": "true"}
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_execute)
+
+
+def _count(client, url, headers=None):
+    client.get(url, headers=headers or {})  # first request of a kind warms caches (templates, statements)
+    with statements() as seen:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code == 200, response.status_code
+    return len(seen), "\n\n".join(seen)
+
+
+def test_presence_poll_runs_six_statements(client, auth, ticket_world):
+    """The user, the coverage lookup, the ticket's version in scope, who else is here, what others
+    did lately, the heartbeat's upsert (no ORM ticket, no prune of old rows on a poll)."""
+    auth.login(ticket_world["agent"])
+    ticket = ticket_world["mine"]
+    count, sql = _count(client, f"/tickets/{ticket.id}/presence?version={ticket.version}", HX)
+    assert count == 6, sql
+    assert "DELETE" not in sql
+
+
+def test_bell_runs_two_statements(client, auth, ticket_world):
+    """The user and the unread count."""
+    auth.login(ticket_world["agent"])
+    count, sql = _count(client, "/notifications/bell", HX)
+    assert count == 2, sql
+
+
+def test_ticket_page_statements(client, auth, ticket_world):
+    """The page (22: the ticket is not read again after the presence heartbeat's commit) and the
+    htmx body (18)."""
+    auth.login(ticket_world["agent"])
+    ticket = ticket_world["mine"]
+    count, sql = _count(client, f"/tickets/{ticket.id}")
+    assert count == 22, sql
+    assert sql.count("FROM tickets") == 1, sql
+    count, sql = _count(client, f"/tickets/{ticket.id}", HX)
+    assert count == 18, sql
+
+
+def test_presence_poll_keeps_the_ticket_scope(client, auth, ticket_world):
+    """The poll's prebuilt scope statements answer like the ticket page: the agent's own ticket,
+    not another team's; the lead's team's ticket; the admin's any."""
+    poll = "/tickets/{}/presence"
+    auth.login(ticket_world["agent"])
+    assert client.get(poll.format(ticket_world["mine"].id), headers=HX).status_code == 200
+    assert client.get(poll.format(ticket_world["far"].id), headers=HX).status_code == 404
+    auth.logout()
+    auth.login(ticket_world["lead"])
+    assert client.get(poll.format(ticket_world["team_ticket"].id), headers=HX).status_code == 200
+    assert client.get(poll.format(ticket_world["far"].id), headers=HX).status_code == 404
+    auth.logout()
+    auth.login(ticket_world["admin"])
+    assert client.get(poll.format(ticket_world["far"].id), headers=HX).status_code == 200

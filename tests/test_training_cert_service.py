@@ -188,11 +188,11 @@ def test_expiry_reminder_then_expired(people):
     assert counts["expired"] == 1 and counts["lapsed"] == 1
 
 
-def test_a_required_course_without_quiz_or_items_counts_as_passed(people):
+def test_a_required_course_without_quiz_or_items_is_not_passed_by_itself(people):
     make_course("只读课程", questions=0, items=0)
     service.recompute(people["agent"].id)
     db.session.commit()
-    assert gate.is_certified(people["agent"])
+    assert not gate.is_certified(people["agent"]) and "只读课程" in gate.refusal_reason(people["agent"])
 
 
 def test_expired_pass_is_renewed_only_by_a_new_pass(people):

@@ -23,7 +23,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from ... import auditing
 from ...extensions import db
@@ -185,7 +186,10 @@ def standing(user_id: int, course: TrainingCourse) -> Standing:
             missing.append(item)
         else:
             times.append(signoff.signed_at)
-    done = (not quiz_needed or attempt is not None) and not missing
+    items = active_items(course)
+    # Something must be passed: a course with neither quiz nor practical item is never "passed" here
+    # (its lessons are T1's progress, not an assessment).
+    done = bool(quiz_needed or items) and (not quiz_needed or attempt is not None) and not missing
     if quiz_at:
         times.append(quiz_at)
     passed_at = (max(times) if times else _now()) if done else None
@@ -243,25 +247,98 @@ def course_status(user_id: int, course: TrainingCourse, *, today: date | None = 
     return IN_PROGRESS if (started or signed or open_attempt) else NOT_STARTED
 
 
+def _missing_line(course: TrainingCourse, quiz_missing: bool, missing_items: list[PracticalItem]) -> str:
+    parts = [_("quiz")] if quiz_missing else []
+    parts.extend(_("practical item “%(title)s”", title=item.title) for item in missing_items)
+    if parts:
+        return _("《%(course)s》: %(parts)s", course=course.title, parts=_("、").join(parts))
+    return _("《%(course)s》", course=course.title)
+
+
 def missing_reasons(user_id: int, *, today: date | None = None) -> list[str]:
     """Why an agent is not (or no longer) certified, one line per course: which course, and
-    which of its parts (quiz, practical items) is missing. Empty when nothing is missing."""
+    which of its parts (quiz, practical items) is missing. Empty when nothing is missing.
+
+    Inside a request, an answer ``missing_reasons_many`` just computed for the whole team is
+    reused (the lead's home asks it for the box and again for each agent's badge) until the
+    session flushes or commits anything."""
     today = today or _today()
+    memo = _reasons_memo()
+    if memo is not None and (user_id, today) in memo and not (db.session.new or db.session.dirty
+                                                              or db.session.deleted):
+        return list(memo[(user_id, today)])
     lines = []
     for course in required_courses():
         counts = pass_counts(result_for(user_id, course.id), course, today)
         if counts is not None:
             continue
         st = standing(user_id, course)
-        parts = []
-        if st.quiz_needed and st.quiz_passed_at is None:
-            parts.append(_("quiz"))
-        parts.extend(_("practical item “%(title)s”", title=item.title) for item in st.missing_items)
-        if parts:
-            lines.append(_("《%(course)s》: %(parts)s", course=course.title, parts=_("、").join(parts)))
-        else:
-            lines.append(_("《%(course)s》", course=course.title))
+        lines.append(_missing_line(course, st.quiz_needed and st.quiz_passed_at is None, st.missing_items))
     return lines
+
+
+def _reasons_memo() -> dict | None:
+    from flask import g, has_app_context
+
+    return g.get("_certification_reasons") if has_app_context() else None
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_reasons(*_args) -> None:
+    """Anything written may change what an agent lacks: ``missing_reasons`` asks again."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.pop("_certification_reasons", None)
+
+
+def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, list[str]]:
+    """``missing_reasons`` of many agents at once ({user_id: lines}), in five statements whatever
+    their number (the lead's home lists the whole team's agents who are not live)."""
+    today = today or _today()
+    user_ids = list(dict.fromkeys(user_ids))
+    found: dict[int, list[str]] = {user_id: [] for user_id in user_ids}
+    courses = required_courses()
+    if not user_ids or not courses:
+        return found
+    course_ids = [course.id for course in courses]
+    results = {(r.user_id, r.course_id): r for r in db.session.scalars(select(CourseResult).where(
+        CourseResult.user_id.in_(user_ids), CourseResult.course_id.in_(course_ids)))}
+    with_quiz = set(db.session.scalars(select(TrainingQuestion.course_id).where(
+        TrainingQuestion.course_id.in_(course_ids), TrainingQuestion.is_active.is_(True)).distinct()))
+    revision = {course.id: course.revision for course in courses}
+    quiz_passed = {(user_id, course_id) for user_id, course_id, course_revision in db.session.execute(
+        select(QuizAttempt.user_id, QuizAttempt.course_id, QuizAttempt.course_revision).where(
+            QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_id.in_(course_ids),
+            QuizAttempt.is_archived.is_(False), QuizAttempt.passed.is_(True)).distinct())
+        if course_revision == revision[course_id]}
+    items = {course.id: active_items(course) for course in courses}
+    item_course = {item.id: course_id for course_id, its in items.items() for item in its}
+    latest: dict[tuple[int, int], bool] = {}  # (user, item) -> the newest kept sign-off of the revision passed
+    if item_course:
+        for user_id, item_id, course_revision, passed in db.session.execute(
+                select(PracticalSignoff.user_id, PracticalSignoff.item_id, PracticalSignoff.course_revision,
+                       PracticalSignoff.passed)
+                .where(PracticalSignoff.user_id.in_(user_ids), PracticalSignoff.item_id.in_(list(item_course)),
+                       PracticalSignoff.is_archived.is_(False))
+                .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())):
+            if course_revision == revision[item_course[item_id]]:
+                latest.setdefault((user_id, item_id), bool(passed))
+    for user_id in user_ids:
+        for course in courses:
+            if pass_counts(results.get((user_id, course.id)), course, today) is not None:
+                continue
+            quiz_missing = course.id in with_quiz and (user_id, course.id) not in quiz_passed
+            missing = [item for item in items[course.id] if not latest.get((user_id, item.id), False)]
+            found[user_id].append(_missing_line(course, quiz_missing, missing))
+    from flask import g, has_app_context
+
+    if has_app_context() and not (db.session.new or db.session.dirty or db.session.deleted):
+        memo = g.setdefault("_certification_reasons", {})
+        memo.update({(user_id, today): lines for user_id, lines in found.items()})
+    return found
 
 
 @dataclass
@@ -355,11 +432,6 @@ def recompute(user_id: int, *, now: datetime | None = None) -> AgentCertificatio
         cert = AgentCertification(user_id=user_id, state=CertificationState.NONE.value)
         db.session.add(cert)
     was = cert.state
-    for course in courses:  # never passed: nothing recorded for it yet (e.g. no quiz and no practical item);
-        result = result_for(user_id, course.id)  # an expired or overdue pass is not renewed from old attempts
-        if result is None or result.passed_at is None:
-            evaluate(user_id, course)
-    db.session.flush()
     counts = [(course, pass_counts(result_for(user_id, course.id), course, today)) for course in courses]
     grace_dues = [result_for(user_id, c.id).recert_due_on for c, k in counts if k == "grace"]
     if all(k == "current" for _c, k in counts):

@@ -79,3 +79,33 @@ def test_presence_poll_keeps_the_ticket_scope(client, auth, ticket_world):
     auth.logout()
     auth.login(ticket_world["admin"])
     assert client.get(poll.format(ticket_world["far"].id), headers=HX).status_code == 200
+
+
+def test_missing_reasons_of_a_team_at_once_match_one_by_one():
+    """The lead's home asks ``missing_reasons_many`` for every agent not live (a few statements
+    instead of ~20 per agent); its lines are ``missing_reasons``' for each agent: nothing done,
+    quiz failed, quiz passed with a failed or missing sign-off, everything done, two courses."""
+    from kdcs.training.certification import service
+    from tests import factories
+    from tests.training_cert_data import certify, make_course, sign_off, take_quiz
+
+    team = factories.make_team("一组")
+    agents = [factories.make_user("agent", username=f"batch{i}", team=team) for i in range(6)]
+    trainer = factories.make_user("trainer", username="batchtrainer")
+    rules = make_course(items=2)
+    comms = make_course("沟通技巧与共情话术", questions=0, items=1)
+    take_quiz(agents[1], rules, False)
+    take_quiz(agents[2], rules, True)
+    take_quiz(agents[3], rules, True)
+    sign_off(trainer, agents[3], rules, passed=False)
+    certify(agents[4], rules, trainer)
+    sign_off(trainer, agents[4], comms)
+    sign_off(trainer, agents[5], comms)
+    expected = {agent.id: service.missing_reasons(agent.id) for agent in agents}
+    assert any(len(lines) == 2 for lines in expected.values()) and [] in expected.values()
+    with statements() as seen:
+        assert service.missing_reasons_many([agent.id for agent in agents]) == expected
+    assert len(seen) <= 6, "\n\n".join(seen)
+    with statements() as seen:  # within the request, asked again for one agent (a badge): no statement
+        assert service.missing_reasons(agents[0].id) == expected[agents[0].id]
+    assert seen == []

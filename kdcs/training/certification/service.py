@@ -113,11 +113,22 @@ def required_courses() -> list[TrainingCourse]:
 
 
 def training_required() -> bool:
-    """Whether any published 上岗必修 course exists (if not, everyone counts as certified)."""
-    return db.session.scalar(
+    """Whether any published 上岗必修 course exists (if not, everyone counts as certified).
+
+    Asked once per request (a page of agents' badges asks it per row) until the session
+    flushes, commits or rolls back."""
+    from flask import g, has_app_context
+
+    clean = has_app_context() and not (db.session.new or db.session.dirty or db.session.deleted)
+    if clean and "_training_required" in g:
+        return g._training_required
+    required = db.session.scalar(
         select(func.count(TrainingCourse.id))
         .where(TrainingCourse.status == CourseStatus.PUBLISHED.value, TrainingCourse.required_for_live.is_(True))
     ) > 0
+    if clean:
+        g._training_required = required
+    return required
 
 
 def result_for(user_id: int, course_id: int) -> CourseResult | None:
@@ -292,6 +303,7 @@ def _forget_reasons(*_args) -> None:
 
     if has_app_context():
         g.pop("_certification_reasons", None)
+        g.pop("_training_required", None)
 
 
 def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, list[str]]:

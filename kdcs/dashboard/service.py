@@ -365,9 +365,12 @@ def lead_attention(lead: User, day: TeamDay, today: date) -> LeadAttention:
             Outlet.primary_agent_id.in_([line.user.id for line in agents]), Outlet.is_active.is_(True))
         .group_by(Outlet.primary_agent_id)).all())
     not_live, repass = [], []
+    # One batch for the whole team (the badges of the page below reuse it within the request).
+    reasons = certification.missing_reasons_many([line.user.id for line in agents if line.user.id not in live],
+                                                 today=today)
     for line in agents:
         if line.user.id not in live:
-            not_live.append(NotLiveLine(line.user, certification.missing_reasons(line.user.id, today=today),
+            not_live.append(NotLiveLine(line.user, reasons[line.user.id],
                                         int(held.get(line.user.id, 0)), line.open))
             continue
         cert = certification.certification_for(line.user.id)

@@ -373,6 +373,11 @@ _FORMATTERS: dict[str, Callable[[object], str]] = {
 }
 
 
+def register_formatter(kind: str, formatter: Callable[[object], str]) -> None:
+    """Let a feature show its own codes in words (a field registered with ``kinds={field: kind}``)."""
+    _FORMATTERS[kind] = formatter
+
+
 def format_value(kind: str, value, names: Names | None = None) -> str | None:
     """One stored value as people read it; None for "no value" (shown as —).
 

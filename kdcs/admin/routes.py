@@ -38,6 +38,7 @@ def users():
     return render(
         "admin/users.html", block="user_table", pagination=pagination, q=q, role=role,
         team_id=team_id, active=active, teams=_team_choices(), roles=role_choices(), kit=USERS,
+        going_live=service.going_live_badges(pagination.items),
     )
 
 
@@ -87,7 +88,8 @@ def _load_user_form(form, user: User) -> None:
 USERS = InlineEdit(
     name="user", model=User, template="admin/users.html", list_endpoint="admin.users", edit_form=UserEditForm,
     describe=lambda user: _("user %(u)s", u=user.username),
-    row_context=lambda user: {"user": user}, colspan=8, lead_cells=lambda user: [user.username],
+    row_context=lambda user: {"user": user, "going_live": service.going_live_badges([user])}, colspan=10,
+    lead_cells=lambda user: [user.username],
     prepare_form=_prepare_user_form, load_form=_load_user_form,
     save=lambda user, form, version: service.update_user(
         current_user, user, version=version, display_name=form.display_name.data, role=form.role.data,

@@ -39,6 +39,33 @@ def search_users(actor: User, text: str = "", role: str = "", team_id: int | Non
     return query
 
 
+def going_live_badges(users) -> dict[int, dict]:
+    """user id → going-live badge data (the shape of ``certification_badge``) for a page of users,
+    read with one query for their certification rows and one for the gate, not per row. Only agents
+    get one, and only while some 上岗必修 course is published."""
+    from ..models.training import AgentCertification
+    from ..training.certification import gate
+    from ..training.certification import service as certification
+
+    agents = [u for u in users if u.role == Role.AGENT.value]
+    if not agents or not certification.training_required():
+        return {}
+    ids = [u.id for u in agents]
+    certs = {c.user_id: c for c in db.session.scalars(
+        select(AgentCertification).where(AgentCertification.user_id.in_(ids)))}
+    live_ids = gate.certified_ids(ids)
+    badges = {}
+    for user_id in ids:
+        cert, live = certs.get(user_id), user_id in live_ids
+        state = cert.state if cert and (live or cert.state != "flagged") else ("lapsed" if cert else "none")
+        badges[user_id] = {"show": True, "live": live, "state": state,
+                           "label": certification.state_label(state),
+                           "since": cert.certified_at if cert and live else None,
+                           "flagged_until": cert.flagged_until if cert and live else None,
+                           "reason": "" if live or cert is None else cert.reason}
+    return badges
+
+
 def _check_role_team(role: str, team_id: int | None) -> dict[str, str]:
     errors = {}
     if role not in {r.value for r in Role}:

@@ -237,9 +237,11 @@ def publish_course(actor, course_id, version: int | None, required_change: bool 
     if first or required_change:
         course.revision = (course.revision or 0) + 1
         course.revision_note = note
-    record(actor, "training.course_publish", "training_course", course.id,
-           summary=note or course.title, before=before,
-           after={"status": course.status, "revision": course.revision, "required_change": required_change})
+    # what the course is now (after only: "必要变更：是" reads better than "— → 是"); the note says why
+    record(actor, "training.course_publish", "training_course", course.id, summary=course.title,
+           after={"status": course.status, "revision": course.revision, "required_change": required_change,
+                  "old_revision": before["revision"] if before["revision"] != course.revision else None,
+                  "revision_note": note or None})
     db.session.flush()
     from ..certification import service as certification
 
@@ -314,6 +316,8 @@ def add_lesson(actor, course: TrainingCourse, *, title: str) -> TrainingLesson:
     position = max((lesson.position for lesson in course.lessons), default=0) + 1
     lesson = TrainingLesson(course=course, title=title, body="", position=position)
     db.session.add(lesson)
+    record(actor, "training.lesson_add", "training_course", course.id, summary=course.title,
+           after={"lesson": title})
     db.session.commit()
     return lesson
 
@@ -331,7 +335,17 @@ def update_lesson(actor, lesson: TrainingLesson, *, version: int | None, title: 
         errors["title"] = _("The course is archived; it cannot be changed.")
     if errors:
         raise ValidationError(errors)
+    changes = {"lesson": title}  # which lesson, and what changed (the body is said, not copied)
+    if lesson.title != title:
+        changes["old_title"] = lesson.title
+    if lesson.body != body:
+        changes["body_changed"] = True
+    if lesson.sop_scenario_id != scenario_id:
+        changes["sop_scenario"] = _scenario_title(scenario_id)
     lesson.title, lesson.body, lesson.sop_scenario_id = title, body, scenario_id
+    if len(changes) > 1:
+        record(actor, "training.lesson_update", "training_course", lesson.course_id, summary=lesson.course.title,
+               after=changes)
     db.session.commit()
     return lesson
 
@@ -342,6 +356,8 @@ def delete_lesson(actor, lesson: TrainingLesson) -> TrainingCourse:
     course = lesson.course
     if course.status == CourseStatus.ARCHIVED:
         raise ValidationError({"status": _("The course is archived; it cannot be changed.")})
+    record(actor, "training.lesson_delete", "training_course", course.id, summary=course.title,
+           before={"lesson": lesson.title})
     course.lessons.remove(lesson)
     db.session.commit()
     return course
@@ -498,11 +514,29 @@ def save_practical_item(actor, course: TrainingCourse, item: PracticalItem | Non
         position = max((p.position for p in course.practical_items), default=0) + 1
         item = PracticalItem(course=course, position=position, **clean)
         db.session.add(item)
+        record(actor, "training.practical_add", "training_course", course.id, summary=course.title,
+               after={"practical_item": item.title, **_practical_audit(item)})
     else:
+        before = {"practical_item": item.title, **_practical_audit(item)}
         for name, value in clean.items():
             setattr(item, name, value)
+        record(actor, "training.practical_update", "training_course", course.id, summary=course.title,
+               before=before, after={"practical_item": item.title, **_practical_audit(item)})
     db.session.commit()
     return item
+
+
+def _practical_audit(item: PracticalItem) -> dict:
+    """A practical item's audited fields (codes and ids; the audit page shows them in words)."""
+    return {"practical_kind": item.kind, "days": item.days, "pass_score": item.pass_score,
+            "sop_scenario": _scenario_title(item.sop_scenario_id), "checklist": "；".join(item.checklist or [])}
+
+
+def _scenario_title(scenario_id: int | None) -> str | None:
+    if scenario_id is None:
+        return None
+    scenario = db.session.get(SopScenario, scenario_id)
+    return scenario.title if scenario else None
 
 
 def remove_practical_item(actor, item: PracticalItem) -> TrainingCourse:
@@ -511,6 +545,8 @@ def remove_practical_item(actor, item: PracticalItem) -> TrainingCourse:
     course = item.course
     signed = db.session.scalar(select(func.count()).select_from(PracticalSignoff).where(
         PracticalSignoff.item_id == item.id))
+    record(actor, "training.practical_remove", "training_course", course.id, summary=course.title,
+           before={"practical_item": item.title})
     if signed:
         item.is_active = False
     else:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models.training import CourseStatus, PracticalSignoff, TrainingCourse
+from ...models.user import Role
 from ...permissions import Permission, ensure
 from ..courses import service as courses
 from ..programmes import service as programmes
@@ -17,6 +18,26 @@ def _course_status(user_id: int, course: TrainingCourse) -> str:
     from ..certification import service as certification
 
     return certification.course_status(user_id, course)
+
+
+def _needs_to_go_live(user) -> bool:
+    from ..certification import gate
+
+    return user.role == Role.AGENT.value and not gate.is_certified(user)
+
+
+def _required_courses() -> list[TrainingCourse]:
+    from ..certification import service as certification
+
+    return certification.required_courses()
+
+
+def _waits_for_signoff(user_id: int, course: TrainingCourse) -> bool:
+    """The quiz is passed (or there is none) and only practical items wait for a trainer."""
+    from ..certification import service as certification
+
+    standing = certification.standing(user_id, course)
+    return bool(standing.missing_items) and (not standing.quiz_needed or standing.quiz_passed_at is not None)
 
 
 def _passed_items(user_id: int, item_ids: list[int]) -> set[int]:
@@ -29,24 +50,38 @@ def _passed_items(user_id: int, item_ids: list[int]) -> set[int]:
 
 def overview(user, today: date) -> dict:
     """The agent's page: programme day (第N天), each assigned course with lessons done, status and due
-    date, today's items, the next thing to do, what is overdue, and other published courses."""
+    date (for an agent who is not live also the 上岗必修 courses not yet passed, assigned or not), which
+    course waits only for a trainer's sign-off, today's items, the next thing to do (a course with work
+    for the agent), what is overdue, and other published courses."""
     ensure(user, Permission.VIEW_TRAINING)
     enrollment = programmes.enrollment_of(user.id)
     day_number = (today - enrollment.start_date).days + 1 if enrollment else None
     assignments = programmes.assignments_for(user.id)
     done = courses.progress_by_course(user.id, [a.course_id for a in assignments])
+    pairs = [(assignment, assignment.course) for assignment in assignments]
+    assigned_ids = {a.course_id for a in assignments}
+    if _needs_to_go_live(user):
+        # An agent who is not live owns the required courses they have not passed, assigned or not.
+        pairs += [(None, course) for course in _required_courses() if course.id not in assigned_ids]
+        done.update(courses.progress_by_course(user.id, [c.id for a, c in pairs if a is None]))
     rows = []
-    for assignment in assignments:
-        course = assignment.course
+    for assignment, course in pairs:
         total = len(course.lessons)
         status = _course_status(user.id, course)
         finished = status == "passed"
+        if assignment is None and finished:
+            continue
+        due_on = assignment.due_on if assignment else None
+        count = done.get(course.id, 0)
+        waiting = not finished and count >= total and _waits_for_signoff(user.id, course)
         rows.append({
-            "assignment": assignment, "course": course, "done": done.get(course.id, 0), "total": total,
-            "percent": round(100 * done.get(course.id, 0) / total) if total else 0, "status": status,
-            "finished": finished, "due_on": assignment.due_on,
-            "overdue": not finished and assignment.due_on is not None and assignment.due_on < today,
-            "due_today": not finished and assignment.due_on == today,
+            "assignment": assignment, "course": course, "done": count, "total": total,
+            "percent": round(100 * count / total) if total else 0, "status": status,
+            "finished": finished, "due_on": due_on, "unassigned_required": assignment is None,
+            # lessons read and quiz passed: only a trainer's practical sign-off is missing
+            "awaiting_signoff": waiting,
+            "overdue": not finished and due_on is not None and due_on < today,
+            "due_today": not finished and due_on == today,
         })
     plan = []
     if enrollment is not None:
@@ -59,10 +94,11 @@ def overview(user, today: date) -> dict:
             finished = item.practical_item_id in passed
             plan.append({"item": item, "practical": item.practical_item, "due_on": due_on, "finished": finished,
                          "overdue": not finished and due_on < today, "due_today": not finished and due_on == today})
-    open_rows = [r for r in rows if not r["finished"]]
-    assigned_ids = {a.course_id for a in assignments}
+    # the next step is the first course with work the agent can do (not one waiting for a sign-off)
+    open_rows = [r for r in rows if not r["finished"] and not r["awaiting_signoff"]]
+    shown_ids = {r["course"].id for r in rows}
     others = [c for c in db.session.scalars(select(TrainingCourse).where(
-        TrainingCourse.status == CourseStatus.PUBLISHED).order_by(TrainingCourse.title)) if c.id not in assigned_ids]
+        TrainingCourse.status == CourseStatus.PUBLISHED).order_by(TrainingCourse.title)) if c.id not in shown_ids]
     next_row = open_rows[0] if open_rows else None
     next_lesson = None
     if next_row is not None:

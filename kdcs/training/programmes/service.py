@@ -270,8 +270,14 @@ def assign_course(actor, course: TrainingCourse, *, user_ids=(), team_ids=(), du
     for user_id, team_id in chosen.items():
         source = AssignmentSource.TEAM if team_id else AssignmentSource.COURSE
         _upsert_assignment(user_id, course.id, due_on, source, actor.id, team_id=team_id)
+    named = {agent.id: agent.display_name for agent in agents}
+    missing = [user_id for user_id in chosen if user_id not in named]
+    if missing:
+        named.update(db.session.execute(select(User.id, User.display_name).where(User.id.in_(missing))).all())
+    # names, not ids: the audit page reads them as they were when assigned
     record(actor, "training.assign", "training_course", course.id, summary=course.title,
-           after={"user_ids": sorted(chosen), "team_ids": sorted(t.id for t in teams),
+           after={"agents": "、".join(sorted(named[user_id] for user_id in chosen)),
+                  "teams": "、".join(sorted(t.name for t in teams)) or None,
                   "due_on": due_on.isoformat() if due_on else None})
     db.session.commit()
     return len(chosen)
@@ -295,9 +301,11 @@ def _enroll(actor, programme: TrainingProgramme, user: User, start_date: date) -
         _upsert_assignment(user.id, course_id, due_on, AssignmentSource.PROGRAMME, actor.id if actor else None,
                            programme_id=programme.id, keep_earlier=True)
     db.session.flush()
+    titles = {c.id: c.title for c in (item.course for item in programme.items if item.course_id) if c}
     record(actor, "training.enroll", "training_programme", programme.id,
-           summary=f"{user.username} {user.display_name}",
-           after={"user_id": user.id, "start_date": start_date.isoformat(), "courses": sorted(due)})
+           summary=f"{programme.title} · {user.display_name}",
+           after={"agent_id": user.id, "start_date": start_date.isoformat(),
+                  "courses": "、".join(titles[course_id] for course_id in sorted(due, key=lambda i: due[i]))})
     return enrollment
 
 

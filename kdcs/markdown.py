@@ -18,6 +18,7 @@ trainer sees is what agents get.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -86,8 +87,14 @@ def render_markdown(text: str | None) -> Markup:
     """Markdown → sanitized HTML, safe to put in any page (the one pipeline: previews and pages)."""
     if not text:
         return Markup("")
-    html = _md.render(text[:MAX_SOURCE])
-    return Markup(_cleaner.clean(html))
+    return _render(text[:MAX_SOURCE])
+
+
+@lru_cache(maxsize=512)
+def _render(text: str) -> Markup:
+    # A pure function of the text: the ticket page's SOP panel renders the same published
+    # scripts on every load, so the last few hundred are kept per process.
+    return Markup(_cleaner.clean(_md.render(text)))
 
 
 def blanks_in(text: str | None) -> list[str]:

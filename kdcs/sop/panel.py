@@ -13,6 +13,7 @@ agent inserts or copies a script: the evidence a lead needs in a fine dispute.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html import unescape as html_unescape
@@ -209,9 +210,15 @@ def _paragraphs(text: str) -> str:
 
 def plain_text(markdown_text: str) -> str:
     """The script as plain text for a reply box: Markdown markup dropped, lists and paragraphs kept."""
+    return _plain_text(markdown_text or "")
+
+
+@lru_cache(maxsize=512)
+def _plain_text(markdown_text: str) -> str:
+    # A pure function of the text, asked for the same published scripts on every ticket page.
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark", {"breaks": True}).parse(markdown_text or "")
+    tokens = MarkdownIt("commonmark", {"breaks": True}).parse(markdown_text)
     lines: list[str] = []
     prefix_stack: list[list] = []  # [ordered?, counter]
     pending_prefix = ""

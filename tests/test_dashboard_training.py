@@ -103,3 +103,14 @@ def test_team_page_highlights_my_team_not_home(client, auth, users):
     nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
     active = [line for line in nav.splitlines() if 'class="active"' in line]
     assert len(active) == 1 and "我的团队" in active[0]
+
+
+def test_lead_home_marks_the_agent_on_leave_now(client, auth, users):
+    today = date.today()
+    auth.login(users["lead"])
+    assert 'data-testid="on-leave"' not in _html(client)
+    make_leave(users["agent"], [], None, today - timedelta(days=1), today + timedelta(days=1),
+               status=LeaveStatus.APPROVED, approver=users["lead"])
+    html = _html(client)
+    row = html[html.index('data-agent="agent_a"', html.index("今日各客服工作量")):]
+    assert 'data-testid="on-leave"' in row[:row.index("</tr>")] and "休假中" in row[:row.index("</tr>")]

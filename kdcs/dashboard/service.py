@@ -186,13 +186,15 @@ def agent_day(user: User, now: datetime | None = None) -> AgentDay:
 
 @dataclass
 class AgentLine:
-    """One member of a lead's team: open, overdue, due today, replied today (tickets), each a link."""
+    """One member of a lead's team: open, overdue, due today, replied today (tickets), each a link;
+    whether they are on leave right now (their outlets are covered by a substitute)."""
 
     user: User
     open: Figure
     overdue: Figure
     today: Figure
     replied: Figure
+    on_leave: bool = False
 
 
 @dataclass
@@ -211,6 +213,17 @@ def _by_assignee(user: User, now: datetime, **filters) -> tuple[object, dict[int
     return f, {assignee_id: int(n) for assignee_id, n in rows}
 
 
+def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
+    """Which of ``user_ids`` are on leave at ``now`` (the leave coverage's own condition)."""
+    from ..leave.coverage import in_force_clause
+    from ..models import LeaveRequest
+
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(select(LeaveRequest.user_id).where(
+        LeaveRequest.user_id.in_(user_ids), in_force_clause(now))))
+
+
 def team_day(lead: User, now: datetime | None = None) -> TeamDay:
     """A lead's home: per agent of the team open / overdue / due today / replied today; unassigned; fines this month."""
     now = now or utcnow()
@@ -225,11 +238,12 @@ def team_day(lead: User, now: datetime | None = None) -> TeamDay:
         "replied": {"replied": "today", "status": "all"},
     }
     counted = {name: _by_assignee(lead, now, **filters) for name, filters in measures.items()}
+    away = _on_leave_ids([m.id for m in members], now)
     lines = []
     for member in members:
         figures = {name: Figure(counts.get(member.id, 0), url_for("tickets.index", **f.args(assignee_id=member.id)))
                    for name, (f, counts) in counted.items()}
-        lines.append(AgentLine(member, **figures))
+        lines.append(AgentLine(member, **figures, on_leave=member.id in away))
     f, fined = _queue(lead, "team", now, fined="month", status="all")
     sub = fined.order_by(None).subquery()
     count, amount, share = db.session.execute(

@@ -114,3 +114,18 @@ def test_lead_home_marks_the_agent_on_leave_now(client, auth, users):
     html = _html(client)
     row = html[html.index('data-agent="agent_a"', html.index("今日各客服工作量")):]
     assert 'data-testid="on-leave"' in row[:row.index("</tr>")] and "休假中" in row[:row.index("</tr>")]
+
+
+def test_course_waiting_for_the_trainers_signoff_is_not_the_agents_next_step(client, auth, users):
+    from tests.training_cert_data import take_quiz
+
+    waiting = make_course("品牌规则与条款")  # no lessons: read; quiz passed below; the practical item is the trainer's
+    other = make_course("沟通技巧与共情话术")
+    take_quiz(users["agent"], waiting, True)
+    auth.login(users["agent"])
+    box = _html(client)
+    box = box[box.index('data-testid="home-training"'):]
+    table = box[box.index("training-todos"):]
+    row = table[table.index("品牌规则与条款"):]
+    assert "待培训师签核" in row[:row.index("</tr>")]
+    assert "下一步：沟通技巧与共情话术" in box and f'href="/training/courses/{other.id}"' in box

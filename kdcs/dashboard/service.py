@@ -268,7 +268,7 @@ class TrainingTodo:
     title: str
     url: str
     status: str  # the status in words (未开始, 学习中, 未通过, 已逾期, 待复训) or "" for practical items
-    code: str  # the status code (not_started, in_progress, failed, overdue, recert_due) or ""
+    code: str  # not_started, in_progress, failed, overdue, recert_due, awaiting_signoff (the trainer's turn) or ""
     due_on: date | None
     overdue: bool
     due_today: bool
@@ -307,9 +307,11 @@ def agent_training(user: User, today: date) -> AgentTraining:
     overview = my.overview(user, today)
     cert = certification.certification_for(user.id)
     live = gate.is_certified(user)
-    todos = [TrainingTodo(item.course.title, url_for("training.course", course_id=item.course.id), item.label,
-                          item.status, item.due_on, item.status == "overdue" or bool(item.due_on and item.due_on < today),
-                          item.due_on == today)
+    waiting = {row["course"].id for row in overview["rows"] if row.get("awaiting_signoff")}
+    todos = [TrainingTodo(item.course.title, url_for("training.course", course_id=item.course.id),
+                          "" if item.course.id in waiting else item.label,
+                          "awaiting_signoff" if item.course.id in waiting else item.status, item.due_on,
+                          item.status == "overdue" or bool(item.due_on and item.due_on < today), item.due_on == today)
              for item in certification.due_for(user.id, today=today)]
     for row in overview["plan"]:
         if row["finished"] or row["due_on"] > today:
@@ -328,8 +330,13 @@ def agent_training(user: User, today: date) -> AgentTraining:
         state.next_title = overview["next_lesson"].title
         state.next_url = url_for("training.lesson", lesson_id=overview["next_lesson"].id)
         state.next_is_lesson = True
-    elif todos:
-        state.next_title, state.next_url = todos[0].title, todos[0].url
+    elif overview["next"] is not None:  # a course with work for the agent (not one waiting for a sign-off)
+        course = overview["next"]["course"]
+        state.next_title, state.next_url = course.title, url_for("training.course", course_id=course.id)
+    else:
+        actionable = [t for t in todos if t.code != "awaiting_signoff"]
+        if actionable:
+            state.next_title, state.next_url = actionable[0].title, actionable[0].url
     return state
 
 

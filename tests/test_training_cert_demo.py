@@ -36,4 +36,16 @@ def test_demo_stages():
     acts = matrix.to_act_on(users["lead2"])
     assert acts.outlets and all(o.primary_agent_id in (users["agent12"].id, users["agent14"].id,
                                                          users["agent15"].id) for o in acts.outlets)
+    # every holder of open tickets is linked with their full count, not only the 20 tickets shown
+    from kdcs.models import Ticket, TicketStatus
+    holders = {user.username: count for user, count in acts.ticket_holders}
+    for name, count in holders.items():
+        assert count == db.session.scalar(select(db.func.count()).select_from(Ticket).where(
+            Ticket.assignee_id == users[name].id, Ticket.status != TicketStatus.CLOSED))
+    assert sum(holders.values()) == acts.tickets_total
+    if acts.tickets_total:
+        assert "agent12" in holders
+    # the going-live audit rows read as labels, not codes
+    from kdcs import auditing
+    assert auditing.format_value("training_cert_state", "none") == service.state_label("none") != "none"
     assert seed_demo()["training_agents"] == 0

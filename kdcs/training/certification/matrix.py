@@ -212,6 +212,7 @@ class ActionList:
     outlets: list[Outlet]
     tickets: list[Ticket]
     tickets_total: int
+    ticket_holders: list = field(default_factory=list)  # [(User, open ticket count)] for the queue links
 
 
 def to_act_on(actor: User, *, limit: int = 20) -> ActionList:
@@ -234,7 +235,11 @@ def to_act_on(actor: User, *, limit: int = 20) -> ActionList:
     open_tickets = select(Ticket).where(Ticket.assignee_id.in_(holders), Ticket.status != TicketStatus.CLOSED)
     total = db.session.scalar(select(db.func.count()).select_from(open_tickets.subquery()))
     tickets = list(db.session.scalars(open_tickets.order_by(Ticket.due_at, Ticket.id).limit(limit)))
-    return ActionList(outlets, tickets, int(total or 0))
+    counts = db.session.execute(select(Ticket.assignee_id, db.func.count()).where(
+        Ticket.assignee_id.in_(holders), Ticket.status != TicketStatus.CLOSED).group_by(Ticket.assignee_id)).all()
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([c[0] for c in counts])))}
+    ticket_holders = sorted(((users[i], n) for i, n in counts if i in users), key=lambda pair: pair[0].username)
+    return ActionList(outlets, tickets, int(total or 0), ticket_holders)
 
 
 def certified_since(user: User) -> datetime | None:

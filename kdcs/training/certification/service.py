@@ -59,6 +59,7 @@ auditing.register_labels(
     fields={"user.state": _l("Going-live state"), "user.item_id": _l("Practical item"), "user.passed": _l("Passed"),
             "user.score": _l("Score"), "user.archived": _l("Archived attempts and sign-offs"),
             "user.note": _l("Note"), "user.passed_at": _l("Passed on")},
+    kinds={"user.state": "training_cert_state", "user.item_id": "practical_item"},
 )
 
 # course_status codes (labels in status_label)
@@ -91,6 +92,19 @@ def state_label(state: str | None) -> str:
         CertificationState.FLAGGED.value: _("Live, re-pass due"),
         CertificationState.LAPSED.value: _("Lapsed"),
     }.get(state or CertificationState.NONE.value, state or "")
+
+
+def _practical_item_title(item_id) -> str:
+    """An audit value naming a practical item by its title (``#id`` once it is gone)."""
+    try:
+        item = db.session.get(PracticalItem, int(item_id))
+    except (TypeError, ValueError):
+        return str(item_id)
+    return item.title if item is not None else f"#{item_id}"
+
+
+auditing.register_formatter("training_cert_state", state_label)
+auditing.register_formatter("practical_item", _practical_item_title)
 
 
 def _now() -> datetime:
@@ -470,7 +484,7 @@ def recompute(user_id: int, *, now: datetime | None = None) -> AgentCertificatio
         cert.reason = "；".join(missing_reasons(user_id, today=today))[:500]
     if cert.state != was:
         auditing.record(None, "training.certification", "user", user_id,
-                        f"{user.username}: {was} → {cert.state}",
+                        f"{user.username}: {state_label(was)} → {state_label(cert.state)}",
                         before={"state": was}, after={"state": cert.state})
     return cert
 
@@ -514,7 +528,8 @@ def on_course_published(course: TrainingCourse, required_change: bool, actor: Us
         recompute(agent.id)
     if required_change and course.required_for_live:
         auditing.record(actor, "training.recert", "training_course", course.id,
-                        f"{course.title} r{course.revision}: re-pass due {due.isoformat()}")
+                        _("%(title)s (revision %(revision)d): re-pass by %(due)s", title=course.title,
+                          revision=course.revision, due=due.isoformat()))
 
 
 def lapse_due(now: datetime | None = None) -> list[int]:
@@ -586,7 +601,7 @@ def record_signoff(actor: User, user_id: int, item_id: int, *, passed: bool, sco
     db.session.add(signoff)
     db.session.flush()
     auditing.record(actor, "training.signoff", "user", agent.id,
-                    f"{agent.username} · {course.title} · {item.title}: {'passed' if verdict else 'not passed'}",
+                    f"{agent.username} · {course.title} · {item.title}: {_('passed') if verdict else _('not passed yet')}",
                     after={"item_id": item.id, "passed": verdict, "score": score})
     from ...notifications.service import notify
     notify(agent, "training_signoff",

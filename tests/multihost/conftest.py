@@ -29,7 +29,7 @@ def server_url(name: str) -> str:
     if not url:
         if os.environ.get("KDCS_MULTIHOST_REQUIRED") == "1":
             pytest.fail(f"KDCS_MULTIHOST_{name} is not set")
-        pytest.skip(f"no server: set KDCS_MULTIHOST_{name} (the multihost CI stage, .ci/multihost)")
+        pytest.skip(f"no server: set KDCS_MULTIHOST_{name} (the multihost CI stage, .ci/multihost.sh)")
     assert url.startswith(("http://127.", "https://127.", "http://localhost")), "only servers on this machine"
     return url
 

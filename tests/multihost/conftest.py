@@ -1,4 +1,4 @@
-"""Tests that drive running servers over HTTP (the multi-host CI stage, ``.ci/multihost``).
+"""Tests that drive running servers over HTTP (the multi-host CI stage, ``.ci/multihost.sh``).
 
 They need no app or database of their own: the servers' URLs come from the environment,
 

@@ -1,6 +1,6 @@
 """Two app servers on one PostgreSQL database, one task worker on Redis, driven over HTTP.
 
-Started by the CI stage ``.ci/multihost`` (gunicorn on two ports, ``flask --app kdcs worker``
+Started by the CI stage ``.ci/multihost.sh`` (gunicorn on two ports, ``flask --app kdcs worker``
 with ``KDCS_TASK_URL=redis://…``, waitress once) on the demo company. Each test acts on
 server A and looks on server B, as users behind a load balancer do:
 

@@ -218,7 +218,7 @@ def test_full_flow_records_history_audit_and_notifies(leave_world):
     db.session.commit()
     assert [e.to_status for e in leave.history] == [S.DRAFT, S.SUBMITTED, S.SUBSTITUTE_ACCEPTED, S.APPROVED,
                                                    S.IN_PROGRESS, S.RETURNED]
-    actions = [a.action for a in db.session.query(AuditLog).filter_by(entity_type="leave_request")]
+    actions = [a.action for a in db.session.query(AuditLog).filter_by(entity_type="leave_request").order_by(AuditLog.id)]
     assert actions == ["leave.create", "leave.submit", "leave.accept", "leave.approve", "leave.start",
                        "leave.return"]
 

@@ -70,6 +70,20 @@ def test_create_course_then_edit(client, auth, users):
     response = client.post(f"/training/courses/{created.id}/edit",
                            data={"title": "新标题", "kind": "special", "version": str(created.version + 5)})
     assert response.status_code == 409 and "新标题" in body(response)
+    # how long a pass lasts: a bad number is a Chinese message beside the field, nothing saved
+    db.session.refresh(created)
+    response = client.post(f"/training/courses/{created.id}/edit", data={
+        "title": created.title, "kind": "onboarding", "required_for_live": "y", "recert_days": "abc",
+        "valid_days": "365", "version": str(created.version)})
+    assert response.status_code == 200 and "请填写 1 到 365 之间的整数天数" in body(response)
+    db.session.refresh(created)
+    assert created.valid_days is None
+    response = client.post(f"/training/courses/{created.id}/edit", data={
+        "title": created.title, "kind": "onboarding", "required_for_live": "y", "recert_days": "21",
+        "valid_days": "365", "version": str(created.version)})
+    assert response.status_code == 303
+    db.session.refresh(created)
+    assert (created.recert_days, created.valid_days) == (21, 365)
 
 
 def test_course_page_shows_structure_and_progress_for_trainers(client, auth, users, course):

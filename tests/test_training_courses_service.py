@@ -167,6 +167,26 @@ def test_update_course_is_locked_and_audited(w):
     assert set(err.value.errors) == {"title", "kind"}
 
 
+def test_course_sets_how_long_a_pass_lasts(w):
+    course = make_course(w.trainer)
+    assert (course.recert_days, course.valid_days) == (14, None)
+    svc.update_course(w.trainer, course, version=course.version, title=course.title, summary="",
+                      kind=course.kind, required_for_live=True, recert_days="２１", valid_days="365")
+    assert (course.recert_days, course.valid_days) == (21, 365)
+    svc.update_course(w.trainer, course, version=course.version, title=course.title, summary="",
+                      kind=course.kind, required_for_live=True)  # not given: kept
+    assert (course.recert_days, course.valid_days) == (21, 365)
+    for recert, valid in (("0", ""), ("abc", ""), ("", ""), ("14", "7"), ("14", "1e3"), ("14", "-30"),
+                          ("99999999999999999999", "")):
+        with pytest.raises(ValidationError) as err:
+            svc.update_course(w.trainer, course, version=course.version, title=course.title, summary="",
+                              kind=course.kind, required_for_live=True, recert_days=recert, valid_days=valid)
+        assert set(err.value.errors) <= {"recert_days", "valid_days"} and err.value.errors
+    svc.update_course(w.trainer, course, version=course.version, title=course.title, summary="",
+                      kind=course.kind, required_for_live=True, recert_days="14", valid_days="")
+    assert (course.recert_days, course.valid_days) == (14, None)
+
+
 # --------------------------------------------------------------------------- lessons
 
 def test_lessons_move_up_and_down(w):

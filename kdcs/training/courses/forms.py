@@ -13,12 +13,16 @@ from .labels import KIND_LABELS, PRACTICAL_LABELS
 
 
 class CourseForm(FlaskForm):
-    """A course's title, summary, kind and 上岗必修 flag."""
+    """A course's title, summary, kind, 上岗必修 flag and how long a pass lasts."""
 
     title = StringField(_l("Title"), render_kw={"maxlength": 100, "autocomplete": "off"})
     summary = TextAreaField(_l("Course summary"), render_kw={"rows": 3})
     kind = SelectField(_l("Type"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
     required_for_live = BooleanField(_l("Required to go live"))
+    recert_days = StringField(_l("Re-pass within (days)"), default="14",
+                              render_kw={"inputmode": "numeric", "maxlength": 4, "autocomplete": "off"})
+    valid_days = StringField(_l("A pass is valid for (days)"),
+                             render_kw={"inputmode": "numeric", "maxlength": 5, "autocomplete": "off"})
     version = HiddenField()
 
 

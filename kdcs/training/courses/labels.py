@@ -62,6 +62,8 @@ register_labels(
     entities={"training_course": _l("Course"), "training_programme": _l("Training programme")},
     fields={"user.start_date": _l("Start date"), "training_course.required_for_live": _l("Required to go live"),
             "training_course.revision": _l("Revision"), "required_change": _l("Required change"),
+            "training_course.recert_days": _l("Re-pass within (days)"),
+            "training_course.valid_days": _l("A pass is valid for (days)"),
             "training_course.title": _l("Course title"), "training_course.summary": _l("Course summary"),
             "training_course.kind": _l("Course kind"), "training_course.status": _l("Course status"),
             "training_course.lesson": _l("Lesson"), "training_course.old_title": _l("Former lesson title"),

@@ -83,7 +83,8 @@ def course_new():
     if form.validate_on_submit():
         try:
             course = svc.create_course(current_user, title=form.title.data, summary=form.summary.data,
-                                       kind=form.kind.data, required_for_live=form.required_for_live.data)
+                                       kind=form.kind.data, required_for_live=form.required_for_live.data,
+                                       recert_days=form.recert_days.data, valid_days=form.valid_days.data)
         except ValidationError as exc:
             apply_errors(form, exc.errors)
         else:
@@ -157,7 +158,8 @@ def course_edit(course_id: int):
     form = _course_form(item, request.form)
     outcome = locked_save(form, item, lambda version: svc.update_course(
         current_user, item, version=version, title=form.title.data, summary=form.summary.data, kind=form.kind.data,
-        required_for_live=form.required_for_live.data))
+        required_for_live=form.required_for_live.data, recert_days=form.recert_days.data,
+        valid_days=form.valid_days.data))
     if outcome == SAVED:
         flash(_("Course saved."), "success")
         return redirect_after_post(url_for("training.course_edit", course_id=item.id))

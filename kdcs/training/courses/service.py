@@ -56,7 +56,9 @@ MAX_DAYS = 30
 MAX_LESSONS = 50
 FILES_PER_LESSON = 20
 TRAINING_KINDS = frozenset({"jpeg", "png", "webp", "pdf", "xlsx", "mp4"})
-COURSE_FIELDS = ["title", "summary", "kind", "required_for_live"]
+COURSE_FIELDS = ["title", "summary", "kind", "required_for_live", "recert_days", "valid_days"]
+RECERT_DAYS_RANGE = (1, 365)  # a required change: re-pass within
+VALID_DAYS_RANGE = (30, 3650)  # a pass expires after (empty: never)
 
 
 def is_editor(user) -> bool:
@@ -161,13 +163,34 @@ def _clean_text(errors: dict, name: str, value, limit: int, required: bool = Fal
     return text
 
 
-def _clean_course(title, summary, kind, required_for_live) -> dict:
+KEEP = object()  # update_course: a day field not given keeps its stored value
+FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _clean_days(errors: dict, name: str, value, bounds: tuple[int, int], *, required: bool) -> int | None:
+    """A whole number of days within bounds (full-width digits accepted); empty is None unless required."""
+    text = str(value if value is not None else "").strip().translate(FULLWIDTH_DIGITS)
+    if not text:
+        if required:
+            errors[name] = _("Enter a number of days.")
+        return None
+    low, high = bounds
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        errors[name] = _("Enter a whole number of days from %(low)d to %(high)d.", low=low, high=high)
+        return None
+    return int(text)
+
+
+
+def _clean_course(title, summary, kind, required_for_live, recert_days=14, valid_days=None) -> dict:
     errors: dict[str, str] = {}
     clean = {
         "title": _clean_text(errors, "title", title, TITLE_MAX, required=True),
         "summary": _clean_text(errors, "summary", summary, SUMMARY_MAX),
         "kind": kind,
         "required_for_live": bool(required_for_live),
+        "recert_days": _clean_days(errors, "recert_days", recert_days, RECERT_DAYS_RANGE, required=True),
+        "valid_days": _clean_days(errors, "valid_days", valid_days, VALID_DAYS_RANGE, required=False),
     }
     if kind not in {k.value for k in CourseKind}:
         errors["kind"] = _("Choose a kind.")
@@ -182,10 +205,10 @@ def _check_version(obj, version: int | None) -> None:
 
 
 def create_course(actor, *, title: str, summary: str = "", kind: str = CourseKind.ONBOARDING,
-                  required_for_live: bool = False) -> TrainingCourse:
+                  required_for_live: bool = False, recert_days=14, valid_days=None) -> TrainingCourse:
     """A new draft course (trainers and admins); audited."""
     ensure(actor, Permission.EDIT_TRAINING)
-    clean = _clean_course(title, summary, kind, required_for_live)
+    clean = _clean_course(title, summary, kind, required_for_live, recert_days, valid_days)
     course = TrainingCourse(**clean, status=CourseStatus.DRAFT, created_by_id=actor.id)
     db.session.add(course)
     db.session.flush()
@@ -196,11 +219,14 @@ def create_course(actor, *, title: str, summary: str = "", kind: str = CourseKin
 
 
 def update_course(actor, course: TrainingCourse, *, version: int | None, title: str, summary: str, kind: str,
-                  required_for_live: bool) -> TrainingCourse:
-    """Change a course's title, summary, kind and 上岗必修 flag (optimistic lock: StaleEdit)."""
+                  required_for_live: bool, recert_days=None, valid_days=KEEP) -> TrainingCourse:
+    """Change a course's title, summary, kind, 上岗必修 flag, re-pass days and how long a pass is
+    valid (optimistic lock: StaleEdit). Omitted day fields keep their stored values."""
     ensure(actor, Permission.EDIT_TRAINING)
     _check_version(course, version)
-    clean = _clean_course(title, summary, kind, required_for_live)
+    clean = _clean_course(title, summary, kind, required_for_live,
+                          course.recert_days if recert_days is None else recert_days,
+                          course.valid_days if valid_days is KEEP else valid_days)
     before = snapshot(course, COURSE_FIELDS)
     for name, value in clean.items():
         setattr(course, name, value)

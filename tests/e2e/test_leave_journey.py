@@ -117,7 +117,7 @@ def _import_one_ticket(page, e2e_app, zh, outlet: dict) -> str:
         page.get_by_role("button", name=zh("Upload and map columns"), exact=True).click()
     expect(page.locator("#col_waybill_no")).to_have_value("运单号")
     with page.expect_navigation():
-        page.get_by_role("button", name=zh("Check all rows"), exact=True).click()
+        page.get_by_role("button", name=zh("Check all rows"), exact=True).last.click()  # the same button heads the card
     expect(page.locator("[data-import-counts]")).to_be_visible(timeout=JOB_TIMEOUT)
     with page.expect_navigation():
         page.get_by_role("button", name=zh("Import %(n)s tickets") % {"n": 1}, exact=True).click()

@@ -88,7 +88,7 @@ def test_admin_imports_the_sample_export_through_preview_to_commit(login_as, e2e
     expect(page.locator("#file-sample")).to_contain_text("STO021101")
     assert page.locator("#file-sample tbody tr").count() >= 1
     with page.expect_navigation():
-        page.get_by_role("button", name=zh("Check all rows"), exact=True).click()
+        page.get_by_role("button", name=zh("Check all rows"), exact=True).last.click()  # the same button heads the card
 
     # 3. Preview (after the validation task): counts, errors in Chinese, duplicates; nothing written yet.
     expect(page.locator("[data-import-counts]")).to_be_visible(timeout=JOB_TIMEOUT)

@@ -465,7 +465,8 @@ def is_certified(candidate: User, outlet: Outlet | None) -> bool | None:
     None ("not checked") while no published 上岗必修 course exists: then everyone counts as
     certified and the check says so; otherwise True/False, which ``substitute_checks`` enforces.
     """
-    from ..training.certification import gate, service as certification
+    from ..training.certification import gate
+    from ..training.certification import service as certification
 
     if not certification.training_required():
         return None

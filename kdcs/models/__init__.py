@@ -29,7 +29,6 @@ from .sop import (
     SopVersion,
     VersionStatus,
 )
-from .ticket_counts import TicketCount  # noqa: F401  (open-ticket counters for the tab counts)
 from .ticket import (
     CannedReply,
     Category,
@@ -54,6 +53,7 @@ from .ticket import (
     TicketStatus,
     WorkCalendarDay,
 )
+from .ticket_counts import TicketCount  # noqa: F401  (open-ticket counters for the tab counts)
 from .training import (  # noqa: F401  (training and going live)
     AgentCertification,
     AssignmentSource,

@@ -13,9 +13,9 @@ agent inserts or copies a script: the evidence a lead needs in a fine dispute.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 from html import unescape as html_unescape
 
 from flask_babel import gettext as _

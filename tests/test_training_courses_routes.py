@@ -86,6 +86,18 @@ def test_create_course_then_edit(client, auth, users):
     assert (created.recert_days, created.valid_days) == (21, 365)
 
 
+def test_course_page_warns_when_a_required_course_cannot_be_passed(client, auth, users):
+    from tests.training_world import make_course
+
+    lessons_only = make_course(users.trainer, title="只有课时的必修课", publish=False, required=True)
+    optional = make_course(users.trainer, title="只有课时的选修课", publish=False, required=False)
+    auth.login(users.trainer)
+    assert 'data-testid="unpassable"' in body(client.get(f"/training/courses/{lessons_only.id}"))
+    assert 'data-testid="unpassable"' not in body(client.get(f"/training/courses/{optional.id}"))
+    svc.save_practical_item(users.trainer, lessons_only, kind="supervised", title="跟岗带教", days=3)
+    assert 'data-testid="unpassable"' not in body(client.get(f"/training/courses/{lessons_only.id}"))
+
+
 def test_course_page_shows_structure_and_progress_for_trainers(client, auth, users, course):
     svc.mark_lesson_done(users.agent, course.lessons[0])
     auth.login(users.trainer)

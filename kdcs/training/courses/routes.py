@@ -106,7 +106,8 @@ def course(course_id: int):
                   practical_items=svc.active_practical_items(item), can_edit=editor,
                   can_assign=has_permission(current_user, Permission.ASSIGN_TRAINING),
                   progress=svc.agents_progress(current_user, item) if editor else [],
-                  changed=editor and svc.changed_since_publish(item), publish_form=PublishForm(formdata=None))
+                  changed=editor and svc.changed_since_publish(item), publish_form=PublishForm(formdata=None),
+                  unpassable=editor and svc.cannot_be_passed(item))
 
 
 # --------------------------------------------------------------------------- the editor

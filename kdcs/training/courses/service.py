@@ -38,6 +38,7 @@ from ...models.training import (
     TrainingAttachment,
     TrainingCourse,
     TrainingLesson,
+    TrainingQuestion,
 )
 from ...models.types import utcnow
 from ...models.user import Role, User
@@ -282,6 +283,16 @@ def changed_since_publish(course: TrainingCourse) -> bool:
     if course.status != CourseStatus.PUBLISHED or course.published_at is None:
         return False
     return any(lesson.updated_at and lesson.updated_at > course.published_at for lesson in course.lessons)
+
+
+def cannot_be_passed(course: TrainingCourse) -> bool:
+    """Whether a 上岗必修 course has neither an active question nor an active practical item: nobody
+    can pass it, so publishing it would flag (and later lapse) every live agent. The course page warns."""
+    if not course.required_for_live:
+        return False
+    has_question = db.session.scalar(select(TrainingQuestion.id).where(
+        TrainingQuestion.course_id == course.id, TrainingQuestion.is_active.is_(True)).limit(1))
+    return has_question is None and not active_practical_items(course)
 
 
 def archive_course(actor, course_id, version: int | None) -> TrainingCourse:

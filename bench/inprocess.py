@@ -1,0 +1,129 @@
+"""CPU per request type inside one process (no gunicorn, no sockets): where a request's time goes.
+
+    .venv/bin/python bench/inprocess.py                       # CPU ms per request type, 30 requests each
+    .venv/bin/python bench/inprocess.py --repeat 100 --only "agent: detail"
+    .venv/bin/python bench/inprocess.py --profile "agent: detail"   # + cProfile's top functions
+
+The same database and the same actions as ``bench/load.py`` (its Actor drives a Flask test
+client instead of a socket), so a figure here is that request type's own CPU cost without
+the server, the client or the other requests around it. Use it to find and check a lever;
+``bench/load.py`` stays the measure of the whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.load import Actor, Response, Stats, Writes, fresh_database, load_data, session_plan  # noqa: E402
+
+
+class ClientSession:
+    """``bench.load.Session``'s interface over a Flask test client."""
+
+    def __init__(self, client, stats: Stats):
+        self.client, self.stats, self.csrf = client, stats, ""
+
+    def request(self, kind, method, path, form=None, htmx=False, headers=None, expected=(200, 303)) -> Response:
+        sent = {}
+        if htmx:
+            sent["HX-Request"] = "true"
+            sent["HX-Current-URL"] = "http://127.0.0.1/tickets/"
+        if method == "POST" and self.csrf:
+            sent["X-CSRFToken"] = self.csrf
+        sent.update(headers or {})
+        started = time.perf_counter()
+        data = urllib.parse.urlencode(form) if form is not None else None
+        r = self.client.open(path, method=method, data=data, headers=sent,
+                             content_type="application/x-www-form-urlencoded" if data is not None else None)
+        body = r.get_data(as_text=True)
+        self.stats.add(kind, (time.perf_counter() - started) * 1000, r.status_code, expected, f"{method} {path}")
+        return Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, body)
+
+    def take_csrf(self, body: str) -> None:
+        import re
+
+        match = re.search(r'"X-CSRFToken": "([^"]+)"', body)
+        if match:
+            self.csrf = match.group(1)
+
+    def close(self) -> None:
+        pass
+
+    def login(self, username: str) -> bool:
+        import re
+
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', page)
+        r = self.client.post("/login", data={"username": username, "password": "demo1234",
+                                             "csrf_token": token.group(1) if token else ""})
+        if r.status_code != 303:
+            return False
+        self.take_csrf(self.client.get("/").get_data(as_text=True))
+        return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", action="append", default=[], help='e.g. "agent: detail" (repeatable)')
+    parser.add_argument("--profile", help='cProfile this type, e.g. "agent: detail"')
+    parser.add_argument("--top", type=int, default=45)
+    args = parser.parse_args()
+    url, instance = fresh_database(None, args.tickets)
+    data = load_data(url, instance, session_plan(16))
+    os.environ.update({"KDCS_DATABASE_URL": url, "KDCS_INSTANCE_PATH": str(instance), "KDCS_ENV": "production",
+                       "KDCS_SECRET_KEY": "inprocess-bench", "KDCS_TASKS_IMMEDIATE": "1",
+                       "KDCS_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"})
+    from wsgi import app
+
+    only = set(args.only) | ({args.profile} if args.profile else set())
+    writes = Writes()
+    print(f"{'type':<28} {'requests':>8} {'CPU ms':>8}")
+    for username, role in (("agent1", "agent"), ("lead1", "lead"), ("admin", "admin")):
+        stats = Stats()
+        session = ClientSession(app.test_client(), stats)
+        session.login(username)
+        actor = Actor(session, username, role, writes, random.Random(7), data["waybills"].get(username, []),
+                      data["outlets"], "inproc")
+        actor.queue_page()
+        actor.detail()
+        for action in actor.actions:
+            kind = f"{role}: {action}"
+            if only and kind not in only:
+                continue
+            for _ in range(3):  # warm: caches, compiled templates and statements
+                getattr(actor, action)()
+            profiler = cProfile.Profile() if kind == args.profile else None
+            before = stats.total
+            cpu0 = time.process_time()
+            if profiler:
+                profiler.enable()
+            for _ in range(args.repeat):
+                getattr(actor, action)()
+            if profiler:
+                profiler.disable()
+            cpu = time.process_time() - cpu0
+            n = stats.total - before
+            print(f"{kind:<28} {n:>8} {cpu / max(1, n) * 1000:>8.2f}", flush=True)
+            if profiler:
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+    for sample in stats.error_samples[:5]:
+        print("error:", sample)
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,6 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "KDCS_ENV": env,
         "SECRET_KEY": secret_key or DEFAULT_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -60,6 +59,11 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     if overrides:
         config.update(overrides)
+    # A server-side database (PostgreSQL) may restart under a pooled connection: ping it on
+    # checkout. An SQLite file never drops a connection, and the ping was a statement on
+    # every request.
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                      {} if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else {"pool_pre_ping": True})
     if config["KDCS_ENV"] == "production" and config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
         raise ConfigError(
             "KDCS_SECRET_KEY must be set to a long random value when KDCS_ENV=production"

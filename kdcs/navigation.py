@@ -70,18 +70,29 @@ ADMIN_ITEMS: tuple[NavItem, ...] = (
 
 
 def visible_items(items, user) -> list[dict]:
-    endpoints = current_app.view_functions
+    """The items this user may open, with their URL, whether the current page is theirs, and badges."""
     current = request.endpoint or ""
     result = []
-    for item in items:
-        if item.endpoint not in endpoints or not has_permission(user, item.permission):
-            continue
-        if user.role in item.hide_for:
-            continue
+    for item, url in _role_items(items, user):
         active = current.startswith(item.section) and not current.startswith(item.not_section or ("\0",))
-        result.append({"label": item.label, "url": url_for(item.endpoint), "endpoint": item.endpoint, "active": active,
+        result.append({"label": item.label, "url": url, "endpoint": item.endpoint, "active": active,
                        "badge": item.badge(user) if item.badge else None, "badge_template": item.badge_template})
     return result
+
+
+def _role_items(items, user) -> list[tuple[NavItem, str]]:
+    """(item, URL) of the items a role may open: fixed while the app runs, so built once per role
+    and kept on the app (a url_for and a permission check per item on every page were a
+    measurable part of each page)."""
+    cache = current_app.extensions.setdefault("kdcs_navigation", {})
+    key = (id(items), user.role, bool(user.is_active), request.script_root)
+    found = cache.get(key)
+    if found is None:
+        endpoints = current_app.view_functions
+        found = cache[key] = [(item, url_for(item.endpoint)) for item in items
+                              if item.endpoint in endpoints and has_permission(user, item.permission)
+                              and user.role not in item.hide_for]
+    return found
 
 
 class LazyItems:

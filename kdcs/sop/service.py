@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import settings
@@ -144,8 +144,18 @@ def review_count(actor: User) -> int:
     """How many drafts wait for this reviewer (not counting those they wrote or edited): the nav badge."""
     if not has_permission(actor, Permission.REVIEW_SOP):
         return 0
-    waiting = db.session.scalars(select(SopVersion).where(SopVersion.status == VersionStatus.IN_REVIEW)).all()
-    return sum(1 for version in waiting if actor.id not in editors_of(version))
+    global _REVIEW_COUNT
+    if _REVIEW_COUNT is None:  # on every page of a reviewer (the badge): one statement, built once
+        actor_id = bindparam("actor_id")
+        edited = exists().where(AuditLog.entity_type == "sop_version", AuditLog.entity_id == SopVersion.id,
+                                AuditLog.action.in_(EDIT_ACTIONS), AuditLog.actor_id == actor_id)
+        _REVIEW_COUNT = select(func.count(SopVersion.id)).where(
+            SopVersion.status == VersionStatus.IN_REVIEW,
+            or_(SopVersion.author_id.is_(None), SopVersion.author_id != actor_id), ~edited)
+    return db.session.scalar(_REVIEW_COUNT, {"actor_id": actor.id}) or 0
+
+
+_REVIEW_COUNT = None
 
 
 def drafts_in_progress(actor: User) -> list[SopVersion]:

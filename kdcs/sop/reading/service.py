@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ...auditing import record, register_labels
@@ -111,7 +111,18 @@ _LATER = aliased(SopVersion, name="later_version")
 
 
 def _required(current_only: bool = True):
-    """SELECT of required (non-minor, published) versions of live scenarios; newest required per scenario."""
+    """SELECT of required (non-minor, published) versions of live scenarios; newest required per scenario.
+    Built once per process: the banner runs it on every page an agent opens."""
+    query = _REQUIRED.get(current_only)
+    if query is None:
+        query = _REQUIRED[current_only] = _build_required(current_only)
+    return query
+
+
+_REQUIRED: dict[bool, object] = {}
+
+
+def _build_required(current_only: bool):
     query = (
         select(SopVersion)
         .join(SopScenario, SopScenario.id == SopVersion.scenario_id)
@@ -145,16 +156,23 @@ def _acks_by_scenario(user_ids, scenario_ids) -> dict[tuple[int, int], list[tupl
     result: dict[tuple[int, int], list[tuple[int, datetime]]] = defaultdict(list)
     if not user_ids or not scenario_ids:
         return result
-    rows = db.session.execute(
-        select(SopAcknowledgement.user_id, SopVersion.scenario_id, SopVersion.number,
-               SopAcknowledgement.acknowledged_at)
-        .join(SopVersion, SopVersion.id == SopAcknowledgement.version_id)
-        .where(SopAcknowledgement.user_id.in_(list(user_ids)), SopVersion.scenario_id.in_(list(scenario_ids)))
-        .order_by(SopVersion.number)
-    )
+    global _ACKS
+    if _ACKS is None:
+        _ACKS = (
+            select(SopAcknowledgement.user_id, SopVersion.scenario_id, SopVersion.number,
+                   SopAcknowledgement.acknowledged_at)
+            .join(SopVersion, SopVersion.id == SopAcknowledgement.version_id)
+            .where(SopAcknowledgement.user_id.in_(bindparam("user_ids", expanding=True)),
+                   SopVersion.scenario_id.in_(bindparam("scenario_ids", expanding=True)))
+            .order_by(SopVersion.number)
+        )
+    rows = db.session.execute(_ACKS, {"user_ids": list(user_ids), "scenario_ids": list(scenario_ids)})
     for user_id, scenario_id, number, at in rows:
         result[(user_id, scenario_id)].append((number or 0, at))
     return result
+
+
+_ACKS = None
 
 
 def _satisfied_at(acks: list[tuple[int, datetime]], number: int) -> datetime | None:

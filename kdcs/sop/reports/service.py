@@ -94,7 +94,13 @@ def get_report(actor: User, report_id: int) -> SopReport:
 
 def open_count() -> int:
     """How many reports wait for a trainer (the navigation badge)."""
-    return db.session.scalar(select(func.count(SopReport.id)).where(SopReport.status == ReportStatus.OPEN)) or 0
+    global _OPEN_COUNT
+    if _OPEN_COUNT is None:  # the badge on every page of a trainer: built once
+        _OPEN_COUNT = select(func.count(SopReport.id)).where(SopReport.status == ReportStatus.OPEN)
+    return db.session.scalar(_OPEN_COUNT) or 0
+
+
+_OPEN_COUNT = None
 
 
 @dataclass

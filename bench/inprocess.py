@@ -34,7 +34,8 @@ class ClientSession:
     def __init__(self, client, stats: Stats):
         self.client, self.stats, self.csrf = client, stats, ""
 
-    def request(self, kind, method, path, form=None, htmx=False, headers=None, expected=(200, 303)) -> Response:
+    def request(self, kind, method, path, form=None, htmx=False, headers=None, expected=(200, 303),
+                moved_ok=False) -> Response:
         sent = {}
         if htmx:
             sent["HX-Request"] = "true"
@@ -47,7 +48,8 @@ class ClientSession:
         r = self.client.open(path, method=method, data=data, headers=sent,
                              content_type="application/x-www-form-urlencoded" if data is not None else None)
         body = r.get_data(as_text=True)
-        self.stats.add(kind, (time.perf_counter() - started) * 1000, r.status_code, expected, f"{method} {path}")
+        self.stats.add(kind, (time.perf_counter() - started) * 1000, r.status_code, expected, f"{method} {path}",
+                       moved_ok=moved_ok)
         return Response(r.status_code, {k.lower(): v for k, v in r.headers.items()}, body)
 
     def take_csrf(self, body: str) -> None:

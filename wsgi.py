@@ -1,5 +1,7 @@
 """WSGI entry point: ``gunicorn wsgi:app`` (Linux) or ``waitress-serve wsgi:app`` (Windows)."""
 
 from kdcs import create_app
+from kdcs.gc_tuning import tune_for_serving
 
 app = create_app()
+tune_for_serving()  # the collector no longer re-scans the app on every request (kdcs/gc_tuning.py)

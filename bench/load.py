@@ -76,6 +76,9 @@ def ceiling():
     def index():
         return page
 
+    from kdcs.gc_tuning import tune_for_serving
+
+    tune_for_serving()  # the same process settings as wsgi.py
     return app
 
 

@@ -1,0 +1,26 @@
+"""The serving process freezes what start-up built and collects less often (kdcs/gc_tuning.py)."""
+
+from __future__ import annotations
+
+import gc
+
+from kdcs.gc_tuning import SERVING_THRESHOLDS, tune_for_serving
+
+
+def test_tune_for_serving_freezes_and_raises_thresholds():
+    before = gc.get_threshold()
+    try:
+        tune_for_serving()
+        assert gc.get_threshold() == SERVING_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        assert SERVING_THRESHOLDS[0] > before[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
+def test_wsgi_entry_point_tunes_the_collector():
+    import pathlib
+
+    source = (pathlib.Path(__file__).resolve().parent.parent / "wsgi.py").read_text()
+    assert "tune_for_serving()" in source

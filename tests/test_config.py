@@ -1,6 +1,6 @@
 import pytest
 
-from kdcs import create_app
+from kdcs import SQLITE_MMAP_BYTES, create_app
 from kdcs.config import ConfigError, build_config, normalize_database_url
 
 
@@ -46,6 +46,18 @@ def test_sqlite_pragmas(app):
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        # pages through a memory map (the test database may be in memory: then 0 is all it reports)
+        mmap = connection.execute(text("PRAGMA mmap_size")).scalar()
+        assert mmap == SQLITE_MMAP_BYTES or (mmap == 0 and ":memory:" in str(db.engine.url)), mmap
+
+
+def test_no_pre_ping_on_sqlite_but_on_postgresql(tmp_path):
+    from kdcs.config import build_config
+
+    sqlite = build_config(str(tmp_path), {"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"})
+    assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+    pg = build_config(str(tmp_path), {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db"})
+    assert pg["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
 
 
 def test_instance_path_from_env(monkeypatch, tmp_path):

@@ -44,6 +44,10 @@ def test_reason_matches_first_then_whole_category_no_archived_no_drafts(damage):
     # A scenario that names reasons of a category applies to those reasons only.
     other = factories.make_ticket(damage.own, reason=damage.address, waybill_no="75129999000002")
     assert [s.title for s, _m in scenarios_for_ticket(other)] == ["问题件通用安抚"]
+    # The panel reads the same rule in one statement: the same scenarios, matches and versions.
+    for ticket in (damage.ticket, other):
+        assert [(i.scenario.id, i.match, i.version.id) for i in panel.for_ticket(ticket, damage.agent).items] == [
+            (s.id, m, s.current_version_id) for s, m in scenarios_for_ticket(ticket)]
 
 
 def test_panel_fills_the_current_version_and_marks_missing(damage):

@@ -15,19 +15,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from html import unescape as html_unescape
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import String, cast, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import String, bindparam, cast, exists, outerjoin, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..auditing import register_event_describer
 from ..blanks import MISSING_MARK, MISSING_RE, fill_blanks, ticket_blank_values
 from ..extensions import db
-from ..models import Ticket, TicketEvent, User, utcnow
+from ..models import Ticket, TicketEvent, TicketReason, User, utcnow
 from ..models.sop import SopScenario, SopVersion, VersionStatus, sop_scenario_reasons
 from ..permissions import Permission, ensure, has_permission
 from ..service_errors import NotFound, ValidationError
@@ -43,8 +44,8 @@ MAX_SCENARIOS = 8
 class PanelItem:
     """One scenario beside the ticket: its current version and the script filled from the ticket."""
 
-    scenario: SopScenario
-    version: SopVersion
+    scenario: SopScenario | ScenarioRef
+    version: SopVersion | VersionRef
     match: str  # "reason" or "category"
     text: str  # plain text to insert or copy, blanks filled (missing ones marked)
     html: Markup  # the script as the scenario page shows it, blanks filled, missing ones highlighted
@@ -127,6 +128,74 @@ def _reason_categories(scenario_ids: list[int]) -> dict[int, set[str]]:
     return result
 
 
+@dataclass(frozen=True)
+class ScenarioRef:
+    """What the panel shows of a scenario (its id and title), read without an ORM object."""
+
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """What the panel shows of a scenario's current version, read without an ORM object."""
+
+    id: int
+    number: int | None
+    status: str
+    title: str
+    script: str
+    steps: list
+    authority: str
+    escalation: str
+    max_compensation: str | Decimal | None
+
+
+_reason_link = sop_scenario_reasons.alias("reason_link")
+_named_link = sop_scenario_reasons.alias("named_link")
+_named_reason = aliased(TicketReason, name="named_reason")
+_by_reason = exists().where(_reason_link.c.scenario_id == SopScenario.id,
+                            _reason_link.c.reason_id == bindparam("reason_id"))
+_STATEMENTS: dict[str, object] = {}
+
+
+def _panel_statement():
+    """Every live scenario that may apply to a ticket, with its current version, whether it lists the
+    ticket's reason and whether it names reasons of the ticket's category: the two queries of
+    ``scenarios_for_ticket`` (and their selectinloads) as one statement, built once per process."""
+    statement = _STATEMENTS.get("panel")
+    if statement is None:
+        version = SopVersion
+        statement = _STATEMENTS["panel"] = (
+            select(SopScenario.id, SopScenario.title, SopScenario.categories,
+                   version.id.label("version_id"), version.number, version.status, version.title.label("version_title"),
+                   version.script, version.steps, version.authority, version.escalation, version.max_compensation,
+                   _by_reason.label("by_reason"),
+                   exists().where(_named_link.c.scenario_id == SopScenario.id,
+                                  _named_link.c.reason_id == _named_reason.id,
+                                  _named_reason.category == bindparam("category")).label("names_category"))
+            .select_from(outerjoin(SopScenario, version, version.id == SopScenario.current_version_id))
+            .where(SopScenario.is_archived.is_(False), SopScenario.current_version_id.is_not(None),
+                   _by_reason | cast(SopScenario.categories, String).like(bindparam("pattern")))
+            .order_by(SopScenario.title, SopScenario.id)
+        )
+    return statement
+
+
+def _panel_rows(ticket: Ticket, limit: int = MAX_SCENARIOS) -> list[tuple]:
+    """(row, match) for the ticket: the rule of ``scenarios_for_ticket`` (reason matches first, then
+    whole-category ones that name no reason of the category), read in one statement."""
+    rows = db.session.execute(_panel_statement(), {"reason_id": ticket.reason_id, "category": ticket.category,
+                                                   "pattern": f'%"{ticket.category}"%'}).all()
+    found = [(row, "reason") for row in rows if row.by_reason][:limit]
+    for row in rows:
+        if len(found) >= limit:
+            break
+        if not row.by_reason and ticket.category in (row.categories or []) and not row.names_category:
+            found.append((row, "category"))
+    return found
+
+
 def for_ticket(ticket: Ticket, user: User) -> Panel | None:
     """The panel for this ticket as ``user`` sees it (None when the user may not read SOPs)."""
     if not has_permission(user, Permission.VIEW_SOP):
@@ -134,19 +203,22 @@ def for_ticket(ticket: Ticket, user: User) -> Panel | None:
     # {客服} is whoever has the panel in front of them: the one who will send the reply.
     values = ticket_blank_values(ticket, user)
     items = []
-    for scenario, match in scenarios_for_ticket(ticket):
-        version = scenario.current_version
-        if version is None or version.status != VersionStatus.PUBLISHED:
+    names = _version_names()
+    for row, match in _panel_rows(ticket):
+        if row.version_id is None or row.status != VersionStatus.PUBLISHED:
             continue
+        names[row.version_id] = (row.version_title, row.number)  # the timeline's lines name them too
+        version = VersionRef(row.version_id, row.number, row.status, row.version_title, row.script or "",
+                             row.steps or [], row.authority or "", row.escalation or "", row.max_compensation)
         text, missing = fill_blanks(plain_text(version.script), values)
         html = render_script(version.script, values)
-        items.append(PanelItem(scenario, version, match, text, html, missing, _steps(version),
-                               scenario_url(scenario.id)))
+        items.append(PanelItem(ScenarioRef(row.id, row.title), version, match, text, html, missing,
+                               _steps(version), scenario_url(row.id)))
     return Panel(ticket=ticket, items=items, can_use=has_permission(user, Permission.WORK_TICKETS),
                  can_report=True, search_url=_url("sop.index"))
 
 
-def _steps(version: SopVersion) -> list[tuple[str, str]]:
+def _steps(version) -> list[tuple[str, str]]:
     try:
         from .labels import format_limit
     except ImportError:  # sop-core's labels not there yet
@@ -284,13 +356,30 @@ def record_use(actor: User, ticket: Ticket, version_id: int, action: str = "inse
     return event
 
 
+def _version_names() -> dict[int, tuple[str, int | None] | None]:
+    """{version id: (title, number)} known in this request: the panel's versions, then each one a
+    timeline line asked for (a ticket's page names the same few versions again and again)."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return {}
+    names = g.get("sop_version_names")
+    if names is None:
+        names = g.sop_version_names = {}
+    return names
+
+
 def describe_use(event) -> str:
     """The timeline sentence of a "sop" event: 查看并使用了话术《破损理赔》第 3 版."""
-    version = db.session.get(SopVersion, int(event.to_value)) if (event.to_value or "").isdigit() else None
-    if version is None:
+    version_id = int(event.to_value) if (event.to_value or "").isdigit() else None
+    names = _version_names()
+    if version_id is not None and version_id not in names:
+        row = db.session.execute(select(SopVersion.title, SopVersion.number).where(SopVersion.id == version_id)).first()
+        names[version_id] = tuple(row) if row is not None else None
+    name = names.get(version_id) if version_id is not None else None
+    if name is None:
         return _("Used an SOP script that has since been deleted.")
-    return _("Viewed and used the script 《%(title)s》 version %(number)s",
-             title=version.title, number=version.number)
+    return _("Viewed and used the script 《%(title)s》 version %(number)s", title=name[0], number=name[1])
 
 
 EVENT_LABEL = _l("SOP script")  # the timeline's label of a "sop" event (tickets.labels uses the same msgid)

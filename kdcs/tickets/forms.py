@@ -8,6 +8,8 @@ The detail page shows several forms at once, so each has a prefix (``status-``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -110,3 +112,114 @@ class BulkForm(FlaskForm):
     assignee_id = SelectField(_l("Assignee"), coerce=id_or_none, validate_choice=False)
     to_status = SelectField(_l("Status"), validate_choice=False)
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000, message=_MAX)])
+
+
+# --------------------------------------------------------------------------- display
+# The ticket page shows six forms at once. Building them as WTForms forms and rendering their
+# widgets was a fifth of the page's CPU, so a form that is only displayed is a ``FormView`` of
+# ``Control``s rendered by the plain macros of templates/tickets/_controls.html (the same HTML:
+# names, ids, values, flags). A refused POST re-renders the WTForms form the user sent, seen
+# through ``FormView.of`` (its data and errors); WTForms still validates every POST.
+
+
+@dataclass
+class Control:
+    """One control of a displayed form: what the macros need to render it as WTForms would."""
+
+    id: str
+    name: str
+    label: str = ""
+    value: str = ""
+    errors: list = dataclass_field(default_factory=list)
+    # select: (value, label, selected) as WTForms' iter_choices gives them
+    choices: list[tuple[str, str, bool]] = dataclass_field(default_factory=list)
+    maxlength: int | None = None
+
+
+class FormView:
+    """A displayed form: ``prefix``, its controls as attributes, ``errors`` (field name -> messages)."""
+
+    def __init__(self, prefix: str, controls: dict[str, Control], errors: dict | None = None):
+        self.prefix = prefix
+        self.errors = errors or {}
+        self.__dict__.update(controls)
+
+    @classmethod
+    def of(cls, form) -> FormView:
+        """A WTForms form (a refused POST, as the user sent it) seen as a ``FormView``."""
+        controls = {}
+        for name, f in form._fields.items():
+            control = Control(f.id, f.name, str(f.label.text), errors=list(f.errors),
+                              maxlength=getattr(f.flags, "maxlength", None))
+            if hasattr(f, "iter_choices"):
+                control.choices = [(str(value), str(label), bool(selected))
+                                   for value, label, selected, *_ in f.iter_choices()]
+            else:
+                value = f._value()
+                control.value = "" if value is None else str(value)
+            controls[name] = control
+        return cls(form._prefix.rstrip("-"), controls, form.errors)
+
+
+def _maxlength(unbound) -> int | None:
+    for validator in unbound.kwargs.get("validators") or []:
+        if isinstance(validator, Length) and validator.max is not None and validator.max >= 0:
+            return validator.max
+    return None
+
+
+def _control(form_class, prefix: str, name: str, value="", choices=None, data=None, coerce=str) -> Control:
+    """A fresh control of ``form_class``'s field ``name`` (label and maxlength from its declaration);
+    a select's options marked selected as WTForms marks them (``coerce(value) == data``)."""
+    unbound = getattr(form_class, name)
+    label = unbound.args[0] if unbound.args else unbound.kwargs.get("label", "")
+    control = Control(f"{prefix}-{name}", f"{prefix}-{name}", str(label) if label else "",
+                      "" if value is None else str(value), maxlength=_maxlength(unbound))
+    if choices is not None:
+        control.choices = [(str(v), str(text), coerce(v) == data) for v, text in choices]
+    return control
+
+
+def note_view(version: str, key: str) -> FormView:
+    """The note box as a fresh page shows it."""
+    p = "note"
+    return FormView(p, {"version": _control(NoteForm, p, "version", version), "key": _control(NoteForm, p, "key", key),
+                        "body": _control(NoteForm, p, "body")})
+
+
+def status_view(version: str, transitions: list[tuple[str, str]]) -> FormView:
+    p = "status"
+    return FormView(p, {"version": _control(StatusForm, p, "version", version),
+                        "to_status": _control(StatusForm, p, "to_status", choices=transitions),
+                        "note": _control(StatusForm, p, "note")})
+
+
+def assign_view(version: str, assignees: list[tuple]) -> FormView:
+    p = "assign"
+    return FormView(p, {"version": _control(AssignForm, p, "version", version),
+                        "assignee_id": _control(AssignForm, p, "assignee_id", choices=assignees, coerce=id_or_none),
+                        "note": _control(AssignForm, p, "note")})
+
+
+def reply_view(version: str, key: str, corrects: list[tuple], set_status: list[tuple]) -> FormView:
+    p = "reply"
+    return FormView(p, {"version": _control(ReplyForm, p, "version", version), "key": _control(ReplyForm, p, "key", key),
+                        "channel": _control(ReplyForm, p, "channel", choices=choices("channel")),
+                        "body": _control(ReplyForm, p, "body"),
+                        "sent_at": _control(ReplyForm, p, "sent_at"),
+                        "corrects_id": _control(ReplyForm, p, "corrects_id", choices=corrects, coerce=id_or_none),
+                        "set_status": _control(ReplyForm, p, "set_status", choices=set_status)})
+
+
+def fine_view(version: str, key: str, amount: str = "", bearer: str | None = None, agent_share: str = "") -> FormView:
+    p = "fine"
+    return FormView(p, {"version": _control(FineForm, p, "version", version), "key": _control(FineForm, p, "key", key),
+                        "amount": _control(FineForm, p, "amount", amount),
+                        "bearer": _control(FineForm, p, "bearer", choices=choices("fine_bearer"), data=bearer),
+                        "agent_share": _control(FineForm, p, "agent_share", agent_share),
+                        "note": _control(FineForm, p, "note")})
+
+
+def reopen_view(version: str) -> FormView:
+    p = "reopen"
+    return FormView(p, {"version": _control(ReopenForm, p, "version", version), "reason": _control(ReopenForm, p, "reason")})

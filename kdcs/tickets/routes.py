@@ -18,14 +18,14 @@ from ..extensions import db
 from ..filters import SHANGHAI
 from ..htmx import fragment_only, render, render_fragment, wants_fragment
 from ..leave.coverage import covered_owners
-from ..models import Ticket, TicketReason, TicketStatus
+from ..models import Role, Ticket, TicketReason, TicketStatus
 from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
 from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
-from . import bp, idempotency, labels, presence, queue, reference, service
+from . import bp, idempotency, labels, presence, queue, service
 from .forms import (
     AssignForm,
     BulkForm,
@@ -51,7 +51,7 @@ def _version(form) -> int | None:
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
-    ticket = service.get_visible_ticket(current_user, ticket_id)
+    ticket = service.get_page_ticket(current_user, ticket_id)
     if ticket is None:
         abort(404)
     return ticket
@@ -77,7 +77,7 @@ def _canned_groups(ticket: Ticket) -> list[dict]:
         "other": {"title": _("Other reasons of this category"), "items": []},
         "general": {"title": _("General"), "items": []},
     }
-    for canned in reference.canned_replies_for(ticket.category):
+    for canned in service.canned_rows(ticket.category):
         if canned.reason_id is not None and canned.reason_id == ticket.reason_id:
             key = "reason"
         elif canned.reason_id is not None:
@@ -308,48 +308,63 @@ def new_check():
 
 
 def _detail_context(ticket: Ticket, **forms) -> dict:
-    """Everything the detail page and its ``ticket_body`` fragment show."""
+    """Everything the detail page and its ``ticket_body`` fragment show.
+
+    ``forms``: a refused POST's WTForms form (``note_form`` ...) shown again as the user sent it;
+    the other forms are displayed fresh as ``FormView``s (no WTForms form built for display).
+    """
     version = str(ticket.version)
-    status_form = forms.get("status_form") or StatusForm(prefix="status", formdata=None)
-    status_form.to_status.choices = [(s, labels.label("status", s)) for s in service.allowed_transitions(ticket)]
-    assign_form = forms.get("assign_form") or AssignForm(prefix="assign", formdata=None)
-    assignees = service.assignable_users(current_user)
-    assign_form.assignee_id.choices = [(u.id, f"{u.display_name}（{u.username}）") for u in assignees
-                                       if u.id != ticket.assignee_id]
-    if assign_form.assignee_id.choices:  # no preselected agent: the lead picks one on purpose
-        assign_form.assignee_id.choices.insert(0, ("", _("Please choose")))
-    built = {
-        "note_form": forms.get("note_form") or NoteForm(prefix="note", formdata=None),
-        "status_form": status_form,
-        "assign_form": assign_form,
-        "reply_form": forms.get("reply_form") or ReplyForm(prefix="reply", formdata=None),
-        "fine_form": forms.get("fine_form") or FineForm(prefix="fine", formdata=None),
-        "reopen_form": forms.get("reopen_form") or ReopenForm(prefix="reopen", formdata=None),
-    }
-    for form in built.values():
-        form.version.data = version
-    reply_form = built["reply_form"]
-    ticket_replies = service.replies(ticket)
-    reply_form.corrects_id.choices = [(0, _("— (a new reply)"))] + [
+    transitions = service.allowed_transitions(ticket)
+    status_choices = [(s, labels.label("status", s)) for s in transitions]
+    if current_user.role not in (Role.LEAD, Role.ADMIN) and ticket.assignee_id == current_user.id:
+        assignees = []  # anyone else may only take a ticket themselves: it is theirs already
+    else:
+        assignees = service.assignable_users(current_user)
+    assignee_choices = [(u.id, f"{u.display_name}（{u.username}）") for u in assignees if u.id != ticket.assignee_id]
+    if assignee_choices:  # no preselected agent: the lead picks one on purpose
+        assignee_choices.insert(0, ("", _("Please choose")))
+    ticket_replies = service.reply_rows(ticket.id)
+    corrects_choices = [(0, _("— (a new reply)"))] + [
         (r.id, f"{r.sent_at.astimezone(SHANGHAI):%m-%d %H:%M} {labels.label('channel', r.channel)}：{r.body[:24]}")
         for r in ticket_replies]
-    reply_form.set_status.choices = [("", _("Keep “%(s)s”", s=labels.label("status", ticket.status)))] + [
+    set_status_choices = [("", _("Keep “%(s)s”", s=labels.label("status", ticket.status)))] + [
         (s, labels.label("status", s)) for s in service.reply_status_choices(ticket)]
-    for name in ("note_form", "reply_form", "fine_form"):  # a new key per rendered form; a form shown again keeps its own
-        if forms.get(name) is None or not built[name].key.data:
-            built[name].key.data = idempotency.new_key()
-    if forms.get("fine_form") is None and ticket.fine_amount is not None:
-        built["fine_form"].amount.data = f"{ticket.fine_amount:.2f}"
-        built["fine_form"].bearer.data = ticket.fine_bearer
-        built["fine_form"].agent_share.data = f"{ticket.fine_agent_share or 0:.2f}"
+
+    def shown(name: str, fresh, **choices):
+        """The user's refused form as they sent it (with this page's choices and version), or ``fresh()``."""
+        form = forms.get(name)
+        if form is None:
+            return fresh()
+        for field_name, options in choices.items():
+            getattr(form, field_name).choices = options
+        form.version.data = version
+        if hasattr(form, "key") and not form.key.data:  # a form shown again keeps its own key
+            form.key.data = idempotency.new_key()
+        return FormView.of(form)
+
+    fine = {}
+    if ticket.fine_amount is not None:
+        fine = {"amount": f"{ticket.fine_amount:.2f}", "bearer": ticket.fine_bearer,
+                "agent_share": f"{ticket.fine_agent_share or 0:.2f}"}
+    built = {
+        "note_form": shown("note_form", lambda: note_view(version, idempotency.new_key())),
+        "status_form": shown("status_form", lambda: status_view(version, status_choices), to_status=status_choices),
+        "assign_form": shown("assign_form", lambda: assign_view(version, assignee_choices),
+                             assignee_id=assignee_choices),
+        "reply_form": shown("reply_form", lambda: reply_view(version, idempotency.new_key(), corrects_choices,
+                                                             set_status_choices),
+                            corrects_id=corrects_choices, set_status=set_status_choices),
+        "fine_form": shown("fine_form", lambda: fine_view(version, idempotency.new_key(), **fine)),
+        "reopen_form": shown("reopen_form", lambda: reopen_view(version)),
+    }
     return {
         "ticket": ticket,
-        "timeline": service.timeline(ticket),  # not "events": render() takes HX-Trigger events
+        # not "events": render() takes HX-Trigger events
+        "timeline": service.timeline_rows(ticket.id),
         "now": queue.now_utc(),
         "can_work": has_permission(current_user, Permission.WORK_TICKETS),
         "can_fine": service.can_decide_fines(current_user),
-        "note_required_for": sorted(s for s in service.allowed_transitions(ticket)
-                                    if service.note_required(ticket.status, s)),
+        "note_required_for": sorted(s for s in transitions if service.note_required(ticket.status, s)),
         "canned": _canned_groups(ticket),
         "replies": ticket_replies,
         "reply_met": service.reply_met_deadline(ticket),
@@ -405,7 +420,7 @@ def _action_response(ticket_id: int, ok: bool, message: str | None = None, statu
     """
     if ok:
         db.session.expire_all()
-        ticket = service.get_visible_ticket(current_user, ticket_id)
+        ticket = service.get_page_ticket(current_user, ticket_id)
         if ticket is None:  # saved, then reassigned out of this user's scope a moment later
             return saved_but_moved(ticket_id, message)
         if not wants_fragment():

@@ -40,12 +40,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auditing import record, snapshot
 from ..extensions import db
 from ..models import (
+    CannedReply,
     Category,
     DeadlineRule,
     Direction,
@@ -186,6 +187,46 @@ def visible_tickets_query(user: User, at: datetime | None = None) -> Select:
 def get_visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     """The ticket if the user may see it, else None (the view answers 404)."""
     return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id))
+
+
+def _page_ticket_options() -> tuple:
+    from sqlalchemy.orm import joinedload
+
+    return (joinedload(Ticket.outlet), joinedload(Ticket.brand), joinedload(Ticket.reason),
+            joinedload(Ticket.deadline_rule))
+
+
+def _page_ticket_statement(role: str) -> Select:
+    """The ticket page's lookup in a role's scope (``visible_tickets_query`` for someone who covers
+    nobody), with its values as parameters: built once per process."""
+    statement = _PAGE_STATEMENTS.get(f"ticket_{role}")
+    if statement is None:
+        query = select(Ticket).options(*_page_ticket_options()).where(Ticket.id == bindparam("ticket_id"))
+        if role == Role.AGENT:
+            query = query.where(or_(
+                Ticket.assignee_id == bindparam("user_id"),
+                Ticket.outlet_id.in_(select(Outlet.id).where(Outlet.primary_agent_id == bindparam("user_id")))))
+        elif role == Role.LEAD:
+            members = select(User.id).where(User.team_id == bindparam("team_id")).scalar_subquery()
+            query = query.where(or_(Ticket.assignee_id.in_(members),
+                                    Ticket.outlet_id.in_(select(Outlet.id).where(Outlet.primary_agent_id.in_(members)))))
+        statement = _PAGE_STATEMENTS[f"ticket_{role}"] = query
+    return statement
+
+
+def get_page_ticket(user: User, ticket_id: int) -> Ticket | None:
+    """``get_visible_ticket`` for the ticket page: its outlet, brand, reason and deadline rule in the
+    same statement (the page shows them all; four lazy loads cost more than the joins), from a
+    prebuilt statement unless the user covers someone on leave."""
+    role = getattr(user, "role", None)
+    if user is None or not getattr(user, "is_active", False) or role not in (Role.ADMIN, Role.LEAD, Role.AGENT):
+        return None
+    if role == Role.LEAD and user.team_id is None:
+        return None
+    if role == Role.ADMIN or not covered_clauses(user):
+        return db.session.scalar(_page_ticket_statement(role), {"ticket_id": ticket_id, "user_id": user.id,
+                                                                "team_id": user.team_id})
+    return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id).options(*_page_ticket_options()))
 
 
 def moved_notice(ticket_id: int) -> str:
@@ -1126,3 +1167,67 @@ def timeline(ticket: Ticket) -> list[TicketEvent]:
     return list(db.session.scalars(
         select(TicketEvent).options(joinedload(TicketEvent.actor))
         .where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)))
+
+
+# --------------------------------------------------------------------------
+# The ticket page's read-only lists: plain rows from statements built once per process
+# (the page is an agent's most common page; building statements and ORM objects cost more
+# than running the SQL).
+# --------------------------------------------------------------------------
+
+_PAGE_STATEMENTS: dict[str, Select] = {}
+
+
+def _page_statement(name: str) -> Select:
+    statement = _PAGE_STATEMENTS.get(name)
+    if statement is None:
+        statement = _PAGE_STATEMENTS[name] = _PAGE_BUILDERS[name]()
+    return statement
+
+
+def _timeline_statement() -> Select:
+    return (select(TicketEvent.id, TicketEvent.at, TicketEvent.actor_id, TicketEvent.kind, TicketEvent.from_value,
+                   TicketEvent.to_value, TicketEvent.body, User.display_name.label("actor_name"))
+            .outerjoin(User, User.id == TicketEvent.actor_id)
+            .where(TicketEvent.ticket_id == bindparam("ticket_id"))
+            .order_by(TicketEvent.at, TicketEvent.id))
+
+
+def _replies_statement() -> Select:
+    from sqlalchemy.orm import aliased
+
+    corrected = aliased(TicketReply, name="corrected")
+    return (select(TicketReply.id, TicketReply.channel, TicketReply.body, TicketReply.sent_at,
+                   TicketReply.recorded_by_id, TicketReply.corrects_id, User.display_name.label("recorded_by_name"),
+                   corrected.sent_at.label("corrects_sent_at"))
+            .outerjoin(User, User.id == TicketReply.recorded_by_id)
+            .outerjoin(corrected, corrected.id == TicketReply.corrects_id)
+            .where(TicketReply.ticket_id == bindparam("ticket_id"))
+            .order_by(TicketReply.sent_at, TicketReply.id))
+
+
+def _canned_statement() -> Select:
+    return (select(CannedReply.id, CannedReply.category, CannedReply.reason_id, CannedReply.title, CannedReply.body)
+            .where((CannedReply.category == bindparam("category")) | CannedReply.category.is_(None),
+                   CannedReply.is_active.is_(True))
+            .order_by(CannedReply.sort_order, CannedReply.id))
+
+
+_PAGE_BUILDERS = {"timeline": _timeline_statement, "replies": _replies_statement, "canned": _canned_statement}
+
+
+def timeline_rows(ticket_id: int) -> list:
+    """``timeline`` for the page: rows (id, at, actor_id, kind, from_value, to_value, body, actor_name),
+    oldest first."""
+    return db.session.execute(_page_statement("timeline"), {"ticket_id": ticket_id}).all()
+
+
+def reply_rows(ticket_id: int) -> list:
+    """``replies`` for the page: rows (id, channel, body, sent_at, recorded_by_id, corrects_id,
+    recorded_by_name, corrects_sent_at), earliest sent first."""
+    return db.session.execute(_page_statement("replies"), {"ticket_id": ticket_id}).all()
+
+
+def canned_rows(category: str) -> list:
+    """``reference.canned_replies_for(category)`` for the page: rows (id, category, reason_id, title, body)."""
+    return db.session.execute(_page_statement("canned"), {"category": category}).all()

@@ -7,6 +7,7 @@ attachments filed under an item (``TicketAttachment.evidence_item_id``, not remo
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -64,11 +65,17 @@ class ChecklistLine:
         return self.count > 0
 
 
-def checklist(ticket: Ticket) -> list[ChecklistLine]:
-    """The ticket's checklist: each active item of its reason and how many attachments cover it."""
+def checklist(ticket: Ticket, live: list | None = None) -> list[ChecklistLine]:
+    """The ticket's checklist: each active item of its reason and how many attachments cover it.
+
+    ``live``: the ticket's live attachments when the caller has them already (counted here, no query).
+    """
     items = items_for(ticket.reason_id)
     if not items:
         return []
+    if live is not None:
+        counts = Counter(a.evidence_item_id for a in live if a.removed_at is None)
+        return [ChecklistLine(item, counts.get(item.id, 0)) for item in items]
     counts = dict(db.session.execute(
         select(TicketAttachment.evidence_item_id, func.count())
         .where(TicketAttachment.ticket_id == ticket.id, TicketAttachment.removed_at.is_(None),

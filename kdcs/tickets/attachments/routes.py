@@ -28,7 +28,8 @@ BOX = "tickets/_attachments.html"
 
 def evidence_context(ticket, upload_form=None, errors=None) -> dict:
     """What the evidence box shows: live and removed attachments, the checklist, the forms."""
-    lines = checklist.checklist(ticket)
+    attachments, removed = svc.attachments_and_removed(ticket)
+    lines = checklist.checklist(ticket, live=attachments)
     form = upload_form or UploadForm(formdata=None)
     form.evidence_item_id.choices = [("", _("Not filed under an item"))] + [
         (str(line.item.id), line.item.name) for line in lines]
@@ -38,8 +39,8 @@ def evidence_context(ticket, upload_form=None, errors=None) -> dict:
         form.evidence_item_id.data = missing[0].id
     return {
         "ticket": ticket,
-        "attachments": svc.attachments(ticket),
-        "removed": svc.attachments(ticket, removed=True),
+        "attachments": attachments,
+        "removed": removed,
         "checklist": lines,
         "missing": missing,
         "upload_form": form,

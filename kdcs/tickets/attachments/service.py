@@ -57,6 +57,13 @@ def attachments(ticket: Ticket, *, removed: bool = False) -> list[TicketAttachme
     return list(db.session.scalars(query.order_by(TicketAttachment.uploaded_at, TicketAttachment.id)))
 
 
+def attachments_and_removed(ticket: Ticket) -> tuple[list[TicketAttachment], list[TicketAttachment]]:
+    """``attachments(ticket)`` and ``attachments(ticket, removed=True)`` in one query."""
+    rows = list(db.session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id)
+                                   .order_by(TicketAttachment.uploaded_at, TicketAttachment.id)))
+    return [a for a in rows if a.removed_at is None], [a for a in rows if a.removed_at is not None]
+
+
 def live_count(ticket_id: int) -> int:
     """Attachments not removed (what the per-ticket limit counts)."""
     return db.session.scalar(select(func.count()).select_from(TicketAttachment).where(

@@ -30,12 +30,19 @@ from .forms import (
     AssignForm,
     BulkForm,
     FineForm,
+    FormView,
     NoteForm,
     ReopenForm,
     ReplyForm,
     StatusForm,
     TicketCreateForm,
     as_shanghai,
+    assign_view,
+    fine_view,
+    note_view,
+    reopen_view,
+    reply_view,
+    status_view,
 )
 from .settings.service import format_minutes
 

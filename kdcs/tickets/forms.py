@@ -168,12 +168,26 @@ def _maxlength(unbound) -> int | None:
     return None
 
 
+def _label(form_class, name: str, unbound) -> str:
+    """The field's label in the request's language (kept per catalog: the same few on every page)."""
+    from .labels import _translated
+
+    cache = _translated()
+    key = ("form_label", form_class.__name__, name)
+    text = cache.get(key) if cache is not None else None
+    if text is None:
+        label = unbound.args[0] if unbound.args else unbound.kwargs.get("label", "")
+        text = str(label) if label else ""
+        if cache is not None:
+            cache[key] = text
+    return text
+
+
 def _control(form_class, prefix: str, name: str, value="", choices=None, data=None, coerce=str) -> Control:
     """A fresh control of ``form_class``'s field ``name`` (label and maxlength from its declaration);
     a select's options marked selected as WTForms marks them (``coerce(value) == data``)."""
     unbound = getattr(form_class, name)
-    label = unbound.args[0] if unbound.args else unbound.kwargs.get("label", "")
-    control = Control(f"{prefix}-{name}", f"{prefix}-{name}", str(label) if label else "",
+    control = Control(f"{prefix}-{name}", f"{prefix}-{name}", _label(form_class, name, unbound),
                       "" if value is None else str(value), maxlength=_maxlength(unbound))
     if choices is not None:
         control.choices = [(str(v), str(text), coerce(v) == data) for v, text in choices]

@@ -6,6 +6,8 @@ Templates and forms use these dicts (``STATUS_LABELS[ticket.status]``) or
 
 from __future__ import annotations
 
+import weakref
+
 from flask_babel import lazy_gettext as _l
 
 from ..auditing import register_event_describer, register_labels
@@ -112,16 +114,53 @@ _ALL = {
 }
 
 
+# Translated labels per catalog (one per locale, kept by Flask-Babel for the process): a ticket
+# page asks for the same few dozen labels again and again, each a catalog lookup through Flask-Babel.
+_TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _translated() -> dict | None:
+    """{(kind, code): text} of the request's catalog; None outside a request (no caching)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from ..i18n import request_translations
+
+    catalog = request_translations()
+    try:
+        cache = _TRANSLATED.get(catalog)
+        if cache is None:
+            cache = _TRANSLATED[catalog] = {}
+    except TypeError:  # a catalog that takes no weak reference: no caching
+        return None
+    return cache
+
+
 def label(kind: str, code: str | None) -> str:
     """The label of ``code`` in the list ``kind`` ("status", "category" ...); the code if unknown."""
     if code is None:
         return ""
-    return str(_ALL[kind].get(code, code))
+    cache = _translated()
+    if cache is None:
+        return str(_ALL[kind].get(code, code))
+    key = (kind, code)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = str(_ALL[kind].get(code, code))
+    return text
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
     """(code, label) pairs in declaration order, e.g. for a WTForms SelectField."""
-    return [(str(code), str(text)) for code, text in _ALL[kind].items()]
+    cache = _translated()
+    if cache is None:
+        return [(str(code), str(text)) for code, text in _ALL[kind].items()]
+    key = ("choices", kind)
+    pairs = cache.get(key)
+    if pairs is None:
+        pairs = cache[key] = tuple((str(code), str(text)) for code, text in _ALL[kind].items())
+    return list(pairs)
 
 
 register_labels(
@@ -192,8 +231,22 @@ def _describe_reply(event):
         sent = datetime.fromisoformat(sent).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         pass
-    return TimelineLine([Change("channel", str(_l("Channel")), None, label("channel", event.from_value), has_old=False),
-                         Change("sent_at", str(_l("Sent at")), None, sent, has_old=False)], event.body or "")
+    return TimelineLine([Change("channel", _field_label("Channel"), None, label("channel", event.from_value), has_old=False),
+                         Change("sent_at", _field_label("Sent at"), None, sent, has_old=False)], event.body or "")
+
+
+_REPLY_FIELDS = {"Channel": _l("Channel"), "Sent at": _l("Sent at")}
+
+
+def _field_label(name: str) -> str:
+    cache = _translated()
+    if cache is None:
+        return str(_REPLY_FIELDS[name])
+    key = ("reply_field", name)
+    text = cache.get(key)
+    if text is None:
+        text = cache[key] = str(_REPLY_FIELDS[name])
+    return text
 
 
 register_event_describer(EventKind.REPLY.value, _describe_reply)

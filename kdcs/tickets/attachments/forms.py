@@ -30,3 +30,15 @@ class EvidenceItemCreateForm(EvidenceItemForm):
     """A new item: the reason it belongs to and its name."""
 
     reason_id = SelectField(_l("Reason"), coerce=id_or_none, validate_choice=False)
+
+
+def upload_view(key: str, item_choices: list[tuple[str, str]], item_id: int | None):
+    """The upload form as a fresh page shows it (a ``FormView`` for tickets/_controls.html)."""
+    from ..forms import Control, FormView
+
+    return FormView("", {
+        "key": Control("key", "key", value=key),
+        "evidence_item_id": Control("evidence_item_id", "evidence_item_id", str(UploadForm.evidence_item_id.args[0]),
+                                    choices=[(v, text, id_or_none(v) == item_id) for v, text in item_choices]),
+        "files": Control("files", "files", str(UploadForm.files.args[0])),
+    })

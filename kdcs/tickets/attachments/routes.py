@@ -17,11 +17,12 @@ from ...htmx import fragment_only, render_fragment, wants_fragment
 from ...permissions import Permission, has_permission, require
 from ...service_errors import ValidationError
 from .. import bp
+from ..forms import FormView
 from ..routes import saved_but_moved
 from ..service import get_visible_ticket
 from . import checklist
 from . import service as svc
-from .forms import RemoveForm, UploadForm
+from .forms import RemoveForm, UploadForm, upload_view
 
 BOX = "tickets/_attachments.html"
 
@@ -30,13 +31,15 @@ def evidence_context(ticket, upload_form=None, errors=None) -> dict:
     """What the evidence box shows: live and removed attachments, the checklist, the forms."""
     attachments, removed = svc.attachments_and_removed(ticket)
     lines = checklist.checklist(ticket, live=attachments)
-    form = upload_form or UploadForm(formdata=None)
-    form.evidence_item_id.choices = [("", _("Not filed under an item"))] + [
-        (str(line.item.id), line.item.name) for line in lines]
-    form.key.data = uuid.uuid4().hex
+    item_choices = [("", _("Not filed under an item"))] + [(str(line.item.id), line.item.name) for line in lines]
     missing = [line.item for line in lines if not line.done]
-    if upload_form is None and missing:  # a paste goes under the first missing item unless changed
-        form.evidence_item_id.data = missing[0].id
+    if upload_form is not None:  # a refused upload: the user's form, as sent
+        upload_form.evidence_item_id.choices = item_choices
+        upload_form.key.data = uuid.uuid4().hex
+        form = FormView.of(upload_form)
+    else:  # displayed only: plain controls (tickets/_controls.html), no WTForms form built
+        # a paste goes under the first missing item unless changed
+        form = upload_view(uuid.uuid4().hex, item_choices, missing[0].id if missing else None)
     return {
         "ticket": ticket,
         "attachments": attachments,
@@ -44,7 +47,6 @@ def evidence_context(ticket, upload_form=None, errors=None) -> dict:
         "checklist": lines,
         "missing": missing,
         "upload_form": form,
-        "remove_form": RemoveForm(formdata=None),
         "upload_errors": errors or [],
         "can_work_evidence": has_permission(current_user, Permission.WORK_TICKETS),
         "can_purge": svc.can_purge(current_user),

@@ -1,0 +1,83 @@
+"""The ticket page's timeline, described in one pass with the texts looked up once.
+
+A busy ticket shows dozens of events, and each one used to ask Flask-Babel for its label, its
+change lines ("状态：处理中 → 已回复") and badges. ``lines(rows)`` gives the template plain
+``Line``s: what ``kdcs.auditing.describe_event`` says, with the change lines of the kinds whose
+text depends only on the event's own values kept per catalog (one per locale) for the process.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from ..auditing import describe_event
+from .labels import label
+
+# Kinds whose change lines are a pure function of (kind, from_value, to_value), and whose body is
+# the event's own (``describe_event`` passes it through); "edit" names the changed fields in its
+# body and shows no body. The others (the SOP panel's "sop" looks its version up) are described
+# on every page.
+_PURE = {"status", "reopen", "created", "assign", "first_reply", "fine", "reply"}
+_CACHE_LIMIT = 20_000
+_CHANGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Line:
+    """One event as the timeline shows it."""
+
+    kind: str
+    label: str
+    changes: tuple[str, ...]
+    body: str
+    actor_id: int | None
+    actor_name: str | None
+    at: object
+
+
+def _catalog_cache() -> dict | None:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from ..i18n import request_translations
+
+    try:
+        cache = _CHANGES.get(request_translations())
+        if cache is None:
+            cache = _CHANGES[request_translations()] = {}
+    except TypeError:
+        return None
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    return cache
+
+
+def _described(row, cache: dict | None) -> tuple[tuple[str, ...], str]:
+    """(change lines, body) of one event row, as ``describe_event`` says them."""
+    if row.kind == "edit":
+        key = (row.kind, row.body or "")
+    elif row.kind in _PURE:
+        key = (row.kind, row.from_value, row.to_value)
+    else:
+        key = None
+    if cache is not None and key is not None:
+        changes = cache.get(key)
+        if changes is not None:
+            return changes, "" if row.kind == "edit" else row.body or ""
+    line = describe_event(row)
+    changes = tuple(str(change) for change in line.changes)
+    if cache is not None and key is not None:
+        cache[key] = changes
+    return changes, line.body
+
+
+def lines(rows) -> list[Line]:
+    """The timeline rows (``service.timeline_rows``) as ``Line``s, oldest first."""
+    cache = _catalog_cache()
+    result = []
+    for row in rows:
+        changes, body = _described(row, cache)
+        result.append(Line(row.kind, label("event", row.kind), changes, body, row.actor_id, row.actor_name, row.at))
+    return result

@@ -19,13 +19,12 @@ from ..filters import SHANGHAI
 from ..htmx import fragment_only, render, render_fragment, wants_fragment
 from ..leave.coverage import covered_owners
 from ..models import Role, Ticket, TicketReason, TicketStatus
-from ..outlets.service import active_brands
 from ..permissions import Permission, has_permission, require
 from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
-from . import bp, idempotency, labels, presence, queue, service, timeline_view
+from . import bp, idempotency, labels, presence, queue, service
 from .forms import (
     AssignForm,
     BulkForm,
@@ -126,6 +125,7 @@ def index():
     now = queue.now_utc()
     fragment = wants_fragment()
     page = queue.page_of(current_user, f, now)
+    can_bulk = has_permission(current_user, Permission.BULK_TICKETS)
     context = {
         "f": f,
         "now": now,
@@ -133,10 +133,11 @@ def index():
         "rows": queue.table_rows(page.items, now, _detail_prefix(), covered_owners(current_user, now)),
         "counts": queue.scope_counts(current_user, f.scope, now) if _wants_counts(fragment) else None,
         "scopes": queue.allowed_scopes(current_user),
-        "can_bulk": has_permission(current_user, Permission.BULK_TICKETS),
+        "can_bulk": can_bulk,
+        "queue_labels": queue.page_labels(),
     }
     if not fragment:
-        context.update(_queue_choices(f))
+        context.update(_queue_choices(f, can_bulk))
     response = render("tickets/index.html", block="ticket_table", **context)
     if fragment:
         # The canonical URL (no empty parameters) in the address bar; a refresh
@@ -159,16 +160,18 @@ def _detail_prefix() -> str:
     return url_for("tickets.detail", ticket_id=0)[:-1]
 
 
-def _queue_choices(f: queue.QueueFilter) -> dict:
-    """Options of the filter form and the bulk bar (full page only)."""
+def _queue_choices(f: queue.QueueFilter, can_bulk: bool) -> dict:
+    """Options of the filter form and the bulk bar (full page only): Core rows from prebuilt
+    statements, texts escaped (the template places the options without autoescape); the
+    assignee list is read once for both the filter and the bulk bar (its certified part)."""
     can_assign_filter = has_permission(current_user, Permission.VIEW_TEAM_TICKETS)
+    assignees, certified = queue.assignee_options(current_user) if can_assign_filter or can_bulk else ([], [])
     return {
-        "outlets": service.outlet_choices(current_user),
-        "brands": active_brands(),
-        "reasons": _reasons_by_category(f.category or None),
-        "assignees": service.assignable_users(current_user, certified_only=False) if can_assign_filter else [],
-        "bulk_form": BulkForm(),
-        "bulk_assignees": service.assignable_users(current_user),
+        "outlets": queue.outlet_options(current_user),
+        "brands": queue.brand_options(),
+        "reasons": queue.reason_options(f.category or None),
+        "assignees": assignees if can_assign_filter else [],
+        "bulk_assignees": certified if can_bulk else [],
         "bulk_statuses": [s for s in labels.STATUS_LABELS if s != TicketStatus.CLOSED],
     }
 
@@ -213,19 +216,16 @@ def bulk():
             )
         except ValidationError as exc:
             error = " ".join(str(m) for m in exc.errors.values())
-    tickets = {}
-    if results:  # only tickets the user may see: a guessed id shows as "#id", never its waybill
-        found = db.session.scalars(service.visible_tickets_query(current_user)
-                                   .where(Ticket.id.in_([r.ticket_id for r in results])))
-        tickets = {t.id: t for t in found}
+    # only tickets the user may see: a guessed id shows as "#id", never its waybill
+    waybills = queue.visible_waybills(current_user, [r.ticket_id for r in results])
     changed = sum(1 for r in results if r.changed)
     if error:
         flash(error, "danger")
     elif results:
         level = "success" if changed == len(results) else "warning"
         flash(_("%(n)d of %(total)d tickets changed.", n=changed, total=len(results)), level)
-    context = {"results": results, "tickets": tickets, "error": error, "changed": changed,
-               "back": _safe_back(request.form.get("back"))}
+    context = {"results": results, "waybills": waybills, "error": error, "changed": changed,
+               "detail_prefix": _detail_prefix(), "back": _safe_back(request.form.get("back"))}
     return render("tickets/bulk_result.html", block="bulk_result", events="tickets-changed" if changed else None,
                   **context)
 
@@ -367,7 +367,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     return {
         "ticket": ticket,
         # not "events": render() takes HX-Trigger events
-        "timeline": timeline_view.lines(service.timeline_rows(ticket.id)),
+        "timeline": service.timeline_rows(ticket.id),
         "now": queue.now_utc(),
         "can_work": has_permission(current_user, Permission.WORK_TICKETS),
         "can_fine": service.can_decide_fines(current_user),

@@ -24,7 +24,7 @@ from ..request_args import id_or_none
 from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
-from . import bp, idempotency, labels, presence, queue, service
+from . import bp, idempotency, labels, presence, queue, service, timeline_view
 from .forms import (
     AssignForm,
     BulkForm,
@@ -367,7 +367,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     return {
         "ticket": ticket,
         # not "events": render() takes HX-Trigger events
-        "timeline": service.timeline_rows(ticket.id),
+        "timeline": timeline_view.lines(service.timeline_rows(ticket.id)),
         "now": queue.now_utc(),
         "can_work": has_permission(current_user, Permission.WORK_TICKETS),
         "can_fine": service.can_decide_fines(current_user),

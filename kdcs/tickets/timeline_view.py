@@ -11,6 +11,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from ..auditing import describe_event
 from .labels import label
 
@@ -21,11 +23,15 @@ from .labels import label
 _PURE = {"status", "reopen", "created", "assign", "first_reply", "fine", "reply"}
 _CACHE_LIMIT = 20_000
 _CHANGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# {row's values: <li>} per catalog. The key is everything the line shows (an event is never
+# edited; a renamed actor or a reused id makes another key), so a cached line is never stale.
+_HTML: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+EVENT_TEMPLATE = "tickets/_timeline_event.html"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Line:
-    """One event as the timeline shows it."""
+    """One event as the timeline shows it; ``html`` its <li> (tickets/_timeline_event.html)."""
 
     kind: str
     label: str
@@ -34,19 +40,21 @@ class Line:
     actor_id: int | None
     actor_name: str | None
     at: object
+    html: Markup | None = None
 
 
-def _catalog_cache() -> dict | None:
+def _catalog_cache(caches: weakref.WeakKeyDictionary) -> dict | None:
     from flask import has_request_context
 
     if not has_request_context():
         return None
     from ..i18n import request_translations
 
+    catalog = request_translations()
     try:
-        cache = _CHANGES.get(request_translations())
+        cache = caches.get(catalog)
         if cache is None:
-            cache = _CHANGES[request_translations()] = {}
+            cache = caches[catalog] = {}
     except TypeError:
         return None
     if len(cache) > _CACHE_LIMIT:
@@ -74,10 +82,26 @@ def _described(row, cache: dict | None) -> tuple[tuple[str, ...], str]:
 
 
 def lines(rows) -> list[Line]:
-    """The timeline rows (``service.timeline_rows``) as ``Line``s, oldest first."""
-    cache = _catalog_cache()
+    """The timeline rows (``service.timeline_rows``) as ``Line``s with their HTML, oldest first."""
+    from flask import current_app
+
+    cache = _catalog_cache(_CHANGES)
+    html_cache = _catalog_cache(_HTML)
+    template = current_app.jinja_env.get_template(EVENT_TEMPLATE)  # a reloaded template: new keys
+    event_line = None
     result = []
     for row in rows:
+        key = (template, tuple(row))
+        html = html_cache.get(key) if html_cache is not None else None
+        if html is not None:  # what the line says is in its HTML already
+            result.append(Line(row.kind, "", (), "", row.actor_id, row.actor_name, row.at, html))
+            continue
         changes, body = _described(row, cache)
-        result.append(Line(row.kind, label("event", row.kind), changes, body, row.actor_id, row.actor_name, row.at))
+        line = Line(row.kind, label("event", row.kind), changes, body, row.actor_id, row.actor_name, row.at)
+        if event_line is None:
+            event_line = template.module.event_line
+        line.html = event_line(line)
+        if html_cache is not None:
+            html_cache[key] = line.html
+        result.append(line)
     return result

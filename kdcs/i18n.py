@@ -77,7 +77,23 @@ def init_app(app, babel) -> None:
 
 
 def request_translations():
-    """The merged catalogs, looked up once per request (templates call _() dozens of times)."""
+    """The merged catalogs, looked up once per request (templates call _() dozens of times):
+    kept on the request context itself, found through its context variable (not ``g``'s proxy)."""
+    from flask_babel import get_translations
+
+    if _REQUEST_CONTEXT is None:
+        return _translations_on_g()
+    ctx = _REQUEST_CONTEXT.get(None)
+    if ctx is None:
+        return get_translations()
+    translations = ctx.__dict__.get("_kdcs_translations")
+    if translations is None:
+        translations = ctx._kdcs_translations = get_translations()
+    return translations
+
+
+def _translations_on_g():
+    """The same through ``g``, for a Flask without the context variable below."""
     from flask import g, has_request_context
     from flask_babel import get_translations
 
@@ -87,6 +103,12 @@ def request_translations():
     if translations is None:
         translations = g._kdcs_translations = get_translations()
     return translations
+
+
+try:  # Flask 3.0/3.1: the request context's own context variable
+    from flask.globals import _cv_request as _REQUEST_CONTEXT
+except ImportError:  # pragma: no cover - a Flask that renamed it
+    _REQUEST_CONTEXT = None
 
 
 def _install_request_cached_gettext(app) -> None:

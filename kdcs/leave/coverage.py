@@ -20,6 +20,7 @@ from flask import g, has_app_context, has_request_context
 from sqlalchemy import Select, and_, bindparam, event, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from .. import core_sql
 from ..extensions import db
 from ..models import Outlet, Role, User
 from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus
@@ -114,7 +115,7 @@ def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
     cache = g.setdefault("_leave_coverage", {}) if has_request_context() else None
     if cache is not None and key in cache:
         return cache[key]
-    rows = db.session.execute(_covered_owners_statement(), {"substitute_id": _user_id(user), "at": at or utcnow()})
+    rows = core_sql.execute(_covered_owners_statement(), {"substitute_id": _user_id(user), "at": at or utcnow()})
     found = {outlet_id: name for outlet_id, name in rows}
     if cache is not None:
         cache[key] = found

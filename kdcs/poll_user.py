@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
+from . import core_sql
 from .extensions import db
 from .models import User
 
@@ -66,7 +67,7 @@ def load_poll_user(user_id: int, token: str, acting_from: str | None) -> PollUse
     if _STATEMENT is None:
         _STATEMENT = select(User.id, User.role, User.team_id, User.display_name, User.is_active_account.label("is_active"),
                             User.session_token).where(User.id == bindparam("user_id"))
-    row = db.session.execute(_STATEMENT, {"user_id": user_id}).first()
+    row = core_sql.execute(_STATEMENT, {"user_id": user_id}).first()
     if row is None or not row.is_active or row.session_token != token:
         return None
     return PollUser(row, acting_from)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select, update
 
+from .. import core_sql
 from ..extensions import db
 from ..models import Notification, User, utcnow
 
@@ -28,7 +29,7 @@ def unread_count(user: User) -> int:
     if _UNREAD_COUNT is None:
         _UNREAD_COUNT = select(func.count(Notification.id)).where(
             Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-    return db.session.scalar(_UNREAD_COUNT, {"user_id": user.id})
+    return core_sql.execute(_UNREAD_COUNT, {"user_id": user.id}).scalar()
 
 
 def list_for(user: User, page: int = 1, per_page: int = 30, unread_only: bool = False):

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .. import core_sql
 from ..extensions import db
 from ..models import Outlet, Role, Ticket, User, utcnow
 from ..models.presence import TicketPresence
@@ -71,11 +72,11 @@ def visible_version(user: User, ticket_id: int) -> int | None:
     if not getattr(user, "is_active", False):
         return None
     if role == Role.ADMIN:
-        return db.session.scalar(_statement("version_admin"), params)
+        return core_sql.execute(_statement("version_admin"), params).scalar()
     if role in (Role.AGENT, Role.LEAD) and not service.covered_clauses(user):
         if role == Role.LEAD and user.team_id is None:
             return None
-        return db.session.scalar(_statement("version_agent" if role == Role.AGENT else "version_lead"), params)
+        return core_sql.execute(_statement("version_agent" if role == Role.AGENT else "version_lead"), params).scalar()
     # Covering someone on leave (or any other role): the general scope query.
     return db.session.scalar(service.visible_tickets_query(user).with_only_columns(Ticket.version)
                              .where(Ticket.id == ticket_id))
@@ -88,7 +89,7 @@ def touch(user: User, ticket_id: int, now: datetime | None = None, *, prune: boo
     database server's log)."""
     now = now or utcnow()
     dialect = "postgresql" if db.session.get_bind().dialect.name == "postgresql" else "sqlite"
-    db.session.execute(_statement(f"upsert_{dialect}"), {"ticket_id": ticket_id, "user_id": user.id, "now": now})
+    core_sql.execute(_statement(f"upsert_{dialect}"), {"ticket_id": ticket_id, "user_id": user.id, "now": now})
     if prune:
         # Old rows of this ticket go as people come and go (on each page load; the poll skips it):
         # the table stays small.
@@ -102,8 +103,8 @@ def touch(user: User, ticket_id: int, now: datetime | None = None, *, prune: boo
 def other_viewers(user: User, ticket_id: int, now: datetime | None = None) -> list[str]:
     """Display names of the other people who have the ticket open now."""
     now = now or utcnow()
-    return list(db.session.scalars(_statement("viewers"), {"ticket_id": ticket_id, "user_id": user.id,
-                                                          "since": now - PRESENCE_WINDOW}))
+    return list(core_sql.execute(_statement("viewers"), {"ticket_id": ticket_id, "user_id": user.id,
+                                                         "since": now - PRESENCE_WINDOW}).scalars())
 
 
 def leave(user: User, ticket_id: int) -> None:

@@ -110,3 +110,23 @@ def test_missing_reasons_of_a_team_at_once_match_one_by_one():
     with statements() as seen:  # within the request, asked again for one agent (a badge): no statement
         assert service.missing_reasons(agents[0].id) == expected[agents[0].id]
     assert seen == []
+
+
+
+def test_lead_home_statements_do_not_grow_with_the_team(client, auth, users):
+    """The lead's home: a fixed number of statements whatever the team's size (per-agent figures from
+    the counters and two statements on the tickets, badges and not-live reasons for the team at once;
+    it ran a certification lookup per agent and row and group-bys over every team ticket: 92 at 33 agents)."""
+    from tests import factories
+    from tests.training_cert_data import make_course
+
+    make_course(items=2)
+    counted = []
+    for size in (2, 6):
+        for n in range(size):
+            factories.make_outlet(agent=factories.make_user("agent", username=f"pin{size}_{n}", team=users.team))
+        auth.login(users.lead)
+        count, sql = _count(client, "/")
+        counted.append(count)
+        auth.logout()
+    assert counted == [23, 23], (counted, sql)

@@ -30,7 +30,7 @@ def home():
     elif role == Role.LEAD:
         context["day"] = service.team_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
-        context["attention"] = service.lead_attention(current_user, context["day"], _today())
+        context["attention"] = service.lead_attention(current_user, context["day"], _today(), context["summary"])
     elif role == Role.AGENT:
         context["day"] = service.agent_day(current_user)
         context["summary"] = service.outlet_summary(current_user)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
+from ..filters import SHANGHAI
 from ..models import AuditLog, Brand, Notification, Outlet, Role, Team, User, utcnow
 from ..models.user import username_order
 from ..outlets.service import fees_for_month, latest_month, visible_outlets_query
@@ -18,7 +20,7 @@ from ..outlets.service import fees_for_month, latest_month, visible_outlets_quer
 
 @dataclass
 class OutletLine:
-    outlet: Outlet
+    outlet: Any  # a row of id, code, name, region, rate_per_parcel, primary_agent_id, brand_name, agent_name
     parcels: int
     fee: Decimal
     rate: Decimal | None = None  # the rate in force that month
@@ -38,16 +40,26 @@ class OutletSummary:
         return sum((line.fee for line in self.lines), Decimal("0.00"))
 
 
+_SUMMARY_AGENT = aliased(User, name="summary_agent")
+_SUMMARY_COLUMNS = (Outlet.id, Outlet.code, Outlet.name, Outlet.region, Outlet.rate_per_parcel, Outlet.primary_agent_id,
+                    Brand.name.label("brand_name"), _SUMMARY_AGENT.display_name.label("agent_name"))
+
+
+_PLACEHOLDER = 987654321987  # an id nothing has: a URL built once with it, each row's with its own id swapped in
+
+
 def outlet_summary(user: User) -> OutletSummary:
-    """The active outlets the user may see with their latest volumes and fees (home page)."""
-    outlets = db.session.scalars(
-        visible_outlets_query(user)
+    """The active outlets the user may see with their latest volumes and fees (home page): rows of the
+    columns shown, not outlets."""
+    outlets = db.session.execute(
+        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS)
+        .outerjoin(Brand, Brand.id == Outlet.brand_id)
+        .outerjoin(_SUMMARY_AGENT, _SUMMARY_AGENT.id == Outlet.primary_agent_id)
         .where(Outlet.is_active.is_(True))
-        .options(joinedload(Outlet.brand), joinedload(Outlet.primary_agent))
         .order_by(Outlet.code)
     ).all()
     month = latest_month()
-    fees = fees_for_month(list(outlets), month)  # each fee at the rate in force that month
+    fees = fees_for_month(outlets, month)  # each fee at the rate in force that month
     lines = [OutletLine(o, fees[o.id][0], fees[o.id][2], fees[o.id][1]) for o in outlets]
     return OutletSummary(month=month, lines=lines)
 
@@ -134,10 +146,16 @@ class Figure:
     url: str
 
 
+def _queue_filter(scope: str, **filters):
+    from ..tickets import queue
+
+    return queue.QueueFilter(scope=scope, **filters)
+
+
 def _queue(user: User, scope: str, now: datetime, **filters):
     from ..tickets import queue
 
-    f = queue.QueueFilter(scope=scope, **filters)
+    f = _queue_filter(scope, **filters)
     return f, queue.apply_filters(queue.scoped_query(user, scope, now), f, now)
 
 
@@ -163,20 +181,31 @@ class AgentDay:
 
 
 def agent_day(user: User, now: datetime | None = None) -> AgentDay:
-    """An agent's home: my overdue, due within the hour, due today, open by category, evidence missing; notices."""
+    """An agent's home: my overdue, due within the hour, due today, open by category, evidence missing; notices.
+
+    Open (per category), overdue and due within the hour are the queue tab's own figures
+    (``queue.scope_counts``: the open-ticket counters); due today and evidence missing are
+    counted with the queue's query of that filter."""
     from ..notifications.service import unread_count
+    from ..tickets import queue
     from ..tickets.labels import CATEGORY_LABELS
 
     now = now or utcnow()
-    categories = [(code, str(label), _figure(user, "mine", now, category=code)) for code, label in CATEGORY_LABELS.items()]
+    tab = queue.scope_counts(user, "mine", now)
+
+    def counted(count: int, **filters) -> Figure:
+        return Figure(count, url_for("tickets.index", **_queue_filter("mine", **filters).args()))
+
+    categories = [(code, str(label), counted(tab.by_category.get(code, {}).get("open", 0), category=code))
+                  for code, label in CATEGORY_LABELS.items()]
     notices = db.session.scalars(
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(6)).all()
     return AgentDay(
-        overdue=_figure(user, "mine", now, window="overdue"),
-        hour=_figure(user, "mine", now, window="hour"),
+        overdue=counted(tab.overdue, window="overdue"),
+        hour=counted(tab.due_soon, window="hour"),
         today=_figure(user, "mine", now, window="today"),
-        open=_figure(user, "mine", now),
+        open=counted(tab.open),
         evidence=_figure(user, "mine", now, evidence="missing"),
         categories=categories,
         notices=list(notices),
@@ -187,14 +216,16 @@ def agent_day(user: User, now: datetime | None = None) -> AgentDay:
 @dataclass
 class AgentLine:
     """One member of a lead's team: open, overdue, due today, replied today (tickets), each a link;
-    whether they are on leave right now (their outlets are covered by a substitute)."""
+    whether they are on leave right now (their outlets are covered by a substitute); their
+    going-live badge (``certification_badge``'s data, set by ``lead_attention``)."""
 
-    user: User
+    user: Any  # a row of id, username, display_name, role
     open: Figure
     overdue: Figure
     today: Figure
     replied: Figure
     on_leave: bool = False
+    badge: dict = field(default_factory=lambda: {"show": False})
 
 
 @dataclass
@@ -206,56 +237,170 @@ class TeamDay:
     fine_agent_share: Decimal
 
 
-def _by_assignee(user: User, now: datetime, **filters) -> tuple[object, dict[int, int]]:
-    f, query = _queue(user, "team", now, **filters)
-    sub = query.order_by(None).subquery()
-    rows = db.session.execute(select(sub.c.assignee_id, func.count()).group_by(sub.c.assignee_id))
-    return f, {assignee_id: int(n) for assignee_id, n in rows}
-
-
 def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
     """Which of ``user_ids`` are on leave at ``now`` (the leave coverage's own condition)."""
     from ..leave.coverage import in_force_clause
     from ..models import LeaveRequest
+    from ..models.types import UTCDateTime
 
     if not user_ids:
         return set()
-    return set(db.session.scalars(select(LeaveRequest.user_id).where(
-        LeaveRequest.user_id.in_(user_ids), in_force_clause(now))))
+    if "on_leave" not in _STATEMENTS:
+        _STATEMENTS["on_leave"] = select(LeaveRequest.user_id).where(
+            LeaveRequest.user_id.in_(bindparam("ids", expanding=True)),
+            in_force_clause(bindparam("at", type_=UTCDateTime())))
+    return set(db.session.scalars(_STATEMENTS["on_leave"], {"ids": user_ids, "at": now}))
+
+
+# The lead's per-agent figures. Every ticket assigned to a member of the team is in the lead's
+# team scope (the scope is "assigned to a member, or of a member's outlet, or covered"), so a
+# member's figures need no scope condition: open and overdue come from the open-ticket counters
+# (kdcs/tickets/counts.py: the rows of the hours before the current one are overdue), the
+# current hour's overdue and the day's deadlines are counted on the tickets (the
+# (assignee, queue_state, due_at) index), and "replied today" starts from the day's replies.
+# Each figure still links to the queue filter that lists exactly those tickets, and
+# tests/test_dashboard_figures.py compares every figure with a count of that queue query.
+_MEMBERS = (
+    select(User.id, User.username, User.display_name, User.role)
+    .where(User.team_id == bindparam("team_id"), User.is_active_account.is_(True),
+           User.role.in_([Role.AGENT, Role.LEAD]))
+    .order_by(User.role != Role.AGENT, *username_order())
+)
+
+
+def _member_statements():
+    from ..models import QueueState, Ticket, TicketReply
+    from ..models.ticket_counts import TicketCount
+
+    ids = bindparam("ids", expanding=True)
+    counters = (
+        select(TicketCount.assignee_id, func.sum(TicketCount.n),
+               func.sum(case((and_(TicketCount.slot >= 0, TicketCount.slot < bindparam("hour")), TicketCount.n),
+                             else_=0)))
+        .where(TicketCount.assignee_id.in_(ids)).group_by(TicketCount.assignee_id)
+    )
+    start, end = bindparam("day_start", type_=Ticket.due_at.type), bindparam("day_end", type_=Ticket.due_at.type)
+    hour_start, now = bindparam("hour_start", type_=Ticket.due_at.type), bindparam("now", type_=Ticket.due_at.type)
+    deadlines = (
+        select(Ticket.assignee_id,
+               func.sum(case((and_(Ticket.due_at >= hour_start, Ticket.due_at < now), 1), else_=0)),
+               func.sum(case((and_(Ticket.due_at >= start, Ticket.due_at < end), 1), else_=0)))
+        .where(Ticket.assignee_id.in_(ids), Ticket.queue_state == QueueState.ACTIVE,
+               Ticket.due_at >= start, Ticket.due_at < end)  # the current hour is part of today
+        .group_by(Ticket.assignee_id)
+    )
+    replied = (
+        select(Ticket.assignee_id, func.count())
+        .where(Ticket.id.in_(select(TicketReply.ticket_id).where(
+            TicketReply.sent_at >= bindparam("day_start", type_=TicketReply.sent_at.type),
+            TicketReply.sent_at < bindparam("day_end", type_=TicketReply.sent_at.type))),
+            Ticket.assignee_id.in_(ids))
+        .group_by(Ticket.assignee_id)
+    )
+    return counters, deadlines, replied
+
+
+_STATEMENTS: dict[str, tuple] = {}
+
+
+def member_figures(member_ids: list[int], now: datetime) -> dict[str, dict[int, int]]:
+    """``{"open", "overdue", "today", "replied": {member_id: count}}`` of tickets assigned to each member:
+    open, overdue (a pending deadline passed), due today (a pending deadline today, Shanghai), with a
+    reply sent today (any status). Three statements whatever the team's size."""
+    from ..tickets.counts import hour_of
+    from ..tickets.queue import shanghai_day_bounds
+
+    figures: dict[str, dict[int, int]] = {"open": {}, "overdue": {}, "today": {}, "replied": {}}
+    if not member_ids:
+        return figures
+    if "members" not in _STATEMENTS:
+        _STATEMENTS["members"] = _member_statements()
+    counters, deadlines, replied = _STATEMENTS["members"]
+    hour = hour_of(now)
+    hour_start = datetime.fromtimestamp(hour * 3600, UTC)
+    day_start, day_end = shanghai_day_bounds(now.astimezone(SHANGHAI).date())
+    for assignee_id, total, late in db.session.execute(counters, {"ids": member_ids, "hour": hour}):
+        figures["open"][assignee_id] = int(total or 0)
+        figures["overdue"][assignee_id] = int(late or 0)
+    for assignee_id, late, today in db.session.execute(deadlines, {
+            "ids": member_ids, "hour_start": hour_start, "now": now, "day_start": day_start, "day_end": day_end}):
+        figures["overdue"][assignee_id] = figures["overdue"].get(assignee_id, 0) + int(late or 0)
+        figures["today"][assignee_id] = int(today or 0)
+    figures["replied"] = {assignee_id: int(n) for assignee_id, n in db.session.execute(
+        replied, {"ids": member_ids, "day_start": day_start, "day_end": day_end})}
+    return figures
+
+
 
 
 def team_day(lead: User, now: datetime | None = None) -> TeamDay:
     """A lead's home: per agent of the team open / overdue / due today / replied today; unassigned; fines this month."""
+    from ..tickets.queue import allowed_scopes
+
     now = now or utcnow()
-    members = db.session.scalars(
-        select(User).where(User.team_id == lead.team_id, User.is_active_account.is_(True),
-                           User.role.in_([Role.AGENT, Role.LEAD]))
-        .order_by(User.role != Role.AGENT, *username_order())).all() if lead.team_id else []
+    members = db.session.execute(_MEMBERS, {"team_id": lead.team_id}).all() if lead.team_id else []
+    ids = [m.id for m in members]
     measures = {
         "open": {},
         "overdue": {"window": "overdue"},
         "today": {"window": "today"},
         "replied": {"replied": "today", "status": "all"},
     }
-    counted = {name: _by_assignee(lead, now, **filters) for name, filters in measures.items()}
-    away = _on_leave_ids([m.id for m in members], now)
+    # Whoever may not open the team tab sees an empty team queue: every figure is 0.
+    counted = member_figures(ids, now) if "team" in allowed_scopes(lead) and lead.is_active else {}
+    bases = {name: url_for("tickets.index", **_queue_filter("team", **filters).args(assignee_id=_PLACEHOLDER))
+             for name, filters in measures.items()}
+    placeholder = str(_PLACEHOLDER)
+    away = _on_leave_ids(ids, now)
     lines = []
     for member in members:
-        figures = {name: Figure(counts.get(member.id, 0), url_for("tickets.index", **f.args(assignee_id=member.id)))
-                   for name, (f, counts) in counted.items()}
+        key = str(member.id)
+        figures = {name: Figure(counted.get(name, {}).get(member.id, 0), bases[name].replace(placeholder, key))
+                   for name in measures}
         lines.append(AgentLine(member, **figures, on_leave=member.id in away))
-    f, fined = _queue(lead, "team", now, fined="month", status="all")
-    sub = fined.order_by(None).subquery()
-    count, amount, share = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(sub.c.fine_amount), 0),
-               func.coalesce(func.sum(sub.c.fine_agent_share), 0))).one()
+    fines, unassigned = team_totals(lead, now) if counted else ((0, 0, 0), 0)
+    count, amount, share = fines
     return TeamDay(
         lines=lines,
-        unassigned=_figure(lead, "team", now, assignee_id=0),
-        fines=Figure(int(count), url_for("tickets.index", **f.args())),
+        unassigned=Figure(unassigned, url_for("tickets.index", **_queue_filter("team", assignee_id=0).args())),
+        fines=Figure(count, url_for("tickets.index", **_queue_filter("team", fined="month", status="all").args())),
         fine_amount=Decimal(amount or 0).quantize(Decimal("0.01")),
         fine_agent_share=Decimal(share or 0).quantize(Decimal("0.01")),
     )
+
+
+def _team_statements():
+    from ..models import EventKind, QueueState, Ticket, TicketEvent
+
+    members = select(User.id).where(User.team_id == bindparam("team_id")).scalar_subquery()
+    team_outlets = select(Outlet.id).where(Outlet.primary_agent_id.in_(members))
+    covered = Ticket.outlet_id.in_(bindparam("covered", expanding=True))
+    fined = Ticket.id.in_(select(TicketEvent.ticket_id).where(
+        TicketEvent.kind == EventKind.FINE, TicketEvent.at >= bindparam("month_start", type_=TicketEvent.at.type)))
+    fines = select(func.count(Ticket.id), func.coalesce(func.sum(Ticket.fine_amount), 0),
+                   func.coalesce(func.sum(Ticket.fine_agent_share), 0)).where(
+        fined, or_(Ticket.assignee_id.in_(members), Ticket.outlet_id.in_(team_outlets), covered))
+    unassigned = select(func.count(Ticket.id)).where(
+        Ticket.assignee_id.is_(None), Ticket.queue_state < QueueState.CLOSED,
+        or_(Ticket.outlet_id.in_(team_outlets), covered))
+    return fines, unassigned
+
+
+def team_totals(lead: User, now: datetime) -> tuple[tuple[int, Decimal, Decimal], int]:
+    """The lead's team queue (``queue.scoped_query(lead, "team")``: assigned to a member, or of a
+    member's outlet, or of an outlet the lead covers): (count, amount, agents' share) of the tickets
+    fined this month (Shanghai; any status) and the open unassigned tickets. Two prebuilt statements;
+    the fines start from the month's fine events."""
+    from ..leave.coverage import covered_outlet_ids
+    from ..tickets.queue import shanghai_day_bounds
+
+    if "team" not in _STATEMENTS:
+        _STATEMENTS["team"] = _team_statements()
+    fines, unassigned = _STATEMENTS["team"]
+    params = {"team_id": lead.team_id, "covered": covered_outlet_ids(lead, now)}
+    month_start = shanghai_day_bounds(now.astimezone(SHANGHAI).date().replace(day=1))[0]
+    count, amount, share = db.session.execute(fines, {**params, "month_start": month_start}).one()
+    return (int(count), amount, share), int(db.session.scalar(unassigned, params) or 0)
 
 
 # --------------------------------------------------------------------------- training and going live (上岗)
@@ -304,8 +449,8 @@ def agent_training(user: User, today: date) -> AgentTraining:
     from ..training.certification import service as certification
     from ..training.my import service as my
 
+    cert = gate.certification_rows([user.id]).get(user.id)  # read once: the gate and the overview reuse it
     overview = my.overview(user, today)
-    cert = certification.certification_for(user.id)
     live = gate.is_certified(user)
     waiting = {row["course"].id for row in overview["rows"] if row.get("awaiting_signoff")}
     todos = [TrainingTodo(item.course.title, url_for("training.course", course_id=item.course.id),
@@ -368,9 +513,11 @@ class LeadAttention:
         return any(line.outlets or (line.open and line.open.count) for line in self.not_live)
 
 
-def lead_attention(lead: User, day: TeamDay, today: date) -> LeadAttention:
+def lead_attention(lead: User, day: TeamDay, today: date, summary: OutletSummary | None = None) -> LeadAttention:
     """The lead's home box: leave requests waiting for the lead, the team's agents who are not live
-    (with what is missing, their outlets and open tickets) and live agents whose re-pass is due."""
+    (with what is missing, their outlets and open tickets) and live agents whose re-pass is due.
+    Sets each line's going-live badge from the same reads (one statement for the team's rows).
+    ``summary``: the lead's ``outlet_summary`` (the outlets each agent holds are counted from it)."""
     from ..leave import service as leave
     from ..permissions import Permission, has_permission
     from ..training.certification import gate
@@ -380,21 +527,30 @@ def lead_attention(lead: User, day: TeamDay, today: date) -> LeadAttention:
     agents = [line for line in day.lines if line.user.role == Role.AGENT]
     if not agents or not certification.training_required():
         return LeadAttention(waiting, [], [])
-    live = gate.certified_ids([line.user.id for line in agents], today=today)
-    held = dict(db.session.execute(
-        select(Outlet.primary_agent_id, func.count()).where(
-            Outlet.primary_agent_id.in_([line.user.id for line in agents]), Outlet.is_active.is_(True))
-        .group_by(Outlet.primary_agent_id)).all())
+    ids = [line.user.id for line in agents]
+    rows = gate.certification_rows(ids)
+    live = {user_id for user_id in ids if gate.row_is_live(rows.get(user_id), today)}
+    if summary is not None:  # the lead's outlets are the team's active outlets: count them there
+        held: dict[int, int] = {}
+        for outlet_line in summary.lines:
+            held[outlet_line.outlet.primary_agent_id] = held.get(outlet_line.outlet.primary_agent_id, 0) + 1
+    else:
+        held = dict(db.session.execute(
+            select(Outlet.primary_agent_id, func.count()).where(
+                Outlet.primary_agent_id.in_(ids), Outlet.is_active.is_(True))
+            .group_by(Outlet.primary_agent_id)).all())
     not_live, repass = [], []
-    # One batch for the whole team (the badges of the page below reuse it within the request).
-    reasons = certification.missing_reasons_many([line.user.id for line in agents if line.user.id not in live],
-                                                 today=today)
+    # One batch for the whole team (the badges below reuse it).
+    reasons = certification.missing_reasons_many([user_id for user_id in ids if user_id not in live], today=today)
     for line in agents:
         if line.user.id not in live:
             not_live.append(NotLiveLine(line.user, reasons[line.user.id],
                                         int(held.get(line.user.id, 0)), line.open))
             continue
-        cert = certification.certification_for(line.user.id)
+        cert = rows.get(line.user.id)
         if cert is not None and cert.flagged_until:
             repass.append((line.user, cert.flagged_until))
+    badges = gate.badges([line.user for line in agents], today=today, reasons=reasons, rows=rows)
+    for line in agents:
+        line.badge = badges[line.user.id]
     return LeadAttention(waiting, not_live, repass)

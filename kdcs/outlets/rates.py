@@ -98,8 +98,9 @@ def rates_for_month(outlets: list[Outlet], month: date | None) -> dict[int, Deci
     if month is None:
         return {o.id: o.rate_per_parcel for o in outlets}
     month = month_start(month)
-    by_outlet: dict[int, list[OutletRate]] = {}
-    for entry in db.session.scalars(select(OutletRate).where(OutletRate.outlet_id.in_([o.id for o in outlets]))
+    by_outlet: dict[int, list] = {}  # rows of (outlet_id, month, rate): all ``rate_at`` reads
+    for entry in db.session.execute(select(OutletRate.outlet_id, OutletRate.month, OutletRate.rate)
+                                    .where(OutletRate.outlet_id.in_([o.id for o in outlets]))
                                     .order_by(OutletRate.outlet_id, OutletRate.month)):
         by_outlet.setdefault(entry.outlet_id, []).append(entry)
     return {o.id: rate_at(by_outlet.get(o.id, []), month, o.rate_per_parcel) for o in outlets}

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, event, exists, or_, select
+from sqlalchemy.orm import Session
 
 from ...extensions import db
 from ...leave.rules import beijing_today
@@ -29,16 +31,15 @@ def _live_clause(today: date):
 
 
 def is_certified(user: User | None, *, today: date | None = None) -> bool:
-    """Whether ``user`` passes the gate (non-agents always do; everyone does without training)."""
+    """Whether ``user`` passes the gate (non-agents always do; everyone does without training).
+
+    An agent's going-live row is read once per request (``certification_rows``) until the
+    session writes anything."""
     if user is None:
         return False
     if user.role != Role.AGENT.value or not service.training_required():
         return True
-    today = today or beijing_today()
-    cert = db.session.get(AgentCertification, user.id)
-    if cert is None or cert.state not in _LIVE:
-        return False
-    return cert.flagged_until is None or cert.flagged_until >= today
+    return row_is_live(certification_rows([user.id]).get(user.id), today or beijing_today())
 
 
 def refusal_reason(user: User | None) -> str | None:
@@ -70,3 +71,90 @@ def certified_ids(user_ids, *, today: date | None = None) -> set[int]:
         return set()
     query = certified_filter(select(User.id).where(User.id.in_(ids)), today=today)
     return set(db.session.scalars(query))
+
+
+# The going-live rows of many users in one statement, built once per process.
+_ROWS = select(AgentCertification.user_id, AgentCertification.state, AgentCertification.certified_at,
+               AgentCertification.flagged_until, AgentCertification.reason).where(
+    AgentCertification.user_id.in_(bindparam("ids", expanding=True)))
+
+
+def _rows_memo() -> dict | None:
+    """This request's going-live rows read so far ({user_id: row or None}); None outside a request
+    or while the session holds unwritten changes."""
+    if not has_app_context() or db.session.new or db.session.dirty or db.session.deleted:
+        return None
+    return g.setdefault("_certification_rows", {})
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_rows(*_args) -> None:
+    """Anything written may change a going-live row: read them again."""
+    if has_app_context():
+        g.pop("_certification_rows", None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_rows_on_write(state) -> None:
+    """A bulk UPDATE / DELETE / INSERT through the session (no flush) forgets them too."""
+    if (state.is_update or state.is_delete or state.is_insert) and has_app_context():
+        g.pop("_certification_rows", None)
+
+
+def certification_rows(user_ids) -> dict:
+    """``{user_id: row}`` of the going-live rows of ``user_ids`` (state, certified_at, flagged_until,
+    reason), one statement (none for rows already read in this request); users without a row are absent."""
+    ids = sorted({int(i) for i in user_ids if i})
+    if not ids:
+        return {}
+    memo = _rows_memo()
+    wanted = [i for i in ids if i not in memo] if memo is not None else ids
+    found = {row.user_id: row for row in db.session.execute(_ROWS, {"ids": wanted})} if wanted else {}
+    if memo is None:
+        return found
+    memo.update({i: found.get(i) for i in wanted})
+    return {i: memo[i] for i in ids if memo[i] is not None}
+
+
+def row_is_live(row, today: date) -> bool:
+    """``is_certified`` of an agent from their going-live row (``None``: no row) while training is required."""
+    return row is not None and row.state in _LIVE and (row.flagged_until is None or row.flagged_until >= today)
+
+
+def badges(users, *, today: date | None = None, reasons: dict[int, list[str]] | None = None,
+           rows: dict | None = None) -> dict[int, dict]:
+    """``{user_id: certification_badge(user)}`` for many users (anything with id and role) at once:
+    one statement for their going-live rows (none when ``rows`` of ``certification_rows`` is given),
+    ``missing_reasons`` only for agents not live without a stored reason (``reasons`` may already
+    hold some: the lead's home computed them for its box)."""
+    today = today or beijing_today()
+    users = list(users)
+    agents = [u for u in users if u is not None and u.role == Role.AGENT.value]
+    found = {u.id: {"show": False} for u in users if u is not None}
+    if not agents or not service.training_required():
+        return found
+    rows = certification_rows(u.id for u in agents) if rows is None else rows
+    live = {u.id for u in agents if row_is_live(rows.get(u.id), today)}
+    reasons = dict(reasons or {})
+    lacking = [u.id for u in agents if u.id not in live and u.id not in reasons
+               and not (rows.get(u.id) is not None and rows[u.id].reason)]
+    if lacking:
+        reasons.update(service.missing_reasons_many(lacking, today=today))
+    labels: dict[str, str] = {}
+    for user in agents:
+        row, is_live = rows.get(user.id), user.id in live
+        state = row.state if row is not None and (is_live or row.state != "flagged") else (
+            "lapsed" if row is not None else "none")
+        if state not in labels:
+            labels[state] = service.state_label(state)
+        found[user.id] = {
+            "show": True, "live": is_live, "state": row.state if row is not None else "none",
+            "label": labels[state],
+            "since": row.certified_at if row is not None and is_live else None,
+            "flagged_until": row.flagged_until if row is not None and is_live else None,
+            "reason": "" if is_live else (row.reason if row is not None and row.reason
+                                          else "；".join(reasons[user.id])),
+        }
+    return found

@@ -330,7 +330,10 @@ def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, li
     if not user_ids or not courses:
         return found
     course_ids = [course.id for course in courses]
-    results = {(r.user_id, r.course_id): r for r in db.session.scalars(select(CourseResult).where(
+    # Rows of the columns ``pass_counts`` reads, not result objects.
+    results = {(r.user_id, r.course_id): r for r in db.session.execute(select(
+        CourseResult.user_id, CourseResult.course_id, CourseResult.passed_at, CourseResult.passed_revision,
+        CourseResult.expires_on, CourseResult.recert_due_on).where(
         CourseResult.user_id.in_(user_ids), CourseResult.course_id.in_(course_ids)))}
     with_quiz = set(db.session.scalars(select(TrainingQuestion.course_id).where(
         TrainingQuestion.course_id.in_(course_ids), TrainingQuestion.is_active.is_(True)).distinct()))
@@ -340,7 +343,11 @@ def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, li
             QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_id.in_(course_ids),
             QuizAttempt.is_archived.is_(False), QuizAttempt.passed.is_(True)).distinct())
         if course_revision == revision[course_id]}
-    items = {course.id: active_items(course) for course in courses}
+    items: dict[int, list[PracticalItem]] = {course.id: [] for course in courses}  # active_items of each, at once
+    for item in db.session.scalars(select(PracticalItem).where(
+            PracticalItem.course_id.in_(course_ids), PracticalItem.is_active.is_(True))
+            .order_by(PracticalItem.course_id, PracticalItem.position)):
+        items[item.course_id].append(item)
     item_course = {item.id: course_id for course_id, its in items.items() for item in its}
     latest: dict[tuple[int, int], bool] = {}  # (user, item) -> the newest kept sign-off of the revision passed
     if item_course:
@@ -352,13 +359,17 @@ def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, li
                 .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())):
             if course_revision == revision[item_course[item_id]]:
                 latest.setdefault((user_id, item_id), bool(passed))
+    lines: dict[tuple, str] = {}  # agents missing the same parts share one line (worded once)
     for user_id in user_ids:
         for course in courses:
             if pass_counts(results.get((user_id, course.id)), course, today) is not None:
                 continue
             quiz_missing = course.id in with_quiz and (user_id, course.id) not in quiz_passed
             missing = [item for item in items[course.id] if not latest.get((user_id, item.id), False)]
-            found[user_id].append(_missing_line(course, quiz_missing, missing))
+            key = (course.id, quiz_missing, *(item.id for item in missing))
+            if key not in lines:
+                lines[key] = _missing_line(course, quiz_missing, missing)
+            found[user_id].append(lines[key])
     from flask import g, has_app_context
 
     if has_app_context() and not (db.session.new or db.session.dirty or db.session.deleted):

@@ -11,8 +11,11 @@ from __future__ import annotations
 import calendar as pycalendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import LeaveRequest, LeaveStatus, Outlet, Role, Team, TeamStaffing, User
@@ -71,7 +74,7 @@ class Absence:
 class Uncovered:
     """An outlet whose agent is away with nobody covering it (a half day or more)."""
 
-    outlet: Outlet
+    outlet: Any  # a row of id, name, primary_agent_id
     owner: User
     parts: set[str]
 
@@ -98,7 +101,7 @@ class CoverLine:
 
     leave: LeaveRequest
     substitute: User
-    outlets: list[Outlet]
+    outlets: list  # rows of id, name, primary_agent_id
     start_at: datetime
     end_at: datetime
 
@@ -115,6 +118,11 @@ class TeamCalendar:
     days: list[Day]
     covers: list[CoverLine]
     minimum: int
+
+    @cached_property
+    def away_ids(self) -> set[int]:
+        """Members away (or asking to be) on some day of the period (the others' rows are all empty)."""
+        return {member_id for day in self.days for member_id in day.away}
 
     @property
     def uncovered_days(self) -> list[Day]:
@@ -134,9 +142,10 @@ def _leave_end(leave: LeaveRequest) -> datetime:
 
 
 def team_calendar(actor: User, team: Team, view: str = "month", anchor: date | None = None,
-                  today: date | None = None) -> TeamCalendar:
-    """The calendar of ``team`` for the month or week holding ``anchor`` (a fixed number of queries)."""
-    if team.id not in {t.id for t in teams_for(actor)}:
+                  today: date | None = None, teams: list[Team] | None = None) -> TeamCalendar:
+    """The calendar of ``team`` for the month or week holding ``anchor`` (a fixed number of queries).
+    ``teams``: ``teams_for(actor)`` when the caller already has it."""
+    if team.id not in {t.id for t in (teams if teams is not None else teams_for(actor))}:
         from ..service_errors import NotFound
 
         raise NotFound()
@@ -151,10 +160,12 @@ def team_calendar(actor: User, team: Team, view: str = "month", anchor: date | N
     leaves = list(db.session.scalars(select(LeaveRequest).where(
         LeaveRequest.user_id.in_(member_ids),
         LeaveRequest.status.in_([str(s) for s in (*COVERING_STATUSES, *PENDING_STATUSES)]),
-        LeaveRequest.start_at < end_at, LeaveRequest.end_at > start_at).order_by(LeaveRequest.start_at)))
-    outlets = list(db.session.scalars(select(Outlet).where(
-        Outlet.primary_agent_id.in_(member_ids), Outlet.is_active.is_(True)).order_by(Outlet.code)))
-    outlets_of: dict[int, list[Outlet]] = {}
+        LeaveRequest.start_at < end_at, LeaveRequest.end_at > start_at).order_by(LeaveRequest.start_at)
+        .options(joinedload(LeaveRequest.leave_type))))  # each cell names the type
+    # Rows of the columns used (id, name, primary agent), not outlets.
+    outlets = db.session.execute(select(Outlet.id, Outlet.name, Outlet.primary_agent_id).where(
+        Outlet.primary_agent_id.in_(member_ids), Outlet.is_active.is_(True)).order_by(Outlet.code)).all()
+    outlets_of: dict[int, list] = {}
     for outlet in outlets:
         outlets_of.setdefault(outlet.primary_agent_id, []).append(outlet)
     covers = coverage_for(start_at, end_at, outlet_ids=[o.id for o in outlets]) if outlets else []

@@ -37,7 +37,7 @@ def calendar():
         abort(404)
     team = team or team_calendars.default_team(current_user, teams)
     view = request.args.get("view") if request.args.get("view") in team_calendars.VIEWS else "month"
-    cal = team_calendars.team_calendar(current_user, team, view, _anchor()) if team is not None else None
+    cal = team_calendars.team_calendar(current_user, team, view, _anchor(), teams=teams) if team is not None else None
     return render("leave/calendar.html", block="calendar", cal=cal, teams=teams, team=team, view=view)
 
 

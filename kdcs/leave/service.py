@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -406,11 +406,26 @@ def balances(user: User, year: int | None = None) -> list[Balance]:
 
 @dataclass
 class OutletHandover:
-    """One outlet of the handover form: its open tickets and those due inside the leave."""
+    """One outlet of the handover form: its open tickets and those due inside the leave (rows of
+    id, outlet_id, waybill_no, due_at, reason_name: what the form, the inbox and the print show)."""
 
     outlet: Outlet
-    open_tickets: list[Ticket]
-    due_inside: list[Ticket]
+    open_tickets: list
+    due_inside: list
+
+
+def _handover_tickets_statement():
+    from ..models.ticket import TicketReason
+
+    return (select(Ticket.id, Ticket.outlet_id, Ticket.waybill_no, Ticket.due_at,
+                   TicketReason.name.label("reason_name"))
+            .outerjoin(TicketReason, TicketReason.id == Ticket.reason_id)
+            .where(Ticket.outlet_id.in_(bindparam("outlet_ids", expanding=True)),
+                   Ticket.queue_state != QueueState.CLOSED)
+            .order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id))
+
+
+_STATEMENTS: dict[str, object] = {}
 
 
 def handover_outlets(user: User, start_at: datetime | None = None, end_at: datetime | None = None
@@ -420,12 +435,11 @@ def handover_outlets(user: User, start_at: datetime | None = None, end_at: datet
     outlets = list(db.session.scalars(
         select(Outlet).where(Outlet.primary_agent_id == user.id, Outlet.is_active.is_(True)).order_by(Outlet.code)
     ))
-    tickets: dict[int, list[Ticket]] = {o.id: [] for o in outlets}
+    tickets: dict[int, list] = {o.id: [] for o in outlets}
     if outlets:
-        for ticket in db.session.scalars(
-            select(Ticket).where(Ticket.outlet_id.in_(list(tickets)), Ticket.queue_state != QueueState.CLOSED)
-            .order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id)
-        ):
+        if "handover_tickets" not in _STATEMENTS:
+            _STATEMENTS["handover_tickets"] = _handover_tickets_statement()
+        for ticket in db.session.execute(_STATEMENTS["handover_tickets"], {"outlet_ids": list(tickets)}):
             tickets[ticket.outlet_id].append(ticket)
     result = []
     for outlet in outlets:

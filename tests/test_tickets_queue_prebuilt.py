@@ -102,3 +102,16 @@ def test_rare_shapes_take_the_general_path(users):
     assert queue.filter_shape(queue.QueueFilter(fined="month"), now) is None
     assert queue.scope_shape(users["trainer"], "mine", now) is None
     assert queue.scope_shape(users["agent"], "all", now) is None  # a tab the agent may not open
+
+
+def test_filter_url_is_url_for(app):
+    """QueueFilter.url (the count, pager and address-bar links) writes what url_for writes."""
+    from flask import url_for
+
+    with app.test_request_context("/tickets/"):
+        base = url_for("tickets.index")
+        for f in (queue.QueueFilter(), queue.QueueFilter(scope="team", q="张 三&x=1/?#", category="problem", page=3),
+                  queue.QueueFilter(scope="all", status="all", since=date(2026, 1, 2), assignee_id=0, sort="priority",
+                                    q="a+b 'c' \"d\" ~!$()*,;:@")):
+            for changes in ({}, {"page": 1}, {"category": "message", "page": 1}, {"window": "overdue", "page": 2}):
+                assert f.url(base, **changes) == url_for("tickets.index", **f.args(**changes))

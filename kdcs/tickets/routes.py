@@ -143,7 +143,7 @@ def index():
         # The canonical URL (no empty parameters) in the address bar; a refresh
         # after a change replaces the entry instead of adding one.
         header = "HX-Replace-Url" if request.headers.get("HX-Trigger") == "ticket-table" else "HX-Push-Url"
-        response.headers[header] = url_for("tickets.index", **f.args())
+        response.headers[header] = f.url(url_for("tickets.index"))
     return response
 
 

@@ -21,10 +21,11 @@ from .labels import label
 # body and shows no body. The others (the SOP panel's "sop" looks its version up) are described
 # on every page.
 _PURE = {"status", "reopen", "created", "assign", "first_reply", "fine", "reply"}
+_KEPT = _PURE | {"edit", "note"}  # kinds whose whole line is a function of the row's values
 _CACHE_LIMIT = 20_000
 _CHANGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# {row's values: <li>} per catalog. The key is everything the line shows (an event is never
-# edited; a renamed actor or a reused id makes another key), so a cached line is never stale.
+# {row's values: <li>} per catalog, for the kinds in _KEPT. The key is everything the line shows
+# (an event is never edited; a renamed actor or a reused id makes another key): never stale.
 _HTML: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 EVENT_TEMPLATE = "tickets/_timeline_event.html"
 
@@ -91,8 +92,10 @@ def lines(rows) -> list[Line]:
     event_line = None
     result = []
     for row in rows:
-        key = (template, tuple(row))
-        html = html_cache.get(key) if html_cache is not None else None
+        # Only lines that say nothing but the row's own values are kept (not the SOP panel's "sop":
+        # its line names a version, which may be deleted later).
+        key = (template, tuple(row)) if row.kind in _KEPT else None
+        html = html_cache.get(key) if html_cache is not None and key is not None else None
         if html is not None:  # what the line says is in its HTML already
             result.append(Line(row.kind, "", (), "", row.actor_id, row.actor_name, row.at, html))
             continue
@@ -101,7 +104,7 @@ def lines(rows) -> list[Line]:
         if event_line is None:
             event_line = template.module.event_line
         line.html = event_line(line)
-        if html_cache is not None:
+        if html_cache is not None and key is not None:
             html_cache[key] = line.html
         result.append(line)
     return result

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...auditing import record, record_active_change
 from ...extensions import db
@@ -47,12 +47,19 @@ def seed_evidence_items() -> int:
     return created
 
 
+_ACTIVE_ITEMS = []  # the statement of items_for(reason_id) (active only), built once per process
+
+
 def items_for(reason_id: int, include_inactive: bool = False) -> list[EvidenceItem]:
     """A reason's checklist items in order."""
-    query = select(EvidenceItem).where(EvidenceItem.reason_id == reason_id)
-    if not include_inactive:
-        query = query.where(EvidenceItem.is_active.is_(True))
-    return list(db.session.scalars(query.order_by(EvidenceItem.sort_order, EvidenceItem.id)))
+    if not include_inactive:  # the ticket page's question, asked on every load
+        if not _ACTIVE_ITEMS:
+            _ACTIVE_ITEMS.append(select(EvidenceItem).where(
+                EvidenceItem.reason_id == bindparam("reason_id"), EvidenceItem.is_active.is_(True))
+                .order_by(EvidenceItem.sort_order, EvidenceItem.id))
+        return list(db.session.scalars(_ACTIVE_ITEMS[0], {"reason_id": reason_id}))
+    return list(db.session.scalars(select(EvidenceItem).where(EvidenceItem.reason_id == reason_id)
+                                   .order_by(EvidenceItem.sort_order, EvidenceItem.id)))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ... import storage
 from ...auditing import record
@@ -57,10 +57,22 @@ def attachments(ticket: Ticket, *, removed: bool = False) -> list[TicketAttachme
     return list(db.session.scalars(query.order_by(TicketAttachment.uploaded_at, TicketAttachment.id)))
 
 
+_STATEMENTS: dict[str, object] = {}
+
+
+def _all_of_ticket():
+    """A ticket's attachments, oldest first: built once per process (the ticket page asks on every load)."""
+    statement = _STATEMENTS.get("all_of_ticket")
+    if statement is None:
+        statement = _STATEMENTS["all_of_ticket"] = (
+            select(TicketAttachment).where(TicketAttachment.ticket_id == bindparam("ticket_id"))
+            .order_by(TicketAttachment.uploaded_at, TicketAttachment.id))
+    return statement
+
+
 def attachments_and_removed(ticket: Ticket) -> tuple[list[TicketAttachment], list[TicketAttachment]]:
     """``attachments(ticket)`` and ``attachments(ticket, removed=True)`` in one query."""
-    rows = list(db.session.scalars(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id)
-                                   .order_by(TicketAttachment.uploaded_at, TicketAttachment.id)))
+    rows = list(db.session.scalars(_all_of_ticket(), {"ticket_id": ticket.id}))
     return [a for a in rows if a.removed_at is None], [a for a in rows if a.removed_at is not None]
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import request
+from jinja2 import pass_context
+from markupsafe import Markup
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -120,3 +122,17 @@ def _install_request_cached_gettext(app) -> None:
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
     )
+    # ``_()`` is the most frequent call in the templates (a hundred and more per page): straight to
+    # the catalog, without the i18n extension's alias and ``Context.call`` layers around it. Same
+    # result as the extension's newstyle gettext: Markup when autoescaping (the variables are
+    # then escaped by ``%``), and always formatted, so ``%%`` means ``%``.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = template_gettext
+
+
+@pass_context
+def template_gettext(context, string: str, **variables) -> str:
+    """``_("…", name=value)`` in a template: the request's catalog, formatted, escaped as Jinja would."""
+    translated = request_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables

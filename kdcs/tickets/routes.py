@@ -326,7 +326,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     if current_user.role not in (Role.LEAD, Role.ADMIN) and ticket.assignee_id == current_user.id:
         assignees = []  # anyone else may only take a ticket themselves: it is theirs already
     else:
-        assignees = service.assignable_users(current_user)
+        assignees = service.assignable_rows(current_user)
     assignee_choices = [(u.id, f"{u.display_name}（{u.username}）") for u in assignees if u.id != ticket.assignee_id]
     if assignee_choices:  # no preselected agent: the lead picks one on purpose
         assignee_choices.insert(0, ("", _("Please choose")))

@@ -11,6 +11,7 @@ from flask import url_for
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
+from .. import core_sql
 from ..extensions import db
 from ..filters import SHANGHAI
 from ..models import AuditLog, Brand, Notification, Outlet, Role, Team, User, utcnow
@@ -249,7 +250,7 @@ def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
         _STATEMENTS["on_leave"] = select(LeaveRequest.user_id).where(
             LeaveRequest.user_id.in_(bindparam("ids", expanding=True)),
             in_force_clause(bindparam("at", type_=UTCDateTime())))
-    return set(db.session.scalars(_STATEMENTS["on_leave"], {"ids": user_ids, "at": now}))
+    return set(core_sql.execute(_STATEMENTS["on_leave"], {"ids": user_ids, "at": now}).scalars())
 
 
 # The lead's per-agent figures. Every ticket assigned to a member of the team is in the lead's
@@ -319,14 +320,14 @@ def member_figures(member_ids: list[int], now: datetime) -> dict[str, dict[int, 
     hour = hour_of(now)
     hour_start = datetime.fromtimestamp(hour * 3600, UTC)
     day_start, day_end = shanghai_day_bounds(now.astimezone(SHANGHAI).date())
-    for assignee_id, total, late in db.session.execute(counters, {"ids": member_ids, "hour": hour}):
+    for assignee_id, total, late in core_sql.execute(counters, {"ids": member_ids, "hour": hour}):
         figures["open"][assignee_id] = int(total or 0)
         figures["overdue"][assignee_id] = int(late or 0)
-    for assignee_id, late, today in db.session.execute(deadlines, {
+    for assignee_id, late, today in core_sql.execute(deadlines, {
             "ids": member_ids, "hour_start": hour_start, "now": now, "day_start": day_start, "day_end": day_end}):
         figures["overdue"][assignee_id] = figures["overdue"].get(assignee_id, 0) + int(late or 0)
         figures["today"][assignee_id] = int(today or 0)
-    figures["replied"] = {assignee_id: int(n) for assignee_id, n in db.session.execute(
+    figures["replied"] = {assignee_id: int(n) for assignee_id, n in core_sql.execute(
         replied, {"ids": member_ids, "day_start": day_start, "day_end": day_end})}
     return figures
 
@@ -338,7 +339,7 @@ def team_day(lead: User, now: datetime | None = None) -> TeamDay:
     from ..tickets.queue import allowed_scopes
 
     now = now or utcnow()
-    members = db.session.execute(_MEMBERS, {"team_id": lead.team_id}).all() if lead.team_id else []
+    members = core_sql.execute(_MEMBERS, {"team_id": lead.team_id}).all() if lead.team_id else []
     ids = [m.id for m in members]
     measures = {
         "open": {},
@@ -399,8 +400,8 @@ def team_totals(lead: User, now: datetime) -> tuple[tuple[int, Decimal, Decimal]
     fines, unassigned = _STATEMENTS["team"]
     params = {"team_id": lead.team_id, "covered": covered_outlet_ids(lead, now)}
     month_start = shanghai_day_bounds(now.astimezone(SHANGHAI).date().replace(day=1))[0]
-    count, amount, share = db.session.execute(fines, {**params, "month_start": month_start}).one()
-    return (int(count), amount, share), int(db.session.scalar(unassigned, params) or 0)
+    count, amount, share = core_sql.execute(fines, {**params, "month_start": month_start}).one()
+    return (int(count), amount, share), int(core_sql.execute(unassigned, params).scalar() or 0)
 
 
 # --------------------------------------------------------------------------- training and going live (上岗)

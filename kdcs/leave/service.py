@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import core_sql
 from ..auditing import record, record_active_change, register_labels, snapshot
 from ..extensions import db
 from ..models import Outlet, Role, Team, Ticket, User
@@ -439,7 +440,7 @@ def handover_outlets(user: User, start_at: datetime | None = None, end_at: datet
     if outlets:
         if "handover_tickets" not in _STATEMENTS:
             _STATEMENTS["handover_tickets"] = _handover_tickets_statement()
-        for ticket in db.session.execute(_STATEMENTS["handover_tickets"], {"outlet_ids": list(tickets)}):
+        for ticket in core_sql.execute(_STATEMENTS["handover_tickets"], {"outlet_ids": list(tickets)}):
             tickets[ticket.outlet_id].append(ticket)
     result = []
     for outlet in outlets:

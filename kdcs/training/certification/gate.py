@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, event, exists, or_, select
 from sqlalchemy.orm import Session
 
+from ... import core_sql
 from ...extensions import db
 from ...leave.rules import beijing_today
 from ...models.training import AgentCertification, CertificationState
@@ -111,7 +112,7 @@ def certification_rows(user_ids) -> dict:
         return {}
     memo = _rows_memo()
     wanted = [i for i in ids if i not in memo] if memo is not None else ids
-    found = {row.user_id: row for row in db.session.execute(_ROWS, {"ids": wanted})} if wanted else {}
+    found = {row.user_id: row for row in core_sql.execute(_ROWS, {"ids": wanted})} if wanted else {}
     if memo is None:
         return found
     memo.update({i: found.get(i) for i in wanted})

@@ -23,10 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session
 
-from ... import auditing
+from ... import auditing, core_sql
 from ...extensions import db
 from ...leave.rules import beijing_today
 from ...models.training import (
@@ -320,6 +320,34 @@ def _forget_reasons(*_args) -> None:
         g.pop("_training_required", None)
 
 
+_MANY: dict[str, object] = {}
+
+
+def _many_statements() -> dict:
+    """``missing_reasons_many``'s statements with their ids as parameters, built once per process."""
+    if not _MANY:
+        users, courses = bindparam("user_ids", expanding=True), bindparam("course_ids", expanding=True)
+        _MANY.update(
+            results=select(CourseResult.user_id, CourseResult.course_id, CourseResult.passed_at,
+                           CourseResult.passed_revision, CourseResult.expires_on, CourseResult.recert_due_on)
+            .where(CourseResult.user_id.in_(users), CourseResult.course_id.in_(courses)),
+            with_quiz=select(TrainingQuestion.course_id).where(
+                TrainingQuestion.course_id.in_(courses), TrainingQuestion.is_active.is_(True)).distinct(),
+            quiz_passed=select(QuizAttempt.user_id, QuizAttempt.course_id, QuizAttempt.course_revision).where(
+                QuizAttempt.user_id.in_(users), QuizAttempt.course_id.in_(courses),
+                QuizAttempt.is_archived.is_(False), QuizAttempt.passed.is_(True)).distinct(),
+            items=select(PracticalItem).where(PracticalItem.course_id.in_(courses), PracticalItem.is_active.is_(True))
+            .order_by(PracticalItem.course_id, PracticalItem.position),
+            signoffs=select(PracticalSignoff.user_id, PracticalSignoff.item_id, PracticalSignoff.course_revision,
+                            PracticalSignoff.passed)
+            .where(PracticalSignoff.user_id.in_(users),
+                   PracticalSignoff.item_id.in_(bindparam("item_ids", expanding=True)),
+                   PracticalSignoff.is_archived.is_(False))
+            .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc()),
+        )
+    return _MANY
+
+
 def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, list[str]]:
     """``missing_reasons`` of many agents at once ({user_id: lines}), in five statements whatever
     their number (the lead's home lists the whole team's agents who are not live)."""
@@ -330,33 +358,23 @@ def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, li
     if not user_ids or not courses:
         return found
     course_ids = [course.id for course in courses]
+    statements = _many_statements()
+    ids = {"user_ids": user_ids, "course_ids": course_ids}
     # Rows of the columns ``pass_counts`` reads, not result objects.
-    results = {(r.user_id, r.course_id): r for r in db.session.execute(select(
-        CourseResult.user_id, CourseResult.course_id, CourseResult.passed_at, CourseResult.passed_revision,
-        CourseResult.expires_on, CourseResult.recert_due_on).where(
-        CourseResult.user_id.in_(user_ids), CourseResult.course_id.in_(course_ids)))}
-    with_quiz = set(db.session.scalars(select(TrainingQuestion.course_id).where(
-        TrainingQuestion.course_id.in_(course_ids), TrainingQuestion.is_active.is_(True)).distinct()))
+    results = {(r.user_id, r.course_id): r for r in core_sql.execute(statements["results"], ids)}
+    with_quiz = set(core_sql.execute(statements["with_quiz"], {"course_ids": course_ids}).scalars())
     revision = {course.id: course.revision for course in courses}
-    quiz_passed = {(user_id, course_id) for user_id, course_id, course_revision in db.session.execute(
-        select(QuizAttempt.user_id, QuizAttempt.course_id, QuizAttempt.course_revision).where(
-            QuizAttempt.user_id.in_(user_ids), QuizAttempt.course_id.in_(course_ids),
-            QuizAttempt.is_archived.is_(False), QuizAttempt.passed.is_(True)).distinct())
-        if course_revision == revision[course_id]}
+    quiz_passed = {(user_id, course_id) for user_id, course_id, course_revision
+                   in core_sql.execute(statements["quiz_passed"], ids)
+                   if course_revision == revision[course_id]}
     items: dict[int, list[PracticalItem]] = {course.id: [] for course in courses}  # active_items of each, at once
-    for item in db.session.scalars(select(PracticalItem).where(
-            PracticalItem.course_id.in_(course_ids), PracticalItem.is_active.is_(True))
-            .order_by(PracticalItem.course_id, PracticalItem.position)):
+    for item in db.session.scalars(statements["items"], {"course_ids": course_ids}):
         items[item.course_id].append(item)
     item_course = {item.id: course_id for course_id, its in items.items() for item in its}
     latest: dict[tuple[int, int], bool] = {}  # (user, item) -> the newest kept sign-off of the revision passed
     if item_course:
-        for user_id, item_id, course_revision, passed in db.session.execute(
-                select(PracticalSignoff.user_id, PracticalSignoff.item_id, PracticalSignoff.course_revision,
-                       PracticalSignoff.passed)
-                .where(PracticalSignoff.user_id.in_(user_ids), PracticalSignoff.item_id.in_(list(item_course)),
-                       PracticalSignoff.is_archived.is_(False))
-                .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())):
+        for user_id, item_id, course_revision, passed in core_sql.execute(
+                statements["signoffs"], {"user_ids": user_ids, "item_ids": list(item_course)}):
             if course_revision == revision[item_course[item_id]]:
                 latest.setdefault((user_id, item_id), bool(passed))
     lines: dict[tuple, str] = {}  # agents missing the same parts share one line (worded once)

@@ -35,3 +35,21 @@ def test_missing_evidence_is_per_ticket(ticket_world):
     sql = str(queue.apply_filters(queue.scoped_query(w["admin"], "all", now), f, now).with_only_columns(
         func.count()).compile())
     assert "FROM ticket_attachments, tickets" not in sql
+
+
+def test_checklist_clause_is_per_ticket_too(ticket_world):
+    from kdcs.models.ticket import EvidenceItem, TicketAttachment
+
+    w = ticket_world
+    damaged = factories.make_reason("arbitration", "破损")
+    checklist.seed_evidence_items()
+    items = list(db.session.scalars(select(EvidenceItem).where(EvidenceItem.reason_id == damaged.id)))
+    complete = factories.make_ticket(w["own"], category="arbitration", reason=damaged, waybill_no="75121488720011")
+    missing = factories.make_ticket(w["own"], category="arbitration", reason=damaged, waybill_no="75121488720012")
+    for n, item in enumerate(items):
+        db.session.add(TicketAttachment(ticket_id=complete.id, stored_name=f"{n + 100:064x}.png",
+                                        original_name="x.png", content_type="image/png", size=1,
+                                        evidence_item_id=item.id, uploaded_at=utcnow()))
+    db.session.commit()
+    found = set(db.session.scalars(select(Ticket.id).where(checklist.missing_evidence_clause())))
+    assert missing.id in found and complete.id not in found

@@ -101,7 +101,8 @@ def missing_evidence_clause():
     (for the home page's "my tickets missing evidence")."""
     covered = (select(TicketAttachment.id)
                .where(TicketAttachment.ticket_id == Ticket.id, TicketAttachment.removed_at.is_(None),
-                      TicketAttachment.evidence_item_id == EvidenceItem.id))
+                      TicketAttachment.evidence_item_id == EvidenceItem.id)
+               .correlate_except(TicketAttachment))  # the outer ticket, two levels up
     return (select(EvidenceItem.id)
             .where(EvidenceItem.reason_id == Ticket.reason_id, EvidenceItem.is_active.is_(True), ~covered.exists())
             .exists())

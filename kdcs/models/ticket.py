@@ -276,7 +276,8 @@ class TicketEvent(db.Model):
     """One line of a ticket's timeline: who did what, when, from what to what."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
+                      Index("ix_ticket_events_kind_at", "kind", "at", "ticket_id"))  # fines this month
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
@@ -370,7 +371,8 @@ class TicketReply(db.Model):
     a correction is a new reply pointing at the one it corrects (the record is evidence)."""
 
     __tablename__ = "ticket_replies"
-    __table_args__ = (Index("ix_ticket_replies_ticket_sent", "ticket_id", "sent_at"),)
+    __table_args__ = (Index("ix_ticket_replies_ticket_sent", "ticket_id", "sent_at"),
+                      Index("ix_ticket_replies_sent", "sent_at", "ticket_id"))  # replied today
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))

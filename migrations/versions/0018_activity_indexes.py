@@ -10,7 +10,6 @@ events grow with every note, status change and assignment).
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0018_activity_indexes'
 down_revision = '0017_worker_heartbeat'

@@ -600,8 +600,11 @@ class Actor:
 
     # writes
     def _after_write(self, ticket_id: int, r: Response) -> None:
-        """The answer is the ticket's new body (the detail page has no queue table to refresh)."""
-        if r.status in (200, 409) and r.body:
+        """The answer is the ticket's new body (the detail page has no queue table to refresh);
+        a 404 is a ticket a lead moved out of this agent's queue before the write (nothing stored)."""
+        if r.status == 404:
+            self._moved(ticket_id)
+        elif r.status in (200, 409) and r.body:
             self._take_detail(ticket_id, r.body)
 
     def note(self) -> None:
@@ -609,7 +612,7 @@ class Actor:
         ticket_id = self.current
         r = self.s.request("write: note", "POST", f"/tickets/{ticket_id}/note", [
             ("note-body", marker), ("note-version", str(self.current_version or "")),
-            ("note-key", uuid.uuid4().hex)], htmx=True)
+            ("note-key", uuid.uuid4().hex)], htmx=True, moved_ok=True)
         self.writes.record("notes", marker, r.acknowledged)
         self._after_write(ticket_id, r)
 
@@ -621,7 +624,7 @@ class Actor:
         ticket_id = self.current
         r = self.s.request("write: status change", "POST", f"/tickets/{ticket_id}/status", [
             ("status-to_status", self.rng.choice(options)), ("status-note", marker),
-            ("status-version", str(self.current_version or ""))], htmx=True, expected=(200, 303))
+            ("status-version", str(self.current_version or ""))], htmx=True, expected=(200, 303), moved_ok=True)
         self.writes.record("statuses", marker, r.acknowledged)
         self._after_write(ticket_id, r)
 
@@ -634,7 +637,7 @@ class Actor:
         r = self.s.request("write: reply", "POST", f"/tickets/{ticket_id}/replies", [
             ("reply-channel", channels[0]), ("reply-body", marker), ("reply-corrects_id", "0"),
             ("reply-set_status", ""), ("reply-key", uuid.uuid4().hex),
-            ("reply-version", str(self.current_version or ""))], htmx=True)
+            ("reply-version", str(self.current_version or ""))], htmx=True, moved_ok=True)
         self.writes.record("replies", marker, r.acknowledged)
         self._after_write(ticket_id, r)
 

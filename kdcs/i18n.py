@@ -94,6 +94,26 @@ def request_translations():
     return translations
 
 
+def per_catalog(store, limit: int | None = None) -> dict | None:
+    """The dict kept in ``store`` (a ``weakref.WeakKeyDictionary``) for the request's catalog, one per
+    language, for texts worth translating once per process; None outside a request or for a catalog
+    that takes no weak reference (then nothing is kept). Cleared when it grows past ``limit``."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    catalog = request_translations()
+    try:
+        cache = store.get(catalog)
+        if cache is None:
+            cache = store[catalog] = {}
+    except TypeError:
+        return None
+    if limit is not None and len(cache) > limit:
+        cache.clear()
+    return cache
+
+
 def _translations_on_g():
     """The same through ``g``, for a Flask without the context variable below."""
     from flask import g, has_request_context

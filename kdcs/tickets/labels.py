@@ -121,20 +121,9 @@ _TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _translated() -> dict | None:
     """{(kind, code): text} of the request's catalog; None outside a request (no caching)."""
-    from flask import has_request_context
+    from ..i18n import per_catalog
 
-    if not has_request_context():
-        return None
-    from ..i18n import request_translations
-
-    catalog = request_translations()
-    try:
-        cache = _TRANSLATED.get(catalog)
-        if cache is None:
-            cache = _TRANSLATED[catalog] = {}
-    except TypeError:  # a catalog that takes no weak reference: no caching
-        return None
-    return cache
+    return per_catalog(_TRANSLATED)
 
 
 def label(kind: str, code: str | None) -> str:

@@ -477,10 +477,9 @@ _T, _O, _U = Ticket.__table__, Outlet.__table__, User.__table__
 def run(statement, params: dict):
     """A prebuilt Core statement on the session's connection (no ORM execute step), unless the
     session holds changes not flushed yet (then through the session, which flushes them first)."""
-    session = db.session
-    if session.new or session.dirty or session.deleted:
-        return session.execute(statement, params)
-    return session.connection().execute(statement, params)
+    from .. import core_sql
+
+    return core_sql.execute(statement, params)
 _COVERED = bindparam("covered", expanding=True)
 _USER_ID, _TEAM_ID = bindparam("user_id"), bindparam("team_id")
 

@@ -45,22 +45,9 @@ class Line:
 
 
 def _catalog_cache(caches: weakref.WeakKeyDictionary) -> dict | None:
-    from flask import has_request_context
+    from ..i18n import per_catalog
 
-    if not has_request_context():
-        return None
-    from ..i18n import request_translations
-
-    catalog = request_translations()
-    try:
-        cache = caches.get(catalog)
-        if cache is None:
-            cache = caches[catalog] = {}
-    except TypeError:
-        return None
-    if len(cache) > _CACHE_LIMIT:
-        cache.clear()
-    return cache
+    return per_catalog(caches, _CACHE_LIMIT)
 
 
 def _described(row, cache: dict | None) -> tuple[tuple[str, ...], str]:

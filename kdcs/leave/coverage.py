@@ -16,15 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_app_context, has_request_context
-from sqlalchemy import Select, and_, bindparam, event, or_, select
-from sqlalchemy.orm import Session, aliased
+from flask import g, has_request_context
+from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.orm import aliased
 
 from .. import core_sql
 from ..extensions import db
 from ..models import Outlet, Role, User
 from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus
 from ..models.types import UTCDateTime, utcnow
+from ..request_memo import forget_on_write
 
 # A leave whose window holds ``at`` covers its outlets in these states. RETURNED is
 # included so that a past instant before an early return still answers (returned_at > at).
@@ -110,7 +111,7 @@ def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
         return {}
     # Inside a request "now" (``at`` None) is the request's instant: asked once however often
     # the scope is built (the ticket lookup, the page, the counts) until something commits
-    # (``_forget_after_commit``: an approval or a return changes the answer).
+    # (``request_memo.forget_on_write``: an approval or a return changes the answer).
     key = ("leave_covered_owners", _user_id(user), at)
     cache = g.setdefault("_leave_coverage", {}) if has_request_context() else None
     if cache is not None and key in cache:
@@ -122,11 +123,8 @@ def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
     return found
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(_session) -> None:
-    """A commit may have changed who covers what: the request's answers are asked again."""
-    if has_app_context():
-        g.pop("_leave_coverage", None)
+# A write may change who covers what (an approval, a return): the request asks again.
+forget_on_write("_leave_coverage")
 
 
 def substitutes_by_outlet(at: datetime | None = None, outlet_ids=None) -> dict[int, tuple[int, int]]:

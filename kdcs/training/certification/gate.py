@@ -13,14 +13,14 @@ from datetime import date
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, event, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, exists, or_, select
 
 from ... import core_sql
 from ...extensions import db
 from ...leave.rules import beijing_today
 from ...models.training import AgentCertification, CertificationState
 from ...models.user import Role, User
+from ...request_memo import forget_on_write
 from . import service
 
 _LIVE = (CertificationState.CERTIFIED.value, CertificationState.FLAGGED.value)
@@ -88,20 +88,7 @@ def _rows_memo() -> dict | None:
     return g.setdefault("_certification_rows", {})
 
 
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_rows(*_args) -> None:
-    """Anything written may change a going-live row: read them again."""
-    if has_app_context():
-        g.pop("_certification_rows", None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_rows_on_write(state) -> None:
-    """A bulk UPDATE / DELETE / INSERT through the session (no flush) forgets them too."""
-    if (state.is_update or state.is_delete or state.is_insert) and has_app_context():
-        g.pop("_certification_rows", None)
+forget_on_write("_certification_rows")  # any write may change a going-live row
 
 
 def certification_rows(user_ids) -> dict:

@@ -23,8 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
 
 from ... import auditing, core_sql
 from ...extensions import db
@@ -45,6 +44,7 @@ from ...models.training import (
 )
 from ...models.user import Role, User
 from ...permissions import Permission, PermissionDenied, ensure, has_permission
+from ...request_memo import forget_on_write
 from ...service_errors import NotFound, ValidationError
 
 LIVE_STATES = (CertificationState.CERTIFIED.value, CertificationState.FLAGGED.value)
@@ -308,16 +308,8 @@ def _reasons_memo() -> dict | None:
     return g.get("_certification_reasons") if has_app_context() else None
 
 
-@event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_reasons(*_args) -> None:
-    """Anything written may change what an agent lacks: ``missing_reasons`` asks again."""
-    from flask import g, has_app_context
-
-    if has_app_context():
-        g.pop("_certification_reasons", None)
-        g.pop("_training_required", None)
+# Anything written may change what an agent lacks: ``missing_reasons`` asks again.
+forget_on_write("_certification_reasons", "_training_required")
 
 
 _MANY: dict[str, object] = {}

@@ -4,12 +4,11 @@ never codes (``to_file``), ids (``outlet_id: 37``), ``True`` or a raw ``+00:00``
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from kdcs.auditing import describe_change, describe_entries, describe_event, record
@@ -18,6 +17,7 @@ from kdcs.models import AuditLog, TicketEvent
 from kdcs.tickets import service as tickets
 from kdcs.tickets.labels import label
 from tests import factories
+from tests.sql_statements import statements as count_statements
 
 
 @pytest.fixture
@@ -28,20 +28,6 @@ def zh(app):
 
 def _text(entity, field, old, new, **kwargs) -> str:
     return str(describe_change(entity, field, old, new, **kwargs))
-
-
-@contextmanager
-def count_statements():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 # --------------------------------------------------------------------------- formatter

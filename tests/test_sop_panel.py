@@ -114,6 +114,24 @@ def test_timeline_says_which_version(damage):
     assert describe_event(event).body == "查看并使用了话术《破损理赔》第 3 版"
 
 
+def test_open_at_reply_records_published_versions_of_the_authors_reply(damage):
+    from kdcs.tickets import service as tickets_service
+
+    reply = tickets_service.record_reply(damage.agent, damage.ticket.id, version=None, channel="phone",
+                                         body="已登记破损", idempotency_key=None)
+    draft = db.session.query(SopVersion).filter_by(status=VersionStatus.DRAFT).one()
+    wanted = str(damage.by_reason.current_version_id)
+    raw = [wanted, wanted, "abc", "", "99999", str(draft.id), "１２", str(damage.whole.current_version_id)]
+    events = panel.record_open_at_reply(damage.agent, reply, raw)
+    assert [(e.to_value, e.from_value) for e in events] == [
+        (wanted, "reply"), (str(damage.whole.current_version_id), "reply")]
+    # a repeat within the window (a double submit) adds nothing; someone else's reply records nothing
+    assert [e.id for e in panel.record_open_at_reply(damage.agent, reply, [wanted])] == [events[0].id]
+    assert panel.record_open_at_reply(damage.lead, reply, [wanted]) == []
+    assert panel.record_open_at_reply(damage.agent, reply, []) == []
+    assert db.session.query(TicketEvent).filter_by(ticket_id=damage.ticket.id, kind="sop").count() == 2
+
+
 # --------------------------------------------------------------------------- routes
 
 def test_ticket_page_shows_the_panel(client, auth, damage):
@@ -192,3 +210,22 @@ def test_no_scenario_for_the_ticket(client, auth, ticket_world):
 def test_the_agent_blank_is_the_person_using_the_panel(damage):
     lead_text = panel.for_ticket(damage.ticket, damage.lead).items[0].text
     assert f"客服{damage.lead.display_name}" in lead_text and damage.agent.display_name not in lead_text
+
+
+def test_reply_with_open_scenarios_answers_with_their_lines(client, auth, damage):
+    """The reply's own answer shows the lines: no second request races the re-render."""
+    auth.login(damage.agent)
+    version_id = str(damage.by_reason.current_version_id)
+    data = {"reply-body": "您好，已为您登记破损。", "reply-channel": "phone", "reply-version": "1",
+            "sop_open": [version_id, "not-a-number"]}
+    response = client.htmx("post", f"/tickets/{damage.ticket.id}/replies", data=data)
+    assert response.status_code == 200
+    timeline = parse(response).one(id="ticket-timeline")
+    assert "查看并使用了话术《破损理赔》第 3 版" in timeline.text
+    assert db.session.query(TicketEvent).filter_by(kind="sop", from_value="reply").count() == 1
+    # a reply that is refused (empty text) records no script use
+    refused = client.htmx("post", f"/tickets/{damage.ticket.id}/replies",
+                          data={**data, "reply-body": "", "reply-version": str(damage.ticket.version),
+                                "sop_open": [str(damage.whole.current_version_id)]})
+    assert refused.status_code == 200 and "ev-sop" in refused.get_data(as_text=True)
+    assert db.session.query(TicketEvent).filter_by(kind="sop").count() == 1

@@ -27,8 +27,9 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..auditing import register_event_describer
 from ..blanks import MISSING_MARK, MISSING_RE, fill_blanks, ticket_blank_values
+from ..crud import parse_version
 from ..extensions import db
-from ..models import Ticket, TicketEvent, TicketReason, User, utcnow
+from ..models import Ticket, TicketEvent, TicketReason, TicketReply, User, utcnow
 from ..models.sop import SopScenario, SopVersion, VersionStatus, sop_scenario_reasons
 from ..permissions import Permission, ensure, has_permission
 from ..service_errors import NotFound, ValidationError
@@ -321,10 +322,10 @@ def _plain_text(markdown_text: str) -> str:
 
 # --------------------------------------------------------------------------- timeline
 
-def _recent_use(actor: User, ticket: Ticket, version_id: int) -> TicketEvent | None:
+def _recent_use(actor: User, ticket_id: int, version_id: int) -> TicketEvent | None:
     return db.session.scalar(
         select(TicketEvent).where(
-            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EVENT_KIND,
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EVENT_KIND,
             TicketEvent.to_value == str(version_id), TicketEvent.actor_id == actor.id,
             TicketEvent.at >= utcnow() - REPEAT_WINDOW,
         ).order_by(TicketEvent.id.desc()).limit(1)
@@ -333,7 +334,7 @@ def _recent_use(actor: User, ticket: Ticket, version_id: int) -> TicketEvent | N
 
 def last_use_id(actor: User, ticket: Ticket, version_id: int) -> int | None:
     """The id of the actor's recent "sop" line for this ticket and version (within the window), if any."""
-    event = _recent_use(actor, ticket, version_id)
+    event = _recent_use(actor, ticket.id, version_id)
     return event.id if event else None
 
 
@@ -346,14 +347,45 @@ def record_use(actor: User, ticket: Ticket, version_id: int, action: str = "inse
     version = db.session.get(SopVersion, version_id)
     if version is None or version.status != VersionStatus.PUBLISHED:
         raise NotFound()
-    existing = _recent_use(actor, ticket, version.id)
+    return _record(actor, ticket.id, version.id, action)
+
+
+def _record(actor: User, ticket_id: int, version_id: int, action: str) -> TicketEvent:
+    existing = _recent_use(actor, ticket_id, version_id)
     if existing is not None:
         return existing
-    event = TicketEvent(ticket_id=ticket.id, actor_id=actor.id, kind=EVENT_KIND, from_value=action,
-                        to_value=str(version.id), body="", at=utcnow())
+    event = TicketEvent(ticket_id=ticket_id, actor_id=actor.id, kind=EVENT_KIND, from_value=action,
+                        to_value=str(version_id), body="", at=utcnow())
     db.session.add(event)
     db.session.commit()
     return event
+
+
+MAX_OPEN_AT_REPLY = 10  # more open scenarios than this in one panel is not a real reply
+
+
+def record_open_at_reply(actor: User, reply: TicketReply, raw_version_ids: list[str]) -> list[TicketEvent]:
+    """Record the scenarios that were open in the panel when ``actor`` stored ``reply``.
+
+    Called by the reply view after the reply committed, in the same request, so the answer's
+    timeline shows the lines (a separate request raced the reply's re-render). Only the reply's
+    own author records; ids that are not numbers or not published versions are ignored: the
+    reply is stored whatever the panel sent.
+    """
+    if reply.recorded_by_id != actor.id or not (
+            has_permission(actor, Permission.VIEW_SOP) and has_permission(actor, Permission.WORK_TICKETS)):
+        return []
+    ticket_id = reply.ticket_id
+    wanted = []
+    for raw in raw_version_ids[:MAX_OPEN_AT_REPLY]:
+        version_id = parse_version(raw)
+        if version_id is not None and version_id not in wanted:
+            wanted.append(version_id)
+    if not wanted:
+        return []
+    published = set(db.session.scalars(select(SopVersion.id).where(
+        SopVersion.id.in_(wanted), SopVersion.status == VersionStatus.PUBLISHED)))
+    return [_record(actor, ticket_id, version_id, "reply") for version_id in wanted if version_id in published]
 
 
 def _version_names() -> dict[int, tuple[str, int | None] | None]:

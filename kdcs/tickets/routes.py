@@ -512,14 +512,18 @@ def reassign(ticket_id: int):
 @require(Permission.WORK_TICKETS)
 def reply(ticket_id: int):
     """Record a reply (channel, text, when sent; optionally set 已回复 / 待反馈): the earliest one is the first reply."""
-    return _ticket_action(
-        ticket_id, ReplyForm(prefix="reply"), "reply",
-        lambda form: service.record_reply(current_user, ticket_id, version=_version(form),
-                                          channel=form.channel.data or "", body=form.body.data or "",
-                                          sent_at=as_shanghai(form.sent_at.data), corrects_id=form.corrects_id.data,
-                                          set_status=form.set_status.data or None,
-                                          idempotency_key=form.key.data or None),
-        lambda _result: _("Reply recorded."))
+    def record(form):
+        stored = service.record_reply(current_user, ticket_id, version=_version(form),
+                                      channel=form.channel.data or "", body=form.body.data or "",
+                                      sent_at=as_shanghai(form.sent_at.data), corrects_id=form.corrects_id.data,
+                                      set_status=form.set_status.data or None,
+                                      idempotency_key=form.key.data or None)
+        # The SOP scenarios open beside the reply (sop_panel.js adds them): their timeline lines
+        # are written before the answer is rendered, so it shows them.
+        sop_panel.record_open_at_reply(current_user, stored, request.form.getlist("sop_open"))
+        return stored
+
+    return _ticket_action(ticket_id, ReplyForm(prefix="reply"), "reply", record, lambda _result: _("Reply recorded."))
 
 
 @bp.route("/<int:ticket_id>/fine", methods=["POST"])

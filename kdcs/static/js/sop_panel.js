@@ -9,7 +9,7 @@
    template): data-copied, data-inserted, data-copy-failed, data-fill.
    A button with hx-post gets a "sop-used" event after the insert or copy, so the record is only
    sent for a script that really went into the note or the clipboard (or was shown to copy by hand).
-   Submitting the first reply records the scenarios open in the panel (#sop-panel[data-used-url]). */
+   Submitting a reply sends the scenarios open in the panel (#sop-panel[data-used-url]) along. */
 (function () {
   "use strict";
 
@@ -62,19 +62,16 @@
     if (button.hasAttribute("hx-post") && window.htmx) window.htmx.trigger(button, "sop-used");
   }
 
-  /* Replying (the first-reply form) while the panel shows scenarios: record the versions that are
-     open in the panel, as an insert or a copy would. */
-  document.addEventListener("submit", function (evt) {
-    var form = evt.target;
+  /* Replying (the first-reply form) while the panel shows scenarios: the reply carries the
+     versions open in the panel (sop_open), and the server records them as an insert or a copy
+     would, before it answers, so the new timeline shows them. */
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var form = evt.detail.elt;
     var panel = document.getElementById("sop-panel");
-    if (!panel || !window.htmx || !form.matches || !form.matches("#act-reply form")) return;
-    var url = panel.getAttribute("data-used-url");
-    if (!url) return;
+    if (!panel || !form.matches || !form.matches("#act-reply form")) return;
+    if (!panel.hasAttribute("data-used-url")) return;
     panel.querySelectorAll("details[data-sop-item][open]").forEach(function (item) {
-      window.htmx.ajax("POST", url, {
-        source: panel, swap: "none",
-        values: { version_id: item.getAttribute("data-version-id"), action: "reply" }
-      });
+      evt.detail.parameters.append("sop_open", item.getAttribute("data-version-id"));
     });
   });
 

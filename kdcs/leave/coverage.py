@@ -100,6 +100,14 @@ def _covered_owners_statement() -> Select:
     return statement
 
 
+def covered_outlet_ids_select(substitute_id, at) -> Select:
+    """``SELECT outlet_id`` of the outlets ``substitute_id`` covers at ``at`` (values or bind
+    parameters), for a scope written as one statement (the presence poll); the same rows as
+    ``covered_outlet_ids``."""
+    return _base(LeaveHandover.outlet_id).where(LeaveHandover.substitute_id == substitute_id,
+                                                _covering_clause(at))
+
+
 def covered_owners(user, at: datetime | None = None) -> dict[int, str]:
     """``{outlet_id: owner's display name}`` of the outlets ``user`` covers at ``at`` (the 代班 marks).
 

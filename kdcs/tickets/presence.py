@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -12,9 +25,15 @@ from .. import core_sql
 from ..extensions import db
 from ..models import Outlet, Role, Ticket, User, utcnow
 from ..models.presence import TicketPresence
+from ..models.types import UTCDateTime
 
-# The page polls every 10 s; someone unseen for longer than this has left.
-PRESENCE_WINDOW = timedelta(seconds=25)
+# The page polls every 10 s (templates/tickets/detail.html, ``hx-trigger="every 10s"``). A poll
+# rewrites its heartbeat only when the stored one is HEARTBEAT_REFRESH old or more, so every
+# other poll writes nothing and a stored heartbeat is up to ~20 s old while the page is open
+# (~30 s if one poll is lost on the way). Someone unseen for longer than PRESENCE_WINDOW has
+# left: longer than both, so a viewer never drops out of the banner between polls.
+HEARTBEAT_REFRESH = timedelta(seconds=12)
+PRESENCE_WINDOW = timedelta(seconds=35)
 
 
 # Statements of the poll (every 10 s on every open ticket page: a third of an agent's requests)
@@ -37,7 +56,57 @@ def _upsert(dialect: str):
                                            set_={"seen_at": statement.excluded.seen_at})
 
 
+def _poll(role: str):
+    """The presence poll's reads in one statement, one UNION ALL of row kinds (``part``):
+    1 the ticket's version if it is in the user's scope (no row: not visible), 2 the other
+    viewers (by name), 3 what others did lately (newest first, at most 20 events), 4 this user's
+    own heartbeat. The scope is ``service.visible_tickets_query``'s, covering included."""
+    from ..leave.coverage import covered_outlet_ids_select
+    from ..models import TicketEvent
+    from ..models.ticket import EventKind
+
+    ticket_id, user_id = bindparam("ticket_id"), bindparam("user_id")
+    now, since = bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime())
+    # Typed NULLs (CAST): PostgreSQL resolves a UNION's column types pair by pair.
+    no_int, no_text, no_time = cast(null(), Integer()), cast(null(), String()), cast(null(), UTCDateTime())
+    covered = Ticket.outlet_id.in_(covered_outlet_ids_select(user_id, now))
+    if role == "admin":
+        scope = Ticket.id == ticket_id
+    elif role == "agent":
+        scope = and_(Ticket.id == ticket_id, or_(
+            Ticket.assignee_id == user_id,
+            Ticket.outlet_id.in_(select(Outlet.id).where(Outlet.primary_agent_id == user_id)), covered))
+    else:
+        members = select(User.id).where(User.team_id == bindparam("team_id")).scalar_subquery()
+        scope = and_(Ticket.id == ticket_id, or_(
+            Ticket.assignee_id.in_(members),
+            Ticket.outlet_id.in_(select(Outlet.id).where(Outlet.primary_agent_id.in_(members))), covered))
+    version = select(literal_column("1").label("part"), Ticket.version.label("version"), no_text.label("viewer"),
+                     no_text.label("actor"), no_time.label("at"), no_text.label("kind"), no_int.label("seq")
+                     ).where(scope)
+    viewers = (select(literal_column("2"), no_int, User.display_name, no_text, TicketPresence.seen_at, no_text,
+                      no_int)
+               .join(TicketPresence, TicketPresence.user_id == User.id)
+               .where(TicketPresence.ticket_id == ticket_id, TicketPresence.user_id != user_id,
+                      TicketPresence.seen_at >= since))
+    events = (select(TicketEvent.at, TicketEvent.kind, TicketEvent.id, User.display_name)
+              .join(User, User.id == TicketEvent.actor_id)
+              .where(TicketEvent.ticket_id == ticket_id, TicketEvent.actor_id != user_id,
+                     TicketEvent.kind != EventKind.CREATED, TicketEvent.at >= bindparam("recent_since"))
+              .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+              .limit(20).subquery())
+    recent = select(literal_column("3"), no_int, no_text, events.c.display_name, events.c.at, events.c.kind,
+                    events.c.id)
+    own = select(literal_column("4"), no_int, no_text, no_text, TicketPresence.seen_at, no_text, no_int).where(
+        TicketPresence.ticket_id == ticket_id, TicketPresence.user_id == user_id)
+    union = union_all(version, viewers, recent, own).subquery()
+    return select(union).order_by(union.c.part, union.c.viewer, union.c.at.desc(), union.c.seq.desc())
+
+
 _BUILDERS = {
+    "poll_admin": lambda: _poll("admin"),
+    "poll_agent": lambda: _poll("agent"),
+    "poll_lead": lambda: _poll("lead"),
     "upsert_sqlite": lambda: _upsert("sqlite"),
     "upsert_postgresql": lambda: _upsert("postgresql"),
     "viewers": lambda: (
@@ -80,6 +149,54 @@ def visible_version(user: User, ticket_id: int) -> int | None:
     # Covering someone on leave (or any other role): the general scope query.
     return db.session.scalar(service.visible_tickets_query(user).with_only_columns(Ticket.version)
                              .where(Ticket.id == ticket_id))
+
+
+@dataclass(slots=True)
+class PollState:
+    """What the presence poll shows and whether its heartbeat is due."""
+
+    version: int
+    viewers: list[str]
+    recent: list
+    heartbeat_due: bool
+
+
+def poll(user: User, ticket_id: int, now: datetime | None = None) -> PollState | None:
+    """The presence poll's reads in one statement (``_poll``): None when ``user`` may not see the
+    ticket (the view answers 404 and shows nothing else it read); else the version, the other
+    viewers (``other_viewers``), what others did lately (``queue.recent_changes_by_others``) and
+    whether this user's heartbeat is HEARTBEAT_REFRESH old or missing (``touch`` it then)."""
+    from .queue import RECENT_MINUTES, RecentChange
+
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_active", False):
+        return None
+    if role == Role.ADMIN:
+        name = "poll_admin"
+    elif role == Role.AGENT:
+        name = "poll_agent"
+    elif role == Role.LEAD and user.team_id is not None:
+        name = "poll_lead"
+    else:  # a lead without a team sees no ticket (visible_tickets_query), nor does any other role
+        return None
+    now = now or utcnow()
+    rows = core_sql.execute(_statement(name), {
+        "ticket_id": ticket_id, "user_id": user.id, "team_id": user.team_id, "now": now,
+        "since": now - PRESENCE_WINDOW, "recent_since": now - timedelta(minutes=RECENT_MINUTES)}).all()
+    if not rows or rows[0].part != 1:
+        return None
+    viewers: list[str] = []
+    recent: dict[str, RecentChange] = {}
+    seen_at = None
+    for row in rows[1:]:
+        if row.part == 2:
+            viewers.append(row.viewer)
+        elif row.part == 3:
+            recent.setdefault(row.actor, RecentChange(actor=row.actor, kind=row.kind, at=row.at))
+        else:
+            seen_at = row.at
+    return PollState(version=rows[0].version, viewers=viewers, recent=list(recent.values()),
+                     heartbeat_due=seen_at is None or now - seen_at >= HEARTBEAT_REFRESH)
 
 
 def touch(user: User, ticket_id: int, now: datetime | None = None, *, prune: bool = True) -> None:

@@ -140,7 +140,7 @@ def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from .models import User
-    from .poll_user import POLL_ENDPOINTS, load_poll_user
+    from .poll_user import POLL_ENDPOINTS, WITH_UNREAD, load_poll_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -155,8 +155,9 @@ def _init_login(app: Flask) -> None:
         raw_id, _, token = user_id.partition(":")
         if not raw_id.isdigit():
             return None
-        if request.endpoint in POLL_ENDPOINTS:  # the bell and the presence poll: no ORM user
-            return load_poll_user(int(raw_id), token, request.remote_addr)
+        endpoint = request.endpoint
+        if endpoint in POLL_ENDPOINTS:  # the bell and the presence poll: no ORM user
+            return load_poll_user(int(raw_id), token, request.remote_addr, with_unread=endpoint == WITH_UNREAD)
         user = db.session.get(User, int(raw_id))
         # A deactivated user or a rotated token (password reset) ends the session.
         if user is None or not user.is_active or user.session_token != token:

@@ -10,16 +10,33 @@ code that needs more still works, only slower.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from . import core_sql
 from .extensions import db
-from .models import User
+from .models import Notification, User
 
 # Endpoints whose views and templates get a PollUser as ``current_user``.
 POLL_ENDPOINTS = frozenset({"notifications.bell", "tickets.presence_banner"})
 
-_STATEMENT = None
+# The endpoint whose user row comes with the user's unread notification count (the bell shows
+# only that): one statement for the whole request.
+WITH_UNREAD = "notifications.bell"
+
+_STATEMENTS: dict[bool, object] = {}
+
+
+def _statement(with_unread: bool):
+    statement = _STATEMENTS.get(with_unread)
+    if statement is None:
+        columns = [User.id, User.role, User.team_id, User.display_name, User.is_active_account.label("is_active"),
+                   User.session_token]
+        if with_unread:
+            columns.append(select(func.count(Notification.id))
+                           .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+                           .scalar_subquery().label("unread"))
+        statement = _STATEMENTS[with_unread] = select(*columns).where(User.id == bindparam("user_id"))
+    return statement
 
 
 class PollUser:
@@ -32,6 +49,8 @@ class PollUser:
         self.id, self.role, self.team_id, self.display_name = row.id, row.role, row.team_id, row.display_name
         self.is_active_account, self.session_token = bool(row.is_active), row.session_token
         self.acting_from = acting_from
+        # The unread notification count read with the user (the bell), else None: asked again.
+        self.unread_at_load: int | None = getattr(row, "unread", None)
         self._user: User | None = None
 
     @property
@@ -61,13 +80,10 @@ class PollUser:
         return f"<PollUser {self.id}>"
 
 
-def load_poll_user(user_id: int, token: str, acting_from: str | None) -> PollUser | None:
-    """The poll's user if the account exists, is active and the session token is current."""
-    global _STATEMENT
-    if _STATEMENT is None:
-        _STATEMENT = select(User.id, User.role, User.team_id, User.display_name, User.is_active_account.label("is_active"),
-                            User.session_token).where(User.id == bindparam("user_id"))
-    row = core_sql.execute(_STATEMENT, {"user_id": user_id}).first()
+def load_poll_user(user_id: int, token: str, acting_from: str | None, *, with_unread: bool = False) -> PollUser | None:
+    """The poll's user if the account exists, is active and the session token is current; with
+    ``with_unread`` its unread notification count comes in the same statement (``unread_at_load``)."""
+    row = core_sql.execute(_statement(with_unread), {"user_id": user_id}).first()
     if row is None or not row.is_active or row.session_token != token:
         return None
     return PollUser(row, acting_from)

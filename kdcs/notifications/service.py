@@ -24,7 +24,11 @@ _UNREAD_COUNT = None
 
 def unread_count(user: User) -> int:
     """How many of the user's notifications are unread (the bell: polled every 30 s on every page,
-    so its statement is built once per process, the user as a parameter)."""
+    so its statement is built once per process, the user as a parameter). The bell's user
+    (kdcs/poll_user.py) was read with its count in one statement: that count, no second query."""
+    preloaded = getattr(user, "unread_at_load", None)
+    if preloaded is not None:
+        return preloaded
     global _UNREAD_COUNT
     if _UNREAD_COUNT is None:
         _UNREAD_COUNT = select(func.count(Notification.id)).where(

@@ -20,6 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
     app.config.update(build_config(instance_path, config))
     os.makedirs(app.instance_path, exist_ok=True)
+    from . import session_cookie
+
+    session_cookie.init_app(app)  # Flask's signed cookie, each value verified once per process
     if app.config["KDCS_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -80,7 +80,41 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import init_app as init_cli
 
     init_cli(app)
+    _memo_ensure_sync(app)
     return app
+
+
+def _memo_ensure_sync(app: Flask) -> None:
+    """``app.ensure_sync`` without ``inspect.iscoroutinefunction`` on every call: Flask asks it for
+    the view and every hook, context processor and teardown of each request (~18 calls). The plain
+    (non-async) functions registered by the first request are collected once and returned as they
+    are; anything else (a bound method, a function registered later) goes to Flask's own check."""
+    from inspect import iscoroutinefunction, isfunction
+
+    flask_ensure_sync = app.ensure_sync
+    plain: frozenset | None = None
+
+    def registered_functions():
+        yield from app.view_functions.values()
+        for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
+                         app.template_context_processors, app.url_value_preprocessors,
+                         app.url_default_functions):
+            for functions in registry.values():
+                yield from functions
+        yield from app.teardown_appcontext_funcs
+        for by_code in app.error_handler_spec.values():
+            for handlers in by_code.values():
+                yield from handlers.values()
+
+    def ensure_sync(func):
+        nonlocal plain
+        if plain is None:
+            plain = frozenset(f for f in registered_functions() if isfunction(f) and not iscoroutinefunction(f))
+        if func in plain:
+            return func
+        return flask_ensure_sync(func)
+
+    app.ensure_sync = ensure_sync
 
 
 def _init_database_pragmas(app: Flask) -> None:

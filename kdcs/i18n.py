@@ -56,11 +56,27 @@ def compile_catalogs(force: bool = False) -> list[Path]:
 
 
 def select_locale() -> str:
-    # The UI is Chinese; ?lang=en exists for the developers' screenshots only.
+    """The request's locale name: zh_CN; ?lang=en exists for the developers' screenshots only."""
     wanted = request.args.get("lang") if request else None
     if wanted in SUPPORTED_LOCALES:
         return wanted
     return "zh_CN"
+
+
+# Each supported locale parsed once per process: Flask-Babel parses the selector's answer on every
+# request unless it is a ``babel.Locale`` already (which it returns as it is). Locales are immutable.
+_PARSED_LOCALES: dict[str, object] = {}
+
+
+def selected_locale():
+    """``select_locale()`` as a ``babel.Locale``, parsed once per process (Flask-Babel's selector)."""
+    name = select_locale()
+    locale = _PARSED_LOCALES.get(name)
+    if locale is None:
+        from babel import Locale
+
+        locale = _PARSED_LOCALES[name] = Locale.parse(name)
+    return locale
 
 
 def init_app(app, babel) -> None:
@@ -71,7 +87,7 @@ def init_app(app, babel) -> None:
         compile_catalogs()
     except OSError:  # read-only install: catalogs were compiled at build time
         pass
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    babel.init_app(app, locale_selector=selected_locale, timezone_selector=lambda: "Asia/Shanghai")
     from flask_babel import get_locale
 
     app.jinja_env.globals["get_locale"] = get_locale

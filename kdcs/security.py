@@ -41,9 +41,19 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+_PAIRS = tuple(SECURITY_HEADERS.items())
+_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
+
+
 def add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Add the security headers the response does not set itself: one pass over its headers
+    (the common case, none set by the view, appends all four at once)."""
+    headers = response.headers
+    if any(key.lower() in _NAMES for key in headers.keys()):
+        for name, value in _PAIRS:  # a view set one on purpose: keep it
+            headers.setdefault(name, value)
+    else:
+        headers.extend(_PAIRS)
     return response
 
 

@@ -1,0 +1,60 @@
+"""The fixed per-request work kept short without changing its answers: ``app.ensure_sync``
+remembers the plain functions, the locale is parsed once per process, the security headers
+are added in one pass."""
+
+from __future__ import annotations
+
+import pytest
+from babel import Locale
+from flask import Response
+from flask_babel import get_locale
+
+from kdcs import i18n, security
+
+
+def test_ensure_sync_returns_registered_plain_functions_as_they_are(app):
+    functions = list(app.view_functions.values())
+    functions += [f for hooks in app.before_request_funcs.values() for f in hooks]
+    functions += [f for hooks in app.template_context_processors.values() for f in hooks]
+    assert len(functions) > 50
+    for function in functions:
+        assert app.ensure_sync(function) is function
+
+
+def test_ensure_sync_still_hands_async_and_unknown_callables_to_flask(app):
+    async def later():  # registered nowhere: Flask's own check (wraps it, or asks for the async extra)
+        return "x"
+
+    try:
+        wrapped = app.ensure_sync(later)
+    except RuntimeError as error:  # Flask without asgiref
+        assert "async" in str(error)
+    else:
+        assert wrapped is not later
+
+    class Hook:
+        def method(self):
+            return "y"
+
+    bound = Hook().method
+    assert app.ensure_sync(bound) == bound
+
+
+@pytest.mark.parametrize(("query", "expected"), [("", "zh_CN"), ("?lang=en", "en"), ("?lang=xx", "zh_CN")])
+def test_the_locale_is_parsed_once_and_chosen_as_before(app, query, expected):
+    with app.test_request_context(f"/{query}"):
+        locale = get_locale()
+        assert locale == Locale.parse(expected)  # what Flask-Babel parsed from the name before
+        assert i18n.selected_locale() is locale  # the same object every request
+    with app.test_request_context(f"/{query}"):
+        assert get_locale() is locale
+
+
+def test_security_headers_in_one_pass_match_one_at_a_time():
+    plain = security.add_security_headers(Response("x", headers={"Vary": "Cookie"}))
+    assert [(k, v) for k, v in plain.headers.items() if k != "Content-Type" and k != "Content-Length"] == [
+        ("Vary", "Cookie"), *security.SECURITY_HEADERS.items()]
+    # A view's own value, whatever the case of its name, is kept and not doubled.
+    own = security.add_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert own.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert own.headers["Content-Security-Policy"] == security.CONTENT_SECURITY_POLICY

@@ -112,3 +112,21 @@ def test_lead_home_statements_do_not_grow_with_the_team(client, auth, users):
         counted.append(count)
         auth.logout()
     assert counted == [23, 23], (counted, sql)
+
+
+def test_queue_page_statements(client, auth, ticket_world):
+    """The queue's full page: the user, the coverage lookup, the page's rows, the tab's counters and
+    the current hour's deadlines, the filter form's options (outlets, brands, reasons and, for a
+    lead, the assignees: one UNION ALL statement), the bell, and for an agent the reading banner.
+    The htmx fragment of a filter: the user, the coverage lookup, the rows."""
+    auth.login(ticket_world["agent"])
+    count, sql = _count(client, "/tickets/")
+    assert count == 8, sql  # (no required SOP version here: the banner's acknowledgements are not read)
+    assert sql.count("UNION ALL") == 1 and "FROM brands" in sql and "FROM ticket_reasons" in sql, sql
+    count, sql = _count(client, "/tickets/?scope=mine&category=problem", HX)
+    assert count == 3, sql
+    auth.logout()
+    auth.login(ticket_world["lead"])
+    count, sql = _count(client, "/tickets/")
+    assert count == 8, sql
+    assert sql.count("UNION ALL") == 1 and "agent_certifications" in sql, sql

@@ -76,6 +76,30 @@ class ClientSession:
         return True
 
 
+def print_statements(kind: str, run) -> None:
+    """The SQL statements one request of ``kind`` runs, numbered (after the warm-up requests)."""
+    from sqlalchemy import event
+
+    from kdcs.extensions import db
+    from wsgi import app
+
+    seen: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    print(f"--- {kind}: {len(seen)} statements")
+    for n, statement in enumerate(seen, 1):
+        print(f"{n:>3}. {statement[:300]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=20_000)
@@ -83,6 +107,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help='e.g. "agent: detail" (repeatable)')
     parser.add_argument("--profile", help='cProfile this type, e.g. "agent: detail"')
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request of each type run")
     args = parser.parse_args()
     url, instance = fresh_database(None, args.tickets)
     data = load_data(url, instance, session_plan(16))
@@ -108,6 +133,8 @@ def main() -> None:
                 continue
             for _ in range(3):  # warm: caches, compiled templates and statements
                 getattr(actor, action)()
+            if args.sql:
+                print_statements(kind, getattr(actor, action))
             profiler = cProfile.Profile() if kind == args.profile else None
             before = stats.total
             cpu0 = time.process_time()

@@ -113,3 +113,32 @@ def test_lead_home_statements_do_not_grow_with_the_team(client, auth, users):
         counted.append(count)
         auth.logout()
     assert counted == [23, 23], (counted, sql)
+
+
+def _statements_of(client, url, headers=None) -> list[str]:
+    """The statements of the second request of ``url`` (``_count``'s, as a list)."""
+    client.get(url, headers=headers or {})
+    with statements() as seen:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code == 200, response.status_code
+    return seen
+
+
+def test_queue_page_statements(client, auth, ticket_world):
+    """The queue's full page: the user, the coverage lookup, the page's rows, the tab's counters and
+    the current hour's deadlines, the filter form's options (outlets, brands, reasons and, for a
+    lead, the assignees: one UNION ALL statement), the bell, and for an agent the reading banner.
+    The htmx fragment of a filter: the user, the coverage lookup, the rows."""
+    auth.login(ticket_world["agent"])
+    seen = _statements_of(client, "/tickets/")
+    assert len(seen) == 8, seen  # (no required SOP version here: the banner's acknowledgements are not read)
+    [options] = [statement for statement in seen if "UNION ALL SELECT 2 AS kind" in statement]
+    assert "FROM brands" in options and "FROM ticket_reasons" in options and "FROM outlets" in options, options
+    seen = _statements_of(client, "/tickets/?scope=mine&category=problem", HX)
+    assert len(seen) == 3, seen
+    auth.logout()
+    auth.login(ticket_world["lead"])
+    seen = _statements_of(client, "/tickets/")
+    assert len(seen) == 8, seen
+    [options] = [statement for statement in seen if "UNION ALL SELECT 2 AS kind" in statement]
+    assert "FROM brands" in options and "agent_certifications" in options, options

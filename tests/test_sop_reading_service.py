@@ -30,8 +30,20 @@ def notifications(user, kind="sop_reading"):
         Notification.user_id == user.id, Notification.kind == kind).order_by(Notification.id)))
 
 
+def unread(user, now):
+    """``unread_for``; the banner's one statement (``banner_for``) lists the same items."""
+    items = service.unread_for(user, now)
+    assert _shown(service.banner_for(user, now)) == _shown(items)
+    return items
+
+
 def unread_titles(user, now):
-    return [(item.version.title, item.version.number) for item in service.unread_for(user, now)]
+    return [(item.version.title, item.version.number) for item in unread(user, now)]
+
+
+def _shown(items):
+    return [(i.version.id, i.version.scenario_id, i.version.title, i.version.number, i.start_at, i.due_at,
+             i.acknowledged_at, i.status) for i in items]
 
 
 # --------------------------------------------------------------------------- targets and publishing
@@ -88,13 +100,13 @@ def test_an_agent_created_after_publishing_gets_their_own_window_and_is_not_over
     newcomer.created_at = T0 + 60 * H
     db.session.commit()
     assert service.window_of(version, newcomer) == (T0 + 60 * H, T0 + 132 * H)
-    [item] = service.unread_for(newcomer, T0 + 80 * H)  # past the version's deadline, inside theirs
+    [item] = unread(newcomer, T0 + 80 * H)  # past the version's deadline, inside theirs
     assert item.status == service.PENDING
-    assert service.unread_for(w.agent_a, T0 + 80 * H)[0].status == service.OVERDUE_STATUS
+    assert unread(w.agent_a, T0 + 80 * H)[0].status == service.OVERDUE_STATUS
     late = factories.make_user("agent", username="agent_late", team=w.one)
     late.created_at = T0 + 73 * H  # after the deadline: not asked
     db.session.commit()
-    assert service.unread_for(late, T0 + 80 * H) == []
+    assert unread(late, T0 + 80 * H) == []
 
 
 # --------------------------------------------------------------------------- minor edits and acknowledging
@@ -120,9 +132,9 @@ def test_a_new_required_version_asks_again_and_supersedes_the_older_one(w):
     v1 = publish(scenario)
     acknowledge(w.agent_a, v1, T0 + H)
     v2 = publish(scenario, published_at=T0 + 5 * H)
-    items = service.unread_for(w.agent_a, T0 + 6 * H)
+    items = unread(w.agent_a, T0 + 6 * H)
     assert [(i.version.id, i.due_at) for i in items] == [(v2.id, T0 + 77 * H)]
-    assert [i.version.id for i in service.unread_for(w.agent_b, T0 + 6 * H)] == [v2.id]
+    assert [i.version.id for i in unread(w.agent_b, T0 + 6 * H)] == [v2.id]
     state = service.ack_state(w.agent_a, v1, T0 + 6 * H)  # the old page: not the one to acknowledge
     assert state.required.id == v2.id and not state.can_acknowledge
     with pytest.raises(ValidationError):
@@ -135,7 +147,7 @@ def test_acknowledge_records_version_and_time_once(w):
     again = service.acknowledge(w.agent_a, version, T0 + 4 * H)
     assert first.id == again.id and again.acknowledged_at == T0 + 3 * H
     assert db.session.scalar(select(func.count(SopAcknowledgement.id))) == 1
-    assert service.unread_for(w.agent_a, T0 + 5 * H) == []
+    assert unread(w.agent_a, T0 + 5 * H) == []
     from kdcs.models import AuditLog
 
     assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "sop.acknowledge")) == 1

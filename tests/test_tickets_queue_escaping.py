@@ -66,6 +66,24 @@ def test_filter_choices_match_the_service_readers(app, ticket_world):
         for reason in service.reasons_for(category):
             expected.setdefault(reason.category, []).append((reason.id, str(escape(reason.name))))
         assert queue.reason_options(category) == expected
+    for user in (w["agent"], w["lead"], w["admin"], w["trainer"]):
+        for category in (None, "work_order", "problem"):
+            with app.test_request_context("/tickets/"):
+                _assert_one_statement_options(user, category)
+
+
+def _assert_one_statement_options(user, category):
+    """``queue.queue_options`` (one UNION ALL statement) lists what the separate readers list, in order."""
+    from tests.sql_statements import statements
+
+    everyone, certified = queue.assignee_options(user)
+    expected = (queue.outlet_options(user), queue.brand_options(), queue.reason_options(category), everyone, certified)
+    with statements() as seen:
+        options = queue.queue_options(user, category)
+    assert (options.outlets, options.brands, options.reasons, options.assignees, options.certified) == expected
+    assert len([s for s in seen if "UNION ALL" in s]) == 1
+    without = queue.queue_options(user, category, assignees=False)
+    assert (without.outlets, without.brands, without.reasons, without.assignees) == (*expected[:3], [])
 
 
 def test_bulk_assignees_are_the_certified_ones(app, users):
@@ -90,6 +108,7 @@ def test_bulk_assignees_are_the_certified_ones(app, users):
             assert everyone == [(u.id, str(escape(u.display_name)))
                                 for u in service.assignable_users(user, certified_only=False)]
             assert certified == [(u.id, str(escape(u.display_name))) for u in service.assignable_users(user)]
+            _assert_one_statement_options(user, None)
     with app.test_request_context("/tickets/"):
         names = [name for _id, name in queue.assignee_options(users.lead)[1]]
     assert "已上岗" in names and "待复训" in names and "已过期" not in names and "未上岗" not in names

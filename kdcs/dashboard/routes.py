@@ -35,6 +35,8 @@ def home():
         context["day"] = service.agent_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
         context["training"] = service.agent_training(current_user, _today())
+        unread = context["day"].unread
+        context["unread_notifications"] = lambda: unread  # the bell shows the count the page read
     else:
         context["agents_by_team"] = service.agents_by_team()
     return render(f"dashboard/home_{role}.html", **context)

@@ -169,6 +169,15 @@ def _figure(user: User, scope: str, now: datetime, **filters) -> Figure:
     return Figure(_count(query), url_for("tickets.index", **f.args()))
 
 
+def _figures(user: User, scope: str, now: datetime, *filter_sets: dict) -> list[Figure]:
+    """``_figure`` of each filter set, the counts in one statement (a scalar subquery each)."""
+    queries = [_queue(user, scope, now, **filters) for filters in filter_sets]
+    counts = db.session.execute(select(*(
+        select(func.count()).select_from(query.order_by(None).subquery()).scalar_subquery()
+        for _f, query in queries))).one()
+    return [Figure(count or 0, url_for("tickets.index", **f.args())) for (f, _query), count in zip(queries, counts, strict=True)]
+
+
 @dataclass
 class AgentDay:
     overdue: Figure
@@ -202,12 +211,13 @@ def agent_day(user: User, now: datetime | None = None) -> AgentDay:
     notices = db.session.scalars(
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(6)).all()
+    today, evidence = _figures(user, "mine", now, {"window": "today"}, {"evidence": "missing"})
     return AgentDay(
         overdue=counted(tab.overdue, window="overdue"),
         hour=counted(tab.due_soon, window="hour"),
-        today=_figure(user, "mine", now, window="today"),
+        today=today,
         open=counted(tab.open),
-        evidence=_figure(user, "mine", now, evidence="missing"),
+        evidence=evidence,
         categories=categories,
         notices=list(notices),
         unread=unread_count(user),

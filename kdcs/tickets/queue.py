@@ -859,6 +859,110 @@ def assignee_options(user: User) -> tuple[list[tuple[int, str]], list[tuple[int,
     return everyone, [option for option, (_id, _name, certified) in zip(everyone, rows, strict=True) if certified]
 
 
+# The filter form's options in one statement: each list is one part of a UNION ALL (its own
+# WHERE and ORDER BY kept as a row_number() column, so the database's order, collation included,
+# is the order shown), the lists told apart by a "kind" column. Parts: the outlets of the user's
+# scope, the active brands, the active reasons (of one category or all), the assignable users.
+_OPTION_KINDS = {"outlets": 1, "brands": 2, "reasons": 3, "assignees": 4}
+_OPTIONS: dict[tuple, Select] = {}
+
+
+def _option_part(kind: str, order, id_, name, code=None, category=None, flag=None, *where):
+    from sqlalchemy import String, cast, null
+
+    return select(
+        literal_column(str(_OPTION_KINDS[kind]), Integer).label("kind"),
+        func.row_number().over(order_by=order).label("pos"), id_.label("id"), name.label("name"),
+        (code if code is not None else cast(null(), String)).label("code"),
+        (category if category is not None else cast(null(), String)).label("category"),
+        (cast(flag, Integer) if flag is not None else cast(null(), Integer)).label("flag"),
+    ).where(*where)
+
+
+def _options_statement(outlets: str | None, reasons_of: bool, assignees: str | None) -> Select:
+    """The UNION ALL of the parts asked for (``_CHOICE_BUILDERS``' statements as parts)."""
+    from sqlalchemy import union_all
+
+    from ..models.training import AgentCertification
+    from ..training.certification.gate import _live_clause
+
+    parts = []
+    if outlets:
+        where = {"admin": (), "lead": (Outlet.primary_agent_id.in_(
+            select(User.id).where(User.team_id == bindparam("team_id"))),),
+            "agent": (Outlet.primary_agent_id == bindparam("user_id"),)}[outlets]
+        parts.append(_option_part("outlets", Outlet.code, Outlet.id, Outlet.name, Outlet.code, None, None, *where))
+    parts.append(_option_part("brands", Brand.code, Brand.id, Brand.name, None, None, None, Brand.is_active.is_(True)))
+    reason_where = [TicketReason.is_active.is_(True)]
+    if reasons_of:
+        reason_where.append(TicketReason.category == bindparam("category"))
+    parts.append(_option_part(
+        "reasons", (TicketReason.category, TicketReason.sort_order, TicketReason.id), TicketReason.id,
+        TicketReason.name, None, TicketReason.category, None, *reason_where))
+    if assignees:
+        live = select(AgentCertification.user_id).where(
+            AgentCertification.user_id == User.id, _live_clause(bindparam("today"))).exists()
+        where = {"admin": (), "lead": (User.team_id == bindparam("team_id"),),
+                 "self": (User.id == bindparam("user_id"),)}[assignees]
+        parts.append(_option_part("assignees", _users_order(), User.id, User.display_name, None, None,
+                                  or_(User.role != Role.AGENT.value, live), *_ASSIGNABLE, *where))
+    union = union_all(*parts).subquery("options")
+    return select(union).order_by(union.c.kind, union.c.pos)
+
+
+@dataclass
+class QueueOptions:
+    """The filter form's and the bulk bar's options, texts HTML-escaped (``outlet_options``,
+    ``brand_options``, ``reason_options``, ``assignee_options``' lists)."""
+
+    outlets: list[tuple[int, str]]
+    brands: list[tuple[int, str]]
+    reasons: dict[str, list[tuple[int, str]]]
+    assignees: list[tuple[int, str]]
+    certified: list[tuple[int, str]]
+
+
+def queue_options(user: User, category: str | None = None, assignees: bool = True) -> QueueOptions:
+    """Every option list of the queue page from one statement: what ``outlet_options(user)``,
+    ``brand_options()``, ``reason_options(category)`` and (``assignees``) ``assignee_options(user)``
+    return, in their order."""
+    from .labels import CATEGORY_LABELS
+
+    outlets = {Role.ADMIN: "admin", Role.AGENT: "agent"}.get(user.role)
+    if user.role == Role.LEAD and user.team_id is not None:
+        outlets = "lead"
+    who = None
+    if assignees and has_permission(user, Permission.WORK_TICKETS):
+        who = {Role.ADMIN: "admin", Role.LEAD: "lead" if user.team_id else None}.get(user.role, "self")
+    key = (outlets, bool(category), who)
+    statement = _OPTIONS.get(key)
+    if statement is None:
+        statement = _OPTIONS[key] = _options_statement(*key)
+    params = {"user_id": user.id, "team_id": user.team_id, "category": category}
+    if who:
+        from ..leave.rules import beijing_today
+
+        params["today"] = beijing_today()
+    lists: dict[int, list] = {n: [] for n in _OPTION_KINDS.values()}
+    for row in run(statement, params):
+        lists[row.kind].append(row)
+    reasons: dict[str, list] = {code: [] for code in CATEGORY_LABELS if not category or code == category}
+    for row in lists[3]:
+        reasons.setdefault(row.category, []).append((row.id, html_escape(row.name)))
+    everyone = [(row.id, html_escape(row.name)) for row in lists[4]]
+    certified = everyone
+    if who:
+        from ..training.certification.service import training_required
+
+        if training_required():
+            certified = [option for option, row in zip(everyone, lists[4], strict=True) if row.flag]
+    return QueueOptions(
+        outlets=[(row.id, html_escape(f"{row.code} {row.name}")) for row in lists[1]],
+        brands=[(row.id, html_escape(row.name)) for row in lists[2]],
+        reasons={code: items for code, items in reasons.items() if items},
+        assignees=everyone, certified=certified)
+
+
 # --------------------------------------------------------------------------- detail helpers
 
 

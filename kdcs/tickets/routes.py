@@ -161,17 +161,17 @@ def _detail_prefix() -> str:
 
 
 def _queue_choices(f: queue.QueueFilter, can_bulk: bool) -> dict:
-    """Options of the filter form and the bulk bar (full page only): Core rows from prebuilt
-    statements, texts escaped (the template places the options without autoescape); the
-    assignee list is read once for both the filter and the bulk bar (its certified part)."""
+    """Options of the filter form and the bulk bar (full page only): Core rows from one prebuilt
+    statement (``queue.queue_options``), texts escaped (the template places the options without
+    autoescape); the assignee list is read once for both the filter and the bulk bar (its certified part)."""
     can_assign_filter = has_permission(current_user, Permission.VIEW_TEAM_TICKETS)
-    assignees, certified = queue.assignee_options(current_user) if can_assign_filter or can_bulk else ([], [])
+    options = queue.queue_options(current_user, f.category or None, assignees=can_assign_filter or can_bulk)
     return {
-        "outlets": queue.outlet_options(current_user),
-        "brands": queue.brand_options(),
-        "reasons": queue.reason_options(f.category or None),
-        "assignees": assignees if can_assign_filter else [],
-        "bulk_assignees": certified if can_bulk else [],
+        "outlets": options.outlets,
+        "brands": options.brands,
+        "reasons": options.reasons,
+        "assignees": options.assignees if can_assign_filter else [],
+        "bulk_assignees": options.certified if can_bulk else [],
         "bulk_statuses": [s for s in labels.STATUS_LABELS if s != TicketStatus.CLOSED],
     }
 

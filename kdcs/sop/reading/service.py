@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ...auditing import record, register_labels
@@ -122,20 +122,26 @@ def _required(current_only: bool = True):
 _REQUIRED: dict[bool, object] = {}
 
 
+def _required_where(current_only: bool) -> list:
+    """The WHERE of ``_required`` (with ``sop_scenarios`` joined)."""
+    where = [SopVersion.status == VersionStatus.PUBLISHED, SopVersion.required_reading.is_(True),
+             SopVersion.minor_edit.is_(False), SopScenario.is_archived.is_(False)]
+    if current_only:
+        later = _LATER
+        where.append(~exists().where(
+            later.scenario_id == SopVersion.scenario_id, later.status == VersionStatus.PUBLISHED,
+            later.required_reading.is_(True), later.minor_edit.is_(False), later.number > SopVersion.number,
+        ))
+    return where
+
+
 def _build_required(current_only: bool):
     query = (
         select(SopVersion)
         .join(SopScenario, SopScenario.id == SopVersion.scenario_id)
-        .where(SopVersion.status == VersionStatus.PUBLISHED, SopVersion.required_reading.is_(True),
-               SopVersion.minor_edit.is_(False), SopScenario.is_archived.is_(False))
+        .where(*_required_where(current_only))
         .options(joinedload(SopVersion.scenario))
     )
-    if current_only:
-        later = _LATER
-        query = query.where(~exists().where(
-            later.scenario_id == SopVersion.scenario_id, later.status == VersionStatus.PUBLISHED,
-            later.required_reading.is_(True), later.minor_edit.is_(False), later.number > SopVersion.number,
-        ))
     return query.order_by(SopVersion.published_at.desc(), SopVersion.id.desc())
 
 
@@ -230,11 +236,49 @@ def unread_for(user: User, now: datetime | None = None) -> list[Item]:
     return sorted(items, key=lambda item: (not item.is_overdue, item.due_at, item.version.id))
 
 
+# The banner's one statement: the current required versions (``_required``) this agent has not
+# acknowledged (no acknowledgement of the scenario at that number or later, ``_satisfied_at``),
+# with the columns the banner and the windows need; no ORM entities.
+_ACK_VERSION = aliased(SopVersion, name="ack_version")
+_BANNER = None
+
+
+def _banner_statement():
+    global _BANNER
+    if _BANNER is None:
+        acknowledged = (
+            select(SopAcknowledgement.id)
+            .join(_ACK_VERSION, _ACK_VERSION.id == SopAcknowledgement.version_id)
+            .where(SopAcknowledgement.user_id == bindparam("user_id"),
+                   _ACK_VERSION.scenario_id == SopVersion.scenario_id,
+                   func.coalesce(_ACK_VERSION.number, 0) >= SopVersion.number)
+            .exists()
+        )
+        _BANNER = (
+            select(SopVersion.id, SopVersion.scenario_id, SopVersion.number, SopVersion.title,
+                   SopVersion.published_at, SopVersion.reading_due_at, SopVersion.reading_team_ids)
+            .join(SopScenario, SopScenario.id == SopVersion.scenario_id)
+            .where(*_required_where(True), ~acknowledged)
+        )
+    return _BANNER
+
+
 def banner_for(user: User, now: datetime | None = None) -> list[Item]:
-    """``unread_for`` for a logged-in page (no queries at all for roles that are never targeted)."""
-    if not getattr(user, "is_authenticated", False) or user.role != Role.AGENT:
+    """``unread_for`` for a logged-in page, in one statement (none for roles that are never targeted).
+    Each item's ``version`` is a row of the columns the banner shows (id, scenario_id, number, title)
+    and the window needs (published_at, reading_due_at, reading_team_ids), not a ``SopVersion``."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.AGENT or not user.is_active_account:
         return []
-    return unread_for(user, now)
+    from ... import core_sql
+
+    now = now or utcnow()
+    items = []
+    for version in core_sql.execute(_banner_statement(), {"user_id": user.id}):
+        if not is_target(user, version):
+            continue
+        start, due = window_of(version, user)
+        items.append(Item(version, start, due, None, _status(None, due, now)))
+    return sorted(items, key=lambda item: (not item.is_overdue, item.due_at, item.version.id))
 
 
 @dataclass

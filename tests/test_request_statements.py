@@ -38,15 +38,15 @@ def test_bell_runs_one_statement(client, auth, ticket_world):
 
 
 def test_ticket_page_statements(client, auth, ticket_world):
-    """The page (15: the ticket is not read again after the presence heartbeat's commit) and the
-    htmx body (11)."""
+    """The page (14: the ticket is not read again after the presence heartbeat's commit) and the
+    htmx body (10)."""
     auth.login(ticket_world["agent"])
     ticket = ticket_world["mine"]
     count, sql = _count(client, f"/tickets/{ticket.id}")
-    assert count == 15, sql
+    assert count == 14, sql
     assert sql.count("FROM tickets") == 1, sql
     count, sql = _count(client, f"/tickets/{ticket.id}", HX)
-    assert count == 11, sql
+    assert count == 10, sql
 
 
 def test_presence_poll_keeps_the_ticket_scope(client, auth, ticket_world):

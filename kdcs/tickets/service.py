@@ -186,7 +186,7 @@ def visible_tickets_query(user: User, at: datetime | None = None) -> Select:
 
 def get_visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     """The ticket if the user may see it, else None (the view answers 404)."""
-    return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id))
+    return _scoped_ticket(user, ticket_id, page=False)
 
 
 def _page_ticket_options() -> tuple:
@@ -196,12 +196,16 @@ def _page_ticket_options() -> tuple:
             joinedload(Ticket.deadline_rule))
 
 
-def _page_ticket_statement(role: str) -> Select:
-    """The ticket page's lookup in a role's scope (``visible_tickets_query`` for someone who covers
-    nobody), with its values as parameters: built once per process."""
-    statement = _PAGE_STATEMENTS.get(f"ticket_{role}")
+def _scope_statement(role: str, page: bool) -> Select:
+    """One ticket in a role's own scope (``visible_tickets_query`` without the outlets covered
+    during a leave), with its values as parameters: built once per process and role. ``page``
+    adds the ticket page's outlet, brand, reason and deadline rule to the same statement."""
+    name = f"ticket_{role}_page" if page else f"ticket_{role}"
+    statement = _PAGE_STATEMENTS.get(name)
     if statement is None:
-        query = select(Ticket).options(*_page_ticket_options()).where(Ticket.id == bindparam("ticket_id"))
+        query = select(Ticket).where(Ticket.id == bindparam("ticket_id"))
+        if page:
+            query = query.options(*_page_ticket_options())
         if role == Role.AGENT:
             query = query.where(or_(
                 Ticket.assignee_id == bindparam("user_id"),
@@ -210,23 +214,46 @@ def _page_ticket_statement(role: str) -> Select:
             members = select(User.id).where(User.team_id == bindparam("team_id")).scalar_subquery()
             query = query.where(or_(Ticket.assignee_id.in_(members),
                                     Ticket.outlet_id.in_(select(Outlet.id).where(Outlet.primary_agent_id.in_(members)))))
-        statement = _PAGE_STATEMENTS[f"ticket_{role}"] = query
+        statement = _PAGE_STATEMENTS[name] = query
     return statement
 
 
-def get_page_ticket(user: User, ticket_id: int) -> Ticket | None:
-    """``get_visible_ticket`` for the ticket page: its outlet, brand, reason and deadline rule in the
-    same statement (the page shows them all; four lazy loads cost more than the joins), from a
-    prebuilt statement unless the user covers someone on leave."""
+def _scoped_ticket(user: User, ticket_id: int, *, page: bool, fresh: bool = False) -> Ticket | None:
+    """The ticket in ``user``'s scope (``visible_tickets_query``), else None.
+
+    The role's own scope first, from a prebuilt statement; only a ticket outside it asks the
+    general query, which adds the outlets the user covers for someone on leave (代班). Coverage
+    only ever widens the scope, so the answer is the general query's, and a user who covers
+    nobody pays neither the coverage lookup nor building a statement. ``fresh`` overwrites a
+    ticket already loaded in the session with the row as stored now (after a commit that kept
+    its objects loaded).
+    """
     role = getattr(user, "role", None)
     if user is None or not getattr(user, "is_active", False) or role not in (Role.ADMIN, Role.LEAD, Role.AGENT):
         return None
     if role == Role.LEAD and user.team_id is None:
         return None
-    if role == Role.ADMIN or not covered_clauses(user):
-        return db.session.scalar(_page_ticket_statement(role), {"ticket_id": ticket_id, "user_id": user.id,
-                                                                "team_id": user.team_id})
-    return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id).options(*_page_ticket_options()))
+    options = {"populate_existing": True} if fresh else {}
+    ticket = db.session.scalar(_scope_statement(role, page),
+                               {"ticket_id": ticket_id, "user_id": user.id, "team_id": user.team_id},
+                               execution_options=options)
+    if ticket is not None or role == Role.ADMIN:
+        return ticket
+    query = visible_tickets_query(user).where(Ticket.id == ticket_id)
+    if page:
+        query = query.options(*_page_ticket_options())
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def get_page_ticket(user: User, ticket_id: int, *, fresh: bool = False) -> Ticket | None:
+    """``get_visible_ticket`` for the ticket page: its outlet, brand, reason and deadline rule in the
+    same statement (the page shows them all; four lazy loads cost more than the joins).
+
+    ``fresh=True`` after a write that committed with its objects kept loaded: the page shows the
+    ticket as stored now, read once."""
+    return _scoped_ticket(user, ticket_id, page=True, fresh=fresh)
 
 
 def moved_notice(ticket_id: int) -> str:

@@ -7,12 +7,14 @@ them, so a feature adds its catalog without touching anyone else's.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import request
-from jinja2 import pass_context
+from flask_babel import get_translations
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -97,8 +99,6 @@ def init_app(app, babel) -> None:
 def request_translations():
     """The merged catalogs, looked up once per request (templates call _() dozens of times):
     kept on the request context itself, found through its context variable (not ``g``'s proxy)."""
-    from flask_babel import get_translations
-
     if _REQUEST_CONTEXT is None:
         return _translations_on_g()
     ctx = _REQUEST_CONTEXT.get(None)
@@ -133,7 +133,6 @@ def per_catalog(store, limit: int | None = None) -> dict | None:
 def _translations_on_g():
     """The same through ``g``, for a Flask without the context variable below."""
     from flask import g, has_request_context
-    from flask_babel import get_translations
 
     if not has_request_context():
         return get_translations()
@@ -165,10 +164,52 @@ def _install_request_cached_gettext(app) -> None:
     app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"] = template_gettext
 
 
-@pass_context
-def template_gettext(context, string: str, **variables) -> str:
-    """``_("…", name=value)`` in a template: the request's catalog, formatted, escaped as Jinja would."""
+# {(msgid, autoescape): the text as ``_()`` returns it} per catalog (one per language), for the
+# calls without variables: a page says the same hundred-odd fixed texts on every request.
+_TEMPLATE_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TEMPLATE_TEXTS_LIMIT = 10_000  # template literals are finite; a bound in case of _(variable)
+
+
+def _request_texts() -> dict | None:
+    """The request's dict of ``_TEMPLATE_TEXTS`` (looked up once per request, kept on its context);
+    None outside a request (nothing is kept)."""
+    if _REQUEST_CONTEXT is None:
+        return per_catalog(_TEMPLATE_TEXTS, _TEMPLATE_TEXTS_LIMIT)
+    ctx = _REQUEST_CONTEXT.get(None)
+    if ctx is None:
+        return None
+    texts = ctx.__dict__.get("_kdcs_texts")
+    if texts is None:
+        texts = per_catalog(_TEMPLATE_TEXTS, _TEMPLATE_TEXTS_LIMIT)
+        if texts is None:  # a catalog without weak references: kept for this request only
+            texts = {}
+        ctx._kdcs_texts = texts
+    return texts
+
+
+@pass_eval_context
+def template_gettext(eval_ctx, string: str, **variables) -> str:
+    """``_("…", name=value)`` in a template: the request's catalog, formatted, escaped as Jinja would.
+
+    A text without variables is the same on every call for a catalog and an autoescape mode: kept
+    (still formatted once, so ``%%`` is ``%``). Only the evaluation context is needed (the
+    autoescape mode), so Jinja passes it without deriving a context for a block's or loop's ``set``.
+    """
+    if variables:
+        translated = request_translations().ugettext(string)
+        if eval_ctx.autoescape:
+            translated = Markup(translated)
+        return translated % variables
+    texts = _request_texts()
+    key = (string, bool(eval_ctx.autoescape))
+    if texts is not None:
+        text = texts.get(key)
+        if text is not None:
+            return text
     translated = request_translations().ugettext(string)
-    if context.eval_ctx.autoescape:
+    if key[1]:
         translated = Markup(translated)
-    return translated % variables
+    text = translated % variables
+    if texts is not None:
+        texts[key] = text
+    return text

@@ -29,3 +29,35 @@ def test_template_gettext_formats_and_escapes_like_jinja(app):
                                       who="<b>甲</b>")
         assert html == "&lt;b&gt;甲&lt;/b&gt; 也正在查看此工单。|退出登录", html
         assert render_template_string('{{ _("%(n)d unread", n=3) }}') == "3 条未读"
+
+
+def test_kept_texts_follow_each_requests_language(app, client):
+    """A text without variables is kept per catalog (kdcs/i18n.py template_gettext): the next
+    request in another language gets that language, and back again."""
+    from flask import render_template_string
+
+    from kdcs import i18n
+
+    for lang, expected in (("", "退出登录"), ("en", "Log out"), ("", "退出登录"), ("en", "Log out")):
+        # each request in its own app context, as a served request is (Flask-Babel keeps its locale there)
+        with app.app_context(), app.test_request_context(f"/?lang={lang}"):
+            assert render_template_string('{{ _("Log out") }}') == expected
+            texts = i18n._request_texts()
+            assert texts[("Log out", True)] == expected
+    assert len([texts for texts in i18n._TEMPLATE_TEXTS.values() if ("Log out", True) in texts]) == 2
+    for lang, expected in (("", "登录"), ("en", "Log in"), ("", "登录")):  # whole pages, served
+        html = client.get(f"/login?lang={lang}").get_data(as_text=True)
+        assert f"<h1>{expected}</h1>" in html or f">{expected}<" in html, (lang, html[:2000])
+
+
+def test_kept_texts_keep_the_autoescape_mode_and_formatting(app):
+    """Markup where autoescaping (a translated text is trusted), a plain str where not; ``%%`` is
+    ``%`` with or without variables, as Jinja's own newstyle gettext does."""
+    from flask import render_template_string
+
+    with app.app_context(), app.test_request_context("/"):
+        for _ in range(2):  # the second time from the kept texts
+            assert render_template_string('{{ _("x<y")|e }}') == "x<y"
+            assert render_template_string('{% autoescape false %}{{ _("x<y")|e }}{% endautoescape %}') == "x&lt;y"
+            assert render_template_string('{{ _("100%% sure") }}') == "100% sure"
+            assert render_template_string('{{ _("%(n)s%% sure", n="<b>") }}') == "&lt;b&gt;% sure"

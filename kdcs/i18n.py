@@ -106,8 +106,21 @@ def request_translations():
         return get_translations()
     translations = ctx.__dict__.get("_kdcs_translations")
     if translations is None:
-        translations = ctx._kdcs_translations = get_translations()
+        translations = ctx._kdcs_translations = _catalog(ctx.app)
     return translations
+
+
+def _catalog(app):
+    """The merged catalogs of the request's locale: Flask-Babel's (its lookup goes through ``g``,
+    the domain and the locale each time), asked once per app and locale and kept on the app."""
+    from flask_babel import get_translations
+
+    locale = selected_locale()  # the locale Flask-Babel's get_locale() gives (the same selector)
+    catalogs = app.extensions.setdefault("kdcs_catalogs", {})
+    catalog = catalogs.get(locale)
+    if catalog is None:
+        catalog = catalogs[locale] = get_translations()
+    return catalog
 
 
 def per_catalog(store, limit: int | None = None) -> dict | None:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from kdcs.extensions import db
 from kdcs.models import utcnow
+from kdcs.models.leave import LeaveStatus
 from kdcs.models.presence import TicketPresence
 from kdcs.tickets import presence, queue, service
 from tests.conftest import AuthActions
@@ -119,7 +120,26 @@ def test_a_substitute_polls_the_ticket_of_an_outlet_they_cover(client, auth, use
                        today + timedelta(days=1))
     assert client.get(url, headers=HX).status_code == 200
     assert presence.poll(agent, far.id).version == far.version
+    for status, expected in ((LeaveStatus.IN_PROGRESS, 200), (LeaveStatus.SUBSTITUTE_ACCEPTED, 404),
+                             (LeaveStatus.CANCELLED, 404), (LeaveStatus.RETURNED, 200)):
+        leave.status = str(status)
+        db.session.commit()
+        assert client.get(url, headers=HX).status_code == expected, status
+        assert (presence.poll(agent, far.id) is not None) == (presence.visible_version(agent, far.id) is not None)
+    leave.returned_at = utcnow() - timedelta(minutes=1)  # came back early
+    db.session.commit()
+    assert client.get(url, headers=HX).status_code == 404
+    leave.status, leave.returned_at = str(LeaveStatus.APPROVED), None
     leave.end_at = utcnow() - timedelta(minutes=1)
     leave.end_date = date.today()
     db.session.commit()
     assert client.get(url, headers=HX).status_code == 404
+
+
+def test_the_poll_statements_are_built_once_with_nothing_to_expand_per_run(app):
+    """No ``IN`` list in the poll's SQL (SQLAlchemy would expand it into the statement again at
+    each run): the covering statuses are plain parameters."""
+    for name in ("poll_admin", "poll_agent", "poll_lead"):
+        statement = presence._statement(name)
+        assert presence._statement(name) is statement
+        assert "POSTCOMPILE" not in str(statement.compile(dialect=db.engine.dialect)), name

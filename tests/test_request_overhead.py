@@ -58,3 +58,42 @@ def test_security_headers_in_one_pass_match_one_at_a_time():
     own = security.add_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
     assert own.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
     assert own.headers["Content-Security-Policy"] == security.CONTENT_SECURITY_POLICY
+
+
+def test_the_catalogs_are_looked_up_once_per_locale_and_app(app, monkeypatch):
+    import flask_babel
+
+    calls = []
+    real = flask_babel.get_translations
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(flask_babel, "get_translations", counted)
+    monkeypatch.setitem(app.extensions, "kdcs_catalogs", {})
+    seen = {}
+    for query in ("", "?lang=en", "", "?lang=en", "?lang=xx"):
+        with app.app_context(), app.test_request_context(f"/{query}"):
+            catalog = i18n.request_translations()
+            assert catalog is real()  # what Flask-Babel itself answers for this request
+            seen.setdefault(query.replace("?lang=xx", ""), set()).add(id(catalog))
+    assert len(calls) == 2
+    assert all(len(ids) == 1 for ids in seen.values()) and seen[""] != seen["?lang=en"]
+    with app.app_context(), app.test_request_context("/"):
+        assert i18n.request_translations().ugettext("Log out") == "退出登录"
+
+
+def test_templates_still_get_g_request_and_session_once_from_the_app(app):
+    from flask import render_template_string
+    from flask.templating import _default_template_ctx_processor
+
+    processors = app.template_context_processors
+    assert processors[None].count(_default_template_ctx_processor) == 1
+    assert all(_default_template_ctx_processor not in p for name, p in processors.items() if name is not None)
+    with app.test_request_context("/tickets/?q=x"):
+        from flask import g
+
+        g.marker = "m"
+        html = render_template_string("{{ g.marker }}|{{ request.args.q }}|{{ session is defined }}")
+    assert html == "m|x|True"

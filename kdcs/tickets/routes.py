@@ -404,7 +404,8 @@ def presence_banner(ticket_id: int):
     """Collision warning (polled every 10 s): who else has the ticket open, did it change since
     this page loaded, and by whom? Polling also keeps this user's own presence fresh."""
     # One prebuilt statement and no ORM ticket (the user is the other): a third of an agent's requests.
-    state = presence.poll(current_user, ticket_id)
+    user = current_user._get_current_object()  # the user itself: poll reads it a few times
+    state = presence.poll(user, ticket_id)
     if state is None:
         abort(404)
     loaded = request.args.get("version", type=int)
@@ -415,7 +416,7 @@ def presence_banner(ticket_id: int):
     )
     if state.heartbeat_due:  # every other poll: a fresh heartbeat is left as it is
         # Last: its commit expires the user, which the banner would load again.
-        presence.touch(current_user, ticket_id, prune=False)
+        presence.touch(user, ticket_id, prune=False)
     return response
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased, joinedload
 from .. import core_sql
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..models import AuditLog, Brand, Notification, Outlet, Role, Team, User, utcnow
+from ..models import AuditLog, Brand, Notification, Outlet, OutletVolume, Role, Team, User, utcnow
 from ..models.user import username_order
 from ..outlets.service import fees_for_month, latest_month, visible_outlets_query
 
@@ -46,6 +46,9 @@ _SUMMARY_COLUMNS = (Outlet.id, Outlet.code, Outlet.name, Outlet.region, Outlet.r
                     Brand.name.label("brand_name"), _SUMMARY_AGENT.display_name.label("agent_name"))
 
 
+# ``outlets.service.latest_month`` as a column of the summary's rows (an uncorrelated subquery: evaluated once)
+_LATEST_MONTH = select(func.max(OutletVolume.month)).scalar_subquery().label("latest_month")
+
 _PLACEHOLDER = 987654321987  # an id nothing has: a URL built once with it, each row's with its own id swapped in
 
 
@@ -53,13 +56,13 @@ def outlet_summary(user: User) -> OutletSummary:
     """The active outlets the user may see with their latest volumes and fees (home page): rows of the
     columns shown, not outlets."""
     outlets = db.session.execute(
-        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS)
+        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS, _LATEST_MONTH)
         .outerjoin(Brand, Brand.id == Outlet.brand_id)
         .outerjoin(_SUMMARY_AGENT, _SUMMARY_AGENT.id == Outlet.primary_agent_id)
         .where(Outlet.is_active.is_(True))
         .order_by(Outlet.code)
     ).all()
-    month = latest_month()
+    month = outlets[0].latest_month if outlets else latest_month()  # read with the rows when there are any
     fees = fees_for_month(outlets, month)  # each fee at the rate in force that month
     lines = [OutletLine(o, fees[o.id][0], fees[o.id][2], fees[o.id][1]) for o in outlets]
     return OutletSummary(month=month, lines=lines)

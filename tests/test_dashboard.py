@@ -59,6 +59,22 @@ def test_lead_home_lists_team_members_and_their_outlets(client, auth, users):
     assert "agent_a" in team_page and "outsider" not in team_page
 
 
+def test_lead_home_names_the_team(client, auth, users):
+    """The "Team" figure: the lead's team (read with the members), "-" for a lead without a team."""
+    def team_figure(html):
+        day = html[html.index('data-testid="team-day"'):]
+        return re.search(r'<span class="value">([^<]*)</span>', day).group(1)
+
+    users["team"].name = "一组 <&>"
+    db.session.commit()
+    auth.login(users["lead"])
+    assert team_figure(client.get("/").get_data(as_text=True)) == "一组 &lt;&amp;&gt;"
+    auth.logout()
+    loner = factories.make_user("lead", username="lead_alone", team=None)
+    auth.login(loner)
+    assert team_figure(client.get("/").get_data(as_text=True)) == "-"
+
+
 def test_admin_home_counts(client, auth, users):
     factories.make_outlet(agent=None)
     auth.login(users["admin"])

@@ -249,6 +249,7 @@ class TeamDay:
     fines: Figure
     fine_amount: Decimal
     fine_agent_share: Decimal
+    team_name: str | None = None  # the lead's team (None: no team)
 
 
 def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
@@ -275,7 +276,8 @@ def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
 # Each figure still links to the queue filter that lists exactly those tickets, and
 # tests/test_dashboard_figures.py compares every figure with a count of that queue query.
 _MEMBERS = (
-    select(User.id, User.username, User.display_name, User.role)
+    select(User.id, User.username, User.display_name, User.role,
+           select(Team.name).where(Team.id == bindparam("team_id")).scalar_subquery().label("team_name"))
     .where(User.team_id == bindparam("team_id"), User.is_active_account.is_(True),
            User.role.in_([Role.AGENT, Role.LEAD]))
     .order_by(User.role != Role.AGENT, *username_order())
@@ -380,6 +382,8 @@ def team_day(lead: User, now: datetime | None = None) -> TeamDay:
         fines=Figure(count, url_for("tickets.index", **_queue_filter("team", fined="month", status="all").args())),
         fine_amount=Decimal(amount or 0).quantize(Decimal("0.01")),
         fine_agent_share=Decimal(share or 0).quantize(Decimal("0.01")),
+        # read with the members (the lead is one of them); without members, from the lead's team
+        team_name=members[0].team_name if members else (lead.team.name if lead.team else None),
     )
 
 

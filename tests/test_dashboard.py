@@ -265,3 +265,36 @@ def test_agent_home_counts_open_tickets_missing_an_evidence_item(client, auth, d
     _attach(t["late2"], damaged[1])
     db.session.commit()
     assert figures(client.get("/").get_data(as_text=True))["evidence"][0] == 0
+
+
+def test_prebuilt_today_and_evidence_counts_equal_the_queue_queries(app, day):
+    """``queue.today_and_evidence_counts`` (one prebuilt statement) counts what the queue's general
+    queries of "due today" and "evidence missing" count, for every role and tab it serves."""
+    from sqlalchemy import func, select
+
+    from kdcs.models import utcnow
+    from kdcs.models.ticket import EvidenceItem
+    from kdcs.tickets import queue
+
+    users, t = day["users"], day["tickets"]
+    item = EvidenceItem(reason_id=t["late2"].reason_id, name="外包装照片", sort_order=1)
+    db.session.add(item)
+    db.session.flush()
+    _attach(t["hour"], item)
+    db.session.commit()
+    now = utcnow()
+
+    def general(user, scope, **filters):
+        query = queue.apply_filters(queue.scoped_query(user, scope, now), queue.QueueFilter(scope=scope, **filters), now)
+        return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    checked = 0
+    for user in (users.agent, users.lead, users.admin):
+        for scope in queue.allowed_scopes(user):
+            with app.test_request_context("/"):
+                got = queue.today_and_evidence_counts(user, scope, now)
+            if got is None:
+                continue
+            checked += 1
+            assert got == (general(user, scope, window="today"), general(user, scope, evidence="missing")), (user, scope)
+    assert checked >= 4

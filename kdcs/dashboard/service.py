@@ -214,7 +214,11 @@ def agent_day(user: User, now: datetime | None = None) -> AgentDay:
     notices = db.session.scalars(
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(6)).all()
-    today, evidence = _figures(user, "mine", now, {"window": "today"}, {"evidence": "missing"})
+    counted_day = queue.today_and_evidence_counts(user, "mine", now)  # prebuilt; None: the general queries
+    if counted_day is not None:
+        today, evidence = counted(counted_day[0], window="today"), counted(counted_day[1], evidence="missing")
+    else:
+        today, evidence = _figures(user, "mine", now, {"window": "today"}, {"evidence": "missing"})
     return AgentDay(
         overdue=counted(tab.overdue, window="overdue"),
         hour=counted(tab.due_soon, window="hour"),

@@ -298,3 +298,30 @@ def test_prebuilt_today_and_evidence_counts_equal_the_queue_queries(app, day):
             checked += 1
             assert got == (general(user, scope, window="today"), general(user, scope, evidence="missing")), (user, scope)
     assert checked >= 4
+
+
+def test_home_outlet_tables_escape_every_text_once(client, auth, users):
+    """The outlet table's rows are placed without autoescape (OutletSummary.rows escapes each text):
+    names with HTML characters come out as autoescape wrote them, never raw, never twice."""
+    from markupsafe import escape
+
+    nasty = {"code": "O<1>'&", "name": "<i>良渚</i> & \"网点\"", "brand": "<b>中通</b>",
+             "region": "杭州 <script>", "agent": "<u>张 & 李</u>"}
+    users["agent"].display_name = nasty["agent"]
+    db.session.commit()
+    outlet = factories.make_outlet(factories.make_brand("ZZX", nasty["brand"]), users["agent"], code=nasty["code"],
+                                   name=nasty["name"], region=nasty["region"])
+    factories.make_volume(outlet, date(2026, 10, 1), 1234, 1000)
+    factories.make_outlet(agent=None, name="无人网点")
+    for user in (users["lead"], users["agent"]):
+        auth.login(user)
+        html = client.get("/").get_data(as_text=True)
+        auth.logout()
+        table = html[html.rindex('<table class="data">'):]
+        for text in nasty.values():
+            if text != nasty["agent"] or user is users["lead"]:
+                assert f">{escape(text)}<" in table, text
+        for raw in ("<i>良渚", "<b>中通", "<script>", "<u>张"):
+            assert raw not in html
+        assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#39;" not in html
+        assert f'<a href="/outlets/{outlet.id}">' in table and ">2,234<" in table

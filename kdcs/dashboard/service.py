@@ -27,10 +27,48 @@ class OutletLine:
     rate: Decimal | None = None  # the rate in force that month
 
 
+@dataclass(slots=True)
+class OutletCells:
+    """One row of the home pages' outlet table (``_outlet_table.html``), every text formatted and
+    HTML-escaped once here: the template places the rows without autoescape."""
+
+    code: str
+    href: str
+    name: str
+    brand: str
+    region: str
+    agent: str
+    parcels: str
+    rate: str
+    fee: str
+
+
 @dataclass
 class OutletSummary:
     month: date | None
     lines: list[OutletLine] = field(default_factory=list)
+
+    def rows(self, unassigned: str) -> list[OutletCells]:
+        """The lines as table cells (``unassigned``: the agent cell of an outlet without one).
+        What the template printed with autoescape: ``str(escape(value))`` of each value (None as
+        "None", as Jinja printed it), the numbers through the ``num`` and ``money`` filters."""
+        from markupsafe import escape
+
+        from ..filters import format_money, format_number
+
+        url = url_for("outlets.detail", outlet_id=_PLACEHOLDER)
+        head, tail = url.split(str(_PLACEHOLDER))
+        head, tail, unassigned = str(escape(head)), str(escape(tail)), str(escape(unassigned))
+        cells = []
+        for line in self.lines:
+            o = line.outlet
+            cells.append(OutletCells(
+                str(escape(o.code)), f"{head}{o.id}{tail}", str(escape(o.name)), str(escape(o.brand_name)),
+                str(escape(o.region)), str(escape(o.agent_name)) if o.primary_agent_id is not None else unassigned,
+                format_number(line.parcels),
+                str(escape(format_money(line.rate if line.rate is not None else o.rate_per_parcel, 4))),
+                str(escape(format_money(line.fee)))))
+        return cells
 
     @property
     def total_parcels(self) -> int:

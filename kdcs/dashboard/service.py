@@ -355,16 +355,24 @@ def _member_statements():
             Ticket.assignee_id.in_(ids))
         .group_by(Ticket.assignee_id)
     )
-    return counters, deadlines, replied
+    # One statement: the three grouped reads as parts of a UNION ALL, told apart by a "kind" column.
+    from sqlalchemy import Integer, cast, literal_column, null, union_all
+
+    def kind(n):
+        return literal_column(str(n), Integer).label("kind")
+
+    return union_all(counters.add_columns(kind(1)), deadlines.add_columns(kind(2)),
+                     replied.add_columns(cast(null(), Integer), kind(3)))
 
 
-_STATEMENTS: dict[str, tuple] = {}
+_STATEMENTS: dict[str, Any] = {}
 
 
 def member_figures(member_ids: list[int], now: datetime) -> dict[str, dict[int, int]]:
     """``{"open", "overdue", "today", "replied": {member_id: count}}`` of tickets assigned to each member:
     open, overdue (a pending deadline passed), due today (a pending deadline today, Shanghai), with a
-    reply sent today (any status). Three statements whatever the team's size."""
+    reply sent today (any status). One statement (three grouped reads in a UNION ALL) whatever the
+    team's size."""
     from ..tickets.counts import hour_of
     from ..tickets.queue import shanghai_day_bounds
 
@@ -373,19 +381,21 @@ def member_figures(member_ids: list[int], now: datetime) -> dict[str, dict[int, 
         return figures
     if "members" not in _STATEMENTS:
         _STATEMENTS["members"] = _member_statements()
-    counters, deadlines, replied = _STATEMENTS["members"]
     hour = hour_of(now)
     hour_start = datetime.fromtimestamp(hour * 3600, UTC)
     day_start, day_end = shanghai_day_bounds(now.astimezone(SHANGHAI).date())
-    for assignee_id, total, late in core_sql.execute(counters, {"ids": member_ids, "hour": hour}):
-        figures["open"][assignee_id] = int(total or 0)
-        figures["overdue"][assignee_id] = int(late or 0)
-    for assignee_id, late, today in core_sql.execute(deadlines, {
-            "ids": member_ids, "hour_start": hour_start, "now": now, "day_start": day_start, "day_end": day_end}):
-        figures["overdue"][assignee_id] = figures["overdue"].get(assignee_id, 0) + int(late or 0)
-        figures["today"][assignee_id] = int(today or 0)
-    figures["replied"] = {assignee_id: int(n) for assignee_id, n in core_sql.execute(
-        replied, {"ids": member_ids, "day_start": day_start, "day_end": day_end})}
+    overdue = figures["overdue"]
+    for assignee_id, first, second, kind in core_sql.execute(_STATEMENTS["members"], {
+            "ids": member_ids, "hour": hour, "hour_start": hour_start, "now": now,
+            "day_start": day_start, "day_end": day_end}):
+        if kind == 1:  # the counters: open, overdue in the hours before the current one
+            figures["open"][assignee_id] = int(first or 0)
+            overdue[assignee_id] = overdue.get(assignee_id, 0) + int(second or 0)
+        elif kind == 2:  # the day's deadlines: overdue in the current hour, due today
+            overdue[assignee_id] = overdue.get(assignee_id, 0) + int(first or 0)
+            figures["today"][assignee_id] = int(second or 0)
+        else:  # replied today
+            figures["replied"][assignee_id] = int(first)
     return figures
 
 
@@ -443,24 +453,23 @@ def _team_statements():
     unassigned = select(func.count(Ticket.id)).where(
         Ticket.assignee_id.is_(None), Ticket.queue_state < QueueState.CLOSED,
         or_(Ticket.outlet_id.in_(team_outlets), covered))
-    return fines, unassigned
+    return fines.add_columns(unassigned.scalar_subquery())  # one statement: the fines' row + the count
 
 
 def team_totals(lead: User, now: datetime) -> tuple[tuple[int, Decimal, Decimal], int]:
     """The lead's team queue (``queue.scoped_query(lead, "team")``: assigned to a member, or of a
     member's outlet, or of an outlet the lead covers): (count, amount, agents' share) of the tickets
-    fined this month (Shanghai; any status) and the open unassigned tickets. Two prebuilt statements;
-    the fines start from the month's fine events."""
+    fined this month (Shanghai; any status) and the open unassigned tickets;
+    the fines start from the month's fine events. One prebuilt statement."""
     from ..leave.coverage import covered_outlet_ids
     from ..tickets.queue import shanghai_day_bounds
 
     if "team" not in _STATEMENTS:
         _STATEMENTS["team"] = _team_statements()
-    fines, unassigned = _STATEMENTS["team"]
     params = {"team_id": lead.team_id, "covered": covered_outlet_ids(lead, now)}
     month_start = shanghai_day_bounds(now.astimezone(SHANGHAI).date().replace(day=1))[0]
-    count, amount, share = core_sql.execute(fines, {**params, "month_start": month_start}).one()
-    return (int(count), amount, share), int(core_sql.execute(unassigned, params).scalar() or 0)
+    count, amount, share, unassigned = core_sql.execute(_STATEMENTS["team"], {**params, "month_start": month_start}).one()
+    return (int(count), amount, share), int(unassigned or 0)
 
 
 # --------------------------------------------------------------------------- training and going live (上岗)

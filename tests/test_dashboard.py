@@ -325,3 +325,25 @@ def test_home_outlet_tables_escape_every_text_once(client, auth, users):
             assert raw not in html
         assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#39;" not in html
         assert f'<a href="/outlets/{outlet.id}">' in table and ">2,234<" in table
+
+
+def test_lead_team_table_escapes_names_and_badges_once(client, auth, users):
+    """The "today by agent" rows are placed without autoescape (TeamDay.rows escapes each text) and
+    the going-live badge inside them still escapes its own texts (the missing course's title)."""
+    from markupsafe import escape
+
+    from tests.training_cert_data import make_course
+
+    make_course("<b>规则</b> & \"条款\"")
+    users["agent"].display_name = "<u>张 & 李</u>"
+    db.session.commit()
+    auth.login(users["lead"])
+    html = client.get("/").get_data(as_text=True)
+    table = html[html.index('<table class="data team-day">'):]
+    table = table[:table.index("</table>")]
+    row = table[table.index('data-agent="agent_a"'):]
+    row = row[:row.index("</tr>")]
+    assert f">{escape('<u>张 & 李</u>')} <span" in row
+    assert 'data-testid="cert-badge" title="' in row and str(escape("<b>规则</b> & \"条款\"")) in row
+    assert "<u>张" not in html and "<b>规则" not in html
+    assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#34;" not in html

@@ -284,6 +284,25 @@ class AgentLine:
     badge: dict = field(default_factory=lambda: {"show": False})
 
 
+@dataclass(slots=True)
+class AgentCells:
+    """One row of the lead's "today by agent" table, every text HTML-escaped once here (the
+    template places the rows without autoescape); ``badge`` goes to the badge template as it is."""
+
+    username: str
+    name: str
+    on_leave: bool
+    badge: dict
+    open: int
+    open_url: str
+    overdue: int
+    overdue_url: str
+    today: int
+    today_url: str
+    replied: int
+    replied_url: str
+
+
 @dataclass
 class TeamDay:
     lines: list[AgentLine]
@@ -292,6 +311,18 @@ class TeamDay:
     fine_amount: Decimal
     fine_agent_share: Decimal
     team_name: str | None = None  # the lead's team (None: no team)
+
+    def rows(self) -> list[AgentCells]:
+        """The lines as table cells: ``str(escape(value))`` of each text, what autoescape printed."""
+        from markupsafe import escape
+
+        def esc(value) -> str:
+            return str(escape(value))
+
+        return [AgentCells(esc(line.user.username), esc(line.user.display_name), line.on_leave, line.badge,
+                           line.open.count, esc(line.open.url), line.overdue.count, esc(line.overdue.url),
+                           line.today.count, esc(line.today.url), line.replied.count, esc(line.replied.url))
+                for line in self.lines]
 
 
 def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:

@@ -59,6 +59,22 @@ def test_lead_home_lists_team_members_and_their_outlets(client, auth, users):
     assert "agent_a" in team_page and "outsider" not in team_page
 
 
+def test_lead_home_names_the_team(client, auth, users):
+    """The "Team" figure: the lead's team (read with the members), "-" for a lead without a team."""
+    def team_figure(html):
+        day = html[html.index('data-testid="team-day"'):]
+        return re.search(r'<span class="value">([^<]*)</span>', day).group(1)
+
+    users["team"].name = "一组 <&>"
+    db.session.commit()
+    auth.login(users["lead"])
+    assert team_figure(client.get("/").get_data(as_text=True)) == "一组 &lt;&amp;&gt;"
+    auth.logout()
+    loner = factories.make_user("lead", username="lead_alone", team=None)
+    auth.login(loner)
+    assert team_figure(client.get("/").get_data(as_text=True)) == "-"
+
+
 def test_admin_home_counts(client, auth, users):
     factories.make_outlet(agent=None)
     auth.login(users["admin"])
@@ -249,3 +265,85 @@ def test_agent_home_counts_open_tickets_missing_an_evidence_item(client, auth, d
     _attach(t["late2"], damaged[1])
     db.session.commit()
     assert figures(client.get("/").get_data(as_text=True))["evidence"][0] == 0
+
+
+def test_prebuilt_today_and_evidence_counts_equal_the_queue_queries(app, day):
+    """``queue.today_and_evidence_counts`` (one prebuilt statement) counts what the queue's general
+    queries of "due today" and "evidence missing" count, for every role and tab it serves."""
+    from sqlalchemy import func, select
+
+    from kdcs.models import utcnow
+    from kdcs.models.ticket import EvidenceItem
+    from kdcs.tickets import queue
+
+    users, t = day["users"], day["tickets"]
+    item = EvidenceItem(reason_id=t["late2"].reason_id, name="外包装照片", sort_order=1)
+    db.session.add(item)
+    db.session.flush()
+    _attach(t["hour"], item)
+    db.session.commit()
+    now = utcnow()
+
+    def general(user, scope, **filters):
+        query = queue.apply_filters(queue.scoped_query(user, scope, now), queue.QueueFilter(scope=scope, **filters), now)
+        return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    checked = 0
+    for user in (users.agent, users.lead, users.admin):
+        for scope in queue.allowed_scopes(user):
+            with app.test_request_context("/"):
+                got = queue.today_and_evidence_counts(user, scope, now)
+            if got is None:
+                continue
+            checked += 1
+            assert got == (general(user, scope, window="today"), general(user, scope, evidence="missing")), (user, scope)
+    assert checked >= 4
+
+
+def test_home_outlet_tables_escape_every_text_once(client, auth, users):
+    """The outlet table's rows are placed without autoescape (OutletSummary.rows escapes each text):
+    names with HTML characters come out as autoescape wrote them, never raw, never twice."""
+    from markupsafe import escape
+
+    nasty = {"code": "O<1>'&", "name": "<i>良渚</i> & \"网点\"", "brand": "<b>中通</b>",
+             "region": "杭州 <script>", "agent": "<u>张 & 李</u>"}
+    users["agent"].display_name = nasty["agent"]
+    db.session.commit()
+    outlet = factories.make_outlet(factories.make_brand("ZZX", nasty["brand"]), users["agent"], code=nasty["code"],
+                                   name=nasty["name"], region=nasty["region"])
+    factories.make_volume(outlet, date(2026, 10, 1), 1234, 1000)
+    factories.make_outlet(agent=None, name="无人网点")
+    for user in (users["lead"], users["agent"]):
+        auth.login(user)
+        html = client.get("/").get_data(as_text=True)
+        auth.logout()
+        table = html[html.rindex('<table class="data">'):]
+        for text in nasty.values():
+            if text != nasty["agent"] or user is users["lead"]:
+                assert f">{escape(text)}<" in table, text
+        for raw in ("<i>良渚", "<b>中通", "<script>", "<u>张"):
+            assert raw not in html
+        assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#39;" not in html
+        assert f'<a href="/outlets/{outlet.id}">' in table and ">2,234<" in table
+
+
+def test_lead_team_table_escapes_names_and_badges_once(client, auth, users):
+    """The "today by agent" rows are placed without autoescape (TeamDay.rows escapes each text) and
+    the going-live badge inside them still escapes its own texts (the missing course's title)."""
+    from markupsafe import escape
+
+    from tests.training_cert_data import make_course
+
+    make_course("<b>规则</b> & \"条款\"")
+    users["agent"].display_name = "<u>张 & 李</u>"
+    db.session.commit()
+    auth.login(users["lead"])
+    html = client.get("/").get_data(as_text=True)
+    table = html[html.index('<table class="data team-day">'):]
+    table = table[:table.index("</table>")]
+    row = table[table.index('data-agent="agent_a"'):]
+    row = row[:row.index("</tr>")]
+    assert f">{escape('<u>张 & 李</u>')} <span" in row
+    assert 'data-testid="cert-badge" title="' in row and str(escape("<b>规则</b> & \"条款\"")) in row
+    assert "<u>张" not in html and "<b>规则" not in html
+    assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#34;" not in html

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from kdcs.dashboard import service as dashboard
@@ -54,7 +55,10 @@ def _check(lead, now):
     return day
 
 
-def test_lead_figures_equal_the_queue_counts_before_and_after_folding(app, users):
+@pytest.mark.parametrize("covers", [False, True])
+def test_lead_figures_equal_the_queue_counts_before_and_after_folding(app, users, monkeypatch, covers):
+    """``covers``: the lead also covers another team's outlet (the statements' expanding "covered"
+    parameter appears in more than one place)."""
     now = datetime.now(UTC).replace(hour=4, minute=40, second=0, microsecond=0)  # 12:40 in Shanghai
     team = users.team
     mate = factories.make_user("agent", username="agent_mate", team=team)
@@ -62,6 +66,12 @@ def test_lead_figures_equal_the_queue_counts_before_and_after_folding(app, users
     far = factories.make_user("agent", username="agent_far", team=factories.make_team("二组"))
     own, mates = factories.make_outlet(agent=users.agent), factories.make_outlet(agent=mate)
     farout = factories.make_outlet(agent=far)
+    if covers:
+        from kdcs.leave import coverage
+
+        real = coverage.covered_outlet_ids
+        monkeypatch.setattr(coverage, "covered_outlet_ids",
+                            lambda user, at=None: [farout.id] if user.id == users.lead.id else real(user, at))
 
     def due_in(outlet, minutes, **fields):
         return factories.make_ticket(outlet, registered_at=now - timedelta(minutes=60),
@@ -95,7 +105,11 @@ def test_lead_figures_equal_the_queue_counts_before_and_after_folding(app, users
         db.session.add(TicketEvent(ticket_id=ticket.id, kind=EventKind.FINE, at=at, to_value=amount))
     db.session.commit()
     with app.test_request_context("/"):
-        _check_all(users, now)
+        if covers:
+            day = _check(users.lead, now)
+            assert day.fines.count == 4  # the covered outlet's fined ticket counts too (3 without)
+        else:
+            _check_all(users, now)
 
 
 def _check_all(users, now):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased, joinedload
 from .. import core_sql
 from ..extensions import db
 from ..filters import SHANGHAI
-from ..models import AuditLog, Brand, Notification, Outlet, Role, Team, User, utcnow
+from ..models import AuditLog, Brand, Notification, Outlet, OutletVolume, Role, Team, User, utcnow
 from ..models.user import username_order
 from ..outlets.service import fees_for_month, latest_month, visible_outlets_query
 
@@ -27,10 +27,48 @@ class OutletLine:
     rate: Decimal | None = None  # the rate in force that month
 
 
+@dataclass(slots=True)
+class OutletCells:
+    """One row of the home pages' outlet table (``_outlet_table.html``), every text formatted and
+    HTML-escaped once here: the template places the rows without autoescape."""
+
+    code: str
+    href: str
+    name: str
+    brand: str
+    region: str
+    agent: str
+    parcels: str
+    rate: str
+    fee: str
+
+
 @dataclass
 class OutletSummary:
     month: date | None
     lines: list[OutletLine] = field(default_factory=list)
+
+    def rows(self, unassigned: str) -> list[OutletCells]:
+        """The lines as table cells (``unassigned``: the agent cell of an outlet without one).
+        What the template printed with autoescape: ``str(escape(value))`` of each value (None as
+        "None", as Jinja printed it), the numbers through the ``num`` and ``money`` filters."""
+        from markupsafe import escape
+
+        from ..filters import format_money, format_number
+
+        url = url_for("outlets.detail", outlet_id=_PLACEHOLDER)
+        head, tail = url.split(str(_PLACEHOLDER))
+        head, tail, unassigned = str(escape(head)), str(escape(tail)), str(escape(unassigned))
+        cells = []
+        for line in self.lines:
+            o = line.outlet
+            cells.append(OutletCells(
+                str(escape(o.code)), f"{head}{o.id}{tail}", str(escape(o.name)), str(escape(o.brand_name)),
+                str(escape(o.region)), str(escape(o.agent_name)) if o.primary_agent_id is not None else unassigned,
+                format_number(line.parcels),
+                str(escape(format_money(line.rate if line.rate is not None else o.rate_per_parcel, 4))),
+                str(escape(format_money(line.fee)))))
+        return cells
 
     @property
     def total_parcels(self) -> int:
@@ -46,6 +84,9 @@ _SUMMARY_COLUMNS = (Outlet.id, Outlet.code, Outlet.name, Outlet.region, Outlet.r
                     Brand.name.label("brand_name"), _SUMMARY_AGENT.display_name.label("agent_name"))
 
 
+# ``outlets.service.latest_month`` as a column of the summary's rows (an uncorrelated subquery: evaluated once)
+_LATEST_MONTH = select(func.max(OutletVolume.month)).scalar_subquery().label("latest_month")
+
 _PLACEHOLDER = 987654321987  # an id nothing has: a URL built once with it, each row's with its own id swapped in
 
 
@@ -53,13 +94,13 @@ def outlet_summary(user: User) -> OutletSummary:
     """The active outlets the user may see with their latest volumes and fees (home page): rows of the
     columns shown, not outlets."""
     outlets = db.session.execute(
-        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS)
+        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS, _LATEST_MONTH)
         .outerjoin(Brand, Brand.id == Outlet.brand_id)
         .outerjoin(_SUMMARY_AGENT, _SUMMARY_AGENT.id == Outlet.primary_agent_id)
         .where(Outlet.is_active.is_(True))
         .order_by(Outlet.code)
     ).all()
-    month = latest_month()
+    month = outlets[0].latest_month if outlets else latest_month()  # read with the rows when there are any
     fees = fees_for_month(outlets, month)  # each fee at the rate in force that month
     lines = [OutletLine(o, fees[o.id][0], fees[o.id][2], fees[o.id][1]) for o in outlets]
     return OutletSummary(month=month, lines=lines)
@@ -211,7 +252,11 @@ def agent_day(user: User, now: datetime | None = None) -> AgentDay:
     notices = db.session.scalars(
         select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(6)).all()
-    today, evidence = _figures(user, "mine", now, {"window": "today"}, {"evidence": "missing"})
+    counted_day = queue.today_and_evidence_counts(user, "mine", now)  # prebuilt; None: the general queries
+    if counted_day is not None:
+        today, evidence = counted(counted_day[0], window="today"), counted(counted_day[1], evidence="missing")
+    else:
+        today, evidence = _figures(user, "mine", now, {"window": "today"}, {"evidence": "missing"})
     return AgentDay(
         overdue=counted(tab.overdue, window="overdue"),
         hour=counted(tab.due_soon, window="hour"),
@@ -239,6 +284,25 @@ class AgentLine:
     badge: dict = field(default_factory=lambda: {"show": False})
 
 
+@dataclass(slots=True)
+class AgentCells:
+    """One row of the lead's "today by agent" table, every text HTML-escaped once here (the
+    template places the rows without autoescape); ``badge`` goes to the badge template as it is."""
+
+    username: str
+    name: str
+    on_leave: bool
+    badge: dict
+    open: int
+    open_url: str
+    overdue: int
+    overdue_url: str
+    today: int
+    today_url: str
+    replied: int
+    replied_url: str
+
+
 @dataclass
 class TeamDay:
     lines: list[AgentLine]
@@ -246,6 +310,19 @@ class TeamDay:
     fines: Figure
     fine_amount: Decimal
     fine_agent_share: Decimal
+    team_name: str | None = None  # the lead's team (None: no team)
+
+    def rows(self) -> list[AgentCells]:
+        """The lines as table cells: ``str(escape(value))`` of each text, what autoescape printed."""
+        from markupsafe import escape
+
+        def esc(value) -> str:
+            return str(escape(value))
+
+        return [AgentCells(esc(line.user.username), esc(line.user.display_name), line.on_leave, line.badge,
+                           line.open.count, esc(line.open.url), line.overdue.count, esc(line.overdue.url),
+                           line.today.count, esc(line.today.url), line.replied.count, esc(line.replied.url))
+                for line in self.lines]
 
 
 def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
@@ -272,7 +349,8 @@ def _on_leave_ids(user_ids: list[int], now: datetime) -> set[int]:
 # Each figure still links to the queue filter that lists exactly those tickets, and
 # tests/test_dashboard_figures.py compares every figure with a count of that queue query.
 _MEMBERS = (
-    select(User.id, User.username, User.display_name, User.role)
+    select(User.id, User.username, User.display_name, User.role,
+           select(Team.name).where(Team.id == bindparam("team_id")).scalar_subquery().label("team_name"))
     .where(User.team_id == bindparam("team_id"), User.is_active_account.is_(True),
            User.role.in_([Role.AGENT, Role.LEAD]))
     .order_by(User.role != Role.AGENT, *username_order())
@@ -308,16 +386,24 @@ def _member_statements():
             Ticket.assignee_id.in_(ids))
         .group_by(Ticket.assignee_id)
     )
-    return counters, deadlines, replied
+    # One statement: the three grouped reads as parts of a UNION ALL, told apart by a "kind" column.
+    from sqlalchemy import Integer, cast, literal_column, null, union_all
+
+    def kind(n):
+        return literal_column(str(n), Integer).label("kind")
+
+    return union_all(counters.add_columns(kind(1)), deadlines.add_columns(kind(2)),
+                     replied.add_columns(cast(null(), Integer), kind(3)))
 
 
-_STATEMENTS: dict[str, tuple] = {}
+_STATEMENTS: dict[str, Any] = {}
 
 
 def member_figures(member_ids: list[int], now: datetime) -> dict[str, dict[int, int]]:
     """``{"open", "overdue", "today", "replied": {member_id: count}}`` of tickets assigned to each member:
     open, overdue (a pending deadline passed), due today (a pending deadline today, Shanghai), with a
-    reply sent today (any status). Three statements whatever the team's size."""
+    reply sent today (any status). One statement (three grouped reads in a UNION ALL) whatever the
+    team's size."""
     from ..tickets.counts import hour_of
     from ..tickets.queue import shanghai_day_bounds
 
@@ -326,19 +412,21 @@ def member_figures(member_ids: list[int], now: datetime) -> dict[str, dict[int, 
         return figures
     if "members" not in _STATEMENTS:
         _STATEMENTS["members"] = _member_statements()
-    counters, deadlines, replied = _STATEMENTS["members"]
     hour = hour_of(now)
     hour_start = datetime.fromtimestamp(hour * 3600, UTC)
     day_start, day_end = shanghai_day_bounds(now.astimezone(SHANGHAI).date())
-    for assignee_id, total, late in core_sql.execute(counters, {"ids": member_ids, "hour": hour}):
-        figures["open"][assignee_id] = int(total or 0)
-        figures["overdue"][assignee_id] = int(late or 0)
-    for assignee_id, late, today in core_sql.execute(deadlines, {
-            "ids": member_ids, "hour_start": hour_start, "now": now, "day_start": day_start, "day_end": day_end}):
-        figures["overdue"][assignee_id] = figures["overdue"].get(assignee_id, 0) + int(late or 0)
-        figures["today"][assignee_id] = int(today or 0)
-    figures["replied"] = {assignee_id: int(n) for assignee_id, n in core_sql.execute(
-        replied, {"ids": member_ids, "day_start": day_start, "day_end": day_end})}
+    overdue = figures["overdue"]
+    for assignee_id, first, second, kind in core_sql.execute(_STATEMENTS["members"], {
+            "ids": member_ids, "hour": hour, "hour_start": hour_start, "now": now,
+            "day_start": day_start, "day_end": day_end}):
+        if kind == 1:  # the counters: open, overdue in the hours before the current one
+            figures["open"][assignee_id] = int(first or 0)
+            overdue[assignee_id] = overdue.get(assignee_id, 0) + int(second or 0)
+        elif kind == 2:  # the day's deadlines: overdue in the current hour, due today
+            overdue[assignee_id] = overdue.get(assignee_id, 0) + int(first or 0)
+            figures["today"][assignee_id] = int(second or 0)
+        else:  # replied today
+            figures["replied"][assignee_id] = int(first)
     return figures
 
 
@@ -377,6 +465,8 @@ def team_day(lead: User, now: datetime | None = None) -> TeamDay:
         fines=Figure(count, url_for("tickets.index", **_queue_filter("team", fined="month", status="all").args())),
         fine_amount=Decimal(amount or 0).quantize(Decimal("0.01")),
         fine_agent_share=Decimal(share or 0).quantize(Decimal("0.01")),
+        # read with the members (the lead is one of them); without members, from the lead's team
+        team_name=members[0].team_name if members else (lead.team.name if lead.team else None),
     )
 
 
@@ -394,24 +484,23 @@ def _team_statements():
     unassigned = select(func.count(Ticket.id)).where(
         Ticket.assignee_id.is_(None), Ticket.queue_state < QueueState.CLOSED,
         or_(Ticket.outlet_id.in_(team_outlets), covered))
-    return fines, unassigned
+    return fines.add_columns(unassigned.scalar_subquery())  # one statement: the fines' row + the count
 
 
 def team_totals(lead: User, now: datetime) -> tuple[tuple[int, Decimal, Decimal], int]:
     """The lead's team queue (``queue.scoped_query(lead, "team")``: assigned to a member, or of a
     member's outlet, or of an outlet the lead covers): (count, amount, agents' share) of the tickets
-    fined this month (Shanghai; any status) and the open unassigned tickets. Two prebuilt statements;
-    the fines start from the month's fine events."""
+    fined this month (Shanghai; any status) and the open unassigned tickets;
+    the fines start from the month's fine events. One prebuilt statement."""
     from ..leave.coverage import covered_outlet_ids
     from ..tickets.queue import shanghai_day_bounds
 
     if "team" not in _STATEMENTS:
         _STATEMENTS["team"] = _team_statements()
-    fines, unassigned = _STATEMENTS["team"]
     params = {"team_id": lead.team_id, "covered": covered_outlet_ids(lead, now)}
     month_start = shanghai_day_bounds(now.astimezone(SHANGHAI).date().replace(day=1))[0]
-    count, amount, share = core_sql.execute(fines, {**params, "month_start": month_start}).one()
-    return (int(count), amount, share), int(core_sql.execute(unassigned, params).scalar() or 0)
+    count, amount, share, unassigned = core_sql.execute(_STATEMENTS["team"], {**params, "month_start": month_start}).one()
+    return (int(count), amount, share), int(unassigned or 0)
 
 
 # --------------------------------------------------------------------------- training and going live (上岗)

@@ -748,6 +748,41 @@ def scope_counts_on_tickets(user: User, scope: str, now: datetime | None = None)
     return result
 
 
+_DAY_FIGURES: dict[tuple, Select] = {}
+
+
+def today_and_evidence_counts(user: User, scope: str, now: datetime | None = None) -> tuple[int, int] | None:
+    """(due today, open with evidence missing) of a tab: the counts of ``queue_query`` with
+    ``window="today"`` and with ``evidence="missing"`` (the agent's home figures), from one
+    prebuilt statement (two scalar subqueries over the tab's prebuilt condition); None where the
+    tab takes the general path (the caller counts the general queries then)."""
+    from ..models.ticket import EvidenceItem, TicketAttachment
+
+    now = now or now_utc()
+    shape = scope_shape(user, scope, now)
+    if shape is None:
+        return None
+    scope_key, params = shape
+    today_key, today_params = filter_shape(QueueFilter(scope=scope, window="today"), now)
+    open_key, _open_params = filter_shape(QueueFilter(scope=scope), now)
+    statement = _DAY_FIGURES.get(scope_key)
+    if statement is None:
+        condition = _scope_condition(scope_key)
+        scoped = [condition] if condition is not None else []
+        filed = select(TicketAttachment.id).where(  # activity_clauses' evidence condition, on the table
+            TicketAttachment.ticket_id == _T.c.id, TicketAttachment.evidence_item_id == EvidenceItem.id,
+            TicketAttachment.removed_at.is_(None)).correlate_except(TicketAttachment).exists()
+        missing = select(EvidenceItem.id).where(
+            EvidenceItem.reason_id == _T.c.reason_id, EvidenceItem.is_active.is_(True), ~filed).exists()
+        statement = _DAY_FIGURES[scope_key] = select(
+            select(func.count()).select_from(_T).where(*scoped, *_filter_conditions(today_key)).scalar_subquery(),
+            select(func.count()).select_from(_T).where(*scoped, *_filter_conditions(open_key), missing)
+            .scalar_subquery(),
+        )
+    today, evidence = run(statement, {**params, **today_params}).one()
+    return int(today or 0), int(evidence or 0)
+
+
 # --------------------------------------------------------------------------- filter form choices
 
 # Prebuilt statements (bind parameters, no select() built per request) of the filter form's and

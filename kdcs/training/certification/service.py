@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, and_, bindparam, cast, func, or_, select
 
 from ... import auditing, core_sql
 from ...extensions import db
@@ -402,25 +402,73 @@ class DueItem:
         return status_label(self.status)
 
 
+def _due_statement():
+    """The courses ``due_for`` looks at (published and 上岗必修, or assigned to the agent and not
+    completed) with what ``course_status`` reads for each: the agent's result, assignment, last
+    submitted attempt of the current revision (0 failed, 1 passed, 2 not scored) and whether
+    anything was started (a lesson opened, a sign-off kept, an attempt kept). One statement."""
+    user_id = bindparam("user_id")
+    course = TrainingCourse
+    assigned = select(TrainingAssignment.course_id).where(
+        TrainingAssignment.user_id == user_id, TrainingAssignment.completed_at.is_(None))
+    last_attempt = (
+        select(func.coalesce(cast(QuizAttempt.passed, Integer), 2))
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id,
+               QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None),
+               QuizAttempt.course_revision == course.revision)
+        .order_by(QuizAttempt.submitted_at.desc()).limit(1).scalar_subquery()
+    )
+    started = or_(
+        select(LessonProgress.id).join(TrainingLesson, TrainingLesson.id == LessonProgress.lesson_id).where(
+            LessonProgress.user_id == user_id, TrainingLesson.course_id == course.id).exists(),
+        select(PracticalSignoff.id).join(PracticalItem, PracticalItem.id == PracticalSignoff.item_id).where(
+            PracticalSignoff.user_id == user_id, PracticalItem.course_id == course.id,
+            PracticalSignoff.is_archived.is_(False)).exists(),
+        select(QuizAttempt.id).where(QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id,
+                                     QuizAttempt.is_archived.is_(False)).exists(),
+    )
+    return (
+        select(course, CourseResult, TrainingAssignment, last_attempt.label("last_attempt"), started.label("started"))
+        .outerjoin(CourseResult, and_(CourseResult.user_id == user_id, CourseResult.course_id == course.id))
+        .outerjoin(TrainingAssignment, and_(TrainingAssignment.user_id == user_id,
+                                            TrainingAssignment.course_id == course.id))
+        .where(course.status == CourseStatus.PUBLISHED.value,
+               or_(course.required_for_live.is_(True), course.id.in_(assigned)))
+        .order_by(course.required_for_live.is_(False), course.id)
+    )
+
+
+_DUE = None
+
+
 def due_for(user_id: int, *, today: date | None = None) -> list[DueItem]:
     """What an agent still has to do: required courses whose pass does not count (or counts only
-    until a re-pass date) and assigned courses not yet completed, earliest due first."""
+    until a re-pass date) and assigned courses not yet completed, earliest due first. One
+    statement (``_due_statement``); each status is ``course_status``'s."""
+    global _DUE
     today = today or _today()
-    courses = {c.id: c for c in required_courses()}
-    assignments = {a.course_id: a for a in db.session.scalars(select(TrainingAssignment).where(
-        TrainingAssignment.user_id == user_id, TrainingAssignment.completed_at.is_(None)))}
-    for course_id, assignment in assignments.items():
-        if assignment.course.status == CourseStatus.PUBLISHED.value:
-            courses.setdefault(course_id, assignment.course)
+    if _DUE is None:
+        _DUE = _due_statement()
     items = []
-    for course in courses.values():
-        status = course_status(user_id, course, today=today)
-        if status == PASSED:
-            continue
-        result = result_for(user_id, course.id)
+    for course, result, assignment, last_attempt, started in db.session.execute(_DUE, {"user_id": user_id}):
+        counts = pass_counts(result, course, today)
+        if counts == "current":
+            continue  # PASSED
+        if counts == "grace":
+            status = RECERT_DUE
+        elif result is not None and result.passed_at is not None:  # re-pass missed or expired
+            status = OVERDUE
+        elif assignment and assignment.due_on and assignment.due_on < today:
+            status = OVERDUE
+        elif last_attempt == 0:
+            status = FAILED
+        elif last_attempt is not None or started:
+            status = IN_PROGRESS
+        else:
+            status = NOT_STARTED
         due = result.recert_due_on if status == RECERT_DUE and result else None
-        if due is None and course.id in assignments:
-            due = assignments[course.id].due_on
+        if due is None and assignment is not None and assignment.completed_at is None:
+            due = assignment.due_on
         items.append(DueItem(course, status, due))
     return sorted(items, key=lambda i: (i.due_on is None, i.due_on or today, i.course.title))
 

@@ -112,3 +112,43 @@ def test_lead_home_statements_do_not_grow_with_the_team(client, auth, users):
         counted.append(count)
         auth.logout()
     assert counted == [23, 23], (counted, sql)
+
+
+# --------------------------------------------------------------------------- ticket writes
+
+
+def _count_post(client, url, data):
+    with statements() as seen:
+        response = client.post(url, data=data, headers=HX)
+    assert response.status_code == 200, response.status_code
+    return response, len(seen), "\n\n".join(seen)
+
+
+def test_ticket_write_statements(client, auth, ticket_world):
+    """The detail page's writes: a note (8: the user, its idempotency key, the ticket in scope, the
+    event, the audit row, the key stored, then the scope and version again after the commit; its
+    answer is its line and a fresh note box, not the ticket body), a status change (at most 13) and
+    a reply (at most 16): the ticket is read once after the commit, with the user and what was
+    written still loaded (no reload of each)."""
+    from kdcs.tickets import idempotency
+
+    auth.login(ticket_world["agent"])
+    ticket = ticket_world["mine"]
+    ticket_id, version = ticket.id, ticket.version
+    client.get(f"/tickets/{ticket_id}")  # warms caches (templates, statements)
+    client.post(f"/tickets/{ticket_id}/note", headers=HX,
+                data={"note-body": "预热", "note-version": version, "note-key": idempotency.new_key()})
+    response, count, sql = _count_post(client, f"/tickets/{ticket_id}/note", {
+        "note-body": "已联系网点", "note-version": version, "note-key": idempotency.new_key()})
+    assert response.headers.get("HX-Retarget") == "#act-note"
+    assert count <= 8, sql
+    assert sql.count("FROM tickets") == 2, sql  # in scope before the write, its version after
+    _response, count, sql = _count_post(client, f"/tickets/{ticket_id}/status", {
+        "status-to_status": "in_progress", "status-version": version})
+    assert count <= 13, sql
+    assert sql.count("FROM users") == 1, sql  # the user is not loaded again after the commit
+    _response, count, sql = _count_post(client, f"/tickets/{ticket_id}/replies", {
+        "reply-channel": "phone", "reply-body": "已联系网点派送", "reply-set_status": "",
+        "reply-version": version + 1, "reply-key": idempotency.new_key()})
+    assert count <= 16, sql
+    assert sql.count("FROM users") == 1, sql

@@ -259,11 +259,12 @@ def get_page_ticket(user: User, ticket_id: int, *, fresh: bool = False) -> Ticke
 def moved_notice(ticket_id: int) -> str:
     """What to tell a user whose write was saved on a ticket that has since left their queue:
     "已保存；该工单已转给 X，不在你的队列中。" (they just had it, so who has it now is no secret)."""
-    ticket = db.session.get(Ticket, ticket_id)
-    assignee = ticket.assignee if ticket is not None else None
-    if assignee is not None:
+    # As stored now (one statement): the session may still hold the ticket as the write left it.
+    name = db.session.scalar(select(User.display_name).join(Ticket, Ticket.assignee_id == User.id)
+                             .where(Ticket.id == ticket_id))
+    if name is not None:
         return _("Saved; the ticket has since been reassigned to %(name)s and is no longer in your queue.",
-                 name=assignee.display_name)
+                 name=name)
     return _("Saved; the ticket is no longer in your queue.")
 
 

@@ -152,3 +152,28 @@ def test_ticket_write_statements(client, auth, ticket_world):
         "reply-version": version + 1, "reply-key": idempotency.new_key()})
     assert count <= 16, sql
     assert sql.count("FROM users") == 1, sql
+
+
+def test_bulk_assign_checks_the_assignee_once_per_batch(client, auth, ticket_world):
+    """A lead's bulk assignment: who takes the tickets is looked up and checked (active, certified)
+    once for the batch, and neither the lead nor the assignee is read again after each ticket's
+    commit; each further ticket costs at most 8 statements (it cost 13: the lead, the ticket, the
+    assignee and its certification, the previous assignee, the audit row, the update, the event,
+    the outlet, the leave lookup and two notifications)."""
+    from tests import factories
+
+    w = ticket_world
+    tickets = [factories.make_ticket(w.own, reason=w.address) for _ in range(6)]
+    auth.login(w.lead)
+    client.get("/tickets/")
+    counted = []
+    for batch, target in ((tickets[:2], w.teammate), (tickets[2:], w.teammate)):
+        with statements() as seen:
+            response = client.post("/tickets/bulk", headers=HX, data={
+                "ids": [t.id for t in batch], "action": "assign", "assignee_id": target.id, "note": "调整分工"})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and body.count('<li class="ok">') == len(batch), body
+        sql = "\n\n".join(seen)
+        assert sql.count("FROM training_courses") <= 1, sql  # the certification gate, once
+        counted.append(len(seen))
+    assert counted[1] - counted[0] <= 2 * 8, counted

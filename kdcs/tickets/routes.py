@@ -8,14 +8,12 @@ Every write answers the htmx fragment it changed (with a toast and the
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..extensions import db
 from ..filters import SHANGHAI
 from ..htmx import fragment_only, render, render_fragment, retarget, wants_fragment
 from ..leave.coverage import covered_owners
@@ -482,19 +480,6 @@ def saved_but_moved(ticket_id: int, message: str | None) -> Response:
                            message=message, notice=notice)
 
 
-@contextmanager
-def _kept_after_commit():
-    """The session keeps its objects loaded after a commit (no reload of the user, the ticket and
-    what the write just stored): for writes whose answer reads the ticket again once, fresh."""
-    session = db.session()
-    before = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = before
-
-
 def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dict[str, str] | None = None,
                    answer=None, keep_loaded: bool = False):
     """The one shape of every detail-page action: validate, call the service, answer.
@@ -510,7 +495,7 @@ def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dic
     if form.validate_on_submit():
         try:
             if keep_loaded:
-                with _kept_after_commit():
+                with service.kept_after_commit():
                     result = action(form)
             else:
                 result = action(form)

@@ -600,10 +600,16 @@ class Actor:
 
     # writes
     def _after_write(self, ticket_id: int, r: Response) -> None:
-        """The answer is the ticket's new body (the detail page has no queue table to refresh);
+        """The answer is the ticket's new body (the detail page has no queue table to refresh), or
+        for a note on an unchanged ticket only its timeline line and a fresh note box (retargeted
+        to ``#act-note``): the page stays, and so does its version (the box carries it);
         a 404 is a ticket a lead moved out of this agent's queue before the write (nothing stored)."""
         if r.status == 404:
             self._moved(ticket_id)
+        elif r.status == 200 and r.headers.get("hx-retarget") == "#act-note":
+            version = _input_value(r.body, "note-version")
+            if version and version.isdigit():
+                self.current_version = int(version)
         elif r.status in (200, 409) and r.body:
             self._take_detail(ticket_id, r.body)
 

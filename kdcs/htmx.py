@@ -105,6 +105,14 @@ def trigger(response: Response, event: str, detail=True) -> Response:
     return response
 
 
+def retarget(response: Response, target: str, swap: str = "innerHTML") -> Response:
+    """Swap the answer into ``target`` (a CSS selector) instead of the element's own ``hx-target``:
+    a write that answers only the part it changed (HX-Retarget, HX-Reswap)."""
+    response.headers["HX-Retarget"] = target
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
 def hx_redirect(location: str) -> Response:
     """Tell htmx to load ``location`` as a whole page (204 with HX-Redirect)."""
     response = Response(status=204)

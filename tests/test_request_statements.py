@@ -161,3 +161,68 @@ def test_agent_home_statements(client, auth, ticket_world):
     assert len(seen) == 17, "\n\n".join(seen)
     assert len([s for s in seen if "count(notifications.id)" in s]) == 1
     assert not [s for s in seen if s.startswith("SELECT max(outlet_volumes.month)")]
+
+
+# --------------------------------------------------------------------------- ticket writes
+
+
+def _count_post(client, url, data):
+    with statements() as seen:
+        response = client.post(url, data=data, headers=HX)
+    assert response.status_code == 200, response.status_code
+    return response, len(seen), "\n\n".join(seen)
+
+
+def test_ticket_write_statements(client, auth, ticket_world):
+    """The detail page's writes: a note (8: the user, its idempotency key, the ticket in scope, the
+    event, the audit row, the key stored, then the scope and version again after the commit; its
+    answer is its line and a fresh note box, not the ticket body), a status change (at most 13) and
+    a reply (at most 16): the ticket is read once after the commit, with the user and what was
+    written still loaded (no reload of each)."""
+    from kdcs.tickets import idempotency
+
+    auth.login(ticket_world["agent"])
+    ticket = ticket_world["mine"]
+    ticket_id, version = ticket.id, ticket.version
+    client.get(f"/tickets/{ticket_id}")  # warms caches (templates, statements)
+    client.post(f"/tickets/{ticket_id}/note", headers=HX,
+                data={"note-body": "预热", "note-version": version, "note-key": idempotency.new_key()})
+    response, count, sql = _count_post(client, f"/tickets/{ticket_id}/note", {
+        "note-body": "已联系网点", "note-version": version, "note-key": idempotency.new_key()})
+    assert response.headers.get("HX-Retarget") == "#act-note"
+    assert count <= 8, sql
+    assert sql.count("FROM tickets") == 2, sql  # in scope before the write, its version after
+    _response, count, sql = _count_post(client, f"/tickets/{ticket_id}/status", {
+        "status-to_status": "in_progress", "status-version": version})
+    assert count <= 13, sql
+    assert sql.count("FROM users") == 1, sql  # the user is not loaded again after the commit
+    _response, count, sql = _count_post(client, f"/tickets/{ticket_id}/replies", {
+        "reply-channel": "phone", "reply-body": "已联系网点派送", "reply-set_status": "",
+        "reply-version": version + 1, "reply-key": idempotency.new_key()})
+    assert count <= 16, sql
+    assert sql.count("FROM users") == 1, sql
+
+
+def test_bulk_assign_checks_the_assignee_once_per_batch(client, auth, ticket_world):
+    """A lead's bulk assignment: who takes the tickets is looked up and checked (active, certified)
+    once for the batch, and neither the lead nor the assignee is read again after each ticket's
+    commit; each further ticket costs at most 8 statements (it cost 13: the lead, the ticket, the
+    assignee and its certification, the previous assignee, the audit row, the update, the event,
+    the outlet, the leave lookup and two notifications)."""
+    from tests import factories
+
+    w = ticket_world
+    tickets = [factories.make_ticket(w.own, reason=w.address) for _ in range(6)]
+    auth.login(w.lead)
+    client.get("/tickets/")
+    counted = []
+    for batch, target in ((tickets[:2], w.teammate), (tickets[2:], w.teammate)):
+        with statements() as seen:
+            response = client.post("/tickets/bulk", headers=HX, data={
+                "ids": [t.id for t in batch], "action": "assign", "assignee_id": target.id, "note": "调整分工"})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and body.count('<li class="ok">') == len(batch), body
+        sql = "\n\n".join(seen)
+        assert sql.count("FROM training_courses") <= 1, sql  # the certification gate, once
+        counted.append(len(seen))
+    assert counted[1] - counted[0] <= 2 * 8, counted

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from kdcs.extensions import db
-from kdcs.models import TicketEvent
+from kdcs.models import Ticket, TicketEvent
 from kdcs.models.sop import SopVersion, VersionStatus
 from kdcs.sop import panel
 from kdcs.sop.panel import plain_text, record_use, scenarios_for_ticket
@@ -159,10 +159,18 @@ def test_trainer_sees_no_panel_lead_sees_it(client, auth, damage):
 
 
 def test_ticket_fragment_keeps_the_panel(client, auth, damage):
+    """The ticket body a write answers keeps the panel; a note answers only its line and the note
+    box (tickets/_note_added.html), so the panel on the page stays as it is."""
     auth.login(damage.agent)
-    body = client.htmx("post", f"/tickets/{damage.ticket.id}/note",
-                       data={"note-body": "已联系网点", "note-version": "1"}).get_data(as_text=True)
-    assert 'id="sop-panel"' in body
+    ticket = damage.ticket
+    response = client.htmx("post", f"/tickets/{ticket.id}/status",
+                           data={"status-to_status": "in_progress", "status-version": ticket.version})
+    assert 'id="sop-panel"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    response = client.htmx("post", f"/tickets/{ticket.id}/note",
+                           data={"note-body": "已联系网点", "note-version": db.session.get(Ticket, ticket.id).version})
+    assert response.headers["HX-Retarget"] == "#act-note"
+    assert 'id="sop-panel"' not in response.get_data(as_text=True)
 
 
 def test_record_route_answers_the_timeline_line_then_204(client, auth, damage):

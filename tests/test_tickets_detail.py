@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from kdcs.extensions import db
 from kdcs.models import CannedReply, Ticket, TicketEvent, utcnow
+from kdcs.tickets import service
 from tests import factories
 from tests.conftest import AuthActions
 from tests.html import parse
@@ -33,16 +34,50 @@ def test_detail_shows_all_fields_full_phone_and_timeline(client, auth, users, ti
     assert 'data-due="' in html  # live countdowns for the pending deadlines
 
 
-def test_add_note_by_htmx_updates_the_page_with_a_toast(client, auth, users, ticket_world):
+def test_add_note_by_htmx_answers_its_line_and_a_fresh_box_with_a_toast(client, auth, users, ticket_world):
+    """A note changes neither the ticket nor its version: htmx gets the note's timeline line (out of
+    band, on top of the timeline) and a fresh note box for #act-note, not the whole ticket again."""
     t = ticket_world["mine"]
     auth.login(users["agent"])
-    response = client.htmx("post", f"/tickets/{t.id}/note", data={"note-body": "已联系收件人", "note-version": t.version})
+    version = t.version
+    response = client.htmx("post", f"/tickets/{t.id}/note",
+                           data={"note-body": "已联系收件人", "note-version": version, "note-key": "k-first"})
     assert response.status_code == 200
-    body = response.get_data(as_text=True)
-    assert "<html" not in body and "已联系收件人" in body and 'class="timeline"' in body
+    assert response.headers["HX-Retarget"] == "#act-note" and response.headers["HX-Reswap"] == "innerHTML"
+    page = parse(response)
+    line = page.one("ol", hx_swap_oob="afterbegin:#ticket-timeline").one("li", cls="ev-note")
+    assert "已联系收件人" in line.text and users["agent"].display_name in line.text
+    box = page.one("form", hx_post=f"/tickets/{t.id}/note")
+    assert box.one("textarea", id="note-body").text == ""  # the box is empty again
+    assert box.one("input", id="note-version").get("value") == str(version)
+    assert box.one("input", id="note-key").get("value") not in ("", "k-first")  # a new form, a new key
+    assert page.find(id="ticket-timeline") is None and page.find(id="act-status") is None  # not the body
     events = _toasts(response)
     assert "tickets-changed" in events and events["toast"][0]["level"] == "success"
     assert [e.body for e in _events(t, "note")] == ["已联系收件人"]
+    db.session.expire_all()
+    assert db.session.get(Ticket, t.id).version == version
+    # The page's versions are still right: a status change from the same page is not a conflict.
+    response = client.htmx("post", f"/tickets/{t.id}/status",
+                           data={"status-to_status": "in_progress", "status-version": version})
+    assert response.status_code == 200 and 'data-status="409"' not in response.get_data(as_text=True)
+
+
+def test_a_note_on_a_ticket_changed_since_the_page_loaded_answers_the_whole_body(client, auth, users, ticket_world):
+    """Someone changed the ticket after this page loaded: the note is stored and the answer is the
+    ticket as stored now (with its new version), as before, not just the note's line."""
+    t = ticket_world["mine"]
+    seen = t.version
+    service.change_status(users["lead"], t.id, "in_progress", version=seen)
+    auth.login(users["agent"])
+    response = client.htmx("post", f"/tickets/{t.id}/note", data={"note-body": "刚看到", "note-version": seen})
+    assert response.status_code == 200 and "HX-Retarget" not in response.headers
+    page = parse(response)
+    assert "刚看到" in page.one("ol", id="ticket-timeline").text
+    db.session.expire_all()
+    now = db.session.get(Ticket, t.id).version
+    assert now != seen and page.one("input", id="status-version").get("value") == str(now)
+    assert [e.body for e in _events(t, "note")] == ["刚看到"]
 
 
 def test_add_note_without_js_redirects_and_empty_note_is_refused(client, auth, users, ticket_world):

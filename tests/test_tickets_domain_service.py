@@ -515,3 +515,34 @@ def test_queue_and_waybill_queries_use_indexes_on_sqlite(desk_world):
     assert "INDEX" in plan(by_waybill) and "waybill_no>? AND waybill_no<?" in plan(by_waybill)
     overdue = select(Ticket.id).where(Ticket.outlet_id == 3, service.overdue_clause())
     assert "ix_tickets_outlet_queue" in plan(overdue)
+
+
+def test_bulk_assign_checks_the_assignee_once_and_answers_each_row_as_one_by_one(desk_world):
+    """The assignee is checked once per batch; each row still gets what assigning it alone would
+    answer: a ticket outside the scope "not found", a stale one "changed", a visible one the
+    assignee's refusal; a batch of allowed rows assigns them all (each committed alone)."""
+    lead = desk_world["lead"]
+    a = f.make_ticket(desk_world["outlet"])
+    stale = f.make_ticket(desk_world["outlet"])
+    foreign = f.make_ticket(f.make_outlet(agent=f.make_user("agent")))
+    outsider = f.make_user("agent")  # not in the lead's team
+    expected = {}
+    for ticket_id, version in ((a.id, None), (stale.id, 99), (foreign.id, None)):
+        try:
+            service.assign(lead, ticket_id, outsider.id, version=version)
+        except (ValidationError, StaleEdit, TicketNotFound) as error:
+            expected[ticket_id] = type(error)
+        db.session.rollback()
+    assert expected == {a.id: ValidationError, stale.id: StaleEdit, foreign.id: TicketNotFound}
+    results = service.bulk_apply(lead, [a.id, stale.id, foreign.id], "assign", assignee_id=outsider.id,
+                                 versions={stale.id: 99})
+    messages = {r.ticket_id: r.message for r in results}
+    assert not any(r.changed for r in results)
+    assert messages[a.id] == "组长只能在本组内分配工单。"
+    assert messages[stale.id] == "该工单已被他人修改，请刷新后重试。"
+    assert messages[foreign.id] == "工单不存在。"
+    teammate = f.make_user("agent", team=desk_world["team"])
+    results = service.bulk_apply(lead, [a.id, stale.id], "assign", assignee_id=teammate.id)
+    assert [r.changed for r in results] == [True, True]
+    db.session.expire_all()
+    assert {db.session.get(Ticket, t.id).assignee_id for t in (a, stale)} == {teammate.id}

@@ -14,9 +14,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..extensions import db
 from ..filters import SHANGHAI
-from ..htmx import fragment_only, render, render_fragment, wants_fragment
+from ..htmx import fragment_only, render, render_fragment, retarget, wants_fragment
 from ..leave.coverage import covered_owners
 from ..models import Role, Ticket, TicketReason, TicketStatus
 from ..permissions import Permission, has_permission, require
@@ -427,18 +426,44 @@ def _action_response(ticket_id: int, ok: bool, message: str | None = None, statu
     200 with its errors, or 409 with a conflict notice when the ticket changed meanwhile.
     """
     if ok:
-        db.session.expire_all()
-        ticket = service.get_page_ticket(current_user, ticket_id)
-        if ticket is None:  # saved, then reassigned out of this user's scope a moment later
-            return saved_but_moved(ticket_id, message)
         if not wants_fragment():
+            if presence.visible_version(current_user, ticket_id) is None:  # reassigned away since
+                return saved_but_moved(ticket_id, message)
             flash(message, "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket_id), code=303)
+        # Read once, as stored now (the write may have kept its objects loaded after its commit).
+        ticket = service.get_page_ticket(current_user, ticket_id, fresh=True)
+        if ticket is None:  # saved, then reassigned out of this user's scope a moment later
+            return saved_but_moved(ticket_id, message)
         return render_fragment("tickets/detail.html", "ticket_body", toast=message, events="tickets-changed",
                                **_detail_context(ticket))
     ticket = _ticket_or_404(ticket_id)
     return render("tickets/detail.html", block="ticket_body", status=status,
                   conflict=status == 409, **_detail_context(ticket, **forms))
+
+
+def note_added(ticket_id: int, event, seen_version: int | None, message: str) -> Response:
+    """The answer to a stored note: only what changed when the page shows the ticket as stored.
+
+    A note changes neither the ticket nor its version. If the version the note form carried is
+    still the ticket's (one cheap lookup, which also re-checks the scope after the commit),
+    htmx gets a fresh note box for ``#act-note`` and the note's timeline line on top of the
+    timeline (out of band); every other form on the page keeps its version, rightly. Otherwise
+    (the ticket changed since the page loaded) the whole body as stored now, as every write
+    answers; a ticket that has left the user's queue is answered as saved (never a 404).
+    """
+    if not wants_fragment():
+        return _action_response(ticket_id, True, message)
+    version = presence.visible_version(current_user, ticket_id)
+    if version is None:  # saved, then reassigned out of this user's scope a moment later
+        return saved_but_moved(ticket_id, message)
+    if version != seen_version:
+        return _action_response(ticket_id, True, message)
+    response = render(
+        "tickets/_note_added.html", toast=message, events="tickets-changed", ticket={"id": ticket_id},
+        note_form=note_view(str(version), idempotency.new_key()),
+        line=timeline_view.line_of(event, current_user.display_name))
+    return retarget(response, "#act-note")
 
 
 def saved_but_moved(ticket_id: int, message: str | None) -> Response:
@@ -456,22 +481,32 @@ def saved_but_moved(ticket_id: int, message: str | None) -> Response:
                            message=message, notice=notice)
 
 
-def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dict[str, str] | None = None):
+def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dict[str, str] | None = None,
+                   answer=None, keep_loaded: bool = False):
     """The one shape of every detail-page action: validate, call the service, answer.
 
-    ``action(form)`` calls the service; ``success(result)`` is the toast. A stale
+    ``action(form)`` calls the service; ``success(result)`` is the toast; ``answer(result,
+    message)``, when given, answers a success (else the refreshed body). A stale
     version keeps what the user typed (409); nothing typed is thrown away. The service looks
     the ticket up in the user's scope (404 when outside it), except for a repeated submit of a
     form it already stored (idempotency key): that is answered as the success it was.
+    ``keep_loaded``: the write's commit keeps the session's objects loaded (its success and
+    its answer read nothing stale: the answer reads the ticket again).
     """
     if form.validate_on_submit():
         try:
-            result = action(form)
+            if keep_loaded:
+                with service.kept_after_commit():
+                    result = action(form)
+            else:
+                result = action(form)
         except StaleEdit:
             return _action_response(ticket_id, False, status=409, open_tab=tab, **{f"{tab}_form": form})
         except ValidationError as exc:
             apply_errors(form, exc.errors, aliases)
         else:
+            if answer is not None:
+                return answer(result, success(result))
             return _action_response(ticket_id, True, success(result))
     return _action_response(ticket_id, False, open_tab=tab, **{f"{tab}_form": form})
 
@@ -479,11 +514,13 @@ def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dic
 @bp.route("/<int:ticket_id>/note", methods=["POST"])
 @require(Permission.WORK_TICKETS)
 def add_note(ticket_id: int):
-    """Add an internal note (colleagues only)."""
+    """Add an internal note (colleagues only); htmx gets the note's line and a fresh box (``note_added``)."""
+    form = NoteForm(prefix="note")
     return _ticket_action(
-        ticket_id, NoteForm(prefix="note"), "note",
+        ticket_id, form, "note",
         lambda form: service.add_note(current_user, ticket_id, form.body.data, idempotency_key=form.key.data),
-        lambda _result: _("Note added."))
+        lambda _result: _("Note added."),
+        answer=lambda event, message: note_added(ticket_id, event, _version(form), message), keep_loaded=True)
 
 
 @bp.route("/<int:ticket_id>/status", methods=["POST"])
@@ -495,7 +532,7 @@ def change_status(ticket_id: int):
         lambda form: service.change_status(current_user, ticket_id, form.to_status.data or "",
                                            version=_version(form), note=form.note.data or ""),
         lambda ticket: _("Status changed to %(s)s.", s=labels.label("status", ticket.status)),
-        {"status": "to_status"})
+        {"status": "to_status"}, keep_loaded=True)
 
 
 @bp.route("/<int:ticket_id>/assign", methods=["POST"])
@@ -524,7 +561,8 @@ def reply(ticket_id: int):
         sop_panel.record_open_at_reply(current_user, stored, request.form.getlist("sop_open"))
         return stored
 
-    return _ticket_action(ticket_id, ReplyForm(prefix="reply"), "reply", record, lambda _result: _("Reply recorded."))
+    return _ticket_action(ticket_id, ReplyForm(prefix="reply"), "reply", record, lambda _result: _("Reply recorded."),
+                          keep_loaded=True)
 
 
 @bp.route("/<int:ticket_id>/fine", methods=["POST"])

@@ -35,6 +35,7 @@ and closed record the resolution; closed records closed_at.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -259,11 +260,12 @@ def get_page_ticket(user: User, ticket_id: int, *, fresh: bool = False) -> Ticke
 def moved_notice(ticket_id: int) -> str:
     """What to tell a user whose write was saved on a ticket that has since left their queue:
     "已保存；该工单已转给 X，不在你的队列中。" (they just had it, so who has it now is no secret)."""
-    ticket = db.session.get(Ticket, ticket_id)
-    assignee = ticket.assignee if ticket is not None else None
-    if assignee is not None:
+    # As stored now (one statement): the session may still hold the ticket as the write left it.
+    name = db.session.scalar(select(User.display_name).join(Ticket, Ticket.assignee_id == User.id)
+                             .where(Ticket.id == ticket_id))
+    if name is not None:
         return _("Saved; the ticket has since been reassigned to %(name)s and is no longer in your queue.",
-                 name=assignee.display_name)
+                 name=name)
     return _("Saved; the ticket is no longer in your queue.")
 
 
@@ -454,6 +456,21 @@ def _load_for_write(actor, ticket_id: int, version: int | None) -> Ticket:
     if version is not None and ticket.version != int(version):
         raise StaleEdit()
     return ticket
+
+
+@contextmanager
+def kept_after_commit():
+    """The session keeps its objects loaded over the commits inside (the acting user, an assignee,
+    what was just written are not read again). For a request whose writes read nothing stale
+    afterwards: what it shows after them it reads again (``get_page_ticket(fresh=True)``), and a
+    version changed meanwhile still fails the write's UPDATE (optimistic locking)."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
 
 
 def _commit() -> None:
@@ -874,15 +891,25 @@ def _assignable_query(actor: User, certified_only: bool) -> Select | None:
     return query.order_by(*username_order())
 
 
-def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:
-    """Give the ticket to another agent or lead (see ``assign_error`` for who may)."""
-    ticket = _load_for_write(actor, ticket_id, version)
+def _checked_assignee(actor: User, assignee_id) -> User:
+    """The user ``actor`` may give tickets to (``assign_error``), else ValidationError."""
     if not _as_int(assignee_id):
         raise ValidationError({"assignee_id": _("Choose who takes the ticket.")})
     assignee = db.session.get(User, _as_int(assignee_id))
     problem = assign_error(actor, assignee)
     if problem:
         raise ValidationError({"assignee_id": problem})
+    return assignee
+
+
+def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None, note: str = "") -> Ticket:
+    """Give the ticket to another agent or lead (see ``assign_error`` for who may)."""
+    ticket = _load_for_write(actor, ticket_id, version)
+    return _assign_loaded(actor, ticket, _checked_assignee(actor, assignee_id), note)
+
+
+def _assign_loaded(actor: User, ticket: Ticket, assignee: User, note: str) -> Ticket:
+    """``assign`` once the ticket is loaded for the write and the assignee checked."""
     if ticket.assignee_id == assignee.id:
         raise ValidationError({"assignee_id": _("The ticket is already assigned to this person.")})
     note = _clean_note(note, False)
@@ -1160,12 +1187,30 @@ def bulk_apply(actor: User, ticket_ids, action: str, *, versions: dict[int, int]
     if len(ids) > BULK_LIMIT:
         raise ValidationError({"ids": _("At most %(n)s tickets at once.", n=BULK_LIMIT)})
     versions = {int(k): int(v) for k, v in (versions or {}).items()}
+    with kept_after_commit():  # the actor and the assignee are not reloaded after each ticket's commit
+        return _bulk_rows(actor, ids, action, versions, assignee_id, to_status, note)
+
+
+def _bulk_rows(actor: User, ids: list[int], action: str, versions: dict[int, int], assignee_id, to_status, note):
+    assignee, refused = None, None
+    if action == "assign":  # who takes them is checked once for the batch, not per ticket
+        try:
+            assignee = _checked_assignee(actor, assignee_id)
+        except ValidationError as error:
+            refused = error
     results = []
+    # The batch's tickets stay referenced, and with them the users and outlets they loaded: the
+    # session's identity map (weak) serves the next ticket's previous assignee and outlet.
+    loaded = []
     for ticket_id in ids:
         version = versions.get(ticket_id)
         try:
             if action == "assign":
-                assign(actor, ticket_id, assignee_id, version=version, note=note)
+                ticket = _load_for_write(actor, ticket_id, version)  # a ticket's own refusals first, as one by one
+                loaded.append(ticket)
+                if refused is not None:
+                    raise refused
+                _assign_loaded(actor, ticket, assignee, note)
             elif action == "status":
                 change_status(actor, ticket_id, to_status, version=version, note=note)
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -95,3 +96,24 @@ def lines(rows) -> list[Line]:
             html_cache[key] = line.html
         result.append(line)
     return result
+
+
+class EventRow(NamedTuple):
+    """An event as ``service.timeline_rows`` gives it, for an event this request just stored."""
+
+    id: int
+    at: object
+    actor_id: int | None
+    kind: str
+    from_value: str | None
+    to_value: str | None
+    body: str | None
+    actor_name: str | None
+
+
+def line_of(event, actor_name: str | None) -> Line:
+    """The timeline line of one stored ``TicketEvent`` (its actor's name given): the same HTML the
+    page shows for it, without reading the timeline again."""
+    row = EventRow(event.id, event.at, event.actor_id, event.kind, event.from_value, event.to_value,
+                   event.body, actor_name)
+    return lines([row])[0]

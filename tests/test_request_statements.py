@@ -39,7 +39,7 @@ def test_bell_runs_one_statement(client, auth, ticket_world):
 
 def test_ticket_page_statements(client, auth, ticket_world):
     """The page (14: the ticket is not read again after the presence heartbeat's commit) and the
-    htmx body (10)."""
+    htmx body (10); a lead's (15 and 12)."""
     auth.login(ticket_world["agent"])
     ticket = ticket_world["mine"]
     count, sql = _count(client, f"/tickets/{ticket.id}")
@@ -47,6 +47,14 @@ def test_ticket_page_statements(client, auth, ticket_world):
     assert sql.count("FROM tickets") == 1, sql
     count, sql = _count(client, f"/tickets/{ticket.id}", HX)
     assert count == 10, sql
+    # A lead's page also lists whom the ticket may go to: one prebuilt statement with the going-live
+    # gate in its SQL (was 17 and 14, with "is training required" asked apart).
+    auth.logout()
+    auth.login(ticket_world["lead"])
+    count, sql = _count(client, f"/tickets/{ticket.id}")
+    assert count == 15, sql
+    count, sql = _count(client, f"/tickets/{ticket.id}", HX)
+    assert count == 12, sql
 
 
 def test_presence_poll_keeps_the_ticket_scope(client, auth, ticket_world):

@@ -140,6 +140,28 @@ def label(kind: str, code: str | None) -> str:
     return text
 
 
+class _Labels(dict):
+    """``{code: label}`` of one list; an unknown code shows itself (as ``.get(code, code)`` did)."""
+
+    __slots__ = ()
+
+    def __missing__(self, code):
+        return code
+
+
+def kept() -> dict[str, dict[str, str]]:
+    """Every list's ``{code: label}`` as plain strings in the request's language, built once per
+    catalog (the ticket page shows a dozen labels, each a lazy string translated on every render):
+    ``L["status"][ticket.status]`` in a template. Read only: shared by every request of a language."""
+    cache = _translated()
+    lists = cache.get("kept") if cache is not None else None
+    if lists is None:
+        lists = {kind: _Labels((code, str(text)) for code, text in texts.items()) for kind, texts in _ALL.items()}
+        if cache is not None:
+            cache["kept"] = lists
+    return lists
+
+
 def choices(kind: str) -> list[tuple[str, str]]:
     """(code, label) pairs in declaration order, e.g. for a WTForms SelectField."""
     cache = _translated()

@@ -70,12 +70,12 @@ def _reasons_by_category(category: str | None = None) -> dict[str, list[TicketRe
     return {code: reasons for code, reasons in grouped.items() if reasons}
 
 
-def _canned_groups(ticket: Ticket) -> list[dict]:
-    """Canned replies for the reply box, blanks filled from the ticket: its reason's first, then its
-    category's, then the general ones; each item says which blanks stayed unfilled."""
+def _canned_groups(ticket: Ticket, user) -> list[dict]:
+    """Canned replies for the reply box, blanks filled from the ticket (and ``user``, the agent): its
+    reason's first, then its category's, then the general ones; each item says which blanks stayed unfilled."""
     from ..blanks import fill_blanks, ticket_blank_values
 
-    values = ticket_blank_values(ticket, current_user)
+    values = ticket_blank_values(ticket, user)
     groups = {
         "reason": {"title": ticket.reason.name if ticket.reason else "", "items": []},
         "category": {"title": labels.label("category", ticket.category), "items": []},
@@ -319,13 +319,14 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     ``forms``: a refused POST's WTForms form (``note_form`` ...) shown again as the user sent it;
     the other forms are displayed fresh as ``FormView``s (no WTForms form built for display).
     """
+    user = current_user._get_current_object()  # the proxy once, not on each of a few dozen uses below
     version = str(ticket.version)
     transitions = service.allowed_transitions(ticket)
     status_choices = [(s, labels.label("status", s)) for s in transitions]
-    if current_user.role not in (Role.LEAD, Role.ADMIN) and ticket.assignee_id == current_user.id:
+    if user.role not in (Role.LEAD, Role.ADMIN) and ticket.assignee_id == user.id:
         assignees = []  # anyone else may only take a ticket themselves: it is theirs already
     else:
-        assignees = service.assignable_rows(current_user)
+        assignees = service.assignable_rows(user)
     assignee_choices = [(u.id, f"{u.display_name}（{u.username}）") for u in assignees if u.id != ticket.assignee_id]
     if assignee_choices:  # no preselected agent: the lead picks one on purpose
         assignee_choices.insert(0, ("", _("Please choose")))
@@ -348,8 +349,9 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
             form.key.data = idempotency.new_key()
         return FormView.of(form)
 
+    can_fine = service.can_decide_fines(user)
     fine = {}
-    if ticket.fine_amount is not None:
+    if can_fine and ticket.fine_amount is not None:
         fine = {"amount": f"{ticket.fine_amount:.2f}", "bearer": ticket.fine_bearer,
                 "agent_share": f"{ticket.fine_agent_share or 0:.2f}"}
     built = {
@@ -360,22 +362,24 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "reply_form": shown("reply_form", lambda: reply_view(version, idempotency.new_key(), corrects_choices,
                                                              set_status_choices),
                             corrects_id=corrects_choices, set_status=set_status_choices),
-        "fine_form": shown("fine_form", lambda: fine_view(version, idempotency.new_key(), **fine)),
+        # only shown to who may decide fines (the page asks ``can_fine``)
+        "fine_form": shown("fine_form", lambda: fine_view(version, idempotency.new_key(), **fine)) if can_fine else None,
         "reopen_form": shown("reopen_form", lambda: reopen_view(version)),
     }
     return {
         "ticket": ticket,
+        "L": labels.kept(),
         # not "events": render() takes HX-Trigger events
         "timeline": timeline_view.lines(service.timeline_rows(ticket.id)),
         "now": queue.now_utc(),
-        "can_work": has_permission(current_user, Permission.WORK_TICKETS),
-        "can_fine": service.can_decide_fines(current_user),
+        "can_work": has_permission(user, Permission.WORK_TICKETS),
+        "can_fine": can_fine,
         "note_required_for": sorted(s for s in transitions if service.note_required(ticket.status, s)),
-        "canned": _canned_groups(ticket),
+        "canned": _canned_groups(ticket, user),
         "replies": ticket_replies,
         "reply_met": service.reply_met_deadline(ticket),
-        "sop_panel": sop_panel.for_ticket(ticket, current_user),  # the SOP scripts beside the ticket
-        "recent": queue.recent_changes_by_others(ticket, current_user),
+        "sop_panel": sop_panel.for_ticket(ticket, user),  # the SOP scripts beside the ticket
+        "recent": queue.recent_changes_by_others(ticket, user),
         "open_tab": forms.get("open_tab", ""),
         **built,
     }

@@ -44,6 +44,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, case, false, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import core_sql
 from ..auditing import record, snapshot
 from ..extensions import db
 from ..models import (
@@ -870,10 +871,40 @@ def assignable_users(actor: User, *, certified_only: bool = True) -> list[User]:
 
 def assignable_rows(actor: User) -> list:
     """``assignable_users(actor)`` as rows (id, display_name, username): the ticket page's reassign
-    menu shows no more, and loading the team as ORM users cost more than the query."""
-    query = _assignable_query(actor, True)
-    return [] if query is None else db.session.execute(
-        query.with_only_columns(User.id, User.display_name, User.username)).all()
+    menu shows no more, and loading the team as ORM users cost more than the query. One statement
+    per kind of actor, built once per process (the gate and "is training required" in its SQL), run
+    on every call: never stale."""
+    if not has_permission(actor, Permission.WORK_TICKETS):
+        return []
+    if actor.role == Role.LEAD:
+        if not actor.team_id:
+            return []
+        kind = "team"
+    else:
+        kind = "all" if actor.role == Role.ADMIN else "self"
+    statement = _ASSIGNABLE_ROWS.get(kind)
+    if statement is None:
+        statement = _ASSIGNABLE_ROWS[kind] = _assignable_rows_statement(kind)
+    from ..leave.rules import beijing_today
+
+    return core_sql.execute(statement, {"team_id": actor.team_id, "actor_id": actor.id,
+                                        "gate_today": beijing_today()}).all()
+
+
+_ASSIGNABLE_ROWS: dict = {}  # kind of actor ("all", "team", "self") -> prebuilt statement
+
+
+def _assignable_rows_statement(kind: str) -> Select:
+    """``_assignable_query(actor, True)``'s rows, the actor's team or id and the day as parameters."""
+    from ..training.certification.gate import certified_clause
+
+    query = select(User.id, User.display_name, User.username).where(
+        User.is_active_account.is_(True), User.role.in_([Role.AGENT, Role.LEAD]))
+    if kind == "team":
+        query = query.where(User.team_id == bindparam("team_id"))
+    elif kind == "self":
+        query = query.where(User.id == bindparam("actor_id"))
+    return query.where(certified_clause(bindparam("gate_today"))).order_by(*username_order())
 
 
 def _assignable_query(actor: User, certified_only: bool) -> Select | None:

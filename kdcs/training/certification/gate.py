@@ -65,6 +65,18 @@ def certified_filter(query, *, today: date | None = None):
     return query.where(or_(User.role != Role.AGENT.value, live))
 
 
+def certified_clause(today):
+    """``certified_filter``'s condition on ``User`` with "is any 上岗必修 course published" asked in
+    SQL too, so a statement built once per process holds it (``today``: a date or a bindparam)."""
+    from ...models.training import CourseStatus, TrainingCourse
+
+    required = exists(select(TrainingCourse.id).where(TrainingCourse.status == CourseStatus.PUBLISHED.value,
+                                                      TrainingCourse.required_for_live.is_(True)))
+    live = exists(select(AgentCertification.user_id).where(
+        AgentCertification.user_id == User.id, _live_clause(today)))
+    return or_(~required, User.role != Role.AGENT.value, live)
+
+
 def certified_ids(user_ids, *, today: date | None = None) -> set[int]:
     """Which of ``user_ids`` pass the gate (one query)."""
     ids = {int(i) for i in user_ids if i}

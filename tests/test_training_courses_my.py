@@ -110,6 +110,18 @@ def test_lessons_read_but_quiz_not_passed_is_still_work_for_the_agent(users):
     assert not overview["rows"][0]["awaiting_signoff"] and overview["next"]["course"].id == rules.id
 
 
+def test_overview_without_other_courses_is_the_same_but_the_others(users):
+    """The home page asks ``overview(..., others=False)``: everything else as the full overview."""
+    rules = make_course(users.trainer, title="品牌规则与条款")
+    add_quiz_and_item(users.trainer, rules)
+    make_course(users.trainer, title="沟通技巧", required=False)
+    programmes.assign_course(users.trainer, rules, user_ids=[users.agent.id], due_on=today())
+    full = my.overview(users.agent, today())
+    short = my.overview(users.agent, today(), others=False)
+    assert full["others"] and short["others"] == []
+    assert {k: v for k, v in full.items() if k != "others"} == {k: v for k, v in short.items() if k != "others"}
+
+
 # --------------------------------------------------------------------------- audit in words
 
 @pytest.fixture

@@ -550,7 +550,7 @@ def agent_training(user: User, today: date) -> AgentTraining:
     from ..training.my import service as my
 
     cert = gate.certification_rows([user.id]).get(user.id)  # read once: the gate and the overview reuse it
-    overview = my.overview(user, today)
+    overview = my.overview(user, today, others=False)  # the home shows no "other courses"
     live = gate.is_certified(user)
     waiting = {row["course"].id for row in overview["rows"] if row.get("awaiting_signoff")}
     todos = [TrainingTodo(item.course.title, url_for("training.course", course_id=item.course.id),

@@ -898,19 +898,30 @@ def assignee_options(user: User) -> tuple[list[tuple[int, str]], list[tuple[int,
 # WHERE and ORDER BY kept as a row_number() column, so the database's order, collation included,
 # is the order shown), the lists told apart by a "kind" column. Parts: the outlets of the user's
 # scope, the active brands, the active reasons (of one category or all), the assignable users.
+# The filter form's options in one statement: each list is one part of a UNION ALL (its own WHERE;
+# its ORDER BY terms as sort columns s1, n1, n2, s2, s3 of the compound's ORDER BY, so the database
+# orders, collation included, as each separate statement did), the lists told apart by a "kind"
+# column. Parts: the outlets of the user's scope, the active brands, the active reasons (of one
+# category or all), the assignable users.
 _OPTION_KINDS = {"outlets": 1, "brands": 2, "reasons": 3, "assignees": 4}
 _OPTIONS: dict[tuple, Select] = {}
 
 
-def _option_part(kind: str, order, id_, name, code=None, category=None, flag=None, *where):
+def _option_part(kind: str, order: dict, id_, name, code=None, category=None, flag=None, *where):
     from sqlalchemy import String, cast, null
 
+    def text(column):
+        return column if column is not None else cast(null(), String)
+
+    def number(column):
+        return column if column is not None else cast(null(), Integer)
+
     return select(
-        literal_column(str(_OPTION_KINDS[kind]), Integer).label("kind"),
-        func.row_number().over(order_by=order).label("pos"), id_.label("id"), name.label("name"),
-        (code if code is not None else cast(null(), String)).label("code"),
-        (category if category is not None else cast(null(), String)).label("category"),
+        literal_column(str(_OPTION_KINDS[kind]), Integer).label("kind"), id_.label("id"), name.label("name"),
+        text(code).label("code"), text(category).label("category"),
         (cast(flag, Integer) if flag is not None else cast(null(), Integer)).label("flag"),
+        text(order.get("s1")).label("s1"), number(order.get("n1")).label("n1"), number(order.get("n2")).label("n2"),
+        text(order.get("s2")).label("s2"), text(order.get("s3")).label("s3"),
     ).where(*where)
 
 
@@ -926,23 +937,26 @@ def _options_statement(outlets: str | None, reasons_of: bool, assignees: str | N
         where = {"admin": (), "lead": (Outlet.primary_agent_id.in_(
             select(User.id).where(User.team_id == bindparam("team_id"))),),
             "agent": (Outlet.primary_agent_id == bindparam("user_id"),)}[outlets]
-        parts.append(_option_part("outlets", Outlet.code, Outlet.id, Outlet.name, Outlet.code, None, None, *where))
-    parts.append(_option_part("brands", Brand.code, Brand.id, Brand.name, None, None, None, Brand.is_active.is_(True)))
+        parts.append(_option_part("outlets", {"s1": Outlet.code}, Outlet.id, Outlet.name, Outlet.code, None, None,
+                                  *where))
+    parts.append(_option_part("brands", {"s1": Brand.code}, Brand.id, Brand.name, None, None, None,
+                              Brand.is_active.is_(True)))
     reason_where = [TicketReason.is_active.is_(True)]
     if reasons_of:
         reason_where.append(TicketReason.category == bindparam("category"))
     parts.append(_option_part(
-        "reasons", (TicketReason.category, TicketReason.sort_order, TicketReason.id), TicketReason.id,
-        TicketReason.name, None, TicketReason.category, None, *reason_where))
+        "reasons", {"s1": TicketReason.category, "n1": TicketReason.sort_order, "n2": TicketReason.id},
+        TicketReason.id, TicketReason.name, None, TicketReason.category, None, *reason_where))
     if assignees:
         live = select(AgentCertification.user_id).where(
             AgentCertification.user_id == User.id, _live_clause(bindparam("today"))).exists()
         where = {"admin": (), "lead": (User.team_id == bindparam("team_id"),),
                  "self": (User.id == bindparam("user_id"),)}[assignees]
-        parts.append(_option_part("assignees", _users_order(), User.id, User.display_name, None, None,
-                                  or_(User.role != Role.AGENT.value, live), *_ASSIGNABLE, *where))
-    union = union_all(*parts).subquery("options")
-    return select(union).order_by(union.c.kind, union.c.pos)
+        s1, n1, s2, s3 = _users_order()  # username_order's four terms
+        parts.append(_option_part("assignees", {"s1": s1, "n1": n1, "s2": s2, "s3": s3}, User.id, User.display_name,
+                                  None, None, or_(User.role != Role.AGENT.value, live), *_ASSIGNABLE, *where))
+    union = union_all(*parts)
+    return union.order_by(*(union.selected_columns[c] for c in ("kind", "s1", "n1", "n2", "s2", "s3")))
 
 
 @dataclass
@@ -978,22 +992,27 @@ def queue_options(user: User, category: str | None = None, assignees: bool = Tru
         from ..leave.rules import beijing_today
 
         params["today"] = beijing_today()
-    lists: dict[int, list] = {n: [] for n in _OPTION_KINDS.values()}
-    for row in run(statement, params):
-        lists[row.kind].append(row)
+    esc = html_escape
+    outlet_items, brand_items, everyone, flags = [], [], [], []
     reasons: dict[str, list] = {code: [] for code in CATEGORY_LABELS if not category or code == category}
-    for row in lists[3]:
-        reasons.setdefault(row.category, []).append((row.id, html_escape(row.name)))
-    everyone = [(row.id, html_escape(row.name)) for row in lists[4]]
+    for kind, id_, name, code, reason_category, flag, *_order in run(statement, params).all():
+        if kind == 1:
+            outlet_items.append((id_, esc(f"{code} {name}")))
+        elif kind == 2:
+            brand_items.append((id_, esc(name)))
+        elif kind == 3:
+            reasons.setdefault(reason_category, []).append((id_, esc(name)))
+        else:
+            everyone.append((id_, esc(name)))
+            flags.append(flag)
     certified = everyone
     if who:
         from ..training.certification.service import training_required
 
         if training_required():
-            certified = [option for option, row in zip(everyone, lists[4], strict=True) if row.flag]
+            certified = [option for option, flag in zip(everyone, flags, strict=True) if flag]
     return QueueOptions(
-        outlets=[(row.id, html_escape(f"{row.code} {row.name}")) for row in lists[1]],
-        brands=[(row.id, html_escape(row.name)) for row in lists[2]],
+        outlets=outlet_items, brands=brand_items,
         reasons={code: items for code, items in reasons.items() if items},
         assignees=everyone, certified=certified)
 

@@ -48,11 +48,12 @@ def _passed_items(user_id: int, item_ids: list[int]) -> set[int]:
         PracticalSignoff.passed.is_(True), PracticalSignoff.is_archived.is_(False))))
 
 
-def overview(user, today: date) -> dict:
+def overview(user, today: date, *, others: bool = True) -> dict:
     """The agent's page: programme day (第N天), each assigned course with lessons done, status and due
     date (for an agent who is not live also the 上岗必修 courses not yet passed, assigned or not), which
     course waits only for a trainer's sign-off, today's items, the next thing to do (a course with work
-    for the agent), what is overdue, and other published courses."""
+    for the agent), what is overdue, and other published courses (``others=False``: not read, an
+    empty list; the home page does not show them)."""
     ensure(user, Permission.VIEW_TRAINING)
     enrollment = programmes.enrollment_of(user.id)
     day_number = (today - enrollment.start_date).days + 1 if enrollment else None
@@ -98,7 +99,8 @@ def overview(user, today: date) -> dict:
     open_rows = [r for r in rows if not r["finished"] and not r["awaiting_signoff"]]
     shown_ids = {r["course"].id for r in rows}
     others = [c for c in db.session.scalars(select(TrainingCourse).where(
-        TrainingCourse.status == CourseStatus.PUBLISHED).order_by(TrainingCourse.title)) if c.id not in shown_ids]
+        TrainingCourse.status == CourseStatus.PUBLISHED).order_by(TrainingCourse.title))
+        if c.id not in shown_ids] if others else []
     next_row = open_rows[0] if open_rows else None
     next_lesson = None
     if next_row is not None:

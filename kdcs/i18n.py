@@ -97,10 +97,19 @@ def request_translations():
 def per_catalog(store, limit: int | None = None) -> dict | None:
     """The dict kept in ``store`` (a ``weakref.WeakKeyDictionary``) for the request's catalog, one per
     language, for texts worth translating once per process; None outside a request or for a catalog
-    that takes no weak reference (then nothing is kept). Cleared when it grows past ``limit``."""
+    that takes no weak reference (then nothing is kept). Cleared when it grows past ``limit`` (looked
+    at once per request: the dict found is remembered on the request context for the next calls)."""
     from flask import has_request_context
 
-    if not has_request_context():
+    ctx = _REQUEST_CONTEXT.get(None) if _REQUEST_CONTEXT is not None else None
+    if ctx is not None:
+        found = ctx.__dict__.get("_kdcs_per_catalog")
+        if found is None:
+            found = ctx._kdcs_per_catalog = {}
+        cache = found.get(id(store))  # the stores are module-level and live as long as the process
+        if cache is not None:
+            return cache
+    elif not has_request_context():
         return None
     catalog = request_translations()
     try:
@@ -111,6 +120,8 @@ def per_catalog(store, limit: int | None = None) -> dict | None:
         return None
     if limit is not None and len(cache) > limit:
         cache.clear()
+    if ctx is not None:
+        found[id(store)] = cache
     return cache
 
 

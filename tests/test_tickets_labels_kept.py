@@ -30,3 +30,7 @@ def test_ticket_page_labels_in_the_requests_language(client, auth, users, ticket
     assert f'status-{ticket.status}">{english}<' in en
     assert f'status-{ticket.status}">{english}<' not in zh and f'status-{ticket.status}">' in zh
     assert 'id="act-fine"' not in zh  # an agent decides no fines: the form is not built
+    # the displayed forms' labels are kept per catalog too (forms._static)
+    assert '<label for="status-to_status">新状态</label>' in zh
+    assert '<label for="status-to_status">New status</label>' in en
+    assert '<label for="status-to_status">新状态</label>' in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)

@@ -37,6 +37,7 @@ from .forms import (
     TicketCreateForm,
     as_shanghai,
     assign_view,
+    controls,
     fine_view,
     note_view,
     reopen_view,
@@ -370,6 +371,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     return {
         "ticket": ticket,
         "L": labels.kept(),
+        "c": controls(),  # the form macros (tickets/_controls.html)
         # not "events": render() takes HX-Trigger events
         "timeline": timeline_view.lines(service.timeline_rows(ticket.id)),
         "now": queue.now_utc(),

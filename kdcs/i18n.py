@@ -160,7 +160,8 @@ def _install_request_cached_gettext(app) -> None:
 
 
 # {(msgid, autoescape): the text as ``_()`` returns it} per catalog (one per language), for the
-# calls without variables: a page says the same hundred-odd fixed texts on every request.
+# calls without variables: a page says the same hundred-odd fixed texts on every request; and
+# {(msgid, autoescape, "pattern"): the translated text before formatting} for the calls with variables.
 _TEMPLATE_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _TEMPLATE_TEXTS_LIMIT = 10_000  # template literals are finite; a bound in case of _(variable)
 
@@ -187,15 +188,21 @@ def template_gettext(eval_ctx, string: str, **variables) -> str:
     """``_("…", name=value)`` in a template: the request's catalog, formatted, escaped as Jinja would.
 
     A text without variables is the same on every call for a catalog and an autoescape mode: kept
-    (still formatted once, so ``%%`` is ``%``). Only the evaluation context is needed (the
+    (still formatted once, so ``%%`` is ``%``); a text with variables keeps its translated pattern
+    and is formatted (its variables escaped by ``%``) on every call. Only the evaluation context is needed (the
     autoescape mode), so Jinja passes it without deriving a context for a block's or loop's ``set``.
     """
-    if variables:
-        translated = request_translations().ugettext(string)
-        if eval_ctx.autoescape:
-            translated = Markup(translated)
-        return translated % variables
     texts = _request_texts()
+    if variables:  # the translated pattern is kept (Markup when autoescaping); formatted on every call
+        key = (string, bool(eval_ctx.autoescape), "pattern")
+        pattern = texts.get(key) if texts is not None else None
+        if pattern is None:
+            pattern = request_translations().ugettext(string)
+            if key[1]:
+                pattern = Markup(pattern)
+            if texts is not None:
+                texts[key] = pattern
+        return pattern % variables
     key = (string, bool(eval_ctx.autoescape))
     if texts is not None:
         text = texts.get(key)

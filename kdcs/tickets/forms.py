@@ -149,7 +149,11 @@ class Control:
 
 
 class FormView:
-    """A displayed form: ``prefix``, its controls as attributes, ``errors`` (field name -> messages)."""
+    """A displayed form: ``prefix``, its controls as attributes, ``errors`` (field name -> messages);
+    ``csrf``: the request's CSRF token when the page looked it up once for all its forms (else the
+    macro asks ``csrf_token()``)."""
+
+    csrf: str | None = None
 
     def __init__(self, prefix: str, controls: dict[str, Control], errors: dict | None = None):
         self.prefix = prefix

@@ -126,10 +126,19 @@ def _catalog(app):
 def per_catalog(store, limit: int | None = None) -> dict | None:
     """The dict kept in ``store`` (a ``weakref.WeakKeyDictionary``) for the request's catalog, one per
     language, for texts worth translating once per process; None outside a request or for a catalog
-    that takes no weak reference (then nothing is kept). Cleared when it grows past ``limit``."""
+    that takes no weak reference (then nothing is kept). Cleared when it grows past ``limit`` (looked
+    at once per request: the dict found is remembered on the request context for the next calls)."""
     from flask import has_request_context
 
-    if not has_request_context():
+    ctx = _REQUEST_CONTEXT.get(None) if _REQUEST_CONTEXT is not None else None
+    if ctx is not None:
+        found = ctx.__dict__.get("_kdcs_per_catalog")
+        if found is None:
+            found = ctx._kdcs_per_catalog = {}
+        cache = found.get(id(store))  # the stores are module-level and live as long as the process
+        if cache is not None:
+            return cache
+    elif not has_request_context():
         return None
     catalog = request_translations()
     try:
@@ -140,6 +149,8 @@ def per_catalog(store, limit: int | None = None) -> dict | None:
         return None
     if limit is not None and len(cache) > limit:
         cache.clear()
+    if ctx is not None:
+        found[id(store)] = cache
     return cache
 
 
@@ -178,7 +189,8 @@ def _install_request_cached_gettext(app) -> None:
 
 
 # {(msgid, autoescape): the text as ``_()`` returns it} per catalog (one per language), for the
-# calls without variables: a page says the same hundred-odd fixed texts on every request.
+# calls without variables: a page says the same hundred-odd fixed texts on every request; and
+# {(msgid, autoescape, "pattern"): the translated text before formatting} for the calls with variables.
 _TEMPLATE_TEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _TEMPLATE_TEXTS_LIMIT = 10_000  # template literals are finite; a bound in case of _(variable)
 
@@ -205,15 +217,21 @@ def template_gettext(eval_ctx, string: str, **variables) -> str:
     """``_("…", name=value)`` in a template: the request's catalog, formatted, escaped as Jinja would.
 
     A text without variables is the same on every call for a catalog and an autoescape mode: kept
-    (still formatted once, so ``%%`` is ``%``). Only the evaluation context is needed (the
+    (still formatted once, so ``%%`` is ``%``); a text with variables keeps its translated pattern
+    and is formatted (its variables escaped by ``%``) on every call. Only the evaluation context is needed (the
     autoescape mode), so Jinja passes it without deriving a context for a block's or loop's ``set``.
     """
-    if variables:
-        translated = request_translations().ugettext(string)
-        if eval_ctx.autoescape:
-            translated = Markup(translated)
-        return translated % variables
     texts = _request_texts()
+    if variables:  # the translated pattern is kept (Markup when autoescaping); formatted on every call
+        key = (string, bool(eval_ctx.autoescape), "pattern")
+        pattern = texts.get(key) if texts is not None else None
+        if pattern is None:
+            pattern = request_translations().ugettext(string)
+            if key[1]:
+                pattern = Markup(pattern)
+            if texts is not None:
+                texts[key] = pattern
+        return pattern % variables
     key = (string, bool(eval_ctx.autoescape))
     if texts is not None:
         text = texts.get(key)

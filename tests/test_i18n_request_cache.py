@@ -61,3 +61,7 @@ def test_kept_texts_keep_the_autoescape_mode_and_formatting(app):
             assert render_template_string('{% autoescape false %}{{ _("x<y")|e }}{% endautoescape %}') == "x&lt;y"
             assert render_template_string('{{ _("100%% sure") }}') == "100% sure"
             assert render_template_string('{{ _("%(n)s%% sure", n="<b>") }}') == "&lt;b&gt;% sure"
+            # a kept pattern is formatted with each call's own values
+            assert render_template_string('{{ _("%(n)d unread", n=3) }}|{{ _("%(n)d unread", n=4) }}') == "3 条未读|4 条未读"
+            assert render_template_string(
+                '{% autoescape false %}{{ _("%(n)s%% sure", n="<b>") }}{% endautoescape %}') == "<b>% sure"

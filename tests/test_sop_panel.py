@@ -237,3 +237,18 @@ def test_reply_with_open_scenarios_answers_with_their_lines(client, auth, damage
                                 "sop_open": [str(damage.whole.current_version_id)]})
     assert refused.status_code == 200 and "ev-sop" in refused.get_data(as_text=True)
     assert db.session.query(TicketEvent).filter_by(kind="sop").count() == 1
+
+
+def test_step_limits_in_each_requests_language(client, auth, damage):
+    """A step's time limit is kept per catalog (panel._steps): each request gets its own language."""
+    version = db.session.get(SopVersion, damage.by_reason.current_version_id)
+    version.steps = [{"text": "核实破损照片", "limit_minutes": 30}, {"text": "回电客户", "limit_minutes": 120},
+                     {"text": "无时限", "limit_minutes": None}]
+    db.session.commit()
+    auth.login(damage.agent)
+    for lang, thirty, two_hours in (("", "30 分钟", "2 小时"), ("en", "30 minutes", "2 hours"),
+                                    ("", "30 分钟", "2 小时")):
+        page = parse(client.get(f"/tickets/{damage.ticket.id}?lang={lang}").get_data(as_text=True))
+        steps = " ".join(ol.text for ol in page.find_all("ol", cls="sop-steps"))
+        assert thirty in steps and two_hours in steps, (lang, steps)
+    assert ("30 minutes" in steps) is False

@@ -13,6 +13,7 @@ agent inserts or copies a script: the evidence a lead needs in a fine dispute.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import String, bindparam, cast, exists, outerjoin, select
 from sqlalchemy.orm import aliased, selectinload
 
+from .. import core_sql
 from ..auditing import register_event_describer
 from ..blanks import MISSING_MARK, MISSING_RE, fill_blanks, ticket_blank_values
 from ..crud import parse_version
@@ -186,7 +188,7 @@ def _panel_statement():
 def _panel_rows(ticket: Ticket, limit: int = MAX_SCENARIOS) -> list[tuple]:
     """(row, match) for the ticket: the rule of ``scenarios_for_ticket`` (reason matches first, then
     whole-category ones that name no reason of the category), read in one statement."""
-    rows = db.session.execute(_panel_statement(), {"reason_id": ticket.reason_id, "category": ticket.category,
+    rows = core_sql.execute(_panel_statement(), {"reason_id": ticket.reason_id, "category": ticket.category,
                                                    "pattern": f'%"{ticket.category}"%'}).all()
     found = [(row, "reason") for row in rows if row.by_reason][:limit]
     for row in rows:
@@ -219,17 +221,30 @@ def for_ticket(ticket: Ticket, user: User) -> Panel | None:
                  can_report=True, search_url=_url("sop.index"))
 
 
+# {limit_minutes: "2 小时"} per catalog (one per language): a handful of limits, said on every ticket page.
+_LIMITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _steps(version) -> list[tuple[str, str]]:
     try:
         from .labels import format_limit
     except ImportError:  # sop-core's labels not there yet
         def format_limit(minutes):
             return _("%(n)d minutes", n=minutes) if minutes else ""
+    from ..i18n import per_catalog
 
+    limits = per_catalog(_LIMITS, 1000)
     steps = []
     for step in version.steps or []:
         if isinstance(step, dict) and (step.get("text") or "").strip():
-            steps.append((step["text"].strip(), format_limit(step.get("limit_minutes"))))
+            minutes = step.get("limit_minutes")
+            kept = limits if limits is not None and (minutes is None or type(minutes) is int) else None
+            limit = kept.get(minutes) if kept is not None else None
+            if limit is None:
+                limit = format_limit(minutes)
+                if kept is not None:
+                    kept[minutes] = limit
+            steps.append((step["text"].strip(), limit))
     return steps
 
 

@@ -122,6 +122,18 @@ class BulkForm(FlaskForm):
 # through ``FormView.of`` (its data and errors); WTForms still validates every POST.
 
 
+CONTROLS = "tickets/_controls.html"
+
+
+def controls():
+    """The macros of tickets/_controls.html as ``c`` for the ticket page and the evidence box: the
+    template's module, made once per loaded template. An ``{% import %}`` in a block costs a set
+    difference over every Jinja global on each render (jinja2 ``_get_default_module``)."""
+    from flask import current_app
+
+    return current_app.jinja_env.get_template(CONTROLS).module
+
+
 @dataclass
 class Control:
     """One control of a displayed form: what the macros need to render it as WTForms would."""
@@ -137,7 +149,11 @@ class Control:
 
 
 class FormView:
-    """A displayed form: ``prefix``, its controls as attributes, ``errors`` (field name -> messages)."""
+    """A displayed form: ``prefix``, its controls as attributes, ``errors`` (field name -> messages);
+    ``csrf``: the request's CSRF token when the page looked it up once for all its forms (else the
+    macro asks ``csrf_token()``)."""
+
+    csrf: str | None = None
 
     def __init__(self, prefix: str, controls: dict[str, Control], errors: dict | None = None):
         self.prefix = prefix
@@ -183,12 +199,26 @@ def _label(form_class, name: str, unbound) -> str:
     return text
 
 
+def _static(form_class, prefix: str, name: str) -> tuple[str, str, int | None]:
+    """(id and name, label, maxlength) of a field as declared: kept per catalog with the labels."""
+    from .labels import _translated
+
+    cache = _translated()
+    key = ("control", form_class, prefix, name)
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        unbound = getattr(form_class, name)
+        found = (f"{prefix}-{name}", _label(form_class, name, unbound), _maxlength(unbound))
+        if cache is not None:
+            cache[key] = found
+    return found
+
+
 def _control(form_class, prefix: str, name: str, value="", choices=None, data=None, coerce=str) -> Control:
     """A fresh control of ``form_class``'s field ``name`` (label and maxlength from its declaration);
     a select's options marked selected as WTForms marks them (``coerce(value) == data``)."""
-    unbound = getattr(form_class, name)
-    control = Control(f"{prefix}-{name}", f"{prefix}-{name}", _label(form_class, name, unbound),
-                      "" if value is None else str(value), maxlength=_maxlength(unbound))
+    ident, label, maxlength = _static(form_class, prefix, name)
+    control = Control(ident, ident, label, "" if value is None else str(value), maxlength=maxlength)
     if choices is not None:
         control.choices = [(str(v), str(text), coerce(v) == data) for v, text in choices]
     return control

@@ -8,11 +8,13 @@ Every write answers the htmx fragment it changed (with a toast and the
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from ..filters import SHANGHAI
 from ..htmx import fragment_only, render, render_fragment, retarget, wants_fragment
@@ -36,6 +38,7 @@ from .forms import (
     TicketCreateForm,
     as_shanghai,
     assign_view,
+    controls,
     fine_view,
     note_view,
     reopen_view,
@@ -313,6 +316,40 @@ def new_check():
 # --------------------------------------------------------------------------- detail
 
 
+_COUNTDOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _countdown_formats() -> dict[str, str]:
+    """``queue.countdown_formats()`` kept per catalog (one per language): the page's two countdowns
+    asked Flask-Babel for its five texts each."""
+    from ..i18n import per_catalog
+
+    cache = per_catalog(_COUNTDOWN)
+    if cache is None:
+        return queue.countdown_formats()
+    formats = cache.get("formats")
+    if formats is None:
+        formats = cache["formats"] = queue.countdown_formats()
+    return formats
+
+
+_MINUTES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _kept_minutes(minutes, mode=None) -> str:
+    """``format_minutes`` (the deadline rule's "2 小时") kept per catalog for whole minutes."""
+    from ..i18n import per_catalog
+
+    args = (minutes,) if mode is None else (minutes, mode)
+    cache = per_catalog(_MINUTES, 1000) if type(minutes) is int else None
+    if cache is None:
+        return format_minutes(*args)
+    text = cache.get(args)
+    if text is None:
+        text = cache[args] = format_minutes(*args)
+    return text
+
+
 def _detail_context(ticket: Ticket, **forms) -> dict:
     """Everything the detail page and its ``ticket_body`` fragment show.
 
@@ -366,12 +403,19 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "fine_form": shown("fine_form", lambda: fine_view(version, idempotency.new_key(), **fine)) if can_fine else None,
         "reopen_form": shown("reopen_form", lambda: reopen_view(version)),
     }
+    token = generate_csrf()  # the request's one token (what csrf_token() gives), once for the six forms
+    for view in built.values():
+        if view is not None:
+            view.csrf = token
     return {
         "ticket": ticket,
         "L": labels.kept(),
+        "c": controls(),  # the form macros (tickets/_controls.html)
         # not "events": render() takes HX-Trigger events
         "timeline": timeline_view.lines(service.timeline_rows(ticket.id)),
         "now": queue.now_utc(),
+        "countdown": _countdown_formats(),  # for remaining_text
+        "fmt_minutes": _kept_minutes,
         "can_work": has_permission(user, Permission.WORK_TICKETS),
         "can_fine": can_fine,
         "note_required_for": sorted(s for s in transitions if service.note_required(ticket.status, s)),

@@ -1332,18 +1332,21 @@ def _canned_statement() -> Select:
 _PAGE_BUILDERS = {"timeline": _timeline_statement, "replies": _replies_statement, "canned": _canned_statement}
 
 
+# The page's reads below are Core rows: run on the session's connection (core_sql), no ORM step.
+
+
 def timeline_rows(ticket_id: int) -> list:
     """``timeline`` for the page: rows (id, at, actor_id, kind, from_value, to_value, body, actor_name),
     oldest first."""
-    return db.session.execute(_page_statement("timeline"), {"ticket_id": ticket_id}).all()
+    return core_sql.execute(_page_statement("timeline"), {"ticket_id": ticket_id}).all()
 
 
 def reply_rows(ticket_id: int) -> list:
     """``replies`` for the page: rows (id, channel, body, sent_at, recorded_by_id, corrects_id,
     recorded_by_name, corrects_sent_at), earliest sent first."""
-    return db.session.execute(_page_statement("replies"), {"ticket_id": ticket_id}).all()
+    return core_sql.execute(_page_statement("replies"), {"ticket_id": ticket_id}).all()
 
 
 def canned_rows(category: str) -> list:
     """``reference.canned_replies_for(category)`` for the page: rows (id, category, reason_id, title, body)."""
-    return db.session.execute(_page_statement("canned"), {"category": category}).all()
+    return core_sql.execute(_page_statement("canned"), {"category": category}).all()

@@ -17,7 +17,7 @@ from ...htmx import fragment_only, render_fragment, wants_fragment
 from ...permissions import Permission, has_permission, require
 from ...service_errors import ValidationError
 from .. import bp
-from ..forms import FormView
+from ..forms import FormView, controls
 from ..routes import saved_but_moved
 from ..service import get_visible_ticket
 from . import checklist
@@ -42,6 +42,7 @@ def evidence_context(ticket, upload_form=None, errors=None) -> dict:
         form = upload_view(uuid.uuid4().hex, item_choices, missing[0].id if missing else None)
     return {
         "ticket": ticket,
+        "c": controls(),  # the form macros (tickets/_controls.html)
         "attachments": attachments,
         "removed": removed,
         "checklist": lines,

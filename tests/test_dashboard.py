@@ -347,3 +347,27 @@ def test_lead_team_table_escapes_names_and_badges_once(client, auth, users):
     assert 'data-testid="cert-badge" title="' in row and str(escape("<b>规则</b> & \"条款\"")) in row
     assert "<u>张" not in html and "<b>规则" not in html
     assert "&amp;lt;" not in html and "&amp;amp;" not in html and "&amp;#34;" not in html
+
+
+def test_outlet_summary_reads_the_parcels_with_its_rows_as_fees_for_month_did(users):
+    """The summary's parcels (a column of its rows) and fees are ``fees_for_month``'s at the latest month:
+    outlets with volumes that month, an older month only, none at all; each user's own scope."""
+    from kdcs.dashboard.service import outlet_summary
+    from kdcs.outlets.service import fees_for_month
+    from tests.sql_statements import statements
+
+    agent, mate = users["agent"], factories.make_user("agent", username="summary_mate", team=users["team"])
+    now_, old_, none_ = (factories.make_outlet(agent=a, rate="0.0333") for a in (agent, mate, agent))
+    factories.make_volume(now_, date(2026, 10, 1), 1001, 7)
+    factories.make_volume(now_, date(2026, 9, 1), 5, 5)
+    factories.make_volume(old_, date(2026, 9, 1), 300, 4)
+    factories.make_volume(factories.make_outlet(agent=None), date(2026, 10, 1), 9, 9)  # nobody's: sets the month
+    for user in (agent, users["lead"], users["admin"]):
+        with statements() as seen:
+            summary = outlet_summary(user)
+        assert not [s for s in seen if "outlet_volumes" in s.split("FROM")[-1] and s.startswith("SELECT outlet_volumes")]
+        expected = fees_for_month([line.outlet for line in summary.lines], date(2026, 10, 1))
+        assert summary.month == date(2026, 10, 1)
+        assert {line.outlet.id: (line.parcels, line.rate, line.fee) for line in summary.lines} == expected
+        assert any(line.parcels for line in summary.lines)
+    assert {line.outlet.id: line.parcels for line in outlet_summary(agent).lines} == {now_.id: 1008, none_.id: 0}

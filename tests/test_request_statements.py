@@ -168,7 +168,7 @@ def test_agent_home_statements(client, auth, ticket_world):
         certify(ticket_world["agent"], course, trainer)
     auth.login(ticket_world["agent"])
     seen = _statements_of(client, "/")
-    assert len(seen) == 16, "\n\n".join(seen)
+    assert len(seen) == 15, "\n\n".join(seen)
     assert len([s for s in seen if "count(notifications.id)" in s]) == 1
     assert not [s for s in seen if s.startswith("SELECT max(outlet_volumes.month)")]
 

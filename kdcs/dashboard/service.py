@@ -16,7 +16,8 @@ from ..extensions import db
 from ..filters import SHANGHAI
 from ..models import AuditLog, Brand, Notification, Outlet, OutletVolume, Role, Team, User, utcnow
 from ..models.user import username_order
-from ..outlets.service import fees_for_month, latest_month, visible_outlets_query
+from ..outlets.rates import rates_for_month
+from ..outlets.service import fees_for_month, latest_month, monthly_fee, visible_outlets_query
 
 
 @dataclass
@@ -84,8 +85,16 @@ _SUMMARY_COLUMNS = (Outlet.id, Outlet.code, Outlet.name, Outlet.region, Outlet.r
                     Brand.name.label("brand_name"), _SUMMARY_AGENT.display_name.label("agent_name"))
 
 
-# ``outlets.service.latest_month`` as a column of the summary's rows (an uncorrelated subquery: evaluated once)
+# ``outlets.service.latest_month`` as a column of the summary's rows (an uncorrelated subquery: evaluated
+# once), and the row's parcels that month (``volumes_by_outlet``: one row per outlet and month, by the
+# unique key), so neither is a statement of its own.
 _LATEST_MONTH = select(func.max(OutletVolume.month)).scalar_subquery().label("latest_month")
+_LATEST_PARCELS = (
+    select(OutletVolume.inbound_parcels + OutletVolume.outbound_parcels)
+    .where(OutletVolume.outlet_id == Outlet.id,
+           OutletVolume.month == select(func.max(OutletVolume.month)).scalar_subquery())
+    .correlate(Outlet).scalar_subquery().label("latest_parcels")
+)
 
 _PLACEHOLDER = 987654321987  # an id nothing has: a URL built once with it, each row's with its own id swapped in
 
@@ -94,15 +103,18 @@ def outlet_summary(user: User) -> OutletSummary:
     """The active outlets the user may see with their latest volumes and fees (home page): rows of the
     columns shown, not outlets."""
     outlets = db.session.execute(
-        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS, _LATEST_MONTH)
+        visible_outlets_query(user).with_only_columns(*_SUMMARY_COLUMNS, _LATEST_MONTH, _LATEST_PARCELS)
         .outerjoin(Brand, Brand.id == Outlet.brand_id)
         .outerjoin(_SUMMARY_AGENT, _SUMMARY_AGENT.id == Outlet.primary_agent_id)
         .where(Outlet.is_active.is_(True))
         .order_by(Outlet.code)
     ).all()
     month = outlets[0].latest_month if outlets else latest_month()  # read with the rows when there are any
-    fees = fees_for_month(outlets, month)  # each fee at the rate in force that month
-    lines = [OutletLine(o, fees[o.id][0], fees[o.id][2], fees[o.id][1]) for o in outlets]
+    rates = rates_for_month(outlets, month)  # ``fees_for_month`` with the parcels read with the rows
+    lines = []
+    for o in outlets:
+        parcels = int(o.latest_parcels or 0) if month is not None else 0
+        lines.append(OutletLine(o, parcels, monthly_fee(parcels, rates[o.id]), rates[o.id]))
     return OutletSummary(month=month, lines=lines)
 
 

@@ -190,11 +190,13 @@ def get_visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id))
 
 
-def _page_ticket_options() -> tuple:
+def _page_ticket_options(role: str | None = None) -> tuple:
     from sqlalchemy.orm import joinedload
 
-    return (joinedload(Ticket.outlet), joinedload(Ticket.brand), joinedload(Ticket.reason),
-            joinedload(Ticket.deadline_rule))
+    options = (joinedload(Ticket.outlet), joinedload(Ticket.brand), joinedload(Ticket.reason),
+               joinedload(Ticket.deadline_rule), joinedload(Ticket.created_by))
+    # The page names the assignee: a lazy load unless it is the viewer, as it mostly is for an agent.
+    return options if role == Role.AGENT else options + (joinedload(Ticket.assignee),)
 
 
 def _page_ticket_statement(role: str) -> Select:
@@ -202,7 +204,7 @@ def _page_ticket_statement(role: str) -> Select:
     nobody), with its values as parameters: built once per process."""
     statement = _PAGE_STATEMENTS.get(f"ticket_{role}")
     if statement is None:
-        query = select(Ticket).options(*_page_ticket_options()).where(Ticket.id == bindparam("ticket_id"))
+        query = select(Ticket).options(*_page_ticket_options(role)).where(Ticket.id == bindparam("ticket_id"))
         if role == Role.AGENT:
             query = query.where(or_(
                 Ticket.assignee_id == bindparam("user_id"),
@@ -227,7 +229,8 @@ def get_page_ticket(user: User, ticket_id: int) -> Ticket | None:
     if role == Role.ADMIN or not covered_clauses(user):
         return db.session.scalar(_page_ticket_statement(role), {"ticket_id": ticket_id, "user_id": user.id,
                                                                 "team_id": user.team_id})
-    return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id).options(*_page_ticket_options()))
+    return db.session.scalar(visible_tickets_query(user).where(Ticket.id == ticket_id).options(
+        *_page_ticket_options(role)))
 
 
 def moved_notice(ticket_id: int) -> str:

@@ -191,11 +191,13 @@ def get_visible_ticket(user: User, ticket_id: int) -> Ticket | None:
     return _scoped_ticket(user, ticket_id, page=False)
 
 
-def _page_ticket_options() -> tuple:
+def _page_ticket_options(role: str | None = None) -> tuple:
     from sqlalchemy.orm import joinedload
 
-    return (joinedload(Ticket.outlet), joinedload(Ticket.brand), joinedload(Ticket.reason),
-            joinedload(Ticket.deadline_rule))
+    options = (joinedload(Ticket.outlet), joinedload(Ticket.brand), joinedload(Ticket.reason),
+               joinedload(Ticket.deadline_rule), joinedload(Ticket.created_by))
+    # The page names the assignee: a lazy load unless it is the viewer, as it mostly is for an agent.
+    return options if role == Role.AGENT else options + (joinedload(Ticket.assignee),)
 
 
 def _scope_statement(role: str, page: bool) -> Select:
@@ -207,7 +209,7 @@ def _scope_statement(role: str, page: bool) -> Select:
     if statement is None:
         query = select(Ticket).where(Ticket.id == bindparam("ticket_id"))
         if page:
-            query = query.options(*_page_ticket_options())
+            query = query.options(*_page_ticket_options(role))
         if role == Role.AGENT:
             query = query.where(or_(
                 Ticket.assignee_id == bindparam("user_id"),
@@ -243,7 +245,7 @@ def _scoped_ticket(user: User, ticket_id: int, *, page: bool, fresh: bool = Fals
         return ticket
     query = visible_tickets_query(user).where(Ticket.id == ticket_id)
     if page:
-        query = query.options(*_page_ticket_options())
+        query = query.options(*_page_ticket_options(role))
     if fresh:
         query = query.execution_options(populate_existing=True)
     return db.session.scalar(query)

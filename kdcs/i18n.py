@@ -154,6 +154,18 @@ def per_catalog(store, limit: int | None = None) -> dict | None:
     return cache
 
 
+def kept_per_catalog(store, key, make, *args, limit: int | None = None):
+    """``make(*args)`` kept under ``key`` in ``per_catalog(store, limit)``: made once per language
+    and process; made on every call outside a request (nothing is kept then)."""
+    cache = per_catalog(store, limit)
+    if cache is None:
+        return make(*args)
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = make(*args)
+    return value
+
+
 def _translations_on_g():
     """The same through ``g``, for a Flask without the context variable below."""
     from flask import g, has_request_context

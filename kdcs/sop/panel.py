@@ -231,19 +231,16 @@ def _steps(version) -> list[tuple[str, str]]:
     except ImportError:  # sop-core's labels not there yet
         def format_limit(minutes):
             return _("%(n)d minutes", n=minutes) if minutes else ""
-    from ..i18n import per_catalog
+    from ..i18n import kept_per_catalog
 
-    limits = per_catalog(_LIMITS, 1000)
     steps = []
     for step in version.steps or []:
         if isinstance(step, dict) and (step.get("text") or "").strip():
             minutes = step.get("limit_minutes")
-            kept = limits if limits is not None and (minutes is None or type(minutes) is int) else None
-            limit = kept.get(minutes) if kept is not None else None
-            if limit is None:
+            if minutes is None or type(minutes) is int:
+                limit = kept_per_catalog(_LIMITS, minutes, format_limit, minutes, limit=1000)
+            else:
                 limit = format_limit(minutes)
-                if kept is not None:
-                    kept[minutes] = limit
             steps.append((step["text"].strip(), limit))
     return steps
 

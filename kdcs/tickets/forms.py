@@ -186,32 +186,26 @@ def _maxlength(unbound) -> int | None:
 
 def _label(form_class, name: str, unbound) -> str:
     """The field's label in the request's language (kept per catalog: the same few on every page)."""
-    from .labels import _translated
+    from .labels import kept_text
 
-    cache = _translated()
-    key = ("form_label", form_class.__name__, name)
-    text = cache.get(key) if cache is not None else None
-    if text is None:
-        label = unbound.args[0] if unbound.args else unbound.kwargs.get("label", "")
-        text = str(label) if label else ""
-        if cache is not None:
-            cache[key] = text
-    return text
+    return kept_text(("form_label", form_class.__name__, name), _declared_label, unbound)
+
+
+def _declared_label(unbound) -> str:
+    label = unbound.args[0] if unbound.args else unbound.kwargs.get("label", "")
+    return str(label) if label else ""
 
 
 def _static(form_class, prefix: str, name: str) -> tuple[str, str, int | None]:
     """(id and name, label, maxlength) of a field as declared: kept per catalog with the labels."""
-    from .labels import _translated
+    from .labels import kept_text
 
-    cache = _translated()
-    key = ("control", form_class, prefix, name)
-    found = cache.get(key) if cache is not None else None
-    if found is None:
-        unbound = getattr(form_class, name)
-        found = (f"{prefix}-{name}", _label(form_class, name, unbound), _maxlength(unbound))
-        if cache is not None:
-            cache[key] = found
-    return found
+    return kept_text(("control", form_class, prefix, name), _declared, form_class, prefix, name)
+
+
+def _declared(form_class, prefix: str, name: str) -> tuple[str, str, int | None]:
+    unbound = getattr(form_class, name)
+    return (f"{prefix}-{name}", _label(form_class, name, unbound), _maxlength(unbound))
 
 
 def _control(form_class, prefix: str, name: str, value="", choices=None, data=None, coerce=str) -> Control:

@@ -11,6 +11,7 @@ import weakref
 from flask_babel import lazy_gettext as _l
 
 from ..auditing import register_event_describer, register_labels
+from ..i18n import kept_per_catalog
 from ..models.ticket import (
     Category,
     CountingMode,
@@ -119,25 +120,21 @@ _ALL = {
 _TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _translated() -> dict | None:
-    """{(kind, code): text} of the request's catalog; None outside a request (no caching)."""
-    from ..i18n import per_catalog
+def kept_text(key, make, *args):
+    """``make(*args)`` kept per catalog under ``key`` with the labels (made on every call outside a
+    request): for texts a page shows again and again in the same language."""
+    return kept_per_catalog(_TRANSLATED, key, make, *args)
 
-    return per_catalog(_TRANSLATED)
+
+def _label_text(kind: str, code: str) -> str:
+    return str(_ALL[kind].get(code, code))
 
 
 def label(kind: str, code: str | None) -> str:
     """The label of ``code`` in the list ``kind`` ("status", "category" ...); the code if unknown."""
     if code is None:
         return ""
-    cache = _translated()
-    if cache is None:
-        return str(_ALL[kind].get(code, code))
-    key = (kind, code)
-    text = cache.get(key)
-    if text is None:
-        text = cache[key] = str(_ALL[kind].get(code, code))
-    return text
+    return kept_text((kind, code), _label_text, kind, code)
 
 
 class _Labels(dict):
@@ -153,25 +150,20 @@ def kept() -> dict[str, dict[str, str]]:
     """Every list's ``{code: label}`` as plain strings in the request's language, built once per
     catalog (the ticket page shows a dozen labels, each a lazy string translated on every render):
     ``L["status"][ticket.status]`` in a template. Read only: shared by every request of a language."""
-    cache = _translated()
-    lists = cache.get("kept") if cache is not None else None
-    if lists is None:
-        lists = {kind: _Labels((code, str(text)) for code, text in texts.items()) for kind, texts in _ALL.items()}
-        if cache is not None:
-            cache["kept"] = lists
-    return lists
+    return kept_text("kept", _all_lists)
+
+
+def _all_lists() -> dict[str, dict[str, str]]:
+    return {kind: _Labels((code, str(text)) for code, text in texts.items()) for kind, texts in _ALL.items()}
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
     """(code, label) pairs in declaration order, e.g. for a WTForms SelectField."""
-    cache = _translated()
-    if cache is None:
-        return [(str(code), str(text)) for code, text in _ALL[kind].items()]
-    key = ("choices", kind)
-    pairs = cache.get(key)
-    if pairs is None:
-        pairs = cache[key] = tuple((str(code), str(text)) for code, text in _ALL[kind].items())
-    return list(pairs)
+    return list(kept_text(("choices", kind), _choice_pairs, kind))
+
+
+def _choice_pairs(kind: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(code), str(text)) for code, text in _ALL[kind].items())
 
 
 register_labels(
@@ -250,14 +242,11 @@ _REPLY_FIELDS = {"Channel": _l("Channel"), "Sent at": _l("Sent at")}
 
 
 def _field_label(name: str) -> str:
-    cache = _translated()
-    if cache is None:
-        return str(_REPLY_FIELDS[name])
-    key = ("reply_field", name)
-    text = cache.get(key)
-    if text is None:
-        text = cache[key] = str(_REPLY_FIELDS[name])
-    return text
+    return kept_text(("reply_field", name), _reply_field, name)
+
+
+def _reply_field(name: str) -> str:
+    return str(_REPLY_FIELDS[name])
 
 
 register_event_describer(EventKind.REPLY.value, _describe_reply)

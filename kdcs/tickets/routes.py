@@ -322,15 +322,9 @@ _COUNTDOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _countdown_formats() -> dict[str, str]:
     """``queue.countdown_formats()`` kept per catalog (one per language): the page's two countdowns
     asked Flask-Babel for its five texts each."""
-    from ..i18n import per_catalog
+    from ..i18n import kept_per_catalog
 
-    cache = per_catalog(_COUNTDOWN)
-    if cache is None:
-        return queue.countdown_formats()
-    formats = cache.get("formats")
-    if formats is None:
-        formats = cache["formats"] = queue.countdown_formats()
-    return formats
+    return kept_per_catalog(_COUNTDOWN, "formats", queue.countdown_formats)
 
 
 _MINUTES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -338,16 +332,12 @@ _MINUTES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _kept_minutes(minutes, mode=None) -> str:
     """``format_minutes`` (the deadline rule's "2 小时") kept per catalog for whole minutes."""
-    from ..i18n import per_catalog
+    from ..i18n import kept_per_catalog
 
     args = (minutes,) if mode is None else (minutes, mode)
-    cache = per_catalog(_MINUTES, 1000) if type(minutes) is int else None
-    if cache is None:
+    if type(minutes) is not int:
         return format_minutes(*args)
-    text = cache.get(args)
-    if text is None:
-        text = cache[args] = format_minutes(*args)
-    return text
+    return kept_per_catalog(_MINUTES, args, format_minutes, *args, limit=1000)
 
 
 def _detail_context(ticket: Ticket, **forms) -> dict:

@@ -338,7 +338,7 @@ def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) ->
 def activity_clauses(f: QueueFilter, now: datetime) -> list:
     """本月罚款: a fine recorded this month (Shanghai); 今日已回复: a reply sent today (Shanghai);
     缺举证材料: an active checklist item of the ticket's reason without a (not removed) attachment."""
-    from ..models.ticket import EvidenceItem, TicketAttachment, TicketReply
+    from ..models.ticket import TicketReply
 
     clauses = []
     local = now.astimezone(SHANGHAI).date()
@@ -352,14 +352,9 @@ def activity_clauses(f: QueueFilter, now: datetime) -> list:
         clauses.append(select(TicketReply.id).where(
             TicketReply.ticket_id == Ticket.id, TicketReply.sent_at >= start, TicketReply.sent_at < end).exists())
     if f.evidence == "missing":
-        # Correlated two levels up (the ticket) and one up (the item): without correlate_except the
-        # innermost SELECT took ``tickets`` into its own FROM, asking whether *any* ticket had the item
-        # filed (a wrong answer, and a scan of all tickets per item: 50 ms on the agent's home).
-        filed = select(TicketAttachment.id).where(
-            TicketAttachment.ticket_id == Ticket.id, TicketAttachment.evidence_item_id == EvidenceItem.id,
-            TicketAttachment.removed_at.is_(None)).correlate_except(TicketAttachment).exists()
-        clauses.append(select(EvidenceItem.id).where(
-            EvidenceItem.reason_id == Ticket.reason_id, EvidenceItem.is_active.is_(True), ~filed).exists())
+        from .attachments.checklist import missing_evidence_clause
+
+        clauses.append(missing_evidence_clause())
     return clauses
 
 
@@ -756,7 +751,7 @@ def today_and_evidence_counts(user: User, scope: str, now: datetime | None = Non
     ``window="today"`` and with ``evidence="missing"`` (the agent's home figures), from one
     prebuilt statement (two scalar subqueries over the tab's prebuilt condition); None where the
     tab takes the general path (the caller counts the general queries then)."""
-    from ..models.ticket import EvidenceItem, TicketAttachment
+    from .attachments.checklist import missing_evidence_clause
 
     now = now or now_utc()
     shape = scope_shape(user, scope, now)
@@ -769,11 +764,7 @@ def today_and_evidence_counts(user: User, scope: str, now: datetime | None = Non
     if statement is None:
         condition = _scope_condition(scope_key)
         scoped = [condition] if condition is not None else []
-        filed = select(TicketAttachment.id).where(  # activity_clauses' evidence condition, on the table
-            TicketAttachment.ticket_id == _T.c.id, TicketAttachment.evidence_item_id == EvidenceItem.id,
-            TicketAttachment.removed_at.is_(None)).correlate_except(TicketAttachment).exists()
-        missing = select(EvidenceItem.id).where(
-            EvidenceItem.reason_id == _T.c.reason_id, EvidenceItem.is_active.is_(True), ~filed).exists()
+        missing = missing_evidence_clause(_T)  # activity_clauses' evidence condition, on the table
         statement = _DAY_FIGURES[scope_key] = select(
             select(func.count()).select_from(_T).where(*scoped, *_filter_conditions(today_key)).scalar_subquery(),
             select(func.count()).select_from(_T).where(*scoped, *_filter_conditions(open_key), missing)
@@ -894,10 +885,6 @@ def assignee_options(user: User) -> tuple[list[tuple[int, str]], list[tuple[int,
     return everyone, [option for option, (_id, _name, certified) in zip(everyone, rows, strict=True) if certified]
 
 
-# The filter form's options in one statement: each list is one part of a UNION ALL (its own
-# WHERE and ORDER BY kept as a row_number() column, so the database's order, collation included,
-# is the order shown), the lists told apart by a "kind" column. Parts: the outlets of the user's
-# scope, the active brands, the active reasons (of one category or all), the assignable users.
 # The filter form's options in one statement: each list is one part of a UNION ALL (its own WHERE;
 # its ORDER BY terms as sort columns s1, n1, n2, s2, s3 of the compound's ORDER BY, so the database
 # orders, collation included, as each separate statement did), the lists told apart by a "kind"

@@ -96,15 +96,21 @@ def missing_items(ticket: Ticket) -> list[EvidenceItem]:
     return [line.item for line in checklist(ticket) if not line.done]
 
 
-def missing_evidence_clause():
-    """SQL: the ticket's reason has an active item no live attachment of the ticket covers
-    (for the home page's "my tickets missing evidence")."""
+def missing_evidence_clause(tickets=None):
+    """SQL, the 缺举证材料 rule: the ticket's reason has an active item no live attachment of the
+    ticket covers. ``tickets``: the outer query's ticket columns (``Ticket`` by default, or the
+    table ``Ticket.__table__`` of a Core statement).
+
+    Correlated two levels up (the ticket) and one up (the item): without correlate_except the
+    innermost SELECT took ``tickets`` into its own FROM, asking whether *any* ticket had the item
+    filed (a wrong answer, and a scan of all tickets per item)."""
+    tickets = Ticket if tickets is None else tickets.c
     covered = (select(TicketAttachment.id)
-               .where(TicketAttachment.ticket_id == Ticket.id, TicketAttachment.removed_at.is_(None),
+               .where(TicketAttachment.ticket_id == tickets.id, TicketAttachment.removed_at.is_(None),
                       TicketAttachment.evidence_item_id == EvidenceItem.id)
-               .correlate_except(TicketAttachment))  # the outer ticket, two levels up
+               .correlate_except(TicketAttachment))
     return (select(EvidenceItem.id)
-            .where(EvidenceItem.reason_id == Ticket.reason_id, EvidenceItem.is_active.is_(True), ~covered.exists())
+            .where(EvidenceItem.reason_id == tickets.reason_id, EvidenceItem.is_active.is_(True), ~covered.exists())
             .exists())
 
 

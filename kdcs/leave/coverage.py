@@ -32,23 +32,22 @@ from ..request_memo import forget_on_write
 COVERING_STATUSES = (LeaveStatus.APPROVED, LeaveStatus.IN_PROGRESS, LeaveStatus.RETURNED)
 
 
-def in_force_clause(at: datetime, *, prebuilt: bool = False):
+def in_force_clause(at: datetime):
     """The SQL condition "this request's leave is in force at ``at``" (coverage and absence).
 
-    ``prebuilt``: the statuses as one plain parameter each (``status = ? OR …``) instead of an
-    ``IN`` list, which SQLAlchemy expands into the SQL again at every run of a built statement."""
-    statuses = [str(s) for s in COVERING_STATUSES]
+    The statuses as one plain parameter each (``status = ? OR …``), not an ``IN`` list, which
+    SQLAlchemy expands into the SQL again at every run of a prebuilt statement (the presence poll)."""
     return and_(
-        or_(*(LeaveRequest.status == s for s in statuses)) if prebuilt else LeaveRequest.status.in_(statuses),
+        or_(*(LeaveRequest.status == str(s) for s in COVERING_STATUSES)),
         LeaveRequest.start_at <= at,
         LeaveRequest.end_at > at,
         or_(LeaveRequest.returned_at.is_(None), LeaveRequest.returned_at > at),
     )
 
 
-def _covering_clause(at: datetime, *, prebuilt: bool = False):
+def _covering_clause(at: datetime):
     return and_(
-        in_force_clause(at, prebuilt=prebuilt),
+        in_force_clause(at),
         LeaveHandover.substitute_id.is_not(None),
         or_(LeaveHandover.substitute_answer.is_(None), LeaveHandover.substitute_answer != "declined"),
         Outlet.primary_agent_id == LeaveRequest.user_id,
@@ -109,7 +108,7 @@ def covered_outlet_ids_select(substitute_id, at) -> Select:
     parameters), for a scope written as one statement (the presence poll); the same rows as
     ``covered_outlet_ids``."""
     return _base(LeaveHandover.outlet_id).where(LeaveHandover.substitute_id == substitute_id,
-                                                _covering_clause(at, prebuilt=True))
+                                                _covering_clause(at))
 
 
 def covered_owners(user, at: datetime | None = None) -> dict[int, str]:

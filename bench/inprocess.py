@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help='e.g. "agent: detail" (repeatable)')
     parser.add_argument("--profile", help='cProfile this type, e.g. "agent: detail"')
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--dump", type=Path, help="also write the --profile stats here (pstats file)")
     parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request of each type run")
     args = parser.parse_args()
     url, instance = fresh_database(None, args.tickets)
@@ -148,6 +149,8 @@ def main() -> None:
             n = stats.total - before
             print(f"{kind:<28} {n:>8} {cpu / max(1, n) * 1000:>8.2f}", flush=True)
             if profiler:
+                if args.dump:
+                    profiler.dump_stats(args.dump)
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(args.top)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
     for sample in stats.error_samples[:5]:

@@ -1255,6 +1255,57 @@ def table_rows(items: list, now: datetime, detail_prefix: str,
     return rows
 
 
+_ROW_HTML_TEXTS: dict = {}
+
+
+def _row_html_texts() -> dict[str, str]:
+    """The words ``rows_html`` writes around the rows' own texts, escaped once per catalog."""
+    from flask_babel import gettext as _
+
+    return {"waiting": html_escape(_("Awaiting closure")), "covering": html_escape(_("Covering")),
+            "covering_title": html_escape(_("You cover this outlet while %(name)s is on leave")),
+            "covering_for": html_escape(_("Covering for %(name)s"))}
+
+
+def rows_html(rows: list[Row], can_bulk: bool) -> Markup:
+    """The ``<tr>`` of every row in one string: the table's 50 rows were ~2,300 template writes a page.
+
+    Every value placed comes from a ``Row`` (already escaped by ``table_rows``) or from
+    ``_row_html_texts`` (escaped there); nothing else may go in.
+    """
+    from ..i18n import kept_per_catalog
+
+    words = kept_per_catalog(_ROW_HTML_TEXTS, "words", _row_html_texts)
+    parts = []
+    for t in rows:
+        if t.state != "none":
+            due = (f'<span class="countdown badge{t.badge_class}" data-due="{t.due_iso}" title="{t.due_title}">'
+                   f'{t.remaining}</span> <span class="due-kind muted">{t.kind_text}</span>')
+        elif t.queue_state == 1:
+            due = f'<span class="badge">{words["waiting"]}</span>'
+        else:
+            due = f'<span class="muted small">{t.closed_text}</span>'
+        check = (f'<td class="check"><input type="checkbox" name="ids" value="{t.id}" form="bulk-form" '
+                 f'aria-label="{t.check_label}"><input type="hidden" name="v{t.id}" value="{t.version}" '
+                 f'form="bulk-form"></td>') if can_bulk else ""
+        priority = f' <span class="badge {t.priority_class}">{t.priority_label}</span>' if t.priority_class else ""
+        covering = ""
+        if t.covering_for:
+            names = {"name": t.covering_for}
+            badge = words["covering"] if t.assignee_name == t.covering_for else words["covering_for"] % names
+            covering = (f' <span class="badge badge-warn covering" title="{words["covering_title"] % names}">'
+                        f'{badge}</span>')
+        parts.append(
+            f'<tr id="ticket-{t.id}" class="{t.row_class}">{check}<td class="due">{due}</td>'
+            f'<td><a class="waybill" href="{t.href}">{t.waybill_no}</a>{priority}</td>'
+            f'<td title="{t.direction_label}">{t.category_reason}</td>'
+            f'<td class="outlet" title="{t.outlet_title}">{t.outlet_name}</td>'
+            f'<td>{t.customer_text} <span class="muted">{t.phone}</span></td>'
+            f'<td><span class="status status-{t.status}">{t.status_label}</span></td>'
+            f'<td>{t.assignee_text}{covering}</td><td class="muted">{t.registered_text}</td></tr>')
+    return Markup("\n".join(parts))
+
+
 def ago(at: datetime, now: datetime | None = None) -> str:
     """"just now" / "3 min ago" / "2 h ago" for the collision banner."""
     from flask_babel import gettext as _

@@ -267,7 +267,17 @@ class Server:
                 time.sleep(0.2)
         else:
             raise RuntimeError("gunicorn did not start")
-        time.sleep(1.0)  # workers booted
+        self._wait_until_idle()  # the workers booted (each compiles every template first: wsgi.py)
+
+    def _wait_until_idle(self, seconds: float = 60) -> None:
+        deadline, last = time.monotonic() + seconds, self.cpu_seconds()
+        time.sleep(1.0)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_seconds()
+            if now - last < 0.05:
+                return
+            last = now
 
     def pids(self) -> list[int]:
         pids = [self.process.pid]

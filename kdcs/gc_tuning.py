@@ -19,6 +19,16 @@ import gc
 SERVING_THRESHOLDS = (5000, 20, 50)
 
 
+def compile_templates(app) -> int:
+    """Compile every template before serving (call before ``tune_for_serving``, which then freezes
+    them too): a worker's first requests compiled each template they met, 2–3 s of CPU per worker
+    in the first minute and 0.1–0.3 s on the first ticket page. Returns how many were compiled."""
+    names = app.jinja_env.list_templates(filter_func=lambda name: name.endswith(".html"))
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)
+
+
 def tune_for_serving() -> None:
     """Freeze what start-up built and raise the collection thresholds (call once, after the app is built)."""
     gc.collect()

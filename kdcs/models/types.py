@@ -36,6 +36,29 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect, coltype):
+        """On SQLite, the stored text read straight into an aware datetime (one C call,
+        ``fromisoformat`` with "+00:00"): the impl's parse and then ``process_result_value``
+        took ~3.6 µs a value, 250 values a queue page. Any other text takes the general path."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value):
+            if type(value) is str:
+                try:
+                    parsed = parse(value + "+00:00")
+                except ValueError:
+                    parsed = None
+                if parsed is not None and parsed.tzinfo is not None:  # "2026-12-02" gives a naive one
+                    return parsed
+            elif value is None:
+                return None
+            return general(value)
+
+        return process
+
 
 class Money(TypeDecorator):
     """Numeric that always returns a Decimal quantized to its scale (SQLite stores floats)."""

@@ -143,3 +143,21 @@ def test_the_poll_statements_are_built_once_with_nothing_to_expand_per_run(app):
         statement = presence._statement(name)
         assert presence._statement(name) is statement
         assert "POSTCOMPILE" not in str(statement.compile(dialect=db.engine.dialect)), name
+
+
+def test_old_heartbeats_are_pruned_by_the_periodic_task_not_by_page_loads(users, ticket_world):
+    """A page load only upserts its own heartbeat; the task deletes the rows older than
+    PRUNE_AFTER (of every ticket), keeps the recent ones, and finds nothing the second time."""
+    from kdcs.tickets import tasks as ticket_tasks
+
+    t, far = ticket_world["mine"], ticket_world["far"]
+    old = utcnow() - presence.PRUNE_AFTER - timedelta(minutes=1)
+    presence.touch(users["admin"], t.id, now=old)
+    presence.touch(users["lead"], far.id, now=old)
+    presence.touch(users["agent"], t.id)
+    assert _seen_at(t.id, users["admin"].id) is not None  # the agent's touch left the old row alone
+    deleted = ticket_tasks.prune_presence.call_local()
+    assert deleted >= 2
+    assert _seen_at(t.id, users["admin"].id) is None and _seen_at(far.id, users["lead"].id) is None
+    assert _seen_at(t.id, users["agent"].id) is not None
+    assert ticket_tasks.prune_presence.call_local() == 0

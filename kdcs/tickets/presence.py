@@ -199,22 +199,25 @@ def poll(user: User, ticket_id: int, now: datetime | None = None) -> PollState |
                      heartbeat_due=seen_at is None or now - seen_at >= HEARTBEAT_REFRESH)
 
 
-def touch(user: User, ticket_id: int, now: datetime | None = None, *, prune: bool = True) -> None:
+def touch(user: User, ticket_id: int, now: datetime | None = None) -> None:
     """Record that ``user`` has the ticket open: one upsert (INSERT … ON CONFLICT DO UPDATE on
     SQLite and PostgreSQL), so two first heartbeats of the same user at once (two tabs, a poll
     racing the page load) store one row without a failed insert (no error, not even in the
-    database server's log)."""
+    database server's log). Rows of people long gone are removed by ``prune`` (a periodic task)."""
     now = now or utcnow()
     dialect = "postgresql" if db.session.get_bind().dialect.name == "postgresql" else "sqlite"
     core_sql.execute(_statement(f"upsert_{dialect}"), {"ticket_id": ticket_id, "user_id": user.id, "now": now})
-    if prune:
-        # Old rows of this ticket go as people come and go (on each page load; the poll skips it):
-        # the table stays small.
-        db.session.execute(
-            delete(TicketPresence).where(TicketPresence.ticket_id == ticket_id,
-                                         TicketPresence.seen_at < now - timedelta(hours=1))
-        )
     db.session.commit()
+
+
+PRUNE_AFTER = timedelta(hours=1)
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete the heartbeats older than PRUNE_AFTER (nobody shows as viewing after PRESENCE_WINDOW
+    anyway): the table stays small. Idempotent; the caller commits. Returns the rows deleted."""
+    now = now or utcnow()
+    return db.session.execute(delete(TicketPresence).where(TicketPresence.seen_at < now - PRUNE_AFTER)).rowcount
 
 
 def other_viewers(user: User, ticket_id: int, now: datetime | None = None) -> list[str]:

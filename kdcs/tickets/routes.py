@@ -454,7 +454,7 @@ def presence_banner(ticket_id: int):
     )
     if state.heartbeat_due:  # every other poll: a fresh heartbeat is left as it is
         # Last: its commit expires the user, which the banner would load again.
-        presence.touch(user, ticket_id, prune=False)
+        presence.touch(user, ticket_id)
     return response
 
 

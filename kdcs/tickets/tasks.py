@@ -24,6 +24,20 @@ def purge_idempotency_keys(now=None) -> int:
 
 
 @huey.periodic_task(crontab(minute="*/10"))
+def prune_presence(now=None) -> int:
+    """Every 10 minutes: forget the ticket-page heartbeats older than an hour (page loads used to
+    do it, a delete on each; idempotent: a second run or worker finds nothing more)."""
+    from . import presence
+
+    with task_context():
+        from ..extensions import db
+
+        deleted = presence.prune(now)
+        db.session.commit()
+        return deleted
+
+
+@huey.periodic_task(crontab(minute="*/10"))
 def fold_ticket_counts(now=None) -> int:
     """Every 10 minutes: merge the open-ticket counters' deltas (the tab counts then sum fewer rows)."""
     from . import counts

@@ -15,7 +15,7 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,12 +39,35 @@ def clean(raw) -> str | None:
     return value if _KEY.fullmatch(value) else None
 
 
+_STATEMENTS: dict[str, object] = {}
+
+
+def _statement(name: str):
+    """The key lookup and the claims, built once per process with their values as parameters
+    (each write built both again: their cache keys cost more than running them)."""
+    statement = _STATEMENTS.get(name)
+    if statement is None:
+        if name == "earlier":
+            statement = select(IdempotencyKey).where(
+                IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.action == bindparam("action"),
+                IdempotencyKey.key == bindparam("key"))
+        else:
+            insert = pg_insert if name == "claim_postgresql" else sqlite_insert
+            statement = (insert(IdempotencyKey)
+                         .values(user_id=bindparam("user_id"), action=bindparam("action"), key=bindparam("key"),
+                                 ticket_id=bindparam("ticket_id"), result_ids=bindparam("result_ids"),
+                                 created_at=bindparam("created_at"))
+                         .on_conflict_do_nothing(index_elements=["user_id", "action", "key"])
+                         .returning(IdempotencyKey.id))  # psycopg 3 reports rowcount -1 here: RETURNING says it
+        _STATEMENTS[name] = statement
+    return statement
+
+
 def earlier(actor, action: str, key: str | None) -> IdempotencyKey | None:
     """The stored write of ``actor`` under this key and action, if any."""
     if not key or getattr(actor, "id", None) is None:
         return None
-    return db.session.scalar(select(IdempotencyKey).where(
-        IdempotencyKey.user_id == actor.id, IdempotencyKey.action == action, IdempotencyKey.key == key))
+    return db.session.scalar(_statement("earlier"), {"user_id": actor.id, "action": action, "key": key})
 
 
 def claim(actor, action: str, key: str | None, ticket_id: int | None, result_ids) -> bool:
@@ -55,13 +78,10 @@ def claim(actor, action: str, key: str | None, ticket_id: int | None, result_ids
     """
     if not key:
         return True
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(IdempotencyKey)
-                 .values(user_id=actor.id, action=action, key=key, ticket_id=ticket_id,
-                         result_ids=",".join(str(i) for i in result_ids), created_at=utcnow())
-                 .on_conflict_do_nothing(index_elements=["user_id", "action", "key"])
-                 .returning(IdempotencyKey.id))  # psycopg 3 reports rowcount -1 here: RETURNING says it
-    return db.session.execute(statement).scalar() is not None
+    dialect = "postgresql" if db.session.get_bind().dialect.name == "postgresql" else "sqlite"
+    return db.session.execute(_statement(f"claim_{dialect}"), {
+        "user_id": actor.id, "action": action, "key": key, "ticket_id": ticket_id,
+        "result_ids": ",".join(str(i) for i in result_ids), "created_at": utcnow()}).scalar() is not None
 
 
 def purge(now: datetime | None = None, keep: timedelta = KEEP) -> int:

@@ -8,7 +8,7 @@ import sqlite3
 from flask import Flask
 
 from . import htmx as htmx_rules
-from . import request_args
+from . import request_args, template_escape  # noqa: F401 (template_escape: before any template compiles)
 from .config import build_config, instance_path_from_env
 from .extensions import babel, csrf, db, login_manager, migrate
 from .extensions import htmx as htmx_extension

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from kdcs.template_escape import output_escape
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     NOTE = "note"
 
 

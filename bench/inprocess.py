@@ -3,6 +3,7 @@
     .venv/bin/python bench/inprocess.py                       # CPU ms per request type, 30 requests each
     .venv/bin/python bench/inprocess.py --repeat 100 --only "agent: detail"
     .venv/bin/python bench/inprocess.py --profile "agent: detail"   # + cProfile's top functions
+    .venv/bin/python bench/inprocess.py --calls                # + function calls per request
 
 The same database and the same actions as ``bench/load.py`` (its Actor drives a Flask test
 client instead of a socket), so a figure here is that request type's own CPU cost without
@@ -109,6 +110,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--dump", type=Path, help="also write the --profile stats here (pstats file)")
     parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request of each type run")
+    parser.add_argument("--calls", action="store_true",
+                        help="also count Python and C function calls per request (the same on every run of the"
+                             " same code and --repeat: compare two versions on a machine whose speed varies)")
     args = parser.parse_args()
     url, instance = fresh_database(None, args.tickets)
     data = load_data(url, instance, session_plan(16))
@@ -119,7 +123,13 @@ def main() -> None:
 
     only = set(args.only) | ({args.profile} if args.profile else set())
     writes = Writes()
-    print(f"{'type':<28} {'requests':>8} {'CPU ms':>8}")
+    print(f"{'type':<28} {'requests':>8} {'CPU ms':>8}" + (f" {'calls':>8}" if args.calls else ""))
+    calls = [0]
+
+    def count_calls(_frame, event, _arg):
+        if event in ("call", "c_call"):
+            calls[0] += 1
+
     for username, role in (("agent1", "agent"), ("lead1", "lead"), ("admin", "admin")):
         stats = Stats()
         session = ClientSession(app.test_client(), stats)
@@ -147,7 +157,15 @@ def main() -> None:
                 profiler.disable()
             cpu = time.process_time() - cpu0
             n = stats.total - before
-            print(f"{kind:<28} {n:>8} {cpu / max(1, n) * 1000:>8.2f}", flush=True)
+            counted = ""
+            if args.calls:  # as many requests again, counted (the actor's seeded choices: the same each run)
+                before, calls[0] = stats.total, 0
+                sys.setprofile(count_calls)
+                for _ in range(args.repeat):
+                    getattr(actor, action)()
+                sys.setprofile(None)
+                counted = f" {calls[0] / max(1, stats.total - before):>8.0f}"
+            print(f"{kind:<28} {n:>8} {cpu / max(1, n) * 1000:>8.2f}{counted}", flush=True)
             if profiler:
                 if args.dump:
                     profiler.dump_stats(args.dump)

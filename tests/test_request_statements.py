@@ -182,6 +182,24 @@ def test_agent_home_statements(client, auth, ticket_world):
     assert not [s for s in seen if s.startswith("SELECT max(outlet_volumes.month)")]
 
 
+def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, auth, ticket_world):
+    """A new agent's home lists every 上岗必修 course not passed: their statuses at once
+    (``course_statuses``), their lessons in one statement, whether only a sign-off waits and the
+    not-live reasons at once (``parts_missing``, ``missing_reasons_many``), whatever the number of
+    courses (it was 4–7 statements more per course: 43 for three courses here, 55 on the bench)."""
+    from tests.training_cert_data import make_course
+
+    counted = []
+    for title in ("品牌规则与条款", "沟通技巧与共情话术", "品牌系统操作与收发派签"):
+        make_course(title, items=1)
+        auth.login(ticket_world["agent"])
+        seen = _statements_of(client, "/")
+        counted.append(len(seen))
+        auth.logout()
+    assert counted[0] == counted[1] == counted[2], (counted, "\n\n".join(seen))
+    assert counted[0] == 35, counted
+
+
 # --------------------------------------------------------------------------- ticket writes
 
 

@@ -49,3 +49,43 @@ def test_demo_stages():
     from kdcs import auditing
     assert auditing.format_value("training_cert_state", "none") == service.state_label("none") != "none"
     assert seed_demo()["training_agents"] == 0
+
+
+def test_course_statuses_at_once_match_course_status_one_by_one():
+    """``course_statuses`` (a few statements for all of an agent's courses, 我的培训 and the home)
+    answers what ``course_status`` answers course by course, for every demo agent and course, today
+    and on later days (re-pass dates and expiries passed)."""
+    from datetime import timedelta
+
+    seed_demo()
+    agents = list(db.session.scalars(select(User).where(User.role == "agent")))
+    courses = list(db.session.scalars(select(TrainingCourse)))
+    today = service._today()
+    seen = set()
+    for day in (today, today + timedelta(days=40), today + timedelta(days=400)):
+        for agent in agents:
+            at_once = service.course_statuses(agent.id, courses, today=day)
+            one_by_one = {c.id: service.course_status(agent.id, c, today=day) for c in courses}
+            assert at_once == one_by_one, (agent.username, day)
+            seen.update(one_by_one.values())
+    assert {service.PASSED, service.RECERT_DUE, service.IN_PROGRESS, service.FAILED, service.OVERDUE,
+            service.NOT_STARTED} <= seen
+    assert service.course_statuses(agents[0].id, [], today=today) == {}
+
+
+def test_parts_missing_at_once_match_standing_one_by_one():
+    """``parts_missing`` (four statements for many agents and courses) answers what ``standing``
+    answers agent by agent and course by course: quiz missing, practical items without a pass."""
+    seed_demo()
+    agents = list(db.session.scalars(select(User).where(User.role == "agent")))
+    courses = list(db.session.scalars(select(TrainingCourse)))
+    parts = service.parts_missing([a.id for a in agents], courses)
+    kinds = set()
+    for agent in agents:
+        for course in courses:
+            st = service.standing(agent.id, course)
+            quiz_missing, missing = parts[agent.id, course.id]
+            assert quiz_missing == (st.quiz_needed and st.quiz_passed_at is None), (agent.username, course.title)
+            assert [i.id for i in missing] == [i.id for i in st.missing_items], (agent.username, course.title)
+            kinds.add((quiz_missing, bool(missing)))
+    assert len(kinds) >= 3, kinds  # passed quizzes and not, items signed and not

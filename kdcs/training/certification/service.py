@@ -272,6 +272,67 @@ def course_status(user_id: int, course: TrainingCourse, *, today: date | None = 
     return IN_PROGRESS if (started or signed or open_attempt) else NOT_STARTED
 
 
+def course_statuses(user_id: int, courses: list[TrainingCourse], *, today: date | None = None) -> dict[int, str]:
+    """``course_status`` of several courses for one agent ({course_id: status}) in at most six
+    statements whatever their number (我的培训 and the home list every course of a new agent)."""
+    today = today or _today()
+    ids = [course.id for course in courses]
+    found: dict[int, str] = {}
+    if not ids:
+        return found
+    results = {r.course_id: r for r in db.session.scalars(select(CourseResult).where(
+        CourseResult.user_id == user_id, CourseResult.course_id.in_(ids)))}
+    rest = []
+    for course in courses:
+        result = results.get(course.id)
+        counts = pass_counts(result, course, today)
+        if counts == "current":
+            found[course.id] = PASSED
+        elif counts == "grace":
+            found[course.id] = RECERT_DUE
+        elif result is not None and result.passed_at is not None:  # re-pass missed or expired
+            found[course.id] = OVERDUE
+        else:
+            rest.append(course)
+    if not rest:
+        return found
+    rest_ids = [course.id for course in rest]
+    due = dict(db.session.execute(select(TrainingAssignment.course_id, TrainingAssignment.due_on).where(
+        TrainingAssignment.user_id == user_id, TrainingAssignment.course_id.in_(rest_ids))).all())
+    revision = {course.id: course.revision for course in rest}
+    last: dict[int, bool | None] = {}  # the newest submitted attempt of the current revision: passed?
+    for course_id, course_revision, passed in db.session.execute(
+            select(QuizAttempt.course_id, QuizAttempt.course_revision, QuizAttempt.passed).where(
+                QuizAttempt.user_id == user_id, QuizAttempt.course_id.in_(rest_ids),
+                QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None))
+            .order_by(QuizAttempt.submitted_at.desc())):
+        if course_revision == revision[course_id]:
+            last.setdefault(course_id, passed)
+    undecided = []
+    for course in rest:
+        due_on = due.get(course.id)
+        if due_on and due_on < today:
+            found[course.id] = OVERDUE
+        elif course.id in last:
+            found[course.id] = FAILED if last[course.id] is False else IN_PROGRESS
+        else:
+            undecided.append(course.id)
+    if undecided:
+        started = set(db.session.scalars(select(TrainingLesson.course_id).join(
+            LessonProgress, LessonProgress.lesson_id == TrainingLesson.id).where(
+            LessonProgress.user_id == user_id, TrainingLesson.course_id.in_(undecided)).distinct()))
+        started |= set(db.session.scalars(select(PracticalItem.course_id).join(
+            PracticalSignoff, PracticalSignoff.item_id == PracticalItem.id).where(
+            PracticalSignoff.user_id == user_id, PracticalItem.course_id.in_(undecided),
+            PracticalSignoff.is_archived.is_(False)).distinct()))
+        started |= set(db.session.scalars(select(QuizAttempt.course_id).where(
+            QuizAttempt.user_id == user_id, QuizAttempt.course_id.in_(undecided),
+            QuizAttempt.is_archived.is_(False)).distinct()))
+        for course_id in undecided:
+            found[course_id] = IN_PROGRESS if course_id in started else NOT_STARTED
+    return found
+
+
 def _missing_line(course: TrainingCourse, quiz_missing: bool, missing_items: list[PracticalItem]) -> str:
     parts = [_("quiz")] if quiz_missing else []
     parts.extend(_("practical item “%(title)s”", title=item.title) for item in missing_items)
@@ -340,20 +401,16 @@ def _many_statements() -> dict:
     return _MANY
 
 
-def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, list[str]]:
-    """``missing_reasons`` of many agents at once ({user_id: lines}), in five statements whatever
-    their number (the lead's home lists the whole team's agents who are not live)."""
-    today = today or _today()
-    user_ids = list(dict.fromkeys(user_ids))
-    found: dict[int, list[str]] = {user_id: [] for user_id in user_ids}
-    courses = required_courses()
+def parts_missing(user_ids: list[int], courses: list[TrainingCourse]) -> dict[tuple[int, int], tuple]:
+    """``{(user_id, course_id): (quiz missing, [active practical items without a passed sign-off])}``
+    for the courses' current revisions (``standing``'s answer, without the times), in four
+    statements whatever the numbers of agents and courses."""
+    found: dict[tuple[int, int], tuple] = {}
     if not user_ids or not courses:
         return found
-    course_ids = [course.id for course in courses]
     statements = _many_statements()
-    ids = {"user_ids": user_ids, "course_ids": course_ids}
-    # Rows of the columns ``pass_counts`` reads, not result objects.
-    results = {(r.user_id, r.course_id): r for r in core_sql.execute(statements["results"], ids)}
+    course_ids = [course.id for course in courses]
+    ids = {"user_ids": list(user_ids), "course_ids": course_ids}
     with_quiz = set(core_sql.execute(statements["with_quiz"], {"course_ids": course_ids}).scalars())
     revision = {course.id: course.revision for course in courses}
     quiz_passed = {(user_id, course_id) for user_id, course_id, course_revision
@@ -366,16 +423,37 @@ def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, li
     latest: dict[tuple[int, int], bool] = {}  # (user, item) -> the newest kept sign-off of the revision passed
     if item_course:
         for user_id, item_id, course_revision, passed in core_sql.execute(
-                statements["signoffs"], {"user_ids": user_ids, "item_ids": list(item_course)}):
+                statements["signoffs"], {"user_ids": list(user_ids), "item_ids": list(item_course)}):
             if course_revision == revision[item_course[item_id]]:
                 latest.setdefault((user_id, item_id), bool(passed))
+    for user_id in user_ids:
+        for course in courses:
+            found[user_id, course.id] = (
+                course.id in with_quiz and (user_id, course.id) not in quiz_passed,
+                [item for item in items[course.id] if not latest.get((user_id, item.id), False)])
+    return found
+
+
+def missing_reasons_many(user_ids, *, today: date | None = None) -> dict[int, list[str]]:
+    """``missing_reasons`` of many agents at once ({user_id: lines}), in five statements whatever
+    their number (the lead's home lists the whole team's agents who are not live)."""
+    today = today or _today()
+    user_ids = list(dict.fromkeys(user_ids))
+    found: dict[int, list[str]] = {user_id: [] for user_id in user_ids}
+    courses = required_courses()
+    if not user_ids or not courses:
+        return found
+    course_ids = [course.id for course in courses]
+    ids = {"user_ids": user_ids, "course_ids": course_ids}
+    # Rows of the columns ``pass_counts`` reads, not result objects.
+    results = {(r.user_id, r.course_id): r for r in core_sql.execute(_many_statements()["results"], ids)}
+    parts = parts_missing(user_ids, courses)
     lines: dict[tuple, str] = {}  # agents missing the same parts share one line (worded once)
     for user_id in user_ids:
         for course in courses:
             if pass_counts(results.get((user_id, course.id)), course, today) is not None:
                 continue
-            quiz_missing = course.id in with_quiz and (user_id, course.id) not in quiz_passed
-            missing = [item for item in items[course.id] if not latest.get((user_id, item.id), False)]
+            quiz_missing, missing = parts[user_id, course.id]
             key = (course.id, quiz_missing, *(item.id for item in missing))
             if key not in lines:
                 lines[key] = _missing_line(course, quiz_missing, missing)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models.training import CourseStatus, PracticalSignoff, TrainingCourse
@@ -14,10 +15,18 @@ from ..courses import service as courses
 from ..programmes import service as programmes
 
 
-def _course_status(user_id: int, course: TrainingCourse) -> str:
+def _course_statuses(user_id: int, courses: list[TrainingCourse]) -> dict[int, str]:
     from ..certification import service as certification
 
-    return certification.course_status(user_id, course)
+    return certification.course_statuses(user_id, courses)
+
+
+def _load_lessons(courses: list[TrainingCourse]) -> None:
+    """Every course's lessons in one statement (each ``course.lessons`` was a lazy load)."""
+    unloaded = [course.id for course in courses if "lessons" not in inspect(course).dict]
+    if unloaded:
+        db.session.scalars(select(TrainingCourse).where(TrainingCourse.id.in_(unloaded))
+                           .options(selectinload(TrainingCourse.lessons))).all()
 
 
 def _needs_to_go_live(user) -> bool:
@@ -32,12 +41,14 @@ def _required_courses() -> list[TrainingCourse]:
     return certification.required_courses()
 
 
-def _waits_for_signoff(user_id: int, course: TrainingCourse) -> bool:
-    """The quiz is passed (or there is none) and only practical items wait for a trainer."""
+def _waiting_for_signoff(user_id: int, courses: list[TrainingCourse]) -> set[int]:
+    """The courses whose quiz is passed (or that have none) and only practical items wait for a
+    trainer, in four statements (``certification.parts_missing``)."""
     from ..certification import service as certification
 
-    standing = certification.standing(user_id, course)
-    return bool(standing.missing_items) and (not standing.quiz_needed or standing.quiz_passed_at is not None)
+    parts = certification.parts_missing([user_id], courses)
+    return {course.id for course in courses
+            if parts[user_id, course.id][1] and not parts[user_id, course.id][0]}
 
 
 def _passed_items(user_id: int, item_ids: list[int]) -> set[int]:
@@ -65,16 +76,22 @@ def overview(user, today: date, *, others: bool = True) -> dict:
         # An agent who is not live owns the required courses they have not passed, assigned or not.
         pairs += [(None, course) for course in _required_courses() if course.id not in assigned_ids]
         done.update(courses.progress_by_course(user.id, [c.id for a, c in pairs if a is None]))
+    statuses = _course_statuses(user.id, [course for _assignment, course in pairs])
+    _load_lessons([course for _assignment, course in pairs])
+    # lessons all read and not passed: does only a trainer's sign-off wait? (one batch for all)
+    waiting_ids = _waiting_for_signoff(user.id, [
+        course for _assignment, course in pairs
+        if statuses[course.id] != "passed" and done.get(course.id, 0) >= len(course.lessons)])
     rows = []
     for assignment, course in pairs:
         total = len(course.lessons)
-        status = _course_status(user.id, course)
+        status = statuses[course.id]
         finished = status == "passed"
         if assignment is None and finished:
             continue
         due_on = assignment.due_on if assignment else None
         count = done.get(course.id, 0)
-        waiting = not finished and count >= total and _waits_for_signoff(user.id, course)
+        waiting = course.id in waiting_ids
         rows.append({
             "assignment": assignment, "course": course, "done": count, "total": total,
             "percent": round(100 * count / total) if total else 0, "status": status,

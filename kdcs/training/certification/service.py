@@ -237,39 +237,8 @@ def pass_counts(result: CourseResult | None, course: TrainingCourse, today: date
 
 def course_status(user_id: int, course: TrainingCourse, *, today: date | None = None) -> str:
     """One of not_started / in_progress / passed / failed / overdue / recert_due for the matrix,
-    the course page and 我的培训."""
-    today = today or _today()
-    result = result_for(user_id, course.id)
-    counts = pass_counts(result, course, today)
-    if counts == "current":
-        return PASSED
-    if counts == "grace":
-        return RECERT_DUE
-    if result is not None and result.passed_at is not None:  # re-pass missed or expired
-        return OVERDUE
-    assignment = db.session.scalar(select(TrainingAssignment).where(
-        TrainingAssignment.user_id == user_id, TrainingAssignment.course_id == course.id))
-    if assignment and assignment.due_on and assignment.due_on < today:
-        return OVERDUE
-    last = db.session.scalars(select(QuizAttempt).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id,
-        QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None),
-        QuizAttempt.course_revision == course.revision,
-    ).order_by(QuizAttempt.submitted_at.desc())).first()
-    if last is not None and last.passed is False:
-        return FAILED
-    if last is not None:
-        return IN_PROGRESS
-    started = db.session.scalar(select(func.count(LessonProgress.id)).join(
-        TrainingLesson, TrainingLesson.id == LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user_id, TrainingLesson.course_id == course.id))
-    signed = db.session.scalar(select(func.count(PracticalSignoff.id)).join(
-        PracticalItem, PracticalItem.id == PracticalSignoff.item_id).where(
-        PracticalSignoff.user_id == user_id, PracticalItem.course_id == course.id,
-        PracticalSignoff.is_archived.is_(False)))
-    open_attempt = db.session.scalar(select(func.count(QuizAttempt.id)).where(
-        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course.id, QuizAttempt.is_archived.is_(False)))
-    return IN_PROGRESS if (started or signed or open_attempt) else NOT_STARTED
+    the course page and 我的培训 (``course_statuses`` of one course)."""
+    return course_statuses(user_id, [course], today=today)[course.id]
 
 
 def course_statuses(user_id: int, courses: list[TrainingCourse], *, today: date | None = None) -> dict[int, str]:

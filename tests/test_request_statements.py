@@ -200,6 +200,25 @@ def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, aut
     assert counted[0] == 35, counted
 
 
+def test_certification_matrix_statements_do_not_grow_with_the_agents(client, auth, users):
+    """The trainers' matrix reads every cell's status, the going-live rows and the not-live reasons
+    at once: the same number of statements for 2 agents as for 6 (it was ~5 a cell and 2 a row)."""
+    from tests import factories
+    from tests.training_cert_data import make_course
+
+    make_course(items=1)
+    make_course("沟通技巧与共情话术", items=1)
+    trainer = factories.make_user("trainer", username="pin_matrix_trainer")
+    counted = []
+    for size in (2, 6):
+        for n in range(size):
+            factories.make_user("agent", username=f"matrix{size}_{n}", team=users.team)
+        auth.login(trainer)
+        counted.append(len(_statements_of(client, "/training/matrix")))
+        auth.logout()
+    assert counted[0] == counted[1], counted
+
+
 # --------------------------------------------------------------------------- ticket writes
 
 

@@ -118,6 +118,8 @@ def test_course_statuses_at_once_match_the_course_by_course_reading():
     assert {service.PASSED, service.RECERT_DUE, service.IN_PROGRESS, service.FAILED, service.OVERDUE,
             service.NOT_STARTED} <= seen
     assert service.course_statuses(agents[0].id, [], today=today) == {}
+    many = service.course_statuses_many([a.id for a in agents], courses, today=today)
+    assert many == {(a.id, c.id): reference_course_status(a.id, c, today) for a in agents for c in courses}
 
 
 def test_parts_missing_at_once_match_standing_one_by_one():

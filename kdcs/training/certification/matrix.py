@@ -125,16 +125,18 @@ def matrix(actor: User, team_id: int | None = None, course_id: int | None = None
         query = query.where(User.team_id.in_(allowed or {-1}))
     agents = list(db.session.scalars(query.order_by(*username_order())))
     live_ids = gate.certified_ids([a.id for a in agents], today=today)
-    # Each agent's statuses at once (were ~5 statements a cell), the not-live reasons for all at once.
+    # Every cell's status at once (were ~5 statements a cell), the not-live reasons for all at once.
     reasons = service.missing_reasons_many([a.id for a in agents if a.id not in live_ids], today=today)
+    found = service.course_statuses_many([a.id for a in agents], courses, today=today)
+    certifications = {c.user_id: c for c in db.session.scalars(select(AgentCertification).where(
+        AgentCertification.user_id.in_([a.id for a in agents])))} if agents else {}
     rows = []
     for agent in agents:
-        found = service.course_statuses(agent.id, courses, today=today)
-        statuses = [found[c.id] for c in courses]
+        statuses = [found[agent.id, c.id] for c in courses]
         if status and status not in statuses:
             continue
         live = agent.id in live_ids
-        rows.append(Row(agent, statuses, service.certification_for(agent.id), live,
+        rows.append(Row(agent, statuses, certifications.get(agent.id), live,
                         [] if live else reasons[agent.id]))
     return Matrix(courses, rows, teams, team_id, course_id, status)
 

@@ -244,61 +244,75 @@ def course_status(user_id: int, course: TrainingCourse, *, today: date | None = 
 def course_statuses(user_id: int, courses: list[TrainingCourse], *, today: date | None = None) -> dict[int, str]:
     """``course_status`` of several courses for one agent ({course_id: status}) in at most six
     statements whatever their number (我的培训 and the home list every course of a new agent)."""
+    found = course_statuses_many([user_id], courses, today=today)
+    return {course.id: found[user_id, course.id] for course in courses}
+
+
+def course_statuses_many(user_ids: list[int], courses: list[TrainingCourse], *,
+                         today: date | None = None) -> dict[tuple[int, int], str]:
+    """``course_status`` of every agent and course ({(user_id, course_id): status}) in at most six
+    statements whatever their numbers (the certification matrix: a row per agent, a column per course)."""
     today = today or _today()
-    ids = [course.id for course in courses]
-    found: dict[int, str] = {}
-    if not ids:
+    user_ids = list(dict.fromkeys(user_ids))
+    course_ids = [course.id for course in courses]
+    found: dict[tuple[int, int], str] = {}
+    if not user_ids or not course_ids:
         return found
-    results = {r.course_id: r for r in db.session.scalars(select(CourseResult).where(
-        CourseResult.user_id == user_id, CourseResult.course_id.in_(ids)))}
-    rest = []
-    for course in courses:
-        result = results.get(course.id)
-        counts = pass_counts(result, course, today)
-        if counts == "current":
-            found[course.id] = PASSED
-        elif counts == "grace":
-            found[course.id] = RECERT_DUE
-        elif result is not None and result.passed_at is not None:  # re-pass missed or expired
-            found[course.id] = OVERDUE
-        else:
-            rest.append(course)
+    results = {(r.user_id, r.course_id): r for r in db.session.scalars(select(CourseResult).where(
+        CourseResult.user_id.in_(user_ids), CourseResult.course_id.in_(course_ids)))}
+    rest = []  # (user, course) pairs no result decides
+    for user_id in user_ids:
+        for course in courses:
+            result = results.get((user_id, course.id))
+            counts = pass_counts(result, course, today)
+            if counts == "current":
+                found[user_id, course.id] = PASSED
+            elif counts == "grace":
+                found[user_id, course.id] = RECERT_DUE
+            elif result is not None and result.passed_at is not None:  # re-pass missed or expired
+                found[user_id, course.id] = OVERDUE
+            else:
+                rest.append((user_id, course))
     if not rest:
         return found
-    rest_ids = [course.id for course in rest]
-    due = dict(db.session.execute(select(TrainingAssignment.course_id, TrainingAssignment.due_on).where(
-        TrainingAssignment.user_id == user_id, TrainingAssignment.course_id.in_(rest_ids))).all())
-    revision = {course.id: course.revision for course in rest}
-    last: dict[int, bool | None] = {}  # the newest submitted attempt of the current revision: passed?
-    for course_id, course_revision, passed in db.session.execute(
-            select(QuizAttempt.course_id, QuizAttempt.course_revision, QuizAttempt.passed).where(
-                QuizAttempt.user_id == user_id, QuizAttempt.course_id.in_(rest_ids),
-                QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None))
+    rest_users = list({user_id for user_id, _course in rest})
+    rest_courses = list({course.id for _user_id, course in rest})
+    due = {(user_id, course_id): due_on for user_id, course_id, due_on in db.session.execute(
+        select(TrainingAssignment.user_id, TrainingAssignment.course_id, TrainingAssignment.due_on).where(
+            TrainingAssignment.user_id.in_(rest_users), TrainingAssignment.course_id.in_(rest_courses)))}
+    revision = {course.id: course.revision for course in courses}
+    last: dict[tuple[int, int], bool | None] = {}  # the newest submitted attempt of the current revision: passed?
+    for user_id, course_id, course_revision, passed in db.session.execute(
+            select(QuizAttempt.user_id, QuizAttempt.course_id, QuizAttempt.course_revision, QuizAttempt.passed)
+            .where(QuizAttempt.user_id.in_(rest_users), QuizAttempt.course_id.in_(rest_courses),
+                   QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None))
             .order_by(QuizAttempt.submitted_at.desc())):
         if course_revision == revision[course_id]:
-            last.setdefault(course_id, passed)
+            last.setdefault((user_id, course_id), passed)
     undecided = []
-    for course in rest:
-        due_on = due.get(course.id)
-        if due_on and due_on < today:
-            found[course.id] = OVERDUE
-        elif course.id in last:
-            found[course.id] = FAILED if last[course.id] is False else IN_PROGRESS
+    for user_id, course in rest:
+        key = (user_id, course.id)
+        if due.get(key) and due[key] < today:
+            found[key] = OVERDUE
+        elif key in last:
+            found[key] = FAILED if last[key] is False else IN_PROGRESS
         else:
-            undecided.append(course.id)
+            undecided.append(key)
     if undecided:
-        started = set(db.session.scalars(select(TrainingLesson.course_id).join(
-            LessonProgress, LessonProgress.lesson_id == TrainingLesson.id).where(
-            LessonProgress.user_id == user_id, TrainingLesson.course_id.in_(undecided)).distinct()))
-        started |= set(db.session.scalars(select(PracticalItem.course_id).join(
-            PracticalSignoff, PracticalSignoff.item_id == PracticalItem.id).where(
-            PracticalSignoff.user_id == user_id, PracticalItem.course_id.in_(undecided),
-            PracticalSignoff.is_archived.is_(False)).distinct()))
-        started |= set(db.session.scalars(select(QuizAttempt.course_id).where(
-            QuizAttempt.user_id == user_id, QuizAttempt.course_id.in_(undecided),
-            QuizAttempt.is_archived.is_(False)).distinct()))
-        for course_id in undecided:
-            found[course_id] = IN_PROGRESS if course_id in started else NOT_STARTED
+        users = list({user_id for user_id, _course_id in undecided})
+        ids = list({course_id for _user_id, course_id in undecided})
+        started = {(u, c) for u, c in db.session.execute(select(LessonProgress.user_id, TrainingLesson.course_id).join(
+            TrainingLesson, TrainingLesson.id == LessonProgress.lesson_id).where(
+            LessonProgress.user_id.in_(users), TrainingLesson.course_id.in_(ids)).distinct())}
+        started |= {(u, c) for u, c in db.session.execute(select(PracticalSignoff.user_id, PracticalItem.course_id).join(
+            PracticalItem, PracticalItem.id == PracticalSignoff.item_id).where(
+            PracticalSignoff.user_id.in_(users), PracticalItem.course_id.in_(ids),
+            PracticalSignoff.is_archived.is_(False)).distinct())}
+        started |= {(u, c) for u, c in db.session.execute(select(QuizAttempt.user_id, QuizAttempt.course_id).where(
+            QuizAttempt.user_id.in_(users), QuizAttempt.course_id.in_(ids),
+            QuizAttempt.is_archived.is_(False)).distinct())}
+        for key in undecided:
+            found[key] = IN_PROGRESS if key in started else NOT_STARTED
     return found
 
 

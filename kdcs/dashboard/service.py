@@ -580,7 +580,7 @@ def agent_training(user: User, today: date) -> AgentTraining:
         required=certification.training_required(), live=live,
         since=cert.certified_at if cert and live else None,
         repass_by=cert.flagged_until if cert and live and cert.flagged_until else None,
-        missing=[] if live else certification.missing_reasons_many([user.id], today=today)[user.id],  # 5 statements
+        missing=[] if live else certification.missing_reasons(user.id, today=today),
         programme=overview["enrollment"].programme.title if overview["enrollment"] else None,
         day_number=overview["day_number"], todos=todos)
     if overview["next_lesson"] is not None:

@@ -292,15 +292,19 @@ class Server:
         return pids
 
     def cpu_seconds(self) -> float:
+        return sum(self.cpu_split())
+
+    def cpu_split(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of gunicorn and its workers."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
+        user = system = 0
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-        return total / ticks
+            user, system = user + int(fields[11]), system + int(fields[12])  # utime, stime (fields 14, 15)
+        return user / ticks, system / ticks
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -1017,7 +1021,8 @@ def main() -> None:
                 session.stats = run_stats
                 plan_sessions.append(actor)
             spies = profile_workers(server, args.saturation_seconds, OUT / "load_profile.txt") if args.profile else []
-            cpu_start = server.cpu_seconds()
+            split_start = server.cpu_split()
+            cpu_start = sum(split_start)
             started = time.monotonic()
             deadline = started + args.saturation_seconds
 
@@ -1036,6 +1041,12 @@ def main() -> None:
             elapsed = time.monotonic() - started
             report["saturation"] = table(f"saturation ({len(sat_plan)} sessions, no think time, {report['database']})",
                                          run_stats, elapsed, server.cpu_seconds() - cpu_start)
+            user, system = (end - start for end, start in zip(server.cpu_split(), split_start, strict=True))
+            if run_stats.total:
+                report["saturation"]["cpu_user_ms"] = user / run_stats.total * 1000
+                report["saturation"]["cpu_system_ms"] = system / run_stats.total * 1000
+                print(f"server CPU per request: user {report['saturation']['cpu_user_ms']:.2f} ms,"
+                      f" system {report['saturation']['cpu_system_ms']:.2f} ms")
             for spy in spies:
                 spy.wait(timeout=60)
             if spies:

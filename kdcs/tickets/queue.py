@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..permissions import Permission, has_permission
 from ..request_args import bounded_int
+from ..sql_any import in_subquery
 from . import service
 
 PER_PAGE = 50
@@ -536,18 +537,35 @@ def _scope_condition(key: tuple):
     return condition
 
 
-def _build_scope(role: str, scope: str, covered: bool):
+def _count_scope_condition(key: tuple):
+    """``_scope_condition`` for a count (no order, no limit): its ``IN (SELECT …)`` branches are
+    ``sql_any.in_subquery``, which PostgreSQL answers from the queue indexes inside the OR."""
+    condition = _COUNT_SCOPES.get(key)
+    if condition is None:
+        condition = _COUNT_SCOPES[key] = _build_scope(*key, in_select=in_subquery)
+    return condition
+
+
+_COUNT_SCOPES: dict[tuple, object] = {}
+
+
+def _in_select(column, statement):
+    return column.in_(statement)
+
+
+def _build_scope(role: str, scope: str, covered: bool, in_select=_in_select):
     t = _T
     cover = [t.c.outlet_id.in_(_COVERED)] if covered else []
 
     def own():
         return or_(t.c.assignee_id == _USER_ID,
-                   t.c.outlet_id.in_(select(_O.c.id).where(_O.c.primary_agent_id == _USER_ID)), *cover)
+                   in_select(t.c.outlet_id, select(_O.c.id).where(_O.c.primary_agent_id == _USER_ID)), *cover)
 
     def team(*extra):
-        members = select(_U.c.id).where(_U.c.team_id == _TEAM_ID).scalar_subquery()
-        return or_(t.c.assignee_id.in_(members),
-                   t.c.outlet_id.in_(select(_O.c.id).where(_O.c.primary_agent_id.in_(members))), *extra)
+        members = select(_U.c.id).where(_U.c.team_id == _TEAM_ID)
+        return or_(in_select(t.c.assignee_id, members),
+                   in_select(t.c.outlet_id, select(_O.c.id).where(_O.c.primary_agent_id.in_(
+                       members.scalar_subquery()))), *extra)
 
     # service.visible_tickets_query
     visible = None if role == Role.ADMIN else team(*cover) if role == Role.LEAD else own()
@@ -762,7 +780,7 @@ def today_and_evidence_counts(user: User, scope: str, now: datetime | None = Non
     open_key, _open_params = filter_shape(QueueFilter(scope=scope), now)
     statement = _DAY_FIGURES.get(scope_key)
     if statement is None:
-        condition = _scope_condition(scope_key)
+        condition = _count_scope_condition(scope_key)
         scoped = [condition] if condition is not None else []
         missing = missing_evidence_clause(_T)  # activity_clauses' evidence condition, on the table
         statement = _DAY_FIGURES[scope_key] = select(

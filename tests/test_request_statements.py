@@ -196,7 +196,7 @@ def test_agent_home_statements(client, auth, ticket_world):
 
 def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, auth, ticket_world):
     """A new agent's home lists every 上岗必修 course not passed: their statuses at once
-    (``course_statuses``), their lessons in one statement, whether only a sign-off waits and the
+    (``course_statuses``), their lessons in one statement (no bodies), whether only a sign-off waits and the
     not-live reasons at once (``parts_missing``, ``missing_reasons_many``), whatever the number of
     courses (it was 4–7 statements more per course: 43 for three courses here, 55 on the bench)."""
     from tests.training_cert_data import make_course
@@ -209,7 +209,26 @@ def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, aut
         counted.append(len(seen))
         auth.logout()
     assert counted[0] == counted[1] == counted[2], (counted, "\n\n".join(seen))
-    assert counted[0] == 35, counted
+    assert counted[0] == 34, counted
+    # the lessons come without their Markdown bodies (the home shows titles) and without re-reading the courses
+    lessons = [s for s in seen if "FROM training_lessons" in s]
+    assert lessons and not any("training_lessons.body" in s for s in lessons), lessons
+
+
+def test_my_training_statements_do_not_grow_with_the_courses(client, auth, ticket_world):
+    """我的培训 (``/training/``) of a new agent: the quiz list reads every course's summary at once
+    (``quiz.service.quiz_summaries``: it was two statements more per course)."""
+    from tests.training_cert_data import make_course
+
+    counted = []
+    for title in ("品牌规则与条款", "沟通技巧与共情话术", "品牌系统操作与收发派签"):
+        make_course(title, items=1)
+        auth.login(ticket_world["agent"])
+        seen = _statements_of(client, "/training/")
+        counted.append(len(seen))
+        auth.logout()
+    assert counted[0] == counted[1] == counted[2], (counted, "\n\n".join(seen))
+    assert counted[0] == 30, counted
 
 
 def test_certification_matrix_statements_do_not_grow_with_the_agents(client, auth, users):

@@ -352,3 +352,85 @@ def test_option_keys_follow_their_text(users):
     assert now["丙2"] == key["乙"]  # edited in place keeps its position's key
     assert now["戊"] not in key.values() and len(set(now.values())) == 4
     assert q.correct == [now["丙2"]]
+
+
+# --------------------------------------------------------------------------- summaries of many courses
+
+
+def _reference_summary(user, course, now):
+    """``quiz_summary`` as it read one course before ``quiz_summaries``: attempts, the start check
+    and the active bank, each from its own query."""
+    attempts = service.attempts_of(user.id, course.id)
+    current = [a for a in attempts if not a.is_archived]
+    finished = [a for a in current if a.submitted_at is not None or service.is_expired(a, now)]
+    scored = [a for a in finished if a.score_percent is not None]
+    in_progress = next((a for a in current if a.submitted_at is None and not service.is_expired(a, now)), None)
+    check = service.start_check(user, course, now)
+    return {
+        "attempts_used": sum(1 for a in finished if a.course_revision == course.revision),
+        "max_attempts": course.max_attempts,
+        "best_score": max((a.score_percent for a in scored), default=None),
+        "last_score": scored[0].score_percent if scored else None,
+        "passed": any(a.passed and a.course_revision == course.revision for a in scored),
+        "open_attempt_id": in_progress.id if in_progress else None,
+        "can_start": in_progress is None and check.can_start,
+        "reason": "" if in_progress is not None else check.reason,
+        "available_at": check.available_at,
+        "attempts": attempts,
+        "question_count": len(service.questions_of(course.id, active_only=True)),
+    }
+
+
+def test_summaries_of_many_courses_read_as_one_course_at_a_time_and_in_two_statements(users):
+    from sqlalchemy import event
+
+    from kdcs.models.training import CourseStatus
+
+    passed = make_course("已通过", quiz_size=2)
+    make_bank(passed, 2)
+    waiting = make_course("等待重考", quiz_size=2, retry_wait_minutes=30, max_attempts=3)
+    make_bank(waiting, 3)
+    answering = make_course("答题中", quiz_size=2, time_limit_minutes=20)
+    make_bank(answering, 2)
+    used_up = make_course("次数用完", quiz_size=2, max_attempts=1)
+    make_bank(used_up, 2)
+    reset = make_course("已重置", quiz_size=2)
+    make_bank(reset, 2)
+    empty = make_course("题库为空")
+    inactive = make_course("题目停用")
+    for question in make_bank(inactive, 2):
+        question.is_active = False
+    draft = make_course("未发布", status=CourseStatus.DRAFT)
+    make_bank(draft, 2)
+    db.session.commit()
+    attempt = service.start_attempt(users.agent, passed.id, now=T0)
+    service.submit_attempt(users.agent, attempt.id, right_answers(attempt), now=T0)
+    attempt = service.start_attempt(users.agent, waiting.id, now=T0)
+    service.submit_attempt(users.agent, attempt.id, wrong_answers(attempt), now=T0 + timedelta(minutes=1))
+    service.start_attempt(users.agent, answering.id, now=T0 + timedelta(minutes=2))
+    attempt = service.start_attempt(users.agent, used_up.id, now=T0)
+    service.submit_attempt(users.agent, attempt.id, wrong_answers(attempt), now=T0)
+    attempt = service.start_attempt(users.agent, reset.id, now=T0)
+    service.submit_attempt(users.agent, attempt.id, wrong_answers(attempt), now=T0)
+    attempt.is_archived = True
+    db.session.commit()
+    courses = [passed, waiting, answering, used_up, reset, empty, inactive, draft]
+
+    for now in (T0 + timedelta(minutes=5), T0 + timedelta(hours=2)):  # within the wait and the time limit, after
+        expected = {course.id: _reference_summary(users.agent, course, now) for course in courses}
+        statements: list[str] = []
+        engine = db.engine
+
+        def listener(*args, seen=statements):
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            got = service.quiz_summaries(users.agent.id, courses, now)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert got == expected
+        assert len(statements) <= 2, statements  # the attempts and the banks (the user is in the session)
+    assert got[waiting.id]["can_start"] and not got[used_up.id]["can_start"] and got[reset.id]["can_start"]
+    assert service.quiz_summary(users.agent.id, waiting, T0 + timedelta(minutes=5)) == \
+        _reference_summary(users.agent, waiting, T0 + timedelta(minutes=5))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...extensions import db
-from ...models.training import CourseStatus, PracticalSignoff, TrainingCourse
+from ...models.training import CourseStatus, PracticalSignoff, TrainingCourse, TrainingLesson
 from ...models.user import Role
 from ...permissions import Permission, ensure
 from ..courses import service as courses
@@ -22,11 +23,19 @@ def _course_statuses(user_id: int, courses: list[TrainingCourse]) -> dict[int, s
 
 
 def _load_lessons(courses: list[TrainingCourse]) -> None:
-    """Every course's lessons in one statement (each ``course.lessons`` was a lazy load)."""
-    unloaded = [course.id for course in courses if "lessons" not in inspect(course).dict]
-    if unloaded:
-        db.session.scalars(select(TrainingCourse).where(TrainingCourse.id.in_(unloaded))
-                           .options(selectinload(TrainingCourse.lessons))).all()
+    """Every course's lessons in one statement (each ``course.lessons`` was a lazy load), without
+    their Markdown bodies (the overview shows titles; a body read later loads on its own)."""
+    unloaded = {course.id: course for course in courses if "lessons" not in inspect(course).dict}
+    if not unloaded:
+        return
+    by_course: dict[int, list[TrainingLesson]] = {course_id: [] for course_id in unloaded}
+    for lesson in db.session.scalars(
+            select(TrainingLesson).where(TrainingLesson.course_id.in_(list(unloaded)))
+            .options(defer(TrainingLesson.body))
+            .order_by(TrainingLesson.course_id, TrainingLesson.position, TrainingLesson.id)):
+        by_course[lesson.course_id].append(lesson)
+    for course_id, lessons in by_course.items():
+        set_committed_value(unloaded[course_id], "lessons", lessons)
 
 
 def _needs_to_go_live(user) -> bool:

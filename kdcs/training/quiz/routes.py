@@ -56,6 +56,15 @@ def quiz_box(course) -> dict:
     return {"course": course, "summary": summary, "editor": editor}
 
 
+@bp.app_template_global("quiz_summaries")
+def quiz_summaries(courses) -> dict:
+    """``{course id: quiz summary}`` of the signed-in user for ``_my_box.html``'s list, read at once
+    (``service.quiz_summaries``: two statements for any number of courses)."""
+    if not current_user.is_authenticated:
+        return {}
+    return service.quiz_summaries(current_user.id, list(courses))
+
+
 @bp.app_template_global("quiz_kind_label")
 def quiz_kind_label(kind: str) -> str:
     """单选 / 多选 / 判断 for templates."""

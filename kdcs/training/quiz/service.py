@@ -427,8 +427,13 @@ def start_check(user, course: TrainingCourse, now: datetime | None = None) -> St
         return StartCheck(False, _("The course is not published: its quiz cannot be taken yet."))
     if not _draw_plan(course):
         return StartCheck(False, _("The question bank has no active questions yet."))
-    attempts = [a for a in attempts_of(user.id, course.id, include_archived=False)
-                if a.submitted_at is not None or is_expired(a, now)]
+    return _start_check_of(course, attempts_of(user.id, course.id, include_archived=False), now)
+
+
+def _start_check_of(course: TrainingCourse, unarchived: list[QuizAttempt], now: datetime) -> StartCheck:
+    """``start_check`` of a published course with active questions, from the person's attempts
+    that are not archived (read once by the caller)."""
+    attempts = [a for a in unarchived if a.submitted_at is not None or is_expired(a, now)]
     if any(a.passed and a.course_revision == course.revision for a in attempts):
         return StartCheck(False, _("You have passed this quiz."))
     this_revision = [a for a in attempts if a.course_revision == course.revision]  # a required change: new tries
@@ -721,16 +726,50 @@ def quiz_summary(user_id: int, course: TrainingCourse, now: datetime | None = No
     ``can_start`` and ``reason`` (Chinese, when it cannot), ``available_at``, ``attempts``
     (all, newest first, archived included), ``question_count`` (active questions in the bank).
     """
+    return quiz_summaries(user_id, [course], now)[course.id]
+
+
+def quiz_summaries(user_id: int, courses: list[TrainingCourse], now: datetime | None = None) -> dict[int, dict]:
+    """``{course id: quiz_summary}`` for many courses in two statements whatever their number (the
+    person's attempts, the banks' active question ids): 我的培训 lists every assigned course."""
     from ...models import User
 
     now = _now(now)
-    attempts = attempts_of(user_id, course.id)
+    if not courses:
+        return {}
+    course_ids = [course.id for course in courses]
+    attempts_by_course: dict[int, list[QuizAttempt]] = {course_id: [] for course_id in course_ids}
+    for attempt in db.session.scalars(
+            select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.course_id.in_(course_ids))
+            .order_by(QuizAttempt.course_id, QuizAttempt.number.desc())):
+        attempts_by_course[attempt.course_id].append(attempt)
+    active_questions: dict[int, int] = dict.fromkeys(course_ids, 0)
+    for course_id, count in db.session.execute(
+            select(TrainingQuestion.course_id, func.count()).where(
+                TrainingQuestion.course_id.in_(course_ids), TrainingQuestion.is_active.is_(True))
+            .group_by(TrainingQuestion.course_id)):
+        active_questions[course_id] = count
+    user = db.session.get(User, user_id)
+    return {course.id: _summary_of(course, user, attempts_by_course[course.id], active_questions[course.id], now)
+            for course in courses}
+
+
+def _summary_of(course: TrainingCourse, user, attempts: list[QuizAttempt], question_count: int,
+                now: datetime) -> dict:
+    """``quiz_summary`` from what ``quiz_summaries`` read: the attempts (newest first) and the
+    number of active questions."""
     current = [a for a in attempts if not a.is_archived]
     finished = [a for a in current if a.submitted_at is not None or is_expired(a, now)]
     scored = [a for a in finished if a.score_percent is not None]
     in_progress = next((a for a in current if a.submitted_at is None and not is_expired(a, now)), None)
-    user = db.session.get(User, user_id)
-    check = start_check(user, course, now) if user is not None else StartCheck(False)
+    if user is None:
+        check = StartCheck(False)
+    elif course.status != CourseStatus.PUBLISHED:
+        check = StartCheck(False, _("The course is not published: its quiz cannot be taken yet."))
+    elif not question_count:
+        check = StartCheck(False, _("The question bank has no active questions yet."))
+    else:
+        check = _start_check_of(course, current, now)
     return {
         "attempts_used": sum(1 for a in finished if a.course_revision == course.revision),
         "max_attempts": course.max_attempts,
@@ -742,7 +781,7 @@ def quiz_summary(user_id: int, course: TrainingCourse, now: datetime | None = No
         "reason": "" if in_progress is not None else check.reason,
         "available_at": check.available_at,
         "attempts": attempts,
-        "question_count": len(_draw_plan(course)),
+        "question_count": question_count,
     }
 
 

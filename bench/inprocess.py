@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--dump", type=Path, help="also write the --profile stats here (pstats file)")
     parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request of each type run")
+    parser.add_argument("--agent", default="agent1",
+                        help="the agent whose pages are run (bagent01…: not live yet, the new-hire home and training)")
     parser.add_argument("--calls", action="store_true",
                         help="also count Python and C function calls per request (the same on every run of the"
                              " same code and --repeat: compare two versions on a machine whose speed varies)")
@@ -130,7 +132,7 @@ def main() -> None:
         if event in ("call", "c_call"):
             calls[0] += 1
 
-    for username, role in (("agent1", "agent"), ("lead1", "lead"), ("admin", "admin")):
+    for username, role in ((args.agent, "agent"), ("lead1", "lead"), ("admin", "admin")):
         stats = Stats()
         session = ClientSession(app.test_client(), stats)
         session.login(username)

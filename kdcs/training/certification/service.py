@@ -119,11 +119,22 @@ def _today(now: datetime | None = None) -> date:
 
 
 def required_courses() -> list[TrainingCourse]:
-    """The published 上岗必修 courses (what going live requires), by title."""
-    return list(db.session.scalars(
+    """The published 上岗必修 courses (what going live requires), by id.
+
+    Read once per request (a new agent's home asks for the reasons and for the course list)
+    until the session flushes, commits or rolls back."""
+    from flask import g, has_app_context
+
+    clean = has_app_context() and not (db.session.new or db.session.dirty or db.session.deleted)
+    if clean and "_required_courses" in g:
+        return list(g._required_courses)
+    courses = list(db.session.scalars(
         select(TrainingCourse)
         .where(TrainingCourse.status == CourseStatus.PUBLISHED.value, TrainingCourse.required_for_live.is_(True))
         .order_by(TrainingCourse.id)))
+    if clean:
+        g._required_courses = courses
+    return list(courses)
 
 
 def training_required() -> bool:
@@ -258,8 +269,10 @@ def course_statuses_many(user_ids: list[int], courses: list[TrainingCourse], *,
     found: dict[tuple[int, int], str] = {}
     if not user_ids or not course_ids:
         return found
-    results = {(r.user_id, r.course_id): r for r in db.session.scalars(select(CourseResult).where(
-        CourseResult.user_id.in_(user_ids), CourseResult.course_id.in_(course_ids)))}
+    statements = _many_statements()
+    # Rows of the columns ``pass_counts`` reads, not result objects.
+    results = {(r.user_id, r.course_id): r for r in core_sql.execute(
+        statements["results"], {"user_ids": user_ids, "course_ids": course_ids})}
     rest = []  # (user, course) pairs no result decides
     for user_id in user_ids:
         for course in courses:
@@ -277,16 +290,12 @@ def course_statuses_many(user_ids: list[int], courses: list[TrainingCourse], *,
         return found
     rest_users = list({user_id for user_id, _course in rest})
     rest_courses = list({course.id for _user_id, course in rest})
-    due = {(user_id, course_id): due_on for user_id, course_id, due_on in db.session.execute(
-        select(TrainingAssignment.user_id, TrainingAssignment.course_id, TrainingAssignment.due_on).where(
-            TrainingAssignment.user_id.in_(rest_users), TrainingAssignment.course_id.in_(rest_courses)))}
+    rest_ids = {"user_ids": rest_users, "course_ids": rest_courses}
+    due = {(user_id, course_id): due_on for user_id, course_id, due_on
+           in core_sql.execute(statements["due"], rest_ids)}
     revision = {course.id: course.revision for course in courses}
     last: dict[tuple[int, int], bool | None] = {}  # the newest submitted attempt of the current revision: passed?
-    for user_id, course_id, course_revision, passed in db.session.execute(
-            select(QuizAttempt.user_id, QuizAttempt.course_id, QuizAttempt.course_revision, QuizAttempt.passed)
-            .where(QuizAttempt.user_id.in_(rest_users), QuizAttempt.course_id.in_(rest_courses),
-                   QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None))
-            .order_by(QuizAttempt.submitted_at.desc())):
+    for user_id, course_id, course_revision, passed in core_sql.execute(statements["submitted"], rest_ids):
         if course_revision == revision[course_id]:
             last.setdefault((user_id, course_id), passed)
     undecided = []
@@ -301,16 +310,10 @@ def course_statuses_many(user_ids: list[int], courses: list[TrainingCourse], *,
     if undecided:
         users = list({user_id for user_id, _course_id in undecided})
         ids = list({course_id for _user_id, course_id in undecided})
-        started = {(u, c) for u, c in db.session.execute(select(LessonProgress.user_id, TrainingLesson.course_id).join(
-            TrainingLesson, TrainingLesson.id == LessonProgress.lesson_id).where(
-            LessonProgress.user_id.in_(users), TrainingLesson.course_id.in_(ids)).distinct())}
-        started |= {(u, c) for u, c in db.session.execute(select(PracticalSignoff.user_id, PracticalItem.course_id).join(
-            PracticalItem, PracticalItem.id == PracticalSignoff.item_id).where(
-            PracticalSignoff.user_id.in_(users), PracticalItem.course_id.in_(ids),
-            PracticalSignoff.is_archived.is_(False)).distinct())}
-        started |= {(u, c) for u, c in db.session.execute(select(QuizAttempt.user_id, QuizAttempt.course_id).where(
-            QuizAttempt.user_id.in_(users), QuizAttempt.course_id.in_(ids),
-            QuizAttempt.is_archived.is_(False)).distinct())}
+        undecided_ids = {"user_ids": users, "course_ids": ids}
+        started = set()
+        for name in ("lessons_opened", "items_signed", "quiz_tried"):
+            started |= {(u, c) for u, c in core_sql.execute(statements[name], undecided_ids)}
         for key in undecided:
             found[key] = IN_PROGRESS if key in started else NOT_STARTED
     return found
@@ -346,14 +349,15 @@ def _reasons_memo() -> dict | None:
 
 
 # Anything written may change what an agent lacks: ``missing_reasons`` asks again.
-forget_on_write("_certification_reasons", "_training_required")
+forget_on_write("_certification_reasons", "_training_required", "_required_courses")
 
 
 _MANY: dict[str, object] = {}
 
 
 def _many_statements() -> dict:
-    """``missing_reasons_many``'s statements with their ids as parameters, built once per process."""
+    """``missing_reasons_many``'s and ``course_statuses_many``'s statements with their ids as
+    parameters, built once per process."""
     if not _MANY:
         users, courses = bindparam("user_ids", expanding=True), bindparam("course_ids", expanding=True)
         _MANY.update(
@@ -373,6 +377,24 @@ def _many_statements() -> dict:
                    PracticalSignoff.item_id.in_(bindparam("item_ids", expanding=True)),
                    PracticalSignoff.is_archived.is_(False))
             .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc()),
+            # course_statuses_many
+            due=select(TrainingAssignment.user_id, TrainingAssignment.course_id, TrainingAssignment.due_on)
+            .where(TrainingAssignment.user_id.in_(users), TrainingAssignment.course_id.in_(courses)),
+            submitted=select(QuizAttempt.user_id, QuizAttempt.course_id, QuizAttempt.course_revision,
+                             QuizAttempt.passed)
+            .where(QuizAttempt.user_id.in_(users), QuizAttempt.course_id.in_(courses),
+                   QuizAttempt.is_archived.is_(False), QuizAttempt.submitted_at.is_not(None))
+            .order_by(QuizAttempt.submitted_at.desc()),
+            lessons_opened=select(LessonProgress.user_id, TrainingLesson.course_id)
+            .join(TrainingLesson, TrainingLesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.user_id.in_(users), TrainingLesson.course_id.in_(courses)).distinct(),
+            items_signed=select(PracticalSignoff.user_id, PracticalItem.course_id)
+            .join(PracticalItem, PracticalItem.id == PracticalSignoff.item_id)
+            .where(PracticalSignoff.user_id.in_(users), PracticalItem.course_id.in_(courses),
+                   PracticalSignoff.is_archived.is_(False)).distinct(),
+            quiz_tried=select(QuizAttempt.user_id, QuizAttempt.course_id)
+            .where(QuizAttempt.user_id.in_(users), QuizAttempt.course_id.in_(courses),
+                   QuizAttempt.is_archived.is_(False)).distinct(),
         )
     return _MANY
 

@@ -17,6 +17,16 @@ def instance_path_from_env() -> str:
     return os.path.abspath(os.environ.get("KDCS_INSTANCE_PATH") or PROJECT_ROOT / "instance")
 
 
+def _megabytes(name: str, default: float) -> float:
+    """A size limit in MB from the environment; a value that is not a positive number counts as the
+    default (the feature reading the variable then allows that much or less)."""
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Return the Flask config mapping; production refuses a missing/default key."""
     env = os.environ.get("KDCS_ENV", "development")
@@ -38,10 +48,12 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        # The largest upload either limit allows (+1 MB for the form around it); each
-        # feature checks its own limit and answers in Chinese.
-        "MAX_CONTENT_LENGTH": int(max(float(os.environ.get("KDCS_MAX_UPLOAD_MB", "20")),
-                                      float(os.environ.get("KDCS_IMPORT_MAX_MB", "20"))) * 1024 * 1024) + 1024 * 1024,
+        # The largest upload any limit allows (+1 MB for the form around it): outlet Excel,
+        # ticket import, evidence, lesson file (50 MB: short videos). Each feature checks its own
+        # limit and answers in Chinese; a body over this one is refused before any view.
+        "MAX_CONTENT_LENGTH": int(max(_megabytes("KDCS_MAX_UPLOAD_MB", 20), _megabytes("KDCS_IMPORT_MAX_MB", 20),
+                                      _megabytes("KDCS_ATTACHMENT_MAX_MB", 10),
+                                      _megabytes("KDCS_TRAINING_FILE_MAX_MB", 50)) * 1024 * 1024) + 1024 * 1024,
         "KDCS_MAX_UPLOAD_MB": float(os.environ.get("KDCS_MAX_UPLOAD_MB", "20")),
         "KDCS_IMPORT_MAX_MB": float(os.environ.get("KDCS_IMPORT_MAX_MB", "20")),
         "KDCS_EXPORT_MAX_ROWS": int(os.environ.get("KDCS_EXPORT_MAX_ROWS", "100000")),

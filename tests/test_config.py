@@ -92,3 +92,16 @@ def test_trusted_proxy_gives_each_user_their_own_address(monkeypatch, tmp_path):
     response = plain.test_client().get("/__addr", headers={"X-Forwarded-For": "10.1.2.3"},
                                        environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert response.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_the_request_limit_lets_every_feature_limit_through(monkeypatch, tmp_path):
+    """A lesson file may be 50 MB (KDCS_TRAINING_FILE_MAX_MB): the request limit must not refuse it
+    first (it was the larger of the outlet and import limits, 21 MB)."""
+    for name in ("KDCS_MAX_UPLOAD_MB", "KDCS_IMPORT_MAX_MB", "KDCS_ATTACHMENT_MAX_MB", "KDCS_TRAINING_FILE_MAX_MB"):
+        monkeypatch.delenv(name, raising=False)
+    assert build_config(str(tmp_path))["MAX_CONTENT_LENGTH"] == 51 * 1024 * 1024
+    monkeypatch.setenv("KDCS_ATTACHMENT_MAX_MB", "80")
+    assert build_config(str(tmp_path))["MAX_CONTENT_LENGTH"] == 81 * 1024 * 1024
+    monkeypatch.setenv("KDCS_TRAINING_FILE_MAX_MB", "not a number")  # the feature falls back to 50 too
+    monkeypatch.setenv("KDCS_ATTACHMENT_MAX_MB", "-3")
+    assert build_config(str(tmp_path))["MAX_CONTENT_LENGTH"] == 51 * 1024 * 1024

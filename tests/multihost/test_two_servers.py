@@ -236,7 +236,7 @@ def test_nginx_with_the_readme_snippet_serves_both_servers_over_https(nginx, ngi
     for _ in range(6):  # round robin over A and B: one session everywhere
         queue = browser.get(f"{nginx}/tickets/")
         assert queue.status == 200, queue.status
-    # An upload over nginx's default 1 MB (client_max_body_size 25m in the snippet): a 2 MB CSV export.
+    # An upload over nginx's default 1 MB (client_max_body_size 55m in the snippet): a 2 MB CSV export.
     lines = SAMPLE_CSV.read_bytes().splitlines(keepends=True)
     data = lines[0] + b"".join(lines[1:]) * 100
     assert len(data) > 2_000_000

@@ -423,11 +423,20 @@ def start_check(user, course: TrainingCourse, now: datetime | None = None) -> St
     when ``max_attempts`` attempts at the current revision are used (archived ones never count),
     or within ``retry_wait_minutes`` of the last failed attempt ("请于 HH:MM 后再试")."""
     now = _now(now)
+    published = course.status == CourseStatus.PUBLISHED
+    closed = _closed(course, len(_draw_plan(course)) if published else 0)
+    if closed is not None:
+        return closed
+    return _start_check_of(course, attempts_of(user.id, course.id, include_archived=False), now)
+
+
+def _closed(course: TrainingCourse, question_count: int) -> StartCheck | None:
+    """Why nobody can start the course's quiz (unpublished, or no active question), else None."""
     if course.status != CourseStatus.PUBLISHED:
         return StartCheck(False, _("The course is not published: its quiz cannot be taken yet."))
-    if not _draw_plan(course):
+    if not question_count:
         return StartCheck(False, _("The question bank has no active questions yet."))
-    return _start_check_of(course, attempts_of(user.id, course.id, include_archived=False), now)
+    return None
 
 
 def _start_check_of(course: TrainingCourse, unarchived: list[QuizAttempt], now: datetime) -> StartCheck:
@@ -764,12 +773,8 @@ def _summary_of(course: TrainingCourse, user, attempts: list[QuizAttempt], quest
     in_progress = next((a for a in current if a.submitted_at is None and not is_expired(a, now)), None)
     if user is None:
         check = StartCheck(False)
-    elif course.status != CourseStatus.PUBLISHED:
-        check = StartCheck(False, _("The course is not published: its quiz cannot be taken yet."))
-    elif not question_count:
-        check = StartCheck(False, _("The question bank has no active questions yet."))
     else:
-        check = _start_check_of(course, current, now)
+        check = _closed(course, question_count) or _start_check_of(course, current, now)
     return {
         "attempts_used": sum(1 for a in finished if a.course_revision == course.revision),
         "max_attempts": course.max_attempts,

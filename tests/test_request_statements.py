@@ -194,21 +194,27 @@ def test_agent_home_statements(client, auth, ticket_world):
     assert not [s for s in seen if s.startswith("SELECT max(outlet_volumes.month)")]
 
 
-def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, auth, ticket_world):
-    """A new agent's home lists every 上岗必修 course not passed: their statuses at once
-    (``course_statuses``), their lessons in one statement (no bodies), whether only a sign-off waits and the
-    not-live reasons at once (``parts_missing``, ``missing_reasons_many``), whatever the number of
-    courses (it was 4–7 statements more per course: 43 for three courses here, 55 on the bench)."""
+def _statements_as_courses_are_added(client, auth, agent, url: str) -> tuple[list[int], list[str]]:
+    """The statements of ``url`` for a new agent with one, two, then three 上岗必修 courses."""
     from tests.training_cert_data import make_course
 
     counted = []
     for title in ("品牌规则与条款", "沟通技巧与共情话术", "品牌系统操作与收发派签"):
         make_course(title, items=1)
-        auth.login(ticket_world["agent"])
-        seen = _statements_of(client, "/")
+        auth.login(agent)
+        seen = _statements_of(client, url)
         counted.append(len(seen))
         auth.logout()
     assert counted[0] == counted[1] == counted[2], (counted, "\n\n".join(seen))
+    return counted, seen
+
+
+def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, auth, ticket_world):
+    """A new agent's home lists every 上岗必修 course not passed: their statuses at once
+    (``course_statuses``), their lessons in one statement (no bodies), whether only a sign-off waits and the
+    not-live reasons at once (``parts_missing``, ``missing_reasons_many``), whatever the number of
+    courses (it was 4–7 statements more per course: 43 for three courses here, 55 on the bench)."""
+    counted, seen = _statements_as_courses_are_added(client, auth, ticket_world["agent"], "/")
     assert counted[0] == 33, counted
     # the lessons come without their Markdown bodies (the home shows titles) and without re-reading the courses
     lessons = [s for s in seen if "FROM training_lessons" in s]
@@ -218,16 +224,7 @@ def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, aut
 def test_my_training_statements_do_not_grow_with_the_courses(client, auth, ticket_world):
     """我的培训 (``/training/``) of a new agent: the quiz list reads every course's summary at once
     (``quiz.service.quiz_summaries``: it was two statements more per course)."""
-    from tests.training_cert_data import make_course
-
-    counted = []
-    for title in ("品牌规则与条款", "沟通技巧与共情话术", "品牌系统操作与收发派签"):
-        make_course(title, items=1)
-        auth.login(ticket_world["agent"])
-        seen = _statements_of(client, "/training/")
-        counted.append(len(seen))
-        auth.logout()
-    assert counted[0] == counted[1] == counted[2], (counted, "\n\n".join(seen))
+    counted, _seen = _statements_as_courses_are_added(client, auth, ticket_world["agent"], "/training/")
     assert counted[0] == 29, counted
 
 

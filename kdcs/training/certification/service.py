@@ -140,20 +140,9 @@ def required_courses() -> list[TrainingCourse]:
 def training_required() -> bool:
     """Whether any published 上岗必修 course exists (if not, everyone counts as certified).
 
-    Asked once per request (a page of agents' badges asks it per row) until the session
-    flushes, commits or rolls back."""
-    from flask import g, has_app_context
-
-    clean = has_app_context() and not (db.session.new or db.session.dirty or db.session.deleted)
-    if clean and "_training_required" in g:
-        return g._training_required
-    required = db.session.scalar(
-        select(func.count(TrainingCourse.id))
-        .where(TrainingCourse.status == CourseStatus.PUBLISHED.value, TrainingCourse.required_for_live.is_(True))
-    ) > 0
-    if clean:
-        g._training_required = required
-    return required
+    ``required_courses``' answer, so read once per request (a page of agents' badges asks it per
+    row, a new agent's home asks for the courses too) until the session writes."""
+    return bool(required_courses())
 
 
 def result_for(user_id: int, course_id: int) -> CourseResult | None:
@@ -349,7 +338,7 @@ def _reasons_memo() -> dict | None:
 
 
 # Anything written may change what an agent lacks: ``missing_reasons`` asks again.
-forget_on_write("_certification_reasons", "_training_required", "_required_courses")
+forget_on_write("_certification_reasons", "_required_courses")
 
 
 _MANY: dict[str, object] = {}

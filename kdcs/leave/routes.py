@@ -24,7 +24,7 @@ from ..permissions import Permission, has_permission, require
 from ..request_args import id_or_zero
 from ..service_errors import NotFound, ValidationError
 from ..views import apply_errors
-from . import bp, rules, service
+from . import bp, inbox, rules, service
 from .forms import DecisionForm, FallbackForm, LeaveTypeForm, NoteForm, RequestForm, StaffingForm
 
 S = LeaveStatus
@@ -103,7 +103,7 @@ def index():
         context["balances"] = service.balances(current_user)
         context["to_answer"] = service.awaiting_my_answer(current_user)
     if has_permission(current_user, Permission.APPROVE_LEAVE):
-        context["inbox"] = [_inbox_item(r) for r in service.inbox(current_user)]
+        context["inbox"] = [_inbox_row(item) for item in inbox.items(service.inbox(current_user, *inbox.LOADS))]
         context["team_history"] = service.team_requests(current_user)
         context["staffing"] = _staffing_teams()
     return render("leave/index.html", **context)
@@ -114,7 +114,8 @@ def _staffing_teams() -> list[tuple[Team, int]]:
         teams = db.session.query(Team).filter(Team.is_active.is_(True)).order_by(Team.name).all()
     else:
         teams = db.session.query(Team).filter(Team.lead_id == current_user.id).all()
-    return [(t, service.min_staffing(t.id)) for t in teams]
+    minimums = service.min_staffing_of(t.id for t in teams)
+    return [(t, minimums[t.id]) for t in teams]
 
 
 def _loads(leave: LeaveRequest) -> list:
@@ -128,10 +129,13 @@ def _loads(leave: LeaveRequest) -> list:
     return list(loads.values())
 
 
+def _inbox_row(item: inbox.InboxItem) -> dict:
+    return {"leave": item.leave, "rows": item.rows, "loads": item.loads, "staffing": item.staffing,
+            "needs": item.needs, "form": DecisionForm(formdata=None)}
+
+
 def _inbox_item(leave: LeaveRequest) -> dict:
-    return {"leave": leave, "rows": service.handover_rows(leave), "loads": _loads(leave),
-            "staffing": service.staffing_days(leave), "needs": service.needs(leave),
-            "form": DecisionForm(formdata=None)}
+    return _inbox_row(inbox.items([leave])[0])
 
 
 @bp.route("/staffing/<int:team_id>", methods=["POST"])

@@ -276,6 +276,14 @@ def min_staffing(team_id: int | None) -> int:
     return row.min_agents if row else 0
 
 
+def min_staffing_of(team_ids) -> dict[int, int]:
+    """``min_staffing`` of several teams in one statement (``{team_id: minimum}``; 0 where none is set)."""
+    ids = [team_id for team_id in team_ids if team_id]
+    found = dict(db.session.execute(
+        select(TeamStaffing.team_id, TeamStaffing.min_agents).where(TeamStaffing.team_id.in_(ids))).all()) if ids else {}
+    return {team_id: found.get(team_id, 0) for team_id in ids}
+
+
 def set_min_staffing(actor: User, team: Team, min_agents: int) -> TeamStaffing:
     """A lead (own team) or an admin: set a team's minimum staffing."""
     ensure(actor, Permission.APPROVE_LEAVE)
@@ -340,9 +348,9 @@ def awaiting_my_answer(actor: User) -> list[LeaveRequest]:
     ))
 
 
-def inbox(actor: User) -> list[LeaveRequest]:
+def inbox(actor: User, *options) -> list[LeaveRequest]:
     """Requests waiting for the actor's decision (substitute accepted), oldest first; admins see
-    every waiting request they did not make."""
+    every waiting request they did not make. ``options``: loader options (``inbox.LOADS``)."""
     ensure(actor, Permission.APPROVE_LEAVE)
     query = select(LeaveRequest).where(LeaveRequest.status == S.SUBSTITUTE_ACCEPTED,
                                        LeaveRequest.user_id != actor.id)
@@ -353,7 +361,7 @@ def inbox(actor: User) -> list[LeaveRequest]:
                                     LeaveRequest.approver_id.in_(_away_user_ids(utcnow()))))
         else:
             query = query.where(LeaveRequest.approver_id == actor.id)
-    return list(db.session.scalars(query.order_by(LeaveRequest.submitted_at, LeaveRequest.id)))
+    return list(db.session.scalars(query.options(*options).order_by(LeaveRequest.submitted_at, LeaveRequest.id)))
 
 
 def team_requests(actor: User) -> list[LeaveRequest]:
@@ -429,6 +437,14 @@ def _handover_tickets_statement():
 _STATEMENTS: dict[str, object] = {}
 
 
+def handover_tickets_statement():
+    """The open tickets of the outlets ``outlet_ids`` (a bind parameter), soonest due first; built once per process."""
+    statement = _STATEMENTS.get("handover_tickets")
+    if statement is None:
+        statement = _STATEMENTS["handover_tickets"] = _handover_tickets_statement()
+    return statement
+
+
 def handover_outlets(user: User, start_at: datetime | None = None, end_at: datetime | None = None
                      ) -> list[OutletHandover]:
     """Every active outlet the user serves, with its open tickets (and those whose deadline falls
@@ -438,9 +454,7 @@ def handover_outlets(user: User, start_at: datetime | None = None, end_at: datet
     ))
     tickets: dict[int, list] = {o.id: [] for o in outlets}
     if outlets:
-        if "handover_tickets" not in _STATEMENTS:
-            _STATEMENTS["handover_tickets"] = _handover_tickets_statement()
-        for ticket in core_sql.execute(_STATEMENTS["handover_tickets"], {"outlet_ids": list(tickets)}):
+        for ticket in core_sql.execute(handover_tickets_statement(), {"outlet_ids": list(tickets)}):
             tickets[ticket.outlet_id].append(ticket)
     result = []
     for outlet in outlets:

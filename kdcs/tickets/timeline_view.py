@@ -43,6 +43,7 @@ class Line:
     actor_name: str | None
     at: object
     html: Markup | None = None
+    event_id: int | None = None  # the <li>'s id ("ev-<id>"): a line added twice (a resent note) is shown once
 
 
 def _catalog_cache(caches: weakref.WeakKeyDictionary) -> dict | None:
@@ -85,10 +86,11 @@ def lines(rows) -> list[Line]:
         key = (template, tuple(row)) if row.kind in _KEPT else None
         html = html_cache.get(key) if html_cache is not None and key is not None else None
         if html is not None:  # what the line says is in its HTML already
-            result.append(Line(row.kind, "", (), "", row.actor_id, row.actor_name, row.at, html))
+            result.append(Line(row.kind, "", (), "", row.actor_id, row.actor_name, row.at, html, row.id))
             continue
         changes, body = _described(row, cache)
-        line = Line(row.kind, label("event", row.kind), changes, body, row.actor_id, row.actor_name, row.at)
+        line = Line(row.kind, label("event", row.kind), changes, body, row.actor_id, row.actor_name, row.at,
+                    event_id=row.id)
         if event_line is None:
             event_line = template.module.event_line
         line.html = event_line(line)

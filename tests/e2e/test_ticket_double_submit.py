@@ -50,3 +50,18 @@ def test_the_note_button_waits_for_its_request_and_a_resend_stores_once(login_as
         **{k: v for k, v in request.headers.items() if k.lower() in ("hx-request", "x-csrftoken", "content-type")}})
     assert again.status == 200
     assert _notes(e2e_app, t["id"], "双击只存一次") == 1
+
+    # The same form sent again from the page (its key put back, as a retry would): answered with
+    # the stored note, whose timeline line the page has already (<li id="ev-…">): shown once.
+    timeline = page.locator("#ticket-timeline > li.ev")
+    shown = timeline.count()
+    assert page.locator("#ticket-timeline > li.ev", has_text="双击只存一次").count() == 1
+    page.evaluate("key => { document.querySelector('#note-key').value = key; }", key)
+    page.fill("#note-body", "双击只存一次")
+    page.locator("#act-note button[type=submit]").click()
+    expect(page.locator("#note-body")).to_have_value("")
+    expect(page.locator("#note-key")).not_to_have_value(key)
+    expect(timeline).to_have_count(shown)
+    assert page.locator("#ticket-timeline > li.ev", has_text="双击只存一次").count() == 1
+    assert _notes(e2e_app, t["id"], "双击只存一次") == 1
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"

@@ -67,6 +67,16 @@
   });
   document.addEventListener("htmx:sendError", function () { showToast(MESSAGES[0], "danger"); });
 
+  /* A timeline line already on the page (<li id="ev-…">: a note sent again with its key is
+     answered with the stored note) is not added a second time. */
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var fragment = evt.detail.fragment;
+    if (!fragment || !fragment.querySelectorAll) return;
+    fragment.querySelectorAll("li[id^='ev-']").forEach(function (li) {
+      if (document.getElementById(li.id)) li.parentNode.removeChild(li);
+    });
+  });
+
   /* Countdown badges: <span class="countdown" data-due="ISO8601"> stay correct without reloads. */
   function formatRemaining(ms) {
     var overdue = ms < 0;

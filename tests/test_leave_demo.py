@@ -3,6 +3,8 @@ shows 代班 tickets at once, team minimums, idempotent."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -53,3 +55,33 @@ def test_demo_leave_in_every_state(client, auth):
 
     assert seed_demo_leave() == {"leave_types": 0, "team_staffing": 0, "leave_requests": 0}
     assert db.session.scalar(select(func.count()).select_from(LeaveRequest)) == len(leaves)
+
+
+@pytest.mark.parametrize("today", [
+    date(2026, 12, 2),  # a Wednesday: ten days on is a Saturday (the waiting request was 0 个工作日)
+    date(2026, 12, 5), date(2026, 12, 6),  # a weekend
+    date(2026, 9, 30), date(2026, 10, 3),  # before and inside the National Day week
+    date(2026, 2, 12),  # before the Spring Festival holiday
+])
+def test_every_demo_request_holds_a_working_day_whatever_the_seed_day(today):
+    """Each demo request is one the form would accept: never a period of days off only."""
+    from kdcs.leave.rules import Period, working_days
+    from kdcs.workcalendar import DbCalendar
+    from kdcs.workcalendar.service import seed_calendar
+    from tests import factories
+
+    seed_calendar({2026})
+    teams = [factories.make_team("一组"), factories.make_team("二组")]
+    for n, team in enumerate(teams, start=1):
+        team.lead_id = factories.make_user("lead", username=f"lead{n}", team=team).id
+    for n in range(1, 13):
+        factories.make_outlet(agent=factories.make_user("agent", username=f"agent{n}", team=teams[n > 6]))
+    db.session.commit()
+    assert seed_demo_leave(today)["leave_requests"] == 6
+    calendar = DbCalendar()
+    for leave in db.session.scalars(select(LeaveRequest)):
+        period = Period(leave.start_date, leave.start_part, leave.end_date, leave.end_part)
+        assert leave.working_days > 0 and working_days(period, calendar) == leave.working_days, (
+            today, leave.user.username, leave.start_date, leave.end_date)
+    current = db.session.scalar(select(LeaveRequest).where(LeaveRequest.status == LeaveStatus.IN_PROGRESS))
+    assert current.start_date < today <= current.end_date

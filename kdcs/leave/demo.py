@@ -56,6 +56,16 @@ def _next_monday(today: date) -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
+def _workday_from(day: date, calendar: DbCalendar, step: int = 1) -> date:
+    """The first working day on or after ``day`` (``step`` -1: on or before), so that a demo
+    request is one the form would accept (never a period of days off: 0 个工作日)."""
+    for _ in range(60):
+        if calendar(day):
+            return day
+        day += timedelta(days=step)
+    return day
+
+
 def _request(owner: User, substitute: User, type_code: str, start: date, end: date, status: str, *,
              reason: str, answer: str | None, created: datetime, steps: list[tuple[User | None, str, str, str]],
              note: str = "", start_part: str = "full", end_part: str = "full") -> LeaveRequest:
@@ -114,7 +124,10 @@ def seed_demo_leave(today: date | None = None) -> dict[str, int]:
     made = []
 
     # In progress today: 周杰 away, 吴静 covers (代班 tickets in agent6's queue).
-    current = _request(u["agent5"], u["agent6"], "annual", today - timedelta(days=1), today + timedelta(days=2),
+    calendar = DbCalendar()
+    # (a holiday week around today: the leave runs to the first working day, so it has one)
+    current = _request(u["agent5"], u["agent6"], "annual", today - timedelta(days=1),
+                       max(today + timedelta(days=2), _workday_from(today, calendar)),
                        S.IN_PROGRESS, reason="回老家参加表姐婚礼", answer="accepted", created=ago(9),
                        steps=[(u["agent5"], *submitted), (u["agent6"], *accepted),
                               (lead1, S.SUBSTITUTE_ACCEPTED, S.APPROVED, "交接清楚，同意。"),
@@ -123,25 +136,25 @@ def seed_demo_leave(today: date | None = None) -> dict[str, int]:
     made.append(current)
 
     # Waiting for lead1 (the substitute accepted).
-    start = today + timedelta(days=10)
+    start = _workday_from(today + timedelta(days=10), calendar)
     made.append(_request(u["agent2"], u["agent1"], "personal", start, start + timedelta(days=1), S.SUBSTITUTE_ACCEPTED,
                          reason="孩子学校家长会，另需办理户口迁移", answer="accepted", created=ago(1),
                          steps=[(u["agent2"], *submitted), (u["agent1"], *accepted)]))
 
     # Waiting for the substitute's answer (李娜 is asked to cover 张敏).
-    start = today + timedelta(days=20)
+    start = _workday_from(today + timedelta(days=20), calendar)
     made.append(_request(u["agent1"], u["agent2"], "annual", start, start + timedelta(days=4), S.SUBMITTED,
                          reason="带父母去云南旅游", answer=None, created=ago(0, 9), steps=[(u["agent1"], *submitted)]))
 
     # Approved for next week (二组).
-    monday = _next_monday(today)
+    monday = _workday_from(_next_monday(today), calendar)
     made.append(_request(u["agent7"], u["agent8"], "annual", monday, monday + timedelta(days=2), S.APPROVED,
                          reason="年假休息", answer="accepted", created=ago(6),
                          steps=[(u["agent7"], *submitted), (u["agent8"], *accepted),
                                 (lead2, S.SUBSTITUTE_ACCEPTED, S.APPROVED, "同意，注意月底对账前回来。")]))
 
     # Finished last week, with its digest.
-    back = today - timedelta(days=7)
+    back = _workday_from(today - timedelta(days=8), calendar, step=-1) + timedelta(days=1)
     done = _request(u["agent9"], u["agent10"], "sick", back - timedelta(days=2), back - timedelta(days=1),
                     S.RETURNED, reason="急性肠胃炎，医院开具病假条", answer="accepted", created=ago(12),
                     steps=[(u["agent9"], *submitted), (u["agent10"], *accepted),
@@ -153,7 +166,7 @@ def seed_demo_leave(today: date | None = None) -> dict[str, int]:
     made.append(done)
 
     # Rejected (二组, month-end).
-    start = today + timedelta(days=5)
+    start = _workday_from(today + timedelta(days=5), calendar)
     made.append(_request(u["agent11"], u["agent12"], "personal", start, start, S.REJECTED,
                          reason="搬家", answer="accepted", created=ago(2),
                          steps=[(u["agent11"], *submitted), (u["agent12"], *accepted),

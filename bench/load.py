@@ -24,6 +24,9 @@
    gunicorn processes from /proc over the requests served), then checks in the
    database that every acknowledged write (2xx/303) is stored exactly once and
    none that was refused is stored.
+7. Samples each worker's resident memory (RSS) every 15 s and prints the first,
+   largest and last sample of each phase (a soak: ``--skip types,saturation,ceiling
+   --think-seconds 900``).
 
 Only 127.0.0.1 is contacted; every loop is bounded by a deadline and a request count.
 """
@@ -293,6 +296,19 @@ class Server:
 
     def cpu_seconds(self) -> float:
         return sum(self.cpu_split())
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker (the master's children), MB, from /proc."""
+        sizes = []
+        for pid in self.pids()[1:]:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return sorted(sizes)
 
     def cpu_split(self) -> tuple[float, float]:
         """(user, system) CPU seconds of gunicorn and its workers."""
@@ -953,6 +969,49 @@ def summarize_profile(out: Path, top: int = 25) -> None:
         print(f"  {n / samples:6.1%}  {name}")
 
 
+class MemoryWatch:
+    """Samples the workers' resident memory every ``every`` seconds while the benchmark runs (the
+    GC thresholds are raised for speed: memory must level off, not grow with the requests served)."""
+
+    def __init__(self, server: Server, every: float = 15):
+        self.server, self.every, self.phase = server, every, "start"
+        self.samples: list[tuple[float, str, list[float]]] = []
+        self._stop = threading.Event()
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.every):
+                return
+
+    def sample(self) -> None:
+        rss = self.server.worker_rss_mb()
+        if rss:
+            self.samples.append((time.monotonic() - self._started, self.phase, rss))
+
+    def stop(self) -> dict:
+        """Stop sampling; print and return the first, largest and last sample of each phase."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sample()
+        report: dict[str, dict] = {}
+        print("\nworker memory (RSS, MB, each worker), sampled every "
+              f"{self.every:.0f} s: first / largest / last of each phase")
+        for phase in dict.fromkeys(phase for _t, phase, _rss in self.samples):
+            rows = [(t, rss) for t, p, rss in self.samples if p == phase]
+            first, last = rows[0][1], rows[-1][1]
+            peak = max(rows, key=lambda row: sum(row[1]))[1]
+            report[phase] = {"first": first, "peak": peak, "last": last, "samples": len(rows),
+                             "seconds": rows[-1][0] - rows[0][0]}
+            show = lambda values: " + ".join(f"{v:.0f}" for v in values)  # noqa: E731
+            print(f"  {phase:<11} {show(first):>11} / {show(peak):>11} / {show(last):>11}"
+                  f"   ({len(rows)} samples over {rows[-1][0] - rows[0][0]:.0f} s)")
+        return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database", nargs="?", help="PostgreSQL URL (its public schema is rebuilt); default SQLite")
@@ -989,10 +1048,13 @@ def main() -> None:
               "tickets": args.tickets, "workers": args.workers, "threads": args.threads}
     writes = Writes()
     server = Server("wsgi:app", env, args.workers, args.threads, OUT / "load_gunicorn.log")
+    memory = MemoryWatch(server, every=5 if args.quick else 15)
     try:
         if "types" not in skip:
+            memory.phase = "types"
             report["types"] = cpu_by_type(server, writes, data, run, 10 if args.quick else 30)
         if "think" not in skip:
+            memory.phase = "think"
             stats = Stats()
             print(f"phase think: {args.sessions} sessions, think time {args.think} s, {args.think_seconds:.0f} s", flush=True)
             mark = {}
@@ -1005,6 +1067,7 @@ def main() -> None:
             report["think"] = table(f"with think time ({args.sessions} sessions, {report['database']})", stats,
                                     time.monotonic() - mark["t"], server.cpu_seconds() - mark["cpu"])
         if "saturation" not in skip:
+            memory.phase = "saturation"
             stats = Stats()
             sat_plan = session_plan(args.saturation_sessions)
             print(f"\nphase saturation: {len(sat_plan)} sessions, no think time, {args.saturation_seconds:.0f} s", flush=True)
@@ -1052,6 +1115,7 @@ def main() -> None:
             if spies:
                 summarize_profile(OUT / "load_profile.txt")
     finally:
+        report["memory"] = memory.stop()
         server.stop()
     if "ceiling" not in skip:
         ceiling_server = Server("bench.load:ceiling()", {}, args.workers, args.threads, OUT / "load_ceiling.log")

@@ -144,6 +144,29 @@ def test_outlets_export_statements(client, auth, users):
     assert counted == [2, 2], (counted, sql)
 
 
+def test_outlet_page_statements(client, auth, users):
+    """An outlet's page with its volumes and its rate history, each rate entered by someone else:
+    the authors come with the history (they were read one by one: 12 statements at 2 entries, 16 at 6)."""
+    outlet = factories.make_outlet(agent=users.agent)
+    months = itertools.count(0)
+    authors = []
+
+    def add(n):
+        for _ in range(n):
+            i = next(months)
+            month = date(2024 + i // 12, i % 12 + 1, 1)
+            factories.make_volume(outlet, month, 10 + i, 20)
+            author = factories.make_user("admin", display_name=f"录入人{i}")
+            authors.append(author.display_name)
+            db.session.add(OutletRate(outlet_id=outlet.id, month=month, rate=Decimal("0.0300"),
+                                      created_by_id=author.id))
+            db.session.commit()
+
+    counted, sql, body = _counts(client, auth, users.admin, f"/outlets/{outlet.id}", add)
+    assert counted == [10, 10], (counted, sql)
+    assert all(name in body for name in authors), authors
+
+
 # --------------------------------------------------------------------------- ticket settings
 
 

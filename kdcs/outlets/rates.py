@@ -23,6 +23,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..auditing import record, register_labels
 from ..extensions import db
@@ -67,10 +68,13 @@ def parse_month(text) -> date | None:
     return date(year, month, 1)
 
 
-def rate_entries(outlet_id: int) -> list[OutletRate]:
-    """The outlet's history, oldest first."""
-    return list(db.session.scalars(select(OutletRate).where(OutletRate.outlet_id == outlet_id)
-                                   .order_by(OutletRate.month)))
+def rate_entries(outlet_id: int, *, with_authors: bool = False) -> list[OutletRate]:
+    """The outlet's history, oldest first; ``with_authors`` reads who entered each rate in the same
+    statement (the outlet page names them: not one lookup per author)."""
+    query = select(OutletRate).where(OutletRate.outlet_id == outlet_id).order_by(OutletRate.month)
+    if with_authors:
+        query = query.options(joinedload(OutletRate.created_by))
+    return list(db.session.scalars(query))
 
 
 def rate_at(entries: list[OutletRate], month: date, fallback: Decimal) -> Decimal:
@@ -120,9 +124,9 @@ class RateLine:
 
 
 def rate_history(outlet: Outlet, today_month: date | None = None) -> list[RateLine]:
-    """The outlet's rates, newest first, each with the months it covers."""
+    """The outlet's rates, newest first, each with the months it covers and who entered it (one statement)."""
     today_month = today_month or this_month()
-    entries = rate_entries(outlet.id)
+    entries = rate_entries(outlet.id, with_authors=True)
     current = None
     for entry in entries:
         if entry.month <= today_month:

@@ -210,6 +210,24 @@ def test_reasons_statements(client, auth, users):
     assert counted == [7, 7], (counted, sql)
 
 
+def test_canned_replies_statements(client, auth, users):
+    """The canned replies, each for a reason of its own: the reasons come with the replies (they
+    were read one by one: 9 statements at 2 replies, 13 at 6)."""
+    names = []
+
+    def add(n):
+        for _ in range(n):
+            reply = factories.make_canned()
+            reason = factories.make_reason(category="work_order", name=f"原因甲{next(_seq)}")
+            reply.reason_id = reason.id
+            names.append(reason.name)
+            db.session.commit()
+
+    counted, sql, body = _counts(client, auth, users.admin, "/tickets/canned-replies", add)
+    assert counted == [7, 7], (counted, sql)
+    assert all(name in body for name in names), names
+
+
 def test_work_calendar_statements(client, auth, users):
     """The work calendar's month with a day selected: the month's days off and make-up days at once."""
     days = itertools.count(0)

@@ -228,6 +228,49 @@ def test_canned_replies_statements(client, auth, users):
     assert all(name in body for name in names), names
 
 
+def test_evidence_checklists_statements(client, auth, users):
+    """The evidence checklists of every 仲裁/问题件 reason: the items of all reasons in one statement
+    (they were read reason by reason: 8 statements at 2 reasons, 12 at 6)."""
+    names = []
+
+    def add(n):
+        for _ in range(n):
+            reason = factories.make_reason()
+            name = f"照片{next(_seq)}"
+            names.append(name)
+            db.session.add(EvidenceItem(reason_id=reason.id, name=name))
+            db.session.commit()
+
+    counted, sql, body = _counts(client, auth, users.admin, "/tickets/evidence-items", add)
+    assert counted == [7, 7], (counted, sql)
+    assert all(name in body for name in names), names
+
+
+def test_items_by_reason_matches_items_for_each_reason():
+    """``items_by_reason`` (the checklists page's one statement) gives each reason what ``items_for``
+    gives it alone, active only or with the inactive items: items in sort order then id, another
+    reason's items kept apart, a reason without items, an unknown reason id."""
+    from kdcs.tickets.attachments import checklist
+
+    reasons = [factories.make_reason(), factories.make_reason(category="arbitration"), factories.make_reason()]
+    other = factories.make_reason()
+    for reason, specs in zip(reasons, [[(20, True), (10, True), (10, False), (5, True)],
+                                       [(0, False), (1, True)], []], strict=True):
+        for sort_order, active in specs:
+            db.session.add(EvidenceItem(reason_id=reason.id, name=f"项{next(_seq)}", sort_order=sort_order,
+                                        is_active=active))
+    db.session.add(EvidenceItem(reason_id=other.id, name="别的原因的项", sort_order=1))
+    db.session.commit()
+    ids = [reason.id for reason in reasons] + [999_999]
+    for include_inactive in (True, False):
+        expected = {reason_id: checklist.items_for(reason_id, include_inactive=include_inactive) for reason_id in ids}
+        assert expected[reasons[0].id] and not expected[reasons[2].id]
+        with statements() as seen:
+            assert checklist.items_by_reason(ids, include_inactive=include_inactive) == expected
+        assert len(seen) == 1, seen
+    assert checklist.items_by_reason([]) == {}
+
+
 def test_work_calendar_statements(client, auth, users):
     """The work calendar's month with a day selected: the month's days off and make-up days at once."""
     days = itertools.count(0)

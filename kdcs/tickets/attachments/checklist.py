@@ -62,6 +62,20 @@ def items_for(reason_id: int, include_inactive: bool = False) -> list[EvidenceIt
                                    .order_by(EvidenceItem.sort_order, EvidenceItem.id)))
 
 
+def items_by_reason(reason_ids: list[int], include_inactive: bool = False) -> dict[int, list[EvidenceItem]]:
+    """{reason id: its checklist items in order} for many reasons in one statement (``items_for``
+    of each, for the settings page that lists every reason's checklist); a reason without items maps to []."""
+    grouped: dict[int, list[EvidenceItem]] = {reason_id: [] for reason_id in reason_ids}
+    if not reason_ids:
+        return grouped
+    query = select(EvidenceItem).where(EvidenceItem.reason_id.in_(reason_ids))
+    if not include_inactive:
+        query = query.where(EvidenceItem.is_active.is_(True))
+    for item in db.session.scalars(query.order_by(EvidenceItem.sort_order, EvidenceItem.id)):
+        grouped[item.reason_id].append(item)
+    return grouped
+
+
 @dataclass(frozen=True)
 class ChecklistLine:
     item: EvidenceItem

@@ -32,9 +32,11 @@ def _prepare(form, _item=None) -> None:
 
 
 def _groups() -> list[tuple]:
-    """(reason, its items incl. inactive) for every reason that may carry a checklist."""
-    return [(reason, checklist.items_for(reason.id, include_inactive=True))
-            for reason in checklist.reasons_with_checklists()]
+    """(reason, its items incl. inactive) for every reason that may carry a checklist (the items of
+    all reasons in one statement)."""
+    reasons = checklist.reasons_with_checklists()
+    items = checklist.items_by_reason([reason.id for reason in reasons], include_inactive=True)
+    return [(reason, items[reason.id]) for reason in reasons]
 
 
 def _page(create_form=None):

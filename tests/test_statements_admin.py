@@ -350,6 +350,22 @@ def _job(user, brand, status: str = "done", **fields) -> ImportJob:
     return job
 
 
+def test_import_jobs_list_statements(client, auth, users):
+    """The import page's recent jobs, each of another brand and uploader: brands and uploaders come
+    with the jobs (the uploaders were read one by one: 8 statements at 2 jobs, 12 at 6)."""
+    uploaders = []
+
+    def add(n):
+        for _ in range(n):
+            uploader = factories.make_user("admin", display_name=f"上传人{next(_seq)}")
+            uploaders.append(uploader.display_name)
+            _job(uploader, factories.make_brand(), inserted_rows=3)
+
+    counted, sql, body = _counts(client, auth, users.admin, "/tickets/import", add)
+    assert counted == [6, 6], (counted, sql)
+    assert all(name in body for name in uploaders), uploaders
+
+
 def test_import_job_page_statements(client, auth, users):
     """A job's page, finished (its error rows) and checked (error rows and samples of the valid
     and duplicate rows): one statement per kind of row, whatever their number."""

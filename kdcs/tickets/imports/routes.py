@@ -39,7 +39,7 @@ def _brands() -> list[Brand]:
 
 
 def _index_page(error: str | None = None, status: int = 200, brand_id: int | None = None):
-    jobs = list(db.session.scalars(importing.visible_jobs_query(current_user).limit(15)))
+    jobs = importing.recent_jobs(current_user, 15)
     return render(INDEX_TEMPLATE, "upload_card", brands=_brands(), jobs=jobs, error=error,
                   brand_id=brand_id, max_mb=importing._mb_text(importing.max_bytes())), status
 

@@ -33,7 +33,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, text, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...auditing import record, register_labels
 from ...extensions import db
@@ -1071,6 +1071,13 @@ def visible_jobs_query(user: User):
     if user.role != "admin":
         query = query.where(ImportJob.created_by_id == user.id)
     return query
+
+
+def recent_jobs(user: User, limit: int = 15) -> list[ImportJob]:
+    """The newest jobs the user may see, each with its brand and uploader read in the same
+    statement (the import page lists both: not one lookup per row)."""
+    query = visible_jobs_query(user).options(joinedload(ImportJob.brand), joinedload(ImportJob.created_by))
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def get_job(user: User, job_id: int) -> ImportJob | None:

@@ -15,10 +15,19 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import LeaveRequest, LeaveStatus, Outlet, Role, Team, TeamStaffing, User
+from ..models import (
+    LeaveHandover,
+    LeaveRequest,
+    LeaveStatus,
+    Outlet,
+    Role,
+    Team,
+    TeamStaffing,
+    User,
+)
 from ..models.user import username_order
 from ..permissions import Permission, ensure, has_permission
 from ..workcalendar import SHANGHAI, DbCalendar
@@ -157,11 +166,14 @@ def team_calendar(actor: User, team: Team, view: str = "month", anchor: date | N
         User.team_id == team.id, User.is_active_account.is_(True), User.role == Role.AGENT)
         .order_by(*username_order())))
     member_ids = [m.id for m in members]
+    options = [joinedload(LeaveRequest.leave_type)]  # each cell names the type
+    if view == "week":  # a week's cell names who covers: every leave's handover and substitutes at once
+        options.append(selectinload(LeaveRequest.handover).selectinload(LeaveHandover.substitute))
     leaves = list(db.session.scalars(select(LeaveRequest).where(
         LeaveRequest.user_id.in_(member_ids),
         LeaveRequest.status.in_([str(s) for s in (*COVERING_STATUSES, *PENDING_STATUSES)]),
         LeaveRequest.start_at < end_at, LeaveRequest.end_at > start_at).order_by(LeaveRequest.start_at)
-        .options(joinedload(LeaveRequest.leave_type))))  # each cell names the type
+        .options(*options)))
     # Rows of the columns used (id, name, primary agent), not outlets.
     outlets = db.session.execute(select(Outlet.id, Outlet.name, Outlet.primary_agent_id).where(
         Outlet.primary_agent_id.in_(member_ids), Outlet.is_active.is_(True)).order_by(Outlet.code)).all()
@@ -208,11 +220,20 @@ def team_calendar(actor: User, team: Team, view: str = "month", anchor: date | N
     lines: dict[tuple[int, int], CoverLine] = {}
     leaves_by_id = {leave.id: leave for leave in leaves}
     outlet_by_id = {o.id: o for o in outlets}
+    # the covering lines' requests and substitutes not read above: one statement each, not one per line
+    missing = {c.request_id for c in covers} - leaves_by_id.keys()
+    if missing:
+        leaves_by_id.update((r.id, r) for r in db.session.scalars(
+            select(LeaveRequest).where(LeaveRequest.id.in_(missing)).options(joinedload(LeaveRequest.user))))
+    substitutes = dict(by_id)
+    missing = {c.substitute_id for c in covers} - substitutes.keys()
+    if missing:
+        substitutes.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(missing))))
     for c in covers:
-        leave = leaves_by_id.get(c.request_id) or db.session.get(LeaveRequest, c.request_id)
+        leave = leaves_by_id.get(c.request_id)
         key = (c.request_id, c.substitute_id)
         if key not in lines:
-            lines[key] = CoverLine(leave, db.session.get(User, c.substitute_id), [], c.start_at, c.end_at)
+            lines[key] = CoverLine(leave, substitutes.get(c.substitute_id), [], c.start_at, c.end_at)
         lines[key].outlets.append(outlet_by_id[c.outlet_id])
     return TeamCalendar(team=team, view=view, first=first, last=last, previous=previous, next=following,
                         members=members, days=days, covers=list(lines.values()), minimum=minimum)

@@ -1,0 +1,155 @@
+"""How many SQL statements the leave, SOP and training pages run, with K listed rows and with 3K:
+the same number (pinned: an upper limit later work may only lower). Where a page read one row at a
+time, the batched reading is compared here with the one-row-at-a-time reading on a varied world."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kdcs.extensions import db
+from kdcs.models import LeaveStatus
+from tests import factories
+from tests.leave_data import make_leave
+from tests.sql_statements import statements
+from tests.test_leave_service import make_leave_world, next_monday
+
+
+def _count(client, url):
+    client.get(url)  # the first request of a kind warms caches (templates, statements)
+    with statements() as seen:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(seen), "\n\n".join(seen)
+
+
+def _pages(client, auth, pages, counted: dict) -> dict:
+    """Count each (name, user, url) of ``pages`` once more into ``counted`` (name → [counts]);
+    the last statements of each page are kept under ``counted["sql"][name]`` for the messages."""
+    for name, user, url in pages:
+        auth.login(user)
+        count, sql = _count(client, url)
+        counted.setdefault(name, []).append(count)
+        counted.setdefault("sql", {})[name] = sql
+        auth.logout()
+    return counted
+
+
+# --------------------------------------------------------------------------- leave
+
+
+def _calendar_world(world, n: int):
+    """Agent n of the team away two days (covered by a teammate or by someone of no team), and one
+    of their outlets handed over by an agent of another team away that week (a covering line of a
+    request the calendar did not list)."""
+    agent = factories.make_user("agent", username=f"cal{n}", team=world.team, display_name=f"日历{n}")
+    outlet = factories.make_outlet(agent=agent, name=f"日历网点{n}")
+    start = next_monday(7) + timedelta(days=n % 5)
+    substitute = world.agent4 if n % 2 else factories.make_user("agent", username=f"calsub{n}")
+    make_leave(agent, [outlet], substitute, start, start + timedelta(days=1))
+    other = factories.make_user("agent", username=f"calx{n}", team=world.other_team)
+    make_leave(other, [factories.make_outlet(agent=agent, name=f"日历乙网点{n}")],
+               factories.make_user("agent", username=f"calxs{n}"), start, start)
+
+
+def test_leave_pages_statements_do_not_grow_with_the_rows(client, auth):
+    """我的请假 (an agent's requests and those waiting for their answer), a request's handover page
+    (as its owner and as the lead), its print, the team calendar (month and week) and the leave
+    types: the same number of statements with 2 and 6 rows."""
+    world = make_leave_world()
+    counted: dict = {}
+    made = 0
+    outlets = [world.outlet, world.outlet2]
+    for size in (2, 6):
+        while made < size:
+            start = next_monday(7) + timedelta(days=7 * made)
+            status = [LeaveStatus.APPROVED, LeaveStatus.SUBMITTED, LeaveStatus.SUBSTITUTE_ACCEPTED][made % 3]
+            make_leave(world.agent3, [world.outlet, world.outlet2], world.agent4, start, start + timedelta(days=1),
+                       status=status, answer=None if status == LeaveStatus.SUBMITTED else "accepted")
+            make_leave(world.agent4, [world.own4], world.agent3, start + timedelta(days=3), start + timedelta(days=3),
+                       status=LeaveStatus.SUBMITTED, answer=None)
+            outlets.append(factories.make_outlet(agent=world.agent3, name=f"交接网点{made}"))
+            factories.make_ticket(outlets[-1])
+            _calendar_world(world, made)
+            factories.make_user("lead", username=f"approver{made}", team=factories.make_team(f"组{made}"))
+            made += 1
+        start = next_monday(7) + timedelta(days=60 * size)
+        leave = make_leave(world.agent3, outlets, world.agent4, start, start + timedelta(days=1),
+                           status=LeaveStatus.SUBSTITUTE_ACCEPTED)
+        monday = next_monday(7).isoformat()
+        _pages(client, auth, [
+            ("mine", world.agent3, "/leave/"), ("to_answer", world.agent4, "/leave/"),
+            ("detail", world.agent3, f"/leave/{leave.id}"), ("detail_lead", world.lead, f"/leave/{leave.id}"),
+            ("print", world.agent3, f"/leave/{leave.id}/print"),
+            ("month", world.lead, f"/leave/calendar?start={monday}"),
+            ("week", world.lead, f"/leave/calendar?view=week&start={monday}"),
+            ("types", world.admin, "/leave/types"),
+        ], counted)
+    sql = counted.pop("sql")
+    expected = {"mine": 9, "to_answer": 9, "detail": 18, "detail_lead": 20, "print": 8, "month": 11, "week": 13,
+                "types": 7}
+    for name, pin in expected.items():
+        assert counted[name] == [pin, pin], (name, counted[name], sql[name])
+
+
+def _reference_calendar(cal) -> tuple:
+    """The covering lines and the week's "covered by" names read one row at a time (what the
+    calendar did before: a request and a substitute per covering line, a handover per absence)."""
+    from datetime import datetime, time
+
+    from kdcs.leave.coverage import coverage_for
+    from kdcs.models import LeaveHandover, LeaveRequest, Outlet, User
+    from kdcs.workcalendar import SHANGHAI
+
+    start = datetime.combine(cal.first, time(0), tzinfo=SHANGHAI)
+    end = datetime.combine(cal.last + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    outlets = db.session.query(Outlet.id).filter(Outlet.primary_agent_id.in_([m.id for m in cal.members]),
+                                                  Outlet.is_active.is_(True)).order_by(Outlet.code)
+    lines: dict = {}
+    for c in coverage_for(start, end, outlet_ids=[o.id for o in outlets]):
+        if (c.request_id, c.substitute_id) not in lines:
+            request = db.session.get(LeaveRequest, c.request_id)
+            lines[c.request_id, c.substitute_id] = (request.id, request.user.display_name,
+                                                    db.session.get(User, c.substitute_id).display_name, [],
+                                                    c.start_at, c.end_at)
+        lines[c.request_id, c.substitute_id][3].append(c.outlet_id)
+    subs = {}
+    for day in cal.days:
+        for absence in day.away.values():
+            rows = db.session.query(LeaveHandover).filter_by(request_id=absence.leave.id).order_by(LeaveHandover.id)
+            subs[absence.leave.id] = [h.substitute.display_name if h.substitute else None for h in rows]
+    return list(lines.values()), subs
+
+
+def _calendar_read(cal) -> tuple:
+    lines = [(line.leave.id, line.leave.user.display_name, line.substitute.display_name,
+              [o.id for o in line.outlets], line.start_at, line.end_at) for line in cal.covers]
+    subs = {}
+    for day in cal.days:
+        for absence in day.away.values():
+            subs[absence.leave.id] = [h.substitute.display_name if h.substitute else None
+                                      for h in absence.leave.handover]
+    return lines, subs
+
+
+def test_the_calendar_read_at_once_equals_one_row_at_a_time():
+    """The week's covering lines (requests of other teams, substitutes of no team) and "covered by"
+    names, read at once, are those of the one-row readings."""
+    from kdcs.leave import calendar as team_calendars
+
+    world = make_leave_world()
+    for n in range(5):
+        _calendar_world(world, n)
+    # agent3 away with one outlet covered by another team's agent and one handed over to nobody
+    make_leave(world.agent3, [world.outlet], world.far, next_monday(7), next_monday(7) + timedelta(days=2))
+    make_leave(world.agent3, [world.outlet2], None, next_monday(7) + timedelta(days=3),
+               next_monday(7) + timedelta(days=3), answer=None)
+    for view in ("week", "month"):
+        db.session.expire_all()
+        cal = team_calendars.team_calendar(world.lead, world.team, view, next_monday(7))
+        got = _calendar_read(cal)
+        db.session.expire_all()
+        expected = _reference_calendar(cal)
+        assert got == expected
+        lines, subs = expected
+        assert len(lines) == 11 and len({line[1] for line in lines}) == 11  # 5 + 5 owners of another team + agent3
+        assert [None] in subs.values() and any(world.far.display_name in names for names in subs.values())

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kdcs.extensions import db
-from kdcs.models import LeaveStatus
+from kdcs.models import LeaveStatus, utcnow
 from tests import factories
-from tests.leave_data import make_leave
+from tests.leave_data import leave_type, make_leave
 from tests.sql_statements import statements
 from tests.test_leave_service import make_leave_world, next_monday
 
@@ -32,6 +32,13 @@ def _pages(client, auth, pages, counted: dict) -> dict:
         counted.setdefault("sql", {})[name] = sql
         auth.logout()
     return counted
+
+
+def _assert_pinned(counted: dict, expected: dict) -> None:
+    """Each page ran its pinned number of statements with K rows and with 3K rows."""
+    sql = counted.pop("sql")
+    wrong = {name: counted[name] for name, pin in expected.items() if counted[name] != [pin, pin]}
+    assert not wrong, (wrong, "\n\n---\n\n".join(sql[name] for name in wrong))
 
 
 # --------------------------------------------------------------------------- leave
@@ -71,6 +78,7 @@ def test_leave_pages_statements_do_not_grow_with_the_rows(client, auth):
             factories.make_ticket(outlets[-1])
             _calendar_world(world, made)
             factories.make_user("lead", username=f"approver{made}", team=factories.make_team(f"组{made}"))
+            leave_type(f"type{made}", f"假别{made}")
             made += 1
         start = next_monday(7) + timedelta(days=60 * size)
         leave = make_leave(world.agent3, outlets, world.agent4, start, start + timedelta(days=1),
@@ -84,11 +92,9 @@ def test_leave_pages_statements_do_not_grow_with_the_rows(client, auth):
             ("week", world.lead, f"/leave/calendar?view=week&start={monday}"),
             ("types", world.admin, "/leave/types"),
         ], counted)
-    sql = counted.pop("sql")
     expected = {"mine": 9, "to_answer": 9, "detail": 18, "detail_lead": 20, "print": 8, "month": 11, "week": 13,
                 "types": 7}
-    for name, pin in expected.items():
-        assert counted[name] == [pin, pin], (name, counted[name], sql[name])
+    _assert_pinned(counted, expected)
 
 
 def _reference_calendar(cal) -> tuple:
@@ -153,3 +159,117 @@ def test_the_calendar_read_at_once_equals_one_row_at_a_time():
         lines, subs = expected
         assert len(lines) == 11 and len({line[1] for line in lines}) == 11  # 5 + 5 owners of another team + agent3
         assert [None] in subs.values() and any(world.far.display_name in names for names in subs.values())
+
+
+# --------------------------------------------------------------------------- SOP
+
+
+def _sop_world(users, n: int):
+    """Scenario n with n+1 published versions and a draft in review (written by the trainer or the
+    admin; every third saved by the admin), an open report on it, an open report on no scenario and a
+    resolved one."""
+    from kdcs.models import AuditLog
+    from kdcs.models.sop import SopReport, VersionStatus
+    from kdcs.sop.search import reindex_scenario
+    from tests.sop_tickets_data import make_scenario
+
+    scenario = make_scenario(f"破损理赔{n}", scripts=[f"第{i}版 破损" for i in range(n + 1)], draft="草稿")
+    reindex_scenario(scenario)
+    draft = next(v for v in scenario.versions if v.status == VersionStatus.DRAFT)
+    draft.status, draft.submitted_at = VersionStatus.IN_REVIEW, utcnow()
+    draft.author_id = users.admin.id if n % 2 else users.trainer.id
+    if n % 3 == 0:
+        db.session.add(AuditLog(actor_id=users.admin.id, action="sop.draft_save", entity_type="sop_version",
+                                entity_id=draft.id, summary="保存"))
+    reporter = factories.make_user("agent", username=f"reporter{n}")
+    db.session.add_all([
+        SopReport(reporter_id=users.agent.id, scenario_id=scenario.id, version_id=scenario.current_version_id,
+                  note=f"第{n}个场景有误"),
+        SopReport(reporter_id=reporter.id, note=f"缺少情况{n}"),
+        SopReport(reporter_id=reporter.id, scenario_id=scenario.id, version_id=scenario.current_version_id,
+                  note=f"已处理{n}", status="resolved", answer="已更新", resolved_version_id=scenario.current_version_id,
+                  resolved_by_id=users.trainer.id, resolved_at=utcnow()),
+    ])
+    db.session.commit()
+    return scenario
+
+
+def _reading_world(world, n: int):
+    """A required version n (for 一组 or every team), read by agent_a and a new agent."""
+    from tests.sop_reading_data import T0, acknowledge, make_scenario, publish
+
+    version = publish(make_scenario(f"必读场景{n}"), teams=[world.one] if n % 2 else [])
+    agent = factories.make_user("agent", username=f"reader{n}", team=world.one if n % 2 else world.two)
+    acknowledge(world.agent_a, version, T0 + timedelta(hours=1))
+    acknowledge(agent, version, T0 + timedelta(hours=2))
+
+
+def test_sop_pages_statements_do_not_grow_with_the_rows(client, auth, users):
+    """The library (list and search), a scenario page (its versions), the review page (drafts in
+    review), the reports inbox (open, all) and a report: the same number of statements with 2 and
+    6 rows."""
+    counted: dict = {}
+    made = 0
+    for size in (2, 6):
+        while made < size:
+            scenario = _sop_world(users, made)
+            made += 1
+        report = db.session.query(__import__("kdcs.models.sop", fromlist=["SopReport"]).SopReport).filter_by(
+            scenario_id=scenario.id, status="open").one()
+        _pages(client, auth, [
+            ("list", users.agent, "/sop/"), ("search", users.agent, "/sop/?q=破损"),
+            ("scenario", users.agent, f"/sop/{scenario.id}"), ("review", users.trainer, "/sop/review"),
+            ("reports", users.trainer, "/sop/reports"), ("reports_all", users.trainer, "/sop/reports?status=all"),
+            ("report", users.trainer, f"/sop/reports/{report.id}"),
+        ], counted)
+    expected = {"list": 6, "search": 6, "scenario": 8, "review": 12, "reports": 11, "reports_all": 11, "report": 10}
+    _assert_pinned(counted, expected)
+
+
+def test_sop_reading_pages_statements_do_not_grow_with_the_rows(client, auth):
+    """The reading matrix (a lead's team, a trainer's, every version) and my required reading."""
+    from tests.sop_reading_data import make_reading_world
+
+    world = make_reading_world()
+    counted: dict = {}
+    made = 0
+    for size in (2, 6):
+        while made < size:
+            _reading_world(world, made)
+            made += 1
+        _pages(client, auth, [
+            ("lead", world.lead_a, "/sop/reading"), ("trainer", world.trainer, "/sop/reading"),
+            ("all", world.trainer, "/sop/reading?all=1"), ("mine", world.agent_a, "/sop/reading/mine"),
+        ], counted)
+    expected = {"lead": 7, "trainer": 8, "all": 9, "mine": 6}
+    _assert_pinned(counted, expected)
+
+
+def test_linkable_versions_and_approvers_at_once_equal_one_at_a_time(users):
+    """The reports inbox's version choices and the review page's "may approve" read at once are
+    those of ``linkable_versions`` and ``may_approve`` per report and per draft (reports on a
+    scenario, on none, on an archived scenario; drafts by the viewer, saved by them, by others)."""
+    from kdcs.models.sop import SopReport, SopVersion, VersionStatus
+    from kdcs.sop import service as sop
+    from kdcs.sop.reports import service
+
+    for n in range(5):
+        _sop_world(users, n)
+    archived = _sop_world(users, 9)
+    archived.is_archived = True
+    db.session.commit()
+    reports = db.session.query(SopReport).order_by(SopReport.id).all()
+    expected = {r.id: [v.id for v in service.linkable_versions(r)] for r in reports}
+    assert service.linkable_versions(reports[1]) and len({tuple(v) for v in expected.values()}) >= 6
+    db.session.expire_all()
+    got = service.linkable_versions_many(db.session.query(SopReport).order_by(SopReport.id).all())
+    assert {i: [v.id for v in versions] for i, versions in got.items()} == expected
+    assert [v.id for v in service.linkable_versions_many(reports, limit=2)[reports[-1].id]] == \
+        [v.id for v in service.linkable_versions(reports[-1], limit=2)]
+    drafts = db.session.query(SopVersion).filter_by(status=VersionStatus.IN_REVIEW).order_by(SopVersion.id).all()
+    for viewer in (users.trainer, users.admin, users.lead, users.agent):
+        expected = {d.id for d in drafts if sop.may_approve(viewer, d)}
+        assert sop.approvable_ids(viewer, drafts) == expected
+    # the admin may approve the trainer's draft 2, not draft 0 (saved by the admin) nor their own draft 1
+    admin_may = sop.approvable_ids(users.admin, drafts)
+    assert drafts[2].id in admin_may and drafts[0].id not in admin_may and drafts[1].id not in admin_may

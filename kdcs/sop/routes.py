@@ -463,11 +463,13 @@ def _review_page(status: int = 200, forms: dict | None = None):
     queue = svc.review_queue(current_user)
     forms = forms or {}
     cards = []
+    teams = _team_choices() if queue else []  # the same choices on every card: read once
+    approvable = svc.approvable_ids(current_user, queue)
     for item in queue:
         approve_form, return_form = forms.get(item.id, (None, None))
         if approve_form is None:
             approve_form = ApproveForm(formdata=None, prefix=f"a{item.id}")
-            approve_form.team_ids.choices = _team_choices()
+            approve_form.team_ids.choices = list(teams)
             approve_form.due_at.data = (utcnow() + svc.READING_WINDOW).astimezone(SHANGHAI).replace(
                 tzinfo=None, second=0, microsecond=0)
             approve_form.version.data = str(item.version)
@@ -475,7 +477,7 @@ def _review_page(status: int = 200, forms: dict | None = None):
             return_form = ReturnForm(formdata=None, prefix=f"r{item.id}")
             return_form.version.data = str(item.version)
         current = item.scenario.current_version
-        cards.append({"draft": item, "may_approve": svc.may_approve(current_user, item),
+        cards.append({"draft": item, "may_approve": item.id in approvable,
                       "approve_form": approve_form, "return_form": return_form, "current": current,
                       "sections": svc.diff_versions(current, item) if current is not None else None})
     return render(REVIEW_PAGE, status=status, cards=cards, in_progress=svc.drafts_in_progress(current_user),

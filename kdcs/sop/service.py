@@ -136,7 +136,9 @@ def review_queue(actor: User) -> list[SopVersion]:
     """Drafts waiting for review, oldest first."""
     ensure(actor, Permission.REVIEW_SOP)
     return list(db.session.scalars(
-        select(SopVersion).options(selectinload(SopVersion.scenario), selectinload(SopVersion.author))
+        select(SopVersion).options(  # each card shows the scenario's current version beside the draft
+            selectinload(SopVersion.scenario).selectinload(SopScenario.current_version),
+            selectinload(SopVersion.author))
         .where(SopVersion.status == VersionStatus.IN_REVIEW).order_by(SopVersion.submitted_at, SopVersion.id)))
 
 
@@ -188,6 +190,25 @@ def may_approve(actor: User, version: SopVersion) -> bool:
     """Whether ``actor`` may approve this draft now (reviewer, not one of its editors)."""
     return (has_permission(actor, Permission.REVIEW_SOP) and version.status == VersionStatus.IN_REVIEW
             and actor.id not in editors_of(version))
+
+
+def editors_of_many(versions) -> dict[int, set[int]]:
+    """``editors_of`` of every version, by version id, in one statement (the review page's cards)."""
+    editors = {v.id: ({v.author_id} if v.author_id else set()) for v in versions}
+    if editors:
+        for version_id, actor_id in db.session.execute(select(AuditLog.entity_id, AuditLog.actor_id).where(
+                AuditLog.entity_type == "sop_version", AuditLog.entity_id.in_(editors),
+                AuditLog.action.in_(EDIT_ACTIONS), AuditLog.actor_id.is_not(None))):
+            editors[version_id].add(actor_id)
+    return editors
+
+
+def approvable_ids(actor: User, versions) -> set[int]:
+    """The ids of ``versions`` that ``actor`` may approve now: ``may_approve`` of each, read at once."""
+    if not has_permission(actor, Permission.REVIEW_SOP):
+        return set()
+    editors = editors_of_many(versions)
+    return {v.id for v in versions if v.status == VersionStatus.IN_REVIEW and actor.id not in editors[v.id]}
 
 
 def reason_choices() -> list[TicketReason]:

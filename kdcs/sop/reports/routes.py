@@ -131,6 +131,7 @@ def reports():
 
 def _resolve_forms(reports, keep=None) -> dict:
     forms = {}
+    linkable = service.linkable_versions_many([r for r in reports if r.status == "open"])
     for report in reports:
         if report.status != "open":
             continue
@@ -139,7 +140,7 @@ def _resolve_forms(reports, keep=None) -> dict:
         if form.version.data is None:
             form.version.data = str(report.version)
         form.resolved_version_id.choices = [("", _("— no version, answer only —"))] + [
-            (v.id, _("《%(t)s》 version %(n)s", t=v.title, n=v.number)) for v in service.linkable_versions(report)
+            (v.id, _("《%(t)s》 version %(n)s", t=v.title, n=v.number)) for v in linkable[report.id]
         ]
         forms[report.id] = form
     return forms

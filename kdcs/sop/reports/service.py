@@ -150,6 +150,26 @@ def linkable_versions(report: SopReport, limit: int = 200) -> list[SopVersion]:
     return list(db.session.scalars(query.limit(limit)))
 
 
+def linkable_versions_many(reports, limit: int = 200) -> dict[int, list[SopVersion]]:
+    """``linkable_versions`` of every report, by report id, in at most two statements (the inbox
+    lists up to a page of open reports; one statement per report before)."""
+    scenario_ids = {r.scenario_id for r in reports if r.scenario_id is not None}
+    of_scenario: dict[int, list[SopVersion]] = {i: [] for i in scenario_ids}
+    if scenario_ids:
+        for version in db.session.scalars(select(SopVersion).where(
+                SopVersion.status == VersionStatus.PUBLISHED, SopVersion.scenario_id.in_(scenario_ids))
+                .order_by(SopVersion.scenario_id, SopVersion.number.desc())):
+            of_scenario[version.scenario_id].append(version)
+    current: list[SopVersion] = []
+    if any(r.scenario_id is None for r in reports):
+        current = list(db.session.scalars(
+            select(SopVersion).where(SopVersion.status == VersionStatus.PUBLISHED)
+            .join(SopScenario, SopScenario.current_version_id == SopVersion.id)
+            .where(SopScenario.is_archived.is_(False)).order_by(SopVersion.title, SopVersion.id).limit(limit)))
+    return {r.id: (of_scenario[r.scenario_id][:limit] if r.scenario_id is not None else list(current))
+            for r in reports}
+
+
 def resolve_report(actor: User, report: SopReport, *, version_no: int | None, answer: str = "",
                    resolved_version_id: int | None = None) -> SopReport:
     """Resolve a report by linking a published version, answering, or both; the reporter is notified."""

@@ -4,10 +4,11 @@ time, the batched reading is compared here with the one-row-at-a-time reading on
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from kdcs.extensions import db
 from kdcs.models import LeaveStatus, utcnow
+from kdcs.models.training import QuestionKind
 from tests import factories
 from tests.leave_data import leave_type, make_leave
 from tests.sql_statements import statements
@@ -38,7 +39,7 @@ def _assert_pinned(counted: dict, expected: dict) -> None:
     """Each page ran its pinned number of statements with K rows and with 3K rows."""
     sql = counted.pop("sql")
     wrong = {name: counted[name] for name, pin in expected.items() if counted[name] != [pin, pin]}
-    assert not wrong, (wrong, "\n\n---\n\n".join(sql[name] for name in wrong))
+    assert not wrong, (str(wrong), "\n\n---\n\n".join(sql[name] for name in wrong))
 
 
 # --------------------------------------------------------------------------- leave
@@ -273,3 +274,174 @@ def test_linkable_versions_and_approvers_at_once_equal_one_at_a_time(users):
     # the admin may approve the trainer's draft 2, not draft 0 (saved by the admin) nor their own draft 1
     admin_may = sop.approvable_ids(users.admin, drafts)
     assert drafts[2].id in admin_may and drafts[0].id not in admin_may and drafts[1].id not in admin_may
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _training_world(users, main, programme, n: int):
+    """Course n (published, 上岗必修 every other one, two lessons); on the main course a lesson, a
+    question, a practical item; agent n assigned the main course, opening a lesson, with a quiz
+    attempt (passed every other one) and sign-offs; users.agent's attempts at course n and the main
+    course; course n on the default programme's day n+1, agent n enrolled."""
+    from kdcs.training.courses import service as courses
+    from kdcs.training.programmes import service as programmes
+    from kdcs.training.quiz import service as quiz
+    from tests.training_cert_data import sign_off, take_quiz
+    from tests.training_world import make_course
+
+    trainer, admin = users.trainer, users.admin
+    course = make_course(trainer, title=f"课程{n}", lessons=(f"课{n}甲", f"课{n}乙"), required=n % 2 == 0)
+    courses.add_lesson(trainer, main, title=f"加课{n}")
+    quiz.create_question(trainer, main, quiz.QuestionDraft(kind=QuestionKind.SINGLE, text=f"题{n}？",
+                                                           options=["是", "否"], correct=[0], tags=[f"标签{n}"]))
+    courses.save_practical_item(trainer, main, kind="supervised", title=f"带教{n}", days=3,
+                                checklist="开场白规范\n核实运单号")
+    agent = factories.make_user("agent", username=f"trainee{n}", team=users.team)
+    programmes.assign_course(admin, main, user_ids=[agent.id], due_on=date.today() + timedelta(days=n + 1))
+    courses.open_lesson(agent, main.lessons[0])
+    take_quiz(agent, main, n % 2 == 0)
+    take_quiz(users.agent, course, n % 3 == 0)
+    take_quiz(users.agent, main, False)
+    sign_off(trainer, agent, main, passed=n % 2 == 0)
+    sign_off(trainer, users.agent, main, passed=n % 3 == 0)
+    programmes.add_item(admin, programme, day_offset=n + 1, course_id=course.id)
+    programmes.add_item(admin, programme, day_offset=n + 2, practical_item_id=main.practical_items[-1].id)
+    programmes.enroll(admin, programme, user_id=agent.id, start_date=date.today())
+    db.session.commit()
+
+
+def test_training_pages_statements_do_not_grow_with_the_rows(client, auth, users):
+    """The course list, a course's page (its lessons with their files, the agents' progress, the
+    agent's sign-offs), the editor, the matrix, an agent's record (every course), the quiz
+    statistics and bank, the quiz home and an attempt, the programmes, a programme's plan, the
+    assignment form and a lesson: the same number of statements with 2 and 6 rows."""
+    from kdcs.training.courses import service as courses
+    from kdcs.training.programmes import service as programmes
+    from kdcs.training.quiz import service as quiz
+    from tests.training_world import make_course, pdf_upload
+
+    main = make_course(users.trainer, title="主课程", required=False)
+    programme = programmes.create_programme(users.admin, title="新人30天计划", is_default=True)
+    db.session.commit()
+    counted: dict = {}
+    made = 0
+    attempt = None
+    for size in (2, 6):
+        while made < size:
+            _training_world(users, main, programme, made)
+            courses.add_file(users.trainer, main.lessons[-1], pdf_upload(f"时效表{made}.pdf"))
+            db.session.commit()
+            made += 1
+        if attempt is None:
+            attempt = quiz.start_attempt(users.agent, main.id)
+            db.session.commit()
+        agent, trainer, lead, admin = users.agent, users.trainer, users.lead, users.admin
+        _pages(client, auth, [
+            ("courses", trainer, "/training/courses"), ("courses_agent", agent, "/training/courses"),
+            ("course", trainer, f"/training/courses/{main.id}"), ("course_lead", lead, f"/training/courses/{main.id}"),
+            ("course_agent", agent, f"/training/courses/{main.id}"), ("edit", trainer, f"/training/courses/{main.id}/edit"),
+            ("matrix_lead", lead, "/training/matrix"), ("matrix_trainer", trainer, "/training/matrix"),
+            ("person", trainer, f"/training/people/{agent.id}"), ("person_lead", lead, f"/training/people/{agent.id}"),
+            ("stats", trainer, f"/training/courses/{main.id}/quiz/stats"),
+            ("questions", trainer, f"/training/courses/{main.id}/questions"),
+            ("quiz_home", agent, f"/training/courses/{main.id}/quiz"), ("attempt", agent, f"/training/quiz/{attempt.id}"),
+            ("programmes", admin, "/training/programmes"), ("programme", admin, f"/training/programmes/{programme.id}"),
+            ("assign", trainer, f"/training/courses/{main.id}/assign"),
+            ("lesson", agent, f"/training/lessons/{main.lessons[-1].id}"),
+        ], counted)
+    expected = {"courses": 6, "courses_agent": 5, "course": 14, "course_lead": 9, "course_agent": 16, "edit": 9,
+                "matrix_lead": 20, "matrix_trainer": 21, "person": 18, "person_lead": 18, "stats": 7, "questions": 8,
+                "quiz_home": 8, "attempt": 6, "programmes": 6, "programme": 16, "assign": 8, "lesson": 9}
+    _assert_pinned(counted, expected)
+
+
+def _reference_record(agent_id: int) -> list[tuple]:
+    """An agent's record read course by course (``matrix.record`` before it read every course at once)."""
+    from kdcs.models.training import PracticalSignoff, QuizAttempt, TrainingCourse
+    from kdcs.training.certification import matrix, service
+
+    courses = {c.id: c for c in matrix.published_courses()}
+    for course_id in db.session.scalars(db.select(QuizAttempt.course_id).where(QuizAttempt.user_id == agent_id)):
+        courses.setdefault(course_id, db.session.get(TrainingCourse, course_id))
+    out = []
+    for course in courses.values():
+        attempts = db.session.scalars(db.select(QuizAttempt).where(
+            QuizAttempt.user_id == agent_id, QuizAttempt.course_id == course.id).order_by(QuizAttempt.number.desc()))
+        item_ids = [i.id for i in course.practical_items]
+        signoffs = db.session.scalars(db.select(PracticalSignoff).where(
+            PracticalSignoff.user_id == agent_id, PracticalSignoff.item_id.in_(item_ids or [-1])).order_by(
+            PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc()))
+        latest = [(item.id, getattr(service.latest_signoff(agent_id, item), "id", None))
+                  for item in service.active_items(course)]
+        latest_now = [(item.id, getattr(service.latest_signoff(agent_id, item, course.revision), "id", None))
+                      for item in service.active_items(course)]
+        result = service.result_for(agent_id, course.id)
+        out.append((course.id, service.course_status(agent_id, course), getattr(result, "id", None),
+                    [a.id for a in attempts], [s.id for s in signoffs], latest, latest_now))
+    return out
+
+
+def _batched_record(actor, agent_id: int) -> list[tuple]:
+    from kdcs.training.certification import matrix, service
+
+    _agent, records = matrix.record(actor, agent_id)
+    out = []
+    for r in records:
+        items = [item for item, _latest in r.items]
+        latest_now = service.latest_signoffs(agent_id, items, r.course.revision)
+        out.append((r.course.id, r.status, getattr(r.result, "id", None), [a.id for a in r.attempts],
+                    [s.id for s in r.signoffs], [(item.id, getattr(s, "id", None)) for item, s in r.items],
+                    [(item.id, getattr(latest_now.get(item.id), "id", None)) for item in items]))
+    return out
+
+
+def test_an_agents_record_read_at_once_equals_course_by_course(users):
+    """An agent's record (every published course, and a draft course attempted before it was
+    unpublished) read at once is the course-by-course reading: attempts newest first, sign-offs
+    (archived too), the latest kept sign-off per active item (and of the current revision, the
+    course page's box), the status and the result."""
+    from kdcs.models.training import CourseStatus, PracticalItem
+    from kdcs.training.certification import service
+    from tests.training_cert_data import make_course, sign_off, take_quiz
+
+    trainer, admin = users.trainer, users.admin
+    agents = [users.agent] + [factories.make_user("agent", username=f"record{n}", team=users.team) for n in range(3)]
+    rules = make_course(items=2)
+    comms = make_course("沟通技巧与共情话术", questions=0, items=1)
+    recap = make_course("季度复盘", required=False, items=3)
+    empty = make_course("空课程", required=False, questions=0, items=0)
+    draft = make_course("旧版课程", required=False, items=1)
+    take_quiz(agents[0], rules, False)
+    take_quiz(agents[0], rules, True)
+    sign_off(trainer, agents[0], rules, passed=False)
+    sign_off(trainer, agents[0], rules)
+    sign_off(trainer, agents[0], comms)
+    take_quiz(agents[0], draft, True)
+    sign_off(trainer, agents[0], draft)
+    take_quiz(agents[1], recap, True)
+    sign_off(trainer, agents[1], recap)
+    service.reset_attempts(admin, agents[1].id, recap.id, "重新考核")  # archived attempts and sign-offs
+    sign_off(trainer, agents[1], recap, passed=False)
+    take_quiz(agents[2], rules, True)
+    sign_off(trainer, agents[2], rules)
+    sign_off(trainer, agents[3], recap)
+    service.reset_attempts(admin, agents[3].id, recap.id, "重新考核")
+    service.record_signoff(trainer, agents[3].id, recap.practical_items[0].id, passed=True, score=90, ticked=[0],
+                           comment="只重做了第一项")  # the third item's only sign-off is archived
+    rules.revision += 1  # a new revision: the agent's sign-offs are of the old one
+    draft.status = CourseStatus.DRAFT
+    db.session.get(PracticalItem, recap.practical_items[1].id).is_active = False
+    db.session.commit()
+    assert empty.id
+    for agent in agents:
+        expected = _reference_record(agent.id)
+        db.session.expire_all()
+        assert _batched_record(trainer, agent.id) == expected, agent.username
+        db.session.expire_all()
+    assert any(course[0] == draft.id for course in _reference_record(agents[0].id))
+    recap_row = next(course for course in _reference_record(agents[1].id) if course[0] == recap.id)
+    assert len(recap_row[4]) == 6 and len(recap_row[5]) == 2  # 3 archived sign-offs, 3 new; 2 items still in use
+    rules_row = next(course for course in _reference_record(agents[2].id) if course[0] == rules.id)
+    assert next(c for c in _reference_record(agents[3].id) if c[0] == recap.id)[5][1][1] is None
+    assert rules_row[5][0][1] is not None and rules_row[6][0][1] is None  # signed, not for this revision

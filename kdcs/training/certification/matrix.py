@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Outlet, Team, Ticket, TicketStatus
@@ -188,22 +189,40 @@ class CourseRecord:
 
 
 def record(actor: User, user_id: int) -> tuple[User, list[CourseRecord]]:
-    """An agent's attempts and sign-offs per published course (and any course they have attempts in)."""
+    """An agent's attempts and sign-offs per published course (and any course they have attempts in),
+    read in a fixed number of statements whatever the number of courses (one reading per course before)."""
     agent = visible_agent(actor, user_id)
     courses = {c.id: c for c in published_courses()}
-    for course_id in db.session.scalars(select(QuizAttempt.course_id).where(QuizAttempt.user_id == agent.id)):
-        courses.setdefault(course_id, db.session.get(TrainingCourse, course_id))
+    attempts_of: dict[int, list[QuizAttempt]] = {}
+    for attempt in db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == agent.id)
+                                      .order_by(QuizAttempt.id)):
+        attempts_of.setdefault(attempt.course_id, []).append(attempt)
+    others = [course_id for course_id in attempts_of if course_id not in courses]  # first attempted first
+    if others:
+        found = {c.id: c for c in db.session.scalars(select(TrainingCourse).where(TrainingCourse.id.in_(others)))}
+        courses.update((course_id, found.get(course_id)) for course_id in others)
+    if courses:  # every course's practical items at once (the sign-offs and the items' rows read them)
+        db.session.scalars(select(TrainingCourse).where(TrainingCourse.id.in_(list(courses)))
+                           .options(selectinload(TrainingCourse.practical_items))).all()
+    course_of_item = {item.id: course.id for course in courses.values() for item in course.practical_items}
+    signoffs_of: dict[int, list[PracticalSignoff]] = {}
+    if course_of_item:
+        for signoff in db.session.scalars(select(PracticalSignoff).where(
+                PracticalSignoff.user_id == agent.id, PracticalSignoff.item_id.in_(list(course_of_item)))
+                .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())):
+            signoffs_of.setdefault(course_of_item[signoff.item_id], []).append(signoff)
+    statuses = service.course_statuses(agent.id, list(courses.values()))
+    results = service.results_for(agent.id, list(courses))
     records = []
     for course in courses.values():
-        attempts = list(db.session.scalars(select(QuizAttempt).where(
-            QuizAttempt.user_id == agent.id, QuizAttempt.course_id == course.id).order_by(QuizAttempt.number.desc())))
-        item_ids = [i.id for i in course.practical_items]
-        signoffs = list(db.session.scalars(select(PracticalSignoff).where(
-            PracticalSignoff.user_id == agent.id, PracticalSignoff.item_id.in_(item_ids or [-1])).order_by(
-            PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())))
-        items = [(item, service.latest_signoff(agent.id, item)) for item in service.active_items(course)]
-        records.append(CourseRecord(course, service.course_status(agent.id, course),
-                                    service.result_for(agent.id, course.id), attempts, signoffs, items))
+        attempts = sorted(attempts_of.get(course.id, []), key=lambda a: a.number, reverse=True)
+        signoffs = signoffs_of.get(course.id, [])
+        latest = {}
+        for signoff in signoffs:  # newest first: the first kept one of an item is its latest
+            if not signoff.is_archived:
+                latest.setdefault(signoff.item_id, signoff)
+        items = [(item, latest.get(item.id)) for item in service.active_items(course)]
+        records.append(CourseRecord(course, statuses[course.id], results.get(course.id), attempts, signoffs, items))
     return agent, records
 
 

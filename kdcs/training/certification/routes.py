@@ -40,7 +40,9 @@ def certification_box(course: TrainingCourse) -> dict:
     if not getattr(user, "is_authenticated", False) or user.role != "agent":
         return {"agent": False, "course": course,
                 "matrix": has_permission(user, Permission.VIEW_TRAINING_MATRIX)}
-    items = [(item, service.latest_signoff(user.id, item, course.revision)) for item in service.active_items(course)]
+    active = service.active_items(course)
+    latest = service.latest_signoffs(user.id, active, course.revision)
+    items = [(item, latest.get(item.id)) for item in active]
     return {"agent": True, "course": course, "status": service.course_status(user.id, course),
             "result": service.result_for(user.id, course.id), "items": items, "matrix": False}
 

@@ -151,6 +151,30 @@ def result_for(user_id: int, course_id: int) -> CourseResult | None:
         CourseResult.user_id == user_id, CourseResult.course_id == course_id))
 
 
+def results_for(user_id: int, course_ids: list[int]) -> dict[int, CourseResult]:
+    """``result_for`` of several courses ({course_id: result}, absent courses left out) in one statement."""
+    if not course_ids:
+        return {}
+    return {r.course_id: r for r in db.session.scalars(select(CourseResult).where(
+        CourseResult.user_id == user_id, CourseResult.course_id.in_(course_ids)))}
+
+
+def latest_signoffs(user_id: int, items: list[PracticalItem], revision: int | None = None
+                    ) -> dict[int, PracticalSignoff]:
+    """``latest_signoff`` of several items ({item_id: sign-off}, items without one left out) in one statement."""
+    if not items:
+        return {}
+    query = select(PracticalSignoff).where(
+        PracticalSignoff.user_id == user_id, PracticalSignoff.item_id.in_([item.id for item in items]),
+        PracticalSignoff.is_archived.is_(False))
+    if revision is not None:
+        query = query.where(PracticalSignoff.course_revision == revision)
+    latest: dict[int, PracticalSignoff] = {}
+    for signoff in db.session.scalars(query.order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())):
+        latest.setdefault(signoff.item_id, signoff)
+    return latest
+
+
 def certification_for(user_id: int) -> AgentCertification | None:
     """The agent's going-live row (None before the first recompute)."""
     return db.session.get(AgentCertification, user_id)

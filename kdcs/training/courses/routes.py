@@ -98,7 +98,7 @@ def course_new():
 def course(course_id: int):
     """A course's page: summary, lessons (with the viewer's progress), quiz and certification boxes,
     practical items; for trainers each agent's progress and the publish controls."""
-    item = svc.get_visible_course(current_user, course_id)
+    item = svc.get_visible_course(current_user, course_id, files=True)
     states = svc.lesson_states(current_user.id, [lesson.id for lesson in item.lessons])
     done = sum(1 for state in states.values() if state.completed_at)
     editor = svc.is_editor(current_user)
@@ -153,7 +153,7 @@ def _edit_page(course, form=None, *, lesson_form=None, practical_form=None, stat
 def course_edit(course_id: int):
     """The course editor: title, summary, kind, 上岗必修; lessons in order; practical items.
     A save from a stale page is a 409 with the stored values and what was typed."""
-    item = svc.get_course_for_edit(current_user, course_id)
+    item = svc.get_course_for_edit(current_user, course_id, files=True)
     if request.method == "GET":
         return _edit_page(item)
     form = _course_form(item, request.form)

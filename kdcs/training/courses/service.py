@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from ... import storage
 from ...auditing import record, snapshot
@@ -84,19 +85,32 @@ def can_view_course(user, course: TrainingCourse) -> bool:
     return is_editor(user) or course.status == CourseStatus.PUBLISHED
 
 
-def get_visible_course(user, course_id) -> TrainingCourse:
-    """The course if ``user`` may see it; NotFound otherwise (also for ids that are not ids)."""
+def _course_with_files(course_id) -> TrainingCourse:
+    """The course with its lessons and their files read at once (the course page and the editor list
+    every lesson with its files: one statement per lesson before); NotFound as ``get_or_not_found``."""
+    wanted = id_or_none(course_id)
+    course = db.session.scalar(select(TrainingCourse).where(TrainingCourse.id == wanted).options(
+        selectinload(TrainingCourse.lessons).selectinload(TrainingLesson.attachments))) if wanted else None
+    if course is None:
+        raise NotFound(course_id)
+    return course
+
+
+def get_visible_course(user, course_id, *, files: bool = False) -> TrainingCourse:
+    """The course if ``user`` may see it; NotFound otherwise (also for ids that are not ids).
+    ``files``: with its lessons and their files read at once."""
     ensure(user, Permission.VIEW_TRAINING)
-    course = get_or_not_found(TrainingCourse, course_id)
+    course = _course_with_files(course_id) if files else get_or_not_found(TrainingCourse, course_id)
     if not can_view_course(user, course):
         raise NotFound(course_id)
     return course
 
 
-def get_course_for_edit(actor, course_id) -> TrainingCourse:
-    """A course to edit (trainers and admins); NotFound for unknown ids."""
+def get_course_for_edit(actor, course_id, *, files: bool = False) -> TrainingCourse:
+    """A course to edit (trainers and admins); NotFound for unknown ids. ``files``: with its lessons
+    and their files read at once."""
     ensure(actor, Permission.EDIT_TRAINING)
-    return get_or_not_found(TrainingCourse, course_id)
+    return _course_with_files(course_id) if files else get_or_not_found(TrainingCourse, course_id)
 
 
 def get_visible_lesson(user, lesson_id) -> TrainingLesson:
@@ -678,8 +692,8 @@ def agents_progress(actor, course: TrainingCourse) -> list[dict]:
     ids = set(assigned) | set(progress)
     if not ids:
         return []
-    users = db.session.scalars(select(User).where(User.id.in_(ids), User.role == Role.AGENT,
-                                                  User.is_active_account.is_(True))
+    users = db.session.scalars(select(User).options(joinedload(User.team))  # each row names the team
+                               .where(User.id.in_(ids), User.role == Role.AGENT, User.is_active_account.is_(True))
                                .order_by(User.team_id, User.username)).all()
     result = []
     for user in users:

@@ -53,9 +53,16 @@ def list_programmes(actor) -> list[TrainingProgramme]:
 def get_programme(actor, programme_id) -> TrainingProgramme:
     """One programme (trainers and admins); NotFound for unknown ids."""
     ensure(actor, Permission.ASSIGN_TRAINING)
-    from ..courses.service import get_or_not_found
-
-    return get_or_not_found(TrainingProgramme, programme_id)
+    # the plan names each item's course or practical item (and its course): read with the programme,
+    # a fixed number of statements however long the plan (one or two per item before)
+    wanted = id_or_none(programme_id)
+    programme = db.session.scalar(select(TrainingProgramme).where(TrainingProgramme.id == wanted).options(
+        selectinload(TrainingProgramme.items).selectinload(ProgrammeItem.course),
+        selectinload(TrainingProgramme.items).selectinload(ProgrammeItem.practical_item)
+        .selectinload(PracticalItem.course))) if wanted else None
+    if programme is None:
+        raise NotFound(programme_id)
+    return programme
 
 
 def default_programme() -> TrainingProgramme | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from kdcs.extensions import db
-from kdcs.models import LeaveStatus, utcnow
+from kdcs.models import LeaveEvent, LeaveStatus, utcnow
 from kdcs.models.training import QuestionKind
 from tests import factories
 from tests.leave_data import leave_type, make_leave
@@ -84,6 +84,12 @@ def test_leave_pages_statements_do_not_grow_with_the_rows(client, auth):
         start = next_monday(7) + timedelta(days=60 * size)
         leave = make_leave(world.agent3, outlets, world.agent4, start, start + timedelta(days=1),
                            status=LeaveStatus.SUBSTITUTE_ACCEPTED)
+        for n, item in enumerate(leave.handover[2:]):  # a substitute per new outlet, each answering in the history
+            substitute = factories.make_user("agent", username=f"handover{size}_{n}", team=world.team)
+            item.substitute_id = substitute.id
+            db.session.add(LeaveEvent(request_id=leave.id, actor_id=substitute.id, from_status="submitted",
+                                      to_status="submitted", note="同意"))
+        db.session.commit()
         monday = next_monday(7).isoformat()
         _pages(client, auth, [
             ("mine", world.agent3, "/leave/"), ("to_answer", world.agent4, "/leave/"),
@@ -445,3 +451,41 @@ def test_an_agents_record_read_at_once_equals_course_by_course(users):
     rules_row = next(course for course in _reference_record(agents[2].id) if course[0] == rules.id)
     assert next(c for c in _reference_record(agents[3].id) if c[0] == recap.id)[5][1][1] is None
     assert rules_row[5][0][1] is not None and rules_row[6][0][1] is None  # signed, not for this revision
+
+
+def test_the_handover_page_reads_a_waiting_request_as_the_inbox_does():
+    """The handover page of a request still waiting (for its substitutes' answers, or for the
+    decision) shows the rows, loads, staffing and overrides read as the inbox reads them: equal to
+    the one-request readings for a submitted request too (several substitutes, one of another team,
+    an outlet handed to nobody, a substitute busy covering someone else, a short team)."""
+    from kdcs.leave import inbox, service
+    from kdcs.models import LeaveRequest
+    from tests.test_leave_service import request
+    from tests.test_leave_statements import _batched, _due_on, _leaver, _reference
+
+    world = make_leave_world()
+    service.set_min_staffing(world.admin, world.team, 5)
+    first = next_monday(7)
+    make_leave(world.agent3, [world.outlet, world.outlet2], world.agent4, first + timedelta(days=1),
+               first + timedelta(days=3))
+    _due_on(world.outlet, first + timedelta(days=2))
+    _due_on(world.own4, first, 9)
+    leaves = []
+    for n, substitutes in enumerate([(world.agent4, world.far), (world.far, None), (world.agent4, world.agent4)]):
+        agent, outlets = _leaver(world, n)
+        _due_on(outlets[0], first + timedelta(days=n))
+        leave = request(world, agent, start=first + timedelta(days=n), end=first + timedelta(days=n + 2),
+                        substitute=world.agent4)
+        for item, substitute in zip(leave.handover, substitutes, strict=True):
+            item.substitute_id = substitute.id if substitute else None
+        leaves.append(leave)
+    db.session.commit()
+    service.substitute_answer(world.agent4, leaves[2], True)  # waiting for the decision now
+    db.session.commit()
+    assert [leave.status for leave in leaves] == ["submitted", "submitted", "substitute_accepted"]
+    expected = [_reference(leave) for leave in leaves]
+    db.session.expire_all()
+    got = [_batched(inbox.items([db.session.get(LeaveRequest, leave.id)])[0]) for leave in leaves]
+    assert got == expected
+    assert len(expected[0][1]) == 2 and any(load.covered_outlets for _sub, load in expected[0][1])
+    assert any(day.short for day in expected[0][2])

@@ -13,12 +13,13 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ..crud import InlineEdit, parse_version
 from ..extensions import db
 from ..htmx import fragment_only, redirect_after_post, render, render_fragment, wants_fragment
 from ..models import Team, User
-from ..models.leave import LeaveRequest, LeaveStatus, LeaveType
+from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus, LeaveType
 from ..models.types import utcnow
 from ..permissions import Permission, has_permission, require
 from ..request_args import id_or_zero
@@ -85,11 +86,17 @@ def _status_badge(status):
 # --------------------------------------------------------------------------- my requests / inbox
 
 
-def _get(leave_id: int) -> LeaveRequest:
+def _get(leave_id: int, *options) -> LeaveRequest:
     try:
-        return service.get_request(current_user, leave_id)
+        return service.get_request(current_user, leave_id, *options)
     except NotFound:
         abort(404)
+
+
+# The handover page and its print name every outlet's substitute: loaded with the request (a lazy
+# load per substitute otherwise; the history's actors are then mostly known: the requester, the
+# substitutes, the viewer).
+PAGE_LOADS = (selectinload(LeaveRequest.handover).selectinload(LeaveHandover.substitute),)
 
 
 @bp.route("/")
@@ -116,17 +123,6 @@ def _staffing_teams() -> list[tuple[Team, int]]:
         teams = db.session.query(Team).filter(Team.lead_id == current_user.id).all()
     minimums = service.min_staffing_of(t.id for t in teams)
     return [(t, minimums[t.id]) for t in teams]
-
-
-def _loads(leave: LeaveRequest) -> list:
-    """(substitute, their load over the leave with this leave's outlets added) for each substitute."""
-    loads = {}
-    for item in leave.handover:
-        if item.substitute_id and item.substitute_id not in loads:
-            outlets = [h.outlet_id for h in leave.handover if h.substitute_id == item.substitute_id]
-            loads[item.substitute_id] = (item.substitute, service.substitute_load(
-                item.substitute, leave.start_at, leave.end_at, exclude_id=leave.id, extra_outlet_ids=outlets))
-    return list(loads.values())
 
 
 def _inbox_row(item: inbox.InboxItem) -> dict:
@@ -280,23 +276,29 @@ def candidate():
 
 def _detail_context(leave: LeaveRequest, **extra) -> dict:
     mine = [h for h in leave.handover if h.substitute_id == current_user.id]
+    # A request still waiting shows its staffing and each substitute's load: read as the inbox reads
+    # it (kdcs/leave/inbox.py, equal to the one-request readings), a fixed number of statements
+    # however many substitutes (three or four per substitute one at a time).
+    waiting = leave.status in (S.SUBMITTED, S.SUBSTITUTE_ACCEPTED)
+    may_decide = leave.status == S.SUBSTITUTE_ACCEPTED and service.may_decide(current_user, leave)
+    read = inbox.items([leave])[0] if may_decide or waiting else None
     context = {
-        "leave": leave, "rows": service.handover_rows(leave),
+        "leave": leave, "rows": read.rows if read else service.handover_rows(leave),
         "may_answer": leave.status == S.SUBMITTED and any(h.substitute_answer is None for h in mine),
-        "may_decide": leave.status == S.SUBSTITUTE_ACCEPTED and service.may_decide(current_user, leave),
+        "may_decide": may_decide,
         "may_cancel": service.can_cancel(current_user, leave),
         "may_return": leave.user_id == current_user.id and leave.status == S.IN_PROGRESS,
         "may_record_proof": (leave.proof_status in (service.PROOF_PENDING, service.PROOF_LATER)
                              and leave.status not in (S.CANCELLED, S.REJECTED)
                              and service.may_record_proof(current_user, leave)),
-        "needs": service.needs(leave) if leave.status == S.SUBSTITUTE_ACCEPTED else None,
+        "needs": (read.needs if read else service.needs(leave)) if leave.status == S.SUBSTITUTE_ACCEPTED else None,
         "own_pending": leave.user_id == current_user.id and leave.status == S.SUBSTITUTE_ACCEPTED,
         "note_form": NoteForm(formdata=None), "form": DecisionForm(formdata=None),
         "conflict": None,
     }
-    if context["may_decide"] or leave.status in (S.SUBMITTED, S.SUBSTITUTE_ACCEPTED):
-        context["staffing"] = service.staffing_days(leave)
-        context["loads"] = _loads(leave)
+    if read:
+        context["staffing"] = read.staffing
+        context["loads"] = read.loads
     context.update(extra)
     return context
 
@@ -306,7 +308,7 @@ def _detail_context(leave: LeaveRequest, **extra) -> dict:
 @_any_leave_role
 def detail(leave_id: int):
     """The handover (交接单) with the history and the actions open to the viewer."""
-    leave = _get(leave_id)
+    leave = _get(leave_id, *PAGE_LOADS)
     return render("leave/detail.html", **_detail_context(leave))
 
 
@@ -442,7 +444,7 @@ def proof(leave_id: int):
 @_any_leave_role
 def print_view(leave_id: int):
     """The printable 交接单 (A4 portrait, signature lines)."""
-    leave = _get(leave_id)
+    leave = _get(leave_id, *PAGE_LOADS)
     return render("leave/print.html", leave=leave, rows=service.handover_rows(leave), printed=utcnow())
 
 

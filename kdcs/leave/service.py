@@ -305,10 +305,10 @@ def set_min_staffing(actor: User, team: Team, min_agents: int) -> TeamStaffing:
 
 # --------------------------------------------------------------------------- reading
 
-def get_request(actor: User, request_id: int) -> LeaveRequest:
+def get_request(actor: User, request_id: int, *options) -> LeaveRequest:
     """A request the actor may see (the requester, a substitute, the approver, the team's lead,
-    an admin); otherwise ``NotFound``."""
-    leave = db.session.get(LeaveRequest, request_id)
+    an admin); otherwise ``NotFound``. ``options``: loader options (what the page shows of it)."""
+    leave = db.session.get(LeaveRequest, request_id, options=options)
     if leave is None or not can_view(actor, leave):
         raise NotFound()
     return leave

@@ -489,3 +489,24 @@ def test_the_handover_page_reads_a_waiting_request_as_the_inbox_does():
     assert got == expected
     assert len(expected[0][1]) == 2 and any(load.covered_outlets for _sub, load in expected[0][1])
     assert any(day.short for day in expected[0][2])
+
+
+def test_return_digest_statements_do_not_grow_with_the_outlets(client, auth):
+    """The return digest (/leave/<id>/digest) of a returned leave handing 2 and 6 outlets to as
+    many substitutes, with tickets: the same number of statements."""
+    world = make_leave_world()
+    counted: dict = {}
+    outlets, substitutes = [], []
+    for size in (2, 6):
+        while len(outlets) < size:
+            outlets.append(factories.make_outlet(agent=world.agent3, name=f"销假网点{len(outlets)}"))
+            substitutes.append(factories.make_user("agent", username=f"digest{len(substitutes)}", team=world.team))
+            factories.make_ticket(outlets[-1])
+        start = date.today() - timedelta(days=10 * size)
+        leave = make_leave(world.agent3, outlets, None, start, start + timedelta(days=3), status=LeaveStatus.RETURNED)
+        for item, substitute in zip(leave.handover, substitutes, strict=True):
+            item.substitute_id = substitute.id
+        db.session.commit()
+        _pages(client, auth, [("digest", world.agent3, f"/leave/{leave.id}/digest"),
+                              ("digest_lead", world.lead, f"/leave/{leave.id}/digest")], counted)
+    _assert_pinned(counted, {"digest": 17, "digest_lead": 18})

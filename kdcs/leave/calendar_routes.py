@@ -6,9 +6,10 @@ from datetime import date
 
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ..htmx import render
-from ..models.leave import LeaveStatus
+from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus
 from ..permissions import Permission, require
 from ..request_args import id_or_none
 from ..service_errors import NotFound
@@ -41,14 +42,18 @@ def calendar():
     return render("leave/calendar.html", block="calendar", cal=cal, teams=teams, team=team, view=view)
 
 
+DIGEST_LOADS = (selectinload(LeaveRequest.handover).selectinload(LeaveHandover.outlet),
+                selectinload(LeaveRequest.handover).selectinload(LeaveHandover.substitute))
+
+
 @bp.route("/<int:leave_id>/digest")
 @require()
 def digest(leave_id: int):
     """What happened to the agent's outlets while away (the return digest), for whoever may see the request."""
     from . import service
 
-    try:
-        leave = service.get_request(current_user, leave_id)
+    try:  # each outlet's row names the outlet and its substitute: loaded with the request
+        leave = service.get_request(current_user, leave_id, *DIGEST_LOADS)
     except NotFound:
         abort(404)
     if leave.status not in (LeaveStatus.IN_PROGRESS, LeaveStatus.RETURNED):

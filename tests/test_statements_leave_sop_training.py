@@ -234,7 +234,8 @@ def test_sop_pages_statements_do_not_grow_with_the_rows(client, auth, users):
 
 
 def test_sop_reading_pages_statements_do_not_grow_with_the_rows(client, auth):
-    """The reading matrix (a lead's team, a trainer's, every version) and my required reading."""
+    """The reading matrix (a lead's team, a trainer's, every version), its Excel export and my
+    required reading."""
     from tests.sop_reading_data import make_reading_world
 
     world = make_reading_world()
@@ -247,8 +248,9 @@ def test_sop_reading_pages_statements_do_not_grow_with_the_rows(client, auth):
         _pages(client, auth, [
             ("lead", world.lead_a, "/sop/reading"), ("trainer", world.trainer, "/sop/reading"),
             ("all", world.trainer, "/sop/reading?all=1"), ("mine", world.agent_a, "/sop/reading/mine"),
+            ("export", world.trainer, "/sop/reading/export.xlsx"), ("export_lead", world.lead_a, "/sop/reading/export.xlsx"),
         ], counted)
-    expected = {"lead": 7, "trainer": 8, "all": 9, "mine": 6}
+    expected = {"lead": 7, "trainer": 8, "all": 9, "mine": 6, "export": 5, "export_lead": 6}
     _assert_pinned(counted, expected)
 
 
@@ -320,7 +322,7 @@ def _training_world(users, main, programme, n: int):
 def test_training_pages_statements_do_not_grow_with_the_rows(client, auth, users):
     """The course list, a course's page (its lessons with their files, the agents' progress, the
     agent's sign-offs), the editor, the matrix, an agent's record (every course), the quiz
-    statistics and bank, the quiz home and an attempt, the programmes, a programme's plan, the
+    statistics, bank and its export, the quiz home and an attempt, the matrix filtered and exported, the programmes, a programme's plan, the
     assignment form and a lesson: the same number of statements with 2 and 6 rows."""
     from kdcs.training.courses import service as courses
     from kdcs.training.programmes import service as programmes
@@ -355,10 +357,16 @@ def test_training_pages_statements_do_not_grow_with_the_rows(client, auth, users
             ("programmes", admin, "/training/programmes"), ("programme", admin, f"/training/programmes/{programme.id}"),
             ("assign", trainer, f"/training/courses/{main.id}/assign"),
             ("lesson", agent, f"/training/lessons/{main.lessons[-1].id}"),
+            ("matrix_course", trainer, f"/training/matrix?course={main.id}"),
+            ("matrix_status", lead, "/training/matrix?status=passed"),
+            ("matrix_export", trainer, "/training/matrix/export.xlsx"), ("matrix_export_lead", lead, "/training/matrix/export.xlsx"),
+            ("questions_export", trainer, f"/training/courses/{main.id}/questions/export.xlsx"),
         ], counted)
     expected = {"courses": 6, "courses_agent": 5, "course": 14, "course_lead": 9, "course_agent": 16, "edit": 9,
                 "matrix_lead": 20, "matrix_trainer": 21, "person": 18, "person_lead": 18, "stats": 7, "questions": 8,
-                "quiz_home": 8, "attempt": 6, "programmes": 6, "programme": 16, "assign": 8, "lesson": 9}
+                "quiz_home": 8, "attempt": 6, "programmes": 6, "programme": 16, "assign": 8, "lesson": 9,
+                "matrix_course": 18, "matrix_status": 20, "matrix_export": 17, "matrix_export_lead": 18,
+                "questions_export": 3}
     _assert_pinned(counted, expected)
 
 

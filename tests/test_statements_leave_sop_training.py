@@ -173,8 +173,8 @@ def test_the_calendar_read_at_once_equals_one_row_at_a_time():
 
 def _sop_world(users, n: int):
     """Scenario n with n+1 published versions and a draft in review (written by the trainer or the
-    admin; every third saved by the admin), an open report on it, an open report on no scenario and a
-    resolved one."""
+    admin; every third saved by the admin), an open report on its first version, an open report on
+    no scenario and a resolved one (linked to the first version), all three from a ticket."""
     from kdcs.models import AuditLog
     from kdcs.models.sop import SopReport, VersionStatus
     from kdcs.sop.search import reindex_scenario
@@ -189,13 +189,15 @@ def _sop_world(users, n: int):
         db.session.add(AuditLog(actor_id=users.admin.id, action="sop.draft_save", entity_type="sop_version",
                                 entity_id=draft.id, summary="保存"))
     reporter = factories.make_user("agent", username=f"reporter{n}")
+    first = min((v for v in scenario.versions if v.number), key=lambda v: v.number)  # read before the fix
+    ticket = factories.make_ticket(waybill_no=f"7512{n:010d}")
     db.session.add_all([
-        SopReport(reporter_id=users.agent.id, scenario_id=scenario.id, version_id=scenario.current_version_id,
+        SopReport(reporter_id=users.agent.id, scenario_id=scenario.id, version_id=first.id, ticket_id=ticket.id,
                   note=f"第{n}个场景有误"),
-        SopReport(reporter_id=reporter.id, note=f"缺少情况{n}"),
-        SopReport(reporter_id=reporter.id, scenario_id=scenario.id, version_id=scenario.current_version_id,
-                  note=f"已处理{n}", status="resolved", answer="已更新", resolved_version_id=scenario.current_version_id,
-                  resolved_by_id=users.trainer.id, resolved_at=utcnow()),
+        SopReport(reporter_id=reporter.id, note=f"缺少情况{n}", ticket_id=ticket.id),
+        SopReport(reporter_id=reporter.id, scenario_id=scenario.id, version_id=first.id,
+                  note=f"已处理{n}", status="resolved", answer="已更新", resolved_version_id=first.id,
+                  resolved_by_id=users.trainer.id, resolved_at=utcnow(), ticket_id=ticket.id),
     ])
     db.session.commit()
     return scenario
@@ -229,7 +231,7 @@ def test_sop_pages_statements_do_not_grow_with_the_rows(client, auth, users):
             ("reports", users.trainer, "/sop/reports"), ("reports_all", users.trainer, "/sop/reports?status=all"),
             ("report", users.trainer, f"/sop/reports/{report.id}"),
         ], counted)
-    expected = {"list": 6, "search": 6, "scenario": 8, "review": 12, "reports": 11, "reports_all": 11, "report": 10}
+    expected = {"list": 6, "search": 6, "scenario": 8, "review": 12, "reports": 13, "reports_all": 13, "report": 11}
     _assert_pinned(counted, expected)
 
 
@@ -255,8 +257,9 @@ def test_sop_reading_pages_statements_do_not_grow_with_the_rows(client, auth):
 
 
 def test_linkable_versions_and_approvers_at_once_equal_one_at_a_time(users):
-    """The reports inbox's version choices and the review page's "may approve" read at once are
-    those of ``linkable_versions`` and ``may_approve`` per report and per draft (reports on a
+    """The reports inbox's version choices, versions and tickets, and the review page's "may
+    approve", read at once, are those of ``linkable_versions``, ``version_number``,
+    ``resolved_version``, ``ticket_label`` and ``may_approve`` per report and per draft (reports on a
     scenario, on none, on an archived scenario; drafts by the viewer, saved by them, by others)."""
     from kdcs.models.sop import SopReport, SopVersion, VersionStatus
     from kdcs.sop import service as sop
@@ -275,6 +278,18 @@ def test_linkable_versions_and_approvers_at_once_equal_one_at_a_time(users):
     assert {i: [v.id for v in versions] for i, versions in got.items()} == expected
     assert [v.id for v in service.linkable_versions_many(reports, limit=2)[reports[-1].id]] == \
         [v.id for v in service.linkable_versions(reports[-1], limit=2)]
+    def cards(box_reports):
+        return [(r.id, service.version_number(r), getattr(service.resolved_version(r), "id", None),
+                 service.ticket_label(r) if r.ticket_id else None) for r in box_reports]
+
+    db.session.expire_all()
+    expected = cards(db.session.query(SopReport).order_by(SopReport.id).all())  # one row at a time
+    db.session.expire_all()
+    box = service.inbox(users.trainer, "all", per_page=100)
+    with statements() as seen:
+        got = cards(box.reports)
+    assert sorted(got) == expected and not seen  # every card's version and ticket read with the page
+    assert any(number == 1 for _i, number, _v, _t in expected) and all(t for *_rest, t in expected)
     drafts = db.session.query(SopVersion).filter_by(status=VersionStatus.IN_REVIEW).order_by(SopVersion.id).all()
     for viewer in (users.trainer, users.admin, users.lead, users.agent):
         expected = {d.id for d in drafts if sop.may_approve(viewer, d)}

@@ -9,7 +9,7 @@ notified. Every change is audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -111,6 +111,9 @@ class Inbox:
     status: str
     counts: dict[str, int]
     pagination: object  # flask_sqlalchemy Pagination (the pager macro reads it)
+    # The versions (read, linked) and tickets the cards name, read at once and held here so that
+    # version_number, resolved_version and ticket_label find them in the session (no statement each).
+    named: list = field(default_factory=list)
 
 
 def inbox(actor: User, status: str = "open", page: int = 1, per_page: int = 20) -> Inbox:
@@ -135,7 +138,22 @@ def inbox(actor: User, status: str = "open", page: int = 1, per_page: int = 20) 
     counts = {"open": 0, "resolved": 0}
     counts.update({s: n for s, n in rows})
     counts["all"] = counts["open"] + counts["resolved"]
-    return Inbox(list(pagination.items), status, counts, pagination)
+    reports = list(pagination.items)
+    return Inbox(reports, status, counts, pagination, named=named_rows(reports))
+
+
+def named_rows(reports) -> list:
+    """The versions and tickets the report cards name (read, linked, from which ticket), in at most
+    two statements; the caller keeps the list while the cards are drawn (the session holds loaded
+    rows only as long as something refers to them)."""
+    version_ids = {i for r in reports for i in (r.version_id, r.resolved_version_id) if i is not None}
+    ticket_ids = {r.ticket_id for r in reports if r.ticket_id is not None}
+    named: list = []
+    if version_ids:
+        named += db.session.scalars(select(SopVersion).where(SopVersion.id.in_(version_ids))).all()
+    if ticket_ids:
+        named += db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).all()
+    return named
 
 
 def linkable_versions(report: SopReport, limit: int = 200) -> list[SopVersion]:

@@ -75,6 +75,9 @@ def test_leave_pages_statements_do_not_grow_with_the_rows(client, auth):
                        status=status, answer=None if status == LeaveStatus.SUBMITTED else "accepted")
             make_leave(world.agent4, [world.own4], world.agent3, start + timedelta(days=3), start + timedelta(days=3),
                        status=LeaveStatus.SUBMITTED, answer=None)
+            asker = factories.make_user("agent", username=f"asker{made}", team=world.team)
+            make_leave(asker, [factories.make_outlet(agent=asker, name=f"请求网点{made}")], world.agent4,
+                       start + timedelta(days=4), start + timedelta(days=4), status=LeaveStatus.SUBMITTED, answer=None)
             outlets.append(factories.make_outlet(agent=world.agent3, name=f"交接网点{made}"))
             factories.make_ticket(outlets[-1])
             _calendar_world(world, made)

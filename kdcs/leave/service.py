@@ -339,9 +339,11 @@ def my_requests(actor: User) -> list[LeaveRequest]:
 
 
 def awaiting_my_answer(actor: User) -> list[LeaveRequest]:
-    """Submitted requests naming the actor as substitute who has not answered yet."""
+    """Submitted requests naming the actor as substitute who has not answered yet (with their
+    requesters, whom the list names: one statement, not one per requester)."""
     return list(db.session.scalars(
-        select(LeaveRequest).join(LeaveHandover, LeaveHandover.request_id == LeaveRequest.id)
+        select(LeaveRequest).options(selectinload(LeaveRequest.user))
+        .join(LeaveHandover, LeaveHandover.request_id == LeaveRequest.id)
         .where(LeaveRequest.status == S.SUBMITTED, LeaveHandover.substitute_id == actor.id,
                LeaveHandover.substitute_answer.is_(None))
         .distinct().order_by(LeaveRequest.start_date)

@@ -309,7 +309,7 @@ def _training_world(users, main, programme, n: int):
     """Course n (published, 上岗必修 every other one, two lessons); on the main course a lesson, a
     question, a practical item; agent n assigned the main course, opening a lesson, with a quiz
     attempt (passed every other one) and sign-offs; users.agent's attempts at course n and the main
-    course; course n on the default programme's day n+1, agent n enrolled."""
+    course, and sign-offs by trainer n; course n on the default programme's day n+1, agent n enrolled."""
     from kdcs.training.courses import service as courses
     from kdcs.training.programmes import service as programmes
     from kdcs.training.quiz import service as quiz
@@ -330,7 +330,7 @@ def _training_world(users, main, programme, n: int):
     take_quiz(users.agent, course, n % 3 == 0)
     take_quiz(users.agent, main, False)
     sign_off(trainer, agent, main, passed=n % 2 == 0)
-    sign_off(trainer, users.agent, main, passed=n % 3 == 0)
+    sign_off(factories.make_user("trainer", username=f"signer{n}"), users.agent, main, passed=n % 3 == 0)
     programmes.add_item(admin, programme, day_offset=n + 1, course_id=course.id)
     programmes.add_item(admin, programme, day_offset=n + 2, practical_item_id=main.practical_items[-1].id)
     programmes.enroll(admin, programme, user_id=agent.id, start_date=date.today())
@@ -381,7 +381,7 @@ def test_training_pages_statements_do_not_grow_with_the_rows(client, auth, users
             ("questions_export", trainer, f"/training/courses/{main.id}/questions/export.xlsx"),
         ], counted)
     expected = {"courses": 6, "courses_agent": 5, "course": 14, "course_lead": 9, "course_agent": 16, "edit": 9,
-                "matrix_lead": 20, "matrix_trainer": 21, "person": 18, "person_lead": 18, "stats": 7, "questions": 8,
+                "matrix_lead": 20, "matrix_trainer": 21, "person": 19, "person_lead": 18, "stats": 7, "questions": 8,
                 "quiz_home": 8, "attempt": 6, "programmes": 6, "programme": 16, "assign": 8, "lesson": 9,
                 "matrix_course": 18, "matrix_status": 20, "matrix_export": 17, "matrix_export_lead": 18,
                 "questions_export": 3}

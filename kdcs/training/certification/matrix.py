@@ -207,7 +207,8 @@ def record(actor: User, user_id: int) -> tuple[User, list[CourseRecord]]:
     course_of_item = {item.id: course.id for course in courses.values() for item in course.practical_items}
     signoffs_of: dict[int, list[PracticalSignoff]] = {}
     if course_of_item:
-        for signoff in db.session.scalars(select(PracticalSignoff).where(
+        for signoff in db.session.scalars(select(PracticalSignoff).options(  # each row names its signer
+                selectinload(PracticalSignoff.signed_by)).where(
                 PracticalSignoff.user_id == agent.id, PracticalSignoff.item_id.in_(list(course_of_item)))
                 .order_by(PracticalSignoff.signed_at.desc(), PracticalSignoff.id.desc())):
             signoffs_of.setdefault(course_of_item[signoff.item_id], []).append(signoff)

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, bindparam, cast, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ... import auditing, core_sql
 from ...extensions import db
@@ -164,7 +165,7 @@ def latest_signoffs(user_id: int, items: list[PracticalItem], revision: int | No
     """``latest_signoff`` of several items ({item_id: sign-off}, items without one left out) in one statement."""
     if not items:
         return {}
-    query = select(PracticalSignoff).where(
+    query = select(PracticalSignoff).options(selectinload(PracticalSignoff.signed_by)).where(  # the box names the signer
         PracticalSignoff.user_id == user_id, PracticalSignoff.item_id.in_([item.id for item in items]),
         PracticalSignoff.is_archived.is_(False))
     if revision is not None:

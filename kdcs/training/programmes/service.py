@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...auditing import record
 from ...extensions import db
@@ -72,8 +72,9 @@ def default_programme() -> TrainingProgramme | None:
 
 
 def enrollments_of(programme: TrainingProgramme) -> list[ProgrammeEnrollment]:
-    """Who follows the programme, newest start first."""
-    return list(db.session.scalars(select(ProgrammeEnrollment).options(selectinload(ProgrammeEnrollment.user))
+    """Who follows the programme, newest start first (with their names and teams, which the page shows)."""
+    return list(db.session.scalars(select(ProgrammeEnrollment).options(
+        selectinload(ProgrammeEnrollment.user).selectinload(User.team))
                                    .where(ProgrammeEnrollment.programme_id == programme.id)
                                    .order_by(ProgrammeEnrollment.start_date.desc(), ProgrammeEnrollment.id)))
 
@@ -96,8 +97,9 @@ def assignments_for(user_id: int) -> list[TrainingAssignment]:
 
 
 def agent_choices() -> list[User]:
-    """Active agents, by team and 工号."""
-    return list(db.session.scalars(select(User).where(User.role == Role.AGENT, User.is_active_account.is_(True))
+    """Active agents, by team and 工号 (with their teams, which the choices name)."""
+    return list(db.session.scalars(select(User).options(joinedload(User.team))
+                                   .where(User.role == Role.AGENT, User.is_active_account.is_(True))
                                    .order_by(User.team_id, User.username)))
 
 

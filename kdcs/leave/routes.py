@@ -281,7 +281,7 @@ def _detail_context(leave: LeaveRequest, **extra) -> dict:
     # however many substitutes (three or four per substitute one at a time).
     waiting = leave.status in (S.SUBMITTED, S.SUBSTITUTE_ACCEPTED)
     may_decide = leave.status == S.SUBSTITUTE_ACCEPTED and service.may_decide(current_user, leave)
-    read = inbox.items([leave])[0] if may_decide or waiting else None
+    read = inbox.items([leave])[0] if waiting else None  # (may_decide implies waiting)
     context = {
         "leave": leave, "rows": read.rows if read else service.handover_rows(leave),
         "may_answer": leave.status == S.SUBMITTED and any(h.substitute_answer is None for h in mine),

@@ -197,7 +197,7 @@ def editors_of_many(versions) -> dict[int, set[int]]:
     editors = {v.id: ({v.author_id} if v.author_id else set()) for v in versions}
     if editors:
         for version_id, actor_id in db.session.execute(select(AuditLog.entity_id, AuditLog.actor_id).where(
-                AuditLog.entity_type == "sop_version", AuditLog.entity_id.in_(editors),
+                AuditLog.entity_type == "sop_version", AuditLog.entity_id.in_(list(editors)),
                 AuditLog.action.in_(EDIT_ACTIONS), AuditLog.actor_id.is_not(None))):
             editors[version_id].add(actor_id)
     return editors

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from ... import storage
 from ...auditing import record
@@ -61,11 +62,14 @@ _STATEMENTS: dict[str, object] = {}
 
 
 def _all_of_ticket():
-    """A ticket's attachments, oldest first: built once per process (the ticket page asks on every load)."""
+    """A ticket's attachments, oldest first, with who uploaded and who removed each (the list names
+    them: no user lookup per attachment): built once per process (the ticket page asks on every load)."""
     statement = _STATEMENTS.get("all_of_ticket")
     if statement is None:
         statement = _STATEMENTS["all_of_ticket"] = (
-            select(TicketAttachment).where(TicketAttachment.ticket_id == bindparam("ticket_id"))
+            select(TicketAttachment)
+            .options(joinedload(TicketAttachment.uploaded_by), joinedload(TicketAttachment.removed_by))
+            .where(TicketAttachment.ticket_id == bindparam("ticket_id"))
             .order_by(TicketAttachment.uploaded_at, TicketAttachment.id))
     return statement
 

@@ -1,0 +1,219 @@
+"""How many SQL statements the ticket desk runs as its users meet it with a lot of data: the
+queue (page and htmx fragment, tabs, filters, page 2), a ticket's page (timeline, replies and
+corrections, attachments, evidence checklist, canned replies, SOP panel), the presence poll and
+the bell, the ticket writes, the bulk actions and the agent's and lead's home. Each test counts
+the second request (the first warms caches) with K rows of the growing thing (K = 2) and with 3K
+(4 more): the two counts are equal (nothing is read once per row) and pinned."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from kdcs.extensions import db
+from kdcs.models import User, utcnow
+from kdcs.models.ticket import EvidenceItem, TicketAttachment, TicketEvent, TicketReply
+from tests import factories
+from tests.sql_statements import statements
+
+HX = {"HX-Request": "true"}
+_seq = itertools.count(1)
+
+
+def _count(client, url: str, headers=None) -> tuple[int, str, str]:
+    """(statements of the second request of ``url``, their text, the page's text)."""
+    client.get(url, headers=headers or {})
+    with statements() as seen:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code == 200, (url, response.status_code)
+    return len(seen), "\n\n".join(seen), response.get_data().decode("utf-8", "replace")
+
+
+def _counts(client, auth, viewer, url: str | Callable[[], str], add: Callable[[int], None],
+            headers=None) -> tuple[list[int], str, str]:
+    """The page's statement counts with K rows, then 3K (``add(n)`` adds n rows), the last
+    request's statements and the last page's text."""
+    counted = []
+    for added in (2, 4):
+        add(added)
+        auth.login(viewer)
+        count, sql, body = _count(client, url() if callable(url) else url, headers)
+        counted.append(count)
+        auth.logout()
+    return counted, sql, body
+
+
+# --------------------------------------------------------------------------- a ticket's page
+
+
+def _person(w, role="agent"):
+    n = next(_seq)
+    return factories.make_user(role, username=f"desk{n}", team=w.team, display_name=f"同事{n}号")
+
+
+def _busy(w, ticket, reason_items=None):
+    """``add(n)`` for a ticket's page: n events, replies with a correction each and attachments
+    (uploaded by one person, removed by another), each by someone new."""
+    def add(n):
+        for _ in range(n):
+            a, b = _person(w), _person(w, "lead")
+            k = next(_seq)
+            db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=a.id, kind="note", body=f"备注{k}"))
+            db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=b.id, kind="status",
+                                       from_value="pending", to_value="in_progress"))
+            reply = TicketReply(ticket_id=ticket.id, channel="phone", body=f"回复{k}", sent_at=utcnow(),
+                                recorded_by_id=a.id)
+            db.session.add(reply)
+            db.session.flush()
+            db.session.add(TicketReply(ticket_id=ticket.id, channel="phone", body=f"更正{k}",
+                                       sent_at=utcnow(), recorded_by_id=b.id, corrects_id=reply.id))
+            item = reason_items[k % len(reason_items)] if reason_items else None
+            for removed in (False, True):
+                db.session.add(TicketAttachment(
+                    ticket_id=ticket.id, stored_name=f"{k:064d}{int(removed)}.png"[-68:],
+                    original_name=f"照片{k}.png", content_type="image/png", size=100, width=10, height=10,
+                    evidence_item_id=item.id if item else None, uploaded_by_id=a.id,
+                    removed_at=utcnow() if removed else None, removed_by_id=b.id if removed else None,
+                    remove_reason="传错了" if removed else ""))
+            db.session.commit()
+    return add
+
+
+def _items(reason, n=3):
+    items = [EvidenceItem(reason_id=reason.id, name=f"照片{i}", sort_order=i) for i in range(n)]
+    db.session.add_all(items)
+    db.session.commit()
+    return items
+
+
+def _scenario(w, reason, n):
+    """A published SOP scenario for ``reason`` (the ticket page's panel lists it)."""
+    from kdcs.sop import service as sop
+
+    scenario = sop.create_scenario(w.trainer, title=f"场景{n}", kind="claim", tags="", categories=[],
+                                   reason_ids=[reason.id], script=f"您好，运单{{运单号}}已登记{n}。",
+                                   steps=[{"text": "响应客户", "limit_minutes": 5}])
+    first = sop.open_draft(scenario)
+    sop.submit_for_review(w.trainer, first)
+    sop.approve(w.admin, first)
+    return scenario
+
+
+def _page_world(w, ticket):
+    """``add(n)``: a busy ticket, and n more canned replies and SOP scenarios for its reason."""
+    items = _items(w.address)
+    busy = _busy(w, ticket, items)
+
+    def add(n):
+        busy(n)
+        for _ in range(n):
+            k = next(_seq)
+            factories.make_canned("problem", f"模板{k}")
+            db.session.add(factories.make_canned(None, f"通用模板{k}"))
+            _scenario(w, w.address, k)
+    return add
+
+
+def test_ticket_page_statements(client, auth, ticket_world):
+    """A ticket's page with many events, replies, corrections and attachments (uploaded and removed)
+    by many people, canned replies and matching SOP scenarios: the agent's page, the lead's page and
+    its htmx body. The attachments come with who uploaded and removed each (one joined statement:
+    it was two user lookups per attachment, 17 statements at K and 25 at 3K)."""
+    w = ticket_world
+    add = _page_world(w, w.mine)
+    url = f"/tickets/{w.mine.id}"
+    counted, sql, body = _counts(client, auth, w.agent, url, add)
+    assert counted == [13, 13], (counted, sql)
+    names = {a.display_name for a in db.session.scalars(select(User).where(User.username.like("desk%")))}
+    assert len(names) == 12 and all(name in body for name in names), body  # every author and remover named
+    counted, sql, _body = _counts(client, auth, w.lead, url, add)
+    assert counted == [13, 13], (counted, sql)
+    counted, sql, _body = _counts(client, auth, w.lead, url, add, HX)
+    assert counted == [11, 11], (counted, sql)
+
+
+def _post(client, url, data, multipart=False):
+    kwargs = {"content_type": "multipart/form-data"} if multipart else {}
+    with statements() as seen:
+        response = client.post(url, data=data, headers=HX, **kwargs)
+    assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:2000])
+    return len(seen), "\n\n".join(seen)
+
+
+def _write_counts(client, auth, w, viewer, write):
+    """The statements of ``write(ticket)`` on a ticket with K busy rows, then on one with 3K."""
+    from kdcs.models import Ticket
+
+    tickets = []
+    for n in (2, 6):
+        ticket = factories.make_ticket(w.own, reason=w.address)
+        _page_world(w, ticket)(n)
+        tickets.append(ticket.id)
+    auth.login(viewer)
+    client.get(f"/tickets/{tickets[0]}")
+    counted = []
+    for ticket_id in tickets:
+        client.get(f"/tickets/{ticket_id}")
+        ticket = db.session.get(Ticket, ticket_id)
+        count, sql = write(ticket)
+        counted.append(count)
+    auth.logout()
+    return counted, sql
+
+
+def _live(ticket):
+    """One of the ticket's live attachments."""
+    return db.session.scalar(select(TicketAttachment).where(
+        TicketAttachment.ticket_id == ticket.id, TicketAttachment.removed_at.is_(None)).limit(1))
+
+
+def _closed(ticket):
+    """``ticket``, closed (as if resolved a while ago)."""
+    from kdcs.tickets.service import refresh_derived
+
+    ticket.status = "closed"
+    ticket.closed_at = ticket.resolved_at = utcnow()
+    refresh_derived(ticket)
+    db.session.commit()
+    return ticket
+
+
+def test_ticket_write_statements(client, auth, ticket_world):
+    """The ticket writes on a busy ticket (K, then 3K events, replies, attachments, canned replies
+    and SOP scenarios): a note, a status change, a reply, an assignment, a fine, an upload, a
+    removal and a reopen, each as its answer re-renders (the ticket body or the evidence box)."""
+    import io
+
+    from kdcs.tickets import idempotency
+    from tests.test_ticket_attachments import png_bytes
+
+    w = ticket_world
+    writes = {
+        "note": (w.agent, lambda t: _post(client, f"/tickets/{t.id}/note", {
+            "note-body": "已联系网点", "note-version": t.version, "note-key": idempotency.new_key()})),
+        "status": (w.agent, lambda t: _post(client, f"/tickets/{t.id}/status", {
+            "status-to_status": "in_progress", "status-version": t.version})),
+        "reply": (w.agent, lambda t: _post(client, f"/tickets/{t.id}/replies", {
+            "reply-channel": "phone", "reply-body": "已联系网点派送", "reply-set_status": "",
+            "reply-version": t.version, "reply-key": idempotency.new_key()})),
+        "assign": (w.lead, lambda t: _post(client, f"/tickets/{t.id}/assign", {
+            "assign-assignee_id": w.teammate.id, "assign-version": t.version, "assign-note": ""})),
+        "fine": (w.lead, lambda t: _post(client, f"/tickets/{t.id}/fine", {
+            "fine-amount": "20", "fine-bearer": "outlet", "fine-agent_share": "", "fine-note": "罚款",
+            "fine-version": t.version, "fine-key": idempotency.new_key()})),
+        "upload": (w.agent, lambda t: _post(client, f"/tickets/{t.id}/attachments", {
+            "key": idempotency.new_key(), "files": [(io.BytesIO(png_bytes()), "a.png")]}, multipart=True)),
+        "remove": (w.agent, lambda t: _post(client, f"/tickets/{t.id}/attachments/{_live(t).id}/remove", {
+            "reason": "传错了"})),
+        "reopen": (w.agent, lambda t: _post(client, f"/tickets/{_closed(t).id}/reopen", {
+            "reopen-reason": "客户再次来电", "reopen-version": t.version})),
+    }
+    pinned = {}
+    for name, (viewer, write) in writes.items():
+        counted, sql = _write_counts(client, auth, w, viewer, write)
+        assert counted[0] == counted[1], (name, counted, sql)
+        pinned[name] = counted[0]
+    assert pinned == {"note": 8, "status": 13, "reply": 17, "assign": 24, "fine": 20, "upload": 12,
+                      "remove": 12, "reopen": 16}, pinned

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -217,3 +218,99 @@ def test_ticket_write_statements(client, auth, ticket_world):
         pinned[name] = counted[0]
     assert pinned == {"note": 8, "status": 13, "reply": 17, "assign": 24, "fine": 20, "upload": 12,
                       "remove": 12, "reopen": 16}, pinned
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def _queue_world(w):
+    """``add(n)``: n more agents of the team, each with an outlet of a new brand and reason, tickets
+    on it (one left to the agent, one to a teammate, one unassigned, fined, replied, with evidence),
+    tickets of the agent's outlets assigned to them, and an outlet of theirs the agent covers (代班)."""
+    from datetime import date
+
+    from tests.leave_data import make_leave
+
+    covered_names = []
+
+    def add(n):
+        for _ in range(n):
+            k = next(_seq)
+            brand = factories.make_brand(f"B{k:03d}", f"品牌{k}")
+            reason = factories.make_reason("problem" if k % 2 else "work_order", f"原因{k}")
+            other = _person(w)
+            outlet = factories.make_outlet(brand=brand, agent=other, name=f"网点{k}")
+            covered = factories.make_outlet(brand=brand, agent=other, name=f"代班网点{k}")
+            category = reason.category
+            factories.make_ticket(outlet, reason=reason, category=category)
+            factories.make_ticket(outlet, reason=reason, category=category, assignee=w.teammate)
+            factories.make_ticket(outlet, reason=reason, category=category, assignee=None, fine_amount=5)
+            factories.make_ticket(w.own, reason=reason, category=category, assignee=other)
+            factories.make_ticket(covered, reason=reason, category=category, first_replied_at=utcnow())
+            make_leave(other, [covered], w.agent, date.today(), date.today() + timedelta(days=3))
+            covered_names.append(covered.name)
+    add.covered = covered_names
+    return add
+
+
+QUEUE_PAGES = {  # viewer, URL, htmx
+    "agent": ("agent", "/tickets/", False),
+    "agent_fragment": ("agent", "/tickets/?scope=mine&category=problem", True),
+    "agent_counts": ("agent", "/tickets/?scope=mine&counts=1", True),
+    "lead_team": ("lead", "/tickets/?scope=team", False),
+    "lead_team_fragment": ("lead", "/tickets/?scope=team&status=all&sort=registered", True),
+    "lead_mine": ("lead", "/tickets/?scope=mine", False),
+    "admin_all": ("admin", "/tickets/?scope=all", False),
+    "admin_all_fragment": ("admin", "/tickets/?scope=all&fined=yes&replied=no", True),
+    "admin_page_2": ("admin", "/tickets/?scope=all&page=2", False),
+    "agent_page_2": ("agent", "/tickets/?scope=mine&page=2", True),
+}
+
+
+def test_queue_statements(client, auth, ticket_world):
+    """The queue (full pages, htmx fragments of a filter, a refresh with counts, page 2) for an agent,
+    a lead and an admin, with many rows, outlets, brands, reasons and assignees and outlets the agent
+    covers (代班): rows, options, counts and marks are each one statement whatever their number."""
+    w = ticket_world
+    add = _queue_world(w)
+    for _ in range(60):  # a second page for everyone, after the world's rows (later deadlines)
+        factories.make_ticket(w.own, reason=w.address, reply_minutes=100_000, resolve_minutes=200_000)
+    found = {}
+    for name, (viewer, url, htmx) in QUEUE_PAGES.items():
+        counted, sql, body = _counts(client, auth, w[viewer], url, add, HX if htmx else None)
+        assert counted[0] == counted[1], (name, counted, sql)
+        found[name] = counted[0]
+        if name == "agent":  # every covered outlet's ticket is on the agent's first page
+            assert add.covered and all(outlet in body for outlet in add.covered), body
+    assert found == {"agent": 8, "agent_fragment": 3, "agent_counts": 5, "lead_team": 8, "lead_team_fragment": 3,
+                     "lead_mine": 8, "admin_all": 9, "admin_all_fragment": 2, "admin_page_2": 9,
+                     "agent_page_2": 3}, found
+
+
+# --------------------------------------------------------------------------- presence poll and bell
+
+
+def test_presence_poll_and_bell_statements(client, auth, ticket_world):
+    """The presence poll on a ticket many others have open and lately worked on (who is here and
+    what they did come in one statement), and the bell with many unread notifications (a count)."""
+    from kdcs.models import TicketPresence
+
+    w = ticket_world
+    ticket = w.mine
+
+    def add(n):
+        for _ in range(n):
+            other = _person(w)
+            db.session.add(TicketPresence(ticket_id=ticket.id, user_id=other.id, seen_at=utcnow()))
+            db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=other.id, kind="note", body="看过"))
+            factories.make_notification(w.agent, f"通知{next(_seq)}", link=f"/tickets/{ticket.id}")
+            db.session.commit()
+
+    counted, sql, body = _counts(client, auth, w.agent, lambda: f"/tickets/{ticket.id}/presence?version={ticket.version}",
+                                 add, HX)
+    assert counted == [2, 2], (counted, sql)
+    people = {u.display_name for u in db.session.scalars(select(User).where(User.username.like("desk%")))}
+    assert len(people) == 6 and all(name in body for name in people), body
+    counted, sql, body = _counts(client, auth, w.agent, "/notifications/bell", add, HX)
+    assert counted == [1, 1], (counted, sql)
+    assert ">12<" in body, body  # 6 + 6 unread

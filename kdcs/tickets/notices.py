@@ -72,8 +72,11 @@ def _send(user: User | None, actor, title: str, body: str, ticket: Ticket) -> bo
     return True
 
 
-def assigned(ticket: Ticket, previous: User | None, actor) -> None:
-    """A ticket (re)assigned: the new assignee (or their substitute) and the one it was taken from."""
+def assigned(ticket: Ticket, previous: User | None, actor, away: dict[int, bool] | None = None) -> None:
+    """A ticket (re)assigned: the new assignee (or their substitute) and the one it was taken from.
+
+    ``away``: ``is_away`` answers already asked, by user id, filled in here (a bulk assignment
+    passes one for its batch: whether its one assignee is on leave is asked once, not per ticket)."""
     new = db.session.get(User, ticket.assignee_id) if ticket.assignee_id else None
     who = getattr(actor, "display_name", "") or _("the system")
     body = _("%(waybill)s, %(outlet)s; by %(actor)s.", waybill=ticket.waybill_no,
@@ -82,7 +85,10 @@ def assigned(ticket: Ticket, previous: User | None, actor) -> None:
     if new is not None:
         from ..leave.coverage import covering_substitute, is_away
 
-        if is_away(new):
+        away = {} if away is None else away
+        if new.id not in away:
+            away[new.id] = is_away(new)
+        if away[new.id]:
             to_new = covering_substitute(ticket.outlet_id) or new
     _send(to_new, actor, _("Ticket assigned to you: %(waybill)s", waybill=ticket.waybill_no), body, ticket)
     if previous is not None and (to_new is None or previous.id != to_new.id):

@@ -941,8 +941,10 @@ def assign(actor: User, ticket_id: int, assignee_id: int, *, version: int | None
     return _assign_loaded(actor, ticket, _checked_assignee(actor, assignee_id), note)
 
 
-def _assign_loaded(actor: User, ticket: Ticket, assignee: User, note: str) -> Ticket:
-    """``assign`` once the ticket is loaded for the write and the assignee checked."""
+def _assign_loaded(actor: User, ticket: Ticket, assignee: User, note: str,
+                   away: dict[int, bool] | None = None) -> Ticket:
+    """``assign`` once the ticket is loaded for the write and the assignee checked (``away``: see
+    ``notices.assigned``)."""
     if ticket.assignee_id == assignee.id:
         raise ValidationError({"assignee_id": _("The ticket is already assigned to this person.")})
     note = _clean_note(note, False)
@@ -953,7 +955,7 @@ def _assign_loaded(actor: User, ticket: Ticket, assignee: User, note: str) -> Ti
            assignee.display_name, note)
     _audit(actor, "ticket.assign", ticket, before,
            f"{previous.username if previous else '-'} → {assignee.username}")
-    notices.assigned(ticket, previous, actor)
+    notices.assigned(ticket, previous, actor, away)
     _commit()
     return ticket
 
@@ -1224,6 +1226,16 @@ def bulk_apply(actor: User, ticket_ids, action: str, *, versions: dict[int, int]
         return _bulk_rows(actor, ids, action, versions, assignee_id, to_status, note)
 
 
+def _outlets_and_assignees(ids: list[int]) -> list:
+    """The outlets and current assignees of the tickets ``ids`` in one statement, for a bulk
+    assignment: kept referenced, they serve each ticket's ``outlet`` and ``assignee`` (the notices
+    and the timeline name them) from the session instead of one lookup each. Nothing of them is
+    shown unless the ticket itself passes the scope check of its write."""
+    return list(db.session.execute(
+        select(Outlet, User).select_from(Ticket).join(Outlet, Outlet.id == Ticket.outlet_id)
+        .outerjoin(User, User.id == Ticket.assignee_id).where(Ticket.id.in_(ids))))
+
+
 def _bulk_rows(actor: User, ids: list[int], action: str, versions: dict[int, int], assignee_id, to_status, note):
     assignee, refused = None, None
     if action == "assign":  # who takes them is checked once for the batch, not per ticket
@@ -1235,6 +1247,9 @@ def _bulk_rows(actor: User, ids: list[int], action: str, versions: dict[int, int
     # The batch's tickets stay referenced, and with them the users and outlets they loaded: the
     # session's identity map (weak) serves the next ticket's previous assignee and outlet.
     loaded = []
+    away: dict[int, bool] = {}  # whether the assignee is on leave: asked once for the batch
+    if assignee is not None:
+        loaded.append(_outlets_and_assignees(ids))
     for ticket_id in ids:
         version = versions.get(ticket_id)
         try:
@@ -1243,7 +1258,7 @@ def _bulk_rows(actor: User, ids: list[int], action: str, versions: dict[int, int
                 loaded.append(ticket)
                 if refused is not None:
                     raise refused
-                _assign_loaded(actor, ticket, assignee, note)
+                _assign_loaded(actor, ticket, assignee, note, away)
             elif action == "status":
                 change_status(actor, ticket_id, to_status, version=version, note=note)
             else:

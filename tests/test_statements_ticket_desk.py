@@ -420,3 +420,64 @@ def test_bulk_assignment_tells_whom_one_by_one_would(client, auth, ticket_world)
             assert substitute.id in told and target.id in told, told  # covered outlets and the one not covered
         else:
             assert target.id in told and away_agent.id in told, (told, outcomes)
+
+
+# --------------------------------------------------------------------------- the homes
+
+
+def _home_world(w):
+    """``add(n)``: n more outlets of the agent (volumes, rates, an old rate entered by someone, tickets
+    open, due today, missing evidence, fined, replied), n more agents of the team with outlets and
+    tickets (some not certified: a 上岗必修 course is published), n outlets the agent covers (代班),
+    and notices."""
+    from datetime import date
+    from decimal import Decimal
+
+    from kdcs.models import OutletRate
+    from tests.leave_data import make_leave
+
+    month = date.today().replace(day=1)
+
+    def add(n):
+        for _ in range(n):
+            k = next(_seq)
+            outlet = factories.make_outlet(brand=w.zto, agent=w.agent, name=f"首页网点{k}")
+            factories.make_volume(outlet, month, 100 + k, 50 + k)
+            db.session.add(OutletRate(outlet_id=outlet.id, month=month, rate=Decimal("0.0300"),
+                                      created_by_id=w.admin.id))
+            factories.make_ticket(outlet, reason=w.address)
+            factories.make_ticket(outlet, reason=w.address, fine_amount=Decimal("20"), fine_bearer="agent",
+                                  fine_agent_share=Decimal("10"))
+            factories.make_ticket(outlet, reason=w.address, first_replied_at=utcnow(), reply_minutes=60 * 6)
+            mate = _person(w)
+            mate_outlet = factories.make_outlet(brand=w.yto, agent=mate, name=f"同事网点{k}")
+            factories.make_volume(mate_outlet, month, 10, 5)
+            factories.make_ticket(mate_outlet, reason=w.address)
+            factories.make_ticket(mate_outlet, reason=w.address, assignee=None)
+            covered = factories.make_outlet(brand=w.zto, agent=mate, name=f"首页代班{k}")
+            factories.make_ticket(covered, reason=w.address)
+            make_leave(mate, [covered], w.agent, date.today(), date.today() + timedelta(days=3))
+            factories.make_notification(w.agent, f"首页通知{k}")
+            factories.make_notification(w.lead, f"组长通知{k}")
+    return add
+
+
+def test_home_statements(client, auth, ticket_world):
+    """The agent's home (figures, notices, the outlet summary with volumes and rates, training) and
+    the lead's home (per-agent figures, fines, the team with badges) with many outlets, tickets,
+    team members (not certified while a 上岗必修 course is published), covered outlets and notices:
+    already flat."""
+    from tests.training_cert_data import certify, make_course
+
+    w = ticket_world
+    trainer = factories.make_user("trainer", username="home_trainer")
+    for course in (make_course(items=2), make_course("沟通技巧与共情话术", questions=0, items=1)):
+        certify(w.agent, course, trainer)
+    add = _home_world(w)
+    counted, sql, body = _counts(client, auth, w.agent, "/", add)
+    assert counted == [15, 15], (counted, sql)
+    assert body.count("首页网点") == 6 and body.count("首页通知") == 6, body  # every outlet and notice shown
+    counted, sql, body = _counts(client, auth, w.lead, "/", add)
+    assert counted == [18, 18], (counted, sql)
+    mates = [u.display_name for u in db.session.scalars(select(User).where(User.username.like("desk%")))]
+    assert len(mates) == 12 and all(name in body for name in mates), body  # every team member listed

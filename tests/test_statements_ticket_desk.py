@@ -114,6 +114,8 @@ def _page_world(w, ticket):
             factories.make_canned("problem", f"模板{k}")
             db.session.add(factories.make_canned(None, f"通用模板{k}"))
             _scenario(w, w.address, k)
+            add.scenarios.append(k)
+    add.scenarios = []
     return add
 
 
@@ -131,8 +133,14 @@ def test_ticket_page_statements(client, auth, ticket_world):
     assert len(names) == 12 and all(name in body for name in names), body  # every author and remover named
     counted, sql, _body = _counts(client, auth, w.lead, url, add)
     assert counted == [13, 13], (counted, sql)
-    counted, sql, _body = _counts(client, auth, w.lead, url, add, HX)
+    counted, sql, lead_body = _counts(client, auth, w.lead, url, add, HX)
     assert counted == [11, 11], (counted, sql)
+    from kdcs.sop.panel import MAX_SCENARIOS
+
+    assert lead_body.count('class="sop-item-title"') == min(MAX_SCENARIOS, len(add.scenarios)), lead_body  # every matching SOP scenario offered
+    counted, sql, box = _counts(client, auth, w.agent, f"/tickets/{w.mine.id}/attachments", add, HX)
+    assert counted == [5, 5], (counted, sql)
+    assert all(name in box for name in names), box
 
 
 def _post(client, url, data, multipart=False):

@@ -103,7 +103,8 @@ def _scenario(w, reason, n):
 
 
 def _page_world(w, ticket):
-    """``add(n)``: a busy ticket, and n more canned replies and SOP scenarios for its reason."""
+    """``add(n)``: a busy ticket, and n more canned replies and SOP scenarios for its reason, each
+    used on the ticket (a timeline line naming its version) and a line naming a deleted version."""
     items = _items(w.address)
     busy = _busy(w, ticket, items)
 
@@ -113,34 +114,80 @@ def _page_world(w, ticket):
             k = next(_seq)
             factories.make_canned("problem", f"模板{k}")
             db.session.add(factories.make_canned(None, f"通用模板{k}"))
-            _scenario(w, w.address, k)
+            scenario = _scenario(w, w.address, k)
             add.scenarios.append(k)
+            for version_id in (scenario.current_version_id, 900_000 + k):  # a version used, one deleted since
+                db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=_person(w).id, kind="sop",
+                                           from_value="insert", to_value=str(version_id)))
+            db.session.commit()
     add.scenarios = []
     return add
 
 
 def test_ticket_page_statements(client, auth, ticket_world):
     """A ticket's page with many events, replies, corrections and attachments (uploaded and removed)
-    by many people, canned replies and matching SOP scenarios: the agent's page, the lead's page and
-    its htmx body. The attachments come with who uploaded and removed each (one joined statement:
-    it was two user lookups per attachment, 17 statements at K and 25 at 3K)."""
+    by many people, canned replies, matching SOP scenarios and timeline lines naming SOP versions:
+    the agent's page, the lead's page and its htmx body. The attachments come with who uploaded and
+    removed each (one joined statement: it was two user lookups per attachment) and the versions
+    the timeline names in one statement (it was one lookup per version)."""
     w = ticket_world
     add = _page_world(w, w.mine)
     url = f"/tickets/{w.mine.id}"
     counted, sql, body = _counts(client, auth, w.agent, url, add)
-    assert counted == [13, 13], (counted, sql)
+    assert counted == [14, 14], (counted, sql)
     names = {a.display_name for a in db.session.scalars(select(User).where(User.username.like("desk%")))}
-    assert len(names) == 12 and all(name in body for name in names), body  # every author and remover named
+    assert len(names) == 24 and all(name in body for name in names), body  # every author and remover named
+    assert body.count("使用了一条已被删除的话术。") == 6, body  # the SOP lines: each version named
+    assert all(f"查看并使用了话术《场景{k}》第 1 版" in body for k in add.scenarios), body
     counted, sql, _body = _counts(client, auth, w.lead, url, add)
-    assert counted == [13, 13], (counted, sql)
+    assert counted == [14, 14], (counted, sql)
     counted, sql, lead_body = _counts(client, auth, w.lead, url, add, HX)
-    assert counted == [11, 11], (counted, sql)
+    assert counted == [12, 12], (counted, sql)
     from kdcs.sop.panel import MAX_SCENARIOS
 
     assert lead_body.count('class="sop-item-title"') == min(MAX_SCENARIOS, len(add.scenarios)), lead_body  # every matching SOP scenario offered
     counted, sql, box = _counts(client, auth, w.agent, f"/tickets/{w.mine.id}/attachments", add, HX)
     assert counted == [5, 5], (counted, sql)
-    assert all(name in box for name in names), box
+    people = select(User.display_name).where(User.id.in_(
+        select(TicketAttachment.uploaded_by_id).union(select(TicketAttachment.removed_by_id))))
+    people = set(db.session.scalars(people))
+    assert len(people) == 48 and all(name in box for name in people), box  # every uploader and remover
+
+
+def test_timeline_sop_versions_named_at_once_match_one_by_one(app, ticket_world):
+    """The ticket page names the SOP versions of its timeline at once (``remember_timeline_versions``,
+    one statement) and then describes each line from memory: the lines are the ones ``describe_use``
+    gives reading each version alone: a current version, an older one of the same scenario, another
+    scenario's, a deleted one, a line without a number, and other kinds whose values look like ids."""
+    from kdcs.sop import panel
+    from kdcs.sop import service as sop
+    from kdcs.tickets import service, timeline_view
+
+    w = ticket_world
+    first = _scenario(w, w.address, "甲")
+    old_version = first.current_version_id
+    draft = sop.start_draft(w.trainer, first)
+    sop.save_draft(w.trainer, draft, version_no=draft.version, title="场景甲修订", change_note="改")
+    sop.submit_for_review(w.trainer, draft)
+    sop.approve(w.admin, draft)
+    second = _scenario(w, w.address, "乙")
+    values = [("sop", str(first.current_version_id)), ("sop", str(old_version)), ("sop", str(second.current_version_id)),
+              ("sop", "987654"), ("sop", "x"), ("sop", None), ("sop", str(old_version)),
+              ("assign", str(second.current_version_id)), ("note", None)]
+    for kind, to_value in values:
+        db.session.add(TicketEvent(ticket_id=w.mine.id, actor_id=w.agent.id, kind=kind, from_value="insert",
+                                   to_value=to_value, body="备注" if kind == "note" else ""))
+    db.session.commit()
+    rows = service.timeline_rows(w.mine.id)
+    with app.app_context(), app.test_request_context():  # a fresh g: nothing named yet
+        expected = [str(line.html) for line in timeline_view.lines(rows)]
+    with app.app_context(), app.test_request_context():  # a fresh g: nothing named yet
+        with statements() as seen:
+            panel.remember_timeline_versions(rows)
+            got = [str(line.html) for line in timeline_view.lines(rows)]
+    assert got == expected
+    assert len(seen) == 1, seen
+    assert "场景甲修订" in "".join(got) and "使用了一条已被删除的话术。" in "".join(got), got
 
 
 def _post(client, url, data, multipart=False):
@@ -224,8 +271,8 @@ def test_ticket_write_statements(client, auth, ticket_world):
         counted, sql = _write_counts(client, auth, w, viewer, write)
         assert counted[0] == counted[1], (name, counted, sql)
         pinned[name] = counted[0]
-    assert pinned == {"note": 8, "status": 13, "reply": 17, "assign": 24, "fine": 20, "upload": 12,
-                      "remove": 12, "reopen": 16}, pinned
+    assert pinned == {"note": 8, "status": 14, "reply": 18, "assign": 25, "fine": 21, "upload": 12,
+                      "remove": 12, "reopen": 17}, pinned
 
 
 # --------------------------------------------------------------------------- the queue

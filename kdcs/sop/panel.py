@@ -413,6 +413,25 @@ def _version_names() -> dict[int, tuple[str, int | None] | None]:
     return names
 
 
+def remember_timeline_versions(rows) -> None:
+    """Read the names of the versions a ticket's timeline rows (``kind``, ``to_value``) name in its
+    "sop" lines, in one statement for those this request does not know yet: ``describe_use`` then
+    names each from memory (a busy ticket used many versions: it read them one by one)."""
+    from flask import has_app_context
+
+    if not has_app_context():  # nowhere to remember them: describe_use reads each
+        return
+    names = _version_names()
+    wanted = {int(row.to_value) for row in rows
+              if row.kind == EVENT_KIND and (row.to_value or "").isdigit()} - names.keys()
+    if not wanted:
+        return
+    found = {version_id: (title, number) for version_id, title, number in db.session.execute(
+        select(SopVersion.id, SopVersion.title, SopVersion.number).where(SopVersion.id.in_(wanted)))}
+    for version_id in wanted:
+        names[version_id] = found.get(version_id)
+
+
 def describe_use(event) -> str:
     """The timeline sentence of a "sop" event: 查看并使用了话术《破损理赔》第 3 版."""
     version_id = int(event.to_value) if (event.to_value or "").isdigit() else None

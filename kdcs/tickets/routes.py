@@ -398,12 +398,14 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     for view in built.values():
         if view is not None:
             view.csrf = token
+    timeline_rows = service.timeline_rows(ticket.id)
+    sop_panel.remember_timeline_versions(timeline_rows)  # the versions its SOP lines name, at once
     return {
         "ticket": ticket,
         "L": labels.kept(),
         "c": controls(),  # the form macros (tickets/_controls.html)
         # not "events": render() takes HX-Trigger events
-        "timeline": timeline_view.lines(service.timeline_rows(ticket.id)),
+        "timeline": timeline_view.lines(timeline_rows),
         "now": queue.now_utc(),
         "countdown": _countdown_formats(),  # for remaining_text
         "fmt_minutes": _kept_minutes,

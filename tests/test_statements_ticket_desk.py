@@ -190,6 +190,82 @@ def test_timeline_sop_versions_named_at_once_match_one_by_one(app, ticket_world)
     assert "场景甲修订" in "".join(got) and "使用了一条已被删除的话术。" in "".join(got), got
 
 
+def test_sop_lines_of_a_reply_at_once_match_one_by_one(app, ticket_world):
+    """The scenarios open at a reply are recorded at once (``record_open_at_reply``: the recent lines
+    in one statement, the new ones in one commit) as ``_record`` of each would: a version the agent
+    used a moment ago keeps its line, one used long ago or by someone else gets a new one; drafts,
+    unknown ids, non-numbers and repeats are left out, in the order sent."""
+    from kdcs.sop import panel
+    from kdcs.sop import service as sop
+
+    w = ticket_world
+    scenarios = [_scenario(w, w.address, f"回复{i}") for i in range(5)]
+    ids = [scenario.current_version_id for scenario in scenarios]
+    draft = sop.start_draft(w.trainer, scenarios[0]).id
+    raw = [str(ids[3]), str(ids[0]), "x", str(ids[1]), str(draft), str(ids[2]), str(ids[3]), "999999", str(ids[4])]
+
+    def ticket_with_uses():
+        ticket = factories.make_ticket(w.own, reason=w.address)
+        now = utcnow()
+        db.session.add_all([
+            TicketEvent(ticket_id=ticket.id, actor_id=w.agent.id, kind="sop", from_value="insert",
+                        to_value=str(ids[0]), at=now - timedelta(minutes=2)),
+            TicketEvent(ticket_id=ticket.id, actor_id=w.agent.id, kind="sop", from_value="copy",
+                        to_value=str(ids[1]), at=now - timedelta(hours=1)),
+            TicketEvent(ticket_id=ticket.id, actor_id=w.teammate.id, kind="sop", from_value="insert",
+                        to_value=str(ids[2]), at=now)])
+        reply = TicketReply(ticket_id=ticket.id, channel="phone", body="已回复", sent_at=now, recorded_by_id=w.agent.id)
+        db.session.add(reply)
+        db.session.commit()
+        return ticket.id, reply
+
+    def outcome(ticket_id, events, before):
+        lines = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                                   .order_by(TicketEvent.at, TicketEvent.id))
+        return ([(e.to_value, e.from_value, e.actor_id, e.id in before) for e in events],
+                [(e.kind, e.to_value, e.from_value, e.actor_id) for e in lines])
+
+    with app.test_request_context():
+        batched_ticket, reply = ticket_with_uses()
+        before = set(db.session.scalars(select(TicketEvent.id)))
+        assert reply.recorded_by_id and w.agent.role  # loaded: the statements counted are the recording's
+        with statements() as seen:
+            recorded = panel.record_open_at_reply(w.agent, reply, raw)
+        batched = outcome(batched_ticket, recorded, before)
+        single_ticket, _reply = ticket_with_uses()
+        before = set(db.session.scalars(select(TicketEvent.id)))
+        single = outcome(single_ticket, [panel._record(w.agent, single_ticket, version_id, "reply")
+                                         for version_id in (ids[3], ids[0], ids[1], ids[2], ids[4])], before)
+    assert batched == single, (batched, single)
+    assert [kept for *_rest, kept in batched[0]] == [False, True, False, False, False], batched
+    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", "INSERT", "INSERT", "INSERT", "INSERT"], seen
+
+
+def test_reply_with_open_scenarios_statements(client, auth, ticket_world):
+    """A reply stored with K, then 3K SOP scenarios open in the panel: which of them were used a
+    moment ago is read in one statement and the new lines are committed together; what grows is
+    the INSERT of each new line (it was a lookup and an INSERT a scenario: 23 at 2, 31 at 6)."""
+    from kdcs.models import Ticket
+    from kdcs.tickets import idempotency
+
+    w = ticket_world
+    versions = [_scenario(w, w.address, k).current_version_id for k in range(6)]
+    auth.login(w.agent)
+    counted = []
+    for n in (2, 6):
+        ticket_id = factories.make_ticket(w.own, reason=w.address).id
+        client.get(f"/tickets/{ticket_id}")
+        version = db.session.get(Ticket, ticket_id).version
+        count, sql = _post(client, f"/tickets/{ticket_id}/replies", {
+            "reply-channel": "phone", "reply-body": "已联系网点派送", "reply-set_status": "",
+            "reply-version": version, "reply-key": idempotency.new_key(), "sop_open": [str(v) for v in versions[:n]]})
+        counted.append(count)
+        lines = db.session.scalars(select(TicketEvent.to_value).where(TicketEvent.ticket_id == ticket_id,
+                                                                      TicketEvent.kind == "sop"))
+        assert sorted(lines) == sorted(str(v) for v in versions[:n])
+    assert counted == [22, 26], (counted, sql)
+
+
 def _post(client, url, data, multipart=False):
     kwargs = {"content_type": "multipart/form-data"} if multipart else {}
     with statements() as seen:

@@ -344,6 +344,18 @@ def _recent_use(actor: User, ticket_id: int, version_id: int) -> TicketEvent | N
     )
 
 
+def _recent_uses(actor: User, ticket_id: int, version_ids: list[int]) -> dict[int, TicketEvent]:
+    """``_recent_use`` of each of ``version_ids`` in one statement: {version id: latest line}."""
+    found: dict[int, TicketEvent] = {}
+    for event in db.session.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EVENT_KIND,
+            TicketEvent.to_value.in_([str(version_id) for version_id in version_ids]),
+            TicketEvent.actor_id == actor.id, TicketEvent.at >= utcnow() - REPEAT_WINDOW,
+    ).order_by(TicketEvent.id.desc())):
+        found.setdefault(int(event.to_value), event)
+    return found
+
+
 def last_use_id(actor: User, ticket: Ticket, version_id: int) -> int | None:
     """The id of the actor's recent "sop" line for this ticket and version (within the window), if any."""
     event = _recent_use(actor, ticket.id, version_id)
@@ -397,7 +409,22 @@ def record_open_at_reply(actor: User, reply: TicketReply, raw_version_ids: list[
         return []
     published = set(db.session.scalars(select(SopVersion.id).where(
         SopVersion.id.in_(wanted), SopVersion.status == VersionStatus.PUBLISHED)))
-    return [_record(actor, ticket_id, version_id, "reply") for version_id in wanted if version_id in published]
+    versions = [version_id for version_id in wanted if version_id in published]
+    if not versions:
+        return []
+    # ``_record`` of each version, at once: the recent lines in one statement, the new ones in one commit
+    recent = _recent_uses(actor, ticket_id, versions)
+    events, now = [], utcnow()
+    for version_id in versions:
+        event = recent.get(version_id)
+        if event is None:
+            event = TicketEvent(ticket_id=ticket_id, actor_id=actor.id, kind=EVENT_KIND, from_value="reply",
+                                to_value=str(version_id), body="", at=now)
+            db.session.add(event)
+        events.append(event)
+    if len(recent) < len(versions):
+        db.session.commit()
+    return events
 
 
 def _version_names() -> dict[int, tuple[str, int | None] | None]:

@@ -612,3 +612,34 @@ def test_home_statements(client, auth, ticket_world):
     assert counted == [18, 18], (counted, sql)
     mates = [u.display_name for u in db.session.scalars(select(User).where(User.username.like("desk%")))]
     assert len(mates) == 12 and all(name in body for name in mates), body  # every team member listed
+
+
+def test_covered_ticket_statements(client, auth, ticket_world):
+    """A ticket of an outlet the agent covers (代班) while more and more colleagues are on leave:
+    its page, its htmx body, the presence poll and the queue's 代班 marks cost the same."""
+    from datetime import date
+
+    from kdcs.models import Ticket
+    from tests.leave_data import make_leave
+
+    w = ticket_world
+    tickets = []
+
+    def add(n):
+        for _ in range(n):
+            owner = _person(w)
+            outlets = [factories.make_outlet(brand=w.zto, agent=owner, name=f"休假网点{next(_seq)}") for _ in range(2)]
+            tickets.extend(factories.make_ticket(outlet, reason=w.address).id for outlet in outlets)
+            make_leave(owner, outlets, w.agent, date.today(), date.today() + timedelta(days=3))
+
+    found = {}
+    for name, url, headers in (("page", lambda: f"/tickets/{tickets[0]}", None),
+                               ("body", lambda: f"/tickets/{tickets[0]}", HX),
+                               ("poll", lambda: f"/tickets/{tickets[0]}/presence?version="
+                                                f"{db.session.get(Ticket, tickets[0]).version}", HX),
+                               ("queue", "/tickets/?scope=mine", HX)):
+        counted, sql, body = _counts(client, auth, w.agent, url, add, headers)
+        assert counted[0] == counted[1], (name, counted, sql)
+        found[name] = counted[0]
+    assert body.count("休假网点") == 2 * len(tickets), body  # each row names its outlet (and its title)
+    assert found == {"page": 17, "body": 14, "poll": 2, "queue": 3}, found

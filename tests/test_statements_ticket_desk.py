@@ -127,7 +127,7 @@ def _page_world(w, ticket):
 def test_ticket_page_statements(client, auth, ticket_world):
     """A ticket's page with many events, replies, corrections and attachments (uploaded and removed)
     by many people, canned replies, matching SOP scenarios and timeline lines naming SOP versions:
-    the agent's page, the lead's page and its htmx body. The attachments come with who uploaded and
+    the agent's page, the lead's page and its htmx body, the admin's page, the evidence box. The attachments come with who uploaded and
     removed each (one joined statement: it was two user lookups per attachment) and the versions
     the timeline names in one statement (it was one lookup per version)."""
     w = ticket_world
@@ -146,12 +146,14 @@ def test_ticket_page_statements(client, auth, ticket_world):
     from kdcs.sop.panel import MAX_SCENARIOS
 
     assert lead_body.count('class="sop-item-title"') == min(MAX_SCENARIOS, len(add.scenarios)), lead_body  # every matching SOP scenario offered
+    counted, sql, _body = _counts(client, auth, w.admin, url, add)  # whom it may go to: every team's
+    assert counted == [16, 16], (counted, sql)
     counted, sql, box = _counts(client, auth, w.agent, f"/tickets/{w.mine.id}/attachments", add, HX)
     assert counted == [5, 5], (counted, sql)
     people = select(User.display_name).where(User.id.in_(
         select(TicketAttachment.uploaded_by_id).union(select(TicketAttachment.removed_by_id))))
     people = set(db.session.scalars(people))
-    assert len(people) == 48 and all(name in box for name in people), box  # every uploader and remover
+    assert len(people) == 60 and all(name in box for name in people), box  # every uploader and remover
 
 
 def test_timeline_sop_versions_named_at_once_match_one_by_one(app, ticket_world):

@@ -271,31 +271,30 @@ def test_items_by_reason_matches_items_for_each_reason():
     assert checklist.items_by_reason([]) == {}
 
 
-def test_work_calendar_statements(client, auth, users):
-    """The work calendar's month with a day selected: the month's days off and make-up days at once."""
+def _calendar_days_from(first: date) -> Callable[[int], None]:
+    """``add(n)``: n more exception days (every other day from ``first``, alternately off and on)."""
     days = itertools.count(0)
 
     def add(n):
         for _ in range(n):
-            day = date(2026, 1, 1) + timedelta(days=next(days) * 2)
+            day = first + timedelta(days=next(days) * 2)
             db.session.add(WorkCalendarDay(day=day, is_workday=bool(day.day % 2), name="节"))
             db.session.commit()
 
-    counted, sql, _body = _counts(client, auth, users.admin, "/tickets/calendar?year=2026&month=1&day=2026-01-05", add)
+    return add
+
+
+def test_work_calendar_statements(client, auth, users):
+    """The work calendar's month with a day selected: the month's days off and make-up days at once."""
+    counted, sql, _body = _counts(client, auth, users.admin, "/tickets/calendar?year=2026&month=1&day=2026-01-05",
+                                  _calendar_days_from(date(2026, 1, 1)))
     assert counted == [8, 8], (counted, sql)
 
 
 def test_holiday_notice_statements(client, auth, users):
     """The holiday notice page of a year that already has days: their count only."""
-    days = itertools.count(0)
-
-    def add(n):
-        for _ in range(n):
-            day = date(2027, 1, 1) + timedelta(days=next(days) * 2)
-            db.session.add(WorkCalendarDay(day=day, is_workday=bool(day.day % 2), name="节"))
-            db.session.commit()
-
-    counted, sql, _body = _counts(client, auth, users.admin, "/work-calendar/notice?year=2027", add)
+    counted, sql, _body = _counts(client, auth, users.admin, "/work-calendar/notice?year=2027",
+                                  _calendar_days_from(date(2027, 1, 1)))
     assert counted == [4, 4], (counted, sql)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -34,6 +34,7 @@ from .service import (
     S,
     StaffDay,
     handover_tickets_statement,
+    load_of,
     min_staffing_of,
 )
 
@@ -156,19 +157,9 @@ def _loads(leaves) -> dict[int, list[tuple[User, Load]]]:
 def _load(own: set[int], covered: list[tuple[datetime, datetime, int]], extra: list[int],
           dues: dict[int, list[datetime]], start_at: datetime, end_at: datetime) -> Load:
     """``service.substitute_load``'s figures from rows already read."""
-    covered_ids = {outlet_id for _start, _end, outlet_id in covered}
-    all_ids = own | covered_ids | set(extra)
+    all_ids = own | {outlet_id for _start, _end, outlet_id in covered} | set(extra)
     due_times = [d for outlet_id in all_ids for d in dues.get(outlet_id, ()) if start_at <= d < end_at]
-    per_day = []
-    first = start_at.astimezone(SHANGHAI).date()
-    last = (end_at - timedelta(seconds=1)).astimezone(SHANGHAI).date()
-    for day in rules.days_of(first, last):
-        day_start = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
-        day_end = day_start + timedelta(days=1)
-        outlets = set(own) | set(extra)
-        outlets |= {outlet_id for start, end, outlet_id in covered if start < day_end and end > day_start}
-        per_day.append((day, len(outlets), sum(1 for d in due_times if day_start <= d < day_end)))
-    return Load(len(own), len(covered_ids - own), len(due_times), per_day)
+    return load_of(own, covered, extra, due_times, start_at, end_at)
 
 
 def _staffing(leaves) -> dict[int, list[StaffDay]]:

@@ -602,6 +602,16 @@ def substitute_load(candidate: User, start_at: datetime, end_at: datetime, *, ex
         select(Ticket.due_at).where(Ticket.outlet_id.in_(all_ids), Ticket.queue_state != QueueState.CLOSED,
                                     Ticket.due_at >= start_at, Ticket.due_at < end_at)
     )) if all_ids else []
+    return load_of(own, [(r.start_at, r.end_at, oid) for r, oid in covered], extra_outlet_ids, dues,
+                   start_at, end_at)
+
+
+def load_of(own: set[int], covered: list[tuple[datetime, datetime, int]], extra_outlet_ids, due_times: list,
+            start_at: datetime, end_at: datetime) -> Load:
+    """The ``Load`` of a candidate from what was read: their own outlets, the (start, end, outlet)
+    they already cover, the outlets this request would add, the open tickets' deadlines inside the
+    window; per Beijing day of the window (``substitute_load`` and the inbox read at once)."""
+    covered_ids = {outlet_id for _start, _end, outlet_id in covered}
     per_day = []
     first = start_at.astimezone(SHANGHAI).date()
     last = (end_at - timedelta(seconds=1)).astimezone(SHANGHAI).date()
@@ -609,10 +619,9 @@ def substitute_load(candidate: User, start_at: datetime, end_at: datetime, *, ex
         day_start = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
         day_end = day_start + timedelta(days=1)
         outlets = set(own) | set(extra_outlet_ids)
-        outlets |= {oid for r, oid in covered if r.start_at < day_end and r.end_at > day_start}
-        due = sum(1 for d in dues if day_start <= d < day_end)
-        per_day.append((day, len(outlets), due))
-    return Load(len(own), len(covered_ids - own), len(dues), per_day)
+        outlets |= {outlet_id for start, end, outlet_id in covered if start < day_end and end > day_start}
+        per_day.append((day, len(outlets), sum(1 for d in due_times if day_start <= d < day_end)))
+    return Load(len(own), len(covered_ids - own), len(due_times), per_day)
 
 
 @dataclass

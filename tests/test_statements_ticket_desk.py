@@ -23,6 +23,12 @@ HX = {"HX-Request": "true"}
 _seq = itertools.count(1)
 
 
+def _inserts_batched() -> bool:
+    """PostgreSQL sends the new rows of one table in a flush as one INSERT (SQLAlchemy's
+    "insertmanyvalues"); SQLite one INSERT a row: pins that count INSERTs differ by database."""
+    return db.engine.dialect.name == "postgresql"
+
+
 def _count(client, url: str, headers=None) -> tuple[int, str, str]:
     """(statements of the second request of ``url``, their text, the page's text)."""
     client.get(url, headers=headers or {})
@@ -240,7 +246,8 @@ def test_sop_lines_of_a_reply_at_once_match_one_by_one(app, ticket_world):
                                          for version_id in (ids[3], ids[0], ids[1], ids[2], ids[4])], before)
     assert batched == single, (batched, single)
     assert [kept for *_rest, kept in batched[0]] == [False, True, False, False, False], batched
-    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", "INSERT", "INSERT", "INSERT", "INSERT"], seen
+    inserts = ["INSERT"] if _inserts_batched() else ["INSERT"] * 4  # the four new lines
+    assert [s.split()[0] for s in seen] == ["SELECT", "SELECT", *inserts], seen
 
 
 def test_reply_with_open_scenarios_statements(client, auth, ticket_world):
@@ -265,7 +272,7 @@ def test_reply_with_open_scenarios_statements(client, auth, ticket_world):
         lines = db.session.scalars(select(TicketEvent.to_value).where(TicketEvent.ticket_id == ticket_id,
                                                                       TicketEvent.kind == "sop"))
         assert sorted(lines) == sorted(str(v) for v in versions[:n])
-    assert counted == [22, 26], (counted, sql)
+    assert counted == ([20, 20] if _inserts_batched() else [22, 26]), (counted, sql)
 
 
 def _post(client, url, data, multipart=False):
@@ -349,8 +356,9 @@ def test_ticket_write_statements(client, auth, ticket_world):
         counted, sql = _write_counts(client, auth, w, viewer, write)
         assert counted[0] == counted[1], (name, counted, sql)
         pinned[name] = counted[0]
-    assert pinned == {"note": 8, "status": 14, "reply": 18, "assign": 25, "fine": 21, "upload": 12,
-                      "remove": 12, "reopen": 17}, pinned
+    batched = _inserts_batched()  # two rows of one table (the reply's timeline lines, the assignment's notices): one INSERT
+    assert pinned == {"note": 8, "status": 14, "reply": 17 if batched else 18, "assign": 24 if batched else 25,
+                      "fine": 21, "upload": 12, "remove": 12, "reopen": 17}, pinned
 
 
 # --------------------------------------------------------------------------- the queue
@@ -485,7 +493,8 @@ def test_bulk_statements(client, auth, ticket_world):
             assert response.status_code == 200 and body.count('<li class="ok">') == n, body
             counted.append(len(seen))
         found[name] = counted
-    assert found == {"assign": [19, 43], "status": [11, 27], "close": [11, 27]}, found
+    assign = [17, 37] if _inserts_batched() else [19, 43]  # each ticket's two notices: one INSERT
+    assert found == {"assign": assign, "status": [11, 27], "close": [11, 27]}, found
 
 
 def _assign_outcome(ticket_id: int) -> tuple:

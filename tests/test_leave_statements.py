@@ -123,3 +123,27 @@ def test_lead_inbox_statements_do_not_grow_with_the_requests(client, auth):
         counted.append(count)
         auth.logout()
     assert counted == [26, 26], (counted, sql)
+
+
+def test_inbox_count_is_the_inbox_counted_in_the_database():
+    """``inbox_count`` (the lead's home: "N leave requests wait") counts what ``inbox`` lists: a
+    lead's own team, an admin's everything but their own, the fallback approver's share of an away
+    lead's requests."""
+    from kdcs.leave import rules
+
+    world = make_leave_world()
+    for n in range(3):
+        agent, _outlets = _leaver(world, n)
+        _accepted(world, agent, world.agent4, next_monday(7) + timedelta(days=7 * n))
+    other = factories.make_user("agent", username="leaver_far", team=world.other_team)
+    factories.make_outlet(agent=other)
+    _accepted(world, other, world.far, next_monday(7))
+    people = (world.lead, world.lead2, world.admin)
+    assert [service.inbox_count(p) for p in people] == [len(service.inbox(p)) for p in people] == [3, 1, 4]
+    # lead1 away today: the fallback approver (lead2) also sees what waits for lead1
+    service.set_fallback_approver(world.admin, world.lead2.id)
+    today = rules.beijing_today()
+    make_leave(world.lead, [], None, today - timedelta(days=1), today + timedelta(days=1))
+    db.session.commit()
+    assert service.inbox_count(world.lead2) == len(service.inbox(world.lead2)) == 4
+    assert service.inbox_count(world.lead) == len(service.inbox(world.lead)) == 3

@@ -635,7 +635,7 @@ def lead_attention(lead: User, day: TeamDay, today: date, summary: OutletSummary
     from ..training.certification import gate
     from ..training.certification import service as certification
 
-    waiting = len(leave.inbox(lead)) if has_permission(lead, Permission.APPROVE_LEAVE) else 0
+    waiting = leave.inbox_count(lead) if has_permission(lead, Permission.APPROVE_LEAVE) else 0
     agents = [line for line in day.lines if line.user.role == Role.AGENT]
     if not agents or not certification.training_required():
         return LeadAttention(waiting, [], [])

@@ -350,12 +350,11 @@ def awaiting_my_answer(actor: User) -> list[LeaveRequest]:
     ))
 
 
-def inbox(actor: User, *options) -> list[LeaveRequest]:
-    """Requests waiting for the actor's decision (substitute accepted), oldest first; admins see
-    every waiting request they did not make. ``options``: loader options (``inbox.LOADS``)."""
+def _waiting_for(actor: User, *columns):
+    """SELECT ``columns`` of the requests waiting for the actor's decision (``inbox``'s rows)."""
     ensure(actor, Permission.APPROVE_LEAVE)
-    query = select(LeaveRequest).where(LeaveRequest.status == S.SUBSTITUTE_ACCEPTED,
-                                       LeaveRequest.user_id != actor.id)
+    query = select(*columns).select_from(LeaveRequest).where(LeaveRequest.status == S.SUBSTITUTE_ACCEPTED,
+                                                             LeaveRequest.user_id != actor.id)
     if actor.role != Role.ADMIN:
         fallback = fallback_approver()
         if fallback is not None and fallback.id == actor.id:  # also what waits for an approver who is away
@@ -363,7 +362,20 @@ def inbox(actor: User, *options) -> list[LeaveRequest]:
                                     LeaveRequest.approver_id.in_(_away_user_ids(utcnow()))))
         else:
             query = query.where(LeaveRequest.approver_id == actor.id)
-    return list(db.session.scalars(query.options(*options).order_by(LeaveRequest.submitted_at, LeaveRequest.id)))
+    return query
+
+
+def inbox(actor: User, *options) -> list[LeaveRequest]:
+    """Requests waiting for the actor's decision (substitute accepted), oldest first; admins see
+    every waiting request they did not make. ``options``: loader options (``inbox.LOADS``)."""
+    query = _waiting_for(actor, LeaveRequest).options(*options)
+    return list(db.session.scalars(query.order_by(LeaveRequest.submitted_at, LeaveRequest.id)))
+
+
+def inbox_count(actor: User) -> int:
+    """How many requests ``inbox`` holds, counted in the database (the lead's home says how many
+    wait: it loaded every request to count them)."""
+    return db.session.scalar(_waiting_for(actor, func.count(LeaveRequest.id))) or 0
 
 
 def team_requests(actor: User) -> list[LeaveRequest]:

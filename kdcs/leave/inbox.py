@@ -23,8 +23,7 @@ from ..extensions import db
 from ..models import Outlet, Role, Ticket, User
 from ..models.leave import LeaveHandover, LeaveRequest
 from ..models.ticket import QueueState
-from ..workcalendar import SHANGHAI, DbCalendar
-from . import rules
+from ..workcalendar import DbCalendar
 from .service import (
     COUNTED,
     COVERING,
@@ -36,6 +35,9 @@ from .service import (
     handover_tickets_statement,
     load_of,
     min_staffing_of,
+    needs_of,
+    outlet_handover,
+    staff_days,
 )
 
 # What an inbox row shows of a request, loaded with the requests (a lazy load per row otherwise).
@@ -99,9 +101,7 @@ def _handover_rows(leaves) -> dict[int, list[tuple[LeaveHandover, OutletHandover
             if outlet is None:
                 rows.append((item, OutletHandover(item.outlet, [], [])))
                 continue
-            open_tickets = tickets[outlet.id]
-            due = [t for t in open_tickets if t.due_at and leave.start_at <= t.due_at < leave.end_at]
-            rows.append((item, OutletHandover(outlet, open_tickets, due)))
+            rows.append((item, outlet_handover(outlet, tickets[outlet.id], leave.start_at, leave.end_at)))
         result[leave.id] = rows
     return result
 
@@ -189,12 +189,8 @@ def _staffing(leaves) -> dict[int, list[StaffDay]]:
         team_id = leave.user.team_id
         overlapping = [r for r in others if team_id and r.team_id == team_id and r.id != leave.id
                        and r.user_id != leave.user_id and r.start_at < leave.end_at and r.end_at > leave.start_at]
-        own = 1 if leave.user.role == Role.AGENT else 0
-        result[leave.id] = [
-            StaffDay(day, calendar(day), agents.get(team_id, 0) if team_id else 0,
-                     sum(1 for r in overlapping if r.start_date <= day <= r.end_date) + own,
-                     minimum.get(team_id, 0) if team_id else 0)
-            for day in rules.days_of(leave.start_date, leave.end_date)]
+        result[leave.id] = staff_days(leave, agents.get(team_id, 0) if team_id else 0,
+                                      minimum.get(team_id, 0) if team_id else 0, overlapping, calendar)
     return result
 
 
@@ -224,13 +220,8 @@ def _used_days(leaves) -> dict[tuple[int, int, int], list[tuple[int, Decimal]]]:
 
 def _needs(leave: LeaveRequest, used: dict, today: date | None) -> Needs:
     """``service.needs`` from the rows already read."""
-    today = today or (leave.submitted_at.astimezone(SHANGHAI).date() if leave.submitted_at else rules.beijing_today())
-    leave_type = leave.leave_type
-    short = not rules.notice_ok(leave.start_date, today, leave_type.notice_days)
-    over = False
-    if leave_type.yearly_allowance_days is not None:
+    taken = None
+    if leave.leave_type.yearly_allowance_days is not None:
         taken = sum((days for request_id, days in used[(leave.user_id, leave.type_id, leave.start_date.year)]
                      if request_id != leave.id), Decimal(0))
-        over = taken + Decimal(str(leave.working_days)) > leave_type.yearly_allowance_days
-    other = any(h.substitute and h.substitute.team_id != leave.user.team_id for h in leave.handover)
-    return Needs(short, over, other)
+    return needs_of(leave, taken, today)

@@ -291,7 +291,7 @@ def _detail_context(leave: LeaveRequest, **extra) -> dict:
         "may_record_proof": (leave.proof_status in (service.PROOF_PENDING, service.PROOF_LATER)
                              and leave.status not in (S.CANCELLED, S.REJECTED)
                              and service.may_record_proof(current_user, leave)),
-        "needs": (read.needs if read else service.needs(leave)) if leave.status == S.SUBSTITUTE_ACCEPTED else None,
+        "needs": read.needs if leave.status == S.SUBSTITUTE_ACCEPTED else None,  # (waiting: read is set)
         "own_pending": leave.user_id == current_user.id and leave.status == S.SUBSTITUTE_ACCEPTED,
         "note_form": NoteForm(formdata=None), "form": DecisionForm(formdata=None),
         "conflict": None,

@@ -470,12 +470,14 @@ def handover_outlets(user: User, start_at: datetime | None = None, end_at: datet
     if outlets:
         for ticket in core_sql.execute(handover_tickets_statement(), {"outlet_ids": list(tickets)}):
             tickets[ticket.outlet_id].append(ticket)
-    result = []
-    for outlet in outlets:
-        open_tickets = tickets[outlet.id]
-        due = [t for t in open_tickets if t.due_at and start_at and end_at and start_at <= t.due_at < end_at]
-        result.append(OutletHandover(outlet, open_tickets, due))
-    return result
+    return [outlet_handover(outlet, tickets[outlet.id], start_at, end_at) for outlet in outlets]
+
+
+def outlet_handover(outlet: Outlet, open_tickets: list, start_at: datetime | None, end_at: datetime | None
+                    ) -> OutletHandover:
+    """An outlet with its open tickets and those due inside ``[start_at, end_at)`` (none without a window)."""
+    due = [t for t in open_tickets if t.due_at and start_at and end_at and start_at <= t.due_at < end_at]
+    return OutletHandover(outlet, open_tickets, due)
 
 
 def handover_rows(leave: LeaveRequest) -> list[tuple[LeaveHandover, OutletHandover]]:
@@ -666,12 +668,15 @@ def staffing_days(leave: LeaveRequest) -> list[StaffDay]:
                LeaveRequest.status.in_((S.SUBSTITUTE_ACCEPTED, *COVERING)), LeaveRequest.returned_at.is_(None),
                LeaveRequest.start_at < leave.end_at, LeaveRequest.end_at > leave.start_at)
     )) if team_id else []
-    days = []
-    for day in rules.days_of(leave.start_date, leave.end_date):
-        away = sum(1 for r in others if r.start_date <= day <= r.end_date)
-        own = 1 if leave.user.role == Role.AGENT else 0
-        days.append(StaffDay(day, calendar(day), agents or 0, away + own, minimum))
-    return days
+    return staff_days(leave, agents or 0, minimum, others, calendar)
+
+
+def staff_days(leave: LeaveRequest, agents: int, minimum: int, others, calendar) -> list[StaffDay]:
+    """``staffing_days`` from what was read: the team's active agents, its minimum, the team's other
+    leaves overlapping this one (anything with ``start_date``/``end_date``) and a work calendar."""
+    own = 1 if leave.user.role == Role.AGENT else 0
+    return [StaffDay(day, calendar(day), agents, sum(1 for r in others if r.start_date <= day <= r.end_date) + own,
+                     minimum) for day in rules.days_of(leave.start_date, leave.end_date)]
 
 
 # --------------------------------------------------------------------------- who approves
@@ -1037,13 +1042,21 @@ class Needs:
 def needs(leave: LeaveRequest, today: date | None = None) -> Needs:
     """The overrides approving this request needs (short notice, beyond balance, substitute of
     another team)."""
+    taken = None
+    if leave.leave_type.yearly_allowance_days is not None:
+        taken = used_days(leave.user_id, leave.type_id, leave.start_date.year, leave.id)
+    return needs_of(leave, taken, today)
+
+
+def needs_of(leave: LeaveRequest, taken: Decimal | None, today: date | None = None) -> Needs:
+    """``needs`` from what was read: ``taken``, the days of the requester's other counted requests of
+    this type that year (None when the type has no allowance)."""
     today = today or (leave.submitted_at.astimezone(SHANGHAI).date() if leave.submitted_at else rules.beijing_today())
     leave_type = leave.leave_type
     short = not rules.notice_ok(leave.start_date, today, leave_type.notice_days)
     over = False
     if leave_type.yearly_allowance_days is not None:
-        over = used_days(leave.user_id, leave_type.id, leave.start_date.year, leave.id) + Decimal(
-            str(leave.working_days)) > leave_type.yearly_allowance_days
+        over = (taken or Decimal(0)) + Decimal(str(leave.working_days)) > leave_type.yearly_allowance_days
     other = any(h.substitute and h.substitute.team_id != leave.user.team_id for h in leave.handover)
     return Needs(short, over, other)
 

@@ -335,13 +335,8 @@ def _plain_text(markdown_text: str) -> str:
 # --------------------------------------------------------------------------- timeline
 
 def _recent_use(actor: User, ticket_id: int, version_id: int) -> TicketEvent | None:
-    return db.session.scalar(
-        select(TicketEvent).where(
-            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EVENT_KIND,
-            TicketEvent.to_value == str(version_id), TicketEvent.actor_id == actor.id,
-            TicketEvent.at >= utcnow() - REPEAT_WINDOW,
-        ).order_by(TicketEvent.id.desc()).limit(1)
-    )
+    """The actor's latest "sop" line for this ticket and version within the repeat window, if any."""
+    return _recent_uses(actor, ticket_id, [version_id]).get(version_id)
 
 
 def _recent_uses(actor: User, ticket_id: int, version_ids: list[int]) -> dict[int, TicketEvent]:

@@ -47,6 +47,31 @@ def test_agent_home_shows_outlets_without_fees(client, auth, users):
     assert "¥7,500.00" not in html and "服务费" not in html  # fees moved off the agent's home
 
 
+def test_parcels_and_fees_name_their_month(client, auth, users):
+    """Every table of parcels (and fees) says which month it counts: the newest month with volumes."""
+    outlet = factories.make_outlet(agent=users["agent"], name="中通杭州良渚网点")
+    factories.make_volume(outlet, date(2026, 9, 1), 100, 100)
+    factories.make_volume(outlet, date(2026, 10, 1), 200_000, 100_000)
+
+    def caption(html):
+        return unescape(re.sub(r"<[^>]+>", "", html.split('data-testid="volume-month">', 1)[1].split("</", 1)[0]))
+
+    auth.login(users["agent"])
+    assert caption(client.get("/").get_data(as_text=True)) == "2026年10月 票数"
+    auth.logout()
+    auth.login(users["lead"])
+    assert caption(client.get("/").get_data(as_text=True)) == "2026年10月 票数"
+    team = client.get("/team").get_data(as_text=True)
+    assert caption(team) == "票数和服务费为 2026年10月 的数据。" and "300,000" in team
+
+
+def test_tables_without_volumes_name_no_month(client, auth, users):
+    factories.make_outlet(agent=users["agent"], name="新网点")
+    auth.login(users["lead"])
+    assert 'data-testid="volume-month"' not in client.get("/").get_data(as_text=True)
+    assert 'data-testid="volume-month"' not in client.get("/team").get_data(as_text=True)
+
+
 def test_lead_home_lists_team_members_and_their_outlets(client, auth, users):
     factories.make_outlet(agent=users["agent"], name="团队的网点")
     outsider = factories.make_user("agent", username="outsider")

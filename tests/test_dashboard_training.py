@@ -116,6 +116,24 @@ def test_lead_home_marks_the_agent_on_leave_now(client, auth, users):
     assert 'data-testid="on-leave"' in row[:row.index("</tr>")] and "休假中" in row[:row.index("</tr>")]
 
 
+def test_team_page_marks_the_member_on_leave_now(client, auth, users):
+    """My team shows who is away now, as the lead's home does; a leave that has not started is not marked."""
+    today = date.today()
+    make_leave(users["agent"], [], None, today + timedelta(days=3), today + timedelta(days=4),
+               status=LeaveStatus.APPROVED, approver=users["lead"])
+    auth.login(users["lead"])
+
+    def agent_row():
+        html = _html(client, "/team")
+        row = html[html.index("<td>agent_a</td>"):]
+        return row[:row.index("</tr>")]
+
+    assert 'data-testid="on-leave"' not in agent_row()
+    make_leave(users["agent"], [], None, today - timedelta(days=1), today + timedelta(days=1),
+               status=LeaveStatus.APPROVED, approver=users["lead"])
+    assert 'data-testid="on-leave"' in agent_row() and "休假中" in agent_row()
+
+
 def test_course_waiting_for_the_trainers_signoff_is_not_the_agents_next_step(client, auth, users):
     from tests.training_cert_data import take_quiz
 

@@ -427,7 +427,8 @@ def test_trainer_home_statements(client, auth, users):
 
 
 def test_lead_team_page_statements(client, auth, users):
-    """The lead's team page: members, their outlets and last month's fees for all of them at once."""
+    """The lead's team page: members, their outlets and last month's fees for all of them at once,
+    and who is on leave now (one statement for all)."""
     def add(n):
         for _ in range(n):
             agent = factories.make_user("agent", team=users.team)
@@ -436,4 +437,4 @@ def test_lead_team_page_statements(client, auth, users):
             factories.make_ticket(outlet)
 
     counted, sql, _body = _counts(client, auth, users.lead, "/team", add)
-    assert counted == [9, 9], (counted, sql)
+    assert counted == [10, 10], (counted, sql)

@@ -5,6 +5,7 @@ from flask_login import current_user
 from ..health import service as health
 from ..htmx import render
 from ..models import Role
+from ..outlets.service import latest_month
 from ..permissions import Permission, require
 from ..workcalendar import SHANGHAI
 from ..workcalendar.service import next_year_warning
@@ -45,6 +46,7 @@ def home():
 @bp.route("/team")
 @require(Permission.VIEW_TEAM)
 def team():
-    """A lead's team: members, their outlets and open work."""
-    members = service.team_members(current_user.team_id)
-    return render("dashboard/team.html", members=members, team=current_user.team)
+    """A lead's team: members, their outlets, the parcels and fees of the latest month, who is away."""
+    month = latest_month()
+    members = service.team_members(current_user.team_id, month)
+    return render("dashboard/team.html", members=members, team=current_user.team, month=month)

@@ -124,10 +124,12 @@ class MemberLine:
     outlet_count: int
     parcels: int
     fee: Decimal
+    on_leave: bool = False
 
 
-def team_members(team_id: int | None) -> list[MemberLine]:
-    """A lead's team: each member with their outlets, parcels and fees last month."""
+def team_members(team_id: int | None, month: date | None | Any = ...) -> list[MemberLine]:
+    """A lead's team: each member with their outlets, parcels and fees of ``month`` (when not
+    given, ``latest_month()``: the page names the month it passes), and whether they are on leave now."""
     if team_id is None:
         return []
     members = db.session.scalars(
@@ -138,14 +140,16 @@ def team_members(team_id: int | None) -> list[MemberLine]:
             Outlet.primary_agent_id.in_([m.id for m in members]), Outlet.is_active.is_(True)
         )
     ).all()
-    month = latest_month()
+    if month is ...:
+        month = latest_month()
     fees = fees_for_month(list(outlets), month)  # each fee at the rate in force that month
+    away = _on_leave_ids([m.id for m in members], datetime.now(UTC))
     lines = []
     for member in members:
         own = [o for o in outlets if o.primary_agent_id == member.id]
         parcels = sum(fees[o.id][0] for o in own)
         fee = sum((fees[o.id][2] for o in own), Decimal("0.00"))
-        lines.append(MemberLine(member, len(own), parcels, fee))
+        lines.append(MemberLine(member, len(own), parcels, fee, on_leave=member.id in away))
     return lines
 
 

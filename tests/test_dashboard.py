@@ -113,7 +113,7 @@ def test_trainer_home_lists_agents_by_team(client, auth, users):
     assert "各组客服" in html and "agent_a" in html and "一组" in html
 
 
-NAV = {"首页", "工单队列", "我的网点", "我的团队", "常用回复", "用户", "团队", "网点", "品牌", "工单设置", "审计日志"}
+NAV = {"首页", "工单队列", "罚款", "我的网点", "我的团队", "常用回复", "用户", "团队", "网点", "品牌", "工单设置", "审计日志"}
 
 
 def _nav_labels(html: str) -> set[str]:
@@ -125,10 +125,10 @@ def _nav_labels(html: str) -> set[str]:
 
 def test_navigation_by_role(app, client, auth, users):
     expected = {
-        "agent": {"首页", "工单队列", "我的网点"},
+        "agent": {"首页", "工单队列", "罚款", "我的网点"},
         "trainer": {"首页"},
-        "lead": {"首页", "工单队列", "我的网点", "我的团队"},
-        "admin": {"首页", "工单队列", "用户", "团队", "网点", "品牌", "审计日志"},
+        "lead": {"首页", "工单队列", "罚款", "我的网点", "我的团队"},
+        "admin": {"首页", "工单队列", "罚款", "用户", "团队", "网点", "品牌", "审计日志"},
     }
     expected["admin"].add("工单设置")
     expected["trainer"].add("常用回复")
@@ -150,6 +150,10 @@ def test_only_the_current_section_is_highlighted(client, auth, users):
     nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
     active = [line for line in nav.splitlines() if 'class="active"' in line]
     assert len(active) == 1 and "工单队列" in active[0]
+    html = client.get("/tickets/fines").get_data(as_text=True)
+    nav = html.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    active = [line for line in nav.splitlines() if 'class="active"' in line]
+    assert len(active) == 1 and "罚款" in active[0]
 
 
 # --------------------------------------------------------------------------- the day's work

@@ -289,6 +289,8 @@ ROUTES: dict[str, list[R]] = {
     "tickets.import_errors": [R("GET", "/tickets/import/999999/errors", row(lead=303, admin=303)),  # fragment only
                               hx("GET", "/tickets/import/999999/errors", row(lead=404, admin=404))],
     "tickets.export_xlsx": [R("GET", "/tickets/export.xlsx", WORKERS)],
+    "tickets.fines": [R("GET", "/tickets/fines", WORKERS), R("GET", "/tickets/fines?month=2026-11", WORKERS)],
+    "tickets.fines_export": [R("GET", "/tickets/fines/export.xlsx?month=2026-11", WORKERS)],
     # Ticket settings: deadline rules, work calendar, reason lists (admin); canned replies (trainer, admin).
     "tickets.rules": [R("GET", "/tickets/rules", ADMIN_ONLY),
                       R("GET", "/tickets/rules?category=work_order&brand=-1&active=1", ADMIN_ONLY)],

@@ -47,3 +47,32 @@ def test_lead_home_agent_row_opens_that_agents_overdue_tickets(login_as):
     # The export button follows the filter.
     href = page.locator("#queue-export").get_attribute("href")
     assert "window=overdue" in href and "assignee=" in href
+
+
+def test_lead_reads_the_months_fines_from_the_navigation(login_as):
+    """罚款 in the sidebar: the month's totals equal the home's figure, months can be walked and
+    typed, the list opens the ticket, and the export downloads the month's rows."""
+    page = login_as("lead1")
+    home_count = _count(page.locator("[data-figure='fines']"))
+    page.locator("aside nav a", has_text="罚款").click()
+    page.wait_for_url(re.compile(r"/tickets/fines"))
+    assert int(page.locator("[data-figure='count']").inner_text()) == home_count
+    rows = page.locator("[data-testid='fine-rows'] tbody tr")
+    assert rows.count() == home_count
+    this_month, typed = page.locator("h1").inner_text(), page.locator("#fines-month").input_value()
+    page.locator("a[rel='prev']").click()
+    page.wait_for_url(re.compile(r"month=\d{4}-\d{2}"))
+    assert page.locator("h1").inner_text() != this_month
+    page.locator("#fines-month").fill(typed)  # back by typing the month
+    page.locator("#fines-month").press("Enter")
+    page.wait_for_url(re.compile(f"month={typed}"))
+    assert page.locator("h1").inner_text() == this_month
+    with page.expect_download() as download:
+        page.locator("a[href*='fines/export.xlsx']").click()
+    assert download.value.suggested_filename.startswith("罚款_") and download.value.suggested_filename.endswith(".xlsx")
+    waybill = page.locator("[data-testid='fine-rows'] a.waybill").first
+    number = waybill.inner_text()
+    waybill.click()
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    assert number in page.locator("h1").inner_text()
+    assert not page.js_errors

@@ -1,0 +1,9 @@
+"""Fines of a month (罚款统计, /tickets/fines): what the brands fined, who bears it, where it came from.
+
+``service.month_report(user, month)`` reads the fined tickets of one Shanghai month in the user's
+scope (an agent: the tickets assigned to them; a lead: their team's queue; an admin: all) in one
+statement and sums them by agent, outlet and reason; ``export`` writes the same rows to .xlsx.
+A ticket counts in a month when a fine was recorded or corrected on it that month, with the fine
+as it stands now: the lead's home figure "本月罚款" and the queue filter count the same way.
+The views register on the tickets blueprint (``tickets.fines``, ``tickets.fines_export``).
+"""

@@ -1,0 +1,188 @@
+"""The fines of one month in a user's scope, summed by who bears them, by agent, outlet and reason."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...filters import SHANGHAI
+from ...models import (
+    Brand,
+    EventKind,
+    FineBearer,
+    Outlet,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketReason,
+    User,
+)
+from ...permissions import Permission, PermissionDenied, has_permission
+from .. import service as tickets
+from ..queue import shanghai_day_bounds
+
+ZERO = Decimal("0.00")
+FIRST_MONTH = date(2000, 1, 1)  # months outside [2000-01, 2099-12] are refused as typing errors
+LAST_MONTH = date(2099, 12, 1)
+
+
+def parse_month(text: str | None) -> date | None:
+    """The first day of a "YYYY-MM" (or "YYYY-M"; full-width digits too) month, None for anything else
+    or out of range."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        return None
+    first = date(year, month, 1)
+    return first if FIRST_MONTH <= first <= LAST_MONTH else None
+
+
+def shift_month(first: date, months: int) -> date:
+    """The first day of the month ``months`` after (or before) the month of ``first``."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def this_month(now: datetime) -> date:
+    """The first day of ``now``'s month in Shanghai."""
+    return now.astimezone(SHANGHAI).date().replace(day=1)
+
+
+def month_bounds(first: date) -> tuple[datetime, datetime]:
+    """[first 00:00, next month's first 00:00) in Shanghai, as aware UTC datetimes."""
+    return shanghai_day_bounds(first)[0], shanghai_day_bounds(shift_month(first, 1))[0]
+
+
+@dataclass
+class FineRow:
+    """One fined ticket: the fine as it stands, and when it was last recorded in the month."""
+
+    ticket_id: int
+    waybill_no: str
+    category: str
+    status: str
+    reason: str
+    outlet_id: int
+    outlet_code: str
+    outlet_name: str
+    brand: str
+    assignee_id: int | None
+    assignee: str  # display name, "" when unassigned
+    amount: Decimal
+    bearer: str
+    agent_share: Decimal
+    fined_at: datetime
+
+    @property
+    def outlet_borne(self) -> Decimal:
+        return self.amount if self.bearer == FineBearer.OUTLET else ZERO
+
+    @property
+    def company_borne(self) -> Decimal:
+        """What the company pays in the end: the fine less the outlet's and the agent's parts."""
+        return self.amount - self.outlet_borne - self.agent_share
+
+
+@dataclass
+class FineSum:
+    """Count and money of a group of fined tickets."""
+
+    key: object = None
+    label: str = ""
+    count: int = 0
+    amount: Decimal = ZERO
+    agent_share: Decimal = ZERO
+    outlet_borne: Decimal = ZERO
+    company_borne: Decimal = ZERO
+
+    def add(self, row: FineRow) -> None:
+        self.count += 1
+        self.amount += row.amount
+        self.agent_share += row.agent_share
+        self.outlet_borne += row.outlet_borne
+        self.company_borne += row.company_borne
+
+
+@dataclass
+class MonthReport:
+    month: date
+    own_only: bool  # an agent's report: only the tickets assigned to them
+    rows: list[FineRow] = field(default_factory=list)
+    total: FineSum = field(default_factory=FineSum)
+    by_agent: list[FineSum] = field(default_factory=list)
+    by_outlet: list[FineSum] = field(default_factory=list)
+    by_reason: list[FineSum] = field(default_factory=list)
+
+
+def _grouped(rows: list[FineRow], key, label) -> list[FineSum]:
+    """Sums per ``key(row)``, largest amount first (then most tickets, then label)."""
+    groups: dict[object, FineSum] = {}
+    for row in rows:
+        k = key(row)
+        group = groups.get(k)
+        if group is None:
+            group = groups[k] = FineSum(key=k, label=label(row))
+        group.add(row)
+    return sorted(groups.values(), key=lambda g: (-g.amount, -g.count, g.label))
+
+
+def can_view(user: User) -> bool:
+    """Agents (their own fines), leads (their team's) and admins (all) may read the fines."""
+    return has_permission(user, Permission.VIEW_TICKETS) and user.role in (Role.AGENT, Role.LEAD, Role.ADMIN)
+
+
+def fined_rows(user: User, month: date, now: datetime | None = None) -> list[FineRow]:
+    """The tickets in ``user``'s scope with a fine recorded (or corrected) in ``month``, newest
+    fine first: an agent's are the tickets assigned to them (the fines they may bear), a lead's the
+    team queue (as the home figure counts), an admin's all. One statement."""
+    if not can_view(user):
+        raise PermissionDenied(Permission.VIEW_TICKETS)
+    start, end = month_bounds(month)
+    in_month = (TicketEvent.kind == EventKind.FINE, TicketEvent.at >= start, TicketEvent.at < end)
+    last_fine = (select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == Ticket.id, *in_month)
+                 .correlate(Ticket).scalar_subquery())
+    scope = tickets.visible_tickets_query(user, now or datetime.now(SHANGHAI))
+    if user.role == Role.AGENT:
+        scope = scope.where(Ticket.assignee_id == user.id)
+    query = (
+        scope.with_only_columns(
+            Ticket.id, Ticket.waybill_no, Ticket.category, Ticket.status, TicketReason.name,
+            Ticket.outlet_id, Outlet.code, Outlet.name, Brand.name, Ticket.assignee_id, User.display_name,
+            Ticket.fine_amount, Ticket.fine_bearer, Ticket.fine_agent_share, last_fine.label("fined_at"))
+        .join_from(Ticket, Outlet, Outlet.id == Ticket.outlet_id)
+        .join(Brand, Brand.id == Ticket.brand_id)
+        .join(TicketReason, TicketReason.id == Ticket.reason_id)
+        .outerjoin(User, User.id == Ticket.assignee_id)
+        .where(Ticket.fine_amount.is_not(None),
+               Ticket.id.in_(select(TicketEvent.ticket_id).where(*in_month)))
+        .order_by(last_fine.desc(), Ticket.id.desc())
+    )
+    return [
+        FineRow(ticket_id=r[0], waybill_no=r[1], category=r[2], status=r[3], reason=r[4], outlet_id=r[5],
+                outlet_code=r[6], outlet_name=r[7], brand=r[8], assignee_id=r[9], assignee=r[10] or "",
+                amount=r[11], bearer=r[12] or FineBearer.COMPANY, agent_share=r[13] or ZERO,
+                fined_at=r[14])
+        for r in db.session.execute(query)
+    ]
+
+
+def month_report(user: User, month: date, now: datetime | None = None) -> MonthReport:
+    """``fined_rows`` with their totals and their sums per agent, outlet and reason."""
+    from ..labels import label
+
+    rows = fined_rows(user, month, now)
+    report = MonthReport(month=month, own_only=user.role == Role.AGENT, rows=rows)
+    for row in rows:
+        report.total.add(row)
+    report.by_agent = _grouped(rows, lambda r: r.assignee_id, lambda r: r.assignee)
+    report.by_outlet = _grouped(rows, lambda r: r.outlet_id, lambda r: f"{r.outlet_code} {r.outlet_name}")
+    report.by_reason = _grouped(rows, lambda r: (r.category, r.reason),
+                                lambda r: f"{label('category', r.category)} · {r.reason}")
+    return report

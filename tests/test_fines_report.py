@@ -107,12 +107,40 @@ def test_lead_sees_the_team_queue_and_agent_only_their_own(fined):
     assert agent.total.agent_share == Decimal("30.00")
 
 
-def test_an_agent_does_not_see_fines_of_their_outlet_assigned_to_someone_else(fined):
+def test_an_agent_does_not_see_fines_of_their_outlet_charged_to_someone_else(fined):
     """The agent's report is what they may bear: a ticket of their outlet handled by a teammate is not theirs."""
     handled = factories.make_ticket(fined.own, reason=fined.address, assignee=fined.teammate)
     _fine(fined, handled, "60", "agent", at=datetime(2026, 11, 11, 2, 0, tzinfo=UTC))
     assert handled.id not in {r.ticket_id for r in service.month_report(fined.agent, NOVEMBER, NOW).rows}
     assert handled.id in {r.ticket_id for r in service.month_report(fined.teammate, NOVEMBER, NOW).rows}
+
+
+def test_a_fine_stays_with_the_agent_who_had_the_ticket_when_it_was_fined(fined):
+    """Reassigned after the fine (and corrected after that), the fine is still charged to the first
+    agent: on their page (no link once the ticket is out of their queue), in the lead's sums."""
+    far_agent = fined.stranger
+    moved = factories.make_ticket(fined.other, reason=fined.address, assignee=fined.agent)  # another team's outlet
+    _fine(fined, moved, "60", "company", "10", at=datetime(2026, 11, 12, 2, 0, tzinfo=UTC))
+    db.session.refresh(moved)
+    assert moved.fine_agent_id == fined.agent.id
+    tickets.assign(fined.admin, moved.id, far_agent.id, version=moved.version)
+    _fine(fined, moved, "70", "company", "20", at=datetime(2026, 11, 13, 2, 0, tzinfo=UTC))
+    db.session.refresh(moved)
+    assert (moved.assignee_id, moved.fine_agent_id) == (far_agent.id, fined.agent.id)
+    mine = service.month_report(fined.agent, NOVEMBER, NOW)
+    row = next(r for r in mine.rows if r.ticket_id == moved.id)
+    assert (row.agent_share, row.openable) == (Decimal("20.00"), False)
+    assert next(r for r in mine.rows if r.ticket_id == fined.mine.id).openable
+    assert moved.id not in {r.ticket_id for r in service.month_report(far_agent, NOVEMBER, NOW).rows}
+    admin = service.month_report(fined.admin, NOVEMBER, NOW)
+    assert next(r for r in admin.rows if r.ticket_id == moved.id).agent == fined.agent.display_name
+
+
+def test_a_fine_on_an_unassigned_ticket_is_charged_to_nobody(fined):
+    free = factories.make_ticket(fined.free, reason=fined.address, assignee=None)
+    _fine(fined, free, "30", "company", at=datetime(2026, 11, 14, 2, 0, tzinfo=UTC))
+    report = service.month_report(fined.admin, NOVEMBER, NOW)
+    assert next(g for g in report.by_agent if g.key is None).amount == Decimal("30.00")
 
 
 def test_a_correction_counts_in_its_month_with_the_fine_as_it_stands(fined):
@@ -231,3 +259,14 @@ def test_fines_page_statements_do_not_grow_with_the_fines(client, auth, ticket_w
     counted, sql, body = _counts(client, auth, w.lead, "/tickets/fines", add)
     assert counted == [4, 4], (counted, sql)  # the user, the covered outlets, the fines, the bell
     assert body.count('class="waybill"') == 6
+
+
+def test_ticket_page_says_who_a_reassigned_fine_is_charged_to(client, auth, ticket_world):
+    w = ticket_world
+    _fine(w, w.mine, "40", "company", "10")
+    auth.login(w.admin)
+    assert parse(client.get(f"/tickets/{w.mine.id}")).find(data_testid="fine-agent") is None  # still the assignee's
+    db.session.refresh(w.mine)
+    tickets.assign(w.admin, w.mine.id, w.teammate.id, version=w.mine.version)
+    charged = parse(client.get(f"/tickets/{w.mine.id}")).one(data_testid="fine-agent")
+    assert charged.text == f"记在 {w.agent.display_name} 名下"

@@ -241,6 +241,9 @@ class Ticket(db.Model):
     fine_amount: Mapped[Decimal | None] = mapped_column(Money(12, 2))
     fine_bearer: Mapped[str | None] = mapped_column(String(16))
     fine_agent_share: Mapped[Decimal | None] = mapped_column(Money(12, 2))
+    # The agent the fine is charged to: the assignee when it was first recorded (a later reassignment
+    # does not move a fine to the new assignee); None when the ticket was unassigned then.
+    fine_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # no ON DELETE: migration 0019
     source: Mapped[str] = mapped_column(String(16), default=TicketSource.MANUAL, server_default="manual")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -252,6 +255,7 @@ class Ticket(db.Model):
     reason: Mapped[TicketReason] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    fine_agent: Mapped[User | None] = relationship(foreign_keys=[fine_agent_id])
     deadline_rule: Mapped[DeadlineRule | None] = relationship()
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="(TicketEvent.at, TicketEvent.id)",

@@ -239,6 +239,7 @@ def seed_demo_tickets(today: date | None = None) -> dict[str, int]:
             share = {FineBearer.COMPANY: (amount * Decimal("0.2")).quantize(Decimal("0.01")),
                      FineBearer.OUTLET: Decimal("0.00"), FineBearer.AGENT: amount}[bearer]
             ticket.fine_amount, ticket.fine_bearer, ticket.fine_agent_share = amount, bearer, share
+            ticket.fine_agent_id = agent.id
             lead = lead_by_team.get(agent.team_id)
             at = (ticket.created_at + span * 0.95).replace(microsecond=0)
             events.append(TicketEvent(ticket=ticket, actor_id=lead.id if lead else agent.id, kind=EventKind.FINE,

@@ -1115,6 +1115,8 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     ``bearer``: company (the provider pays; the agent bears ``agent_share``,
     default 0), agent (the agent bears all: share = amount, whatever was entered), outlet (the
     outlet's own fault: share must be 0). 0 ≤ share ≤ amount. Leads and admins only.
+    The fine is charged to the ticket's assignee when it is first recorded (``fine_agent_id``);
+    a correction changes the money, not the agent.
     A repeated ``idempotency_key`` of the same user (a double submit) returns the ticket as
     that fine left it (no second fine event, no 409 for the version the first one moved).
     """
@@ -1146,6 +1148,8 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     note = _clean_note(note, False)
     before = snapshot(ticket, TICKET_AUDIT_FIELDS)
     old = f"{ticket.fine_amount} {ticket.fine_bearer} {ticket.fine_agent_share}" if ticket.fine_amount is not None else None
+    if ticket.fine_amount is None:  # first recorded: charged to the agent handling the ticket now, for good
+        ticket.fine_agent_id = ticket.assignee_id
     ticket.fine_amount, ticket.fine_bearer, ticket.fine_agent_share = fine, bearer, share
     event = _event(ticket, actor, EventKind.FINE, old, f"{fine} {bearer} {share}", note)
     _audit(actor, "ticket.fine", ticket, before, f"{fine} {bearer}")

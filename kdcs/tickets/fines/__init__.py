@@ -1,9 +1,10 @@
 """Fines of a month (罚款统计, /tickets/fines): what the brands fined, who bears it, where it came from.
 
 ``service.month_report(user, month)`` reads the fined tickets of one Shanghai month in the user's
-scope (an agent: the tickets assigned to them; a lead: their team's queue; an admin: all) in one
+scope (an agent: the fines charged to them; a lead: their team's queue; an admin: all) in one
 statement and sums them by agent, outlet and reason; ``export`` writes the same rows to .xlsx.
 A ticket counts in a month when a fine was recorded or corrected on it that month, with the fine
-as it stands now: the lead's home figure "本月罚款" and the queue filter count the same way.
+as it stands now: the lead's home figure "本月罚款" and the queue filter count the same way. A fine
+is charged to the agent the ticket was assigned to when it was first recorded (``Ticket.fine_agent_id``).
 The views register on the tickets blueprint (``tickets.fines``, ``tickets.fines_export``).
 """

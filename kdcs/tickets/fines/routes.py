@@ -19,7 +19,7 @@ from ..queue import QueueFilter
 from . import service
 
 EXPORT_COLUMNS = [("记录时间", 17), ("运单号", 20), ("品牌", 8), ("网点编码", 12), ("网点名称", 20), ("类别", 8),
-                  ("原因", 16), ("状态", 8), ("处理人", 10), ("罚款金额", 10), ("罚款承担", 8), ("客服承担", 10),
+                  ("原因", 16), ("状态", 8), ("责任客服", 10), ("罚款金额", 10), ("罚款承担", 8), ("客服承担", 10),
                   ("网点承担", 10), ("公司承担", 10)]
 
 
@@ -74,7 +74,7 @@ def fines_export():
     for r in rows:
         sheet.append([
             r.fined_at.astimezone(service.SHANGHAI).replace(tzinfo=None), r.waybill_no, r.brand, r.outlet_code,
-            r.outlet_name, label("category", r.category), r.reason, label("status", r.status), r.assignee,
+            r.outlet_name, label("category", r.category), r.reason, label("status", r.status), r.agent,
             r.amount, label("fine_bearer", r.bearer), r.agent_share, r.outlet_borne, r.company_borne,
         ])
     return send_file(io.BytesIO(book.to_bytes()), as_attachment=True, download_name=f"罚款_{month:%Y-%m}.xlsx",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 
 from ...extensions import db
 from ...filters import SHANGHAI
@@ -73,12 +73,13 @@ class FineRow:
     outlet_code: str
     outlet_name: str
     brand: str
-    assignee_id: int | None
-    assignee: str  # display name, "" when unassigned
+    agent_id: int | None  # the agent the fine is charged to (the assignee when it was first recorded)
+    agent: str  # their display name, "" when nobody was assigned then
     amount: Decimal
     bearer: str
     agent_share: Decimal
     fined_at: datetime
+    openable: bool = True  # the viewer may open the ticket (an agent's fine may sit in another queue now)
 
     @property
     def outlet_borne(self) -> Decimal:
@@ -139,36 +140,42 @@ def can_view(user: User) -> bool:
 
 
 def fined_rows(user: User, month: date, now: datetime | None = None) -> list[FineRow]:
-    """The tickets in ``user``'s scope with a fine recorded (or corrected) in ``month``, newest
-    fine first: an agent's are the tickets assigned to them (the fines they may bear), a lead's the
-    team queue (as the home figure counts), an admin's all. One statement."""
+    """The tickets with a fine recorded (or corrected) in ``month`` that ``user`` answers for,
+    newest fine first: an agent's are the fines charged to them (``fine_agent_id``: what they may
+    bear, wherever the ticket is now), a lead's the team queue's (as the home figure counts), an
+    admin's all. One statement."""
     if not can_view(user):
         raise PermissionDenied(Permission.VIEW_TICKETS)
     start, end = month_bounds(month)
     in_month = (TicketEvent.kind == EventKind.FINE, TicketEvent.at >= start, TicketEvent.at < end)
     last_fine = (select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == Ticket.id, *in_month)
                  .correlate(Ticket).scalar_subquery())
-    scope = tickets.visible_tickets_query(user, now or datetime.now(SHANGHAI))
     if user.role == Role.AGENT:
-        scope = scope.where(Ticket.assignee_id == user.id)
+        # Their fines, and whether the ticket is still theirs to open (assigned or of their outlet).
+        query = select(Ticket).where(Ticket.fine_agent_id == user.id)
+        visible = or_(Ticket.assignee_id == user.id, Outlet.primary_agent_id == user.id)
+    else:
+        query = tickets.visible_tickets_query(user, now or datetime.now(SHANGHAI))
+        visible = true()
     query = (
-        scope.with_only_columns(
+        query.with_only_columns(
             Ticket.id, Ticket.waybill_no, Ticket.category, Ticket.status, TicketReason.name,
-            Ticket.outlet_id, Outlet.code, Outlet.name, Brand.name, Ticket.assignee_id, User.display_name,
-            Ticket.fine_amount, Ticket.fine_bearer, Ticket.fine_agent_share, last_fine.label("fined_at"))
+            Ticket.outlet_id, Outlet.code, Outlet.name, Brand.name, Ticket.fine_agent_id, User.display_name,
+            Ticket.fine_amount, Ticket.fine_bearer, Ticket.fine_agent_share, last_fine.label("fined_at"),
+            visible.label("openable"))
         .join_from(Ticket, Outlet, Outlet.id == Ticket.outlet_id)
         .join(Brand, Brand.id == Ticket.brand_id)
         .join(TicketReason, TicketReason.id == Ticket.reason_id)
-        .outerjoin(User, User.id == Ticket.assignee_id)
+        .outerjoin(User, User.id == Ticket.fine_agent_id)
         .where(Ticket.fine_amount.is_not(None),
                Ticket.id.in_(select(TicketEvent.ticket_id).where(*in_month)))
         .order_by(last_fine.desc(), Ticket.id.desc())
     )
     return [
         FineRow(ticket_id=r[0], waybill_no=r[1], category=r[2], status=r[3], reason=r[4], outlet_id=r[5],
-                outlet_code=r[6], outlet_name=r[7], brand=r[8], assignee_id=r[9], assignee=r[10] or "",
+                outlet_code=r[6], outlet_name=r[7], brand=r[8], agent_id=r[9], agent=r[10] or "",
                 amount=r[11], bearer=r[12] or FineBearer.COMPANY, agent_share=r[13] or ZERO,
-                fined_at=r[14])
+                fined_at=r[14], openable=bool(r[15]))
         for r in db.session.execute(query)
     ]
 
@@ -181,7 +188,7 @@ def month_report(user: User, month: date, now: datetime | None = None) -> MonthR
     report = MonthReport(month=month, own_only=user.role == Role.AGENT, rows=rows)
     for row in rows:
         report.total.add(row)
-    report.by_agent = _grouped(rows, lambda r: r.assignee_id, lambda r: r.assignee)
+    report.by_agent = _grouped(rows, lambda r: r.agent_id, lambda r: r.agent)
     report.by_outlet = _grouped(rows, lambda r: r.outlet_id, lambda r: f"{r.outlet_code} {r.outlet_name}")
     report.by_reason = _grouped(rows, lambda r: (r.category, r.reason),
                                 lambda r: f"{label('category', r.category)} · {r.reason}")

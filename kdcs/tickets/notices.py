@@ -97,10 +97,17 @@ def assigned(ticket: Ticket, previous: User | None, actor, away: dict[int, bool]
 
 
 def fined(ticket: Ticket, actor) -> None:
-    """A fine recorded on the ticket: its assignee (or substitute) is told the amount and their share."""
-    _send(serving(ticket), actor, _("Fine recorded on your ticket %(waybill)s", waybill=ticket.waybill_no),
-          _("Fine ¥%(amount)s, your share ¥%(share)s.", amount=ticket.fine_amount,
-            share=ticket.fine_agent_share if ticket.fine_agent_share is not None else "0.00"), ticket)
+    """A fine recorded on the ticket: its assignee (or substitute) is told the amount, and the share
+    as theirs only when the fine is charged to them (a substitute, or the assignee of a ticket fined
+    before it was reassigned, is told whose share it is)."""
+    to = serving(ticket)
+    share = ticket.fine_agent_share if ticket.fine_agent_share is not None else "0.00"
+    if to is not None and ticket.fine_agent_id not in (None, to.id):
+        body = _("Fine ¥%(amount)s, charged to %(name)s (share ¥%(share)s).", amount=ticket.fine_amount,
+                 name=ticket.fine_agent.display_name, share=share)
+    else:
+        body = _("Fine ¥%(amount)s, your share ¥%(share)s.", amount=ticket.fine_amount, share=share)
+    _send(to, actor, _("Fine recorded on your ticket %(waybill)s", waybill=ticket.waybill_no), body, ticket)
 
 
 def reopened(ticket: Ticket, actor, reason: str = "") -> None:

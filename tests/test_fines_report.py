@@ -270,3 +270,13 @@ def test_ticket_page_says_who_a_reassigned_fine_is_charged_to(client, auth, tick
     tickets.assign(w.admin, w.mine.id, w.teammate.id, version=w.mine.version)
     charged = parse(client.get(f"/tickets/{w.mine.id}")).one(data_testid="fine-agent")
     assert charged.text == f"记在 {w.agent.display_name} 名下"
+
+
+def test_admin_sees_the_teams_side_by_side(client, auth, fined):
+    report = service.month_report(fined.admin, NOVEMBER, NOW)
+    assert [(g.label, g.count, g.amount) for g in report.by_team] == [
+        ("一组", 2, Decimal("150.00")), ("二组", 1, Decimal("80.00"))]
+    assert service.month_report(fined.lead, NOVEMBER, NOW).by_team == []
+    auth.login(fined.admin)
+    table = parse(client.get("/tickets/fines?month=2026-11")).one("table", data_testid="by-team")
+    assert [tr.find_all("td")[0].text for tr in table.one("tbody").find_all("tr")] == ["一组", "二组"]

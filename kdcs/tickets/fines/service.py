@@ -17,6 +17,7 @@ from ...models import (
     FineBearer,
     Outlet,
     Role,
+    Team,
     Ticket,
     TicketEvent,
     TicketReason,
@@ -80,6 +81,8 @@ class FineRow:
     agent_share: Decimal
     fined_at: datetime
     openable: bool = True  # the viewer may open the ticket (an agent's fine may sit in another queue now)
+    team_id: int | None = None  # the charged agent's team
+    team: str = ""
 
     @property
     def outlet_borne(self) -> Decimal:
@@ -117,6 +120,7 @@ class MonthReport:
     own_only: bool  # an agent's report: only the tickets assigned to them
     rows: list[FineRow] = field(default_factory=list)
     total: FineSum = field(default_factory=FineSum)
+    by_team: list[FineSum] = field(default_factory=list)  # admins: the company's teams side by side
     by_agent: list[FineSum] = field(default_factory=list)
     by_outlet: list[FineSum] = field(default_factory=list)
     by_reason: list[FineSum] = field(default_factory=list)
@@ -162,11 +166,12 @@ def fined_rows(user: User, month: date, now: datetime | None = None) -> list[Fin
             Ticket.id, Ticket.waybill_no, Ticket.category, Ticket.status, TicketReason.name,
             Ticket.outlet_id, Outlet.code, Outlet.name, Brand.name, Ticket.fine_agent_id, User.display_name,
             Ticket.fine_amount, Ticket.fine_bearer, Ticket.fine_agent_share, last_fine.label("fined_at"),
-            visible.label("openable"))
+            visible.label("openable"), Team.id, Team.name)
         .join_from(Ticket, Outlet, Outlet.id == Ticket.outlet_id)
         .join(Brand, Brand.id == Ticket.brand_id)
         .join(TicketReason, TicketReason.id == Ticket.reason_id)
         .outerjoin(User, User.id == Ticket.fine_agent_id)
+        .outerjoin(Team, Team.id == User.team_id)
         .where(Ticket.fine_amount.is_not(None),
                Ticket.id.in_(select(TicketEvent.ticket_id).where(*in_month)))
         .order_by(last_fine.desc(), Ticket.id.desc())
@@ -175,19 +180,22 @@ def fined_rows(user: User, month: date, now: datetime | None = None) -> list[Fin
         FineRow(ticket_id=r[0], waybill_no=r[1], category=r[2], status=r[3], reason=r[4], outlet_id=r[5],
                 outlet_code=r[6], outlet_name=r[7], brand=r[8], agent_id=r[9], agent=r[10] or "",
                 amount=r[11], bearer=r[12] or FineBearer.COMPANY, agent_share=r[13] or ZERO,
-                fined_at=r[14], openable=bool(r[15]))
+                fined_at=r[14], openable=bool(r[15]), team_id=r[16], team=r[17] or "")
         for r in db.session.execute(query)
     ]
 
 
 def month_report(user: User, month: date, now: datetime | None = None) -> MonthReport:
-    """``fined_rows`` with their totals and their sums per agent, outlet and reason."""
+    """``fined_rows`` with their totals and their sums per agent, outlet and reason (and per team
+    of the charged agents, for an admin)."""
     from ..labels import label
 
     rows = fined_rows(user, month, now)
     report = MonthReport(month=month, own_only=user.role == Role.AGENT, rows=rows)
     for row in rows:
         report.total.add(row)
+    if user.role == Role.ADMIN:
+        report.by_team = _grouped(rows, lambda r: r.team_id, lambda r: r.team)
     report.by_agent = _grouped(rows, lambda r: r.agent_id, lambda r: r.agent)
     report.by_outlet = _grouped(rows, lambda r: r.outlet_id, lambda r: f"{r.outlet_code} {r.outlet_name}")
     report.by_reason = _grouped(rows, lambda r: (r.category, r.reason),

@@ -73,6 +73,8 @@ ROUTES: dict[str, list[R]] = {
     # Monitoring: JSON for anyone, no login (states only; tests/test_health.py).
     "health.healthz": [R("GET", "/healthz", row(anon=200, agent=200, trainer=200, lead=200, admin=200))],
     "dashboard.team": [R("GET", "/team", row(lead=200))],
+    "dashboard.team_performance": [R("GET", "/team/performance", LEAD_ADMIN),
+                                   R("GET", "/team/performance?period=month&start=2026-11-01", LEAD_ADMIN)],
     "notifications.index": [R("GET", "/notifications/", EVERYONE)],
     "notifications.bell": [R("GET", "/notifications/bell", FRAGMENT_ONLY), hx("GET", "/notifications/bell", EVERYONE)],
     "notifications.read_all": [R("POST", "/notifications/read-all", row(agent=303, trainer=303, lead=303, admin=303))],

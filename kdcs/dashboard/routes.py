@@ -50,3 +50,47 @@ def team():
     month = latest_month()
     members = service.team_members(current_user.team_id, month)
     return render("dashboard/team.html", members=members, team=current_user.team, month=month)
+
+
+@bp.route("/team/performance")
+@require(Permission.VIEW_TEAM)
+def team_performance():
+    """The team's week or month per agent: first replies on time, deadlines missed, replies,
+    closed tickets and fines (a lead's own team; an admin picks the team)."""
+    from datetime import UTC, date, timedelta
+
+    from flask import request
+    from flask_babel import gettext as _
+
+    from ..models import Team
+    from . import performance
+
+    period = request.args.get("period", "week")
+    if period not in performance.PERIODS:
+        period = "week"
+    today = _today()
+    error = None
+    start = performance.period_start(period, today)
+    asked = request.args.get("start", "")
+    if asked:
+        try:
+            day = date.fromisoformat(asked.strip())
+            if not date(2000, 1, 1) <= day <= date(2099, 12, 31):
+                raise ValueError(asked)
+            start = performance.period_start(period, day)
+        except ValueError:
+            error = _("“%(text)s” is not a date: enter it as 2026-11-30. The current period is shown.",
+                      text=asked[:20])
+    team = performance.team_for(current_user, request.args.get("team", type=int))
+    report = performance.team_period(current_user, team, period, start, datetime.now(UTC))
+    teams = []
+    if current_user.role == Role.ADMIN:
+        from sqlalchemy import select
+
+        from ..extensions import db
+
+        teams = db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)).all()
+    current = performance.period_start(period, today)
+    return render("dashboard/performance.html", report=report, error=error, teams=teams, current=current,
+                  previous=performance.previous_start(period, start), next=report.end,
+                  last=report.end - timedelta(days=1))

@@ -24,9 +24,11 @@ from ..models import (
     FineBearer,
     Outlet,
     Priority,
+    ReplyChannel,
     Ticket,
     TicketEvent,
     TicketReason,
+    TicketReply,
     TicketSource,
     TicketStatus,
     User,
@@ -76,6 +78,13 @@ NOTES = [
     "已在品牌系统回复留言。",
     "等待网点反馈，已电话催促。",
 ]
+# What an agent told the customer first (a reply record, as 记录回复 stores it).
+FIRST_REPLIES = [
+    "您好，已联系网点核实，快件今天安排派送，请保持电话畅通。",
+    "您好，已登记您的诉求并反馈网点，处理结果会第一时间告知您。",
+    "您好，快件已安排加急处理，网点会主动联系您。",
+    "您好，已核实物流信息，快件正在转运中，预计明天到达。",
+]
 CLOSE_WITHOUT_REPLY = ["客户撤销", "重复登记，已合并处理", "客户已自提，无需处理"]
 
 
@@ -100,6 +109,19 @@ def waybill_for(brand_code: str, rng: random.Random) -> str:
     if code == "JD":
         return "JDV" + digits(12)
     return "1" + digits(12)
+
+
+def _first_reply(ticket: Ticket, agent: User, stamp: datetime, waybill: str) -> TicketEvent:
+    """The ticket's first reply as 记录回复 stores it: a reply record by the agent, the first-reply
+    time, and the timeline's reply line (its own random stream: the rest of the demo is unchanged)."""
+    rng = random.Random(f"{waybill}-reply")
+    channel = rng.choice([ReplyChannel.PHONE, ReplyChannel.BRAND_SYSTEM, ReplyChannel.SMS])
+    body = rng.choice(FIRST_REPLIES)
+    ticket.first_replied_at = stamp
+    db.session.add(TicketReply(ticket=ticket, channel=channel, body=body, sent_at=stamp, recorded_by_id=agent.id,
+                               recorded_at=stamp))
+    return TicketEvent(ticket=ticket, actor_id=agent.id, kind=EventKind.REPLY, from_value=channel,
+                       to_value=stamp.isoformat(timespec="minutes"), body=body, at=stamp)
 
 
 def _weighted(rng: random.Random, pairs):
@@ -212,11 +234,12 @@ def seed_demo_tickets(today: date | None = None) -> dict[str, int]:
                 note = local_rng.choice(CLOSE_WITHOUT_REPLY)
             if target == S.IN_PROGRESS and ticket.first_replied_at is None and local_rng.random() < 0.6 \
                     and category != Category.ARBITRATION:
-                ticket.first_replied_at = stamp
-                events.append(TicketEvent(ticket=ticket, actor_id=agent.id, kind=EventKind.FIRST_REPLY,
-                                          to_value=stamp.isoformat(timespec="minutes"), at=stamp))
+                events.append(_first_reply(ticket, agent, stamp, waybill))
             if target == S.CLOSED:
                 ticket.closed_at = stamp
+                ticket.resolved_at = ticket.resolved_at or stamp
+            elif target == S.REPLIED and ticket.first_replied_at is None:
+                events.append(_first_reply(ticket, agent, stamp, waybill))
                 ticket.resolved_at = ticket.resolved_at or stamp
             elif target == S.REPLIED or target == S.JUDGED:
                 ticket.first_replied_at = ticket.first_replied_at or stamp

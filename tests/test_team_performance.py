@@ -1,0 +1,162 @@
+"""A team's week or month per agent (/team/performance): periods, each figure, scope, the page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from kdcs.dashboard import performance
+from kdcs.extensions import db
+from kdcs.models import EventKind, TicketEvent, TicketReply, TicketStatus
+from kdcs.permissions import PermissionDenied
+from kdcs.tickets import service as tickets
+from tests import factories
+from tests.html import parse
+
+MONDAY = date(2026, 11, 23)
+SINCE = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # Monday 00:00 in Shanghai
+NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # Friday noon in Shanghai
+
+
+def test_periods():
+    assert performance.period_start("week", date(2026, 11, 29)) == MONDAY  # a Sunday
+    assert performance.period_end("week", MONDAY) == date(2026, 11, 30)
+    assert performance.period_start("month", date(2026, 12, 31)) == date(2026, 12, 1)
+    assert performance.period_end("month", date(2026, 12, 1)) == date(2027, 1, 1)
+    assert performance.period_end("month", date(2027, 2, 1)) == date(2027, 3, 1)
+    assert performance.previous_start("week", MONDAY) == date(2026, 11, 16)
+    assert performance.previous_start("month", date(2027, 1, 1)) == date(2026, 12, 1)
+
+
+def _ticket(w, outlet, *, due: datetime, first: datetime | None = None, assignee="primary"):
+    ticket = factories.make_ticket(outlet, reason=w.address, assignee=assignee, registered_at=due - timedelta(hours=2))
+    ticket.reply_due_at, ticket.first_replied_at = due, first
+    db.session.commit()
+    return ticket
+
+
+@pytest.fixture
+def week(ticket_world):
+    """agent_a: one first reply on time, one late, one deadline missed, one deadline still ahead, one
+    answered last week; two replies recorded this week (and a correction), one ticket closed, one fine.
+    The teammate: one on time. The other team's agent: one missed (not in the team)."""
+    w = ticket_world
+    day = SINCE + timedelta(days=1, hours=2)  # Tuesday 10:00
+    _ticket(w, w.own, due=day, first=day - timedelta(minutes=30))
+    _ticket(w, w.own, due=day, first=day + timedelta(hours=1))
+    _ticket(w, w.own, due=day + timedelta(days=1))  # Wednesday: passed, never answered
+    _ticket(w, w.own, due=NOW + timedelta(hours=2))  # due later today: not missed yet
+    _ticket(w, w.own, due=SINCE - timedelta(days=2), first=SINCE - timedelta(days=3))  # last week's
+    _ticket(w, w.team_outlet, due=day, first=day - timedelta(hours=1))
+    _ticket(w, w.other, due=day)
+    for at in (day, day + timedelta(hours=3), SINCE - timedelta(hours=1)):
+        db.session.add(TicketReply(ticket_id=w.mine.id, channel="phone", body="已联系", sent_at=at,
+                                   recorded_by_id=w.agent.id))
+    db.session.flush()
+    first = db.session.scalars(db.select(TicketReply).where(TicketReply.ticket_id == w.mine.id)).first()
+    db.session.add(TicketReply(ticket_id=w.mine.id, channel="phone", body="更正", sent_at=day,
+                               recorded_by_id=w.agent.id, corrects_id=first.id))
+    db.session.add(TicketEvent(ticket_id=w.mine.id, actor_id=w.agent.id, kind=EventKind.STATUS,
+                               from_value="replied", to_value=TicketStatus.CLOSED, at=day))
+    db.session.commit()
+    tickets.record_fine(w.lead, w.mine.id, version=w.mine.version, amount="50", bearer="company", agent_share="15")
+    event = db.session.scalars(db.select(TicketEvent).where(TicketEvent.kind == EventKind.FINE)).one()
+    event.at = day
+    db.session.commit()
+    return w
+
+
+def _lines(report):
+    return {line.user.username: line for line in report.lines}
+
+
+def test_each_figure_of_the_week(week):
+    report = performance.team_period(week.lead, week.team, "week", MONDAY, NOW)
+    mine = _lines(report)["agent_a"]
+    assert (mine.on_time, mine.late, mine.missed, mine.due, mine.on_time_rate) == (1, 1, 1, 3, 33)
+    assert (mine.replies, mine.closed, mine.fines, mine.fine_share) == (2, 1, 1, Decimal("15.00"))
+    mate = _lines(report)["agent_mate"]
+    assert (mate.on_time, mate.due, mate.on_time_rate, mate.replies) == (1, 1, 100, 0)
+    assert _lines(report)["lead_a"].on_time_rate is None  # nothing due: no rate, not 0 %
+    assert "agent_far" not in _lines(report)  # another team
+    total = report.total
+    assert (total.on_time, total.late, total.missed, total.replies, total.fines) == (2, 1, 1, 2, 1)
+    assert total.on_time_rate == 50
+
+
+def test_the_week_before_and_a_month(week):
+    before = _lines(performance.team_period(week.lead, week.team, "week", date(2026, 11, 16), NOW))["agent_a"]
+    assert (before.on_time, before.replies, before.closed, before.fines) == (1, 1, 0, 0)
+    month = _lines(performance.team_period(week.lead, week.team, "month", date(2026, 11, 1), NOW))["agent_a"]
+    assert (month.on_time, month.late, month.missed, month.replies) == (2, 1, 1, 3)
+
+
+def test_a_deadline_still_ahead_is_not_missed_until_it_passes(week):
+    later = NOW + timedelta(hours=3)
+    assert _lines(performance.team_period(week.lead, week.team, "week", MONDAY, later))["agent_a"].missed == 2
+
+
+def test_who_may_read_which_team(week):
+    assert performance.team_for(week.lead, week.other_team.id) == week.team  # a lead reads their own
+    assert performance.team_for(week.admin, week.other_team.id) == week.other_team
+    with pytest.raises(PermissionDenied):
+        performance.team_period(week.lead, week.other_team, "week", MONDAY, NOW)
+    with pytest.raises(PermissionDenied):
+        performance.team_for(week.agent, None)
+    far = _lines(performance.team_period(week.admin, week.other_team, "week", MONDAY, NOW))
+    assert far["agent_far"].missed == 1
+
+
+def test_lead_page(client, auth, week):
+    auth.login(week.lead)
+    page = parse(client.get("/team/performance?period=week&start=2026-11-25"))
+    assert "11-23 至 11-29" in page.one("h1").text and "一组" in page.one("h1").text
+    row = page.one("tr", data_agent="agent_a")
+    assert row.one(data_figure="rate").text == "25%"  # seen from today, Friday's later deadline was missed too
+    assert page.one("a", rel="prev").get("href").endswith("start=2026-11-16")
+    assert page.find("select", id="perf-team") is None  # a lead has one team
+    month = parse(client.get("/team/performance?period=month&start=2026-11-25"))
+    assert "2026年11月" in month.one("h1").text
+
+
+def test_admin_picks_a_team(client, auth, week):
+    auth.login(week.admin)
+    page = parse(client.get(f"/team/performance?team={week.other_team.id}&start=2026-11-23"))
+    assert "二组" in page.one("h1").text and page.find("tr", data_agent="agent_far") is not None
+    assert [o.text for o in page.one("select", id="perf-team").find_all("option")] == ["一组", "二组"]
+
+
+@pytest.mark.parametrize("start", ["2026-13-01", "abc", "9" * 40, "0001-01-01", "2026-11"])
+def test_a_bad_date_is_explained(client, auth, users, start):
+    auth.login(users.lead)
+    response = client.get("/team/performance", query_string={"start": start, "period": "fortnight"})
+    assert response.status_code == 200
+    assert "不是有效的日期" in parse(response).one(data_testid="period-error").text
+
+
+def test_the_lead_home_and_the_team_page_link_here(client, auth, users):
+    auth.login(users.lead)
+    for url in ("/", "/team"):
+        links = [a.get("href") for a in parse(client.get(url)).find_all("a")]
+        assert "/team/performance" in links, url
+
+
+def test_page_statements_do_not_grow_with_the_team(client, auth, ticket_world):
+    """Members, their tickets' deadlines, replies, closings and fines: a fixed number of statements."""
+    from tests.test_statements_admin import _counts
+
+    w = ticket_world
+
+    def add(n):
+        for _ in range(n):
+            agent = factories.make_user("agent", team=w.team)
+            outlet = factories.make_outlet(agent=agent)
+            due = datetime.now(UTC) - timedelta(hours=1)
+            _ticket(w, outlet, due=due, first=due - timedelta(minutes=5))
+            _ticket(w, outlet, due=due)
+
+    counted, sql, body = _counts(client, auth, w.lead, "/team/performance", add)
+    assert counted == [8, 8], (counted, sql)  # user, team, members, deadlines, replies, closed, fines, bell
+    assert body.count("data-agent=") == 2 + 6 + 1  # agent_a, the teammate, six new agents, the lead

@@ -160,3 +160,10 @@ def test_page_statements_do_not_grow_with_the_team(client, auth, ticket_world):
     counted, sql, body = _counts(client, auth, w.lead, "/team/performance", add)
     assert counted == [8, 8], (counted, sql)  # user, team, members, deadlines, replies, closed, fines, bell
     assert body.count("data-agent=") == 2 + 6 + 1  # agent_a, the teammate, six new agents, the lead
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-30", date(2026, 11, 30)), (" 2026-11-30 ", date(2026, 11, 30)), ("2026-02-30", None),
+    ("1999-12-31", None), ("2100-01-01", None), ("", None), ("30/11/2026", None)])
+def test_parse_day(text, expected):
+    assert performance.parse_day(text) == expected

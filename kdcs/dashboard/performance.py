@@ -18,7 +18,6 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, or_, select
 
 from ..extensions import db
-from ..filters import SHANGHAI
 from ..models import EventKind, Role, Team, Ticket, TicketEvent, TicketReply, TicketStatus, User
 from ..models.user import username_order
 from ..permissions import Permission, PermissionDenied, has_permission
@@ -37,6 +36,15 @@ def period_end(period: str, start: date) -> date:
     if period == "week":
         return start + timedelta(days=7)
     return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def parse_day(text: str) -> date | None:
+    """A "YYYY-MM-DD" day between 2000 and 2099, None for anything else."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if date(2000, 1, 1) <= day <= date(2099, 12, 31) else None
 
 
 def previous_start(period: str, start: date) -> date:
@@ -90,6 +98,13 @@ def team_for(viewer: User, team_id: int | None) -> Team | None:
         if team is not None:
             return team
     return db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)).first()
+
+
+def teams_for(viewer: User) -> list[Team]:
+    """The teams an admin may pick from (the active ones); nothing to pick for a lead."""
+    if viewer.role != Role.ADMIN:
+        return []
+    return list(db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)))
 
 
 def team_period(viewer: User, team: Team | None, period: str, start: date, now: datetime) -> TeamPeriod:
@@ -150,6 +165,3 @@ def team_period(viewer: User, team: Team | None, period: str, start: date, now: 
             setattr(total, name, getattr(total, name) + getattr(line, name))
     return result
 
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()

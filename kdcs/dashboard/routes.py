@@ -1,5 +1,7 @@
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..health import service as health
@@ -9,7 +11,7 @@ from ..outlets.service import latest_month
 from ..permissions import Permission, require
 from ..workcalendar import SHANGHAI
 from ..workcalendar.service import next_year_warning
-from . import bp, service
+from . import bp, performance, service
 
 
 def _today():
@@ -57,40 +59,21 @@ def team():
 def team_performance():
     """The team's week or month per agent: first replies on time, deadlines missed, replies,
     closed tickets and fines (a lead's own team; an admin picks the team)."""
-    from datetime import UTC, date, timedelta
-
-    from flask import request
-    from flask_babel import gettext as _
-
-    from ..models import Team
-    from . import performance
-
     period = request.args.get("period", "week")
     if period not in performance.PERIODS:
         period = "week"
     today = _today()
-    error = None
-    start = performance.period_start(period, today)
+    start, error = performance.period_start(period, today), None
     asked = request.args.get("start", "")
     if asked:
-        try:
-            day = date.fromisoformat(asked.strip())
-            if not date(2000, 1, 1) <= day <= date(2099, 12, 31):
-                raise ValueError(asked)
-            start = performance.period_start(period, day)
-        except ValueError:
+        day = performance.parse_day(asked)
+        if day is None:
             error = _("“%(text)s” is not a date: enter it as 2026-11-30. The current period is shown.",
                       text=asked[:20])
+        else:
+            start = performance.period_start(period, day)
     team = performance.team_for(current_user, request.args.get("team", type=int))
     report = performance.team_period(current_user, team, period, start, datetime.now(UTC))
-    teams = []
-    if current_user.role == Role.ADMIN:
-        from sqlalchemy import select
-
-        from ..extensions import db
-
-        teams = db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)).all()
-    current = performance.period_start(period, today)
-    return render("dashboard/performance.html", report=report, error=error, teams=teams, current=current,
-                  previous=performance.previous_start(period, start), next=report.end,
-                  last=report.end - timedelta(days=1))
+    return render("dashboard/performance.html", report=report, error=error, teams=performance.teams_for(current_user),
+                  current=performance.period_start(period, today), previous=performance.previous_start(period, start),
+                  next=report.end, last=report.end - timedelta(days=1))

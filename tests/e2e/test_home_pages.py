@@ -76,3 +76,22 @@ def test_lead_reads_the_months_fines_from_the_navigation(login_as):
     page.wait_for_url(re.compile(r"/tickets/\d+$"))
     assert number in page.locator("h1").inner_text()
     assert not page.js_errors
+
+
+def test_lead_reads_the_teams_week_and_month(login_as):
+    """团队表现 from the lead's home: one row per member with its on-time rate, week and month views."""
+    page = login_as("lead1")
+    page.locator("a", has_text="团队表现").first.click()
+    page.wait_for_url(re.compile(r"/team/performance"))
+    rows = page.locator("[data-testid='performance'] tbody tr")
+    assert rows.count() == page.locator("[data-testid='performance'] tbody tr[data-agent]").count() >= 2
+    rate = page.locator("tr[data-agent='agent1'] [data-figure='rate']").inner_text()
+    assert re.fullmatch(r"\d{1,3}%|—", rate)
+    week = page.locator("h1").inner_text()
+    page.locator("a", has_text="按月").click()
+    page.wait_for_url(re.compile(r"period=month"))
+    assert page.locator("h1").inner_text() != week and "月" in page.locator("h1").inner_text()
+    page.locator("a[rel='prev']").click()
+    page.wait_for_url(re.compile(r"period=month.*start="))
+    assert page.locator("[data-testid='performance']").is_visible()
+    assert not page.js_errors

@@ -434,3 +434,14 @@ def test_summaries_of_many_courses_read_as_one_course_at_a_time_and_in_two_state
     assert got[waiting.id]["can_start"] and not got[used_up.id]["can_start"] and got[reset.id]["can_start"]
     assert service.quiz_summary(users.agent.id, waiting, T0 + timedelta(minutes=5)) == \
         _reference_summary(users.agent, waiting, T0 + timedelta(minutes=5))
+
+
+def test_retry_time_names_the_day_when_it_is_not_today():
+    """After 23:30 the 30-minute wait ends tomorrow: the time says which day (the tests' regexes allow both)."""
+    from datetime import UTC, datetime
+
+    from kdcs.training.quiz.service import _local_hhmm
+
+    now = datetime(2026, 12, 2, 15, 40, tzinfo=UTC)  # 23:40 in Shanghai
+    assert _local_hhmm(datetime(2026, 12, 2, 15, 55, tzinfo=UTC), now) == "23:55"
+    assert _local_hhmm(datetime(2026, 12, 2, 16, 10, tzinfo=UTC), now) == "12-03 00:10"

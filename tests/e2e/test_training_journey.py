@@ -169,7 +169,7 @@ def test_trainer_builds_agent_passes_and_goes_live(page, e2e_app, new_agent):
     truth = _attempt(e2e_app, first)
     _answer(page, {qid: [next(k for k in keys if k not in correct)] for qid, (correct, keys, _k) in truth.items()})
     _submit(page)
-    assert re.search(r"请于 \d\d:\d\d 后再试", page.locator("[data-quiz-reason]").inner_text())
+    assert re.search(r"请于 (?:\d\d-\d\d )?\d\d:\d\d 后再试", page.locator("[data-quiz-reason]").inner_text())
 
     from kdcs.extensions import db
     from kdcs.models.training import QuizAttempt

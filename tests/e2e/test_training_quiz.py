@@ -130,7 +130,7 @@ def test_trainer_imports_agent_fails_waits_and_passes(page, base_url, e2e_app, q
     _submit(page)
     assert page.get_by_text("未通过").first.is_visible()
     reason = page.locator("[data-quiz-reason]").inner_text()
-    assert re.search(r"请于 \d\d:\d\d 后再试", reason), reason
+    assert re.search(r"请于 (?:\d\d-\d\d )?\d\d:\d\d 后再试", reason), reason
     assert page.get_by_role("button", name="再考一次").count() == 0
     assert page.locator(".quiz-question.is-wrong").count() == 4  # the review shows which were wrong
     _shot(page, "4-failed-wait")

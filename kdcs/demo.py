@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from .extensions import db
+from .leave.rules import beijing_today
 from .models import Brand, Outlet, OutletVolume, Role, Team, User
 
 DEMO_PASSWORD = "demo1234"
@@ -86,7 +87,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     """Load the demo company; returns how many records of each kind were created."""
     rng = random.Random(20261123)
     created = {"brands": 0, "teams": 0, "users": 0, "outlets": 0, "volumes": 0}
-    today = today or date.today()
+    today = today or beijing_today()  # the office's date, as every page counts days (not the server's)
 
     brands = {}
     for code, name in BRANDS:

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from ...extensions import db
+from ...leave.rules import beijing_today
 from ...models import Team
 from ...models.training import (
     AgentCertification,
@@ -127,7 +128,7 @@ def seed_certification(courses: dict[str, TrainingCourse], today: date | None = 
     from ..courses import service as courses_service
     from ..programmes import service as programmes
 
-    today = today or datetime.now(UTC).date()
+    today = today or beijing_today()  # the date the certification pages count from
     trainer = _user("trainer1")
     leads = {"一组": _user("lead1"), "二组": _user("lead2")}
     order = [courses[key] for key in ("rules", "systems", "comms") if key in courses]

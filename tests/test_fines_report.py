@@ -25,13 +25,11 @@ NOVEMBER = date(2026, 11, 1)
 # --------------------------------------------------------------------------- pure month rules
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-11", date(2026, 11, 1)), ("2026-1", date(2026, 1, 1)), (" 2027-02 ", date(2027, 2, 1)),
-    ("2026-13", None), ("2026-00", None), ("26-11", None), ("2026/11", None), ("", None), (None, None),
-    ("1999-12", None), ("2100-01", None), ("２０２６-11", date(2026, 11, 1)), ("2026-11-01", None), ("abc", None),
-])
-def test_parse_month(text, expected):
-    assert service.parse_month(text) == expected
+def test_months_are_typed_as_on_the_rate_pages(client, auth, users):
+    """The page reads a month with the outlet rates' parser (2026-11, 2026/11, 2026年11月 ...)."""
+    auth.login(users.lead)
+    for typed in ("2026-11", "2026/11", "2026年11月", " 2026-11-05 "):
+        assert "2026年11月" in parse(client.get("/tickets/fines", query_string={"month": typed})).one("h1").text
 
 
 def test_shift_month_crosses_years():
@@ -43,7 +41,9 @@ def test_shift_month_crosses_years():
 def test_month_bounds_are_shanghai_midnights():
     start, end = service.month_bounds(NOVEMBER)
     assert start == datetime(2026, 10, 31, 16, 0, tzinfo=UTC) and end == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
-    assert service.this_month(datetime(2026, 11, 30, 16, 30, tzinfo=UTC)) == date(2026, 12, 1)  # 00:30 on 12-01
+    from kdcs.outlets.rates import this_month
+
+    assert this_month(datetime(2026, 11, 30, 16, 30, tzinfo=UTC)) == date(2026, 12, 1)  # 00:30 on 12-01 in Beijing
 
 
 # --------------------------------------------------------------------------- the service
@@ -165,7 +165,9 @@ def test_this_months_totals_equal_the_lead_home_figure(ticket_world):
     _fine(w, w.team_ticket, "50", "agent")
     _fine(w, w.far, "80", "outlet")
     now = datetime.now(UTC)
-    report = service.month_report(w.lead, service.this_month(now), now)
+    from kdcs.outlets.rates import this_month
+
+    report = service.month_report(w.lead, this_month(now), now)
     (count, amount, share), _unassigned = team_totals(w.lead, now)
     assert (report.total.count, report.total.amount, report.total.agent_share) == (count, amount, share) == (
         2, Decimal("150.00"), Decimal("80.00"))
@@ -198,7 +200,7 @@ def test_agent_page_is_their_own_without_the_per_agent_table(client, auth, fined
         fined.mine.waybill_no]
 
 
-@pytest.mark.parametrize("month", ["2026-13", "abc", "2026-11-01", "=1+1", "9" * 300])
+@pytest.mark.parametrize("month", ["2026-13", "abc", "1999-12", "=1+1", "9" * 300])
 def test_a_bad_month_is_explained_and_this_month_shown(client, auth, users, month):
     auth.login(users.lead)
     response = client.get("/tickets/fines", query_string={"month": month})

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -53,7 +53,7 @@ def this_month(now: datetime | None = None) -> date:
     """The current month (its first day) in Beijing time."""
     from zoneinfo import ZoneInfo
 
-    now = now or datetime.now(ZoneInfo(SHANGHAI_TZ))
+    now = (now or datetime.now(UTC)).astimezone(ZoneInfo(SHANGHAI_TZ))  # a UTC "now" counts in Beijing too
     return month_start(now.date())
 
 

@@ -11,6 +11,10 @@ from flask_login import current_user
 
 from ...htmx import render
 from ...models import Role
+from ...outlets.rates import (  # months typed and counted as on the rate pages
+    parse_month,
+    this_month,
+)
 from ...permissions import Permission, require
 from ...spreadsheets import Workbook
 from .. import bp
@@ -28,10 +32,10 @@ def _month_asked() -> tuple:
     now = datetime.now(UTC)
     text = request.args.get("month", "")
     if not text:
-        return service.this_month(now), None
-    month = service.parse_month(text)
+        return this_month(now), None
+    month = parse_month(text)
     if month is None:
-        return service.this_month(now), _("“%(text)s” is not a month: enter it as 2026-11. This month is shown.",
+        return this_month(now), _("“%(text)s” is not a month: enter it as 2026-11. This month is shown.",
                                           text=text[:20])
     return month, None
 
@@ -52,7 +56,7 @@ def fines():
     month, error = _month_asked()
     now = datetime.now(UTC)
     report = service.month_report(user, month, now)
-    current = service.this_month(now)
+    current = this_month(now)
     queue_args = None
     if month == current and user.role in (Role.LEAD, Role.ADMIN):  # the queue filters this month only
         queue_args = QueueFilter(scope="team" if user.role == Role.LEAD else "all", fined="month",

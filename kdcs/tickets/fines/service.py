@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,32 +27,12 @@ from .. import service as tickets
 from ..queue import shanghai_day_bounds
 
 ZERO = Decimal("0.00")
-FIRST_MONTH = date(2000, 1, 1)  # months outside [2000-01, 2099-12] are refused as typing errors
-LAST_MONTH = date(2099, 12, 1)
-
-
-def parse_month(text: str | None) -> date | None:
-    """The first day of a "YYYY-MM" (or "YYYY-M"; full-width digits too) month, None for anything else
-    or out of range."""
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text or "")
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12:
-        return None
-    first = date(year, month, 1)
-    return first if FIRST_MONTH <= first <= LAST_MONTH else None
 
 
 def shift_month(first: date, months: int) -> date:
     """The first day of the month ``months`` after (or before) the month of ``first``."""
     index = first.year * 12 + first.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def this_month(now: datetime) -> date:
-    """The first day of ``now``'s month in Shanghai."""
-    return now.astimezone(SHANGHAI).date().replace(day=1)
 
 
 def month_bounds(first: date) -> tuple[datetime, datetime]:

@@ -6,7 +6,8 @@ The deadline figures are the brands' rule, counted on the tickets assigned to th
 on time or late; a ticket whose reply deadline fell in the period (and has passed) without any reply
 was missed. Replies are the ones the agent recorded (corrections not counted), closed tickets the
 ones the agent closed, fines the ones charged to the agent (``Ticket.fine_agent_id``) recorded or
-corrected in the period, as ``kdcs.tickets.fines`` counts them. Four statements for the whole team.
+corrected in the period, as ``kdcs.tickets.fines`` counts them. Five statements for the whole team
+(its members, then one per kind of figure).
 """
 
 from __future__ import annotations
@@ -86,9 +87,16 @@ class TeamPeriod:
     total: AgentWeek | None = None
 
 
-def team_for(viewer: User, team_id: int | None) -> Team | None:
+def teams_for(viewer: User) -> list[Team]:
+    """The teams an admin may pick from (the active ones); nothing to pick for a lead."""
+    if viewer.role != Role.ADMIN:
+        return []
+    return list(db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)))
+
+
+def team_for(viewer: User, team_id: int | None, choices: list[Team] | None = None) -> Team | None:
     """The team ``viewer`` may read: a lead their own (whatever is asked), an admin the one asked
-    (or the first active team); None when there is none."""
+    (or the first of ``choices``, default ``teams_for(viewer)``); None when there is none."""
     if not has_permission(viewer, Permission.VIEW_TEAM):
         raise PermissionDenied(Permission.VIEW_TEAM)
     if viewer.role != Role.ADMIN:
@@ -97,14 +105,8 @@ def team_for(viewer: User, team_id: int | None) -> Team | None:
         team = db.session.get(Team, team_id)
         if team is not None:
             return team
-    return db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)).first()
-
-
-def teams_for(viewer: User) -> list[Team]:
-    """The teams an admin may pick from (the active ones); nothing to pick for a lead."""
-    if viewer.role != Role.ADMIN:
-        return []
-    return list(db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)))
+    choices = teams_for(viewer) if choices is None else choices
+    return choices[0] if choices else None
 
 
 def team_period(viewer: User, team: Team | None, period: str, start: date, now: datetime) -> TeamPeriod:

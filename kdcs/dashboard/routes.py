@@ -72,8 +72,9 @@ def team_performance():
                       text=asked[:20])
         else:
             start = performance.period_start(period, day)
-    team = performance.team_for(current_user, request.args.get("team", type=int))
+    teams = performance.teams_for(current_user)  # read once: the picker and the default team
+    team = performance.team_for(current_user, request.args.get("team", type=int), teams)
     report = performance.team_period(current_user, team, period, start, datetime.now(UTC))
-    return render("dashboard/performance.html", report=report, error=error, teams=performance.teams_for(current_user),
+    return render("dashboard/performance.html", report=report, error=error, teams=teams,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=report.end, last=report.end - timedelta(days=1))

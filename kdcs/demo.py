@@ -87,6 +87,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     """Load the demo company; returns how many records of each kind were created."""
     rng = random.Random(20261123)
     created = {"brands": 0, "teams": 0, "users": 0, "outlets": 0, "volumes": 0}
+    asked_day = today  # a fixed day (tests) puts the tickets' "now" at 15:00 of it; otherwise they end now
     today = today or beijing_today()  # the office's date, as every page counts days (not the server's)
 
     brands = {}
@@ -168,7 +169,7 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     # Reference data (rules, reasons, calendar) and the demo tickets.
     from .tickets.demo import seed_demo_tickets
 
-    created.update(seed_demo_tickets(today))
+    created.update(seed_demo_tickets(asked_day))  # never replies or fines later than the moment of seeding
 
     # The SOP handbook (scenarios linked to the ticket reasons loaded above).
     from .sop.demo import seed_demo_scenarios

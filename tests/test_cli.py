@@ -1,11 +1,22 @@
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from kdcs.demo import DEMO_PASSWORD, seed_demo
 from kdcs.extensions import db
-from kdcs.models import Brand, Outlet, OutletVolume, Role, Team, User
+from kdcs.models import (
+    Brand,
+    Outlet,
+    OutletVolume,
+    Role,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketReply,
+    User,
+)
 
 
 @pytest.mark.slow
@@ -27,6 +38,10 @@ def test_seed_demo_is_complete_and_idempotent(runner):
     assert all(o.primary_agent and o.primary_agent.role == Role.AGENT for o in outlets)
     assert all("0.020" <= str(o.rate_per_parcel) <= "0.030" for o in outlets)
     assert len({o.code for o in outlets}) == 40 and all("网点" in o.name for o in outlets)
+    # Nothing happened later than the moment of seeding (whatever the hour in Beijing).
+    now = datetime.now(UTC)
+    for column in (Ticket.first_replied_at, Ticket.created_at, TicketEvent.at, TicketReply.sent_at):
+        assert db.session.scalar(select(func.max(column))) <= now, column
     months = db.session.scalar(select(func.count(func.distinct(OutletVolume.month))))
     assert months >= 3
     counts_before = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(OutletVolume.id))))

@@ -75,6 +75,13 @@ ROUTES: dict[str, list[R]] = {
     "dashboard.team": [R("GET", "/team", row(lead=200))],
     "dashboard.team_performance": [R("GET", "/team/performance", LEAD_ADMIN),
                                    R("GET", "/team/performance?period=month&start=2026-11-01", LEAD_ADMIN)],
+    # 我的表现: anyone with a queue (an admin holds none); a member's: their lead, and admins.
+    "dashboard.my_performance": [R("GET", "/me/performance", row(agent=200, lead=200, admin=404)),
+                                 R("GET", "/me/performance?period=month&start=bad", row(agent=200, lead=200, admin=404))],
+    "dashboard.member_performance": [R("GET", "/team/performance/{agent}", LEAD_ADMIN),
+                                     R("GET", "/team/performance/{stranger}", row(lead=404)),
+                                     R("GET", "/team/performance/{trainer}", row(lead=404, admin=404)),
+                                     R("GET", "/team/performance/999999", row(lead=404, admin=404))],
     "notifications.index": [R("GET", "/notifications/", EVERYONE)],
     "notifications.bell": [R("GET", "/notifications/bell", FRAGMENT_ONLY), hx("GET", "/notifications/bell", EVERYONE)],
     "notifications.read_all": [R("POST", "/notifications/read-all", row(agent=303, trainer=303, lead=303, admin=303))],
@@ -634,7 +641,7 @@ def test_rows_name_their_endpoint(app):
                           "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
                           "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
-                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead"), 1)
+                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

@@ -167,3 +167,106 @@ def test_page_statements_do_not_grow_with_the_team(client, auth, ticket_world):
     ("1999-12-31", None), ("2100-01-01", None), ("", None), ("30/11/2026", None)])
 def test_parse_day(text, expected):
     assert performance.parse_day(text) == expected
+
+
+# 我的表现 and a lead's look at one member (/me/performance, /team/performance/<id>)
+
+def test_a_persons_week_the_week_before_and_the_tickets_behind(week):
+    report = performance.person_period(week.agent, week.agent, "week", MONDAY, NOW)
+    line, before = report.line, report.previous
+    assert (line.on_time, line.late, line.missed, line.replies, line.closed, line.fines) == (1, 1, 1, 2, 1, 1)
+    assert (before.on_time, before.late, before.missed, before.replies) == (1, 0, 0, 1)
+    assert [r.first_replied_at is not None for r in report.late] == [True]
+    assert report.late[0].overrun_minutes(NOW) == 60
+    assert [r.first_replied_at for r in report.missed] == [None]
+    missed = report.missed[0]
+    assert missed.overrun_minutes(NOW) == int((NOW - missed.reply_due_at).total_seconds() // 60)
+    assert missed.outlet_code == "ZTO571101" and missed.reason == week.address.name
+    # the same figures as the agent's line of the team's week
+    assert _lines(performance.team_period(week.lead, week.team, "week", MONDAY, NOW))["agent_a"].due == line.due
+
+
+def test_a_person_with_nothing_wrong_lists_nothing(week):
+    report = performance.person_period(week.lead, week.teammate, "week", MONDAY, NOW)
+    assert (report.line.on_time, report.late, report.missed) == (1, [], [])
+
+
+def test_who_may_read_whose_figures(week):
+    can = performance.can_view_person
+    assert can(week.agent, week.agent) and can(week.lead, week.lead)
+    assert not can(week.agent, week.teammate)  # not a colleague's
+    assert can(week.lead, week.agent) and can(week.lead, week.teammate)
+    assert not can(week.lead, week.stranger)  # another team
+    assert can(week.admin, week.stranger)
+    assert not can(week.admin, week.admin) and not can(week.admin, week.trainer)  # no queue, no figures
+    with pytest.raises(PermissionDenied):
+        performance.person_period(week.agent, week.teammate, "week", MONDAY, NOW)
+    with pytest.raises(PermissionDenied):
+        performance.person_period(week.lead, week.stranger, "week", MONDAY, NOW)
+
+
+def test_my_page(client, auth, week, monkeypatch):
+    auth.login(week.agent)
+    page = parse(client.get("/me/performance?period=week&start=2026-11-25"))
+    assert "我的表现" in page.one("h1").text and "11-23 至 11-29" in page.one("h1").text
+    figures = page.one(data_testid="person-figures")
+    assert figures.one(data_figure="due").one(cls="value").text == "4"  # Friday's later deadline has passed now
+    assert "上周" in figures.one(data_figure="rate").text
+    late = page.one(data_testid="perf-late")
+    assert "(1)" in late.one("h2").text and len([tr for tr in late.find_all("tr") if tr.get("data-ticket")]) == 1
+    assert late.one("td", cls="is-bad").text == "1 小时"  # overrun_text
+    missed = page.one(data_testid="perf-missed")
+    assert len([tr for tr in missed.find_all("tr") if tr.get("data-ticket")]) == 2
+    links = [a.get("href") for a in missed.find_all("a")]
+    assert all(href.startswith("/tickets/") for href in links) and links
+    assert page.one("a", rel="prev").get("href") == "/me/performance?period=week&start=2026-11-16"
+    empty = parse(client.get("/me/performance?period=week&start=2026-11-02"))
+    assert "这段时间没有超时的首次回复" in empty.one(data_testid="perf-late").text
+
+
+def test_a_lead_opens_a_member_from_the_team_table(client, auth, week):
+    auth.login(week.lead)
+    team = parse(client.get("/team/performance?period=month&start=2026-11-01"))
+    href = team.one("tr", data_agent="agent_a").one("a").get("href")
+    assert href == f"/team/performance/{week.agent.id}?period=month&start=2026-11-01"
+    page = parse(client.get(href))
+    assert "王芳" in page.one("h1").text or week.agent.display_name in page.one("h1").text
+    assert page.one("a", rel="next").get("href") == f"/team/performance/{week.agent.id}?period=month&start=2026-12-01"
+    assert client.get(f"/team/performance/{week.stranger.id}").status_code == 404
+
+
+@pytest.mark.parametrize("start", ["2026-13-01", "abc", "9" * 40])
+def test_my_page_explains_a_bad_date(client, auth, users, start):
+    auth.login(users.agent)
+    response = client.get("/me/performance", query_string={"start": start, "period": "year"})
+    assert response.status_code == 200
+    assert "不是有效的日期" in parse(response).one(data_testid="period-error").text
+
+
+def test_the_agent_home_links_here(client, auth, users):
+    auth.login(users.agent)
+    assert "/me/performance" in [a.get("href") for a in parse(client.get("/")).find_all("a")]
+
+
+def test_my_page_statements_do_not_grow_with_the_tickets(client, auth, ticket_world):
+    """Figures for the period and the one before, and one list of the late and missed tickets."""
+    from tests.test_statements_admin import _counts
+
+    w = ticket_world
+
+    def add(n):
+        due = datetime.now(UTC) - timedelta(hours=1)
+        for _ in range(n):
+            _ticket(w, w.own, due=due, first=due + timedelta(minutes=5))
+            _ticket(w, w.own, due=due)
+
+    counted, sql, body = _counts(client, auth, w.agent, "/me/performance", add)
+    # user, 4 figures now, 4 before, the list, the bell, the SOP reading banner of an agent's pages
+    assert counted == [12, 12], (counted, sql)
+
+
+@pytest.mark.parametrize("minutes, text", [(0, "0 分钟"), (40, "40 分钟"), (60, "1 小时"), (185, "3 小时 5 分钟"),
+                                           (1440, "1 天"), (2 * 1440 + 4 * 60 + 59, "2 天 4 小时"), (-5, "0 分钟")])
+def test_overrun_text(app, minutes, text):
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert performance.overrun_text(minutes) == text

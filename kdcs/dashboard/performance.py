@@ -16,10 +16,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 
 from ..extensions import db
-from ..models import EventKind, Role, Team, Ticket, TicketEvent, TicketReply, TicketStatus, User
+from ..models import (
+    EventKind,
+    Outlet,
+    Role,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketReason,
+    TicketReply,
+    TicketStatus,
+    User,
+)
 from ..models.user import username_order
 from ..permissions import Permission, PermissionDenied, has_permission
 from ..tickets.queue import shanghai_day_bounds
@@ -128,13 +140,37 @@ def team_period(viewer: User, team: Team | None, period: str, start: date, now: 
     result.total = AgentWeek(user=None)  # type: ignore[arg-type]
     if not lines:
         return result
-    ids = list(lines)
     since, until = shanghai_day_bounds(start)[0], shanghai_day_bounds(end)[0]
-    cutoff = min(until, now)  # a deadline still ahead is not missed yet
+    _fill(lines, since, until, min(until, now))
+    total = result.total
+    for line in result.lines:
+        for name in ("on_time", "late", "missed", "replies", "closed", "fines", "fine_share"):
+            setattr(total, name, getattr(total, name) + getattr(line, name))
+    return result
 
-    answered = and_(Ticket.first_replied_at >= since, Ticket.first_replied_at < until)
-    late = and_(answered, Ticket.reply_due_at.is_not(None), Ticket.first_replied_at > Ticket.reply_due_at)
-    missed = and_(Ticket.first_replied_at.is_(None), Ticket.reply_due_at >= since, Ticket.reply_due_at < cutoff)
+
+
+def _answered(since: datetime, until: datetime):
+    """A first reply that fell in [since, until)."""
+    return and_(Ticket.first_replied_at >= since, Ticket.first_replied_at < until)
+
+
+def _late(since: datetime, until: datetime):
+    """A first reply in [since, until) after the ticket's reply deadline."""
+    return and_(_answered(since, until), Ticket.reply_due_at.is_not(None),
+                Ticket.first_replied_at > Ticket.reply_due_at)
+
+
+def _missed(since: datetime, cutoff: datetime):
+    """A reply deadline in [since, cutoff) that passed without any reply (``cutoff``: the period's
+    end or now, whichever is sooner: a deadline still ahead is not missed yet)."""
+    return and_(Ticket.first_replied_at.is_(None), Ticket.reply_due_at >= since, Ticket.reply_due_at < cutoff)
+
+
+def _fill(lines: dict[int, AgentWeek], since: datetime, until: datetime, cutoff: datetime) -> None:
+    """Each line's figures for [since, until): four statements for any number of people."""
+    ids = list(lines)
+    answered, late, missed = _answered(since, until), _late(since, until), _missed(since, cutoff)
     for assignee_id, n_answered, n_late, n_missed in db.session.execute(
             select(Ticket.assignee_id, func.sum(case((answered, 1), else_=0)), func.sum(case((late, 1), else_=0)),
                    func.sum(case((missed, 1), else_=0)))
@@ -161,9 +197,95 @@ def team_period(viewer: User, team: Team | None, period: str, start: date, now: 
             .where(Ticket.fine_agent_id.in_(ids), Ticket.fine_amount.is_not(None), Ticket.id.in_(fined_in_period))
             .group_by(Ticket.fine_agent_id)):
         lines[agent_id].fines, lines[agent_id].fine_share = int(count), Decimal(share).quantize(Decimal("0.01"))
-    total = result.total
-    for line in result.lines:
-        for name in ("on_time", "late", "missed", "replies", "closed", "fines", "fine_share"):
-            setattr(total, name, getattr(total, name) + getattr(line, name))
-    return result
 
+
+# One person's period (我的表现): their figures, the period before, and the tickets behind the bad ones.
+
+LISTED = 200  # tickets listed per kind; the figures count them all
+
+
+@dataclass
+class DeadlineRow:
+    """A ticket whose reply deadline went wrong in the period: answered late, or not answered."""
+
+    ticket_id: int
+    waybill_no: str
+    category: str
+    status: str
+    reason: str
+    outlet_code: str
+    outlet_name: str
+    reply_due_at: datetime
+    first_replied_at: datetime | None  # None: missed
+
+    def overrun_minutes(self, now: datetime) -> int:
+        """Whole minutes past the deadline: until the first reply, or until ``now`` when there is none."""
+        end = self.first_replied_at or now
+        return max(0, int((end - self.reply_due_at).total_seconds() // 60))
+
+
+def overrun_text(minutes: int) -> str:
+    """How far past a deadline, as a lead says it: "40 分钟", "3 小时 5 分钟", "2 天 4 小时"."""
+    days, rest = divmod(max(0, int(minutes)), 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h", d=days, h=hours) if hours else _("%(n)d days", n=days)
+    if hours:
+        return _("%(h)d h %(m)d min", h=hours, m=mins) if mins else _("%(n)d hours", n=hours)
+    return _("%(n)d minutes", n=mins)
+
+
+@dataclass
+class PersonPeriod:
+    person: User
+    period: str
+    start: date
+    end: date  # exclusive
+    line: AgentWeek
+    previous: AgentWeek  # the period before, for comparison
+    late: list[DeadlineRow] = field(default_factory=list)
+    missed: list[DeadlineRow] = field(default_factory=list)
+
+
+def can_view_person(viewer: User, person: User) -> bool:
+    """Anyone who works tickets may read their own figures; a lead those of their team's agents and
+    leads, an admin everyone's. Only agents and leads have figures (they hold queues)."""
+    if person.role not in (Role.AGENT, Role.LEAD):
+        return False
+    if person.id == viewer.id:
+        return has_permission(viewer, Permission.WORK_TICKETS)
+    if not has_permission(viewer, Permission.VIEW_TEAM):
+        return False
+    return viewer.role == Role.ADMIN or (viewer.team_id is not None and person.team_id == viewer.team_id)
+
+
+def person_period(viewer: User, person: User, period: str, start: date, now: datetime) -> PersonPeriod:
+    """``person``'s figures for the period that begins on ``start`` and for the one before, with the
+    tickets they answered late and the ones whose deadline passed without a reply (at most
+    ``LISTED`` of each, deadline order). Nine statements."""
+    if not can_view_person(viewer, person):
+        raise PermissionDenied(Permission.VIEW_TEAM)
+    end = period_end(period, start)
+    before = previous_start(period, start)
+    line, previous = AgentWeek(person), AgentWeek(person)
+    since, until = shanghai_day_bounds(start)[0], shanghai_day_bounds(end)[0]
+    cutoff = min(until, now)
+    _fill({person.id: line}, since, until, cutoff)
+    _fill({person.id: previous}, shanghai_day_bounds(before)[0], since, min(since, now))
+    result = PersonPeriod(person=person, period=period, start=start, end=end, line=line, previous=previous)
+    if not (line.late or line.missed):
+        return result
+    late, missed = _late(since, until), _missed(since, cutoff)
+    rows = db.session.execute(
+        select(Ticket.id, Ticket.waybill_no, Ticket.category, Ticket.status, TicketReason.name, Outlet.code,
+               Outlet.name, Ticket.reply_due_at, Ticket.first_replied_at, late.label("is_late"))
+        .join_from(Ticket, Outlet, Outlet.id == Ticket.outlet_id)
+        .join(TicketReason, TicketReason.id == Ticket.reason_id)
+        .where(Ticket.assignee_id == person.id, or_(late, missed))
+        .order_by(Ticket.reply_due_at, Ticket.id))
+    for r in rows:
+        kind = result.late if r.is_late else result.missed
+        if len(kind) < LISTED:
+            kind.append(DeadlineRow(ticket_id=r[0], waybill_no=r[1], category=r[2], status=r[3], reason=r[4],
+                                    outlet_code=r[5], outlet_name=r[6], reply_due_at=r[7], first_replied_at=r[8]))
+    return result

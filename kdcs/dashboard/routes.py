@@ -1,14 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
-from flask import request
+from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..extensions import db
 from ..health import service as health
 from ..htmx import render
-from ..models import Role
+from ..models import Role, User
 from ..outlets.service import latest_month
 from ..permissions import Permission, require
+from ..tickets.labels import label
 from ..workcalendar import SHANGHAI
 from ..workcalendar.service import next_year_warning
 from . import bp, performance, service
@@ -54,15 +56,12 @@ def team():
     return render("dashboard/team.html", members=members, team=current_user.team, month=month)
 
 
-@bp.route("/team/performance")
-@require(Permission.VIEW_TEAM)
-def team_performance():
-    """The team's week or month per agent: first replies on time, deadlines missed, replies,
-    closed tickets and fines (a lead's own team; an admin picks the team)."""
+def _period_args(today):
+    """The period (week or month) and its first day asked in the query string, with a Chinese
+    message when the typed day makes no sense (the current period is shown then)."""
     period = request.args.get("period", "week")
     if period not in performance.PERIODS:
         period = "week"
-    today = _today()
     start, error = performance.period_start(period, today), None
     asked = request.args.get("start", "")
     if asked:
@@ -72,9 +71,52 @@ def team_performance():
                       text=asked[:20])
         else:
             start = performance.period_start(period, day)
+    return period, start, error
+
+
+@bp.route("/team/performance")
+@require(Permission.VIEW_TEAM)
+def team_performance():
+    """The team's week or month per agent: first replies on time, deadlines missed, replies,
+    closed tickets and fines (a lead's own team; an admin picks the team)."""
+    today = _today()
+    period, start, error = _period_args(today)
     teams = performance.teams_for(current_user)  # read once: the picker and the default team
     team = performance.team_for(current_user, request.args.get("team", type=int), teams)
     report = performance.team_period(current_user, team, period, start, datetime.now(UTC))
     return render("dashboard/performance.html", report=report, error=error, teams=teams,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=report.end, last=report.end - timedelta(days=1))
+
+
+def _person_page(person, endpoint: str, **url_args):
+    """One person's week or month (the agent's own page and a lead's look at a member share it)."""
+    today = _today()
+    period, start, error = _period_args(today)
+    now = datetime.now(UTC)
+    report = performance.person_period(current_user, person, period, start, now)
+    return render("dashboard/person_performance.html", report=report, error=error, now=now,
+                  L=label, duration=performance.overrun_text,
+                  endpoint=endpoint, url_args=url_args, own=person.id == current_user.id,
+                  current=performance.period_start(period, today), previous=performance.previous_start(period, start),
+                  next=report.end, last=report.end - timedelta(days=1))
+
+
+@bp.route("/me/performance")
+@require(Permission.WORK_TICKETS)
+def my_performance():
+    """我的表现: an agent's own week or month (first replies on time, deadlines missed, replies,
+    closed, fines) against the period before, and the tickets behind every late or missed reply."""
+    if not performance.can_view_person(current_user, current_user):
+        abort(404)  # an admin holds no queue
+    return _person_page(current_user, "dashboard.my_performance")
+
+
+@bp.route("/team/performance/<int:user_id>")
+@require(Permission.VIEW_TEAM)
+def member_performance(user_id: int):
+    """A lead's look at one member's week or month, as the member sees it (an admin: anyone's)."""
+    person = db.session.get(User, user_id)
+    if person is None or not performance.can_view_person(current_user, person):
+        abort(404)
+    return _person_page(person, "dashboard.member_performance", user_id=person.id)

@@ -95,3 +95,38 @@ def test_lead_reads_the_teams_week_and_month(login_as):
     page.wait_for_url(re.compile(r"period=month.*start="))
     assert page.locator("[data-testid='performance']").is_visible()
     assert not page.js_errors
+
+
+def test_lead_opens_a_members_month_from_the_team_table(login_as):
+    """From 团队表现 a lead opens one agent's page: the same figures, and the late and missed tickets."""
+    page = login_as("lead1")
+    page.goto("/team/performance?period=month")
+    page.locator("tr[data-agent='agent2'] a").first.click()
+    page.wait_for_url(re.compile(r"/team/performance/\d+\?period=month"))
+    assert "的表现" in page.locator("h1").inner_text()
+    late = page.locator("[data-testid='perf-late']")
+    listed = late.locator("tr[data-ticket]").count()
+    count = int(re.search(r"\((\d+)\)", late.locator("h2").inner_text()).group(1))
+    assert listed == min(count, 200)
+    assert page.locator("[data-figure='due'] .value").inner_text().isdigit()
+    assert not page.js_errors
+
+
+def test_agent_reads_my_performance_and_opens_a_missed_ticket(login_as):
+    """我的表现 from the agent's home: this week's figures against last week's, and each late or
+    missed ticket opens its page."""
+    page = login_as("agent1")
+    page.locator("a", has_text="我的表现").click()
+    page.wait_for_url(re.compile(r"/me/performance"))
+    assert "我的表现" in page.locator("h1").inner_text()
+    assert "上周" in page.locator("[data-figure='rate']").inner_text()
+    page.locator("a", has_text="按月").click()
+    page.wait_for_url(re.compile(r"period=month"))
+    assert "上月" in page.locator("[data-figure='rate']").inner_text()
+    rows = page.locator("[data-testid='perf-missed'] tr[data-ticket], [data-testid='perf-late'] tr[data-ticket]")
+    assert rows.count() >= 1  # the demo's agent1 has late and missed replies this month
+    waybill = rows.first.locator("a").inner_text()
+    rows.first.locator("a").click()
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    assert waybill in page.locator("h1").inner_text()
+    assert not page.js_errors

@@ -142,6 +142,9 @@ ROUTES: dict[str, list[R]] = {
         R("GET", "/outlets/999999", row(agent=404, lead=404, admin=404)),
     ],
     "outlets.mine": [R("GET", "/outlets/mine", row(agent=200, lead=200))],
+    # 网点月报: the outlets in one's scope (an agent's own, a lead's team's, all for admins).
+    "outlets.report": [R("GET", "/outlets/report", WORKERS), R("GET", "/outlets/report?month=2026-13&sort=x", WORKERS)],
+    "outlets.report_export": [R("GET", "/outlets/report.xlsx?month=2026-11", WORKERS)],
     "outlets.admin_list": [R("GET", "/admin/outlets", ADMIN_ONLY)],
     "outlets.admin_new": [R("GET", "/admin/outlets/new", ADMIN_ONLY),
                           R("POST", "/admin/outlets/new", ADMIN_ONLY, {})],  # re-rendered with errors

@@ -57,6 +57,12 @@ def this_month(now: datetime | None = None) -> date:
     return month_start(now.date())
 
 
+def shift_month(first: date, months: int) -> date:
+    """The first day of the month ``months`` after (or before) the month of ``first``."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def parse_month(text) -> date | None:
     """2026-12, 2026-12-01, 2026/12 or 2026年12月 → date(2026, 12, 1); None when it is not a month."""
     match = re.fullmatch(r"\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*(?:月|[-/.]\s*\d{1,2}\s*日?)?\s*", str(text or ""))
@@ -66,6 +72,21 @@ def parse_month(text) -> date | None:
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         return None
     return date(year, month, 1)
+
+
+def month_asked(text: str | None, now: datetime | None = None) -> tuple[date, str | None]:
+    """(the month a page was asked for, a Chinese message or None): this month when none is given or
+    the text is not a month (the message says so). 罚款 and 网点月报 read ``?month=`` with it."""
+    from flask_babel import gettext
+
+    current = this_month(now)
+    if not text:
+        return current, None
+    month = parse_month(text)
+    if month is None:
+        return current, gettext("“%(text)s” is not a month: enter it as 2026-11. This month is shown.",
+                                text=str(text)[:20])
+    return month, None
 
 
 def rate_entries(outlet_id: int, *, with_authors: bool = False) -> list[OutletRate]:
@@ -95,6 +116,19 @@ def rate_in_force(outlet: Outlet, month: date) -> Decimal:
     return rate_at(rate_entries(outlet.id), month_start(month), outlet.rate_per_parcel)
 
 
+def rate_entries_many(outlet_ids: list[int]) -> dict[int, list]:
+    """{outlet id: its history as rows of (outlet_id, month, rate), oldest first}, in one query (what
+    ``rate_at`` reads)."""
+    by_outlet: dict[int, list] = {}
+    if not outlet_ids:
+        return by_outlet
+    for entry in db.session.execute(select(OutletRate.outlet_id, OutletRate.month, OutletRate.rate)
+                                    .where(OutletRate.outlet_id.in_(outlet_ids))
+                                    .order_by(OutletRate.outlet_id, OutletRate.month)):
+        by_outlet.setdefault(entry.outlet_id, []).append(entry)
+    return by_outlet
+
+
 def rates_for_month(outlets: list[Outlet], month: date | None) -> dict[int, Decimal]:
     """{outlet id: rate in force in ``month``} for many outlets in one query."""
     if not outlets:
@@ -102,11 +136,7 @@ def rates_for_month(outlets: list[Outlet], month: date | None) -> dict[int, Deci
     if month is None:
         return {o.id: o.rate_per_parcel for o in outlets}
     month = month_start(month)
-    by_outlet: dict[int, list] = {}  # rows of (outlet_id, month, rate): all ``rate_at`` reads
-    for entry in db.session.execute(select(OutletRate.outlet_id, OutletRate.month, OutletRate.rate)
-                                    .where(OutletRate.outlet_id.in_([o.id for o in outlets]))
-                                    .order_by(OutletRate.outlet_id, OutletRate.month)):
-        by_outlet.setdefault(entry.outlet_id, []).append(entry)
+    by_outlet = rate_entries_many([o.id for o in outlets])
     return {o.id: rate_at(by_outlet.get(o.id, []), month, o.rate_per_parcel) for o in outlets}
 
 

@@ -7,7 +7,7 @@ service), call the service, render the page or the htmx block.
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import (
@@ -34,7 +34,7 @@ from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
 from ..views import active_filter, apply_errors
-from . import bp, excel, rates, service
+from . import bp, excel, kpis, rates, service
 from .forms import (
     AssignForm,
     ImportConfirmForm,
@@ -194,6 +194,8 @@ def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None, rate_
         "rate_planned": next((line for line in history if line.month > month), None),
         "rate_form": rate_form if can_manage else None,
         "this_month": month,
+        # read only where the page shows them (not for the htmx blocks rendered from this context)
+        "kpi_months": lambda: kpis.outlet_months(outlet, month, KPI_MONTHS, datetime.now(UTC)),
     }
 
 
@@ -205,6 +207,50 @@ def detail(outlet_id: int):
     if outlet is None:
         abort(404)
     return render_template(DETAIL_TEMPLATE, **_detail_context(outlet))
+
+
+KPI_MONTHS = 6  # the outlet page's months of figures
+
+
+@bp.route("/outlets/report")
+@require(Permission.VIEW_OUTLETS)
+def report():
+    """网点月报: every outlet in the user's scope for one month — parcels and fee, tickets per 1,000
+    parcels, reply deadlines kept, fines and who bears them — worst first, with a total."""
+    now = datetime.now(UTC)
+    month, error = rates.month_asked(request.args.get("month", ""), now)
+    sort = request.args.get("sort", "per_thousand")
+    if sort not in kpis.SORTS:
+        sort = "per_thousand"
+    lines, total = kpis.month_overview(current_user, month, now, sort)
+    return render("outlets/report.html", lines=lines, total=total, month=month, sort=sort, error=error,
+                  current=rates.this_month(now), previous=rates.shift_month(month, -1),
+                  next=rates.shift_month(month, 1))
+
+
+REPORT_COLUMNS = [("网点编码", 12), ("网点名称", 22), ("品牌", 8), ("负责客服", 10), ("票数", 12), ("服务费", 12),
+                  ("工单数", 8), ("每千票工单", 10), ("回复时限到期", 12), ("按时回复", 10), ("超时回复", 10),
+                  ("超时未回复", 10), ("按时率%", 8), ("罚款单数", 8), ("罚款金额", 10), ("网点承担", 10),
+                  ("客服承担", 10), ("公司承担", 10)]
+
+
+@bp.route("/outlets/report.xlsx")
+@require(Permission.VIEW_OUTLETS)
+def report_export():
+    """网点月报 as an .xlsx download: the same rows and order as the page (user text written as text)."""
+    from ..spreadsheets import Workbook
+
+    now = datetime.now(UTC)
+    month, _error = rates.month_asked(request.args.get("month", ""), now)
+    lines, _total = kpis.month_overview(current_user, month, now, request.args.get("sort", "per_thousand"))
+    book = Workbook()
+    sheet = book.sheet(f"{month:%Y-%m}", REPORT_COLUMNS, freeze="C2")
+    for line in lines:
+        f = line.figures
+        sheet.append([line.outlet.code, line.outlet.name, line.outlet.brand.name, line.agent, f.parcels, f.fee,
+                      f.tickets, f.per_thousand, f.due, f.on_time, f.late, f.missed, f.on_time_rate, f.fines,
+                      f.fine_amount, f.outlet_borne, f.agent_share, f.company_borne])
+    return _xlsx_response(book.to_bytes(), f"网点月报_{month:%Y-%m}.xlsx")
 
 
 @bp.route("/outlets/<int:outlet_id>/assign", methods=["POST"])

@@ -130,3 +130,26 @@ def test_agent_reads_my_performance_and_opens_a_missed_ticket(login_as):
     page.wait_for_url(re.compile(r"/tickets/\d+$"))
     assert waybill in page.locator("h1").inner_text()
     assert not page.js_errors
+
+
+def test_lead_reads_the_outlet_report_and_an_outlets_months(login_as):
+    """网点月报 from the lead's home: the team's outlets worst first, sorted by fines, exported; an
+    outlet's page shows its months."""
+    page = login_as("lead1")
+    page.locator("a", has_text="网点月报").first.click()
+    page.wait_for_url(re.compile(r"/outlets/report"))
+    rows = page.locator("[data-testid='outlet-report'] tbody tr[data-outlet]")
+    assert rows.count() >= 2
+    page.locator("th a", has_text="罚款").click()
+    page.wait_for_url(re.compile(r"sort=fines"))
+    page.locator("a[rel='prev']").click()
+    page.wait_for_url(re.compile(r"month=\d{4}-\d{2}&sort=fines"))
+    with page.expect_download() as download:
+        page.locator("a", has_text="导出 Excel").click()
+    assert download.value.suggested_filename.startswith("网点月报_")
+    code = rows.first.get_attribute("data-outlet")
+    rows.first.locator("a").first.click()
+    page.wait_for_url(re.compile(r"/outlets/\d+$"))
+    assert code in page.locator("h1").inner_text()
+    assert page.locator("[data-testid='outlet-kpis'] tbody tr[data-month]").count() == 6
+    assert not page.js_errors

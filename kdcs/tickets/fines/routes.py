@@ -6,13 +6,12 @@ import io
 from datetime import UTC, datetime
 
 from flask import abort, request, send_file
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...htmx import render
 from ...models import Role
 from ...outlets.rates import (  # months typed and counted as on the rate pages
-    parse_month,
+    month_asked,
     this_month,
 )
 from ...permissions import Permission, require
@@ -29,15 +28,7 @@ EXPORT_COLUMNS = [("记录时间", 17), ("运单号", 20), ("品牌", 8), ("网�
 
 def _month_asked() -> tuple:
     """(first day of the month asked for, error text or None): this month when none or a bad one is given."""
-    now = datetime.now(UTC)
-    text = request.args.get("month", "")
-    if not text:
-        return this_month(now), None
-    month = parse_month(text)
-    if month is None:
-        return this_month(now), _("“%(text)s” is not a month: enter it as 2026-11. This month is shown.",
-                                          text=text[:20])
-    return month, None
+    return month_asked(request.args.get("month", ""), datetime.now(UTC))
 
 
 def _viewer():

@@ -22,17 +22,12 @@ from ...models import (
     TicketReason,
     User,
 )
+from ...outlets.rates import shift_month
 from ...permissions import Permission, PermissionDenied, has_permission
 from .. import service as tickets
 from ..queue import shanghai_day_bounds
 
 ZERO = Decimal("0.00")
-
-
-def shift_month(first: date, months: int) -> date:
-    """The first day of the month ``months`` after (or before) the month of ``first``."""
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_bounds(first: date) -> tuple[datetime, datetime]:

@@ -149,11 +149,15 @@ def test_a_bad_month_is_explained(client, auth, users, month):
     assert "不是有效的月份" in parse(response).one(data_testid="month-error").text
 
 
-def test_the_outlet_page_shows_six_months(client, auth, november):
-    auth.login(november.agent)
-    page = parse(client.get(f"/outlets/{november.own.id}"))
+def test_the_outlet_page_shows_six_months(client, auth, ticket_world):
+    w = ticket_world
+    last_month = rates.shift_month(rates.this_month(), -1)
+    factories.make_volume(w.own, last_month, 1_000_000, 234_567)
+    auth.login(w.agent)
+    page = parse(client.get(f"/outlets/{w.own.id}"))
     months = [tr.get("data-month") for tr in page.one(data_testid="outlet-kpis").find_all("tr") if tr.get("data-month")]
     assert len(months) == 6 and months[0] == f"{rates.this_month():%Y-%m}"
+    assert "1,234,567" in page.one("tr", data_month=f"{last_month:%Y-%m}").text  # the volume table's, not read again
 
 
 def test_links_to_the_report(client, auth, users):
@@ -184,7 +188,8 @@ def test_report_statements_do_not_grow_with_the_outlets(client, auth, ticket_wor
 
 
 def test_outlet_page_statements_with_the_figures(client, auth, ticket_world):
-    """The outlet page's 月度指标 adds four statements (tickets, fines, rates, volumes) for six months."""
+    """The outlet page's 月度指标 adds two statements (tickets, fines) for six months: the parcels and
+    fees are the ones the page's volume table has read."""
     from tests.test_statements_admin import _counts
 
     w = ticket_world

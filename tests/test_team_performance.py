@@ -214,7 +214,7 @@ def test_my_page(client, auth, week, monkeypatch):
     assert "上周" in figures.one(data_figure="rate").text
     late = page.one(data_testid="perf-late")
     assert "(1)" in late.one("h2").text and len([tr for tr in late.find_all("tr") if tr.get("data-ticket")]) == 1
-    assert late.one("td", cls="is-bad").text == "1 小时"  # overrun_text
+    assert late.one("td", cls="is-bad").text == "1 小时"  # duration_text
     missed = page.one(data_testid="perf-missed")
     assert len([tr for tr in missed.find_all("tr") if tr.get("data-ticket")]) == 2
     links = [a.get("href") for a in missed.find_all("a")]
@@ -267,6 +267,53 @@ def test_my_page_statements_do_not_grow_with_the_tickets(client, auth, ticket_wo
 
 @pytest.mark.parametrize("minutes, text", [(0, "0 分钟"), (40, "40 分钟"), (60, "1 小时"), (185, "3 小时 5 分钟"),
                                            (1440, "1 天"), (2 * 1440 + 4 * 60 + 59, "2 天 4 小时"), (-5, "0 分钟")])
-def test_overrun_text(app, minutes, text):
+def test_duration_text(app, minutes, text):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        assert performance.overrun_text(minutes) == text
+        assert performance.duration_text(minutes) == text
+
+
+def test_first_contact_resolution_and_handling_time(ticket_world):
+    """Three tickets agent_a closed this week: one with one reply (first contact, 2 h), one with two
+    replies (4 h), one reopened and closed again (6 h and 8 h); the teammate closed none."""
+    w = ticket_world
+    day = SINCE + timedelta(days=2)
+
+    def closed(hours: int, replies: int, *, reopened: bool = False):
+        ticket = factories.make_ticket(w.own, reason=w.address, registered_at=day - timedelta(hours=hours))
+        for n in range(replies):
+            db.session.add(TicketReply(ticket_id=ticket.id, channel="phone", body="已处理", recorded_by_id=w.agent.id,
+                                       sent_at=day - timedelta(minutes=10 + n)))
+        db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=w.agent.id, kind=EventKind.STATUS,
+                                   from_value="replied", to_value=TicketStatus.CLOSED, at=day))
+        if reopened:
+            db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=w.lead.id, kind=EventKind.REOPEN,
+                                       from_value=TicketStatus.CLOSED, to_value="in_progress",
+                                       at=day + timedelta(hours=1)))
+            db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=w.agent.id, kind=EventKind.STATUS,
+                                       from_value="in_progress", to_value=TicketStatus.CLOSED,
+                                       at=day + timedelta(hours=2)))
+        db.session.commit()
+
+    closed(2, 1)
+    closed(4, 2)
+    closed(6, 1, reopened=True)
+    lines = _lines(performance.team_period(w.lead, w.team, "week", MONDAY, NOW))
+    mine = lines["agent_a"]
+    assert (mine.closed, mine.closed_first_time, mine.first_contact_rate) == (3, 1, 33)
+    assert mine.closings == 4 and mine.average_handling_minutes == (2 + 4 + 6 + 8) * 60 // 4
+    assert lines["agent_mate"].first_contact_rate is None and lines["agent_mate"].average_handling_minutes is None
+    person = performance.person_period(w.agent, w.agent, "week", MONDAY, NOW).line
+    assert (person.first_contact_rate, person.average_handling_minutes) == (33, 300)
+
+
+def test_a_registration_after_the_closing_counts_no_time(ticket_world):
+    """Imported data can say a ticket was registered after it was closed: it adds 0, not minus."""
+    w = ticket_world
+    day = SINCE + timedelta(days=2)
+    for hours in (-5, 3):
+        ticket = factories.make_ticket(w.own, reason=w.address, registered_at=day - timedelta(hours=hours))
+        db.session.add(TicketEvent(ticket_id=ticket.id, actor_id=w.agent.id, kind=EventKind.STATUS,
+                                   from_value="replied", to_value=TicketStatus.CLOSED, at=day))
+    db.session.commit()
+    mine = _lines(performance.team_period(w.lead, w.team, "week", MONDAY, NOW))["agent_a"]
+    assert (mine.closed, mine.first_contact_rate, mine.average_handling_minutes) == (2, 100, 90)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
@@ -34,9 +35,11 @@ from ..models import (
 )
 from ..models.user import username_order
 from ..permissions import Permission, PermissionDenied, has_permission
+from ..sql_seconds import seconds_between
 from ..tickets.queue import shanghai_day_bounds
 
 PERIODS = ("week", "month")
+Reopen = aliased(TicketEvent)  # a reopening of a closed ticket (一次解决率 leaves those out)
 
 
 def period_start(period: str, day: date) -> date:
@@ -75,6 +78,9 @@ class AgentWeek:
     missed: int = 0  # reply deadlines in the period passed without any reply
     replies: int = 0  # replies the member recorded (not corrections)
     closed: int = 0  # tickets the member closed
+    closed_first_time: int = 0  # of those, closed with at most one reply and never reopened (一次解决)
+    handling_seconds: float = 0.0  # summed from registration to the closing, over the closings
+    closings: int = 0  # closings counted in handling_seconds (a ticket closed, reopened and closed: two)
     fines: int = 0  # fines charged to the member
     fine_share: Decimal = Decimal("0.00")
 
@@ -87,6 +93,17 @@ class AgentWeek:
     def on_time_rate(self) -> int | None:
         """Per cent of ``due`` answered on time (rounded down), None when nothing was due."""
         return self.on_time * 100 // self.due if self.due else None
+
+    @property
+    def first_contact_rate(self) -> int | None:
+        """一次解决率: per cent of the closed tickets closed with at most one reply and never reopened
+        (rounded down), None when nothing was closed."""
+        return self.closed_first_time * 100 // self.closed if self.closed else None
+
+    @property
+    def average_handling_minutes(self) -> int | None:
+        """平均处理时长: minutes from registration in the brand system to the closing, on average."""
+        return int(self.handling_seconds / self.closings // 60) if self.closings else None
 
 
 @dataclass
@@ -144,7 +161,8 @@ def team_period(viewer: User, team: Team | None, period: str, start: date, now: 
     _fill(lines, since, until, min(until, now))
     total = result.total
     for line in result.lines:
-        for name in ("on_time", "late", "missed", "replies", "closed", "fines", "fine_share"):
+        for name in ("on_time", "late", "missed", "replies", "closed", "closed_first_time", "handling_seconds",
+                     "closings", "fines", "fine_share"):
             setattr(total, name, getattr(total, name) + getattr(line, name))
     return result
 
@@ -184,12 +202,24 @@ def _fill(lines: dict[int, AgentWeek], since: datetime, until: datetime, cutoff:
                    TicketReply.sent_at >= since, TicketReply.sent_at < until)
             .group_by(TicketReply.recorded_by_id)):
         lines[recorder_id].replies = int(count)
-    for actor_id, count in db.session.execute(
-            select(TicketEvent.actor_id, func.count(func.distinct(TicketEvent.ticket_id)))
+    replies = (select(func.count()).where(TicketReply.ticket_id == TicketEvent.ticket_id,
+                                          TicketReply.corrects_id.is_(None)).scalar_subquery())
+    reopened = (select(Reopen.id).where(Reopen.ticket_id == TicketEvent.ticket_id, Reopen.kind == EventKind.REOPEN)
+                .exists())
+    first_time = case((and_(replies <= 1, ~reopened), TicketEvent.ticket_id), else_=None)
+    handling = seconds_between(TicketEvent.at, Ticket.registered_at)  # a registration after the closing: 0
+    for actor_id, count, count_first, seconds, closings in db.session.execute(
+            select(TicketEvent.actor_id, func.count(func.distinct(TicketEvent.ticket_id)),
+                   func.count(func.distinct(first_time)),
+                   func.sum(case((handling < 0, 0), else_=handling)), func.count())
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
             .where(TicketEvent.actor_id.in_(ids), TicketEvent.kind == EventKind.STATUS,
                    TicketEvent.to_value == TicketStatus.CLOSED, TicketEvent.at >= since, TicketEvent.at < until)
             .group_by(TicketEvent.actor_id)):
-        lines[actor_id].closed = int(count)
+        line = lines[actor_id]
+        line.closed, line.closed_first_time = int(count), int(count_first or 0)
+        # whole seconds: SQLite's julianday arithmetic is a float (71999.99997 for 20 hours)
+        line.handling_seconds, line.closings = float(round(seconds or 0)), int(closings)
     fined_in_period = select(TicketEvent.ticket_id).where(
         TicketEvent.kind == EventKind.FINE, TicketEvent.at >= since, TicketEvent.at < until)
     for agent_id, count, share in db.session.execute(
@@ -224,8 +254,8 @@ class DeadlineRow:
         return max(0, int((end - self.reply_due_at).total_seconds() // 60))
 
 
-def overrun_text(minutes: int) -> str:
-    """How far past a deadline, as a lead says it: "40 分钟", "3 小时 5 分钟", "2 天 4 小时"."""
+def duration_text(minutes: int) -> str:
+    """A duration as a lead says it (past a deadline, handling a ticket): "40 分钟", "3 小时 5 分钟", "2 天 4 小时"."""
     days, rest = divmod(max(0, int(minutes)), 1440)
     hours, mins = divmod(rest, 60)
     if days:

@@ -85,6 +85,7 @@ def team_performance():
     team = performance.team_for(current_user, request.args.get("team", type=int), teams)
     report = performance.team_period(current_user, team, period, start, datetime.now(UTC))
     return render("dashboard/performance.html", report=report, error=error, teams=teams,
+                  duration=performance.duration_text,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=report.end, last=report.end - timedelta(days=1))
 
@@ -96,7 +97,7 @@ def _person_page(person, endpoint: str, **url_args):
     now = datetime.now(UTC)
     report = performance.person_period(current_user, person, period, start, now)
     return render("dashboard/person_performance.html", report=report, error=error, now=now,
-                  L=label, duration=performance.overrun_text,
+                  L=label, duration=performance.duration_text,
                   endpoint=endpoint, url_args=url_args, own=person.id == current_user.id,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=report.end, last=report.end - timedelta(days=1))

@@ -85,9 +85,11 @@ def _bucket(column, bounds: list[datetime]):
     return case(*whens, else_=None)
 
 
-def figures(outlets: list[Outlet], months: list[date], now: datetime) -> dict[tuple[int, date], MonthFigures]:
+def figures(outlets: list[Outlet], months: list[date], now: datetime, *,
+            volumes: bool = True) -> dict[tuple[int, date], MonthFigures]:
     """{(outlet id, month): figures} for every outlet and month asked (``months`` consecutive, oldest
-    first). Four statements: tickets and deadlines, fines, volumes, rates."""
+    first). Four statements: tickets and deadlines, fines, volumes, rates (two with ``volumes=False``:
+    the caller has the parcels and fees already)."""
     from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
 
     outlet_ids = [o.id for o in outlets]
@@ -134,6 +136,8 @@ def figures(outlets: list[Outlet], months: list[date], now: datetime) -> dict[tu
         line.fine_amount, line.outlet_borne, line.agent_share = (
             Decimal(v).quantize(Decimal("0.01")) for v in (amount, outlet_borne, share))
 
+    if not volumes:
+        return result
     entries = rate_entries_many(outlet_ids)
     fallback = {o.id: o.rate_per_parcel for o in outlets}
     for outlet_id, month, parcels in db.session.execute(
@@ -148,10 +152,15 @@ def figures(outlets: list[Outlet], months: list[date], now: datetime) -> dict[tu
     return result
 
 
-def outlet_months(outlet: Outlet, last: date, count: int, now: datetime) -> list[MonthFigures]:
-    """The outlet's ``count`` months up to ``last``, newest first (its detail page)."""
+def outlet_months(outlet: Outlet, last: date, count: int, now: datetime,
+                  volume_lines: list | None = None) -> list[MonthFigures]:
+    """The outlet's ``count`` months up to ``last``, newest first (its detail page, which passes the
+    ``service.volume_lines`` it shows already: parcels and fees are not read twice)."""
     months = [shift_month(last, -i) for i in range(count - 1, -1, -1)]
-    found = figures([outlet], months, now)
+    found = figures([outlet], months, now, volumes=volume_lines is None)
+    for line in volume_lines or []:
+        if (outlet.id, line.month) in found:
+            found[(outlet.id, line.month)].parcels, found[(outlet.id, line.month)].fee = line.total, line.fee
     return [found[(outlet.id, m)] for m in reversed(months)]
 
 

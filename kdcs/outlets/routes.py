@@ -195,7 +195,7 @@ def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None, rate_
         "rate_form": rate_form if can_manage else None,
         "this_month": month,
         # read only where the page shows them (not for the htmx blocks rendered from this context)
-        "kpi_months": lambda: kpis.outlet_months(outlet, month, KPI_MONTHS, datetime.now(UTC)),
+        "kpi_months": lambda: kpis.outlet_months(outlet, month, KPI_MONTHS, datetime.now(UTC), volumes),
     }
 
 

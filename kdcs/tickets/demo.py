@@ -85,6 +85,11 @@ FIRST_REPLIES = [
     "您好，快件已安排加急处理，网点会主动联系您。",
     "您好，已核实物流信息，快件正在转运中，预计明天到达。",
 ]
+FOLLOW_UPS = [
+    "再次联系客户：网点已重新派送，客户确认签收。",
+    "回访客户：问题已解决，客户表示满意。",
+    "再次跟进：网点补发完成，已告知客户单号。",
+]
 CLOSE_WITHOUT_REPLY = ["客户撤销", "重复登记，已合并处理", "客户已自提，无需处理"]
 
 
@@ -121,6 +126,22 @@ def _first_reply(ticket: Ticket, agent: User, stamp: datetime, waybill: str) -> 
     db.session.add(TicketReply(ticket=ticket, channel=channel, body=body, sent_at=stamp, recorded_by_id=agent.id,
                                recorded_at=stamp))
     return TicketEvent(ticket=ticket, actor_id=agent.id, kind=EventKind.REPLY, from_value=channel,
+                       to_value=stamp.isoformat(timespec="minutes"), body=body, at=stamp)
+
+
+def _follow_up(ticket: Ticket, agent: User, waybill: str) -> TicketEvent | None:
+    """A second reply on some closed tickets (about one in four), halfway between the first reply
+    and the closing: not every case is settled at first contact (一次解决率 has something to show)."""
+    rng = random.Random(f"{waybill}-follow-up")
+    if ticket.closed_at is None or ticket.first_replied_at is None or rng.random() >= 0.25:
+        return None
+    if ticket.closed_at - ticket.first_replied_at < timedelta(minutes=10):
+        return None
+    stamp = (ticket.first_replied_at + (ticket.closed_at - ticket.first_replied_at) / 2).replace(microsecond=0)
+    body = rng.choice(FOLLOW_UPS)
+    db.session.add(TicketReply(ticket=ticket, channel=ReplyChannel.PHONE, body=body, sent_at=stamp,
+                               recorded_by_id=agent.id, recorded_at=stamp))
+    return TicketEvent(ticket=ticket, actor_id=agent.id, kind=EventKind.REPLY, from_value=ReplyChannel.PHONE,
                        to_value=stamp.isoformat(timespec="minutes"), body=body, at=stamp)
 
 
@@ -253,6 +274,9 @@ def seed_demo_tickets(today: date | None = None) -> dict[str, int]:
             at = (ticket.created_at + span * local_rng.uniform(0.05, 0.95)).replace(microsecond=0)
             events.append(TicketEvent(ticket=ticket, actor_id=agent.id, kind=EventKind.NOTE,
                                       body=local_rng.choice(NOTES), at=at))
+        follow_up = _follow_up(ticket, agent, waybill)
+        if follow_up is not None:
+            events.append(follow_up)
         # Fines: late arbitration and work orders mostly; decided by the lead.
         late = ticket.first_replied_at is None and reply_due < now or \
             ticket.first_replied_at is not None and ticket.first_replied_at > reply_due

@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
     from .outlets import bp as outlets_bp
+    from .overtime import bp as overtime_bp
     from .sop import bp as sop_bp
     from .tickets import bp as tickets_bp
     from .training import bp as training_bp
@@ -75,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sop_bp)
     app.register_blueprint(leave_bp)
     app.register_blueprint(training_bp)
+    app.register_blueprint(overtime_bp)
     app.register_blueprint(workcalendar_bp)
 
     from .cli import init_app as init_cli

@@ -192,4 +192,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     from .leave.demo import seed_demo_leave
 
     created.update(seed_demo_leave(today))
+
+    # Overtime: agreed rates, last month's approved evenings, this month's waiting for the leads.
+    from .overtime.demo import seed_demo_overtime
+
+    created.update(seed_demo_overtime(today))
     return created

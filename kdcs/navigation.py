@@ -58,6 +58,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Required reading status"), "sop.reading", Permission.VIEW_SOP_READING, "sop.reading"),
     NavItem(_l("Training"), "training.index", Permission.VIEW_TRAINING, "training."),
     NavItem(_l("Leave"), "leave.index", Permission.REQUEST_LEAVE, "leave.", not_section=("leave.types", "leave.leave_type")),
+    NavItem(_l("Overtime"), "overtime.index", Permission.RECORD_OVERTIME, "overtime."),
 )
 
 ADMIN_ITEMS: tuple[NavItem, ...] = (

@@ -60,6 +60,9 @@ class Permission(StrEnum):
     VIEW_TRAINING_MATRIX = "training.matrix"  # agents x courses, attempts, who is not live and why (own team for leads)
     RESET_TRAINING = "training.reset"  # archive one person's attempts with a note
 
+    RECORD_OVERTIME = "overtime.record"  # one's own overtime (加班) for one's outlets
+    APPROVE_OVERTIME = "overtime.approve"  # decide it (own team for leads; never one's own)
+
 
 _EVERYONE = {
     Permission.VIEW_HOME,
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REQUEST_LEAVE,
             Permission.VIEW_LEAVE_CALENDAR,
             Permission.VIEW_TRAINING,
+            Permission.RECORD_OVERTIME,
         }
     ),
     Role.TRAINER: frozenset(_EVERYONE | {
@@ -114,6 +118,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_TRAINING,
             Permission.SIGN_OFF_PRACTICAL,
             Permission.VIEW_TRAINING_MATRIX,
+            Permission.RECORD_OVERTIME,
+            Permission.APPROVE_OVERTIME,
         }
     ),
     Role.ADMIN: frozenset(set(Permission)),

@@ -166,3 +166,18 @@ def make_ticket(outlet: Outlet | None = None, *, category: str = "problem", reas
     db.session.add(ticket)
     db.session.commit()
     return ticket
+
+
+def make_overtime(user: User, outlet: Outlet, *, day=None, minutes: int = 120, status: str = "submitted",
+                  note: str = "双十一高峰，网点要求晚间值守", rate=None):
+    """An overtime entry written directly (no service rules): yesterday by default, waiting for the lead."""
+    from datetime import timedelta
+
+    from kdcs.leave.rules import beijing_today
+    from kdcs.models import OvertimeEntry
+
+    entry = OvertimeEntry(user_id=user.id, outlet_id=outlet.id, work_date=day or beijing_today() - timedelta(days=1),
+                          minutes=minutes, note=note, status=status, rate=rate)
+    db.session.add(entry)
+    db.session.commit()
+    return entry

@@ -41,6 +41,7 @@ ARGUMENTS = {
     "course_id": "course", "lesson_id": "lesson", "file_id": "lesson_file", "programme_id": "programme",
     "item_id": "practical_item",
     "question_id": "question", "attempt_id": "attempt",  # quiz (tests/quiz_world.py)
+    "entry_id": "overtime",  # 加班 (tests/worlds.py)
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 
@@ -53,7 +54,7 @@ COMMON_FIELDS = [
     "waybill_no", "registered_at", "priority", "description", "customer_name", "customer_phone", "q", "page",
     "back", "next", "reopen-reason", "reopen-version", "sheet", "header_row", "header_depth", "mode", "reply_hours", "reply_minutes",
     "resolve_hours", "resolve_minutes", "service_start", "service_end", "rate_per_parcel", "region",
-    "contact_name", "contact_phone",
+    "contact_name", "contact_phone", "overtime_rate", "work_date", "hours", "decision", "decision_note",
 ]
 VALUES = {  # input name → the value put in every field
     "long": "x" * 10_000,

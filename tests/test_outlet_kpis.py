@@ -182,14 +182,15 @@ def test_report_statements_do_not_grow_with_the_outlets(client, auth, ticket_wor
             _ticket(w, outlet, registered=due - timedelta(hours=1), due=due)
 
     counted, sql, body = _counts(client, auth, w.admin, "/outlets/report", add)
-    # user, outlets, tickets, fines, rates, volumes; the admin's sidebar badges (SOP reviews, reports), bell
-    assert counted == [9, 9], (counted, sql)
+    # user, outlets, tickets, fines, overtime, rates, volumes; the admin's sidebar badges (SOP reviews,
+    # reports), bell
+    assert counted == [10, 10], (counted, sql)
     assert body.count("data-outlet=") == 4 + 6
 
 
 def test_outlet_page_statements_with_the_figures(client, auth, ticket_world):
-    """The outlet page's 月度指标 adds two statements (tickets, fines) for six months: the parcels and
-    fees are the ones the page's volume table has read."""
+    """The outlet page's 月度指标 adds three statements (tickets, fines, overtime) for six months: the
+    parcels and fees are the ones the page's volume table has read."""
     from tests.test_statements_admin import _counts
 
     w = ticket_world

@@ -142,6 +142,13 @@ ROUTES: dict[str, list[R]] = {
         R("GET", "/outlets/999999", row(agent=404, lead=404, admin=404)),
     ],
     "outlets.mine": [R("GET", "/outlets/mine", row(agent=200, lead=200))],
+    # 加班: agents and leads record their own; leads decide their team's agents' (admins anyone's).
+    "overtime.index": [R("GET", "/overtime/", WORKERS), R("GET", "/overtime/?month=2026-13", WORKERS)],
+    "overtime.record": [R("POST", "/overtime/", row(agent=422, lead=422, admin=422),
+                          {"outlet_id": "0", "work_date": "x", "hours": "99", "note": ""})],
+    "overtime.decide": [R("POST", "/overtime/999999/decide", row(lead=404, admin=404), {"decision": "approve"}),
+                        R("POST", "/overtime/{overtime}/decide", row(lead=400, admin=400), {"decision": "maybe"})],
+    "overtime.withdraw": [R("POST", "/overtime/999999/withdraw", WORKERS_404)],
     # 网点月报: the outlets in one's scope (an agent's own, a lead's team's, all for admins).
     "outlets.report": [R("GET", "/outlets/report", WORKERS), R("GET", "/outlets/report?month=2026-13&sort=x", WORKERS)],
     "outlets.report_export": [R("GET", "/outlets/report.xlsx?month=2026-11", WORKERS)],
@@ -644,7 +651,7 @@ def test_rows_name_their_endpoint(app):
                           "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
                           "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
-                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer"), 1)
+                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer", "overtime"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

@@ -163,7 +163,7 @@ def test_outlet_page_statements(client, auth, users):
             db.session.commit()
 
     counted, sql, body = _counts(client, auth, users.admin, f"/outlets/{outlet.id}", add)
-    assert counted == [12, 12], (counted, sql)  # + 月度指标: its tickets and fines (kdcs/outlets/kpis.py)
+    assert counted == [13, 13], (counted, sql)  # + 月度指标: tickets, fines, overtime (kdcs/outlets/kpis.py)
     assert all(name in body for name in authors), authors
 
 

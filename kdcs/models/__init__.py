@@ -16,6 +16,7 @@ from .leave import (
 )
 from .notification import Notification
 from .outlet import Brand, Outlet, OutletRate, OutletVolume
+from .overtime import OvertimeEntry, OvertimeStatus
 from .presence import TicketPresence
 from .security import LoginAttempt
 from .sop import (
@@ -82,6 +83,8 @@ from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
 
 __all__ = [
+    "OvertimeEntry",
+    "OvertimeStatus",
     "TicketReply",
     "TicketNotice",
     "TicketAttachment",

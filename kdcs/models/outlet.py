@@ -40,6 +40,7 @@ class Outlet(db.Model):
     contact_name: Mapped[str] = mapped_column(String(32), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
     rate_per_parcel: Mapped[Decimal] = mapped_column(Money(12, 4), default=Decimal("0.0250"))
+    overtime_rate: Mapped[Decimal | None] = mapped_column(Money(10, 2))  # 元/小时 agreed; None: none agreed
     primary_agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

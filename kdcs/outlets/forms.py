@@ -20,6 +20,7 @@ class _OutletFields(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=32, message=_MAX)])
     # Text, never a float: the service parses it into an exact Decimal.
     rate_per_parcel = StringField(_l("Rate (¥/parcel)"))
+    overtime_rate = StringField(_l("Overtime rate (¥/hour)"))  # empty: none agreed
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500, message=_MAX)])
 
 

@@ -6,7 +6,8 @@ Counted the way the other pages count: a ticket belongs to the month it was regi
 brand system (``registered_at``); a reply deadline to the month its first reply fell in (on time
 or late), or, without a reply, the month the deadline passed in (as 团队表现 counts them); a fine to
 every month it was recorded or corrected in, at its current amount (as 罚款 counts it). Months are
-Beijing months. Two statements for any number of outlets and months (plus the volumes and rates).
+Beijing months; overtime (加班) in the month of the day worked, once approved. Three statements
+for any number of outlets and months (plus the volumes and rates).
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import EventKind, FineBearer, Outlet, OutletVolume, Ticket, TicketEvent, User
+from ..models import (
+    EventKind,
+    FineBearer,
+    Outlet,
+    OutletVolume,
+    OvertimeEntry,
+    OvertimeStatus,
+    Ticket,
+    TicketEvent,
+    User,
+)
 from ..permissions import Permission, ensure
 from .rates import rate_at, rate_entries_many, shift_month
 from .service import monthly_fee, visible_outlets_query
@@ -43,6 +54,8 @@ class MonthFigures:
     outlet_borne: Decimal = ZERO  # what the outlet pays (fines that are its own fault)
     agent_share: Decimal = ZERO
     parcel_tickets: int | None = None  # a total's tickets of the outlets with parcels recorded
+    overtime_minutes: int = 0  # approved overtime (加班) worked in the month
+    overtime_fee: Decimal = ZERO  # what it bills: hours × the rate agreed when each was approved
 
     @property
     def per_thousand(self) -> Decimal | None:
@@ -70,7 +83,8 @@ class MonthFigures:
 
     def add(self, other: MonthFigures) -> None:
         """Sum ``other`` into this (a total row): parcels and fee only where recorded."""
-        for name in ("tickets", "on_time", "late", "missed", "fines", "fine_amount", "outlet_borne", "agent_share"):
+        for name in ("tickets", "on_time", "late", "missed", "fines", "fine_amount", "outlet_borne", "agent_share",
+                     "overtime_minutes", "overtime_fee"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.parcels is not None:
             self.parcels = (self.parcels or 0) + other.parcels
@@ -88,8 +102,8 @@ def _bucket(column, bounds: list[datetime]):
 def figures(outlets: list[Outlet], months: list[date], now: datetime, *,
             volumes: bool = True) -> dict[tuple[int, date], MonthFigures]:
     """{(outlet id, month): figures} for every outlet and month asked (``months`` consecutive, oldest
-    first). Four statements: tickets and deadlines, fines, volumes, rates (two with ``volumes=False``:
-    the caller has the parcels and fees already)."""
+    first). Five statements: tickets and deadlines, fines, approved overtime, volumes, rates (three
+    with ``volumes=False``: the caller has the parcels and fees already)."""
     from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
 
     outlet_ids = [o.id for o in outlets]
@@ -136,6 +150,16 @@ def figures(outlets: list[Outlet], months: list[date], now: datetime, *,
         line.fine_amount, line.outlet_borne, line.agent_share = (
             Decimal(v).quantize(Decimal("0.01")) for v in (amount, outlet_borne, share))
 
+    day_bounds = list(months) + [shift_month(months[-1], 1)]
+    for outlet_id, bucket, minutes, priced in db.session.execute(
+            select(OvertimeEntry.outlet_id, _bucket(OvertimeEntry.work_date, day_bounds).label("bucket"),
+                   func.sum(OvertimeEntry.minutes), func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
+            .where(OvertimeEntry.outlet_id.in_(outlet_ids), OvertimeEntry.status == OvertimeStatus.APPROVED,
+                   OvertimeEntry.work_date >= day_bounds[0], OvertimeEntry.work_date < day_bounds[-1])
+            .group_by(OvertimeEntry.outlet_id, "bucket")):
+        line = result[(outlet_id, months[int(bucket)])]
+        line.overtime_minutes = int(minutes)
+        line.overtime_fee = (Decimal(str(priced or 0)) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if not volumes:
         return result
     entries = rate_entries_many(outlet_ids)

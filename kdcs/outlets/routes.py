@@ -86,7 +86,7 @@ def _edit_fields(form) -> dict:
     return {
         "name": form.name.data, "brand_id": form.brand_id.data, "region": form.region.data,
         "contact_name": form.contact_name.data, "contact_phone": form.contact_phone.data,
-        "rate_per_parcel": form.rate_per_parcel.data, "notes": form.notes.data,
+        "rate_per_parcel": form.rate_per_parcel.data, "overtime_rate": form.overtime_rate.data, "notes": form.notes.data,
     }
 
 
@@ -139,6 +139,7 @@ def _prepare_outlet_form(form, _outlet=None) -> None:
 
 def _load_outlet_form(form, outlet: Outlet) -> None:
     form.rate_per_parcel.data = f"{outlet.rate_per_parcel:.4f}"
+    form.overtime_rate.data = f"{outlet.overtime_rate:.2f}" if outlet.overtime_rate is not None else ""
 
 
 def _toggle_fragment(outlet: Outlet):
@@ -223,7 +224,10 @@ def report():
     if sort not in kpis.SORTS:
         sort = "per_thousand"
     lines, total = kpis.month_overview(current_user, month, now, sort)
+    from ..overtime.service import format_hours
+
     return render("outlets/report.html", lines=lines, total=total, month=month, sort=sort, error=error,
+                  hours=format_hours,
                   current=rates.this_month(now), previous=rates.shift_month(month, -1),
                   next=rates.shift_month(month, 1))
 
@@ -231,7 +235,7 @@ def report():
 REPORT_COLUMNS = [("网点编码", 12), ("网点名称", 22), ("品牌", 8), ("负责客服", 10), ("票数", 12), ("服务费", 12),
                   ("工单数", 8), ("每千票工单", 10), ("回复时限到期", 12), ("按时回复", 10), ("超时回复", 10),
                   ("超时未回复", 10), ("按时率%", 8), ("罚款单数", 8), ("罚款金额", 10), ("网点承担", 10),
-                  ("客服承担", 10), ("公司承担", 10)]
+                  ("客服承担", 10), ("公司承担", 10), ("加班小时", 8), ("加班费", 10)]
 
 
 @bp.route("/outlets/report.xlsx")
@@ -249,7 +253,8 @@ def report_export():
         f = line.figures
         sheet.append([line.outlet.code, line.outlet.name, line.outlet.brand.name, line.agent, f.parcels, f.fee,
                       f.tickets, f.per_thousand, f.due, f.on_time, f.late, f.missed, f.on_time_rate, f.fines,
-                      f.fine_amount, f.outlet_borne, f.agent_share, f.company_borne])
+                      f.fine_amount, f.outlet_borne, f.agent_share, f.company_borne,
+                      Decimal(f.overtime_minutes) / 60, f.overtime_fee])
     return _xlsx_response(book.to_bytes(), f"网点月报_{month:%Y-%m}.xlsx")
 
 

@@ -29,10 +29,11 @@ from ..training.certification.gate import certified_filter, refusal_reason
 
 OUTLET_AUDIT_FIELDS = [
     "code", "name", "brand_id", "region", "contact_name", "contact_phone",
-    "rate_per_parcel", "notes", "is_active", "primary_agent_id",
+    "rate_per_parcel", "overtime_rate", "notes", "is_active", "primary_agent_id",
 ]
 # Fields an admin edits in the row / on the edit page (code is the match key of imports).
-EDITABLE_FIELDS = ("name", "brand_id", "region", "contact_name", "contact_phone", "rate_per_parcel", "notes")
+EDITABLE_FIELDS = ("name", "brand_id", "region", "contact_name", "contact_phone", "rate_per_parcel", "overtime_rate",
+                   "notes")
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 # Mainland mobile, landline with area code (optional extension), or a 400/800 number.
@@ -58,6 +59,7 @@ def _register_labels() -> None:
             "contact_name": _l("Contact"),
             "contact_phone": _l("Contact phone"),
             "rate_per_parcel": _l("Rate per parcel"),
+            "overtime_rate": _l("Overtime rate (¥/hour)"),
             "primary_agent_id": _l("Primary agent"),
             "notes": _l("Notes"),
         },
@@ -201,6 +203,27 @@ def parse_rate(value) -> Decimal:
     return rate.quantize(RATE_QUANTUM)
 
 
+MAX_OVERTIME_RATE = Decimal("1000")
+
+
+def parse_overtime_rate(value) -> Decimal | None:
+    """The overtime rate agreed with an outlet (元/小时): empty for none agreed, else more than 0,
+    at most 1,000, at most 2 decimals. Raises ValueError with a message for the user."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().replace("，", ".").replace("元", "").replace("/小时", "").replace("¥", "")
+    text = text.replace("￥", "").strip()
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(_("The overtime rate must be an amount per hour such as 35 or 42.50.")) from None
+    if not rate.is_finite() or rate <= 0 or rate > MAX_OVERTIME_RATE:
+        raise ValueError(_("The overtime rate must be more than 0 and at most 1,000 yuan an hour."))
+    if rate != rate.quantize(Decimal("0.01")):
+        raise ValueError(_("The overtime rate can have at most 2 decimal places."))
+    return rate.quantize(Decimal("0.01"))
+
+
 def normalize_phone(value: str | None) -> str:
     """A phone number without spaces or brackets, with ASCII dashes."""
     return re.sub(r"[\s（）()]", "", (value or "")).replace("—", "-").replace("－", "-")
@@ -335,6 +358,11 @@ def clean_outlet_fields(data: dict, *, outlet: Outlet | None = None) -> tuple[di
             clean["rate_per_parcel"] = parse_rate(data["rate_per_parcel"])
         except ValueError as exc:
             errors["rate_per_parcel"] = str(exc)
+    if "overtime_rate" in data:
+        try:
+            clean["overtime_rate"] = parse_overtime_rate(data["overtime_rate"])
+        except ValueError as exc:
+            errors["overtime_rate"] = str(exc)
     for key, limit in LENGTHS.items():
         if key in clean and key not in errors and len(clean[key]) > limit:
             errors[key] = _("At most %(n)d characters.", n=limit)
@@ -361,13 +389,13 @@ def _notify_assigned(outlet: Outlet, agent: User) -> None:
 
 def create_outlet(actor: User, *, code: str, name: str, brand_id: int | None, region: str = "",
                   contact_name: str = "", contact_phone: str = "", rate_per_parcel="0.0250",
-                  notes: str = "", primary_agent_id: int | None = None) -> Outlet:
+                  notes: str = "", primary_agent_id: int | None = None, overtime_rate="") -> Outlet:
     """Create an outlet; every field problem comes back at once as field errors."""
     ensure(actor, Permission.MANAGE_OUTLETS)
     clean, errors = clean_outlet_fields({
         "code": code, "name": name, "brand_id": brand_id, "region": region,
         "contact_name": contact_name, "contact_phone": contact_phone,
-        "rate_per_parcel": rate_per_parcel, "notes": notes,
+        "rate_per_parcel": rate_per_parcel, "overtime_rate": overtime_rate, "notes": notes,
     })
     agent = None
     if primary_agent_id:

@@ -260,3 +260,14 @@ def test_the_page_statements_do_not_grow_with_the_entries(client, auth, ticket_w
 
     counted, sql, body = _counts(client, auth, w.lead, "/overtime/", add)
     assert counted[0] == counted[1], (counted, sql)
+
+
+def test_the_lead_home_says_what_waits(client, auth, ticket_world):
+    w = ticket_world
+    factories.make_overtime(w.agent, w.own)
+    factories.make_overtime(w.stranger, w.other)  # another team: not lead_a's
+    assert service.waiting_count(w.lead) == 1 and service.waiting_count(w.admin) == 2
+    assert service.waiting_count(w.agent) == 0
+    auth.login(w.lead)
+    link = parse(client.get("/")).one(data_testid="lead-overtime-waiting")
+    assert link.get("href") == "/overtime/" and "1 条加班" in link.text

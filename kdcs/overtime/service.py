@@ -145,6 +145,21 @@ def can_decide(actor: User, entry: OvertimeEntry) -> bool:
                                         and entry.user.role == Role.AGENT)
 
 
+def waiting_count(actor: User) -> int:
+    """How many entries wait for ``actor``'s decision (the lead's home says so): a lead's team's
+    agents', an admin's everyone else's. One statement."""
+    if not has_permission(actor, Permission.APPROVE_OVERTIME):
+        return 0
+    query = select(func.count(OvertimeEntry.id)).where(OvertimeEntry.status == OvertimeStatus.SUBMITTED,
+                                                       OvertimeEntry.user_id != actor.id)
+    if actor.role != Role.ADMIN:
+        if actor.team_id is None:
+            return 0
+        query = query.where(OvertimeEntry.user_id.in_(
+            select(User.id).where(User.team_id == actor.team_id, User.role == Role.AGENT)))
+    return db.session.scalar(query) or 0
+
+
 def _visible_entry(actor: User, entry_id: int) -> OvertimeEntry:
     entry = db.session.scalar(scope_query(actor).where(OvertimeEntry.id == entry_id))
     if entry is None:

@@ -15,7 +15,8 @@ from kdcs.outlets import excel
 from tests import factories
 from tests.conftest import AuthActions
 
-HEADER = ["网点编码", "网点名称", "品牌", "地区", "联系人", "联系电话", "单票费率(元/票)", "主责客服工号", "主责客服姓名", "状态", "备注"]
+HEADER = ["网点编码", "网点名称", "品牌", "地区", "联系人", "联系电话", "单票费率(元/票)", "加班费率(元/小时)", "主责客服工号",
+          "主责客服姓名", "状态", "备注"]
 
 
 def xlsx_bytes(rows, header=HEADER, title_rows=()):
@@ -33,8 +34,8 @@ def xlsx_bytes(rows, header=HEADER, title_rows=()):
 
 
 def row(code, name="新网点", brand="中通", region="浙江省杭州市余杭区", contact="王建华", phone="13812345678",
-        rate=0.025, agent="", agent_name="", active="启用", notes=""):
-    return [code, name, brand, region, contact, phone, rate, agent, agent_name, active, notes]
+        rate=0.025, agent="", agent_name="", active="启用", notes="", overtime=""):
+    return [code, name, brand, region, contact, phone, rate, overtime, agent, agent_name, active, notes]
 
 
 @pytest.fixture(autouse=True)
@@ -88,11 +89,12 @@ def test_export_has_chinese_headers_and_numeric_rates(client, setup):
     by_code = {r[0]: r for r in rows[1:]}
     assert set(by_code) == {"ZTO571101", "YTO021101"}
     zto = by_code["ZTO571101"]
-    assert zto[1] == "中通余杭良渚网点" and zto[2] == "中通" and zto[7] == setup["agent"].username
-    assert zto[8] == setup["agent"].display_name and zto[9] == "启用"
+    assert zto[1] == "中通余杭良渚网点" and zto[2] == "中通" and zto[8] == setup["agent"].username
+    assert zto[9] == setup["agent"].display_name and zto[10] == "启用"
     assert isinstance(zto[6], float | int) and Decimal(str(zto[6])) == Decimal("0.025")  # a number, not text
     assert ws.cell(row=2, column=7).number_format == "0.0000"
-    assert by_code["YTO021101"][9] == "停用" and by_code["YTO021101"][7] is None
+    assert zto[7] is None  # no overtime rate agreed
+    assert by_code["YTO021101"][10] == "停用" and by_code["YTO021101"][8] is None
 
 
 def test_export_follows_the_list_filters(client, setup):
@@ -399,3 +401,22 @@ def test_too_large_file_with_csrf_on_gets_the_same_message(client, setup, app, c
 def test_upload_without_csrf_token_is_refused(client, setup, app, csrf_on):
     response = upload(client, xlsx_bytes([row("ZTO571193")]))
     assert response.status_code == 400 and uploads(app) == []
+
+
+def test_the_overtime_rate_is_imported_and_checked(client, setup, app):
+    """加班费率: a number sets it, an empty cell clears it, a bad one is a row error; no column leaves it."""
+    agent = setup["agent"].username
+    ok = upload(client, xlsx_bytes([row("ZTO571101", name="中通余杭良渚网点", agent=agent, overtime=42.45)]))
+    assert "42.45" in text(ok) and "更新 1" in text(ok)
+    client.post("/admin/outlets/import/confirm", data={"token": excel_token(client)})
+    outlet = db.session.scalar(select(Outlet).where(Outlet.code == "ZTO571101"))
+    assert outlet.overtime_rate == Decimal("42.45")
+    bad = upload(client, xlsx_bytes([row("ZTO571101", name="中通余杭良渚网点", agent=agent, overtime="很多")]))
+    assert "加班费率(元/小时)：加班费率须是每小时的金额" in text(bad)
+    without = [h for h in HEADER if h != "加班费率(元/小时)"]
+    plain = row("ZTO571101", name="中通余杭良渚网点", agent=agent)
+    del plain[7]
+    upload(client, xlsx_bytes([plain], header=without))
+    client.post("/admin/outlets/import/confirm", data={"token": excel_token(client)})
+    db.session.refresh(outlet)
+    assert outlet.overtime_rate == Decimal("42.45")  # no column: kept

@@ -29,6 +29,7 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("contact_name", "联系人", 10),
     ("contact_phone", "联系电话", 15),
     ("rate", "单票费率(元/票)", 15),
+    ("overtime_rate", "加班费率(元/小时)", 15),
     ("agent", "主责客服工号", 13),
     ("agent_name", "主责客服姓名", 13),
     ("active", "状态", 8),
@@ -46,6 +47,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "contact_name": ("联系人", "负责人", "contact_name", "contact"),
     "contact_phone": ("联系电话", "电话", "联系人电话", "contact_phone", "phone"),
     "rate": ("单票费率(元/票)", "单票费率", "费率", "费率(元/票)", "rate", "rate_per_parcel"),
+    "overtime_rate": ("加班费率(元/小时)", "加班费率", "加班费(元/小时)", "overtime_rate"),
     "agent": ("主责客服工号", "客服工号", "agent", "primary_agent"),
     "agent_name": ("主责客服姓名", "主责客服", "agent_name"),
     "active": ("状态", "是否启用", "启用", "active"),
@@ -90,6 +92,7 @@ def outlet_to_row(outlet) -> dict:
         "contact_name": outlet.contact_name or "",
         "contact_phone": outlet.contact_phone or "",
         "rate": Decimal(outlet.rate_per_parcel),
+        "overtime_rate": Decimal(outlet.overtime_rate) if outlet.overtime_rate is not None else "",
         "agent": agent.username if agent else "",
         "agent_name": agent.display_name if agent else "",
         "active": active_word(outlet.is_active),
@@ -105,12 +108,13 @@ def write_workbook(rows, brands=None) -> bytes:
     """
     book = Workbook()  # names, contacts and notes are user text: written as text, never formulas
     sheet = book.sheet("网点", [(header, width) for _key, header, width in COLUMNS], freeze="A2")
-    rate_column = {index: "0.0000" for index, (key, _h, _w) in enumerate(COLUMNS) if key == "rate"}
+    formats = {"rate": "0.0000", "overtime_rate": "0.00"}
+    rate_column = {index: formats[key] for index, (key, _h, _w) in enumerate(COLUMNS) if key in formats}
     for row in rows:
         values = []
         for key, _header, _w in COLUMNS:
             value = row.get(key, "")
-            values.append(Decimal(value) if key == "rate" and value not in ("", None) else value)
+            values.append(Decimal(value) if key in formats and value not in ("", None) else value)
         sheet.append(values, rate_column)
     if brands is not None:
         header, *lines = _template_help(brands)
@@ -127,6 +131,8 @@ def _template_help(brands) -> list[list[str]]:
         ["网点名称", "必填。"],
         ["品牌", "必填。品牌名称或品牌编码，见下表。"],
         ["单票费率(元/票)", "必填。每票服务费，大于 0 且不超过 1，最多 4 位小数，例如 0.025。"],
+        ["加班费率(元/小时)", "选填。与网点约定的加班费，每小时金额，最多 2 位小数，例如 40；留空表示未约定（已批准的加班不计费）。"
+                          "没有这一列时，不改变网点已有的加班费率。"],
         ["联系电话", "手机号（11 位）或座机，例如 0571-88886666。"],
         ["主责客服工号", "客服的登录工号（如 agent1）；只能是在职的客服。留空表示不指定。"],
         ["主责客服姓名", "仅供查看，导入时忽略。"],

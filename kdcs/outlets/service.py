@@ -211,7 +211,10 @@ def parse_overtime_rate(value) -> Decimal | None:
     at most 1,000, at most 2 decimals. Raises ValueError with a message for the user."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = str(value).strip().replace("，", ".").replace("元", "").replace("/小时", "").replace("¥", "")
+    if isinstance(value, bool):
+        raise ValueError(_("The overtime rate must be an amount per hour such as 35 or 42.50."))
+    text = repr(value) if isinstance(value, float) else str(value)  # Excel's 42.45 stays 42.45
+    text = text.strip().replace("，", ".").replace("元", "").replace("/小时", "").replace("¥", "")
     text = text.replace("￥", "").strip()
     try:
         rate = Decimal(text)
@@ -568,6 +571,8 @@ def _display(key: str, value) -> str:
         return "—"
     if key == "rate_per_parcel":
         return f"{Decimal(value):.4f}"
+    if key == "overtime_rate":
+        return f"{Decimal(value):.2f}"
     if key == "is_active":
         from .excel import active_word
 
@@ -629,6 +634,8 @@ def plan_import(actor: User, sheet) -> ImportPlan:
                 fields[key] = text.get(key, "")
         if text.get("rate"):
             fields["rate_per_parcel"] = raw.values.get("rate")
+        if "overtime_rate" in columns:  # an empty cell: none agreed; no column: left as it is
+            fields["overtime_rate"] = raw.values.get("overtime_rate")
         clean, errors = clean_outlet_fields(fields, outlet=existing)
         for key, message in errors.items():
             if key == "brand_id" or (key in ("code", "name") and not text.get(key)):
@@ -680,7 +687,7 @@ def plan_import(actor: User, sheet) -> ImportPlan:
 
 _CHANGE_LABEL_KEYS = {
     "name": "name", "brand_id": "brand", "region": "region", "contact_name": "contact_name",
-    "contact_phone": "contact_phone", "rate_per_parcel": "rate", "notes": "notes",
+    "contact_phone": "contact_phone", "rate_per_parcel": "rate", "overtime_rate": "overtime_rate", "notes": "notes",
 }
 
 

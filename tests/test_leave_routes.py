@@ -120,7 +120,7 @@ def test_print_view(client, auth, leave_world):
     leave = request(w)
     auth.login(w.agent3)
     html = client.get(f"/leave/{leave.id}/print").get_data(as_text=True)
-    assert "交接单" in html and "中通良渚网点" in html and "leave_print.css" in html
+    assert "交接单" in html and "中通良渚网点" in html and "print_sheet.css" in html
 
 
 def test_types_admin_page_and_inline_edit(client, auth, leave_world):

@@ -202,3 +202,44 @@ def test_outlet_page_statements_with_the_figures(client, auth, ticket_world):
 
     counted, sql, _body = _counts(client, auth, w.admin, f"/outlets/{w.own.id}", add)
     assert counted[0] == counted[1], (counted, sql)
+
+
+# 网点对账单 (kdcs/outlets/statement.py)
+
+
+def test_the_statement_of_a_month(client, auth, november):
+    w = november
+    w.own.overtime_rate = Decimal("40.00")
+    db.session.commit()
+    from kdcs.overtime import service as overtime
+
+    entry = factories.make_overtime(w.agent, w.own, day=date(2026, 11, 11), minutes=150)
+    overtime.decide(w.lead, entry.id, version=entry.version, approve=True)
+    factories.make_overtime(w.agent, w.own, day=date(2026, 11, 12), minutes=60)  # waiting: not billed
+    from kdcs.outlets import statement
+
+    sheet = statement.statement(w.lead, w.own, NOV, NOW)
+    assert (sheet.parcels, sheet.fee, sheet.overtime_minutes, sheet.overtime_fee) == (
+        300_000, Decimal("7500.00"), 150, Decimal("100.00"))
+    assert (sheet.fines_total, sheet.outlet_borne, sheet.ours) == (Decimal("150.00"), Decimal("50.00"), Decimal("100.00"))
+    assert (sheet.billed, sheet.after_fines) == (Decimal("7600.00"), Decimal("7500.00"))
+    auth.login(w.lead)
+    page = parse(client.get(f"/outlets/{w.own.id}/statement?month=2026-11"))
+    assert "网点对账单" in page.one("h1").text and page.one(data_testid="statement-month").text == "2026年11月"
+    assert page.one(data_testid="statement-totals").one(data_figure="billed").text == "¥7,600.00"
+    assert len(page.one(data_testid="statement-fines").find_all("tr")) == 1 + 2 + 1
+    assert page.one("a", rel="prev").get("href").endswith("month=2026-10")
+    default = parse(client.get(f"/outlets/{w.own.id}/statement"))  # the month that ended last
+    expected = rates.shift_month(rates.this_month(), -1)
+    assert default.one(data_testid="statement-month").text == f"{expected.year}年{expected.month}月"
+    bad = parse(client.get(f"/outlets/{w.own.id}/statement?month=2026-13"))
+    assert "不是有效的月份" in bad.one(data_testid="month-error").text
+
+
+def test_the_outlet_page_links_the_statement_for_leads_only(client, auth, ticket_world):
+    w = ticket_world
+    auth.login(w.lead)
+    assert parse(client.get(f"/outlets/{w.own.id}")).find_all(data_testid="statement-link")
+    auth.logout()
+    auth.login(w.agent)
+    assert not parse(client.get(f"/outlets/{w.own.id}")).find_all(data_testid="statement-link")

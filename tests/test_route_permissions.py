@@ -152,6 +152,10 @@ ROUTES: dict[str, list[R]] = {
     # 网点月报: the outlets in one's scope (an agent's own, a lead's team's, all for admins).
     "outlets.report": [R("GET", "/outlets/report", WORKERS), R("GET", "/outlets/report?month=2026-13&sort=x", WORKERS)],
     "outlets.report_export": [R("GET", "/outlets/report.xlsx?month=2026-11", WORKERS)],
+    # 对账单: leads (their team's outlets) and admins.
+    "outlets.statement": [R("GET", "/outlets/{own}/statement", LEAD_ADMIN),
+                          R("GET", "/outlets/{other}/statement?month=2026-11", row(lead=404)),
+                          R("GET", "/outlets/{own}/statement?month=abc", LEAD_ADMIN)],
     "outlets.admin_list": [R("GET", "/admin/outlets", ADMIN_ONLY)],
     "outlets.admin_new": [R("GET", "/admin/outlets/new", ADMIN_ONLY),
                           R("POST", "/admin/outlets/new", ADMIN_ONLY, {})],  # re-rendered with errors

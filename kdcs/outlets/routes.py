@@ -35,6 +35,7 @@ from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
 from ..views import active_filter, apply_errors
 from . import bp, excel, kpis, rates, service
+from . import statement as statements
 from .forms import (
     AssignForm,
     ImportConfirmForm,
@@ -195,6 +196,7 @@ def _detail_context(outlet: Outlet, assign_form: AssignForm | None = None, rate_
         "rate_planned": next((line for line in history if line.month > month), None),
         "rate_form": rate_form if can_manage else None,
         "this_month": month,
+        "can_statement": statements.can_read(current_user),  # 对账单
         # read only where the page shows them (not for the htmx blocks rendered from this context)
         "kpi_months": lambda: kpis.outlet_months(outlet, month, KPI_MONTHS, datetime.now(UTC), volumes),
     }
@@ -256,6 +258,29 @@ def report_export():
                       f.fine_amount, f.outlet_borne, f.agent_share, f.company_borne,
                       Decimal(f.overtime_minutes) / 60, f.overtime_fee])
     return _xlsx_response(book.to_bytes(), f"网点月报_{month:%Y-%m}.xlsx")
+
+
+@bp.route("/outlets/<int:outlet_id>/statement")
+@require(Permission.VIEW_OUTLETS)
+def statement(outlet_id: int):
+    """网点对账单: one month's bill of an outlet (parcels at the rate in force, approved overtime) with
+    the month's fines and who bears them, to print on A4 (leads: their team's outlets; admins)."""
+    if not statements.can_read(current_user):
+        abort(403)
+    outlet = service.get_visible_outlet(current_user, outlet_id)
+    if outlet is None:
+        abort(404)
+    now = datetime.now(UTC)
+    text = request.args.get("month", "")
+    month, error = rates.month_asked(text, now)
+    if not text:
+        month = rates.shift_month(month, -1)  # a statement is for a month that has ended
+    sheet = statements.statement(current_user, outlet, month, now)
+    from ..overtime.service import format_hours
+    from ..tickets.labels import label
+
+    return render_template("outlets/statement.html", s=sheet, error=error, printed=now, hours=format_hours, L=label,
+                           previous=rates.shift_month(month, -1), next=rates.shift_month(month, 1))
 
 
 @bp.route("/outlets/<int:outlet_id>/assign", methods=["POST"])

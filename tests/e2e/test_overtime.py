@@ -51,3 +51,20 @@ def test_agent_records_lead_decides(page):
     approved = page.locator("tr[data-status='approved']", has_text=outlet.split(" ")[0]).first
     assert "已批准" in approved.inner_text() and "王丽" in approved.inner_text()
     assert not page.js_errors
+
+
+def test_lead_prints_an_outlets_statement(page):
+    """From an outlet's 月度指标 the lead opens last month's 对账单: the fee, the approved overtime and
+    the totals on one A4 sheet."""
+    login(page, "lead1")
+    page.goto("/outlets/report")
+    page.locator("[data-testid='outlet-report'] tbody tr[data-outlet] a").first.click()
+    page.wait_for_url(re.compile(r"/outlets/\d+$"))
+    page.locator("[data-testid='statement-link']").nth(1).click()  # last month's row
+    page.wait_for_url(re.compile(r"/outlets/\d+/statement\?month=\d{4}-\d{2}"))
+    assert page.locator("h1").inner_text().replace(" ", "") == "网点对账单"
+    billed = page.locator("[data-figure='billed']").inner_text()
+    assert billed.startswith("¥") and billed != "¥0.00"  # last month's parcels are recorded in the demo
+    page.emulate_media(media="print")
+    assert not page.locator("nav.screen-only").is_visible()
+    assert not page.js_errors

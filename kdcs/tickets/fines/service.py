@@ -117,11 +117,11 @@ def can_view(user: User) -> bool:
     return has_permission(user, Permission.VIEW_TICKETS) and user.role in (Role.AGENT, Role.LEAD, Role.ADMIN)
 
 
-def fined_rows(user: User, month: date, now: datetime | None = None) -> list[FineRow]:
+def fined_rows(user: User, month: date, now: datetime | None = None, outlet_id: int | None = None) -> list[FineRow]:
     """The tickets with a fine recorded (or corrected) in ``month`` that ``user`` answers for,
     newest fine first: an agent's are the fines charged to them (``fine_agent_id``: what they may
     bear, wherever the ticket is now), a lead's the team queue's (as the home figure counts), an
-    admin's all. One statement."""
+    admin's all; only ``outlet_id``'s when given (the outlet's 对账单). One statement."""
     if not can_view(user):
         raise PermissionDenied(Permission.VIEW_TICKETS)
     start, end = month_bounds(month)
@@ -148,6 +148,7 @@ def fined_rows(user: User, month: date, now: datetime | None = None) -> list[Fin
         .outerjoin(Team, Team.id == User.team_id)
         .where(Ticket.fine_amount.is_not(None),
                Ticket.id.in_(select(TicketEvent.ticket_id).where(*in_month)))
+        .where(true() if outlet_id is None else Ticket.outlet_id == outlet_id)
         .order_by(last_fine.desc(), Ticket.id.desc())
     )
     return [

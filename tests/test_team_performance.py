@@ -317,3 +317,49 @@ def test_a_registration_after_the_closing_counts_no_time(ticket_world):
     db.session.commit()
     mine = _lines(performance.team_period(w.lead, w.team, "week", MONDAY, NOW))["agent_a"]
     assert (mine.closed, mine.first_contact_rate, mine.average_handling_minutes) == (2, 100, 90)
+
+
+# Whom a deadline counts for (Ticket.reply_agent_id): the holder when it passed or was met.
+
+
+def test_a_deadline_stays_with_who_held_the_ticket(ticket_world):
+    """agent_a's ticket passes its reply deadline (the escalation pass keeps agent_a), then the lead
+    gives it to the teammate, who replies: the miss and the late reply count for agent_a; a ticket
+    the teammate received before its deadline and answered counts for the teammate."""
+    from kdcs.tickets import notices
+
+    w = ticket_world
+    now = datetime.now(UTC)
+    # of the teammate's outlet, but held by agent_a: once it is the teammate's again, agent_a cannot open it
+    missed = factories.make_ticket(w.team_outlet, reason=w.address, registered_at=now - timedelta(hours=3),
+                                   reply_minutes=60, assignee=w.agent)
+    fresh = factories.make_ticket(w.own, reason=w.address, registered_at=now - timedelta(minutes=10))
+    version = missed.version
+    notices.escalate(now)
+    db.session.refresh(missed)
+    assert (missed.reply_agent_id, missed.version) == (w.agent.id, version)  # stamped without a version bump
+    for ticket in (missed, fresh):
+        tickets.assign(w.lead, ticket.id, w.teammate.id, version=ticket.version)
+    tickets.record_reply(w.teammate, fresh.id, version=fresh.version, channel="phone", body="已联系客户")
+    tickets.record_reply(w.teammate, missed.id, version=missed.version, channel="phone", body="已联系客户")
+    db.session.refresh(missed)
+    db.session.refresh(fresh)
+    assert (missed.reply_agent_id, fresh.reply_agent_id) == (w.agent.id, w.teammate.id)
+    week = performance.period_start("week", beijing_day := (now + timedelta(hours=8)).date())
+    lines = _lines(performance.team_period(w.lead, w.team, "week", week, now + timedelta(minutes=1)))
+    assert (lines["agent_a"].late, lines["agent_a"].on_time) == (1, 0)
+    assert (lines["agent_mate"].late, lines["agent_mate"].on_time) == (0, 1)
+    mine = performance.person_period(w.agent, w.agent, "week", week, now + timedelta(minutes=1))
+    assert [r.ticket_id for r in mine.late] == [missed.id] and not mine.late[0].openable  # the teammate's now
+    assert beijing_day >= week
+
+
+def test_a_reopened_ticket_without_reply_counts_its_new_deadline_afresh(ticket_world):
+    w = ticket_world
+    now = datetime.now(UTC)
+    ticket = factories.make_ticket(w.own, reason=w.address, registered_at=now - timedelta(hours=3), reply_minutes=60)
+    ticket.reply_agent_id = w.agent.id
+    ticket.status, ticket.closed_at = "closed", now
+    db.session.commit()
+    tickets.reopen(w.lead, ticket.id, version=ticket.version, reason="客户再次来电")
+    assert ticket.reply_agent_id is None and ticket.reply_due_at > now

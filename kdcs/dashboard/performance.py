@@ -1,10 +1,10 @@
 """A team's week or month per agent (团队周报/月报): first replies on time, deadlines missed, replies,
 tickets closed, fines charged. What a lead reads on Monday to see who needs help.
 
-The deadline figures are the brands' rule, counted on the tickets assigned to the agent now
-(``tickets.service.reply_met_deadline``): a ticket whose first reply fell in the period was answered
-on time or late; a ticket whose reply deadline fell in the period (and has passed) without any reply
-was missed. Replies are the ones the agent recorded (corrections not counted), closed tickets the
+The deadline figures are the brands' rule, counted for the agent who held the ticket when the
+deadline passed or was met (``Ticket.reply_agent_id``; the assignee while it is pending): a ticket
+whose first reply fell in the period was answered on time or late; a ticket whose reply deadline
+fell in the period (and has passed) without any reply was missed. Replies are the ones the agent recorded (corrections not counted), closed tickets the
 ones the agent closed, fines the ones charged to the agent (``Ticket.fine_agent_id``) recorded or
 corrected in the period, as ``kdcs.tickets.fines`` counts them. Five statements for the whole team
 (its members, then one per kind of figure).
@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -185,15 +185,28 @@ def _missed(since: datetime, cutoff: datetime):
     return and_(Ticket.first_replied_at.is_(None), Ticket.reply_due_at >= since, Ticket.reply_due_at < cutoff)
 
 
+def deadline_holder():
+    """Whom a ticket's first reply deadline counts for: the agent who held it when the deadline
+    passed or was met (``Ticket.reply_agent_id``), else (not come to a head yet, or older data) its
+    assignee."""
+    return func.coalesce(Ticket.reply_agent_id, Ticket.assignee_id)
+
+
+def held_by(ids: list[int]):
+    """``deadline_holder() IN ids``, written so each branch can use its index."""
+    return or_(Ticket.reply_agent_id.in_(ids), and_(Ticket.reply_agent_id.is_(None), Ticket.assignee_id.in_(ids)))
+
+
 def _fill(lines: dict[int, AgentWeek], since: datetime, until: datetime, cutoff: datetime) -> None:
     """Each line's figures for [since, until): four statements for any number of people."""
     ids = list(lines)
     answered, late, missed = _answered(since, until), _late(since, until), _missed(since, cutoff)
-    for assignee_id, n_answered, n_late, n_missed in db.session.execute(
-            select(Ticket.assignee_id, func.sum(case((answered, 1), else_=0)), func.sum(case((late, 1), else_=0)),
+    holder = deadline_holder()
+    for holder_id, n_answered, n_late, n_missed in db.session.execute(
+            select(holder, func.sum(case((answered, 1), else_=0)), func.sum(case((late, 1), else_=0)),
                    func.sum(case((missed, 1), else_=0)))
-            .where(Ticket.assignee_id.in_(ids), or_(answered, missed)).group_by(Ticket.assignee_id)):
-        line = lines[assignee_id]
+            .where(held_by(ids), or_(answered, missed)).group_by(holder)):
+        line = lines[holder_id]
         line.late, line.missed = int(n_late or 0), int(n_missed or 0)
         line.on_time = int(n_answered or 0) - line.late
     for recorder_id, count in db.session.execute(
@@ -247,6 +260,7 @@ class DeadlineRow:
     outlet_name: str
     reply_due_at: datetime
     first_replied_at: datetime | None  # None: missed
+    openable: bool = True  # the viewer may open it (it may have moved to another queue since)
 
     def overrun_minutes(self, now: datetime) -> int:
         """Whole minutes past the deadline: until the first reply, or until ``now`` when there is none."""
@@ -275,6 +289,18 @@ class PersonPeriod:
     previous: AgentWeek  # the period before, for comparison
     late: list[DeadlineRow] = field(default_factory=list)
     missed: list[DeadlineRow] = field(default_factory=list)
+
+
+def _openable(viewer: User):
+    """Whether ``viewer`` may open a listed ticket: an admin any; a lead their team's queue's; an agent
+    their own queue's (assigned to them or of their outlet). Close to the queue's scope (a
+    substitute's covered outlets aside), as a column of the list's statement."""
+    if viewer.role == Role.ADMIN:
+        return true()
+    if viewer.role == Role.LEAD and viewer.team_id is not None:
+        team = select(User.id).where(User.team_id == viewer.team_id)
+        return or_(Ticket.assignee_id.in_(team), Outlet.primary_agent_id.in_(team))
+    return or_(Ticket.assignee_id == viewer.id, Outlet.primary_agent_id == viewer.id)
 
 
 def can_view_person(viewer: User, person: User) -> bool:
@@ -308,14 +334,16 @@ def person_period(viewer: User, person: User, period: str, start: date, now: dat
     late, missed = _late(since, until), _missed(since, cutoff)
     rows = db.session.execute(
         select(Ticket.id, Ticket.waybill_no, Ticket.category, Ticket.status, TicketReason.name, Outlet.code,
-               Outlet.name, Ticket.reply_due_at, Ticket.first_replied_at, late.label("is_late"))
+               Outlet.name, Ticket.reply_due_at, Ticket.first_replied_at, late.label("is_late"),
+               _openable(viewer).label("openable"))
         .join_from(Ticket, Outlet, Outlet.id == Ticket.outlet_id)
         .join(TicketReason, TicketReason.id == Ticket.reason_id)
-        .where(Ticket.assignee_id == person.id, or_(late, missed))
+        .where(held_by([person.id]), or_(late, missed))
         .order_by(Ticket.reply_due_at, Ticket.id))
     for r in rows:
         kind = result.late if r.is_late else result.missed
         if len(kind) < LISTED:
             kind.append(DeadlineRow(ticket_id=r[0], waybill_no=r[1], category=r[2], status=r[3], reason=r[4],
-                                    outlet_code=r[5], outlet_name=r[6], reply_due_at=r[7], first_replied_at=r[8]))
+                                    outlet_code=r[5], outlet_name=r[6], reply_due_at=r[7], first_replied_at=r[8],
+                                    openable=bool(r.openable)))
     return result

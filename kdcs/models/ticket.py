@@ -244,6 +244,10 @@ class Ticket(db.Model):
     # The agent the fine is charged to: the assignee when it was first recorded (a later reassignment
     # does not move a fine to the new assignee); None when the ticket was unassigned then.
     fine_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # no ON DELETE: migration 0019
+    # Whom the first reply deadline counts for (团队表现, 我的表现): the assignee when the deadline passed
+    # without a reply (the escalation task stamps it) or when the first reply was recorded, whichever
+    # came first; None until then (the pages count the assignee). A reassignment afterwards keeps it.
+    reply_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # migration 0021
     source: Mapped[str] = mapped_column(String(16), default=TicketSource.MANUAL, server_default="manual")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

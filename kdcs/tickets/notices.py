@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -182,6 +182,14 @@ def _message(kind: str, ticket: Ticket, due_at: datetime, assignee: User | None)
             _("The ticket was due to be resolved by %(time)s (Beijing time).", time=_beijing(due_at)))
 
 
+def stamp_missed_reply(ticket_id: int) -> None:
+    """Keep whom a missed first reply deadline counts for (``Ticket.reply_agent_id``): the assignee
+    when it passed. A plain UPDATE, not through the ORM, so the ticket's version does not change
+    (an agent with the page open is not told someone else changed it)."""
+    db.session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.reply_agent_id.is_(None))
+                       .values(reply_agent_id=Ticket.assignee_id).execution_options(synchronize_session=False))
+
+
 def escalate(now: datetime | None = None) -> dict[str, int]:
     """One pass: reply deadlines approaching → the assignee (or substitute); overdue (within 24 h) → the lead.
 
@@ -204,6 +212,8 @@ def escalate(now: datetime | None = None) -> dict[str, int]:
                     continue
                 ticket = db.session.get(Ticket, ticket_id)
                 assignee = ticket.assignee if ticket.assignee_id else None
+                if kind == REPLY_OVERDUE:  # the missed deadline counts for whoever holds the ticket now
+                    stamp_missed_reply(ticket_id)
                 to = serving(ticket, now) if kind == DUE_SOON else _lead_of(assignee)
                 if to is not None and to.is_active:
                     title, body = _message(kind, ticket, due_at, assignee)

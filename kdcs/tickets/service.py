@@ -754,6 +754,19 @@ def existing_duplicate_keys(keys) -> set[tuple]:
 # Status
 # --------------------------------------------------------------------------
 
+def stamp_reply_agent(ticket: Ticket) -> None:
+    """Fix whom the first reply deadline counts for, once: the assignee now (at the first reply)."""
+    if ticket.reply_agent_id is None:
+        ticket.reply_agent_id = ticket.assignee_id
+
+
+def _first_reply_at(ticket: Ticket, at: datetime) -> None:
+    """The first reply time, set once (with whom the deadline counts for)."""
+    if ticket.first_replied_at is None:
+        ticket.first_replied_at = at
+        stamp_reply_agent(ticket)
+
+
 def _apply_status_effects(ticket: Ticket, to_status: str, now: datetime) -> None:
     arbitration = ticket.is_arbitration
     if to_status == S.CLOSED:
@@ -761,14 +774,14 @@ def _apply_status_effects(ticket: Ticket, to_status: str, now: datetime) -> None
         if ticket.resolved_at is None:
             ticket.resolved_at = now
     elif not arbitration and to_status == S.REPLIED:
-        ticket.first_replied_at = ticket.first_replied_at or now
+        _first_reply_at(ticket, now)
         ticket.resolved_at = ticket.resolved_at or now
     elif not arbitration and to_status == S.IN_PROGRESS and ticket.status == S.REPLIED:
         ticket.resolved_at = None  # a follow-up: the resolve deadline is pending again
     elif arbitration and to_status == S.FILED:
-        ticket.first_replied_at = ticket.first_replied_at or now
+        _first_reply_at(ticket, now)
     elif arbitration and to_status == S.JUDGED:
-        ticket.first_replied_at = ticket.first_replied_at or now
+        _first_reply_at(ticket, now)
         ticket.resolved_at = ticket.resolved_at or now
 
 
@@ -826,6 +839,7 @@ def reopen(actor: User, ticket_id: int, *, version: int | None, reason: str) -> 
         ticket.resolve_due_at = resolve_due
         if ticket.first_replied_at is None:
             ticket.reply_due_at = reply_due
+            ticket.reply_agent_id = None  # a new deadline: it counts for whoever holds the ticket then
         ticket.deadline_rule_id = rule.id
     ticket.status, ticket.closed_at, ticket.resolved_at = target, None, None
     refresh_derived(ticket)
@@ -1064,6 +1078,7 @@ def record_reply(actor: User, ticket_id: int, *, version: int | None, channel: s
     db.session.add(reply)
     if ticket.first_replied_at is None or at < ticket.first_replied_at:
         ticket.first_replied_at = at  # the earliest reply is the first reply
+        stamp_reply_agent(ticket)
     _event(ticket, actor, EventKind.REPLY, channel, at.isoformat(timespec="minutes"), body, at=now)
     from_status = ticket.status
     if set_status:

@@ -8,6 +8,8 @@ default. Without this, SQLite raises OverflowError and PostgreSQL refuses a nume
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -30,6 +32,22 @@ class BoundedMultiDict(ImmutableMultiDict):
 
     def getlist(self, key, type=None):  # noqa: A002
         return super().getlist(key, bounded_int if type is int else type)
+
+
+def day_or_none(text) -> date | None:
+    """A day typed as 2026-11-30 (or 2026-1-5, 2026/11/30, 2026.11.30) between 2000 and 2099; None
+    for anything else (the one parser of days in URLs and forms: a typo is a message, never a 500)."""
+    cleaned = str(text or "").strip().replace("/", "-").replace(".", "-")
+    if len(cleaned) > 10:
+        return None
+    try:
+        day = date.fromisoformat(cleaned)
+    except ValueError:
+        try:
+            day = datetime.strptime(cleaned, "%Y-%m-%d").date()
+        except ValueError:
+            return None
+    return day if 2000 <= day.year <= 2099 else None
 
 
 def init_app(app: Flask) -> None:

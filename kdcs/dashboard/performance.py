@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..models.user import username_order
 from ..permissions import Permission, PermissionDenied, has_permission
+from ..request_args import day_or_none
 from ..sql_seconds import seconds_between
 from ..tickets.queue import shanghai_day_bounds
 
@@ -55,12 +56,8 @@ def period_end(period: str, start: date) -> date:
 
 
 def parse_day(text: str) -> date | None:
-    """A "YYYY-MM-DD" day between 2000 and 2099, None for anything else."""
-    try:
-        day = date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-    return day if date(2000, 1, 1) <= day <= date(2099, 12, 31) else None
+    """A "YYYY-MM-DD" day between 2000 and 2099, None for anything else (``request_args.day_or_none``)."""
+    return day_or_none(text)
 
 
 def previous_start(period: str, start: date) -> date:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..htmx import render
 from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus
 from ..permissions import Permission, require
-from ..request_args import id_or_none
+from ..request_args import day_or_none, id_or_none
 from ..service_errors import NotFound
 from . import bp
 from . import calendar as team_calendars
@@ -19,12 +19,7 @@ from .digest import build_digest
 
 
 def _anchor() -> date | None:
-    raw = (request.args.get("start") or "").strip()[:10]
-    try:
-        day = date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-    return day if day is None or 2000 <= day.year <= 2100 else None
+    return day_or_none((request.args.get("start") or "").strip()[:10])
 
 
 @bp.route("/calendar")

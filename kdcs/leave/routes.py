@@ -22,7 +22,7 @@ from ..models import Team, User
 from ..models.leave import LeaveHandover, LeaveRequest, LeaveStatus, LeaveType
 from ..models.types import utcnow
 from ..permissions import Permission, has_permission, require
-from ..request_args import id_or_zero
+from ..request_args import day_or_none, id_or_zero
 from ..service_errors import NotFound, ValidationError
 from ..views import apply_errors
 from . import bp, inbox, rules, service
@@ -242,10 +242,7 @@ def edit(leave_id: int):
 
 
 def _parse_date(raw) -> date | None:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
+    return day_or_none(raw)
 
 
 @bp.route("/candidate")

@@ -14,7 +14,7 @@ from ..leave.rules import beijing_today
 from ..outlets.rates import month_asked, this_month
 from ..outlets.rates import shift_month as _shift
 from ..permissions import Permission, require
-from ..request_args import id_or_none
+from ..request_args import day_or_none, id_or_none
 from ..service_errors import ValidationError
 from ..views import apply_errors
 from . import bp, service
@@ -67,11 +67,7 @@ def index():
 def record():
     """Record a day's overtime for one of one's outlets; the lead is told. Errors keep the input."""
     form = RecordForm()
-    day = None
-    try:
-        day = date.fromisoformat((form.work_date.data or "").strip())
-    except ValueError:
-        pass
+    day = day_or_none(form.work_date.data)
     try:
         entry = service.record(current_user, outlet_id=form.outlet_id.data, day=day, hours=form.hours.data or "",
                                note=form.note.data or "", today=beijing_today())

@@ -37,7 +37,7 @@ from ..models import (
     User,
 )
 from ..permissions import Permission, has_permission
-from ..request_args import bounded_int
+from ..request_args import bounded_int, day_or_none
 from ..sql_any import in_subquery
 from . import service
 
@@ -200,11 +200,10 @@ def _date_arg(args, name: str, errors: dict[str, str]) -> date | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
+    day = day_or_none(raw)
+    if day is None:
         errors[name] = str(_l("Enter a date as YYYY-MM-DD."))
-        return None
+    return day
 
 
 def parse_filter(args, user: User) -> QueueFilter:

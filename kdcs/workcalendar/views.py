@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from ..htmx import redirect_after_post, render
 from ..permissions import Permission, require
+from ..request_args import day_or_none
 from ..service_errors import StaleEdit, ValidationError
 from .counting import SHANGHAI
 from .forms import NoticeForm
@@ -71,14 +72,7 @@ def _fmt_day(day: date, year: int | None = None) -> str:
 
 
 def _parse_date(text: str) -> date | None:
-    text = (text or "").strip().replace("/", "-").replace(".", "-")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        try:
-            return datetime.strptime(text, "%Y-%m-%d").date()
-        except ValueError:
-            return None
+    return day_or_none(text)
 
 
 def _typed_ranges(form: NoticeForm) -> tuple[dict[date, tuple[bool, str]], bool]:

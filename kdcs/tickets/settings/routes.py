@@ -28,6 +28,7 @@ from ...htmx import render, render_fragment, wants_fragment, with_events
 from ...models.ticket import CannedReply, CountingMode, DeadlineRule, TicketReason
 from ...outlets.service import all_brands
 from ...permissions import Permission, has_permission, require
+from ...request_args import day_or_none
 from ...service_errors import StaleEdit, ValidationError
 from ...views import active_filter, apply_errors, redirect_back
 from ...workcalendar import SHANGHAI
@@ -262,10 +263,7 @@ def _month_arg(year: int | None, month: int | None) -> tuple[int, int]:
 
 
 def _parse_day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+    return day_or_none(text)
 
 
 def _stored_day_form(day: date) -> CalendarDayForm:

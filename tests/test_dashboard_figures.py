@@ -101,7 +101,7 @@ def test_lead_figures_equal_the_queue_counts_before_and_after_folding(app, users
                                (made[13], now - timedelta(minutes=3), "20"),  # unassigned, team outlet
                                (made[2], month_start - timedelta(seconds=1), "70"),  # last month
                                (far_ticket, now - timedelta(minutes=3), "90")):  # another team's ticket
-        ticket.fine_amount, ticket.fine_agent_share = Decimal(amount), Decimal("10")
+        ticket.fine_amount, ticket.fine_agent_share, ticket.fined_at = Decimal(amount), Decimal("10"), at
         db.session.add(TicketEvent(ticket_id=ticket.id, kind=EventKind.FINE, at=at, to_value=amount))
     db.session.commit()
     with app.test_request_context("/"):

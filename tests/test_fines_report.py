@@ -50,8 +50,10 @@ def test_month_bounds_are_shanghai_midnights():
 
 
 def _fine(world, ticket, amount, bearer, share=None, at: datetime | None = None):
-    """Record a fine through the service, then date its event ``at`` (the service stamps now)."""
+    """Record a fine through the service, then date its event ``at`` (the service stamps now), and the
+    fine's month when it is the first one recorded on the ticket."""
     db.session.refresh(ticket)
+    first = ticket.fine_amount is None
     tickets.record_fine(world.admin, ticket.id, version=ticket.version, amount=amount, bearer=bearer,
                         agent_share=share)
     if at is not None:
@@ -59,6 +61,8 @@ def _fine(world, ticket, amount, bearer, share=None, at: datetime | None = None)
             TicketEvent.ticket_id == ticket.id, TicketEvent.kind == EventKind.FINE)
             .order_by(TicketEvent.id.desc())).first()
         event.at = at
+        if first:
+            ticket.fined_at = at
         db.session.commit()
 
 
@@ -143,12 +147,16 @@ def test_a_fine_on_an_unassigned_ticket_is_charged_to_nobody(fined):
     assert next(g for g in report.by_agent if g.key is None).amount == Decimal("30.00")
 
 
-def test_a_correction_counts_in_its_month_with_the_fine_as_it_stands(fined):
+def test_a_correction_stays_in_the_month_the_fine_was_first_recorded(fined):
+    """Corrected in December, the November fine shows its new amount in November and is not counted
+    again in December (it was counted in both months before migration 0022)."""
     _fine(fined, fined.mine, "120", "company", "40", at=datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
-    december = service.month_report(fined.admin, date(2026, 12, 1), NOW)
-    row = next(r for r in december.rows if r.ticket_id == fined.mine.id)
+    november = service.month_report(fined.admin, NOVEMBER, NOW)
+    row = next(r for r in november.rows if r.ticket_id == fined.mine.id)
     assert (row.amount, row.agent_share, row.fined_at) == (
-        Decimal("120.00"), Decimal("40.00"), datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
+        Decimal("120.00"), Decimal("40.00"), datetime(2026, 11, 10, 2, 0, tzinfo=UTC))
+    december = service.month_report(fined.admin, date(2026, 12, 1), NOW)
+    assert fined.mine.id not in {r.ticket_id for r in december.rows}
 
 
 def test_trainers_may_not_read_fines(fined):
@@ -282,3 +290,15 @@ def test_admin_sees_the_teams_side_by_side(client, auth, fined):
     auth.login(fined.admin)
     table = parse(client.get("/tickets/fines?month=2026-11")).one("table", data_testid="by-team")
     assert [tr.find_all("td")[0].text for tr in table.one("tbody").find_all("tr")] == ["一组", "二组"]
+
+
+def test_the_service_dates_a_fine_once(ticket_world):
+    """record_fine stamps fined_at when the fine is first recorded; a correction keeps it."""
+    w = ticket_world
+    tickets.record_fine(w.lead, w.mine.id, version=w.mine.version, amount="50", bearer="company")
+    first = w.mine.fined_at
+    assert first is not None
+    w.mine.fined_at = first = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+    db.session.commit()
+    tickets.record_fine(w.lead, w.mine.id, version=w.mine.version, amount="30", bearer="outlet")
+    assert (w.mine.fined_at, w.mine.fine_amount) == (first, Decimal("30.00"))

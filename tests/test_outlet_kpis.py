@@ -32,7 +32,7 @@ def _fine(w, ticket, at: datetime, **fine):
     tickets.record_fine(w.lead, ticket.id, version=ticket.version, **fine)
     event = db.session.scalars(db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                                             TicketEvent.kind == EventKind.FINE)).one()
-    event.at = at
+    event.at = ticket.fined_at = at
     db.session.commit()
 
 

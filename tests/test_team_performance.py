@@ -63,7 +63,7 @@ def week(ticket_world):
     db.session.commit()
     tickets.record_fine(w.lead, w.mine.id, version=w.mine.version, amount="50", bearer="company", agent_share="15")
     event = db.session.scalars(db.select(TicketEvent).where(TicketEvent.kind == EventKind.FINE)).one()
-    event.at = day
+    event.at = w.mine.fined_at = day
     db.session.commit()
     return w
 

@@ -5,8 +5,8 @@ The deadline figures are the brands' rule, counted for the agent who held the ti
 deadline passed or was met (``Ticket.reply_agent_id``; the assignee while it is pending): a ticket
 whose first reply fell in the period was answered on time or late; a ticket whose reply deadline
 fell in the period (and has passed) without any reply was missed. Replies are the ones the agent recorded (corrections not counted), closed tickets the
-ones the agent closed, fines the ones charged to the agent (``Ticket.fine_agent_id``) recorded or
-corrected in the period, as ``kdcs.tickets.fines`` counts them. Five statements for the whole team
+ones the agent closed, fines the ones charged to the agent (``Ticket.fine_agent_id``) first recorded
+in the period (``Ticket.fined_at``), as ``kdcs.tickets.fines`` counts them. Five statements for the whole team
 (its members, then one per kind of figure).
 """
 
@@ -230,11 +230,10 @@ def _fill(lines: dict[int, AgentWeek], since: datetime, until: datetime, cutoff:
         line.closed, line.closed_first_time = int(count), int(count_first or 0)
         # whole seconds: SQLite's julianday arithmetic is a float (71999.99997 for 20 hours)
         line.handling_seconds, line.closings = float(round(seconds or 0)), int(closings)
-    fined_in_period = select(TicketEvent.ticket_id).where(
-        TicketEvent.kind == EventKind.FINE, TicketEvent.at >= since, TicketEvent.at < until)
     for agent_id, count, share in db.session.execute(
             select(Ticket.fine_agent_id, func.count(), func.coalesce(func.sum(Ticket.fine_agent_share), 0))
-            .where(Ticket.fine_agent_id.in_(ids), Ticket.fine_amount.is_not(None), Ticket.id.in_(fined_in_period))
+            .where(Ticket.fine_agent_id.in_(ids), Ticket.fine_amount.is_not(None), Ticket.fined_at >= since,
+                   Ticket.fined_at < until)
             .group_by(Ticket.fine_agent_id)):
         lines[agent_id].fines, lines[agent_id].fine_share = int(count), Decimal(share).quantize(Decimal("0.01"))
 

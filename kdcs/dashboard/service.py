@@ -487,13 +487,12 @@ def team_day(lead: User, now: datetime | None = None) -> TeamDay:
 
 
 def _team_statements():
-    from ..models import EventKind, QueueState, Ticket, TicketEvent
+    from ..models import QueueState, Ticket
 
     members = select(User.id).where(User.team_id == bindparam("team_id")).scalar_subquery()
     team_outlets = select(Outlet.id).where(Outlet.primary_agent_id.in_(members))
     covered = Ticket.outlet_id.in_(bindparam("covered", expanding=True))
-    fined = Ticket.id.in_(select(TicketEvent.ticket_id).where(
-        TicketEvent.kind == EventKind.FINE, TicketEvent.at >= bindparam("month_start", type_=TicketEvent.at.type)))
+    fined = Ticket.fined_at >= bindparam("month_start", type_=Ticket.fined_at.type)
     fines = select(func.count(Ticket.id), func.coalesce(func.sum(Ticket.fine_amount), 0),
                    func.coalesce(func.sum(Ticket.fine_agent_share), 0)).where(
         fined, or_(Ticket.assignee_id.in_(members), Ticket.outlet_id.in_(team_outlets), covered))

@@ -244,6 +244,9 @@ class Ticket(db.Model):
     # The agent the fine is charged to: the assignee when it was first recorded (a later reassignment
     # does not move a fine to the new assignee); None when the ticket was unassigned then.
     fine_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # no ON DELETE: migration 0019
+    # When the fine was first recorded: the month it counts in (罚款, 团队表现, 网点月报, the homes);
+    # a correction later changes the amount, not the month (migration 0022).
+    fined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Whom the first reply deadline counts for (团队表现, 我的表现): the assignee when the deadline passed
     # without a reply (the escalation task stamps it) or when the first reply was recorded, whichever
     # came first; None until then (the pages count the assignee). A reassignment afterwards keeps it.

@@ -5,7 +5,7 @@ what a lead compares outlets by (the domain's "per outlet: tickets per 1,000 票
 Counted the way the other pages count: a ticket belongs to the month it was registered in the
 brand system (``registered_at``); a reply deadline to the month its first reply fell in (on time
 or late), or, without a reply, the month the deadline passed in (as 团队表现 counts them); a fine to
-every month it was recorded or corrected in, at its current amount (as 罚款 counts it). Months are
+the month it was first recorded in, at its current amount (as 罚款 counts it). Months are
 Beijing months; overtime (加班) in the month of the day worked, once approved. Three statements
 for any number of outlets and months (plus the volumes and rates).
 """
@@ -21,14 +21,12 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
-    EventKind,
     FineBearer,
     Outlet,
     OutletVolume,
     OvertimeEntry,
     OvertimeStatus,
     Ticket,
-    TicketEvent,
     User,
 )
 from ..permissions import Permission, ensure
@@ -49,7 +47,7 @@ class MonthFigures:
     on_time: int = 0  # first replies in the month within the reply deadline
     late: int = 0  # first replies in the month after it
     missed: int = 0  # reply deadlines passed in the month without any reply
-    fines: int = 0  # fined tickets (recorded or corrected in the month)
+    fines: int = 0  # fined tickets (first recorded in the month)
     fine_amount: Decimal = ZERO
     outlet_borne: Decimal = ZERO  # what the outlet pays (fines that are its own fault)
     agent_share: Decimal = ZERO
@@ -135,16 +133,14 @@ def figures(outlets: list[Outlet], months: list[date], now: datetime, *,
             line.tickets, line.late, line.missed = n_registered, n_late, n_missed
             line.on_time = n_answered - n_late
 
-    fined = (select(TicketEvent.ticket_id, _bucket(TicketEvent.at, bounds).label("bucket"))
-             .where(TicketEvent.kind == EventKind.FINE, TicketEvent.at >= since, TicketEvent.at < until)
-             .distinct().subquery())
     outlet_part = case((Ticket.fine_bearer == FineBearer.OUTLET, Ticket.fine_amount), else_=0)
     for outlet_id, bucket, count, amount, outlet_borne, share in db.session.execute(
-            select(Ticket.outlet_id, fined.c.bucket, func.count(), func.coalesce(func.sum(Ticket.fine_amount), 0),
+            select(Ticket.outlet_id, _bucket(Ticket.fined_at, bounds).label("bucket"), func.count(),
+                   func.coalesce(func.sum(Ticket.fine_amount), 0),
                    func.coalesce(func.sum(outlet_part), 0), func.coalesce(func.sum(Ticket.fine_agent_share), 0))
-            .join(fined, fined.c.ticket_id == Ticket.id)
-            .where(Ticket.outlet_id.in_(outlet_ids), Ticket.fine_amount.is_not(None))
-            .group_by(Ticket.outlet_id, fined.c.bucket)):
+            .where(Ticket.outlet_id.in_(outlet_ids), Ticket.fine_amount.is_not(None), Ticket.fined_at >= since,
+                   Ticket.fined_at < until)
+            .group_by(Ticket.outlet_id, "bucket")):
         line = result[(outlet_id, months[int(bucket)])]
         line.fines = int(count)
         line.fine_amount, line.outlet_borne, line.agent_share = (

@@ -289,6 +289,7 @@ def seed_demo_tickets(today: date | None = None) -> dict[str, int]:
             ticket.fine_agent_id = agent.id
             lead = lead_by_team.get(agent.team_id)
             at = (ticket.created_at + span * 0.95).replace(microsecond=0)
+            ticket.fined_at = at
             events.append(TicketEvent(ticket=ticket, actor_id=lead.id if lead else agent.id, kind=EventKind.FINE,
                                       to_value=f"{amount} {bearer} {share}", body="品牌总部罚款（超时）", at=at))
             created["fines"] += 1

@@ -336,7 +336,7 @@ def apply_filters(query: Select, f: QueueFilter, now: datetime | None = None) ->
 
 
 def activity_clauses(f: QueueFilter, now: datetime) -> list:
-    """本月罚款: a fine recorded this month (Shanghai); 今日已回复: a reply sent today (Shanghai);
+    """本月罚款: a fine first recorded this month (Shanghai); 今日已回复: a reply sent today (Shanghai);
     缺举证材料: an active checklist item of the ticket's reason without a (not removed) attachment."""
     from ..models.ticket import TicketReply
 
@@ -344,9 +344,7 @@ def activity_clauses(f: QueueFilter, now: datetime) -> list:
     local = now.astimezone(SHANGHAI).date()
     if f.fined == "month":
         start = shanghai_day_bounds(local.replace(day=1))[0]
-        clauses.append(select(TicketEvent.id).where(
-            TicketEvent.ticket_id == Ticket.id, TicketEvent.kind == EventKind.FINE,
-            TicketEvent.at >= start).exists())
+        clauses.append(Ticket.fined_at >= start)
     if f.replied == "today":
         start, end = shanghai_day_bounds(local)
         clauses.append(select(TicketReply.id).where(

@@ -1163,8 +1163,9 @@ def record_fine(actor: User, ticket_id: int, *, version: int | None, amount, bea
     note = _clean_note(note, False)
     before = snapshot(ticket, TICKET_AUDIT_FIELDS)
     old = f"{ticket.fine_amount} {ticket.fine_bearer} {ticket.fine_agent_share}" if ticket.fine_amount is not None else None
-    if ticket.fine_amount is None:  # first recorded: charged to the agent handling the ticket now, for good
-        ticket.fine_agent_id = ticket.assignee_id
+    if ticket.fine_amount is None:  # first recorded: charged to the agent handling the ticket now, for good,
+        ticket.fine_agent_id = ticket.assignee_id  # and counted in this month (a correction keeps both)
+        ticket.fined_at = utcnow()
     ticket.fine_amount, ticket.fine_bearer, ticket.fine_agent_share = fine, bearer, share
     event = _event(ticket, actor, EventKind.FINE, old, f"{fine} {bearer} {share}", note)
     _audit(actor, "ticket.fine", ticket, before, f"{fine} {bearer}")

@@ -6,19 +6,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import or_, select, true
 
 from ...extensions import db
 from ...filters import SHANGHAI
 from ...models import (
     Brand,
-    EventKind,
     FineBearer,
     Outlet,
     Role,
     Team,
     Ticket,
-    TicketEvent,
     TicketReason,
     User,
 )
@@ -118,16 +116,13 @@ def can_view(user: User) -> bool:
 
 
 def fined_rows(user: User, month: date, now: datetime | None = None, outlet_id: int | None = None) -> list[FineRow]:
-    """The tickets with a fine recorded (or corrected) in ``month`` that ``user`` answers for,
-    newest fine first: an agent's are the fines charged to them (``fine_agent_id``: what they may
+    """The tickets with a fine first recorded in ``month`` (``Ticket.fined_at``: a later correction
+    changes the amount, not the month) that ``user`` answers for, newest fine first: an agent's are the fines charged to them (``fine_agent_id``: what they may
     bear, wherever the ticket is now), a lead's the team queue's (as the home figure counts), an
     admin's all; only ``outlet_id``'s when given (the outlet's 对账单). One statement."""
     if not can_view(user):
         raise PermissionDenied(Permission.VIEW_TICKETS)
     start, end = month_bounds(month)
-    in_month = (TicketEvent.kind == EventKind.FINE, TicketEvent.at >= start, TicketEvent.at < end)
-    last_fine = (select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == Ticket.id, *in_month)
-                 .correlate(Ticket).scalar_subquery())
     if user.role == Role.AGENT:
         # Their fines, and whether the ticket is still theirs to open (assigned or of their outlet).
         query = select(Ticket).where(Ticket.fine_agent_id == user.id)
@@ -139,17 +134,16 @@ def fined_rows(user: User, month: date, now: datetime | None = None, outlet_id: 
         query.with_only_columns(
             Ticket.id, Ticket.waybill_no, Ticket.category, Ticket.status, TicketReason.name,
             Ticket.outlet_id, Outlet.code, Outlet.name, Brand.name, Ticket.fine_agent_id, User.display_name,
-            Ticket.fine_amount, Ticket.fine_bearer, Ticket.fine_agent_share, last_fine.label("fined_at"),
+            Ticket.fine_amount, Ticket.fine_bearer, Ticket.fine_agent_share, Ticket.fined_at,
             visible.label("openable"), Team.id, Team.name)
         .join_from(Ticket, Outlet, Outlet.id == Ticket.outlet_id)
         .join(Brand, Brand.id == Ticket.brand_id)
         .join(TicketReason, TicketReason.id == Ticket.reason_id)
         .outerjoin(User, User.id == Ticket.fine_agent_id)
         .outerjoin(Team, Team.id == User.team_id)
-        .where(Ticket.fine_amount.is_not(None),
-               Ticket.id.in_(select(TicketEvent.ticket_id).where(*in_month)))
+        .where(Ticket.fine_amount.is_not(None), Ticket.fined_at >= start, Ticket.fined_at < end)
         .where(true() if outlet_id is None else Ticket.outlet_id == outlet_id)
-        .order_by(last_fine.desc(), Ticket.id.desc())
+        .order_by(Ticket.fined_at.desc(), Ticket.id.desc())
     )
     return [
         FineRow(ticket_id=r[0], waybill_no=r[1], category=r[2], status=r[3], reason=r[4], outlet_id=r[5],

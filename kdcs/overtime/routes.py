@@ -73,8 +73,7 @@ def record():
                                note=form.note.data or "", today=beijing_today())
     except ValidationError as exc:
         apply_errors(form, exc.errors)
-        month = this_month() if day is None else day.replace(day=1)
-        return _page(form, month if day is not None else None, status=422)
+        return _page(form, day.replace(day=1) if day else None, status=422)  # the typed day's month
     flash_text = _("Recorded: %(h)s hours on %(day)s. Your lead has been told.", h=service.format_hours(entry.minutes),
                    day=f"{entry.work_date:%m-%d}")
     flash(flash_text, "success")

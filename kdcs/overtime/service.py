@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import auditing
@@ -171,7 +171,7 @@ def decide(actor: User, entry_id: int, *, version: int | None, approve: bool, no
     """Approve (billed at the outlet's agreed rate of today) or reject (with a reason) an entry
     waiting for ``actor``; the person is told. StaleEdit when it changed since it was shown. Commits."""
     entry = _visible_entry(actor, entry_id)
-    if version is not None and entry.version != version:
+    if version is None or entry.version != version:  # the form shows what was decided on
         raise StaleEdit()
     if not can_decide(actor, entry):
         raise PermissionDenied(Permission.APPROVE_OVERTIME)
@@ -198,7 +198,7 @@ def decide(actor: User, entry_id: int, *, version: int | None, approve: bool, no
 def withdraw(actor: User, entry_id: int, *, version: int | None) -> OvertimeEntry:
     """Take back one's own entry while it waits for a decision. Commits."""
     entry = _visible_entry(actor, entry_id)
-    if version is not None and entry.version != version:
+    if version is None or entry.version != version:
         raise StaleEdit()
     if entry.user_id != actor.id or entry.status != OvertimeStatus.SUBMITTED:
         raise PermissionDenied(Permission.RECORD_OVERTIME)
@@ -248,22 +248,6 @@ def month_entries(viewer: User, month: date) -> MonthOvertime:
         approved_minutes=sum(e.minutes for e in approved),
         fee=sum((e.fee for e in approved if e.fee is not None), start=Decimal("0.00")),
         unpriced=sum(e.rate is None for e in approved))
-
-
-def billed_by_outlet(outlet_ids: list[int], month: date) -> dict[int, tuple[int, Decimal]]:
-    """{outlet id: (approved minutes, fee)} of the days worked in ``month``: what each outlet is
-    billed for overtime. One statement."""
-    if not outlet_ids:
-        return {}
-    found = {}
-    for outlet_id, minutes, fee in db.session.execute(
-            select(OvertimeEntry.outlet_id, func.sum(OvertimeEntry.minutes),
-                   func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
-            .where(OvertimeEntry.outlet_id.in_(outlet_ids), OvertimeEntry.status == OvertimeStatus.APPROVED,
-                   and_(OvertimeEntry.work_date >= month, OvertimeEntry.work_date < shift_month(month, 1)))
-            .group_by(OvertimeEntry.outlet_id)):
-        found[outlet_id] = (int(minutes), (Decimal(fee or 0) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-    return found
 
 
 def format_hours(minutes: int) -> str:

@@ -37,6 +37,7 @@ from ..models.user import username_order
 from ..permissions import Permission, PermissionDenied, has_permission
 from ..request_args import day_or_none
 from ..sql_seconds import seconds_between
+from ..tickets.deadlines import ReplyDeadlineCounts
 from ..tickets.queue import shanghai_day_bounds
 
 PERIODS = ("week", "month")
@@ -66,7 +67,7 @@ def previous_start(period: str, start: date) -> date:
 
 
 @dataclass
-class AgentWeek:
+class AgentWeek(ReplyDeadlineCounts):
     """One member's figures for the period."""
 
     user: User
@@ -80,16 +81,6 @@ class AgentWeek:
     closings: int = 0  # closings counted in handling_seconds (a ticket closed, reopened and closed: two)
     fines: int = 0  # fines charged to the member
     fine_share: Decimal = Decimal("0.00")
-
-    @property
-    def due(self) -> int:
-        """Reply deadlines that came to a head in the period: answered (on time or late) or missed."""
-        return self.on_time + self.late + self.missed
-
-    @property
-    def on_time_rate(self) -> int | None:
-        """Per cent of ``due`` answered on time (rounded down), None when nothing was due."""
-        return self.on_time * 100 // self.due if self.due else None
 
     @property
     def first_contact_rate(self) -> int | None:

@@ -30,6 +30,7 @@ from ..models import (
     User,
 )
 from ..permissions import Permission, ensure
+from ..tickets.deadlines import ReplyDeadlineCounts
 from .rates import rate_at, rate_entries_many, shift_month
 from .service import monthly_fee, visible_outlets_query
 
@@ -37,7 +38,7 @@ ZERO = Decimal("0.00")
 
 
 @dataclass
-class MonthFigures:
+class MonthFigures(ReplyDeadlineCounts):
     """One outlet's figures for one month."""
 
     month: date
@@ -63,16 +64,6 @@ class MonthFigures:
             return None
         tickets = self.tickets if self.parcel_tickets is None else self.parcel_tickets
         return (Decimal(tickets) * 1000 / self.parcels).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-    @property
-    def due(self) -> int:
-        """Reply deadlines that came to a head in the month."""
-        return self.on_time + self.late + self.missed
-
-    @property
-    def on_time_rate(self) -> int | None:
-        """Per cent of ``due`` answered on time (rounded down), None when nothing was due."""
-        return self.on_time * 100 // self.due if self.due else None
 
     @property
     def company_borne(self) -> Decimal:

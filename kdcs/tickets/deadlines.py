@@ -102,3 +102,22 @@ def due_times(rule, start: datetime, is_workday: WorkdayCalendar = weekday_calen
     reply = compute_due(start, rule.reply_minutes, rule.mode, window=window, is_workday=is_workday)
     resolve = compute_due(start, rule.resolve_minutes, rule.mode, window=window, is_workday=is_workday)
     return reply, resolve
+
+
+class ReplyDeadlineCounts:
+    """What a set of first reply deadlines that came to a head adds up to (团队表现, 我的表现, 网点月报):
+    mixed into a figures dataclass with the counts ``on_time``, ``late`` and ``missed``."""
+
+    on_time: int
+    late: int
+    missed: int
+
+    @property
+    def due(self) -> int:
+        """Reply deadlines that came to a head: answered (on time or late) or missed."""
+        return self.on_time + self.late + self.missed
+
+    @property
+    def on_time_rate(self) -> int | None:
+        """Per cent of ``due`` answered on time (rounded down), None when nothing was due."""
+        return self.on_time * 100 // self.due if self.due else None

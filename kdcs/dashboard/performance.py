@@ -61,6 +61,14 @@ def parse_day(text: str) -> date | None:
     return day_or_none(text)
 
 
+def period_label(period: str, start: date) -> str:
+    """How a page names the period: "11-30 至 12-06" for a week, "2026年12月" for a month."""
+    if period == "week":
+        last = period_end(period, start) - timedelta(days=1)
+        return _("Week of %(a)s – %(b)s", a=start.strftime("%m-%d"), b=last.strftime("%m-%d"))
+    return _("%(y)d-%(m)02d", y=start.year, m=start.month)
+
+
 def previous_start(period: str, start: date) -> date:
     """The start of the period before the one that begins on ``start``."""
     return period_start(period, start - timedelta(days=1))

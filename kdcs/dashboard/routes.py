@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import abort, request
 from flask_babel import gettext as _
@@ -87,7 +87,7 @@ def team_performance():
     return render("dashboard/performance.html", report=report, error=error, teams=teams,
                   duration=performance.duration_text,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
-                  next=report.end, last=report.end - timedelta(days=1))
+                  next=report.end, period_label=performance.period_label)
 
 
 def _person_page(person, endpoint: str, **url_args):
@@ -100,7 +100,7 @@ def _person_page(person, endpoint: str, **url_args):
                   L=label, duration=performance.duration_text,
                   endpoint=endpoint, url_args=url_args, own=person.id == current_user.id,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
-                  next=report.end, last=report.end - timedelta(days=1))
+                  next=report.end, period_label=performance.period_label)
 
 
 @bp.route("/me/performance")

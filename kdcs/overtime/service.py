@@ -11,12 +11,12 @@ person, outlet and day; a reason. Leads decide their team's entries, admins ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from .. import auditing
@@ -27,6 +27,7 @@ from ..outlets.rates import shift_month
 from ..outlets.service import visible_outlets_query
 from ..permissions import Permission, PermissionDenied, ensure, has_permission
 from ..service_errors import NotFound, StaleEdit, ValidationError
+from ..workcalendar import SHANGHAI
 
 auditing.register_labels(
     actions={
@@ -66,12 +67,26 @@ def day_problem(day: date | None, today: date) -> str | None:
     return None
 
 
-def recordable_outlets(user: User) -> list[Outlet]:
-    """The active outlets ``user`` may record overtime for: an agent's own, a lead's team's (all for admins)."""
+def _noon(day: date) -> datetime:
+    """Noon of a Beijing day, in UTC: the instant a day's coverage is asked at."""
+    return datetime.combine(day, time(12, 0), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def recordable_outlets(user: User, day: date | None = None, only: int | None = None) -> list[Outlet]:
+    """The active outlets ``user`` may record overtime for: an agent's own, a lead's team's (all for
+    admins), and the ones they cover for a colleague on leave (代班) on ``day`` (today when None);
+    just ``only`` when given (is that one of them?)."""
     if not has_permission(user, Permission.RECORD_OVERTIME):
         return []
-    return list(db.session.scalars(visible_outlets_query(user).where(Outlet.is_active.is_(True))
-                                   .options(joinedload(Outlet.brand)).order_by(Outlet.code)))
+    from ..leave.coverage import covered_outlet_ids
+
+    covered = covered_outlet_ids(user, _noon(day) if day else None)
+    return list(db.session.scalars(
+        select(Outlet).where(Outlet.is_active.is_(True),
+                             or_(Outlet.id.in_(visible_outlets_query(user).with_only_columns(Outlet.id)),
+                                 Outlet.id.in_(covered)),
+                             true() if only is None else Outlet.id == only)
+        .options(joinedload(Outlet.brand)).order_by(Outlet.code)))
 
 
 def record(actor: User, *, outlet_id: int | None, day: date | None, hours: str, note: str, today: date) -> OvertimeEntry:
@@ -80,12 +95,11 @@ def record(actor: User, *, outlet_id: int | None, day: date | None, hours: str, 
     ensure(actor, Permission.RECORD_OVERTIME)
     errors: dict[str, str] = {}
     outlet = None
-    if outlet_id:
-        outlet = db.session.scalar(visible_outlets_query(actor).where(Outlet.id == outlet_id,
-                                                                      Outlet.is_active.is_(True)))
+    problem = day_problem(day, today)
+    if outlet_id:  # one's own, or one covered for a colleague on leave that day
+        outlet = next(iter(recordable_outlets(actor, None if problem else day, only=outlet_id)), None)
     if outlet is None:
         errors["outlet_id"] = _("Choose one of your outlets.")
-    problem = day_problem(day, today)
     if problem:
         errors["work_date"] = problem
     minutes = parse_hours(hours)

@@ -121,3 +121,15 @@ class Workbook:
         buffer = io.BytesIO()
         self.save(buffer)
         return buffer.getvalue()
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(data: bytes, filename: str):
+    """A workbook's bytes as a download named ``filename`` (never cached: the figures change)."""
+    from flask import send_file
+
+    response = send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -271,3 +271,21 @@ def test_the_lead_home_says_what_waits(client, auth, ticket_world):
     auth.login(w.lead)
     link = parse(client.get("/")).one(data_testid="lead-overtime-waiting")
     assert link.get("href") == "/overtime/" and "1 条加班" in link.text
+
+
+def test_the_month_exports_as_on_the_page(client, auth, ticket_world):
+    import io
+
+    from openpyxl import load_workbook
+
+    w = ticket_world
+    day = beijing_today() - timedelta(days=1)
+    factories.make_overtime(w.agent, w.own, day=day, note="=HYPERLINK(\"http://x\")")
+    factories.make_overtime(w.stranger, w.other, day=day)  # another team: not the lead's
+    auth.login(w.lead)
+    response = client.get(f"/overtime/export.xlsx?month={day:%Y-%m}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[5], r[7]) for r in rows] == [("agent_a", 2, "待审批")]
+    assert rows[0][6] == "=HYPERLINK(\"http://x\")" and sheet.cell(2, 7).data_type == "s"  # text, not a formula

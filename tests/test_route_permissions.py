@@ -149,6 +149,7 @@ ROUTES: dict[str, list[R]] = {
     "overtime.decide": [R("POST", "/overtime/999999/decide", row(lead=404, admin=404), {"decision": "approve"}),
                         R("POST", "/overtime/{overtime}/decide", row(lead=400, admin=400), {"decision": "maybe"})],
     "overtime.withdraw": [R("POST", "/overtime/999999/withdraw", WORKERS_404)],
+    "overtime.export": [R("GET", "/overtime/export.xlsx?month=2026-13", WORKERS)],
     # 网点月报: the outlets in one's scope (an agent's own, a lead's team's, all for admins).
     "outlets.report": [R("GET", "/outlets/report", WORKERS), R("GET", "/outlets/report?month=2026-13&sort=x", WORKERS)],
     "outlets.report_export": [R("GET", "/outlets/report.xlsx?month=2026-11", WORKERS)],

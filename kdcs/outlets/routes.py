@@ -6,7 +6,6 @@ service), call the service, render the page or the htmx block.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -33,6 +31,7 @@ from ..htmx import is_htmx, redirect_after_post, render, render_fragment, wants_
 from ..models import Outlet
 from ..permissions import Permission, has_permission, require
 from ..service_errors import StaleEdit, ValidationError
+from ..spreadsheets import xlsx_response
 from ..views import active_filter, apply_errors
 from . import bp, excel, kpis, rates, service
 from . import statement as statements
@@ -49,7 +48,6 @@ LIST_TEMPLATE = "outlets/admin_list.html"
 DETAIL_TEMPLATE = "outlets/detail.html"
 IMPORT_TEMPLATE = "outlets/import.html"
 IMPORT_SESSION_KEY = "outlet_import"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -257,7 +255,7 @@ def report_export():
                       f.tickets, f.per_thousand, f.due, f.on_time, f.late, f.missed, f.on_time_rate, f.fines,
                       f.fine_amount, f.outlet_borne, f.agent_share, f.company_borne,
                       Decimal(f.overtime_minutes) / 60, f.overtime_fee])
-    return _xlsx_response(book.to_bytes(), f"网点月报_{month:%Y-%m}.xlsx")
+    return xlsx_response(book.to_bytes(), f"网点月报_{month:%Y-%m}.xlsx")
 
 
 @bp.route("/outlets/<int:outlet_id>/statement")
@@ -369,14 +367,6 @@ def mine():
 # --------------------------------------------------------------------------- Excel
 
 
-def _xlsx_response(data: bytes, filename: str):
-    response = send_file(
-        io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _today() -> str:
     return datetime.now(SHANGHAI).strftime("%Y%m%d")
 
@@ -387,7 +377,7 @@ def admin_export():
     """The filtered outlet list as .xlsx (user text never written as a formula)."""
     outlets = db.session.scalars(service.search_outlets(current_user, _filter_from_args())).unique()
     data = excel.write_workbook(excel.outlet_to_row(o) for o in outlets)
-    return _xlsx_response(data, f"网点_{_today()}.xlsx")
+    return xlsx_response(data, f"网点_{_today()}.xlsx")
 
 
 @bp.route("/admin/outlets/import/template.xlsx")
@@ -395,7 +385,7 @@ def admin_export():
 def admin_import_template():
     """The outlet import template (.xlsx) with its header row."""
     data = excel.write_workbook([], brands=[(b.code, b.name) for b in service.all_brands()])
-    return _xlsx_response(data, "网点导入模板.xlsx")
+    return xlsx_response(data, "网点导入模板.xlsx")
 
 
 def _import_page(form=None, plan=None, error=None, token=None, filename="", status=200):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
-from flask import abort, request, send_file
+from flask import abort, request
 from flask_login import current_user
 
 from ...htmx import render
@@ -15,7 +14,7 @@ from ...outlets.rates import (  # months typed and counted as on the rate pages
     this_month,
 )
 from ...permissions import Permission, require
-from ...spreadsheets import Workbook
+from ...spreadsheets import Workbook, xlsx_response
 from .. import bp
 from ..labels import label
 from ..queue import QueueFilter
@@ -72,5 +71,4 @@ def fines_export():
             r.outlet_name, label("category", r.category), r.reason, label("status", r.status), r.agent,
             r.amount, label("fine_bearer", r.bearer), r.agent_share, r.outlet_borne, r.company_borne,
         ])
-    return send_file(io.BytesIO(book.to_bytes()), as_attachment=True, download_name=f"罚款_{month:%Y-%m}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0)
+    return xlsx_response(book.to_bytes(), f"罚款_{month:%Y-%m}.xlsx")

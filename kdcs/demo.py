@@ -197,4 +197,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     from .overtime.demo import seed_demo_overtime
 
     created.update(seed_demo_overtime(today))
+
+    # Follow-ups (跟进) on a few open tickets: overdue, due within the hour, later, one kept.
+    from .tickets.followups.demo import seed_demo_follow_ups
+
+    created.update(seed_demo_follow_ups())
     return created

@@ -24,6 +24,9 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.do"}
 # Feature domains: the files whose strings each catalog owns; a file belongs to
 # the FIRST domain (in this order) whose patterns match it. Core is the rest.
 DOMAIN_SOURCES: dict[str, list[str]] = {
+    "tickets_follow_ups": [  # 跟进: promises on tickets and their reminders (kdcs/tickets/followups)
+        "tickets/followups/**/*.py", "templates/tickets/followups/**/*.html",
+    ],
     "tickets_evidence": [  # evidence attachments and their checklist (kdcs/tickets/attachments)
         "tickets/attachments/**/*.py", "templates/tickets/_attachments.html", "templates/tickets/settings/evidence*.html",
     ],

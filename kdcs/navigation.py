@@ -44,7 +44,8 @@ TICKET_SETTINGS = ("tickets.rule", "tickets.calendar", "tickets.reasons", "ticke
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Home"), "dashboard.home", Permission.VIEW_HOME, "dashboard.", not_section=("dashboard.team",)),
     NavItem(_l("Tickets"), "tickets.index", Permission.VIEW_TICKETS, "tickets.",
-            not_section=(*TICKET_SETTINGS, "tickets.fines")),
+            not_section=(*TICKET_SETTINGS, "tickets.fines", "tickets.follow_ups")),
+    NavItem(_l("Follow-ups"), "tickets.follow_ups", Permission.WORK_TICKETS, "tickets.follow_ups", ("admin",)),
     NavItem(_l("Fines"), "tickets.fines", Permission.VIEW_TICKETS, "tickets.fines"),
     NavItem(_l("My outlets"), "outlets.mine", Permission.VIEW_OUTLETS, "outlets.mine", ("admin",)),
     NavItem(_l("My team"), "dashboard.team", Permission.VIEW_TEAM, "dashboard.team", ("admin",)),

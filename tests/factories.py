@@ -181,3 +181,17 @@ def make_overtime(user: User, outlet: Outlet, *, day=None, minutes: int = 120, s
     db.session.add(entry)
     db.session.commit()
     return entry
+
+
+def make_follow_up(ticket, user: User, *, minutes: int = 60, party: str = "customer",
+                   promise: str = "回电客户，告知派送时间", state: str = "open"):
+    """A follow-up (跟进) written directly (no service rules): due ``minutes`` from now (negative: overdue)."""
+    from datetime import timedelta
+
+    from kdcs.models import TicketFollowUp, utcnow
+
+    follow_up = TicketFollowUp(ticket_id=ticket.id, party=party, promise=promise, state=state,
+                               due_at=utcnow() + timedelta(minutes=minutes), created_by_id=user.id)
+    db.session.add(follow_up)
+    db.session.commit()
+    return follow_up

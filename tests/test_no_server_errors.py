@@ -42,6 +42,7 @@ ARGUMENTS = {
     "item_id": "practical_item",
     "question_id": "question", "attempt_id": "attempt",  # quiz (tests/quiz_world.py)
     "entry_id": "overtime",  # 加班 (tests/worlds.py)
+    "follow_up_id": "follow_up",  # 跟进 (tests/worlds.py)
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 

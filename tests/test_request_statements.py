@@ -38,32 +38,33 @@ def test_bell_runs_one_statement(client, auth, ticket_world):
 
 
 def test_ticket_page_statements(client, auth, ticket_world):
-    """The page (13: the ticket is not read again after the presence heartbeat's commit, and old
-    heartbeats are pruned by a periodic task, not here) and the htmx body (10); a lead's (13 and 11)."""
+    """The page (14: the ticket is not read again after the presence heartbeat's commit, and old
+    heartbeats are pruned by a periodic task, not here; one for the 跟进 card) and the htmx body (11);
+    a lead's (14 and 12)."""
     auth.login(ticket_world["agent"])
     ticket = ticket_world["mine"]
     count, sql = _count(client, f"/tickets/{ticket.id}")
-    assert count == 13, sql
+    assert count == 14, sql
     assert sql.count("FROM tickets") == 1, sql
     assert "DELETE FROM ticket_presence" not in sql, sql
     count, sql = _count(client, f"/tickets/{ticket.id}", HX)
-    assert count == 10, sql
+    assert count == 11, sql
     # A lead's page also lists whom the ticket may go to: one prebuilt statement with the going-live
     # gate in its SQL (was 17 and 14, with "is training required" asked apart); the assignee (the
     # agent, not the viewer) comes with the ticket (was a lazy load).
     auth.logout()
     auth.login(ticket_world["lead"])
     count, sql = _count(client, f"/tickets/{ticket.id}")
-    assert count == 13, sql
+    assert count == 14, sql
     assert sql.count("FROM tickets") == 1, sql
     count, sql = _count(client, f"/tickets/{ticket.id}", HX)
-    assert count == 11, sql
+    assert count == 12, sql
     from kdcs.extensions import db
 
     ticket.created_by_id = ticket_world["admin"].id  # entered by hand by someone else: named on the page
     db.session.commit()
     count, sql = _count(client, f"/tickets/{ticket.id}")
-    assert count == 13, sql
+    assert count == 14, sql
 
 
 def test_presence_poll_keeps_the_ticket_scope(client, auth, ticket_world):
@@ -143,7 +144,7 @@ def test_lead_home_statements_do_not_grow_with_the_team(client, auth, users):
         count, sql = _count(client, "/")
         counted.append(count)
         auth.logout()
-    assert counted == [18, 18], (counted, sql)  # + the overtime waiting for the lead
+    assert counted == [20, 20], (counted, sql)  # + the overtime waiting for the lead, + 跟进 (and its scope)
 
 
 def _statements_of(client, url, headers=None) -> list[str]:
@@ -189,7 +190,7 @@ def test_agent_home_statements(client, auth, ticket_world):
         certify(ticket_world["agent"], course, trainer)
     auth.login(ticket_world["agent"])
     seen = _statements_of(client, "/")
-    assert len(seen) == 15, "\n\n".join(seen)
+    assert len(seen) == 17, "\n\n".join(seen)  # + 跟进 (the board's statement and its scope's coverage)
     assert len([s for s in seen if "count(notifications.id)" in s]) == 1
     assert not [s for s in seen if s.startswith("SELECT max(outlet_volumes.month)")]
 
@@ -215,7 +216,7 @@ def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, aut
     not-live reasons at once (``parts_missing``, ``missing_reasons_many``), whatever the number of
     courses (it was 4–7 statements more per course: 43 for three courses here, 55 on the bench)."""
     counted, seen = _statements_as_courses_are_added(client, auth, ticket_world["agent"], "/")
-    assert counted[0] == 32, counted
+    assert counted[0] == 34, counted  # + 跟进 (2)
     # the lessons come without their Markdown bodies (the home shows titles) and without re-reading the courses
     lessons = [s for s in seen if "FROM training_lessons" in s]
     assert lessons and not any("training_lessons.body" in s for s in lessons), lessons
@@ -278,12 +279,12 @@ def test_ticket_write_statements(client, auth, ticket_world):
     assert sql.count("FROM tickets") == 2, sql  # in scope before the write, its version after
     _response, count, sql = _count_post(client, f"/tickets/{ticket_id}/status", {
         "status-to_status": "in_progress", "status-version": version})
-    assert count <= 13, sql
+    assert count <= 14, sql  # + the 跟进 card of the refreshed body
     assert sql.count("FROM users") == 1, sql  # the user is not loaded again after the commit
     _response, count, sql = _count_post(client, f"/tickets/{ticket_id}/replies", {
         "reply-channel": "phone", "reply-body": "已联系网点派送", "reply-set_status": "",
         "reply-version": version + 1, "reply-key": idempotency.new_key()})
-    assert count <= 16, sql
+    assert count <= 17, sql
     assert sql.count("FROM users") == 1, sql
 
 

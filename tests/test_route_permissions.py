@@ -313,6 +313,17 @@ ROUTES: dict[str, list[R]] = {
     "tickets.import_errors": [R("GET", "/tickets/import/999999/errors", row(lead=303, admin=303)),  # fragment only
                               hx("GET", "/tickets/import/999999/errors", row(lead=404, admin=404))],
     "tickets.export_xlsx": [R("GET", "/tickets/export.xlsx", WORKERS)],
+    # 跟进: listed for whoever works tickets; added and closed only on a ticket in the user's scope.
+    "tickets.follow_ups": [R("GET", "/tickets/follow-ups", WORKERS), R("GET", "/tickets/follow-ups?scope=team", WORKERS),
+                           hx("GET", "/tickets/follow-ups?scope=nonsense", WORKERS)],
+    "tickets.follow_up_add": [R("POST", "/tickets/999999/follow-ups", WORKERS_404, {}),
+                              R("POST", "/tickets/{mine}/follow-ups", WORKERS, {}),  # empty: the form with its errors
+                              hx("POST", "/tickets/{far}/follow-ups", row(agent=404, lead=404, admin=200),
+                                 {"follow_up-promise": "偷看", "follow_up-party": "customer"})],
+    "tickets.follow_up_done": [R("POST", "/tickets/follow-ups/999999/done", WORKERS_404, {}),
+                               R("POST", "/tickets/follow-ups/{follow_up}/done", row(agent=303, lead=303, admin=303), {})],
+    "tickets.follow_up_cancel": [R("POST", "/tickets/follow-ups/999999/cancel", WORKERS_404, {}),
+                                 hx("POST", "/tickets/follow-ups/{follow_up}/cancel", WORKERS, {"origin": "board"})],
     "tickets.fines": [R("GET", "/tickets/fines", WORKERS), R("GET", "/tickets/fines?month=2026-11", WORKERS)],
     "tickets.fines_export": [R("GET", "/tickets/fines/export.xlsx?month=2026-11", WORKERS)],
     # Ticket settings: deadline rules, work calendar, reason lists (admin); canned replies (trainer, admin).
@@ -656,7 +667,8 @@ def test_rows_name_their_endpoint(app):
                           "free", "complaint", "chase", "damaged", "rule", "reply", "mine", "team_ticket", "far",
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
                           "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
-                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer", "overtime"), 1)
+                          "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer", "overtime",
+                          "follow_up"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

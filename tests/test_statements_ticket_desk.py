@@ -140,20 +140,20 @@ def test_ticket_page_statements(client, auth, ticket_world):
     add = _page_world(w, w.mine)
     url = f"/tickets/{w.mine.id}"
     counted, sql, body = _counts(client, auth, w.agent, url, add)
-    assert counted == [14, 14], (counted, sql)
+    assert counted == [15, 15], (counted, sql)  # + the 跟进 card
     names = {a.display_name for a in db.session.scalars(select(User).where(User.username.like("desk%")))}
     assert len(names) == 24 and all(name in body for name in names), body  # every author and remover named
     assert body.count("使用了一条已被删除的话术。") == 6, body  # the SOP lines: each version named
     assert all(f"查看并使用了话术《场景{k}》第 1 版" in body for k in add.scenarios), body
     counted, sql, _body = _counts(client, auth, w.lead, url, add)
-    assert counted == [14, 14], (counted, sql)
+    assert counted == [15, 15], (counted, sql)
     counted, sql, lead_body = _counts(client, auth, w.lead, url, add, HX)
-    assert counted == [12, 12], (counted, sql)
+    assert counted == [13, 13], (counted, sql)
     from kdcs.sop.panel import MAX_SCENARIOS
 
     assert lead_body.count('class="sop-item-title"') == min(MAX_SCENARIOS, len(add.scenarios)), lead_body  # every matching SOP scenario offered
     counted, sql, _body = _counts(client, auth, w.admin, url, add)  # whom it may go to: every team's
-    assert counted == [16, 16], (counted, sql)
+    assert counted == [17, 17], (counted, sql)
     counted, sql, box = _counts(client, auth, w.agent, f"/tickets/{w.mine.id}/attachments", add, HX)
     assert counted == [5, 5], (counted, sql)
     people = select(User.display_name).where(User.id.in_(
@@ -272,7 +272,7 @@ def test_reply_with_open_scenarios_statements(client, auth, ticket_world):
         lines = db.session.scalars(select(TicketEvent.to_value).where(TicketEvent.ticket_id == ticket_id,
                                                                       TicketEvent.kind == "sop"))
         assert sorted(lines) == sorted(str(v) for v in versions[:n])
-    assert counted == ([20, 20] if _inserts_batched() else [22, 26]), (counted, sql)
+    assert counted == ([21, 21] if _inserts_batched() else [23, 27]), (counted, sql)  # + the 跟进 card
 
 
 def _post(client, url, data, multipart=False):
@@ -357,8 +357,9 @@ def test_ticket_write_statements(client, auth, ticket_world):
         assert counted[0] == counted[1], (name, counted, sql)
         pinned[name] = counted[0]
     batched = _inserts_batched()  # two rows of one table (the reply's timeline lines, the assignment's notices): one INSERT
-    assert pinned == {"note": 8, "status": 14, "reply": 17 if batched else 18, "assign": 24 if batched else 25,
-                      "fine": 21, "upload": 12, "remove": 12, "reopen": 17}, pinned
+    # each write that answers the refreshed body reads the 跟进 card too (+1; a note answers only its line)
+    assert pinned == {"note": 8, "status": 15, "reply": 18 if batched else 19, "assign": 25 if batched else 26,
+                      "fine": 22, "upload": 12, "remove": 12, "reopen": 18}, pinned
 
 
 # --------------------------------------------------------------------------- the queue
@@ -617,10 +618,10 @@ def test_home_statements(client, auth, ticket_world):
         certify(w.agent, course, trainer)
     add = _home_world(w)
     counted, sql, body = _counts(client, auth, w.agent, "/", add)
-    assert counted == [15, 15], (counted, sql)
+    assert counted == [17, 17], (counted, sql)  # + 跟进 (the board and its scope's coverage)
     assert body.count("首页网点") == 6 and body.count("首页通知") == 6, body  # every outlet and notice shown
     counted, sql, body = _counts(client, auth, w.lead, "/", add)
-    assert counted == [19, 19], (counted, sql)  # + the overtime waiting for the lead
+    assert counted == [21, 21], (counted, sql)  # + the overtime waiting for the lead, + 跟进 (2)
     mates = [u.display_name for u in db.session.scalars(select(User).where(User.username.like("desk%")))]
     assert len(mates) == 12 and all(name in body for name in mates), body  # every team member listed
 
@@ -653,4 +654,4 @@ def test_covered_ticket_statements(client, auth, ticket_world):
         assert counted[0] == counted[1], (name, counted, sql)
         found[name] = counted[0]
     assert body.count("休假网点") == 2 * len(tickets), body  # each row names its outlet (and its title)
-    assert found == {"page": 17, "body": 14, "poll": 2, "queue": 3}, found
+    assert found == {"page": 18, "body": 15, "poll": 2, "queue": 3}, found  # + the 跟进 card

@@ -262,6 +262,7 @@ def make_route_world() -> dict:
 
     world.update(make_quiz(world))  # questions of the course and the agent's open attempt
     world["overtime"] = factories.make_overtime(world["agent"], world["own"])  # waiting for the lead
+    world["follow_up"] = factories.make_follow_up(world["mine"], world["agent"])  # 跟进 on the agent's ticket
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
     return {"cookies": {role: session_cookie(app, world[role]) for role in ROLES}, **ids}

@@ -10,6 +10,7 @@ from ..htmx import render
 from ..models import Role, User
 from ..outlets.service import latest_month
 from ..permissions import Permission, require
+from ..tickets.followups import service as follow_up_service
 from ..tickets.labels import label
 from ..workcalendar import SHANGHAI
 from ..workcalendar.service import next_year_warning
@@ -36,10 +37,12 @@ def home():
         context["day"] = service.team_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
         context["attention"] = service.lead_attention(current_user, context["day"], _today(), context["summary"])
+        context["follow_ups"] = follow_up_service.home_figures(current_user)
     elif role == Role.AGENT:
         context["day"] = service.agent_day(current_user)
         context["summary"] = service.outlet_summary(current_user)
         context["training"] = service.agent_training(current_user, _today())
+        context["follow_ups"] = follow_up_service.home_figures(current_user)
         unread = context["day"].unread
         context["unread_notifications"] = lambda: unread  # the bell shows the count the page read
     else:

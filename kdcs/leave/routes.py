@@ -190,8 +190,12 @@ def _request_page(form, candidates, leave: LeaveRequest | None, errors: dict | N
     existing = {h.outlet_id: h for h in leave.handover} if leave else {}
     posted = {r["outlet_id"]: r for r in _handover_posted(outlets)} if request.method == "POST" else {}
     types = service.leave_types()
+    # A new handover starts its 待办承诺 from the open follow-ups (跟进) on each outlet's tickets.
+    from ..tickets.followups import service as follow_up_service
+
+    promised = {} if leave or posted else follow_up_service.promises_by_outlet(current_user, [e.outlet.id for e in outlets])
     return render("leave/form.html", form=form, leave=leave, outlets=outlets, existing=existing, posted=posted,
-                  candidates=candidates, errors=errors or {}, types=types,
+                  candidates=candidates, errors=errors or {}, types=types, promised=promised,
                   balances={b.leave_type.id: b for b in service.balances(current_user)}, status=status)
 
 

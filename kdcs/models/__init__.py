@@ -55,6 +55,7 @@ from .ticket import (
     WorkCalendarDay,
 )
 from .ticket_counts import TicketCount  # noqa: F401  (open-ticket counters for the tab counts)
+from .ticket_follow_up import FollowUpParty, FollowUpState, TicketFollowUp  # noqa: F401  (跟进)
 from .training import (  # noqa: F401  (training and going live)
     AgentCertification,
     AssignmentSource,

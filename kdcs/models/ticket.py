@@ -98,6 +98,7 @@ class EventKind(StrEnum):
     REOPEN = "reopen"
     EDIT = "edit"
     SOP = "sop"  # an SOP script version was inserted or copied (kdcs.sop.panel)
+    FOLLOW_UP = "follow_up"  # a 跟进 was promised, done or cancelled (to_value: the state; kdcs.tickets.followups)
 
 
 class QueueState(IntEnum):

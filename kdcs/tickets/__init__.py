@@ -17,5 +17,6 @@ bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 from . import cli, labels, routes  # noqa: E402,F401
 from .attachments import routes as attachments_routes  # noqa: E402,F401
 from .fines import routes as fines_routes  # noqa: E402,F401
+from .followups import routes as follow_up_routes  # noqa: E402,F401
 from .imports import routes as imports_routes  # noqa: E402,F401
 from .settings import routes as settings_routes  # noqa: E402,F401

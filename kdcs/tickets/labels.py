@@ -71,6 +71,7 @@ EVENT_LABELS = {
     EventKind.REOPEN: _l("Reopened"),
     EventKind.EDIT: _l("Edited"),
     EventKind.SOP: _l("SOP script"),  # translated in the sop catalog
+    EventKind.FOLLOW_UP: _l("Follow-up"),
 }
 
 CHANNEL_LABELS = {

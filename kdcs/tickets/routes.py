@@ -26,6 +26,7 @@ from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
 from . import bp, idempotency, labels, presence, queue, service, timeline_view
+from .followups.routes import card_context
 from .forms import (
     AssignForm,
     BulkForm,
@@ -398,6 +399,9 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
     for view in built.values():
         if view is not None:
             view.csrf = token
+    can_work = has_permission(user, Permission.WORK_TICKETS)
+    now = queue.now_utc()
+    follow_up = card_context(ticket.id, forms.get("follow_up_form"), now) if can_work else {}
     timeline_rows = service.timeline_rows(ticket.id)
     sop_panel.remember_timeline_versions(timeline_rows)  # the versions its SOP lines name, at once
     return {
@@ -406,10 +410,10 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "c": controls(),  # the form macros (tickets/_controls.html)
         # not "events": render() takes HX-Trigger events
         "timeline": timeline_view.lines(timeline_rows),
-        "now": queue.now_utc(),
+        "now": now,
         "countdown": _countdown_formats(),  # for remaining_text
         "fmt_minutes": _kept_minutes,
-        "can_work": has_permission(user, Permission.WORK_TICKETS),
+        "can_work": can_work,
         "can_fine": can_fine,
         "note_required_for": sorted(s for s in transitions if service.note_required(ticket.status, s)),
         "canned": _canned_groups(ticket, user),
@@ -419,6 +423,7 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "recent": queue.recent_changes_by_others(ticket, user),
         "open_tab": forms.get("open_tab", ""),
         **built,
+        **follow_up,  # the 跟进 card (tickets/followups/_card.html)
     }
 
 

@@ -48,3 +48,13 @@ def fold_ticket_counts(now=None) -> int:
         rows = counts.fold(now)
         db.session.commit()
         return rows
+
+
+@huey.periodic_task(crontab(minute="*"))
+def remind_follow_ups(now=None) -> int:
+    """Every minute: each follow-up (跟进) that came due reminds whoever serves its ticket, once
+    (idempotent: the reminder's stamp is written from empty, so a second run or worker sends nothing)."""
+    from .followups import service as follow_ups
+
+    with task_context():
+        return follow_ups.remind_due(now)

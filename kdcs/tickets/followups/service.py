@@ -1,0 +1,341 @@
+"""Follow-ups: stored, listed and closed in the user's ticket scope; reminded once by the task queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from ...auditing import record
+from ...extensions import db
+from ...filters import SHANGHAI
+from ...models import Outlet, Ticket, User, utcnow
+from ...models.ticket import EventKind, QueueState
+from ...models.ticket_follow_up import FollowUpParty, FollowUpState, TicketFollowUp
+from ...notifications.service import notify
+from ...permissions import Permission, ensure, has_permission
+from ...service_errors import NotFound, ValidationError
+from .. import idempotency
+from .. import service as tickets
+from . import rules
+
+ACTION = "ticket.follow_up"  # the idempotency key's action and the audit action of a new follow-up
+NOTIFICATION_KIND = "follow_up"
+
+PARTY_LABELS = {
+    FollowUpParty.CUSTOMER: _l("Customer"),
+    FollowUpParty.OUTLET: _l("Outlet"),
+    FollowUpParty.COURIER: _l("Courier"),
+    FollowUpParty.BRAND: _l("Brand HQ"),
+    FollowUpParty.OTHER: _l("Other"),
+}
+STATE_LABELS = {
+    FollowUpState.OPEN: _l("Awaiting follow-up"),
+    FollowUpState.DONE: _l("Done"),
+    FollowUpState.CANCELLED: _l("Cancelled"),
+}
+
+
+class FollowUpNotFound(NotFound):
+    """Not a follow-up of a ticket in the user's scope (the view answers 404)."""
+
+
+def party_label(code: str) -> str:
+    """The party's Chinese name (an unknown code as it is)."""
+    label = PARTY_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def state_label(code: str) -> str:
+    """The state's Chinese name."""
+    label = STATE_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def beijing(at: datetime) -> str:
+    """``12-04 15:00`` in Beijing time (timeline lines, notices, the handover text)."""
+    return at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+
+
+def when_text(due_at: datetime, now: datetime) -> str:
+    """"in 35 minutes" / "overdue by 2 h 5 min": how far a follow-up's time is from ``now``."""
+    from ...dashboard.performance import duration_text
+
+    minutes = int((due_at - now).total_seconds() // 60)
+    if minutes < 0:
+        return _("overdue by %(d)s", d=duration_text(-minutes))
+    return _("in %(d)s", d=duration_text(minutes))
+
+
+def _visible_ticket_ids(user: User):
+    return tickets.visible_tickets_query(user).with_only_columns(Ticket.id)
+
+
+def add(actor: User, ticket_id: int, *, party: str, promise: str, due_at: datetime | None,
+        idempotency_key: str | None = None, now: datetime | None = None) -> TicketFollowUp:
+    """A promise on a ticket the actor may work, with a timeline line; a repeated form key answers the
+    follow-up it stored (a double click stores one). Does not change the ticket (takes no version)."""
+    ensure(actor, Permission.WORK_TICKETS)
+    key = idempotency.clean(idempotency_key)
+    done = idempotency.earlier(actor, ACTION, key)
+    if done is not None:
+        return db.session.get(TicketFollowUp, done.ids[0])
+    ticket = tickets.get_visible_ticket(actor, ticket_id)
+    if ticket is None:
+        raise tickets.TicketNotFound()
+    now = now or utcnow()
+    text = " ".join((promise or "").split())
+    errors = {}
+    if party not in PARTY_LABELS:
+        errors["party"] = _("Choose to whom you promised it.")
+    if (error := rules.promise_error(text)) is not None:
+        errors["promise"] = error
+    if (error := rules.due_error(due_at, now)) is not None:
+        errors["due_at"] = error
+    if not errors and open_count(ticket.id) >= rules.MAX_OPEN_PER_TICKET:
+        errors["promise"] = _("This ticket has %(n)d open follow-ups already: close one first.",
+                              n=rules.MAX_OPEN_PER_TICKET)
+    if errors:
+        raise ValidationError(errors)
+    follow_up = TicketFollowUp(ticket_id=ticket.id, party=party, promise=text, due_at=due_at,
+                               state=FollowUpState.OPEN, created_by_id=actor.id, created_at=now)
+    db.session.add(follow_up)
+    tickets._event(ticket, actor, EventKind.FOLLOW_UP, from_value=party, to_value=FollowUpState.OPEN,
+                   body=f"{beijing(due_at)} {text}", at=now)
+    record(actor, ACTION, "ticket", ticket.id, summary=f"{ticket.waybill_no} {beijing(due_at)} {text[:60]}")
+    stored = tickets._commit_once(actor, ACTION, key, ticket.id, lambda: _flushed_id(follow_up))
+    return follow_up if stored is None else db.session.get(TicketFollowUp, stored.ids[0])
+
+
+def _flushed_id(follow_up: TicketFollowUp) -> list[int]:
+    return [follow_up.id]
+
+
+def close(actor: User, follow_up_id: int, *, done: bool, outcome: str = "",
+          now: datetime | None = None) -> tuple[TicketFollowUp, bool]:
+    """Mark an open follow-up done (with what came of it) or cancelled: (follow-up, True), with a
+    timeline line. One already closed (a second click, a colleague first) is (follow-up, False):
+    nothing is written again. Only on a ticket the actor may work."""
+    ensure(actor, Permission.WORK_TICKETS)
+    follow_up = get_visible(actor, follow_up_id)
+    text = " ".join((outcome or "").split())
+    if len(text) > rules.OUTCOME_MAX:
+        raise ValidationError({"outcome": _("At most %(n)d characters.", n=rules.OUTCOME_MAX)})
+    if not follow_up.is_open:
+        return follow_up, False
+    now = now or utcnow()
+    state = FollowUpState.DONE if done else FollowUpState.CANCELLED
+    # Only from open: of two concurrent closings one writes, the other is told it was closed already.
+    changed = db.session.execute(
+        update(TicketFollowUp).where(TicketFollowUp.id == follow_up.id, TicketFollowUp.state == FollowUpState.OPEN)
+        .values(state=state, closed_at=now, closed_by_id=actor.id, outcome=text)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        db.session.refresh(follow_up)
+        return follow_up, False
+    ticket = db.session.get(Ticket, follow_up.ticket_id)
+    body = f"{follow_up.promise}" + (f" → {text}" if text else "")
+    tickets._event(ticket, actor, EventKind.FOLLOW_UP, from_value=follow_up.party, to_value=state, body=body, at=now)
+    record(actor, f"{ACTION}.{state}", "ticket", ticket.id, summary=f"{ticket.waybill_no} {follow_up.promise[:60]}")
+    db.session.commit()
+    db.session.refresh(follow_up)
+    return follow_up, True
+
+
+def get_visible(user: User, follow_up_id: int) -> TicketFollowUp:
+    """The follow-up if its ticket is in the user's scope (else ``FollowUpNotFound``: 404)."""
+    follow_up = db.session.scalar(select(TicketFollowUp).where(
+        TicketFollowUp.id == follow_up_id, TicketFollowUp.ticket_id.in_(_visible_ticket_ids(user))))
+    if follow_up is None:
+        raise FollowUpNotFound()
+    return follow_up
+
+
+def open_count(ticket_id: int) -> int:
+    """How many follow-ups of the ticket are open."""
+    return db.session.scalar(select(func.count(TicketFollowUp.id)).where(
+        TicketFollowUp.ticket_id == ticket_id, TicketFollowUp.state == FollowUpState.OPEN)) or 0
+
+
+@dataclass
+class Line:
+    """One open follow-up as the lists show it."""
+
+    id: int
+    ticket_id: int
+    waybill_no: str
+    outlet: str
+    assignee: str | None
+    party: str
+    promise: str
+    due_at: datetime
+    urgency: str
+    created_by: str | None
+
+
+def for_ticket(ticket_id: int, now: datetime | None = None) -> list[Line]:
+    """The ticket's open follow-ups, soonest first (the ticket page: one statement)."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(TicketFollowUp.id, TicketFollowUp.party, TicketFollowUp.promise, TicketFollowUp.due_at,
+               User.display_name)
+        .outerjoin(User, User.id == TicketFollowUp.created_by_id)
+        .where(TicketFollowUp.ticket_id == ticket_id, TicketFollowUp.state == FollowUpState.OPEN)
+        .order_by(TicketFollowUp.due_at, TicketFollowUp.id)).all()
+    return [Line(r.id, ticket_id, "", "", None, r.party, r.promise, r.due_at, rules.urgency(r.due_at, now),
+                 r.display_name) for r in rows]
+
+
+def _list_statement(user: User, scope: str):
+    creator = db.aliased(User)
+    assignee = db.aliased(User)
+    statement = (
+        select(TicketFollowUp.id, TicketFollowUp.ticket_id, Ticket.waybill_no, Outlet.name.label("outlet"),
+               assignee.display_name.label("assignee"), TicketFollowUp.party, TicketFollowUp.promise,
+               TicketFollowUp.due_at, creator.display_name.label("created_by"))
+        .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
+        .join(Outlet, Outlet.id == Ticket.outlet_id)
+        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+        .outerjoin(creator, creator.id == TicketFollowUp.created_by_id)
+        .where(TicketFollowUp.state == FollowUpState.OPEN, TicketFollowUp.ticket_id.in_(_visible_ticket_ids(user)))
+    )
+    if scope == "mine":  # what I promised, or what is promised on a ticket I hold
+        statement = statement.where((TicketFollowUp.created_by_id == user.id) | (Ticket.assignee_id == user.id))
+    return statement
+
+
+SCOPES = ("mine", "team")
+
+
+def scopes_for(user: User) -> tuple[str, ...]:
+    """An agent sees their own follow-ups; a lead (and an admin) also everyone's in scope."""
+    return SCOPES if has_permission(user, Permission.VIEW_TEAM_TICKETS) and user.role != "agent" else ("mine",)
+
+
+@dataclass
+class Board:
+    """我的跟进: the open follow-ups in three groups."""
+
+    overdue: list[Line]
+    today: list[Line]
+    later: list[Line]
+    scope: str
+
+    @property
+    def total(self) -> int:
+        return len(self.overdue) + len(self.today) + len(self.later)
+
+
+LIST_LIMIT = 300  # more than that open is a team problem, not a list to scroll
+
+
+def board(user: User, scope: str = "mine", now: datetime | None = None) -> Board:
+    """The user's open follow-ups (``scope`` mine or team), overdue first, then the rest of today
+    (Beijing), then later; soonest first in each."""
+    if scope not in scopes_for(user):
+        scope = "mine"
+    now = now or utcnow()
+    rows = db.session.execute(_list_statement(user, scope).order_by(TicketFollowUp.due_at, TicketFollowUp.id)
+                              .limit(LIST_LIMIT)).all()
+    end_of_today = (now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+                    + timedelta(days=1))
+    groups: dict[str, list[Line]] = {"overdue": [], "today": [], "later": []}
+    for r in rows:
+        urgency = rules.urgency(r.due_at, now)
+        line = Line(r.id, r.ticket_id, r.waybill_no, r.outlet, r.assignee, r.party, r.promise, r.due_at,
+                    urgency, r.created_by)
+        group = "overdue" if urgency == "overdue" else ("today" if r.due_at < end_of_today else "later")
+        groups[group].append(line)
+    return Board(groups["overdue"], groups["today"], groups["later"], scope)
+
+
+@dataclass
+class HomeFigures:
+    """The home page's card: how many are overdue and due today, and the next few."""
+
+    overdue: int
+    today: int
+    upcoming: list[Line]
+    scope: str
+    now: datetime
+
+
+def home_figures(user: User, now: datetime | None = None, shown: int = 5) -> HomeFigures:
+    """The agent's (mine) or lead's (team) follow-ups for the home page, from the board's one statement."""
+    scope = "team" if has_permission(user, Permission.VIEW_TEAM_TICKETS) and user.role != "agent" else "mine"
+    now = now or utcnow()
+    found = board(user, scope, now)
+    return HomeFigures(len(found.overdue), len(found.today), (found.overdue + found.today + found.later)[:shown],
+                       scope, now)
+
+
+def promises_by_outlet(user: User, outlet_ids: list[int]) -> dict[int, str]:
+    """``{outlet_id: text}``: the open follow-ups on the outlets' open tickets, one line each
+    ("运单号 12-04 15:00 客户：承诺"), to start a handover's 待办承诺 with (the agent edits it)."""
+    if not outlet_ids:
+        return {}
+    rows = db.session.execute(
+        select(Ticket.outlet_id, Ticket.waybill_no, TicketFollowUp.party, TicketFollowUp.promise, TicketFollowUp.due_at)
+        .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
+        .where(Ticket.outlet_id.in_(outlet_ids), Ticket.queue_state != QueueState.CLOSED,
+               TicketFollowUp.state == FollowUpState.OPEN)
+        .order_by(Ticket.outlet_id, TicketFollowUp.due_at, TicketFollowUp.id)).all()
+    found: dict[int, list[str]] = {}
+    for r in rows:
+        found.setdefault(r.outlet_id, []).append(
+            f"{r.waybill_no} {beijing(r.due_at)} {party_label(r.party)}：{r.promise}")
+    return {outlet_id: "\n".join(lines)[:2000] for outlet_id, lines in found.items()}
+
+
+def remind_due(now: datetime | None = None) -> int:
+    """The periodic task's work: each open follow-up that has come due is stamped, then its reminder
+    goes to whoever serves the ticket (the substitute while the assignee is away; the one who made
+    the promise when nobody holds it). The stamp is an UPDATE from NULL, so a second run or a
+    second worker sends nothing twice. Returns how many reminders were sent."""
+    from ..notices import serving
+
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(TicketFollowUp).where(TicketFollowUp.state == FollowUpState.OPEN, TicketFollowUp.due_at <= now,
+                                     TicketFollowUp.reminded_at.is_(None))
+        .order_by(TicketFollowUp.due_at).limit(500)).all()
+    sent = 0
+    for follow_up in due:
+        claimed = db.session.execute(
+            update(TicketFollowUp).where(TicketFollowUp.id == follow_up.id, TicketFollowUp.reminded_at.is_(None))
+            .values(reminded_at=now).execution_options(synchronize_session=False)).rowcount
+        if not claimed:
+            continue
+        ticket = db.session.get(Ticket, follow_up.ticket_id)
+        recipient = serving(ticket, now) or follow_up.created_by
+        if recipient is None or not recipient.is_active_account:
+            continue
+        notify(recipient, NOTIFICATION_KIND,
+               _("Follow-up due: %(waybill)s", waybill=ticket.waybill_no),
+               _("%(at)s to %(party)s: %(promise)s", at=beijing(follow_up.due_at),
+                 party=party_label(follow_up.party), promise=follow_up.promise),
+               link=f"/tickets/{ticket.id}#act-follow-up")
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+def describe_event(event):
+    """A follow-up's timeline line: "跟进 · 客户 · 待跟进" and the promise (→ its outcome)."""
+    from ...auditing import Change, TimelineLine
+
+    what = f"{party_label(event.from_value or '')} · {state_label(event.to_value or '')}"
+    return TimelineLine([Change("follow_up", _("Promised to"), None, what, has_old=False)], event.body or "")
+
+
+def _register() -> None:
+    from ...auditing import register_event_describer
+
+    register_event_describer(EventKind.FOLLOW_UP.value, describe_event)
+
+
+_register()

@@ -1,0 +1,301 @@
+"""跟进 (kdcs/tickets/followups): the rules, who may record and close what, the reminder, the pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kdcs.extensions import db
+from kdcs.filters import SHANGHAI
+from kdcs.models import AuditLog, Notification, TicketEvent, TicketFollowUp, utcnow
+from kdcs.permissions import PermissionDenied
+from kdcs.service_errors import ValidationError
+from kdcs.tickets.followups import rules, service
+from kdcs.tickets.service import TicketNotFound
+from tests import factories
+from tests.html import parse
+
+NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # 14:00 Beijing
+
+
+# --------------------------------------------------------------------------- rules (no database)
+
+@pytest.mark.parametrize("minutes, ok", [(-6, False), (-4, True), (0, True), (90, True),
+                                         (30 * 24 * 60, True), (30 * 24 * 60 + 1, False)])
+def test_due_time_rule(app, minutes, ok):
+    with app.test_request_context():
+        error = rules.due_error(NOW + timedelta(minutes=minutes), NOW)
+        assert (error is None) == ok
+        assert rules.due_error(None, NOW) == "请填写约定的时间。"
+        assert "已过" in rules.due_error(NOW - timedelta(hours=1), NOW)
+        assert "30 天" in rules.due_error(NOW + timedelta(days=31), NOW)
+
+
+def test_promise_rule(app):
+    with app.test_request_context():
+        assert rules.promise_error("回电") is None
+        assert "至少 2 个字" in rules.promise_error("回")
+        assert rules.promise_error("字" * 300) is None
+        assert "300" in rules.promise_error("字" * 301)
+
+
+def test_urgency():
+    assert rules.urgency(NOW - timedelta(seconds=1), NOW) == "overdue"
+    assert rules.urgency(NOW, NOW) == "overdue"
+    assert rules.urgency(NOW + timedelta(minutes=60), NOW) == "soon"
+    assert rules.urgency(NOW + timedelta(minutes=61), NOW) == "later"
+
+
+def test_when_text(app):
+    with app.test_request_context():
+        assert service.when_text(NOW + timedelta(minutes=35), NOW) == "还有 35 分钟"
+        assert service.when_text(NOW - timedelta(minutes=125), NOW) == "已超时 2 小时 5 分钟"
+
+
+# --------------------------------------------------------------------------- the service
+
+def _add(w, user=None, ticket=None, minutes=90, promise="回电客户，告知派送时间", party="customer", key=None):
+    return service.add(user or w.agent, (ticket or w.mine).id, party=party, promise=promise,
+                       due_at=utcnow() + timedelta(minutes=minutes), idempotency_key=key)
+
+
+def test_an_agent_records_a_promise_on_their_ticket(ticket_world):
+    w = ticket_world
+    follow_up = _add(w, promise="  回电客户，\n告知派送时间 ")
+    assert (follow_up.state, follow_up.party, follow_up.promise, follow_up.created_by_id) == (
+        "open", "customer", "回电客户， 告知派送时间", w.agent.id)
+    event = db.session.scalars(db.select(TicketEvent).where(TicketEvent.kind == "follow_up")).one()
+    assert (event.ticket_id, event.from_value, event.to_value) == (w.mine.id, "customer", "open")
+    assert "回电客户" in event.body
+    assert db.session.scalar(db.select(AuditLog).where(AuditLog.action == "ticket.follow_up")) is not None
+
+
+def test_every_problem_is_said_at_once_and_nothing_is_stored(ticket_world):
+    w = ticket_world
+    with pytest.raises(ValidationError) as caught:
+        service.add(w.agent, w.mine.id, party="boss", promise="回", due_at=utcnow() - timedelta(hours=2))
+    assert set(caught.value.errors) == {"party", "promise", "due_at"}
+    with pytest.raises(ValidationError) as caught:
+        service.add(w.agent, w.mine.id, party="customer", promise="回电", due_at=None)
+    assert set(caught.value.errors) == {"due_at"}
+    assert db.session.scalar(db.select(db.func.count()).select_from(TicketFollowUp)) == 0
+
+
+def test_only_on_a_ticket_the_user_may_work(ticket_world):
+    w = ticket_world
+    with pytest.raises(TicketNotFound):
+        _add(w, ticket=w.far)  # another team's ticket
+    with pytest.raises(TicketNotFound):
+        _add(w, ticket=w.team_ticket)  # a teammate's: agents see their own
+    with pytest.raises(PermissionDenied):
+        _add(w, user=w.trainer)
+    assert _add(w, user=w.lead, ticket=w.team_ticket).created_by_id == w.lead.id
+    assert _add(w, user=w.admin, ticket=w.far).created_by_id == w.admin.id
+
+
+def test_at_most_five_open_on_a_ticket(ticket_world):
+    w = ticket_world
+    made = [_add(w, minutes=30 + n) for n in range(rules.MAX_OPEN_PER_TICKET)]
+    with pytest.raises(ValidationError) as caught:
+        _add(w)
+    assert "5 条待跟进" in caught.value.errors["promise"]
+    service.close(w.agent, made[0].id, done=True)
+    assert _add(w).is_open  # a closed one frees its place
+
+
+def test_a_double_submit_stores_one(ticket_world):
+    w = ticket_world
+    first = _add(w, key="k-follow-1")
+    again = _add(w, key="k-follow-1", promise="别的内容")
+    assert again.id == first.id
+    assert db.session.scalar(db.select(db.func.count()).select_from(TicketFollowUp)) == 1
+    assert _add(w, key="k-follow-2").id != first.id
+
+
+def test_closing_done_then_again(ticket_world):
+    w = ticket_world
+    follow_up = _add(w)
+    closed, changed = service.close(w.agent, follow_up.id, done=True, outcome=" 已回电，客户同意明天派送 ")
+    assert changed and (closed.state, closed.outcome, closed.closed_by_id) == ("done", "已回电，客户同意明天派送", w.agent.id)
+    events = db.session.scalars(db.select(TicketEvent).where(TicketEvent.kind == "follow_up")
+                                .order_by(TicketEvent.id)).all()
+    assert [e.to_value for e in events] == ["open", "done"] and "→ 已回电" in events[-1].body
+    again, changed = service.close(w.lead, follow_up.id, done=False)  # a colleague a moment later
+    assert not changed and again.state == "done"
+    assert db.session.scalar(db.select(db.func.count()).select_from(TicketEvent)
+                             .where(TicketEvent.kind == "follow_up")) == 2
+
+
+def test_cancel_and_scope_of_closing(ticket_world):
+    w = ticket_world
+    far = _add(w, user=w.admin, ticket=w.far)
+    with pytest.raises(service.FollowUpNotFound):
+        service.close(w.agent, far.id, done=True)
+    with pytest.raises(ValidationError):
+        service.close(w.admin, far.id, done=True, outcome="字" * 301)
+    closed, changed = service.close(w.admin, far.id, done=False)
+    assert changed and closed.state == "cancelled"
+
+
+def test_board_groups_and_scopes(ticket_world):
+    w = ticket_world
+    now = utcnow()
+    overdue = factories.make_follow_up(w.mine, w.agent, minutes=-30)
+    # later today or tomorrow in Beijing, whatever the hour the test runs at
+    end_of_today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    later = factories.make_follow_up(w.mine, w.agent, minutes=int((end_of_today - now).total_seconds() // 60) + 60)
+    mate = factories.make_follow_up(w.team_ticket, w.teammate, minutes=-5)
+    factories.make_follow_up(w.far, w.stranger, minutes=-5)
+    factories.make_follow_up(w.mine, w.agent, minutes=-60, state="done")
+    mine = service.board(w.agent, "team", now)  # an agent asking for the team gets their own
+    assert mine.scope == "mine"
+    assert [f.id for f in mine.overdue] == [overdue.id] and [f.id for f in mine.later] == [later.id]
+    team = service.board(w.lead, "team", now)
+    assert {f.id for f in team.overdue} == {overdue.id, mate.id}
+    assert service.board(w.lead, "mine", now).total == 0
+    assert service.scopes_for(w.agent) == ("mine",) and service.scopes_for(w.lead) == ("mine", "team")
+    figures = service.home_figures(w.lead, now)
+    assert (figures.overdue, figures.scope) == (2, "team") and figures.upcoming[0].id in {overdue.id, mate.id}
+
+
+def test_reminder_goes_once_to_whoever_serves_the_ticket(ticket_world):
+    w = ticket_world
+    due = factories.make_follow_up(w.mine, w.agent, minutes=-1, promise="回电客户")
+    factories.make_follow_up(w.mine, w.agent, minutes=30)  # not due yet
+    factories.make_follow_up(w.mine, w.agent, minutes=-10, state="cancelled")
+    assert service.remind_due() == 1
+    notice = db.session.scalars(db.select(Notification).where(Notification.kind == "follow_up")).one()
+    assert notice.user_id == w.agent.id and "75121488724296" in notice.title and "回电客户" in notice.body
+    assert notice.link == f"/tickets/{w.mine.id}#act-follow-up"
+    assert service.remind_due() == 0  # idempotent: stamped
+    db.session.refresh(due)
+    assert due.reminded_at is not None
+
+
+def test_reminder_goes_to_the_substitute_while_the_agent_is_away(ticket_world):
+    from tests.leave_data import make_leave
+
+    w = ticket_world
+    today = datetime.now(SHANGHAI).date()
+    make_leave(w.agent, [w.own], w.teammate, today - timedelta(days=1), today + timedelta(days=1))
+    factories.make_follow_up(w.mine, w.agent, minutes=-1)
+    assert service.remind_due() == 1
+    assert db.session.scalar(db.select(Notification.user_id).where(Notification.kind == "follow_up")) == w.teammate.id
+
+
+def test_the_task_is_periodic(app):
+    from kdcs import tasks
+    from kdcs.tickets.tasks import remind_follow_ups
+
+    assert "kdcs.tickets.tasks.remind_follow_ups" in tasks.huey._registry._registry
+    assert remind_follow_ups.s().validate_datetime(datetime(2026, 12, 3, 6, 17))  # every minute
+
+
+def test_a_handover_starts_from_the_open_follow_ups(ticket_world):
+    w = ticket_world
+    factories.make_follow_up(w.mine, w.agent, minutes=90, party="outlet", promise="催网点确认称重照片")
+    factories.make_follow_up(w.mine, w.agent, minutes=90, promise="已办完", state="done")
+    text = service.promises_by_outlet(w.agent, [w.own.id, w.other.id])
+    assert list(text) == [w.own.id]
+    assert text[w.own.id].startswith("75121488724296 ") and "网点：催网点确认称重照片" in text[w.own.id]
+
+
+# --------------------------------------------------------------------------- the pages
+
+def _hx(client, url, data):
+    return client.post(url, data=data, headers={"HX-Request": "true"})
+
+
+def _toast(response) -> str:
+    import json
+
+    return json.loads(response.headers["HX-Trigger"])["toast"][0]["message"]
+
+
+def test_ticket_page_card_add_and_close(ticket_world, client, auth):
+    w = ticket_world
+    auth.login(w.agent)
+    page = client.get(f"/tickets/{w.mine.id}")
+    card = parse(page).one("section", id="act-follow-up")
+    assert "暂无待跟进事项" in card.text
+    due = (utcnow() + timedelta(hours=2)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    response = _hx(client, f"/tickets/{w.mine.id}/follow-ups", {
+        "follow_up-promise": "两小时内回电客户", "follow_up-party": "customer", "follow_up-due_at": due,
+        "follow_up-key": "page-key-1"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "两小时内回电客户" in body and ("还有 1 小时 59 分钟" in body or "还有 2 小时" in body)
+    assert 'hx-swap-oob="afterbegin:#ticket-timeline"' in body and "已记录跟进" in _toast(response)
+    follow_up = db.session.scalars(db.select(TicketFollowUp)).one()
+    response = _hx(client, f"/tickets/follow-ups/{follow_up.id}/done", {"outcome": "已回电", "origin": "ticket"})
+    assert response.status_code == 200 and "跟进已完成" in _toast(response)
+    assert "两小时内回电客户" in response.get_data(as_text=True)  # the timeline line (out of band)
+    assert "暂无待跟进事项" in response.get_data(as_text=True)
+    response = _hx(client, f"/tickets/follow-ups/{follow_up.id}/cancel", {"origin": "ticket"})
+    assert "该跟进已结束（已完成）" in _toast(response)
+
+
+def test_bad_input_is_explained_and_kept(ticket_world, client, auth):
+    w = ticket_world
+    auth.login(w.agent)
+    sent = {"follow_up-promise": "记得回电", "follow_up-party": "customer", "follow_up-due_at": "2026-13-45T99:00"}
+    fragment = _hx(client, f"/tickets/{w.mine.id}/follow-ups", sent)
+    assert fragment.status_code == 200
+    text = fragment.get_data(as_text=True)
+    assert "请选择日期和时间。" in text and "记得回电" in text and "<html" not in text
+    past = (utcnow() - timedelta(days=1)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    page = client.post(f"/tickets/{w.mine.id}/follow-ups", data={**sent, "follow_up-due_at": past})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<html" in text and "该时间已过" in text and "记得回电" in text
+    assert db.session.scalar(db.select(db.func.count()).select_from(TicketFollowUp)) == 0
+
+
+def test_without_javascript_the_add_redirects(ticket_world, client, auth):
+    w = ticket_world
+    auth.login(w.agent)
+    due = (utcnow() + timedelta(hours=3)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/tickets/{w.mine.id}/follow-ups", data={
+        "follow_up-promise": "回电客户", "follow_up-party": "courier", "follow_up-due_at": due})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/tickets/{w.mine.id}#act-follow-up")
+    assert "已记录跟进" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_board_page_and_fragment(ticket_world, client, auth):
+    w = ticket_world
+    overdue = factories.make_follow_up(w.mine, w.agent, minutes=-30, promise="回电客户说明改派")
+    factories.make_follow_up(w.team_ticket, w.teammate, minutes=-30, promise="队友的承诺")
+    auth.login(w.lead)
+    page = client.get("/tickets/follow-ups?scope=team")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "团队跟进" in text and "回电客户说明改派" in text and "队友的承诺" in text
+    response = _hx(client, f"/tickets/follow-ups/{overdue.id}/done?scope=team", {"origin": "board"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in text
+    assert "回电客户说明改派" not in text and "队友的承诺" in text
+    auth.logout()
+    auth.login(w.agent)
+    text = client.get("/tickets/follow-ups?scope=team").get_data(as_text=True)
+    assert "我的跟进" in text and "队友的承诺" not in text
+
+
+def test_homes_show_the_follow_ups(ticket_world, client, auth):
+    w = ticket_world
+    factories.make_follow_up(w.mine, w.agent, minutes=-30, promise="回电客户说明改派")
+    auth.login(w.agent)
+    home = parse(client.get("/"))
+    card = home.one("section", data_testid="home-follow-ups")
+    assert card is not None and "回电客户说明改派" in card.text and "超时 1" in card.text
+    auth.logout()
+    auth.login(w.lead)
+    assert "回电客户说明改派" in client.get("/").get_data(as_text=True)
+
+
+def test_leave_form_prefills_pending_promises(ticket_world, client, auth):
+    w = ticket_world
+    factories.make_follow_up(w.mine, w.agent, minutes=90, promise="催网点确认称重照片")
+    auth.login(w.agent)
+    form = parse(client.get("/leave/new"))
+    box = form.one("textarea", name=f"promises_{w.own.id}")
+    assert box is not None and "催网点确认称重照片" in box.text

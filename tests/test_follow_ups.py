@@ -182,6 +182,7 @@ def test_reminder_goes_to_the_substitute_while_the_agent_is_away(ticket_world):
     factories.make_follow_up(w.mine, w.agent, minutes=-1)
     assert service.remind_due() == 1
     assert db.session.scalar(db.select(Notification.user_id).where(Notification.kind == "follow_up")) == w.teammate.id
+    assert service.board(w.teammate, "mine").total == 1  # the substitute's 我的跟进 has it too
 
 
 def test_the_task_is_periodic(app):

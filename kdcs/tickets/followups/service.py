@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ...auditing import record
 from ...extensions import db
@@ -190,7 +190,7 @@ def for_ticket(ticket_id: int, now: datetime | None = None) -> list[Line]:
                  r.display_name) for r in rows]
 
 
-def _list_statement(user: User, scope: str):
+def _list_statement(user: User, scope: str, now: datetime):
     creator = db.aliased(User)
     assignee = db.aliased(User)
     statement = (
@@ -203,8 +203,11 @@ def _list_statement(user: User, scope: str):
         .outerjoin(creator, creator.id == TicketFollowUp.created_by_id)
         .where(TicketFollowUp.state == FollowUpState.OPEN, TicketFollowUp.ticket_id.in_(_visible_ticket_ids(user)))
     )
-    if scope == "mine":  # what I promised, or what is promised on a ticket I hold
-        statement = statement.where((TicketFollowUp.created_by_id == user.id) | (Ticket.assignee_id == user.id))
+    if scope == "mine":  # what I promised, what is promised on a ticket I hold or on an outlet I cover (代班)
+        from ...leave.coverage import covered_outlet_ids_select
+
+        statement = statement.where(or_(TicketFollowUp.created_by_id == user.id, Ticket.assignee_id == user.id,
+                                        Ticket.outlet_id.in_(covered_outlet_ids_select(user.id, now))))
     return statement
 
 
@@ -239,7 +242,7 @@ def board(user: User, scope: str = "mine", now: datetime | None = None) -> Board
     if scope not in scopes_for(user):
         scope = "mine"
     now = now or utcnow()
-    rows = db.session.execute(_list_statement(user, scope).order_by(TicketFollowUp.due_at, TicketFollowUp.id)
+    rows = db.session.execute(_list_statement(user, scope, now).order_by(TicketFollowUp.due_at, TicketFollowUp.id)
                               .limit(LIST_LIMIT)).all()
     end_of_today = (now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
                     + timedelta(days=1))

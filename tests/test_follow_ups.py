@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -300,3 +300,25 @@ def test_leave_form_prefills_pending_promises(ticket_world, client, auth):
     form = parse(client.get("/leave/new"))
     box = form.one("textarea", name=f"promises_{w.own.id}")
     assert box is not None and "催网点确认称重照片" in box.text
+
+
+def test_the_queue_marks_rows_with_open_follow_ups(ticket_world, client, auth):
+    w = ticket_world
+    factories.make_follow_up(w.mine, w.agent, minutes=-10)
+    factories.make_follow_up(w.mine, w.agent, minutes=300)
+    auth.login(w.agent)
+    fragment = client.get("/tickets/?scope=mine", headers={"HX-Request": "true"}).get_data(as_text=True)
+    row = parse(fragment).one("tr", id=f"ticket-{w.mine.id}")
+    mark = row.one("span", cls="follow-up-mark")
+    assert "is-overdue" in mark.classes and mark.text.startswith("跟进 ") and "待跟进 2 条" in mark.get("title")
+
+
+def test_follow_up_mark_texts():
+    from kdcs.tickets.queue import _follow_up_mark
+
+    now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # 14:00 Beijing
+    soon, today = now + timedelta(hours=1), date(2026, 12, 3)
+    assert _follow_up_mark(None, now, soon, today) is None
+    assert _follow_up_mark((now + timedelta(minutes=30), 1), now, soon, today) == ("14:30", " is-soon", 1)
+    assert _follow_up_mark((now - timedelta(minutes=1), 2), now, soon, today) == ("13:59", " is-overdue", 2)
+    assert _follow_up_mark((now + timedelta(hours=12), 1), now, soon, today) == ("12-04 02:00", "", 1)

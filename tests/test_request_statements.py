@@ -159,19 +159,20 @@ def _statements_of(client, url, headers=None) -> list[str]:
 def test_queue_page_statements(client, auth, ticket_world):
     """The queue's full page: the user, the coverage lookup, the page's rows, the tab's counters and
     the current hour's deadlines, the filter form's options (outlets, brands, reasons and, for a
-    lead, the assignees: one UNION ALL statement), the bell, and for an agent the reading banner.
-    The htmx fragment of a filter: the user, the coverage lookup, the rows."""
+    lead, the assignees: one UNION ALL statement), the bell, and for an agent the reading banner,
+    the rows' open follow-ups (跟进 marks). The htmx fragment of a filter: the user, the coverage
+    lookup, the rows, their follow-ups."""
     auth.login(ticket_world["agent"])
     seen = _statements_of(client, "/tickets/")
-    assert len(seen) == 8, seen  # (no required SOP version here: the banner's acknowledgements are not read)
+    assert len(seen) == 9, seen  # (no required SOP version here: the banner's acknowledgements are not read)
     [options] = [statement for statement in seen if "UNION ALL SELECT 2 AS kind" in statement]
     assert "FROM brands" in options and "FROM ticket_reasons" in options and "FROM outlets" in options, options
     seen = _statements_of(client, "/tickets/?scope=mine&category=problem", HX)
-    assert len(seen) == 3, seen
+    assert len(seen) == 4, seen
     auth.logout()
     auth.login(ticket_world["lead"])
     seen = _statements_of(client, "/tickets/")
-    assert len(seen) == 8, seen
+    assert len(seen) == 9, seen
     [options] = [statement for statement in seen if "UNION ALL SELECT 2 AS kind" in statement]
     assert "FROM brands" in options and "agent_certifications" in options, options
 

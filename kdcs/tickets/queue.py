@@ -1153,6 +1153,8 @@ class Row:
     assignee_text: str  # the name, or 未分配
     registered_text: str
     covering_for: str | None = None  # 代班: the owner's name when the viewer covers this outlet
+    # 跟进: (the first open one's time "15:00" or "12-04 15:00", its badge class, how many are open), or None
+    follow_up: tuple[str, str, int] | None = None
 
 
 _ROW_TEXTS: dict = {}
@@ -1199,12 +1201,13 @@ def page_labels() -> dict[str, dict[str, Markup]]:
 
 
 def table_rows(items: list, now: datetime, detail_prefix: str,
-               covering: dict[int, str] | None = None) -> list[Row]:
+               covering: dict[int, str] | None = None, follow_ups: dict | None = None) -> list[Row]:
     """The rows of a page (``fetch_page``'s rows: the columns of ``ROW_COLUMNS``, in that order), built in one pass: labels resolved (and escaped) once per call, not per row.
 
     ``detail_prefix`` is the detail URL without the id ("/tickets/"), so the
     50 links cost no ``url_for`` each. ``covering`` maps the outlets the viewer
-    covers for someone on leave to the owner's name (those rows are marked 代班).
+    covers for someone on leave to the owner's name (those rows are marked 代班);
+    ``follow_ups`` maps a ticket to its open follow-ups' first time and count (跟进 marks).
     Every text of a ``Row`` is HTML-escaped here (see ``Row``).
     """
     from ..filters import mask_phone
@@ -1225,6 +1228,8 @@ def table_rows(items: list, now: datetime, detail_prefix: str,
      unassigned) = _row_texts()
     soon = now + timedelta(hours=1)
     active, waiting = QueueState.ACTIVE, QueueState.WAITING
+    follow_ups = follow_ups or {}
+    today = now.astimezone(SHANGHAI).date()
     rows = []
     for (ticket_id, version, waybill_no, outlet_id, _brand_id, _reason_id, _assignee_id, direction, category,
          priority, status, customer_name, customer_phone, registered_at, due, queue_state, reply_due_at,
@@ -1266,8 +1271,19 @@ def table_rows(items: list, now: datetime, detail_prefix: str,
             esc(status), statuses.get(status) or esc(status), assignee, assignee or unassigned,
             registered_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") if registered_at is not None else "",
             covering.get(outlet_id),
+            _follow_up_mark(follow_ups.get(ticket_id), now, soon, today),
         ))
     return rows
+
+
+def _follow_up_mark(found, now: datetime, soon: datetime, today) -> tuple[str, str, int] | None:
+    """A row's 跟进 mark from (first due time, open count): the time (with the day when not today), its class."""
+    if found is None:
+        return None
+    first, count = found
+    local = first.astimezone(SHANGHAI)
+    text = local.strftime("%H:%M") if local.date() == today else local.strftime("%m-%d %H:%M")
+    return text, " is-overdue" if first <= now else " is-soon" if first <= soon else "", count
 
 
 _ROW_HTML_TEXTS: dict = {}
@@ -1279,7 +1295,9 @@ def _row_html_texts() -> dict[str, str]:
 
     return {"waiting": html_escape(_("Awaiting closure")), "covering": html_escape(_("Covering")),
             "covering_title": html_escape(_("You cover this outlet while %(name)s is on leave")),
-            "covering_for": html_escape(_("Covering for %(name)s"))}
+            "covering_for": html_escape(_("Covering for %(name)s")),
+            "follow_up": html_escape(_("Follow-up")),
+            "follow_up_title": html_escape(_("Open follow-ups: %(n)d, the first at %(at)s"))}
 
 
 def rows_html(rows: list[Row], can_bulk: bool) -> Markup:
@@ -1310,9 +1328,14 @@ def rows_html(rows: list[Row], can_bulk: bool) -> Markup:
             badge = words["covering"] if t.assignee_name == t.covering_for else words["covering_for"] % names
             covering = (f' <span class="badge badge-warn covering" title="{words["covering_title"] % names}">'
                         f'{badge}</span>')
+        follow_up = ""
+        if t.follow_up is not None:
+            at, css, count = t.follow_up
+            title = words["follow_up_title"] % {"n": count, "at": at}
+            follow_up = f' <span class="badge follow-up-mark{css}" title="{title}">{words["follow_up"]} {at}</span>'
         parts.append(
             f'<tr id="ticket-{t.id}" class="{t.row_class}">{check}<td class="due">{due}</td>'
-            f'<td><a class="waybill" href="{t.href}">{t.waybill_no}</a>{priority}</td>'
+            f'<td><a class="waybill" href="{t.href}">{t.waybill_no}</a>{priority}{follow_up}</td>'
             f'<td title="{t.direction_label}">{t.category_reason}</td>'
             f'<td class="outlet" title="{t.outlet_title}">{t.outlet_name}</td>'
             f'<td>{t.customer_text} <span class="muted">{t.phone}</span></td>'

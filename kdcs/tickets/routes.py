@@ -26,6 +26,7 @@ from ..service_errors import StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
 from . import bp, idempotency, labels, presence, queue, service, timeline_view
+from .followups import service as follow_up_service
 from .followups.routes import card_context
 from .forms import (
     AssignForm,
@@ -133,7 +134,8 @@ def index():
         "f": f,
         "now": now,
         "page": page,
-        "rows": (rows := queue.table_rows(page.items, now, _detail_prefix(), covered_owners(current_user, now))),
+        "rows": (rows := queue.table_rows(page.items, now, _detail_prefix(), covered_owners(current_user, now),
+                                          follow_up_service.marks_for([item[0] for item in page.items]))),
         "rows_html": queue.rows_html(rows, can_bulk),
         "counts": queue.scope_counts(current_user, f.scope, now) if _wants_counts(fragment) else None,
         "scopes": queue.allowed_scopes(current_user),

@@ -37,8 +37,9 @@ def seed_demo_follow_ups(now: datetime | None = None) -> dict[str, int]:
         if agent is None:
             continue
         ticket = db.session.scalars(
-            select(Ticket).where(Ticket.assignee_id == agent.id, Ticket.queue_state != QueueState.CLOSED)
-            .order_by(Ticket.due_at, Ticket.id).offset(nth).limit(1)).first()
+            # open tickets with a pending deadline, the most urgent first: the top of the agent's queue
+            select(Ticket).where(Ticket.assignee_id == agent.id, Ticket.queue_state == QueueState.ACTIVE)
+            .order_by(Ticket.due_at, Ticket.id).offset(2 * nth + 1).limit(1)).first()
         if ticket is None:
             continue
         due_at = now + timedelta(minutes=minutes)

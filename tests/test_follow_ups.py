@@ -219,7 +219,7 @@ def test_ticket_page_card_add_and_close(ticket_world, client, auth):
     auth.login(w.agent)
     page = client.get(f"/tickets/{w.mine.id}")
     card = parse(page).one("section", id="act-follow-up")
-    assert "暂无待跟进事项" in card.text
+    assert "暂无待跟进事项" in card.text and "条待跟进：结案前" not in page.get_data(as_text=True)
     due = (utcnow() + timedelta(hours=2)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
     response = _hx(client, f"/tickets/{w.mine.id}/follow-ups", {
         "follow_up-promise": "两小时内回电客户", "follow_up-party": "customer", "follow_up-due_at": due,
@@ -229,6 +229,8 @@ def test_ticket_page_card_add_and_close(ticket_world, client, auth):
     assert "两小时内回电客户" in body and ("还有 1 小时 59 分钟" in body or "还有 2 小时" in body)
     assert 'hx-swap-oob="afterbegin:#ticket-timeline"' in body and "已记录跟进" in _toast(response)
     follow_up = db.session.scalars(db.select(TicketFollowUp)).one()
+    status_box = parse(client.get(f"/tickets/{w.mine.id}")).one("section", id="act-status")
+    assert "还有 1 条待跟进：结案前请先完成或取消。" in status_box.text
     response = _hx(client, f"/tickets/follow-ups/{follow_up.id}/done", {"outcome": "已回电", "origin": "ticket"})
     assert response.status_code == 200 and "跟进已完成" in _toast(response)
     assert "两小时内回电客户" in response.get_data(as_text=True)  # the timeline line (out of band)

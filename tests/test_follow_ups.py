@@ -164,13 +164,29 @@ def test_reminder_goes_once_to_whoever_serves_the_ticket(ticket_world):
     due = factories.make_follow_up(w.mine, w.agent, minutes=-1, promise="回电客户")
     factories.make_follow_up(w.mine, w.agent, minutes=30)  # not due yet
     factories.make_follow_up(w.mine, w.agent, minutes=-10, state="cancelled")
-    assert service.remind_due() == 1
+    assert service.remind_due() == {"reminded": 1, "escalated": 0}
     notice = db.session.scalars(db.select(Notification).where(Notification.kind == "follow_up")).one()
     assert notice.user_id == w.agent.id and "75121488724296" in notice.title and "回电客户" in notice.body
     assert notice.link == f"/tickets/{w.mine.id}#act-follow-up"
-    assert service.remind_due() == 0  # idempotent: stamped
+    assert service.remind_due() == {"reminded": 0, "escalated": 0}  # idempotent: stamped
     db.session.refresh(due)
     assert due.reminded_at is not None
+
+
+def test_an_hour_late_the_lead_is_told_once(ticket_world):
+    w = ticket_world
+    late = factories.make_follow_up(w.mine, w.agent, minutes=-61, promise="回电客户说明改派")
+    factories.make_follow_up(w.mine, w.agent, minutes=-59)  # not an hour yet
+    factories.make_follow_up(w.mine, w.agent, minutes=-26 * 60)  # a day late already: on the lists, not news
+    factories.make_follow_up(w.mine, w.agent, minutes=-90, state="done")
+    assert service.remind_due() == {"reminded": 3, "escalated": 1}
+    told = db.session.scalars(db.select(Notification).where(Notification.user_id == w.lead.id)).one()
+    assert told.title == "跟进超时未完成：75121488724296"
+    assert "张敏" in told.body or w.agent.display_name in told.body
+    assert "回电客户说明改派" in told.body and "1 小时 1 分钟" in told.body
+    assert service.remind_due() == {"reminded": 0, "escalated": 0}
+    db.session.refresh(late)
+    assert late.escalated_at is not None
 
 
 def test_reminder_goes_to_the_substitute_while_the_agent_is_away(ticket_world):
@@ -180,7 +196,7 @@ def test_reminder_goes_to_the_substitute_while_the_agent_is_away(ticket_world):
     today = datetime.now(SHANGHAI).date()
     make_leave(w.agent, [w.own], w.teammate, today - timedelta(days=1), today + timedelta(days=1))
     factories.make_follow_up(w.mine, w.agent, minutes=-1)
-    assert service.remind_due() == 1
+    assert service.remind_due() == {"reminded": 1, "escalated": 0}
     assert db.session.scalar(db.select(Notification.user_id).where(Notification.kind == "follow_up")) == w.teammate.id
     assert service.board(w.teammate, "mine").total == 1  # the substitute's 我的跟进 has it too
 

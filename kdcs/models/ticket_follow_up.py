@@ -2,7 +2,8 @@
 
 The brand's deadline is the ticket's; a follow-up is the agent's own promise to a customer, an
 outlet, a courier or the brand, with its time. The task queue reminds whoever serves the ticket
-when it comes due (``reminded_at``, stamped once); done or cancelled, it stays as history.
+when it comes due (``reminded_at``, stamped once) and tells their lead when it is still open an hour
+later (``escalated_at``, stamped once); done or cancelled, it stays as history.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class TicketFollowUp(db.Model):
     outcome: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When the reminder went out (the task stamps it before it notifies: at most once).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the lead was told it is an hour past due and still open (stamped once, like the reminder).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -51,9 +51,10 @@ def fold_ticket_counts(now=None) -> int:
 
 
 @huey.periodic_task(crontab(minute="*"))
-def remind_follow_ups(now=None) -> int:
-    """Every minute: each follow-up (跟进) that came due reminds whoever serves its ticket, once
-    (idempotent: the reminder's stamp is written from empty, so a second run or worker sends nothing)."""
+def remind_follow_ups(now=None) -> dict[str, int]:
+    """Every minute: each follow-up (跟进) that came due reminds whoever serves its ticket, and one still
+    open an hour later tells their lead, once each (idempotent: each notice's stamp is written from
+    empty, so a second run or worker sends nothing)."""
     from .followups import service as follow_ups
 
     with task_context():

@@ -1,4 +1,4 @@
-"""follow-ups (跟进): what an agent promised on a ticket, to whom and by when; reminded once when due
+"""follow-ups (跟进): what an agent promised on a ticket, to whom and by when; reminded once when due, the lead told once when an hour late
 
 Revision ID: 0023_follow_ups
 Revises: 0022_fined_at
@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('closed_at', kdcs.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.Text(), server_default='', nullable=False),
     sa.Column('reminded_at', kdcs.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', kdcs.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_ticket_follow_ups_closed_by_id_users'),
                             ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_ticket_follow_ups_created_by_id_users'),

@@ -12,6 +12,8 @@ PROMISE_MAX = 300
 OUTCOME_MAX = 300
 MAX_OPEN_PER_TICKET = 5
 DUE_SOON = timedelta(hours=1)
+ESCALATE_AFTER = timedelta(hours=1)  # still open this long past its time: the lead is told
+ESCALATE_LOOKBACK = timedelta(hours=24)  # older ones (a worker down for days) are on the lists, not news
 
 
 def due_error(due_at: datetime | None, now: datetime) -> str | None:

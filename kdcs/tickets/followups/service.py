@@ -319,24 +319,25 @@ def promises_by_outlet(user: User, outlet_ids: list[int]) -> dict[int, str]:
     return {outlet_id: "\n".join(lines)[:2000] for outlet_id, lines in found.items()}
 
 
-def remind_due(now: datetime | None = None) -> int:
-    """The periodic task's work: each open follow-up that has come due is stamped, then its reminder
-    goes to whoever serves the ticket (the substitute while the assignee is away; the one who made
-    the promise when nobody holds it). The stamp is an UPDATE from NULL, so a second run or a
-    second worker sends nothing twice. Returns how many reminders were sent."""
-    from ..notices import serving
+def remind_due(now: datetime | None = None) -> dict[str, int]:
+    """The periodic task's work, each notice at most once (its stamp is an UPDATE from NULL, so a second
+    run or a second worker sends nothing):
+
+    * a follow-up that has come due reminds whoever serves the ticket (the substitute while the
+      assignee is away; the one who made the promise when nobody holds it);
+    * one still open an hour past its time tells that person's lead (not one more than a day late:
+      a worker down for days would flood them; those are on 我的跟进).
+    """
+    from ..notices import _lead_of, serving
 
     now = now or utcnow()
+    sent = {"reminded": 0, "escalated": 0}
     due = db.session.scalars(
         select(TicketFollowUp).where(TicketFollowUp.state == FollowUpState.OPEN, TicketFollowUp.due_at <= now,
                                      TicketFollowUp.reminded_at.is_(None))
         .order_by(TicketFollowUp.due_at).limit(500)).all()
-    sent = 0
     for follow_up in due:
-        claimed = db.session.execute(
-            update(TicketFollowUp).where(TicketFollowUp.id == follow_up.id, TicketFollowUp.reminded_at.is_(None))
-            .values(reminded_at=now).execution_options(synchronize_session=False)).rowcount
-        if not claimed:
+        if not _stamp(follow_up, TicketFollowUp.reminded_at, now):
             continue
         ticket = db.session.get(Ticket, follow_up.ticket_id)
         recipient = serving(ticket, now) or follow_up.created_by
@@ -347,10 +348,43 @@ def remind_due(now: datetime | None = None) -> int:
                _("%(at)s to %(party)s: %(promise)s", at=beijing(follow_up.due_at),
                  party=party_label(follow_up.party), promise=follow_up.promise),
                link=f"/tickets/{ticket.id}#act-follow-up")
-        sent += 1
+        sent["reminded"] += 1
+    late = db.session.scalars(
+        select(TicketFollowUp).where(TicketFollowUp.state == FollowUpState.OPEN,
+                                     TicketFollowUp.due_at <= now - rules.ESCALATE_AFTER,
+                                     TicketFollowUp.due_at > now - rules.ESCALATE_AFTER - rules.ESCALATE_LOOKBACK,
+                                     TicketFollowUp.escalated_at.is_(None))
+        .order_by(TicketFollowUp.due_at).limit(500)).all()
+    for follow_up in late:
+        if not _stamp(follow_up, TicketFollowUp.escalated_at, now):
+            continue
+        ticket = db.session.get(Ticket, follow_up.ticket_id)
+        person = serving(ticket, now) or follow_up.created_by
+        lead = _lead_of(person)
+        if lead is None or not lead.is_active_account:
+            continue
+        notify(lead, NOTIFICATION_KIND,
+               _("Follow-up not kept: %(waybill)s", waybill=ticket.waybill_no),
+               _("%(name)s promised %(party)s by %(at)s: %(promise)s (still open %(late)s later)",
+                 name=person.display_name, party=party_label(follow_up.party), at=beijing(follow_up.due_at),
+                 promise=follow_up.promise, late=_duration(now - follow_up.due_at)),
+               link=f"/tickets/{ticket.id}#act-follow-up")
+        sent["escalated"] += 1
     db.session.commit()
     return sent
 
+
+def _duration(delta: timedelta) -> str:
+    from ...dashboard.performance import duration_text
+
+    return duration_text(int(delta.total_seconds() // 60))
+
+
+def _stamp(follow_up: TicketFollowUp, column, now: datetime) -> bool:
+    """Write ``column`` = now on the follow-up if it is still empty: True for the one run that did."""
+    return bool(db.session.execute(
+        update(TicketFollowUp).where(TicketFollowUp.id == follow_up.id, column.is_(None))
+        .values({column.key: now}).execution_options(synchronize_session=False)).rowcount)
 
 def describe_event(event):
     """A follow-up's timeline line: "跟进 · 客户 · 待跟进" and the promise (→ its outcome)."""

@@ -340,3 +340,27 @@ def test_follow_up_mark_texts():
     assert _follow_up_mark((now + timedelta(minutes=30), 1), now, soon, today) == ("14:30", " is-soon", 1)
     assert _follow_up_mark((now - timedelta(minutes=1), 2), now, soon, today) == ("13:59", " is-overdue", 2)
     assert _follow_up_mark((now + timedelta(hours=12), 1), now, soon, today) == ("12-04 02:00", "", 1)
+
+
+def test_an_agents_prebuilt_list_reads_what_the_general_one_reads(ticket_world):
+    """``_agent_mine_statement`` (one statement built once) and ``_list_statement`` (the scope built for
+    the request) agree for an agent: what they hold, promised on their outlets, and cover (代班)."""
+    from tests.leave_data import make_leave
+
+    w = ticket_world
+    today = datetime.now(SHANGHAI).date()
+    make_leave(w.stranger, [w.other], w.agent, today - timedelta(days=1), today + timedelta(days=1))  # agent covers
+    held_elsewhere = factories.make_ticket(w.team_outlet, reason=w.address, assignee=w.agent)
+    on_own_by_other = factories.make_ticket(w.own, reason=w.address, assignee=w.teammate)
+    made = [factories.make_follow_up(w.mine, w.agent, minutes=10),
+            factories.make_follow_up(held_elsewhere, w.teammate, minutes=20),  # held by the agent
+            factories.make_follow_up(on_own_by_other, w.agent, minutes=30),  # promised by them on their outlet
+            factories.make_follow_up(on_own_by_other, w.teammate, minutes=40),  # not theirs
+            factories.make_follow_up(w.far, w.stranger, minutes=50),  # covered
+            factories.make_follow_up(w.team_ticket, w.teammate, minutes=60)]  # not theirs
+    now = utcnow()
+    general = db.session.execute(service._list_statement(w.agent, "mine", now)
+                                 .order_by(TicketFollowUp.due_at, TicketFollowUp.id)).all()
+    prebuilt = db.session.execute(service._agent_mine_statement(), {"user_id": w.agent.id, "at": now, "limit": 300}).all()
+    assert [tuple(r) for r in prebuilt] == [tuple(r) for r in general]
+    assert [r.id for r in prebuilt] == [made[0].id, made[1].id, made[2].id, made[4].id]

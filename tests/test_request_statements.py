@@ -191,7 +191,7 @@ def test_agent_home_statements(client, auth, ticket_world):
         certify(ticket_world["agent"], course, trainer)
     auth.login(ticket_world["agent"])
     seen = _statements_of(client, "/")
-    assert len(seen) == 17, "\n\n".join(seen)  # + 跟进 (the board's statement and its scope's coverage)
+    assert len(seen) == 16, "\n\n".join(seen)  # + 跟进 (one prebuilt statement)
     assert len([s for s in seen if "count(notifications.id)" in s]) == 1
     assert not [s for s in seen if s.startswith("SELECT max(outlet_volumes.month)")]
 
@@ -217,7 +217,7 @@ def test_not_live_agent_home_statements_do_not_grow_with_the_courses(client, aut
     not-live reasons at once (``parts_missing``, ``missing_reasons_many``), whatever the number of
     courses (it was 4–7 statements more per course: 43 for three courses here, 55 on the bench)."""
     counted, seen = _statements_as_courses_are_added(client, auth, ticket_world["agent"], "/")
-    assert counted[0] == 34, counted  # + 跟进 (2)
+    assert counted[0] == 33, counted  # + 跟进 (1)
     # the lessons come without their Markdown bodies (the home shows titles) and without re-reading the courses
     lessons = [s for s in seen if "FROM training_lessons" in s]
     assert lessons and not any("training_lessons.body" in s for s in lessons), lessons

@@ -619,7 +619,7 @@ def test_home_statements(client, auth, ticket_world):
         certify(w.agent, course, trainer)
     add = _home_world(w)
     counted, sql, body = _counts(client, auth, w.agent, "/", add)
-    assert counted == [17, 17], (counted, sql)  # + 跟进 (the board and its scope's coverage)
+    assert counted == [16, 16], (counted, sql)  # + 跟进 (one prebuilt statement)
     assert body.count("首页网点") == 6 and body.count("首页通知") == 6, body  # every outlet and notice shown
     counted, sql, body = _counts(client, auth, w.lead, "/", add)
     assert counted == [21, 21], (counted, sql)  # + the overtime waiting for the lead, + 跟进 (2)

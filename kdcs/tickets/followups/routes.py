@@ -13,11 +13,12 @@ from ...service_errors import StaleEdit, ValidationError
 from ...views import apply_errors
 from .. import bp, idempotency, timeline_view
 from .. import service as tickets
-from ..forms import as_shanghai
+from ..forms import as_shanghai, controls
 from . import service
 from .forms import PREFIX, CloseForm, FollowUpForm, follow_up_view, party_choices
 
 CARD = "tickets/followups/_card.html"
+CLOSE = "tickets/followups/_close.html"
 
 
 @bp.app_template_global("follow_up_when")
@@ -37,7 +38,15 @@ def card_context(ticket_id: int, form_view=None, now=None) -> dict:
     now = now or utcnow()
     return {"follow_ups": service.for_ticket(ticket_id, now),
             "follow_up_form": form_view or follow_up_view(idempotency.new_key()),
-            "follow_up_ticket_id": ticket_id, "now": now}
+            "follow_up_ticket_id": ticket_id, "now": now, "c": controls(), "closing": closing_macros()}
+
+
+def closing_macros():
+    """The macros of tickets/followups/_close.html, made once per loaded template (as ``controls()``:
+    an ``{% import %}`` in a block is a module made again on each render)."""
+    from flask import current_app
+
+    return current_app.jinja_env.get_template(CLOSE).module
 
 
 def _card(ticket_id: int, *, status: int = 200, toast=None, line=None, form_view=None, close_error=None):
@@ -146,6 +155,7 @@ def _board_response(scope: str, toast=None, close_error=None):
     user = current_user._get_current_object()
     board = service.board(user, scope)
     return render("tickets/followups/board.html", block="board", toast=toast, close_error=close_error,
+                  closing=closing_macros(),
                   events="follow-ups-changed" if toast else None, board=board,
                   scopes=service.scopes_for(user), now=utcnow(), party_label=service.party_label,
                   can_work=has_permission(user, Permission.WORK_TICKETS))

@@ -202,39 +202,72 @@ class Line:
     created_by: str | None
 
 
+_FOR_TICKET = None
+
+
 def for_ticket(ticket_id: int, now: datetime | None = None) -> list[Line]:
-    """The ticket's open follow-ups, soonest first (the ticket page: one statement)."""
+    """The ticket's open follow-ups, soonest first (the ticket page and every write that answers its
+    body: one statement, built once per process)."""
+    global _FOR_TICKET
     now = now or utcnow()
-    rows = db.session.execute(
-        select(TicketFollowUp.id, TicketFollowUp.party, TicketFollowUp.promise, TicketFollowUp.due_at,
-               User.display_name)
-        .outerjoin(User, User.id == TicketFollowUp.created_by_id)
-        .where(TicketFollowUp.ticket_id == ticket_id, TicketFollowUp.state == FollowUpState.OPEN)
-        .order_by(TicketFollowUp.due_at, TicketFollowUp.id)).all()
+    if _FOR_TICKET is None:
+        table, users = TicketFollowUp.__table__, User.__table__
+        _FOR_TICKET = (
+            select(table.c.id, table.c.party, table.c.promise, table.c.due_at, users.c.display_name)
+            .select_from(table.outerjoin(users, users.c.id == table.c.created_by_id))
+            .where(table.c.ticket_id == bindparam("ticket_id"), table.c.state == FollowUpState.OPEN.value)
+            .order_by(table.c.due_at, table.c.id))
+    rows = core_sql.execute(_FOR_TICKET, {"ticket_id": ticket_id}).all()
     return [Line(r.id, ticket_id, "", "", None, r.party, r.promise, r.due_at, rules.urgency(r.due_at, now),
                  r.display_name) for r in rows]
 
 
-def _list_statement(user: User, scope: str, now: datetime):
+def _columns_and_joins():
     creator = db.aliased(User)
     assignee = db.aliased(User)
-    statement = (
-        select(TicketFollowUp.id, TicketFollowUp.ticket_id, Ticket.waybill_no, Outlet.name.label("outlet"),
-               assignee.display_name.label("assignee"), TicketFollowUp.party, TicketFollowUp.promise,
-               TicketFollowUp.due_at, creator.display_name.label("created_by"))
-        .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
-        .join(Outlet, Outlet.id == Ticket.outlet_id)
-        .outerjoin(assignee, assignee.id == Ticket.assignee_id)
-        .outerjoin(creator, creator.id == TicketFollowUp.created_by_id)
-        .where(TicketFollowUp.state == FollowUpState.OPEN, TicketFollowUp.ticket_id.in_(_visible_ticket_ids(user)))
-    )
+    return (select(TicketFollowUp.id, TicketFollowUp.ticket_id, Ticket.waybill_no, Outlet.name.label("outlet"),
+                   assignee.display_name.label("assignee"), TicketFollowUp.party, TicketFollowUp.promise,
+                   TicketFollowUp.due_at, creator.display_name.label("created_by"))
+            .join(Ticket, Ticket.id == TicketFollowUp.ticket_id)
+            .join(Outlet, Outlet.id == Ticket.outlet_id)
+            .outerjoin(assignee, assignee.id == Ticket.assignee_id)
+            .outerjoin(creator, creator.id == TicketFollowUp.created_by_id)
+            .where(TicketFollowUp.state == FollowUpState.OPEN))
+
+
+_AGENT_MINE = None
+
+
+def _agent_mine_statement():
+    """An agent's own follow-ups with the user and the instant as parameters, built once per process
+    (the agent's home and 我的跟进): the same rows as the general statement for an agent, whose scope
+    is what they hold, their outlets and what they cover, so "theirs" reads
+    held by them, or promised by them on their outlet, or on an outlet they cover (代班)."""
+    global _AGENT_MINE
+    if _AGENT_MINE is None:
+        from ...leave.coverage import covered_outlet_ids_select
+
+        user_id = bindparam("user_id")
+        own_outlets = select(Outlet.id).where(Outlet.primary_agent_id == user_id)
+        covered = covered_outlet_ids_select(user_id, bindparam("at", type_=TicketFollowUp.due_at.type))
+        _AGENT_MINE = (_columns_and_joins()
+                       .where(or_(Ticket.assignee_id == user_id,
+                                  (TicketFollowUp.created_by_id == user_id) & Ticket.outlet_id.in_(own_outlets),
+                                  Ticket.outlet_id.in_(covered)))
+                       .order_by(TicketFollowUp.due_at, TicketFollowUp.id).limit(bindparam("limit")))
+    return _AGENT_MINE
+
+
+def _list_statement(user: User, scope: str, now: datetime):
+    """The open follow-ups of the tickets in ``user``'s scope (``mine``: what they promised, hold, or
+    cover as a substitute); built for the request (a lead's, or anyone's but an agent's own list)."""
+    statement = _columns_and_joins().where(TicketFollowUp.ticket_id.in_(_visible_ticket_ids(user)))
     if scope == "mine":  # what I promised, what is promised on a ticket I hold or on an outlet I cover (代班)
         from ...leave.coverage import covered_outlet_ids_select
 
         statement = statement.where(or_(TicketFollowUp.created_by_id == user.id, Ticket.assignee_id == user.id,
                                         Ticket.outlet_id.in_(covered_outlet_ids_select(user.id, now))))
     return statement
-
 
 SCOPES = ("mine", "team")
 
@@ -267,8 +300,11 @@ def board(user: User, scope: str = "mine", now: datetime | None = None) -> Board
     if scope not in scopes_for(user):
         scope = "mine"
     now = now or utcnow()
-    rows = db.session.execute(_list_statement(user, scope, now).order_by(TicketFollowUp.due_at, TicketFollowUp.id)
-                              .limit(LIST_LIMIT)).all()
+    if scope == "mine" and user.role == "agent" and user.is_active:
+        rows = core_sql.execute(_agent_mine_statement(), {"user_id": user.id, "at": now, "limit": LIST_LIMIT}).all()
+    else:
+        rows = db.session.execute(_list_statement(user, scope, now)
+                                  .order_by(TicketFollowUp.due_at, TicketFollowUp.id).limit(LIST_LIMIT)).all()
     end_of_today = (now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
                     + timedelta(days=1))
     groups: dict[str, list[Line]] = {"overdue": [], "today": [], "later": []}

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ...htmx import render, render_fragment, wants_fragment
 from ...models import utcnow
-from ...permissions import Permission, has_permission, require
+from ...permissions import Permission, require
 from ...service_errors import StaleEdit, ValidationError
 from ...views import apply_errors
 from .. import bp, idempotency, timeline_view
@@ -96,12 +96,13 @@ def _ticket_page(ticket_id: int, form_view):
 
 
 def _last_line(ticket_id: int):
-    """The newest timeline line of the ticket (what the write just added), for the out-of-band swap."""
-    rows = tickets.timeline_rows(ticket_id)
-    return timeline_view.lines(rows[-1:])[0] if rows else None
+    """The timeline line the write just added (the user's newest 跟进 line), for the out-of-band swap."""
+    row = service.last_event_row(ticket_id, current_user.id)
+    return timeline_view.lines([row])[0] if row is not None else None
 
 
 def _close(follow_up_id: int, done: bool):
+    """Done or cancel, answered where the form was: the ticket page's card or 我的跟进 (htmx), else a 303 back."""
     form = CloseForm()
     origin = "board" if form.origin.data == "board" else "ticket"
     try:
@@ -152,13 +153,12 @@ def follow_up_cancel(follow_up_id: int):
 
 
 def _board_response(scope: str, toast=None, close_error=None):
+    """我的跟进 (the page, or its ``board`` block for htmx) after a read or a closing."""
     user = current_user._get_current_object()
-    board = service.board(user, scope)
+    now = utcnow()
     return render("tickets/followups/board.html", block="board", toast=toast, close_error=close_error,
-                  closing=closing_macros(),
-                  events="follow-ups-changed" if toast else None, board=board,
-                  scopes=service.scopes_for(user), now=utcnow(), party_label=service.party_label,
-                  can_work=has_permission(user, Permission.WORK_TICKETS))
+                  closing=closing_macros(), events="follow-ups-changed" if toast else None,
+                  board=service.board(user, scope, now), scopes=service.scopes_for(user), now=now)
 
 
 @bp.route("/follow-ups")

@@ -13,7 +13,7 @@ from ... import core_sql
 from ...auditing import record
 from ...extensions import db
 from ...filters import SHANGHAI
-from ...models import Outlet, Ticket, User, utcnow
+from ...models import Outlet, Ticket, TicketEvent, User, utcnow
 from ...models.ticket import EventKind, QueueState
 from ...models.ticket_follow_up import FollowUpParty, FollowUpState, TicketFollowUp
 from ...notifications.service import notify
@@ -200,6 +200,25 @@ class Line:
     due_at: datetime
     urgency: str
     created_by: str | None
+
+
+_LAST_LINE = None
+
+
+def last_event_row(ticket_id: int, actor_id: int):
+    """The newest 跟进 timeline row the actor wrote on the ticket (what a write just added), in the
+    timeline's columns, for the answer's out-of-band line: one prebuilt statement, not the timeline."""
+    global _LAST_LINE
+    if _LAST_LINE is None:
+        events, users = TicketEvent.__table__, User.__table__
+        _LAST_LINE = (
+            select(events.c.id, events.c.at, events.c.actor_id, events.c.kind, events.c.from_value,
+                   events.c.to_value, events.c.body, users.c.display_name.label("actor_name"))
+            .select_from(events.outerjoin(users, users.c.id == events.c.actor_id))
+            .where(events.c.ticket_id == bindparam("ticket_id"), events.c.actor_id == bindparam("actor_id"),
+                   events.c.kind == EventKind.FOLLOW_UP.value)
+            .order_by(events.c.at.desc(), events.c.id.desc()).limit(1))
+    return core_sql.execute(_LAST_LINE, {"ticket_id": ticket_id, "actor_id": actor_id}).first()
 
 
 _FOR_TICKET = None

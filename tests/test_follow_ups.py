@@ -69,6 +69,10 @@ def test_an_agent_records_a_promise_on_their_ticket(ticket_world):
     assert (event.ticket_id, event.from_value, event.to_value) == (w.mine.id, "customer", "open")
     assert "回电客户" in event.body
     assert db.session.scalar(db.select(AuditLog).where(AuditLog.action == "ticket.follow_up")) is not None
+    from kdcs.auditing import action_label
+
+    assert [action_label(a) for a in ("ticket.follow_up", "ticket.follow_up.done", "ticket.follow_up.cancelled")] == [
+        "记录跟进", "跟进完成", "跟进取消"]
 
 
 def test_every_problem_is_said_at_once_and_nothing_is_stored(ticket_world):

@@ -450,9 +450,14 @@ def describe_event(event):
 
 
 def _register() -> None:
-    from ...auditing import register_event_describer
+    from ...auditing import register_event_describer, register_labels
 
     register_event_describer(EventKind.FOLLOW_UP.value, describe_event)
+    register_labels(actions={
+        ACTION: _l("Follow-up recorded"),
+        f"{ACTION}.{FollowUpState.DONE}": _l("Follow-up done"),
+        f"{ACTION}.{FollowUpState.CANCELLED}": _l("Follow-up cancelled"),
+    })
 
 
 _register()

@@ -383,38 +383,22 @@ def remind_due(now: datetime | None = None) -> dict[str, int]:
     * one still open an hour past its time tells that person's lead (not one more than a day late:
       a worker down for days would flood them; those are on 我的跟进).
     """
-    from ..notices import _lead_of, serving
+    from ..notices import _lead_of
 
     now = now or utcnow()
     sent = {"reminded": 0, "escalated": 0}
-    due = db.session.scalars(
-        select(TicketFollowUp).where(TicketFollowUp.state == FollowUpState.OPEN, TicketFollowUp.due_at <= now,
-                                     TicketFollowUp.reminded_at.is_(None))
-        .order_by(TicketFollowUp.due_at).limit(500)).all()
-    for follow_up in due:
-        if not _stamp(follow_up, TicketFollowUp.reminded_at, now):
+    for follow_up, ticket, person in _claimed(TicketFollowUp.reminded_at, now, TicketFollowUp.due_at <= now):
+        if person is None or not person.is_active_account:
             continue
-        ticket = db.session.get(Ticket, follow_up.ticket_id)
-        recipient = serving(ticket, now) or follow_up.created_by
-        if recipient is None or not recipient.is_active_account:
-            continue
-        notify(recipient, NOTIFICATION_KIND,
+        notify(person, NOTIFICATION_KIND,
                _("Follow-up due: %(waybill)s", waybill=ticket.waybill_no),
                _("%(at)s to %(party)s: %(promise)s", at=beijing(follow_up.due_at),
                  party=party_label(follow_up.party), promise=follow_up.promise),
                link=f"/tickets/{ticket.id}#act-follow-up")
         sent["reminded"] += 1
-    late = db.session.scalars(
-        select(TicketFollowUp).where(TicketFollowUp.state == FollowUpState.OPEN,
-                                     TicketFollowUp.due_at <= now - rules.ESCALATE_AFTER,
-                                     TicketFollowUp.due_at > now - rules.ESCALATE_AFTER - rules.ESCALATE_LOOKBACK,
-                                     TicketFollowUp.escalated_at.is_(None))
-        .order_by(TicketFollowUp.due_at).limit(500)).all()
-    for follow_up in late:
-        if not _stamp(follow_up, TicketFollowUp.escalated_at, now):
-            continue
-        ticket = db.session.get(Ticket, follow_up.ticket_id)
-        person = serving(ticket, now) or follow_up.created_by
+    late_since = now - rules.ESCALATE_AFTER
+    for follow_up, ticket, person in _claimed(TicketFollowUp.escalated_at, now, TicketFollowUp.due_at <= late_since,
+                                              TicketFollowUp.due_at > late_since - rules.ESCALATE_LOOKBACK):
         lead = _lead_of(person)
         if lead is None or not lead.is_active_account:
             continue
@@ -427,6 +411,21 @@ def remind_due(now: datetime | None = None) -> dict[str, int]:
         sent["escalated"] += 1
     db.session.commit()
     return sent
+
+
+def _claimed(stamp, now: datetime, *conditions):
+    """The open follow-ups matching ``conditions`` whose ``stamp`` column this run wrote from empty (so
+    each is claimed by one run only), each with its ticket and whoever serves it (the substitute while
+    the assignee is away; the one who made the promise when nobody holds the ticket)."""
+    from ..notices import serving
+
+    found = db.session.scalars(
+        select(TicketFollowUp).where(TicketFollowUp.state == FollowUpState.OPEN, stamp.is_(None), *conditions)
+        .order_by(TicketFollowUp.due_at).limit(500)).all()
+    for follow_up in found:
+        if _stamp(follow_up, stamp, now):
+            ticket = db.session.get(Ticket, follow_up.ticket_id)
+            yield follow_up, ticket, serving(ticket, now) or follow_up.created_by
 
 
 def _duration(delta: timedelta) -> str:

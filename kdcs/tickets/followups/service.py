@@ -13,7 +13,7 @@ from ... import core_sql
 from ...auditing import record
 from ...extensions import db
 from ...filters import SHANGHAI
-from ...models import Outlet, Ticket, TicketEvent, User, utcnow
+from ...models import Outlet, Role, Ticket, TicketEvent, User, utcnow
 from ...models.ticket import EventKind, QueueState
 from ...models.ticket_follow_up import FollowUpParty, FollowUpState, TicketFollowUp
 from ...notifications.service import notify
@@ -293,7 +293,7 @@ SCOPES = ("mine", "team")
 
 def scopes_for(user: User) -> tuple[str, ...]:
     """An agent sees their own follow-ups; a lead (and an admin) also everyone's in scope."""
-    return SCOPES if has_permission(user, Permission.VIEW_TEAM_TICKETS) and user.role != "agent" else ("mine",)
+    return SCOPES if has_permission(user, Permission.VIEW_TEAM_TICKETS) and user.role != Role.AGENT else ("mine",)
 
 
 @dataclass
@@ -319,13 +319,14 @@ def board(user: User, scope: str = "mine", now: datetime | None = None) -> Board
     if scope not in scopes_for(user):
         scope = "mine"
     now = now or utcnow()
-    if scope == "mine" and user.role == "agent" and user.is_active:
+    if scope == "mine" and user.role == Role.AGENT and user.is_active:
         rows = core_sql.execute(_agent_mine_statement(), {"user_id": user.id, "at": now, "limit": LIST_LIMIT}).all()
     else:
         rows = db.session.execute(_list_statement(user, scope, now)
                                   .order_by(TicketFollowUp.due_at, TicketFollowUp.id).limit(LIST_LIMIT)).all()
-    end_of_today = (now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-                    + timedelta(days=1))
+    from ..queue import shanghai_day_bounds
+
+    _start, end_of_today = shanghai_day_bounds(now.astimezone(SHANGHAI).date())  # the queue's 今日
     groups: dict[str, list[Line]] = {"overdue": [], "today": [], "later": []}
     for r in rows:
         urgency = rules.urgency(r.due_at, now)
@@ -349,7 +350,7 @@ class HomeFigures:
 
 def home_figures(user: User, now: datetime | None = None, shown: int = 5) -> HomeFigures:
     """The agent's (mine) or lead's (team) follow-ups for the home page, from the board's one statement."""
-    scope = "team" if has_permission(user, Permission.VIEW_TEAM_TICKETS) and user.role != "agent" else "mine"
+    scope = "team" if "team" in scopes_for(user) else "mine"
     now = now or utcnow()
     found = board(user, scope, now)
     return HomeFigures(len(found.overdue), len(found.today), (found.overdue + found.today + found.later)[:shown],

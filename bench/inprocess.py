@@ -78,16 +78,23 @@ class ClientSession:
 
 
 def print_statements(kind: str, run) -> None:
-    """The SQL statements one request of ``kind`` runs, numbered (after the warm-up requests)."""
+    """The SQL statements one request of ``kind`` runs, numbered (after the warm-up requests), each
+    with the time from the driver's execute to the end of the fetch that followed (on SQLite that is
+    the statement's CPU in the server's process)."""
     from sqlalchemy import event
 
     from kdcs.extensions import db
     from wsgi import app
 
     seen: list[str] = []
+    started: list[float] = []
+    took: list[float] = []
 
     def on_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
+        if len(took) < len(started):  # the previous statement's fetch ended when this one began
+            took.append(time.perf_counter() - started[-1])
         seen.append(" ".join(statement.split()))
+        started.append(time.perf_counter())
 
     with app.app_context():
         engine = db.engine
@@ -96,9 +103,11 @@ def print_statements(kind: str, run) -> None:
         run()
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
-    print(f"--- {kind}: {len(seen)} statements")
-    for n, statement in enumerate(seen, 1):
-        print(f"{n:>3}. {statement[:300]}")
+    if started and len(took) < len(started):
+        took.append(time.perf_counter() - started[-1])  # the last one: up to the end of the request
+    print(f"--- {kind}: {len(seen)} statements (ms: from its execute to the next one's, the last to the end)")
+    for n, (statement, seconds) in enumerate(zip(seen, took, strict=True), 1):
+        print(f"{n:>3}. {seconds * 1000:6.2f}  {statement[:300]}")
 
 
 def main() -> None:

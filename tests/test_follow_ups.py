@@ -11,6 +11,7 @@ from kdcs.filters import SHANGHAI
 from kdcs.models import AuditLog, Notification, TicketEvent, TicketFollowUp, utcnow
 from kdcs.permissions import PermissionDenied
 from kdcs.service_errors import ValidationError
+from kdcs.tickets import queue
 from kdcs.tickets.followups import rules, service
 from kdcs.tickets.service import TicketNotFound
 from tests import factories
@@ -368,3 +369,34 @@ def test_an_agents_prebuilt_list_reads_what_the_general_one_reads(ticket_world):
     prebuilt = db.session.execute(service._agent_mine_statement(), {"user_id": w.agent.id, "at": now, "limit": 300}).all()
     assert [tuple(r) for r in prebuilt] == [tuple(r) for r in general]
     assert [r.id for r in prebuilt] == [made[0].id, made[1].id, made[2].id, made[4].id]
+
+
+def test_a_leads_and_an_admins_prebuilt_board_reads_what_the_general_one_reads(ticket_world):
+    """``_scoped_statement`` (the scope a condition on the follow-up's own ticket, built once per shape)
+    and ``_list_statement`` (``ticket_id IN (visible tickets)``, built for the request) agree for a lead,
+    team and mine (what they promised, hold, or cover: 代班), and for an admin."""
+    from tests.leave_data import make_leave
+
+    w = ticket_world
+    today = datetime.now(SHANGHAI).date()
+    make_leave(w.stranger, [w.other], w.lead, today - timedelta(days=1), today + timedelta(days=1))  # lead covers
+    held_by_lead = factories.make_ticket(w.free, reason=w.address, assignee=w.lead)
+    made = [factories.make_follow_up(w.mine, w.agent, minutes=10),  # the team's
+            factories.make_follow_up(w.team_ticket, w.lead, minutes=20),  # the team's, promised by the lead
+            factories.make_follow_up(w.far, w.stranger, minutes=30),  # covered by the lead
+            factories.make_follow_up(held_by_lead, w.admin, minutes=40),  # held by the lead
+            factories.make_follow_up(factories.make_ticket(w.free, reason=w.address), w.admin, minutes=50)]  # nobody's
+    now = utcnow()
+    expected = {("lead", "team"): [made[0], made[1], made[2], made[3]], ("lead", "mine"): [made[1], made[2], made[3]],
+                ("admin", "team"): made, ("admin", "mine"): [made[3], made[4]]}  # the admin promised those
+    for (who, scope), rows in expected.items():
+        user = getattr(w, who)
+        general = db.session.execute(service._list_statement(user, scope, now)
+                                     .order_by(TicketFollowUp.due_at, TicketFollowUp.id)).all()
+        key, condition, params = queue.visible_shape(user, now)
+        prebuilt = db.session.execute(service._scoped_statement(key, condition, scope == "mine"),
+                                      {**params, "limit": 300}).all()
+        assert [tuple(r) for r in prebuilt] == [tuple(r) for r in general], (who, scope)
+        assert [r.id for r in prebuilt] == [f.id for f in rows], (who, scope)
+        assert [line.id for g in ("overdue", "today", "later")
+                for line in getattr(service.board(user, scope, now), g)] == [f.id for f in rows], (who, scope)

@@ -250,3 +250,15 @@ def test_filter_round_trip_keeps_everything_in_the_url():
 
     user = type("U", (), {"role": "admin", "team_id": 1, "is_authenticated": True, "is_active": True})()
     assert queue.parse_filter(Args(f.args()), user) == f
+
+
+def test_the_rows_minute_text_is_what_strftime_writes_in_beijing_time():
+    """``_minute_text`` replaced ``strftime`` in the rows for speed: the same text, across midnight,
+    a year's end and single digits."""
+    from kdcs.filters import SHANGHAI
+
+    for at in (datetime(2026, 12, 31, 16, 5, tzinfo=UTC), datetime(2027, 1, 1, 15, 59, 59, tzinfo=UTC),
+               datetime(2026, 3, 4, 0, 0, tzinfo=UTC), datetime(2026, 11, 30, 23, 9, 30, tzinfo=UTC)):
+        local = at.astimezone(SHANGHAI)
+        assert queue._minute_text(at) == local.strftime("%Y-%m-%d %H:%M")
+        assert queue._minute_text(at, year=False) == local.strftime("%m-%d %H:%M")

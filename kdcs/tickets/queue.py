@@ -504,12 +504,27 @@ def visible_waybills(user: User, ticket_ids: list[int], at: datetime | None = No
     one prebuilt statement: the bulk result names the tickets it changed (a guessed id stays "#id")."""
     if not ticket_ids:
         return {}
+    shape = visible_shape(user, at)
+    if shape is None:
+        query = service.visible_tickets_query(user, at).with_only_columns(Ticket.id, Ticket.waybill_no)
+        return dict(db.session.execute(query.where(Ticket.id.in_(ticket_ids))).all())
+    key, condition, params = shape
+    statement = _VISIBLE.get(key)
+    if statement is None:
+        statement = _VISIBLE[key] = select(_T.c.id, _T.c.waybill_no).where(
+            *([condition] if condition is not None else []), _T.c.id.in_(bindparam("ids", expanding=True)))
+    return dict(run(statement, {**params, "ids": list(ticket_ids)}).all())
+
+
+def visible_shape(user: User, at: datetime | None = None) -> tuple[tuple, object, dict] | None:
+    """(key, condition, parameters) of ``service.visible_tickets_query``'s WHERE over the tickets
+    table, built once per key with the user and the outlets covered as parameters (the condition
+    is None for an admin, who sees every ticket); None for a user the general path answers."""
     role = getattr(user, "role", None)
     if (not getattr(user, "is_active", False) or role not in (Role.ADMIN, Role.LEAD, Role.AGENT)
             or (role == Role.LEAD and user.team_id is None)):
-        query = service.visible_tickets_query(user, at).with_only_columns(Ticket.id, Ticket.waybill_no)
-        return dict(db.session.execute(query.where(Ticket.id.in_(ticket_ids))).all())
-    params = {"user_id": user.id, "team_id": user.team_id, "ids": list(ticket_ids)}
+        return None
+    params = {"user_id": user.id, "team_id": user.team_id}
     covered = []
     if role != Role.ADMIN:
         from ..leave.coverage import covered_outlet_ids
@@ -518,12 +533,7 @@ def visible_waybills(user: User, ticket_ids: list[int], at: datetime | None = No
         if covered:
             params["covered"] = covered
     key = (role, "visible", bool(covered))
-    statement = _VISIBLE.get(key)
-    if statement is None:
-        condition = _scope_condition(key)
-        statement = _VISIBLE[key] = select(_T.c.id, _T.c.waybill_no).where(
-            *([condition] if condition is not None else []), _T.c.id.in_(bindparam("ids", expanding=True)))
-    return dict(run(statement, params).all())
+    return key, _scope_condition(key), params
 
 
 def _scope_condition(key: tuple):
@@ -1246,7 +1256,7 @@ def table_rows(items: list, now: datetime, detail_prefix: str,
         pending = state != "none"
         waybill = esc(waybill_no)
         if pending:
-            due_iso, due_title = due.isoformat(), due_format % {"t": due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")}
+            due_iso, due_title = due.isoformat(), due_format % {"t": _minute_text(due)}
             remaining = remaining_text(due, now, formats)
             is_reply = first_replied_at is None and reply_due_at is not None and due == reply_due_at
             closed_text = ""
@@ -1254,7 +1264,7 @@ def table_rows(items: list, now: datetime, detail_prefix: str,
             due_iso = due_title = remaining = ""
             is_reply = False
             closed = closed_at if queue_state != waiting else None
-            closed_text = closed.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if closed is not None else ""
+            closed_text = _minute_text(closed) if closed is not None else ""
         brand, code, outlet = name(brand_name) or esc(brand_name), name(outlet_code) or esc(outlet_code), \
             name(outlet_name) or esc(outlet_name)
         assignee = name(assignee_name)
@@ -1269,11 +1279,19 @@ def table_rows(items: list, now: datetime, detail_prefix: str,
             f"{categories.get(category) or esc(category)} · {name(reason_name) or esc(reason_name)}",
             f"{brand} · {code} {outlet}", outlet, customer or "—", esc(mask_phone(customer_phone)),
             esc(status), statuses.get(status) or esc(status), assignee, assignee or unassigned,
-            registered_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") if registered_at is not None else "",
+            _minute_text(registered_at, year=False) if registered_at is not None else "",
             covering.get(outlet_id),
             _follow_up_mark(follow_ups.get(ticket_id), now, soon, today),
         ))
     return rows
+
+
+def _minute_text(at: datetime, year: bool = True) -> str:
+    """``2026-12-03 17:05`` (or ``12-03 17:05``) in Beijing time: what ``strftime`` writes, at half its
+    cost (two or three a row, 50 rows a page)."""
+    local = at.astimezone(SHANGHAI)
+    text = f"{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    return f"{local.year:04d}-{text}" if year else text
 
 
 def _follow_up_mark(found, now: datetime, soon: datetime, today) -> tuple[str, str, int] | None:

@@ -19,7 +19,7 @@ from ...models.ticket_follow_up import FollowUpParty, FollowUpState, TicketFollo
 from ...notifications.service import notify
 from ...permissions import Permission, ensure, has_permission
 from ...service_errors import NotFound, ValidationError
-from .. import idempotency
+from .. import idempotency, queue
 from .. import service as tickets
 from . import rules
 
@@ -277,6 +277,34 @@ def _agent_mine_statement():
     return _AGENT_MINE
 
 
+_SCOPED: dict[tuple, object] = {}
+
+
+def _scoped_statement(key: tuple, condition, mine: bool):
+    """The board's statement for a scope ``queue.visible_shape`` prebuilt (a lead's or an admin's),
+    built once per process and shape: the scope is a condition on the follow-up's own ticket row,
+    so the open follow-ups drive the read, not the thousands of tickets a team can see; ``mine``
+    narrows it to what the user promised, holds or covers (代班), as ``_list_statement`` does."""
+    statement = _SCOPED.get((key, mine))
+    if statement is None:
+        f, t, o = TicketFollowUp.__table__, Ticket.__table__, Outlet.__table__
+        creator, assignee = User.__table__.alias("creator"), User.__table__.alias("assignee")
+        user_id = bindparam("user_id")
+        statement = (
+            select(f.c.id, f.c.ticket_id, t.c.waybill_no, o.c.name.label("outlet"),
+                   assignee.c.display_name.label("assignee"), f.c.party, f.c.promise, f.c.due_at,
+                   creator.c.display_name.label("created_by"))
+            .select_from(f.join(t, t.c.id == f.c.ticket_id).join(o, o.c.id == t.c.outlet_id)
+                         .outerjoin(assignee, assignee.c.id == t.c.assignee_id)
+                         .outerjoin(creator, creator.c.id == f.c.created_by_id))
+            .where(f.c.state == FollowUpState.OPEN.value, *([condition] if condition is not None else [])))
+        if mine:
+            covered = [t.c.outlet_id.in_(bindparam("covered", expanding=True))] if key[2] else []
+            statement = statement.where(or_(f.c.created_by_id == user_id, t.c.assignee_id == user_id, *covered))
+        statement = _SCOPED[(key, mine)] = statement.order_by(f.c.due_at, f.c.id).limit(bindparam("limit"))
+    return statement
+
+
 def _list_statement(user: User, scope: str, now: datetime):
     """The open follow-ups of the tickets in ``user``'s scope (``mine``: what they promised, hold, or
     cover as a substitute); built for the request (a lead's, or anyone's but an agent's own list)."""
@@ -319,14 +347,17 @@ def board(user: User, scope: str = "mine", now: datetime | None = None) -> Board
     if scope not in scopes_for(user):
         scope = "mine"
     now = now or utcnow()
+    shape = None if scope == "mine" and user.role == Role.AGENT else queue.visible_shape(user, now)
     if scope == "mine" and user.role == Role.AGENT and user.is_active:
         rows = core_sql.execute(_agent_mine_statement(), {"user_id": user.id, "at": now, "limit": LIST_LIMIT}).all()
+    elif shape is not None:
+        key, condition, params = shape
+        rows = core_sql.execute(_scoped_statement(key, condition, scope == "mine"),
+                                {**params, "limit": LIST_LIMIT}).all()
     else:
         rows = db.session.execute(_list_statement(user, scope, now)
                                   .order_by(TicketFollowUp.due_at, TicketFollowUp.id).limit(LIST_LIMIT)).all()
-    from ..queue import shanghai_day_bounds
-
-    _start, end_of_today = shanghai_day_bounds(now.astimezone(SHANGHAI).date())  # the queue's 今日
+    _start, end_of_today = queue.shanghai_day_bounds(now.astimezone(SHANGHAI).date())  # the queue's 今日
     groups: dict[str, list[Line]] = {"overdue": [], "today": [], "later": []}
     for r in rows:
         urgency = rules.urgency(r.due_at, now)

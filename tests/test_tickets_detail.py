@@ -367,3 +367,52 @@ def test_each_form_carries_the_requests_csrf_token(client, auth, users, ticket_w
         "note-csrf_token": tokens["note"], "note-version": version, "note-body": "带令牌的备注"})
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     assert [e.body for e in _events(ticket, "note")] == ["带令牌的备注"]
+
+
+def test_a_stored_writes_answer_keeps_the_pages_evidence_box_and_sop_panel(client, auth, users, ticket_world):
+    """A stored write answers the ticket's body with empty ``hx-preserve`` placeholders for the evidence
+    box and the SOP panel (htmx keeps the page's own, with what the agent opened or chose there):
+    nothing a status change, a reply or a reassignment does changes them. Closing or reopening renders
+    the panel (it inserts into the reply box of an open ticket only); a refused write and a GET render all."""
+    t = ticket_world["mine"]
+    auth.login(users["agent"])
+
+    def sections(response):
+        page = parse(response)
+        return {name: page.one("section", id=name) for name in ("sop-panel", "evidence")}
+
+    def kept(section):
+        return section.get("hx-preserve") == "true" and not section.children
+
+    shown = sections(client.htmx("get", f"/tickets/{t.id}"))
+    assert not kept(shown["sop-panel"]) and shown["sop-panel"].find("h2") is not None
+    assert not kept(shown["evidence"]) and shown["evidence"].find("h2") is not None
+
+    answer = client.htmx("post", f"/tickets/{t.id}/status", data={"status-to_status": "in_progress",
+                                                                 "status-version": t.version})
+    assert answer.status_code == 200 and all(kept(s) for s in sections(answer).values())
+    db.session.refresh(t)
+    answer = client.htmx("post", f"/tickets/{t.id}/replies", data={
+        "reply-channel": "phone", "reply-body": "已联系网点派送", "reply-set_status": "", "reply-corrects_id": "0",
+        "reply-version": t.version, "reply-key": "k" * 32})
+    assert answer.status_code == 200 and "reply-list" in answer.get_data(as_text=True)
+    assert all(kept(s) for s in sections(answer).values())
+
+    refused = client.htmx("post", f"/tickets/{t.id}/status", data={"status-to_status": "judged",
+                                                                  "status-version": t.version})
+    assert "field-error" in refused.get_data(as_text=True)
+    assert not any(kept(s) for s in sections(refused).values())
+
+    db.session.refresh(t)
+    closed = client.htmx("post", f"/tickets/{t.id}/status", data={
+        "status-to_status": "closed", "status-version": t.version, "status-note": "客户确认已签收"})
+    db.session.refresh(t)
+    assert t.status == "closed", closed.get_data(as_text=True)[:300]
+    after_close = sections(closed)
+    assert not kept(after_close["sop-panel"]) and kept(after_close["evidence"])
+    reopened = client.htmx("post", f"/tickets/{t.id}/reopen", data={"reopen-reason": "客户再次来电",
+                                                                   "reopen-version": t.version})
+    db.session.refresh(t)
+    assert t.status != "closed"
+    after_reopen = sections(reopened)
+    assert not kept(after_reopen["sop-panel"]) and kept(after_reopen["evidence"])

@@ -344,11 +344,13 @@ def _kept_minutes(minutes, mode=None) -> str:
     return kept_per_catalog(_MINUTES, args, format_minutes, *args, limit=1000)
 
 
-def _detail_context(ticket: Ticket, **forms) -> dict:
+def _detail_context(ticket: Ticket, kept: frozenset[str] = frozenset(), **forms) -> dict:
     """Everything the detail page and its ``ticket_body`` fragment show.
 
     ``forms``: a refused POST's WTForms form (``note_form`` ...) shown again as the user sent it;
     the other forms are displayed fresh as ``FormView``s (no WTForms form built for display).
+    ``kept``: sections a write's answer leaves as the page shows them ("evidence", "sop"): an
+    empty element with their id and ``hx-preserve``, nothing read for them.
     """
     user = current_user._get_current_object()  # the proxy once, not on each of a few dozen uses below
     version = str(ticket.version)
@@ -421,7 +423,10 @@ def _detail_context(ticket: Ticket, **forms) -> dict:
         "canned": _canned_groups(ticket, user),
         "replies": ticket_replies,
         "reply_met": service.reply_met_deadline(ticket),
-        "sop_panel": sop_panel.for_ticket(ticket, user),  # the SOP scripts beside the ticket
+        # the SOP scripts beside the ticket (kept: the page's panel stays, with what the agent opened)
+        "sop_panel": None if "sop" in kept else sop_panel.for_ticket(ticket, user),
+        "keep_sop": "sop" in kept and has_permission(user, Permission.VIEW_SOP),
+        "keep_evidence": "evidence" in kept,
         "recent": queue.recent_changes_by_others(ticket, user),
         "open_tab": forms.get("open_tab", ""),
         **built,
@@ -467,11 +472,22 @@ def presence_banner(ticket_id: int):
     return response
 
 
-def _action_response(ticket_id: int, ok: bool, message: str | None = None, status: int = 200, **forms):
+def _kept_sections(opened_or_closed: bool) -> frozenset[str]:
+    """What a stored write's answer leaves on the page as it is (``hx-preserve``): the evidence box
+    (only its own upload and removal change it) and the SOP panel, unless the write opened or
+    closed the ticket (the panel inserts into the reply box of an open ticket, else into the note).
+    Their reads and rendering were a quarter of every status change's and reply's answer."""
+    return frozenset(("evidence",)) if opened_or_closed else frozenset(("evidence", "sop"))
+
+
+def _action_response(ticket_id: int, ok: bool, message: str | None = None, status: int = 200,
+                     opens_or_closes=None, **forms):
     """After a write: the refreshed ``ticket_body`` (htmx) or a 303 to the page (no JS).
 
-    A refused write re-renders the body (or the page) with the user's form as typed:
-    200 with its errors, or 409 with a conflict notice when the ticket changed meanwhile.
+    A stored write's body keeps the page's evidence box and SOP panel (``_kept_sections``;
+    ``opens_or_closes(ticket)`` says whether this write opened or closed it). A refused write
+    re-renders the whole body (or the page) with the user's form as typed: 200 with its errors,
+    or 409 with a conflict notice when the ticket changed meanwhile.
     """
     if ok:
         if not wants_fragment():
@@ -483,8 +499,9 @@ def _action_response(ticket_id: int, ok: bool, message: str | None = None, statu
         ticket = service.get_page_ticket(current_user, ticket_id, fresh=True)
         if ticket is None:  # saved, then reassigned out of this user's scope a moment later
             return saved_but_moved(ticket_id, message)
+        kept = _kept_sections(bool(opens_or_closes and opens_or_closes(ticket)))
         return render_fragment("tickets/detail.html", "ticket_body", toast=message, events="tickets-changed",
-                               **_detail_context(ticket))
+                               **_detail_context(ticket, kept=kept))
     ticket = _ticket_or_404(ticket_id)
     return render("tickets/detail.html", block="ticket_body", status=status,
                   conflict=status == 409, **_detail_context(ticket, **forms))
@@ -530,7 +547,7 @@ def saved_but_moved(ticket_id: int, message: str | None) -> Response:
 
 
 def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dict[str, str] | None = None,
-                   answer=None, keep_loaded: bool = False):
+                   answer=None, keep_loaded: bool = False, opens_or_closes=None):
     """The one shape of every detail-page action: validate, call the service, answer.
 
     ``action(form)`` calls the service; ``success(result)`` is the toast; ``answer(result,
@@ -539,7 +556,8 @@ def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dic
     the ticket up in the user's scope (404 when outside it), except for a repeated submit of a
     form it already stored (idempotency key): that is answered as the success it was.
     ``keep_loaded``: the write's commit keeps the session's objects loaded (its success and
-    its answer read nothing stale: the answer reads the ticket again).
+    its answer read nothing stale: the answer reads the ticket again). ``opens_or_closes(ticket)``:
+    whether the stored write opened or closed the ticket (its answer then renders the SOP panel).
     """
     if form.validate_on_submit():
         try:
@@ -555,7 +573,7 @@ def _ticket_action(ticket_id: int, form, tab: str, action, success, aliases: dic
         else:
             if answer is not None:
                 return answer(result, success(result))
-            return _action_response(ticket_id, True, success(result))
+            return _action_response(ticket_id, True, success(result), opens_or_closes=opens_or_closes)
     return _action_response(ticket_id, False, open_tab=tab, **{f"{tab}_form": form})
 
 
@@ -580,7 +598,7 @@ def change_status(ticket_id: int):
         lambda form: service.change_status(current_user, ticket_id, form.to_status.data or "",
                                            version=_version(form), note=form.note.data or ""),
         lambda ticket: _("Status changed to %(s)s.", s=labels.label("status", ticket.status)),
-        {"status": "to_status"}, keep_loaded=True)
+        {"status": "to_status"}, keep_loaded=True, opens_or_closes=lambda ticket: not ticket.is_open)
 
 
 @bp.route("/<int:ticket_id>/assign", methods=["POST"])
@@ -638,4 +656,4 @@ def reopen(ticket_id: int):
         lambda form: service.reopen(current_user, ticket_id, version=_version(form),
                                     reason=form.reason.data or ""),
         lambda _result: _("Ticket reopened."),
-        {"status": "reason"})
+        {"status": "reason"}, opens_or_closes=lambda _ticket: True)

@@ -162,9 +162,17 @@ def test_replying_with_the_panel_open_records_the_version(login_as, e2e_app, zh)
     page.goto(f"/tickets/{ticket_id}")
     page.wait_for_load_state("networkidle")
     expect(page.locator("#ticket-timeline li.ev-sop")).to_have_count(0)
+    # the answer to a write keeps the page's panel and evidence box (hx-preserve): the same elements
+    page.evaluate("""() => { for (const id of ['sop-panel', 'evidence'])
+                               document.getElementById(id).setAttribute('data-e2e-page', 'kept'); }""")
     page.locator("#reply-body").fill("您好，已为您登记破损，网点核实后联系您。")
     page.locator("#act-reply").get_by_role("button", name=zh("Record reply")).click()
     expect(page.locator("#toasts")).to_contain_text(zh("Reply recorded."))
+    expect(page.locator("#reply-list")).to_contain_text("已为您登记破损")  # the body around them is new
+    for section in ("#sop-panel", "#evidence"):
+        expect(page.locator(section)).to_have_attribute("data-e2e-page", "kept")
+    expect(page.locator("#sop-panel details[data-sop-item]").first).to_be_visible()
+    expect(page.locator("#evidence h2")).to_be_visible()
     # Only the open scenario (破损理赔, the first) counts as "in front of the agent".
     expect(page.locator("#ticket-timeline li.ev-sop")).to_have_count(1)
     expect(page.locator("#ticket-timeline")).to_contain_text("查看并使用了话术《破损理赔》第 3 版")

@@ -262,3 +262,45 @@ def test_the_rows_minute_text_is_what_strftime_writes_in_beijing_time():
         local = at.astimezone(SHANGHAI)
         assert queue._minute_text(at) == local.strftime("%Y-%m-%d %H:%M")
         assert queue._minute_text(at, year=False) == local.strftime("%m-%d %H:%M")
+
+
+def test_next_ticket_walks_the_users_queue_in_deadline_order_and_wraps(queue_world):
+    """下一张 follows the queue as it first shows (open, nearest deadline first): the one after the
+    current, the first after the last, the first when the current one is closed; never a ticket
+    outside the user's scope, and None when nothing else is open."""
+    w = queue_world
+    later = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=180)
+    soonest = factories.make_ticket(w.outlet2, reason=w.problem, reply_minutes=60)
+    middle = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=120)
+    closed = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=30, status="closed")
+    elsewhere = factories.make_ticket(factories.make_outlet(w.yto), reason=w.problem, reply_minutes=10)
+    agent = w.agent
+    assert queue.next_ticket_id(agent, soonest.id) == middle.id
+    assert queue.next_ticket_id(agent, middle.id) == later.id
+    assert queue.next_ticket_id(agent, later.id) == soonest.id  # after the last: the first again
+    assert queue.next_ticket_id(agent, closed.id) == soonest.id  # closed meanwhile: the most urgent
+    assert queue.next_ticket_id(agent, elsewhere.id) == soonest.id  # an id outside the scope is no position
+    assert elsewhere.id not in {queue.next_ticket_id(agent, t.id) for t in (soonest, middle, later)}
+    lone = factories.make_user("agent", username="agent_lone", team=w.team)
+    only = factories.make_ticket(factories.make_outlet(w.brand, lone), reason=w.problem)
+    assert queue.next_ticket_id(lone, only.id) is None
+    assert queue.next_ticket_id(w.lead, soonest.id) == middle.id  # a lead walks the team's queue
+
+
+def test_next_ticket_link_redirects_or_says_the_queue_is_empty(client, auth, queue_world):
+    """The ticket page's 下一张 link: a redirect to the next ticket, or to the queue with a notice."""
+    w = queue_world
+    first = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=60)
+    second = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=120)
+    auth.login(w.agent)
+    page = client.get(f"/tickets/{first.id}").get_data(as_text=True)
+    assert f'href="/tickets/{first.id}/next"' in page and "下一张工单" in page
+    response = client.get(f"/tickets/{first.id}/next")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/tickets/{second.id}")
+    lone = factories.make_user("agent", username="agent_lone2", team=w.team)
+    only = factories.make_ticket(factories.make_outlet(w.brand, lone), reason=w.problem)
+    auth.logout()
+    auth.login(lone)
+    response = client.get(f"/tickets/{only.id}/next")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/tickets/")
+    assert "您的队列中没有其他未结工单。" in client.get("/tickets/").get_data(as_text=True)

@@ -421,6 +421,22 @@ ROW_COLUMNS = (
 )
 
 
+NEXT_LOOKAHEAD = 2000  # open tickets of a view read to find the next one (an agent's queue holds a few hundred)
+
+
+def next_ticket_id(user: User, current_id: int, now: datetime | None = None) -> int | None:
+    """下一张: the ticket after ``current_id`` in the user's own queue as the queue first shows it
+    (their default tab, open tickets, nearest deadline first), the first again after the last; the
+    first when ``current_id`` is no longer in it (closed or handed on: the most urgent is next).
+    None when the queue holds no other open ticket. Always inside what the user may see."""
+    query = queue_query(user, QueueFilter(scope=default_scope(user)), now or now_utc())
+    ids = list(db.session.scalars(query.with_only_columns(Ticket.id).limit(NEXT_LOOKAHEAD)))
+    if current_id in ids:
+        at = ids.index(current_id)
+        ids = ids[at + 1:] + ids[:at]
+    return ids[0] if ids else None
+
+
 def page_statement(query: Select, page: int = 1, per_page: int = PER_PAGE) -> Select:
     """``query`` as one page of ``ROW_COLUMNS`` rows (the extra row says whether there is a next)."""
     return (

@@ -449,6 +449,18 @@ def detail(ticket_id: int):
     return response
 
 
+@bp.route("/<int:ticket_id>/next")
+@require(Permission.VIEW_TICKETS)
+def next_ticket(ticket_id: int):
+    """下一张: on to the next ticket of the user's queue (nearest deadline first) without going back
+    to the queue; after the last, the first again; the queue itself when nothing else is open."""
+    found = queue.next_ticket_id(current_user, ticket_id)
+    if found is None:
+        flash(_("No other open ticket in your queue."), "info")
+        return redirect(url_for("tickets.index"), code=303)
+    return redirect(url_for("tickets.detail", ticket_id=found), code=303)
+
+
 @bp.route("/<int:ticket_id>/presence")
 @require(Permission.VIEW_TICKETS)
 @fragment_only("tickets.detail")

@@ -272,3 +272,17 @@ def test_countdown_badges_tick_without_reload(login_as, e2e_app):
     assert re.search(r"\d+秒", second), second
     _assert_not_reloaded(page, "countdown")
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def test_next_ticket_goes_on_in_the_queues_order(login_as, e2e_app, zh):
+    """下一张工单 on a ticket page opens the ticket below it in the queue, without going back to the queue."""
+    page = login_as("agent1")
+    page.goto("/tickets/")
+    rows = page.locator("#ticket-table tbody tr[id^='ticket-']")
+    expect(rows.nth(1)).to_be_visible()
+    first, second = (rows.nth(i).get_attribute("id").removeprefix("ticket-") for i in (0, 1))
+    page.goto(f"/tickets/{first}")
+    page.get_by_role("link", name=zh("Next ticket")).click()
+    expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
+    expect(page.get_by_role("link", name=zh("Next ticket"))).to_be_visible()
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"

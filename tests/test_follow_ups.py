@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from kdcs.extensions import db
 from kdcs.filters import SHANGHAI
@@ -46,6 +47,26 @@ def test_urgency():
     assert rules.urgency(NOW, NOW) == "overdue"
     assert rules.urgency(NOW + timedelta(minutes=60), NOW) == "soon"
     assert rules.urgency(NOW + timedelta(minutes=61), NOW) == "later"
+
+
+def test_the_reply_forms_presets_round_up_to_five_minutes_and_tomorrow_is_beijing_9():
+    assert rules.preset_due("30", NOW) == NOW + timedelta(minutes=30)
+    assert rules.preset_due("30", NOW + timedelta(minutes=1, seconds=5)) == NOW + timedelta(minutes=35)
+    assert rules.preset_due("60", NOW + timedelta(minutes=4, seconds=59)) == NOW + timedelta(minutes=65)
+    assert rules.preset_due("120", NOW + timedelta(seconds=1)) == NOW + timedelta(minutes=125)
+    assert rules.preset_due("tomorrow", NOW) == datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 12-04 09:00 Beijing
+    late_evening = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)  # 12-04 00:30 Beijing: tomorrow is the 5th
+    assert rules.preset_due("tomorrow", late_evening) == datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    for unknown in ("", "45", "-30", "tomorrow ", "９０"):
+        assert rules.preset_due(unknown, NOW) is None
+
+
+def test_a_reply_becomes_a_promise_on_one_line_to_whom_it_went():
+    assert rules.promise_from_reply("  您好，\n30 分钟内\t给您回电  ") == "您好， 30 分钟内 给您回电"
+    long = rules.promise_from_reply("字" * 400)
+    assert len(long) == rules.PROMISE_MAX and long.endswith("…")
+    assert [rules.party_for_channel(c) for c in ("phone", "sms", "wechat", "brand_system", "outlet", "other", "x")] \
+        == ["customer", "customer", "customer", "brand", "outlet", "other", "customer"]
 
 
 def test_when_text(app):
@@ -400,3 +421,54 @@ def test_a_leads_and_an_admins_prebuilt_board_reads_what_the_general_one_reads(t
         assert [r.id for r in prebuilt] == [f.id for f in rows], (who, scope)
         assert [line.id for g in ("overdue", "today", "later")
                 for line in getattr(service.board(user, scope, now), g)] == [f.id for f in rows], (who, scope)
+
+
+def _reply(client, ticket, follow_up, body="已联系网点，30 分钟内给您回电", key=None, channel="phone"):
+    db.session.refresh(ticket)
+    return client.htmx("post", f"/tickets/{ticket.id}/replies", data={
+        "reply-channel": channel, "reply-body": body, "reply-set_status": "", "reply-corrects_id": "0",
+        "reply-follow_up": follow_up, "reply-version": ticket.version, "reply-key": key or "r" * 32})
+
+
+def test_a_reply_with_a_follow_up_time_stores_both_once(client, auth, ticket_world):
+    """跟进 on the reply form: the reply's text becomes a follow-up to whom it went, at the chosen time;
+    a double submit stores each once; the toast and the answered 跟进 card say so."""
+    from kdcs.models import TicketReply
+
+    w = ticket_world
+    auth.login(w.agent)
+    before = utcnow()
+    for _ in range(2):  # a double click: the same form key
+        answer = _reply(client, w.mine, "30", key="k" * 32)
+        assert answer.status_code == 200
+    assert "回复已记录；跟进时间" in answer.headers["HX-Trigger"].encode().decode("unicode_escape")
+    (follow_up,) = db.session.scalars(select(TicketFollowUp).where(TicketFollowUp.ticket_id == w.mine.id)).all()
+    assert follow_up.promise == "已联系网点，30 分钟内给您回电" and follow_up.party == "customer"
+    assert follow_up.created_by_id == w.agent.id and follow_up.state == "open"
+    assert before + timedelta(minutes=30) <= follow_up.due_at <= utcnow() + timedelta(minutes=35)
+    assert len(db.session.scalars(select(TicketReply).where(TicketReply.ticket_id == w.mine.id)).all()) == 1
+    assert "已联系网点，30 分钟内给您回电" in parse(answer).one("section", id="act-follow-up").text
+    # without a choice: a reply only
+    assert _reply(client, w.mine, "", body="已为您催件", key="n" * 32).status_code == 200
+    assert db.session.scalar(select(func.count(TicketFollowUp.id)).where(TicketFollowUp.ticket_id == w.mine.id)) == 1
+
+
+def test_a_follow_up_that_cannot_be_made_stores_no_reply(client, auth, ticket_world):
+    """An unknown choice, a one-character reply or a ticket with five open follow-ups is refused beside the
+    跟进 choice, in Chinese, with the reply's text kept and nothing stored."""
+    from kdcs.models import TicketReply
+
+    w = ticket_world
+    auth.login(w.agent)
+
+    def replies():
+        return db.session.scalar(select(func.count(TicketReply.id)).where(TicketReply.ticket_id == w.mine.id))
+
+    answer = _reply(client, w.mine, "45")
+    assert answer.status_code == 200 and "请从列表中选择跟进时间。" in answer.get_data(as_text=True)
+    assert "已联系网点，30 分钟内给您回电" in parse(answer).one("textarea", id="reply-body").text
+    assert "至少 2 个字" in _reply(client, w.mine, "60", body="好").get_data(as_text=True)
+    for minutes in range(rules.MAX_OPEN_PER_TICKET):
+        _add(w, minutes=60 + minutes)
+    assert "已有 5 条" in _reply(client, w.mine, "tomorrow").get_data(as_text=True)
+    assert replies() == 0

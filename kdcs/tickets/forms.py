@@ -65,10 +65,19 @@ class ReplyForm(_Keyed):
     sent_at = DateTimeLocalField(_l("Sent at"), format=DATETIME_LOCAL, validators=[Optional()])
     corrects_id = SelectField(_l("Corrects"), coerce=id_or_none, validate_choice=False)
     set_status = SelectField(_l("Then set the status to"), validate_choice=False)
+    follow_up = SelectField(_l("Follow up"), validate_choice=False)  # the service checks the choice
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.channel.choices = choices("channel")
+        self.follow_up.choices = follow_up_choices()
+
+
+def follow_up_choices() -> list[tuple[str, str]]:
+    """The reply form's 跟进 choices: none, or a time the reply promised (followups.rules.REPLY_PRESETS)."""
+    from .followups.rules import REPLY_PRESET_LABELS
+
+    return [(code, str(label)) for code, label in REPLY_PRESET_LABELS.items()]
 
 
 class FineForm(_Keyed):
@@ -246,7 +255,8 @@ def reply_view(version: str, key: str, corrects: list[tuple], set_status: list[t
                         "body": _control(ReplyForm, p, "body"),
                         "sent_at": _control(ReplyForm, p, "sent_at"),
                         "corrects_id": _control(ReplyForm, p, "corrects_id", choices=corrects, coerce=id_or_none),
-                        "set_status": _control(ReplyForm, p, "set_status", choices=set_status)})
+                        "set_status": _control(ReplyForm, p, "set_status", choices=set_status),
+                        "follow_up": _control(ReplyForm, p, "follow_up", choices=follow_up_choices())})
 
 
 def fine_view(version: str, key: str, amount: str = "", bearer: str | None = None, agent_share: str = "") -> FormView:

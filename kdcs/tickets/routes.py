@@ -42,6 +42,7 @@ from .forms import (
     assign_view,
     controls,
     fine_view,
+    follow_up_choices,
     note_view,
     reopen_view,
     reply_view,
@@ -394,7 +395,8 @@ def _detail_context(ticket: Ticket, kept: frozenset[str] = frozenset(), **forms)
                              assignee_id=assignee_choices),
         "reply_form": shown("reply_form", lambda: reply_view(version, idempotency.new_key(), corrects_choices,
                                                              set_status_choices),
-                            corrects_id=corrects_choices, set_status=set_status_choices),
+                            corrects_id=corrects_choices, set_status=set_status_choices,
+                            follow_up=follow_up_choices()),
         # only shown to who may decide fines (the page asks ``can_fine``)
         "fine_form": shown("fine_form", lambda: fine_view(version, idempotency.new_key(), **fine)) if can_fine else None,
         "reopen_form": shown("reopen_form", lambda: reopen_view(version)),
@@ -628,19 +630,35 @@ def reassign(ticket_id: int):
 @require(Permission.WORK_TICKETS)
 def reply(ticket_id: int):
     """Record a reply (channel, text, when sent; optionally set 已回复 / 待反馈): the earliest one is the first reply."""
+    followed: list[str] = []  # the toast's second half: the follow-up made, or why it was not
+
     def record(form):
+        channel, body = form.channel.data or "", form.body.data or ""
+        # 跟进 with the reply: checked first (a follow-up that cannot be made stores no reply either)
+        due_at = follow_up_service.due_for_reply(ticket_id, form.follow_up.data or "", body)
         stored = service.record_reply(current_user, ticket_id, version=_version(form),
-                                      channel=form.channel.data or "", body=form.body.data or "",
+                                      channel=channel, body=body,
                                       sent_at=as_shanghai(form.sent_at.data), corrects_id=form.corrects_id.data,
                                       set_status=form.set_status.data or None,
                                       idempotency_key=form.key.data or None)
         # The SOP scenarios open beside the reply (sop_panel.js adds them): their timeline lines
         # are written before the answer is rendered, so it shows them.
         sop_panel.record_open_at_reply(current_user, stored, request.form.getlist("sop_open"))
+        if due_at is not None:
+            try:
+                follow_up_service.add_for_reply(current_user, ticket_id, channel=channel, body=body, due_at=due_at,
+                                                reply_key=form.key.data or None)
+                followed.append(_("follow-up at %(t)s", t=follow_up_service.beijing(due_at)))
+            except ValidationError as exc:  # a colleague filled the ticket's follow-ups a moment before
+                followed.append(_("no follow-up: %(why)s", why=next(iter(exc.errors.values()))))
         return stored
 
-    return _ticket_action(ticket_id, ReplyForm(prefix="reply"), "reply", record, lambda _result: _("Reply recorded."),
-                          keep_loaded=True)
+    def recorded(_result) -> str:
+        if followed:
+            return _("Reply recorded; %(follow_up)s.", follow_up=followed[0])
+        return _("Reply recorded.")
+
+    return _ticket_action(ticket_id, ReplyForm(prefix="reply"), "reply", record, recorded, keep_loaded=True)
 
 
 @bp.route("/<int:ticket_id>/fine", methods=["POST"])

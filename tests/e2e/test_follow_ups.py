@@ -47,3 +47,23 @@ def test_agent_promises_a_call_back_and_keeps_it(login_as, e2e_app):
     expect(page.locator("#ticket-timeline > li.ev").first).to_contain_text("已回电，客户同意明天派送")
     expect(page.locator("#act-follow-up")).to_contain_text("暂无待跟进事项")
     assert not page.js_errors
+
+
+def test_a_reply_that_promises_a_call_back_becomes_a_follow_up(login_as, e2e_app):
+    """跟进 on the reply form: the agent records what they told the customer and picks 30 分钟后; the
+    reply is listed, and the 跟进 card holds the same words with a reminder in half an hour."""
+    t = _ticket(e2e_app, agent="agent5")
+    page = login_as("agent5")
+    page.goto(f"/tickets/{t['id']}")
+    page.wait_for_load_state("networkidle")
+    page.fill("#reply-body", "已联系网点核实，30 分钟内给您回电")
+    page.select_option("#reply-follow_up", label="30 分钟后")
+    page.locator("#act-reply button[type=submit]", has_text="记录回复").click()
+    expect(page.locator("#toasts")).to_contain_text(re.compile(r"回复已记录；跟进时间 \d{2}-\d{2} \d{2}:\d{2}"))
+    expect(page.locator("#reply-list")).to_contain_text("已联系网点核实，30 分钟内给您回电")
+    card = page.locator("#act-follow-up")
+    expect(card.locator(".follow-up")).to_have_count(1)
+    expect(card.locator(".follow-up")).to_contain_text("已联系网点核实，30 分钟内给您回电")
+    expect(card.locator(".follow-up-when")).to_contain_text(re.compile(r"还有 (2\d|3[0-5]) 分钟"))
+    expect(page.locator("#reply-follow_up")).to_have_value("")  # a fresh form: no follow-up chosen
+    assert not page.js_errors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
@@ -43,3 +43,45 @@ def urgency(due_at: datetime, now: datetime) -> str:
     if due_at - now <= DUE_SOON:
         return "soon"
     return "later"
+
+
+# "跟进" on the reply form: the reply said when the agent will come back; the follow-up is that time.
+REPLY_PRESETS = ("30", "60", "120", "tomorrow")
+REPLY_PRESET_LABELS = {
+    "": _l("No follow-up"),
+    "30": _l("In 30 minutes"),
+    "60": _l("In 1 hour"),
+    "120": _l("In 2 hours"),
+    "tomorrow": _l("Tomorrow 9:00"),
+}
+TOMORROW_AT = (9, 0)  # Beijing time
+BEIJING = timezone(timedelta(hours=8))  # no summer time: UTC+8 all year
+
+
+def preset_due(code: str, now: datetime) -> datetime | None:
+    """The follow-up time a reply form's preset means at ``now`` (aware): minutes ahead rounded up to the
+    next 5 (as the card's quick buttons round), or tomorrow 9:00 in Beijing; None for an unknown code."""
+    if code == "tomorrow":
+        day = now.astimezone(BEIJING).date() + timedelta(days=1)
+        return datetime(day.year, day.month, day.day, *TOMORROW_AT, tzinfo=BEIJING).astimezone(UTC)
+    if code not in REPLY_PRESETS:
+        return None
+    target = now.astimezone(UTC) + timedelta(minutes=int(code))
+    floor = target.replace(second=0, microsecond=0) - timedelta(minutes=target.minute % 5)
+    return floor if floor == target else floor + timedelta(minutes=5)
+
+
+def promise_from_reply(body: str) -> str:
+    """The follow-up's promise taken from the reply's text: on one line, at most ``PROMISE_MAX`` characters."""
+    text = " ".join((body or "").split())
+    return text if len(text) <= PROMISE_MAX else text[:PROMISE_MAX - 1] + "…"
+
+
+# to whom a reply through each channel was given: the follow-up is promised to them
+CHANNEL_PARTIES = {"brand_system": "brand", "outlet": "outlet", "other": "other"}
+
+
+def party_for_channel(channel: str) -> str:
+    """The follow-up's party for a reply's channel: the customer, unless it went through the brand's system,
+    the outlet or another way."""
+    return CHANNEL_PARTIES.get(channel, "customer")

@@ -147,6 +147,34 @@ def close(actor: User, follow_up_id: int, *, done: bool, outcome: str = "",
     return follow_up, True
 
 
+def due_for_reply(ticket_id: int, code: str, body: str, now: datetime | None = None) -> datetime | None:
+    """The time the reply form's 跟进 choice asks for (None: no follow-up), checked before the reply is
+    stored so that a follow-up that cannot be made stores nothing: a choice from the list, a reply text
+    that can be a promise, and room on the ticket (at most five open)."""
+    if not code:
+        return None
+    now = now or utcnow()
+    due = rules.preset_due(code, now)
+    if due is None:
+        raise ValidationError({"follow_up": _("Choose when to follow up from the list.")})
+    text = rules.promise_from_reply(body)
+    if text and (error := rules.promise_error(text)) is not None:
+        raise ValidationError({"follow_up": error})
+    if open_count(ticket_id) >= rules.MAX_OPEN_PER_TICKET:
+        raise ValidationError({"follow_up": _("This ticket has %(n)d open follow-ups already: close one first.",
+                                              n=rules.MAX_OPEN_PER_TICKET)})
+    return due
+
+
+def add_for_reply(actor: User, ticket_id: int, *, channel: str, body: str, due_at: datetime,
+                  reply_key: str | None = None) -> TicketFollowUp:
+    """The follow-up a stored reply promised: the reply's text, to whom it went (its channel), at the
+    chosen time; the reply form's key (suffixed) makes a repeated submit store it once."""
+    key = f"{reply_key}:follow-up" if idempotency.clean(reply_key) else None
+    return add(actor, ticket_id, party=rules.party_for_channel(channel), promise=rules.promise_from_reply(body),
+               due_at=due_at, idempotency_key=key)
+
+
 def get_visible(user: User, follow_up_id: int) -> TicketFollowUp:
     """The follow-up if its ticket is in the user's scope (else ``FollowUpNotFound``: 404)."""
     follow_up = db.session.scalar(select(TicketFollowUp).where(

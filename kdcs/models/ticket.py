@@ -210,9 +210,9 @@ class Ticket(db.Model):
         # category of "mine" and "team") read the index alone, never the table rows.
         Index("ix_tickets_assignee_queue", "assignee_id", "queue_state", "due_at", "id", "category"),
         Index("ix_tickets_outlet_queue", "outlet_id", "queue_state", "due_at", "id", "category"),
-        Index("ix_tickets_brand_queue", "brand_id", "queue_state", "due_at"),
-        # ... then what an agent's or a lead's scope tests (0024): a category filter's page is
-        # found in the index, without reading the rows of other people's tickets.
+        # ... then what an agent's or a lead's scope tests (0024): a brand or category filter's page
+        # is found in the index, without reading the rows of other people's tickets.
+        Index("ix_tickets_brand_queue", "brand_id", "queue_state", "due_at", "id", "assignee_id", "outlet_id"),
         Index("ix_tickets_category_queue", "category", "queue_state", "due_at", "id", "assignee_id", "outlet_id"),
         Index("ix_tickets_registered_at", "registered_at"),
     )

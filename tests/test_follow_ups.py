@@ -472,3 +472,24 @@ def test_a_follow_up_that_cannot_be_made_stores_no_reply(client, auth, ticket_wo
         _add(w, minutes=60 + minutes)
     assert "已有 5 条" in _reply(client, w.mine, "tomorrow").get_data(as_text=True)
     assert replies() == 0
+
+
+def test_a_reply_stays_saved_when_its_follow_up_cannot_be_made_a_moment_later(client, auth, ticket_world,
+                                                                              monkeypatch):
+    """Checked before the reply, the follow-up can still fail after it (a lead moved the ticket, a colleague
+    filled its follow-ups): the reply is answered as saved, the toast says why there is no follow-up."""
+    from kdcs.models import TicketReply
+    from kdcs.tickets.service import TicketNotFound
+
+    w = ticket_world
+    auth.login(w.agent)
+
+    def moved(*_args, **_kwargs):
+        raise TicketNotFound()
+
+    monkeypatch.setattr(service, "add_for_reply", moved)
+    answer = _reply(client, w.mine, "60", key="m" * 32)
+    assert answer.status_code == 200
+    assert "跟进未建立：这张工单已不在您的队列中" in answer.headers["HX-Trigger"].encode().decode("unicode_escape")
+    assert db.session.scalar(select(func.count(TicketReply.id)).where(TicketReply.ticket_id == w.mine.id)) == 1
+    assert db.session.scalar(select(func.count(TicketFollowUp.id)).where(TicketFollowUp.ticket_id == w.mine.id)) == 0

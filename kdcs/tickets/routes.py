@@ -22,7 +22,7 @@ from ..leave.coverage import covered_owners
 from ..models import Role, Ticket, TicketReason, TicketStatus
 from ..permissions import Permission, has_permission, require
 from ..request_args import id_or_none
-from ..service_errors import StaleEdit, ValidationError
+from ..service_errors import NotFound, StaleEdit, ValidationError
 from ..sop import panel as sop_panel
 from ..views import apply_errors
 from . import bp, idempotency, labels, presence, queue, service, timeline_view
@@ -651,6 +651,8 @@ def reply(ticket_id: int):
                 followed.append(_("follow-up at %(t)s", t=follow_up_service.beijing(due_at)))
             except ValidationError as exc:  # a colleague filled the ticket's follow-ups a moment before
                 followed.append(_("no follow-up: %(why)s", why=next(iter(exc.errors.values()))))
+            except NotFound:  # reassigned out of this user's queue a moment after the reply: it stays saved
+                followed.append(_("no follow-up: the ticket has left your queue"))
         return stored
 
     def recorded(_result) -> str:

@@ -410,9 +410,12 @@ def test_a_stored_writes_answer_keeps_the_pages_evidence_box_and_sop_panel(clien
     assert t.status == "closed", closed.get_data(as_text=True)[:300]
     after_close = sections(closed)
     assert not kept(after_close["sop-panel"]) and kept(after_close["evidence"])
+    next_box = parse(closed).one("section", id="act-next")  # where the status box was: on to the next one
+    assert "已结案" in next_box.text and next_box.one("a").get("href") == f"/tickets/{t.id}/next"
     reopened = client.htmx("post", f"/tickets/{t.id}/reopen", data={"reopen-reason": "客户再次来电",
                                                                    "reopen-version": t.version})
     db.session.refresh(t)
     assert t.status != "closed"
+    assert parse(reopened).find("section", id="act-next") is None
     after_reopen = sections(reopened)
     assert not kept(after_reopen["sop-panel"]) and kept(after_reopen["evidence"])

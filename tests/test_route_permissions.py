@@ -247,6 +247,7 @@ ROUTES: dict[str, list[R]] = {
     ],
     # 下一张: a redirect to the next ticket of the user's own queue (the id is only a position in it)
     "tickets.next_ticket": [R("GET", "/tickets/{mine}/next", row(agent=303, lead=303, admin=303)),
+                            R("GET", "/tickets/next", row(agent=303, lead=303, admin=303)),
                             R("GET", "/tickets/999999/next", row(agent=303, lead=303, admin=303))],
     "tickets.presence_banner": [
         R("GET", "/tickets/999999/presence", row(agent=303, lead=303, admin=303)),  # fragment only

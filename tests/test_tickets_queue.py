@@ -304,3 +304,14 @@ def test_next_ticket_link_redirects_or_says_the_queue_is_empty(client, auth, que
     response = client.get(f"/tickets/{only.id}/next")
     assert response.status_code == 303 and response.headers["Location"].endswith("/tickets/")
     assert "您的队列中没有其他未结工单。" in client.get("/tickets/").get_data(as_text=True)
+
+
+def test_start_with_the_most_urgent_opens_the_top_of_the_queue(client, auth, queue_world):
+    """从最紧急的开始 on the queue page: /tickets/next opens the ticket with the nearest deadline."""
+    w = queue_world
+    factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=120)
+    urgent = factories.make_ticket(w.outlet2, reason=w.problem, reply_minutes=45)
+    auth.login(w.agent)
+    assert 'href="/tickets/next"' in client.get("/tickets/").get_data(as_text=True)
+    response = client.get("/tickets/next")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/tickets/{urgent.id}")

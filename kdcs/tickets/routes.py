@@ -451,11 +451,13 @@ def detail(ticket_id: int):
     return response
 
 
+@bp.route("/next", defaults={"ticket_id": 0})
 @bp.route("/<int:ticket_id>/next")
 @require(Permission.VIEW_TICKETS)
 def next_ticket(ticket_id: int):
     """下一张: on to the next ticket of the user's queue (nearest deadline first) without going back
-    to the queue; after the last, the first again; the queue itself when nothing else is open."""
+    to the queue; after the last, the first again; the queue itself when nothing else is open.
+    ``/tickets/next`` (从最紧急的开始, on the queue page) starts at the most urgent."""
     found = queue.next_ticket_id(current_user, ticket_id)
     if found is None:
         flash(_("No other open ticket in your queue."), "info")

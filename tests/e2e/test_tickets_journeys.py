@@ -275,13 +275,15 @@ def test_countdown_badges_tick_without_reload(login_as, e2e_app):
 
 
 def test_next_ticket_goes_on_in_the_queues_order(login_as, e2e_app, zh):
-    """下一张工单 on a ticket page opens the ticket below it in the queue, without going back to the queue."""
+    """从最紧急的开始 opens the queue's top row, and 下一张工单 on a ticket page the one below it, without
+    going back to the queue."""
     page = login_as("agent1")
     page.goto("/tickets/")
     rows = page.locator("#ticket-table tbody tr[id^='ticket-']")
     expect(rows.nth(1)).to_be_visible()
     first, second = (rows.nth(i).get_attribute("id").removeprefix("ticket-") for i in (0, 1))
-    page.goto(f"/tickets/{first}")
+    page.get_by_role("link", name=zh("Start with the most urgent")).click()  # the top row
+    expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
     page.get_by_role("link", name=zh("Next ticket")).click()
     expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
     expect(page.get_by_role("link", name=zh("Next ticket"))).to_be_visible()

@@ -313,5 +313,6 @@ def test_start_with_the_most_urgent_opens_the_top_of_the_queue(client, auth, que
     urgent = factories.make_ticket(w.outlet2, reason=w.problem, reply_minutes=45)
     auth.login(w.agent)
     assert 'href="/tickets/next"' in client.get("/tickets/").get_data(as_text=True)
+    assert 'href="/tickets/next"' in client.get("/").get_data(as_text=True)  # the agent's home, open tickets held
     response = client.get("/tickets/next")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/tickets/{urgent.id}")

@@ -74,7 +74,14 @@ class ReplyForm(_Keyed):
 
 
 def follow_up_choices() -> list[tuple[str, str]]:
-    """The reply form's 跟进 choices: none, or a time the reply promised (followups.rules.REPLY_PRESETS)."""
+    """The reply form's 跟进 choices: none, or a time the reply promised (followups.rules.REPLY_PRESETS);
+    translated once per catalog (every ticket page and write answer shows them)."""
+    from .labels import kept_text
+
+    return kept_text(("reply_follow_up_choices",), _follow_up_choices)
+
+
+def _follow_up_choices() -> list[tuple[str, str]]:
     from .followups.rules import REPLY_PRESET_LABELS
 
     return [(code, str(label)) for code, label in REPLY_PRESET_LABELS.items()]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+
+from ...filters import SHANGHAI
 
 MAX_AHEAD = timedelta(days=30)  # a promise further out is a plan, not a follow-up
 PAST_SLACK = timedelta(minutes=5)  # "now" typed a minute ago still counts as now
@@ -55,15 +57,14 @@ REPLY_PRESET_LABELS = {
     "tomorrow": _l("Tomorrow 9:00"),
 }
 TOMORROW_AT = (9, 0)  # Beijing time
-BEIJING = timezone(timedelta(hours=8))  # no summer time: UTC+8 all year
 
 
 def preset_due(code: str, now: datetime) -> datetime | None:
     """The follow-up time a reply form's preset means at ``now`` (aware): minutes ahead rounded up to the
     next 5 (as the card's quick buttons round), or tomorrow 9:00 in Beijing; None for an unknown code."""
     if code == "tomorrow":
-        day = now.astimezone(BEIJING).date() + timedelta(days=1)
-        return datetime(day.year, day.month, day.day, *TOMORROW_AT, tzinfo=BEIJING).astimezone(UTC)
+        day = now.astimezone(SHANGHAI).date() + timedelta(days=1)
+        return datetime(day.year, day.month, day.day, *TOMORROW_AT, tzinfo=SHANGHAI).astimezone(UTC)
     if code not in REPLY_PRESETS:
         return None
     target = now.astimezone(UTC) + timedelta(minutes=int(code))

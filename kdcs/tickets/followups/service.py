@@ -375,10 +375,9 @@ def board(user: User, scope: str = "mine", now: datetime | None = None) -> Board
     if scope not in scopes_for(user):
         scope = "mine"
     now = now or utcnow()
-    shape = None if scope == "mine" and user.role == Role.AGENT else queue.visible_shape(user, now)
     if scope == "mine" and user.role == Role.AGENT and user.is_active:
         rows = core_sql.execute(_agent_mine_statement(), {"user_id": user.id, "at": now, "limit": LIST_LIMIT}).all()
-    elif shape is not None:
+    elif (shape := queue.visible_shape(user, now)) is not None:  # None for an inactive user: the general path
         key, condition, params = shape
         rows = core_sql.execute(_scoped_statement(key, condition, scope == "mine"),
                                 {**params, "limit": LIST_LIMIT}).all()

@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .dashboard import bp as dashboard_bp
     from .health import bp as health_bp
     from .leave import bp as leave_bp
+    from .margin import bp as margin_bp
     from .notifications import bp as notifications_bp
     from .org import bp as org_bp
     from .outlets import bp as outlets_bp
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(leave_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(overtime_bp)
+    app.register_blueprint(margin_bp)
     app.register_blueprint(workcalendar_bp)
 
     from .cli import init_app as init_cli

@@ -198,6 +198,11 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
 
     created.update(seed_demo_overtime(today))
 
+    # Labour costs (人工成本) for 人均毛利: every agent and lead, two raises this month, one missing.
+    from .margin.demo import seed_demo_labour_costs
+
+    created.update(seed_demo_labour_costs(today))
+
     # Follow-ups (跟进) on a few open tickets: overdue, due within the hour, later, one kept.
     from .tickets.followups.demo import seed_demo_follow_ups
 

@@ -41,6 +41,7 @@ DOMAIN_SOURCES: dict[str, list[str]] = {
     "tickets": ["tickets/**/*.py", "templates/tickets/**/*.html", "models/ticket*.py"],
     "workcalendar": ["workcalendar/**/*.py", "templates/workcalendar/**/*.html"],
     "outlets": ["outlets/**/*.py", "templates/outlets/**/*.html"],
+    "margin": ["margin/**/*.py", "templates/margin/**/*.html", "models/labour_cost.py"],
     "org": ["org/**/*.py", "templates/org/**/*.html"],
     "sop": ["sop/**/*.py", "templates/sop/**/*.html"],
     "leave": ["leave/**/*.py", "templates/leave/**/*.html"],

@@ -66,6 +66,7 @@ ADMIN_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Users"), "admin.users", Permission.MANAGE_USERS, "admin.user"),
     NavItem(_l("Teams"), "org.teams", Permission.MANAGE_TEAMS, "org.team"),
     NavItem(_l("Outlets"), "outlets.admin_list", Permission.MANAGE_OUTLETS, "outlets.admin"),
+    NavItem(_l("Gross margin per agent"), "margin.index", Permission.VIEW_MARGIN, "margin."),
     NavItem(_l("Brands"), "org.brands", Permission.MANAGE_BRANDS, "org.brand"),
     NavItem(_l("Ticket settings"), "tickets.rules", Permission.MANAGE_DEADLINE_RULES, TICKET_SETTINGS),
     NavItem(_l("Audit log"), "admin.audit", Permission.VIEW_AUDIT, "admin.audit"),

@@ -62,6 +62,8 @@ class Permission(StrEnum):
 
     RECORD_OVERTIME = "overtime.record"  # one's own overtime (加班) for one's outlets
     APPROVE_OVERTIME = "overtime.approve"  # decide it (own team for leads; never one's own)
+    # 人均毛利: gross margin per agent, and the labour costs (salaries) it needs: admins only
+    VIEW_MARGIN = "margin.view"
 
 
 _EVERYONE = {

@@ -195,3 +195,13 @@ def make_follow_up(ticket, user: User, *, minutes: int = 60, party: str = "custo
     db.session.add(follow_up)
     db.session.commit()
     return follow_up
+
+
+def make_labour_cost(user: User, month: date, amount: str = "6000.00", note: str = ""):
+    """A labour cost entry (人工成本) written directly: ``amount`` a month from ``month`` on."""
+    from kdcs.models import LabourCost
+
+    entry = LabourCost(user_id=user.id, month=month, amount=Decimal(amount), note=note)
+    db.session.add(entry)
+    db.session.commit()
+    return entry

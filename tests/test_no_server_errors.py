@@ -43,6 +43,7 @@ ARGUMENTS = {
     "question_id": "question", "attempt_id": "attempt",  # quiz (tests/quiz_world.py)
     "entry_id": "overtime",  # 加班 (tests/worlds.py)
     "follow_up_id": "follow_up",  # 跟进 (tests/worlds.py)
+    "cost_id": "labour_cost",  # 人工成本 (tests/worlds.py)
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 
@@ -56,6 +57,7 @@ COMMON_FIELDS = [
     "back", "next", "reopen-reason", "reopen-version", "sheet", "header_row", "header_depth", "mode", "reply_hours", "reply_minutes",
     "resolve_hours", "resolve_minutes", "service_start", "service_end", "rate_per_parcel", "region",
     "contact_name", "contact_phone", "overtime_rate", "work_date", "hours", "decision", "decision_note",
+    "sort",
 ]
 VALUES = {  # input name → the value put in every field
     "long": "x" * 10_000,

@@ -157,6 +157,18 @@ ROUTES: dict[str, list[R]] = {
     "outlets.statement": [R("GET", "/outlets/{own}/statement", LEAD_ADMIN),
                           R("GET", "/outlets/{other}/statement?month=2026-11", row(lead=404)),
                           R("GET", "/outlets/{own}/statement?month=abc", LEAD_ADMIN)],
+    # 人均毛利 and labour costs (salaries): admins only.
+    "margin.index": [R("GET", "/admin/margin/", ADMIN_ONLY), R("GET", "/admin/margin/?month=2026-13&team=x&sort=x", ADMIN_ONLY)],
+    "margin.export": [R("GET", "/admin/margin/export.xlsx?month=2026-11", ADMIN_ONLY)],
+    "margin.person": [R("GET", "/admin/margin/people/{target}", ADMIN_ONLY),
+                      R("GET", "/admin/margin/people/999999", ADMIN_ONLY_404)],
+    "margin.row": [R("GET", "/admin/margin/people/{target}/row", ADMIN_ONLY_303),
+                   hx("GET", "/admin/margin/people/{target}/row?month=2026-11", ADMIN_ONLY)],
+    "margin.cost": [R("GET", "/admin/margin/people/{target}/cost", ADMIN_ONLY_303),
+                    hx("GET", "/admin/margin/people/{target}/cost?month=2026-11", ADMIN_ONLY),
+                    R("POST", "/admin/margin/people/{target}/cost", row(admin=422), {"amount": "-5", "month": "x"}),
+                    R("POST", "/admin/margin/people/999999/cost", ADMIN_ONLY_404, {"amount": "5000", "month": "2026-11"})],
+    "margin.delete_cost": [R("POST", "/admin/margin/costs/999999/delete", ADMIN_ONLY_404)],
     "outlets.admin_list": [R("GET", "/admin/outlets", ADMIN_ONLY)],
     "outlets.admin_new": [R("GET", "/admin/outlets/new", ADMIN_ONLY),
                           R("POST", "/admin/outlets/new", ADMIN_ONLY, {})],  # re-rendered with errors
@@ -672,7 +684,7 @@ def test_rows_name_their_endpoint(app):
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
                           "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
                           "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer", "overtime",
-                          "follow_up"), 1)
+                          "follow_up", "labour_cost"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

@@ -12,6 +12,7 @@ it: hundreds of requests that mostly change nothing, each against a pristine wor
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 import pytest
@@ -263,6 +264,7 @@ def make_route_world() -> dict:
     world.update(make_quiz(world))  # questions of the course and the agent's open attempt
     world["overtime"] = factories.make_overtime(world["agent"], world["own"])  # waiting for the lead
     world["follow_up"] = factories.make_follow_up(world["mine"], world["agent"])  # 跟进 on the agent's ticket
+    world["labour_cost"] = factories.make_labour_cost(world["target"], datetime.date(2026, 9, 1))  # 人均毛利
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
     return {"cookies": {role: session_cookie(app, world[role]) for role in ROLES}, **ids}

@@ -4,6 +4,7 @@ from .audit import AuditLog
 from .health import WorkerHeartbeat  # noqa: F401  (task worker heartbeats)
 from .idempotency import IdempotencyKey  # noqa: F401  (double submits stored once)
 from .import_job import ImportJob, ImportJobRow, ImportStatus, RowState  # noqa: F401  (ticket imports)
+from .labour_cost import LabourCost  # 人工成本 for gross margin (人均毛利)
 from .leave import (
     DayPart,
     LeaveEvent,
@@ -84,6 +85,7 @@ from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
 
 __all__ = [
+    "LabourCost",
     "OvertimeEntry",
     "OvertimeStatus",
     "TicketReply",

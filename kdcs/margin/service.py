@@ -1,0 +1,392 @@
+"""人均毛利: each person's month in money — the fees of their outlets, the overtime they billed, the
+fines the company bore for them, their labour cost — and the labour costs themselves. Admins only.
+
+How a month is counted (the same months as 网点月报 and 罚款):
+- **service fee**: each outlet's recorded parcels of the month × the rate in force that month,
+  credited to the outlet's primary agent as of now (outlets keep no history of who had them:
+  a reassignment moves the outlet's past months with it; the page says so);
+- **overtime**: approved overtime worked in the month, to the person who worked it, at the rate
+  agreed when it was approved;
+- **fines borne**: fines first recorded in the month (Beijing), charged to the agent who had the
+  ticket then (``fine_agent_id``): the amount less the agent's own share, nothing when the outlet
+  bears it;
+- **labour cost**: the person's entry in force that month (``LabourCost``); none before their first.
+
+Outlets without a primary agent and fines charged to nobody make a line of their own, so the
+totals agree with 网点月报.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..auditing import record, register_labels
+from ..extensions import db
+from ..models import (
+    FineBearer,
+    LabourCost,
+    Outlet,
+    OvertimeEntry,
+    OvertimeStatus,
+    Role,
+    Team,
+    Ticket,
+    User,
+)
+from ..models.user import username_sort_key
+from ..outlets.rates import month_start, parse_month, rates_for_month, shift_month
+from ..outlets.service import monthly_fee, volumes_by_outlet
+from ..permissions import Permission, ensure
+from ..service_errors import NotFound, ValidationError
+from . import rules
+
+ZERO = Decimal("0.00")
+NOTE_MAX = 200
+SORTS = ("margin", "revenue", "name")
+PERSON_MONTHS = 12  # the months a person's page shows
+
+register_labels(
+    actions={
+        "labour_cost.set": _l("Monthly labour cost set from a month on"),
+        "labour_cost.delete": _l("Monthly labour cost entry deleted"),
+    },
+    fields={"labour_cost": _l("Monthly labour cost"), "labour_cost_month": _l("From month")},
+)
+
+
+@dataclass
+class MarginLine:
+    """One person's month (``person`` None: outlets without a primary agent, fines charged to nobody)."""
+
+    person: User | None
+    outlets: int = 0  # outlets they have now that are active or billed parcels this month
+    parcels: int = 0
+    unrecorded: int = 0  # of those, active outlets with no parcels recorded for the month (yet)
+    fee: Decimal = ZERO
+    overtime_minutes: int = 0
+    overtime_fee: Decimal = ZERO
+    fines: int = 0
+    fines_borne: Decimal = ZERO  # what the company paid: fines less the agents' shares, outlets' own excluded
+    labour_cost: Decimal | None = None  # None: not entered for the month
+
+    @property
+    def revenue(self) -> Decimal:
+        """What the company billed for this person's work: service fee plus overtime."""
+        return self.fee + self.overtime_fee
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Revenue less fines borne and labour cost: None while a person's cost is unknown; the line
+        without a person has no labour cost of its own, a total the sum of the known ones."""
+        cost = self.labour_cost
+        if cost is None and self.person is None:
+            cost = ZERO
+        return rules.gross_margin(self.revenue, self.fines_borne, cost)
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The margin as a percentage of revenue."""
+        return rules.margin_rate(self.margin, self.revenue)
+
+    def add(self, other: MarginLine) -> None:
+        """Sum ``other`` into this total (its labour cost counts when known)."""
+        for name in ("outlets", "parcels", "unrecorded", "fee", "overtime_minutes", "overtime_fee", "fines",
+                     "fines_borne"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.person is not None and other.labour_cost is not None:
+            self.labour_cost = (self.labour_cost or ZERO) + other.labour_cost
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to show: no outlet, fee, overtime or fine."""
+        return not (self.outlets or self.fee or self.overtime_minutes or self.fines)
+
+
+@dataclass
+class MarginReport:
+    """The month for every person counted, the line without a person, the total and 人均."""
+
+    month: date
+    lines: list[MarginLine]
+    unassigned: MarginLine | None
+    total: MarginLine
+    per_head: Decimal | None
+    counted: int  # people whose margin is known (their labour cost is entered)
+    missing_cost: list[MarginLine] = field(default_factory=list)
+    volumes_recorded: bool = False  # any outlet has parcels recorded for the month
+
+
+def _month_bounds(month: date) -> tuple[datetime, datetime]:
+    from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
+
+    return shanghai_day_bounds(month)[0], shanghai_day_bounds(shift_month(month, 1))[0]
+
+
+def _cost_entries(person_ids: list[int] | None, month: date) -> dict[int, list]:
+    query = (select(LabourCost.user_id, LabourCost.month, LabourCost.amount).where(LabourCost.month <= month)
+             .order_by(LabourCost.user_id, LabourCost.month))
+    if person_ids is not None:
+        query = query.where(LabourCost.user_id.in_(person_ids))
+    entries: dict[int, list] = {}
+    for row in db.session.execute(query):
+        entries.setdefault(row.user_id, []).append(row)
+    return entries
+
+
+def _collect(month: date, only: list[int] | None = None) -> tuple[dict[int, MarginLine], MarginLine, bool]:
+    """({person id: their line}, the line without a person, whether any parcels are recorded) for
+    ``month``: every active agent, and anyone with an outlet, overtime, a fine or a labour cost that
+    month (``only``: just those people, and no line without a person). Six statements."""
+    month = month_start(month)
+    since, until = _month_bounds(month)
+    month_end = shift_month(month, 1)
+    lines: dict[int, MarginLine] = {}
+    nobody = MarginLine(None)
+
+    def line(person_id: int | None) -> MarginLine:
+        if person_id is None:
+            return nobody
+        found = lines.get(person_id)
+        if found is None:
+            found = lines[person_id] = MarginLine(None)
+        return found
+
+    outlet_query = select(Outlet.id, Outlet.primary_agent_id, Outlet.rate_per_parcel, Outlet.is_active)
+    if only is not None:
+        outlet_query = outlet_query.where(Outlet.primary_agent_id.in_(only))
+    outlets = db.session.execute(outlet_query).all()
+    volumes = volumes_by_outlet([o.id for o in outlets], month)
+    rates = rates_for_month(outlets, month)
+    for outlet in outlets:
+        parcels = volumes.get(outlet.id)
+        if not outlet.is_active and parcels is None:
+            continue  # closed before this month: nothing to count
+        target = line(outlet.primary_agent_id)
+        target.outlets += 1
+        if parcels is None:
+            target.unrecorded += 1
+            continue
+        target.parcels += parcels
+        target.fee += monthly_fee(parcels, rates[outlet.id])
+
+    overtime = (select(OvertimeEntry.user_id, func.sum(OvertimeEntry.minutes),
+                       func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
+                .where(OvertimeEntry.status == OvertimeStatus.APPROVED, OvertimeEntry.work_date >= month,
+                       OvertimeEntry.work_date < month_end)
+                .group_by(OvertimeEntry.user_id))
+    if only is not None:
+        overtime = overtime.where(OvertimeEntry.user_id.in_(only))
+    for person_id, minutes, priced in db.session.execute(overtime):
+        target = line(person_id)
+        target.overtime_minutes = int(minutes or 0)
+        target.overtime_fee = (Decimal(str(priced or 0)) / 60).quantize(rules.FEN, rounding=ROUND_HALF_UP)
+
+    borne = case((Ticket.fine_bearer == FineBearer.OUTLET, 0),
+                 else_=Ticket.fine_amount - func.coalesce(Ticket.fine_agent_share, 0))
+    fines = (select(Ticket.fine_agent_id, func.count(), func.coalesce(func.sum(borne), 0))
+             .where(Ticket.fine_amount.is_not(None), Ticket.fined_at >= since, Ticket.fined_at < until)
+             .group_by(Ticket.fine_agent_id))
+    if only is not None:
+        fines = fines.where(Ticket.fine_agent_id.in_(only))
+    for person_id, count, amount in db.session.execute(fines):
+        target = line(person_id)
+        target.fines = int(count)
+        target.fines_borne = Decimal(str(amount)).quantize(rules.FEN)
+
+    costs = _cost_entries(only, month)
+    for person_id, entries in costs.items():
+        cost = rules.cost_in_force(entries, month)
+        if cost or person_id in lines:  # a cost of 0: no longer counted, unless the month has figures
+            line(person_id).labour_cost = cost
+    if only is None:  # every active agent who had started by the month's end, figures or not
+        agents = select(User.id).where(User.role == Role.AGENT, User.is_active_account.is_(True),
+                                       or_(User.start_date.is_(None), User.start_date < month_end))
+        everyone = [person_id for (person_id,) in db.session.execute(agents)]
+    else:
+        everyone = only
+    for person_id in everyone:
+        line(person_id).labour_cost = rules.cost_in_force(costs.get(person_id, []), month)
+    return lines, nobody, bool(volumes)
+
+
+def _people(ids) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(list(ids)))
+                                                .options(joinedload(User.team)))}
+
+
+def _sort(lines: list[MarginLine], sort: str) -> list[MarginLine]:
+    by_name = sorted(lines, key=lambda ln: username_sort_key(ln.person.username))
+    if sort == "name":
+        return by_name
+    if sort == "revenue":
+        return sorted(by_name, key=lambda ln: -ln.revenue)
+    # margin: unknown first (a cost to enter), then the lowest margin (who costs more than they bring)
+    return sorted(by_name, key=lambda ln: (ln.margin is not None, ln.margin or ZERO))
+
+
+def month_report(viewer: User, month: date, *, team_id: int | None = None, sort: str = "margin") -> MarginReport:
+    """Every person's margin for ``month`` (``team_id``: that team's members only, without the line of
+    outlets nobody has), the total and 人均, sorted lowest margin first (or by revenue or 工号)."""
+    ensure(viewer, Permission.VIEW_MARGIN)
+    month = month_start(month)
+    figures, nobody, recorded = _collect(month)
+    people = _people(figures)
+    lines = []
+    for person_id, line in figures.items():
+        person = people.get(person_id)
+        if person is None or (team_id is not None and person.team_id != team_id):
+            continue
+        line.person = person
+        lines.append(line)
+    lines = _sort(lines, sort if sort in SORTS else "margin")
+    unassigned = None if team_id is not None or nobody.is_empty else nobody
+    total = MarginLine(None)
+    for line in [*lines, *([unassigned] if unassigned else [])]:
+        total.add(line)
+    average, counted = rules.per_head([line.margin for line in lines])
+    return MarginReport(month, lines, unassigned, total, average, counted,
+                        [line for line in lines if line.labour_cost is None], recorded)
+
+
+def person_months(viewer: User, person: User, last: date, count: int = PERSON_MONTHS) -> list[tuple[date, MarginLine]]:
+    """``person``'s last ``count`` months up to ``last``, newest first, as (month, line) (six statements
+    a month)."""
+    ensure(viewer, Permission.VIEW_MARGIN)
+    result = []
+    for month in (shift_month(month_start(last), -n) for n in range(count)):
+        figures, _nobody, _recorded = _collect(month, only=[person.id])
+        line = figures[person.id]
+        line.person = person
+        result.append((month, line))
+    return result
+
+
+def team_choices() -> list[Team]:
+    """Teams to filter the page by, by name."""
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+# --------------------------------------------------------------------------- labour costs
+
+
+@dataclass
+class CostLine:
+    """One entry of a person's labour cost history as their page shows it."""
+
+    entry: LabourCost
+    until: date | None  # the last month at this cost; None while it is the newest
+    current: bool  # in force in the month the page shows
+
+
+def cost_history(viewer: User, person: User, month: date) -> list[CostLine]:
+    """``person``'s entries newest first, each with the months it covers; ``current`` marks the one in
+    force in ``month``."""
+    ensure(viewer, Permission.VIEW_MARGIN)
+    entries = list(db.session.scalars(select(LabourCost).where(LabourCost.user_id == person.id)
+                                      .options(joinedload(LabourCost.created_by)).order_by(LabourCost.month)))
+    current = None
+    for entry in entries:
+        if entry.month <= month:
+            current = entry
+    lines = []
+    for index, entry in enumerate(entries):
+        following = entries[index + 1].month if index + 1 < len(entries) else None
+        lines.append(CostLine(entry, shift_month(following, -1) if following else None, entry is current))
+    return list(reversed(lines))
+
+
+def get_person(viewer: User, person_id: int) -> User:
+    """The person whose margin and costs are asked for (NotFound when there is none)."""
+    ensure(viewer, Permission.VIEW_MARGIN)
+    person = db.session.get(User, person_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def set_labour_cost(actor: User, person_id: int, *, month, amount, note: str = "") -> LabourCost:
+    """Set ``person``'s monthly labour cost from ``month`` on (the months after keep it until their next
+    entry; an entry for the same month is replaced). Every problem is said at once; audited on the
+    person as ``labour_cost.set``; commits."""
+    ensure(actor, Permission.VIEW_MARGIN)
+    person = db.session.get(User, person_id)
+    if person is None:
+        raise NotFound()
+    errors: dict[str, str] = {}
+    if not isinstance(month, date):
+        month = parse_month(month)
+    if month is None:
+        errors["month"] = _("Choose the month the cost applies from, such as 2026-11.")
+    try:
+        amount = rules.parse_amount(amount)
+    except ValueError as exc:
+        errors["amount"] = str(exc)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        errors["note"] = _("At most %(n)d characters.", n=NOTE_MAX)
+    if errors:
+        raise ValidationError(errors)
+    month = month_start(month)
+    for attempt in (1, 2):
+        entry = db.session.scalar(select(LabourCost).where(LabourCost.user_id == person.id, LabourCost.month == month))
+        before = entry.amount if entry is not None else None
+        if entry is None:
+            entry = LabourCost(user_id=person.id, month=month, amount=amount, note=note, created_by_id=actor.id)
+            db.session.add(entry)
+        else:
+            entry.amount, entry.note, entry.created_by_id = amount, note or entry.note, actor.id
+        record(actor, "labour_cost.set", "user", person.id,
+               summary=_("%(who)s: %(amount)s yuan a month from %(month)s", who=person.display_name,
+                         amount=f"{amount:,.2f}", month=f"{month:%Y-%m}"),
+               before={"labour_cost": str(before) if before is not None else None, "labour_cost_month": f"{month:%Y-%m}"},
+               after={"labour_cost": str(amount), "labour_cost_month": f"{month:%Y-%m}"})
+        try:
+            db.session.commit()
+        except IntegrityError:  # another admin added the same month a moment ago: replace theirs
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        return entry
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def delete_labour_cost(actor: User, entry_id: int) -> User:
+    """Remove one entry (a mistake); the months it covered fall back to the entry before. Audited; commits.
+    Returns the person it belonged to."""
+    ensure(actor, Permission.VIEW_MARGIN)
+    entry = db.session.get(LabourCost, entry_id)
+    if entry is None:
+        raise NotFound()
+    person = entry.person
+    record(actor, "labour_cost.delete", "user", person.id,
+           summary=_("%(who)s: the entry from %(month)s deleted", who=person.display_name, month=f"{entry.month:%Y-%m}"),
+           before={"labour_cost": str(entry.amount), "labour_cost_month": f"{entry.month:%Y-%m}"},
+           after={"labour_cost": None, "labour_cost_month": None})
+    db.session.delete(entry)
+    db.session.commit()
+    return person
+
+
+def default_month(now: datetime | None = None) -> date:
+    """The month the page opens on: the newest month with parcels recorded, else last month (a month
+    still running has no volumes yet, so its margin would be all cost)."""
+    from ..outlets.rates import this_month
+    from ..outlets.service import latest_month
+
+    recorded = latest_month()
+    current = this_month(now)
+    if recorded is not None and recorded <= current:
+        return recorded
+    return shift_month(current, -1)
+

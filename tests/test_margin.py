@@ -333,3 +333,11 @@ def test_the_export_writes_names_as_text(november, client, auth):
     assert cell.data_type == "s"
     agent = next(r for r in rows if r[0] == "agent_a")
     assert Decimal(str(agent[9])) == Decimal("6000") and agent[10] is not None
+
+
+def test_the_users_admin_page_links_to_their_margin(ticket_world, client, auth):
+    w = ticket_world
+    auth.login(w.admin)
+    page = parse(client.get(f"/admin/users/{w.agent.id}"))
+    link = page.one("a", href=f"/admin/margin/people/{w.agent.id}#costs")
+    assert link.text == "毛利与人工成本"

@@ -1,0 +1,60 @@
+"""人均毛利 in a real browser: the admin finds the agent without a labour cost, enters it in the row
+(a typo is explained in place and what was typed stays), sees the margin and 人均 take it in, opens
+the agent's months, and cancels an edit without changing anything. Uses the demo company (agent12
+朱琳 has no demo labour cost)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_admin_enters_a_missing_labour_cost(page):
+    login(page, "admin")
+    page.locator("nav a", has_text="人均毛利").click()
+    page.wait_for_url(re.compile(r"/admin/margin/"))
+    assert "未填人工成本的人数：1" in page.locator("[data-testid=missing-cost]").inner_text()
+    row = page.locator("tr[data-person='agent12']")
+    assert "未填" in row.inner_text()
+    per_head_before = page.locator("[data-figure=per-head]").inner_text()
+
+    row.locator("a", has_text="填写").click()
+    amount = page.locator("tr[data-person='agent12'] input[name=amount]")
+    amount.wait_for()
+    amount.fill("58OO")
+    page.locator("tr[data-person='agent12'] input[name=note]").fill("工资 + 社保 + 公积金")
+    page.locator("tr[data-person='agent12'] button", has_text="保存").click()
+    error = page.locator("tr[data-person='agent12'] .field-error")
+    error.wait_for()
+    assert "不是金额" in error.inner_text()
+    assert amount.input_value() == "58OO"
+    assert page.locator("tr[data-person='agent12'] input[name=note]").input_value() == "工资 + 社保 + 公积金"
+
+    amount.fill("5800")
+    page.locator("tr[data-person='agent12'] button", has_text="保存").click()
+    page.wait_for_selector("[data-testid=margin-table] tr[data-person='agent12'] [data-figure=cost]")
+    row = page.locator("tr[data-person='agent12']")
+    assert "¥5,800.00" in row.locator("[data-figure=cost]").inner_text()
+    assert row.locator("[data-figure=margin]").inner_text() != "—"
+    assert page.locator("[data-testid=missing-cost]").count() == 0
+    assert page.locator("[data-figure=per-head]").inner_text() != per_head_before
+
+    # Cancel leaves another row as it was.
+    other = page.locator("tr[data-person='agent1']")
+    cost_before = other.locator("[data-figure=cost]").inner_text()
+    other.locator("a", has_text="修改").click()
+    page.locator("tr[data-person='agent1'] input[name=amount]").wait_for()
+    page.locator("tr[data-person='agent1'] a", has_text="取消").click()
+    page.locator("tr[data-person='agent1'] [data-figure=cost]").wait_for()
+    assert page.locator("tr[data-person='agent1'] [data-figure=cost]").inner_text() == cost_before
+
+    page.locator("tr[data-person='agent12'] td a").first.click()
+    page.wait_for_url(re.compile(r"/admin/margin/people/\d+"))
+    history = page.locator("[data-testid=cost-history]")
+    assert "¥5,800.00" in history.inner_text() and "工资 + 社保 + 公积金" in history.inner_text()
+    assert not page.js_errors

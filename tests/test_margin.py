@@ -341,3 +341,15 @@ def test_the_users_admin_page_links_to_their_margin(ticket_world, client, auth):
     page = parse(client.get(f"/admin/users/{w.agent.id}"))
     link = page.one("a", href=f"/admin/margin/people/{w.agent.id}#costs")
     assert link.text == "毛利与人工成本"
+
+
+def test_the_demo_costs_everyone_but_one_new_hire_once(ticket_world):
+    from kdcs.margin.demo import seed_demo_labour_costs
+
+    w = ticket_world
+    factories.make_user("agent", username="agent12")
+    assert seed_demo_labour_costs(date(2026, 12, 3)) == {"labour_costs": 4}  # agent_a, agent_mate, agent_far, lead_a
+    assert seed_demo_labour_costs(date(2026, 12, 3)) == {"labour_costs": 0}
+    report = service.month_report(w.admin, NOV)
+    assert [line.person.username for line in report.missing_cost] == ["agent12"]
+    assert _lines(report)["lead_a"].labour_cost == Decimal("8200.00")

@@ -353,3 +353,24 @@ def test_the_demo_costs_everyone_but_one_new_hire_once(ticket_world):
     report = service.month_report(w.admin, NOV)
     assert [line.person.username for line in report.missing_cost] == ["agent12"]
     assert _lines(report)["lead_a"].labour_cost == Decimal("8200.00")
+
+
+def test_a_past_month_stays_with_the_agent_who_had_the_outlet(november):
+    """The agent's outlet goes to the teammate in December: November's fee stays the agent's."""
+    from kdcs.models import OutletAssignment
+    from kdcs.outlets import service as outlets
+
+    w = november
+    outlets.assign_primary_agent(w.admin, w.own, w.teammate.id)
+    first, handover = db.session.scalars(db.select(OutletAssignment).where(OutletAssignment.outlet_id == w.own.id)
+                                         .order_by(OutletAssignment.id)).all()
+    first.since, handover.since = datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    db.session.commit()
+    factories.make_volume(w.own, DEC, 1000, 0)
+    lines = _lines(service.month_report(w.admin, NOV))
+    assert lines["agent_a"].fee == monthly_fee(300_000, Decimal("0.025")) and lines["agent_a"].outlets == 1
+    assert lines["agent_mate"].outlets == 1  # only their own in November
+    december = _lines(service.month_report(w.admin, DEC))
+    assert december["agent_mate"].outlets == 2 and december["agent_a"].outlets == 0
+    months = dict(service.person_months(w.admin, w.agent, DEC, count=2))
+    assert months[NOV].parcels == 300_000 and months[DEC].parcels == 0

@@ -3,8 +3,8 @@ fines the company bore for them, their labour cost — and the labour costs them
 
 How a month is counted (the same months as 网点月报 and 罚款):
 - **service fee**: each outlet's recorded parcels of the month × the rate in force that month,
-  credited to the outlet's primary agent as of now (outlets keep no history of who had them:
-  a reassignment moves the outlet's past months with it; the page says so);
+  credited to the agent who was its primary agent at the month's end (``outlets.assignments``;
+  outlets reassigned before that history was kept count for the agent they had then);
 - **overtime**: approved overtime worked in the month, to the person who worked it, at the rate
   agreed when it was approved;
 - **fines borne**: fines first recorded in the month (Beijing), charged to the agent who had the
@@ -41,7 +41,9 @@ from ..models import (
     Ticket,
     User,
 )
+from ..models.types import utcnow
 from ..models.user import username_sort_key
+from ..outlets.assignments import agents_at
 from ..outlets.rates import month_start, parse_month, rates_for_month, shift_month
 from ..outlets.service import monthly_fee, volumes_by_outlet
 from ..permissions import Permission, ensure
@@ -67,7 +69,7 @@ class MarginLine:
     """One person's month (``person`` None: outlets without a primary agent, fines charged to nobody)."""
 
     person: User | None
-    outlets: int = 0  # outlets they have now that are active or billed parcels this month
+    outlets: int = 0  # outlets they had at the month's end that are active or billed parcels that month
     parcels: int = 0
     unrecorded: int = 0  # of those, active outlets with no parcels recorded for the month (yet)
     fee: Decimal = ZERO
@@ -159,17 +161,18 @@ def _collect(month: date, only: list[int] | None = None) -> tuple[dict[int, Marg
             found = lines[person_id] = MarginLine(None)
         return found
 
-    outlet_query = select(Outlet.id, Outlet.primary_agent_id, Outlet.rate_per_parcel, Outlet.is_active)
-    if only is not None:
-        outlet_query = outlet_query.where(Outlet.primary_agent_id.in_(only))
-    outlets = db.session.execute(outlet_query).all()
+    # Each outlet's fee goes to the agent who had it at the month's end (or now, for this month).
+    owners = agents_at(min(until, utcnow()))
+    outlets = [o for o in db.session.execute(select(Outlet.id, Outlet.primary_agent_id, Outlet.rate_per_parcel,
+                                                    Outlet.is_active))
+               if only is None or owners.get(o.id, o.primary_agent_id) in only]
     volumes = volumes_by_outlet([o.id for o in outlets], month)
     rates = rates_for_month(outlets, month)
     for outlet in outlets:
         parcels = volumes.get(outlet.id)
         if not outlet.is_active and parcels is None:
             continue  # closed before this month: nothing to count
-        target = line(outlet.primary_agent_id)
+        target = line(owners.get(outlet.id, outlet.primary_agent_id))
         target.outlets += 1
         if parcels is None:
             target.unrecorded += 1

@@ -16,7 +16,7 @@ from .leave import (
     TeamStaffing,
 )
 from .notification import Notification
-from .outlet import Brand, Outlet, OutletRate, OutletVolume
+from .outlet import Brand, Outlet, OutletAssignment, OutletRate, OutletVolume
 from .overtime import OvertimeEntry, OvertimeStatus
 from .presence import TicketPresence
 from .security import LoginAttempt
@@ -85,6 +85,7 @@ from .types import Money, UTCDateTime, utcnow
 from .user import Role, Team, User
 
 __all__ = [
+    "OutletAssignment",
     "LabourCost",
     "OvertimeEntry",
     "OvertimeStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -105,3 +105,23 @@ class OutletRate(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutletRate {self.outlet_id} {self.month:%Y-%m} {self.rate}>"
+
+
+class OutletAssignment(db.Model):
+    """Who was an outlet's primary agent from ``since`` on, until the outlet's next row: written
+    whenever an outlet is created or its primary agent changes (``kdcs.outlets.assignments``), so a
+    past month's fees go to the agent who had the outlet then (人均毛利). Outlets created before
+    the history was kept start with one row for the agent they had then (migration 0026)."""
+
+    __tablename__ = "outlet_assignments"
+    __table_args__ = (Index("ix_outlet_assignments_outlet_since", "outlet_id", "since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: nobody
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    outlet: Mapped[Outlet] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OutletAssignment {self.outlet_id} {self.agent_id} {self.since:%Y-%m-%d}>"

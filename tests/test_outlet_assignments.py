@@ -1,0 +1,75 @@
+"""Who had an outlet when (kdcs/outlets/assignments.py): every creation and change of a primary agent
+is written by the session hook, whatever path made it; ``agents_at`` reads the agent at a moment;
+migration 0026 starts every existing outlet with the agent it has, since it was created."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from kdcs import create_app
+from kdcs.extensions import db
+from kdcs.models import OutletAssignment, utcnow
+from kdcs.outlets import service as outlets
+from kdcs.outlets.assignments import agents_at
+from tests import factories
+from tests.test_migration_0013_rates import _database_url
+
+
+def _history(outlet):
+    return [row.agent_id for row in db.session.scalars(
+        sa.select(OutletAssignment).where(OutletAssignment.outlet_id == outlet.id).order_by(OutletAssignment.id))]
+
+
+def test_every_path_that_changes_the_agent_is_written_once(outlet_world):
+    w = outlet_world
+    assert _history(w.own) == [w.agent.id] and _history(w.free) == [None]  # created (factories write directly)
+    outlets.assign_primary_agent(w.admin, w.own, w.teammate.id, version=w.own.version)
+    outlets.assign_primary_agent(w.admin, w.own, w.teammate.id)  # no change: nothing written
+    w.own.primary_agent_id = None  # a direct write (an import's update)
+    db.session.commit()
+    w.own.name = "中通余杭良渚网点（新）"  # another field: nothing written
+    db.session.commit()
+    assert _history(w.own) == [w.agent.id, w.teammate.id, None]
+    created = outlets.create_outlet(w.admin, code="ZTO571199", name="中通测试网点", brand_id=w.zto.id,
+                                    primary_agent_id=w.agent.id)
+    assert _history(created) == [w.agent.id]
+
+
+def test_the_agent_at_a_moment(outlet_world):
+    w = outlet_world
+    start = utcnow()
+    outlets.assign_primary_agent(w.admin, w.own, w.teammate.id)
+    rows = db.session.scalars(sa.select(OutletAssignment).where(OutletAssignment.outlet_id == w.own.id)
+                              .order_by(OutletAssignment.id)).all()
+    rows[0].since, rows[1].since = start - timedelta(days=60), start - timedelta(days=10)
+    db.session.commit()
+    assert agents_at(start - timedelta(days=30))[w.own.id] == w.agent.id
+    assert agents_at(start)[w.own.id] == w.teammate.id
+    assert w.own.id not in agents_at(start - timedelta(days=90))  # before its history: the caller's fallback
+
+
+def test_migration_0026_starts_each_outlet_with_its_agent(tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True, "SECRET_KEY": "m26",
+                      "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path)})
+    created = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade()
+        agent = factories.make_user("agent")
+        taken, free = factories.make_outlet(agent=agent), factories.make_outlet()
+        for outlet in (taken, free):
+            outlet.created_at = created
+        db.session.commit()
+        ids, agent_id = (taken.id, free.id), agent.id
+        db.session.remove()
+        downgrade(revision="0025_labour_costs")
+        upgrade()
+        rows = db.session.execute(sa.select(OutletAssignment.outlet_id, OutletAssignment.agent_id,
+                                            OutletAssignment.since)
+                                  .where(OutletAssignment.outlet_id.in_(ids))).all()
+        assert sorted(rows) == sorted([(ids[0], agent_id, created), (ids[1], None, created)])
+        db.session.remove()
+        db.engine.dispose()

@@ -11,6 +11,7 @@ from kdcs.extensions import db
 from kdcs.models import utcnow
 from kdcs.tickets import queue
 from tests import factories
+from tests.html import parse
 
 
 def _ago(**kw):
@@ -312,7 +313,50 @@ def test_start_with_the_most_urgent_opens_the_top_of_the_queue(client, auth, que
     factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=120)
     urgent = factories.make_ticket(w.outlet2, reason=w.problem, reply_minutes=45)
     auth.login(w.agent)
-    assert 'href="/tickets/next"' in client.get("/tickets/").get_data(as_text=True)
+    assert 'href="/tickets/next?from=queue"' in client.get("/tickets/").get_data(as_text=True)
     assert 'href="/tickets/next"' in client.get("/").get_data(as_text=True)  # the agent's home, open tickets held
     response = client.get("/tickets/next")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/tickets/{urgent.id}")
+
+
+def test_next_ticket_follows_the_filter_and_sort_the_queue_last_showed(client, auth, queue_world):
+    """An agent who filters the queue (留言 only, here by outlet) and opens a ticket goes on within
+    that view: 下一张 and 返回工单队列 follow it, the page says so, and a start from home goes back to
+    the default view. The kept view is cleaned again on use (a scope the user lost is dropped)."""
+    w = queue_world
+    first = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=60)
+    other_outlet = factories.make_ticket(w.outlet2, reason=w.problem, reply_minutes=90)
+    second = factories.make_ticket(w.outlet, reason=w.problem, reply_minutes=120)
+    auth.login(w.agent)
+    client.htmx("GET", f"/tickets/?outlet={w.outlet.id}")  # the filter, changed in place (htmx)
+    page = parse(client.get(f"/tickets/{first.id}"))
+    assert page.one("a", cls="crumbs-next").one(data_testid="next-filtered").text == "(按筛选)"
+    back = page.one("p", cls="crumbs").find("a").get("href")
+    assert back == f"/tickets/?scope=mine&outlet={w.outlet.id}"
+    response = client.get(f"/tickets/{first.id}/next")
+    assert response.headers["Location"].endswith(f"/tickets/{second.id}")  # not the other outlet's
+    assert client.get(f"/tickets/{second.id}/next").headers["Location"].endswith(f"/tickets/{first.id}")  # wraps
+    # From the queue page's button: the view it shows now.
+    assert client.get("/tickets/next?from=queue").headers["Location"].endswith(f"/tickets/{first.id}")
+    # Sorted the other way: the walk follows.
+    client.get(f"/tickets/?outlet={w.outlet.id}&sort=registered")
+    assert client.get("/tickets/next?from=queue").headers["Location"].endswith(f"/tickets/{second.id}")
+    # From home: the default view again, the kept filter forgotten.
+    assert client.get("/tickets/next").headers["Location"].endswith(f"/tickets/{first.id}")
+    assert client.get(f"/tickets/{first.id}/next").headers["Location"].endswith(f"/tickets/{other_outlet.id}")
+    page = parse(client.get(f"/tickets/{first.id}"))
+    assert page.one("a", cls="crumbs-next").find(data_testid="next-filtered") is None
+    # A view that holds nothing else: back to it, with a notice.
+    client.get(f"/tickets/?outlet={w.outlet2.id}")
+    response = client.get(f"/tickets/{other_outlet.id}/next")
+    assert response.headers["Location"].endswith(f"/tickets/?scope=mine&outlet={w.outlet2.id}")
+    assert "按您的筛选，队列中没有其他工单。" in client.get("/tickets/").get_data(as_text=True)
+
+
+def test_a_kept_view_is_cleaned_again_when_used(queue_world):
+    """The session's view is parsed like a URL: what the user may not use is dropped."""
+    w = queue_world
+    kept = queue.filter_from_query("scope=all&category=message&page=7&sort=zzz", w.agent)
+    assert (kept.scope, kept.category, kept.sort) == (queue.default_scope(w.agent), "message", "deadline")
+    assert queue.filter_from_query("", w.agent) is None
+    assert queue.remembered_args(queue.QueueFilter(scope=queue.default_scope(w.agent), page=3), w.agent) == ""

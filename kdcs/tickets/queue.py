@@ -424,17 +424,41 @@ ROW_COLUMNS = (
 NEXT_LOOKAHEAD = 2000  # open tickets of a view read to find the next one (an agent's queue holds a few hundred)
 
 
-def next_ticket_id(user: User, current_id: int, now: datetime | None = None) -> int | None:
-    """下一张: the ticket after ``current_id`` in the user's own queue as the queue first shows it
-    (their default tab, open tickets, nearest deadline first), the first again after the last; the
-    first when ``current_id`` is no longer in it (closed or handed on: the most urgent is next).
-    None when the queue holds no other open ticket. Always inside what the user may see."""
-    query = queue_query(user, QueueFilter(scope=default_scope(user)), now or now_utc())
+def next_ticket_id(user: User, current_id: int, now: datetime | None = None,
+                   f: QueueFilter | None = None) -> int | None:
+    """下一张: the ticket after ``current_id`` in the user's queue as ``f`` shows it (by default as the
+    queue first shows it: their default tab, open tickets, nearest deadline first), the first again
+    after the last; the first when ``current_id`` is no longer in it (closed, handed on, or out of
+    the filter: the top is next). None when the list holds no other ticket. Always inside what the
+    user may see."""
+    f = replace(f, page=1) if f is not None else QueueFilter(scope=default_scope(user))
+    query = queue_query(user, f, now or now_utc())
     ids = list(db.session.scalars(query.with_only_columns(Ticket.id).limit(NEXT_LOOKAHEAD)))
     if current_id in ids:
         at = ids.index(current_id)
         ids = ids[at + 1:] + ids[:at]
     return ids[0] if ids else None
+
+
+def remembered_args(f: QueueFilter, user: User) -> str:
+    """The query string that brings the queue back as ``f`` shows it (first page), or "" when that
+    is the queue's default view: what 下一张 and 返回工单队列 follow (kept in the session)."""
+    args = f.args(page=1)
+    if args == QueueFilter(scope=default_scope(user)).args():
+        return ""
+    return urlencode(list(args.items()), safe=_URL_SAFE)
+
+
+def filter_from_query(text: str, user: User) -> QueueFilter | None:
+    """The filter of a query string kept by ``remembered_args`` (cleaned again: scopes and values
+    the user may no longer use are dropped), None for the default view."""
+    if not text:
+        return None
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    return parse_filter(MultiDict(parse_qsl(text[:2000])), user)
 
 
 def page_statement(query: Select, page: int = 1, per_page: int = PER_PAGE) -> Select:

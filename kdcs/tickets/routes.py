@@ -11,7 +11,7 @@ from __future__ import annotations
 import weakref
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -145,6 +145,7 @@ def index():
     }
     if not fragment:
         context.update(_queue_choices(f, can_bulk))
+    _remember_filter(f)
     response = render("tickets/index.html", block="ticket_table", **context)
     if fragment:
         # The canonical URL (no empty parameters) in the address bar; a refresh
@@ -152,6 +153,26 @@ def index():
         header = "HX-Replace-Url" if request.headers.get("HX-Trigger") == "ticket-table" else "HX-Push-Url"
         response.headers[header] = f.url(url_for("tickets.index"))
     return response
+
+
+QUEUE_FILTER_KEY = "queue_filter"  # the session's copy of the queue view 下一张 and 返回工单队列 follow
+
+
+def _remember_filter(f) -> None:
+    """Keep the queue's view (filters and sort, not the page) for 下一张: the session changes, and the
+    cookie is sent again, only when the view does."""
+    args = queue.remembered_args(f, current_user)
+    if session.get(QUEUE_FILTER_KEY, "") != args:
+        if args:
+            session[QUEUE_FILTER_KEY] = args
+        else:
+            session.pop(QUEUE_FILTER_KEY, None)
+
+
+def _queue_url() -> str:
+    """The queue as the user last filtered it (its default view when they did not)."""
+    args = session.get(QUEUE_FILTER_KEY, "")
+    return url_for("tickets.index") + (f"?{args}" if args else "")
 
 
 def _wants_counts(fragment: bool) -> bool:
@@ -412,6 +433,8 @@ def _detail_context(ticket: Ticket, kept: frozenset[str] = frozenset(), **forms)
     sop_panel.remember_timeline_versions(timeline_rows)  # the versions its SOP lines name, at once
     return {
         "ticket": ticket,
+        "queue_url": _queue_url(),
+        "queue_filtered": bool(session.get(QUEUE_FILTER_KEY)),
         "L": labels.kept(),
         "c": controls(),  # the form macros (tickets/_controls.html)
         # not "events": render() takes HX-Trigger events
@@ -455,13 +478,24 @@ def detail(ticket_id: int):
 @bp.route("/<int:ticket_id>/next")
 @require(Permission.VIEW_TICKETS)
 def next_ticket(ticket_id: int):
-    """下一张: on to the next ticket of the user's queue (nearest deadline first) without going back
-    to the queue; after the last, the first again; the queue itself when nothing else is open.
-    ``/tickets/next`` (从最紧急的开始, on the queue page) starts at the most urgent."""
-    found = queue.next_ticket_id(current_user, ticket_id)
+    """下一张: on to the next ticket of the user's queue as they last filtered and sorted it (else
+    nearest deadline first) without going back to the queue; after the last, the first again; the
+    queue itself when nothing else is there. ``/tickets/next`` (从最紧急的开始) starts at the top of
+    the view its arguments give (``from=queue``: the queue page's current view; none: the default)."""
+    user = current_user._get_current_object()
+    if not ticket_id and request.args.get("from") != "queue":
+        # A start from elsewhere (the home page): the view its arguments name, none the default, is the
+        # one 下一张 follows from here. From the queue page: the view it shows now, already remembered.
+        _remember_filter(queue.parse_filter(request.args, user))
+    text = session.get(QUEUE_FILTER_KEY, "")
+    f = queue.filter_from_query(text, user)
+    found = queue.next_ticket_id(user, ticket_id, f=f)
     if found is None:
-        flash(_("No other open ticket in your queue."), "info")
-        return redirect(url_for("tickets.index"), code=303)
+        if f is None:
+            flash(_("No other open ticket in your queue."), "info")
+        else:
+            flash(_("No other ticket in your queue as you filtered it."), "info")
+        return redirect(url_for("tickets.index") + (f"?{text}" if text else ""), code=303)
     return redirect(url_for("tickets.detail", ticket_id=found), code=303)
 
 

@@ -288,3 +288,24 @@ def test_next_ticket_goes_on_in_the_queues_order(login_as, e2e_app, zh):
     expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
     expect(page.get_by_role("link", name=zh("Next ticket"))).to_be_visible()
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def test_next_ticket_stays_in_the_view_the_agent_filtered(login_as, e2e_app, zh):
+    """Filtered to 留言 in place (htmx), the agent opens the top row: 下一张工单 says it follows the
+    filter and opens the next 留言, and 返回工单队列 comes back to the filtered queue."""
+    page = login_as("agent1")
+    page.goto("/tickets/")
+    page.select_option("#f-category", "message")
+    expect(page).to_have_url(re.compile(r"category=message"))
+    rows = page.locator("#ticket-table tbody tr[id^='ticket-']")
+    expect(rows.nth(1)).to_be_visible()
+    first, second = (rows.nth(i).get_attribute("id").removeprefix("ticket-") for i in (0, 1))
+    page.get_by_role("link", name=zh("Start with the most urgent")).click()
+    expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
+    expect(page.locator("[data-testid=next-filtered]")).to_be_visible()
+    page.get_by_role("link", name=zh("Next ticket")).click()
+    expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
+    page.get_by_role("link", name=zh("Back to the queue")).click()
+    expect(page).to_have_url(re.compile(r"/tickets/\?.*category=message"))
+    expect(page.locator("#f-category")).to_have_value("message")
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"

@@ -348,7 +348,12 @@ def test_the_demo_costs_everyone_but_one_new_hire_once(ticket_world):
 
     w = ticket_world
     factories.make_user("agent", username="agent12")
-    assert seed_demo_labour_costs(date(2026, 12, 3)) == {"labour_costs": 4}  # agent_a, agent_mate, agent_far, lead_a
+    new_hire = factories.make_user("agent", username="agent13")
+    new_hire.start_date = date(2026, 11, 20)
+    db.session.commit()
+    assert seed_demo_labour_costs(date(2026, 12, 3)) == {"labour_costs": 5}  # agent_a, agent_mate, agent_far, lead_a, agent13
+    first = db.session.scalars(db.select(LabourCost.month).where(LabourCost.user_id == new_hire.id)).all()
+    assert first == [NOV]  # from the month they started, not half a year back
     assert seed_demo_labour_costs(date(2026, 12, 3)) == {"labour_costs": 0}
     report = service.month_report(w.admin, NOV)
     assert [line.person.username for line in report.missing_cost] == ["agent12"]
@@ -374,3 +379,23 @@ def test_a_past_month_stays_with_the_agent_who_had_the_outlet(november):
     assert december["agent_mate"].outlets == 2 and december["agent_a"].outlets == 0
     months = dict(service.person_months(w.admin, w.agent, DEC, count=2))
     assert months[NOV].parcels == 300_000 and months[DEC].parcels == 0
+
+
+def test_the_trend_reads_six_months_in_one_pass(november):
+    """The month's page shows the six months up to it (oldest first) from the same eight statements
+    as one month; a person's twelve months too."""
+    from tests.sql_statements import statements
+
+    w = november
+    with statements() as seen:
+        report, trend = service.month_with_trend(w.admin, NOV)
+    assert [r.month for r in trend] == [date(2026, m, 1) for m in range(6, 12)]
+    assert trend[-1].per_head == report.per_head == service.month_report(w.admin, NOV).per_head
+    assert trend[-1].total.margin == report.total.margin
+    assert not trend[0].volumes_recorded and trend[-1].volumes_recorded
+    assert trend[3].total.labour_cost == Decimal("14000.00")  # September: the agent's 6000 and the lead's 8000
+    assert trend[2].total.labour_cost == Decimal("8000.00")  # August: the lead's only
+    assert len(seen) <= 10, seen
+    with statements() as seen:
+        service.person_months(w.admin, w.agent, DEC)
+    assert len(seen) <= 8, seen

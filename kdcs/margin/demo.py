@@ -1,5 +1,5 @@
-"""Demo labour costs (人工成本): every agent and lead from half a year back, a raise for two agents this
-month, and one new agent left without a cost, so 人均毛利 shows a full month and what a gap looks like."""
+"""Demo labour costs (人工成本): every agent and lead from half a year back (new hires from the month
+they started), a raise for two agents this month, and one new agent left without a cost, so 人均毛利 shows a full month and what a gap looks like."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def seed_demo_labour_costs(today: date) -> dict[str, int]:
         if person.username == LEFT_WITHOUT_COST:
             continue
         base = Decimal("8200.00") if person.role == Role.LEAD else Decimal(5200 + 300 * (n % 6)).quantize(Decimal("0.01"))
-        db.session.add(LabourCost(user_id=person.id, month=start, amount=base, note=NOTE,
+        first = max(start, person.start_date.replace(day=1)) if person.start_date else start  # new hires: from their start
+        db.session.add(LabourCost(user_id=person.id, month=first, amount=base, note=NOTE,
                                   created_by_id=admin.id if admin else None))
         created += 1
         if person.username in ("agent1", "agent7"):  # this month's raise

@@ -52,8 +52,8 @@ def index():
     labour cost to enter or change on each row."""
     month, error = _month()
     filters = _filters()
-    report = service.month_report(current_user, month, **filters)
-    return render(INDEX, report=report, month=month, error=error, teams=service.team_choices(), **filters,
+    report, trend = service.month_with_trend(current_user, month, **filters)
+    return render(INDEX, report=report, trend=trend, month=month, error=error, teams=service.team_choices(), **filters,
                   current=this_month(), previous=shift_month(month, -1), next=shift_month(month, 1))
 
 

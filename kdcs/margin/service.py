@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -34,6 +34,7 @@ from ..models import (
     FineBearer,
     LabourCost,
     Outlet,
+    OutletVolume,
     OvertimeEntry,
     OvertimeStatus,
     Role,
@@ -43,9 +44,9 @@ from ..models import (
 )
 from ..models.types import utcnow
 from ..models.user import username_sort_key
-from ..outlets.assignments import agents_at
-from ..outlets.rates import month_start, parse_month, rates_for_month, shift_month
-from ..outlets.service import monthly_fee, volumes_by_outlet
+from ..outlets.assignments import agent_at, assignment_history
+from ..outlets.rates import month_start, parse_month, rate_at, rate_entries_many, shift_month
+from ..outlets.service import monthly_fee
 from ..permissions import Permission, ensure
 from ..service_errors import NotFound, ValidationError
 from . import rules
@@ -54,6 +55,7 @@ ZERO = Decimal("0.00")
 NOTE_MAX = 200
 SORTS = ("margin", "revenue", "name")
 PERSON_MONTHS = 12  # the months a person's page shows
+TREND_MONTHS = 6  # the months of the trend above the month's table
 
 register_labels(
     actions={
@@ -126,14 +128,118 @@ class MarginReport:
     volumes_recorded: bool = False  # any outlet has parcels recorded for the month
 
 
-def _month_bounds(month: date) -> tuple[datetime, datetime]:
+def _bucket(column, bounds: list):
+    """The index of the month ``column`` falls in (``bounds``: the months' starts, then the last end)."""
+    return case(*[(and_(column >= bounds[n], column < bounds[n + 1]), n) for n in range(len(bounds) - 1)],
+                else_=None)
+
+
+@dataclass
+class _Month:
+    """One month's collected lines: {person id: line}, the line without a person, parcels recorded."""
+
+    lines: dict[int, MarginLine] = field(default_factory=dict)
+    nobody: MarginLine = field(default_factory=lambda: MarginLine(None))
+    recorded: bool = False
+
+    def line(self, person_id: int | None) -> MarginLine:
+        if person_id is None:
+            return self.nobody
+        found = self.lines.get(person_id)
+        if found is None:
+            found = self.lines[person_id] = MarginLine(None)
+        return found
+
+
+def _collect(months: list[date], only: list[int] | None = None) -> dict[date, _Month]:
+    """{month: its lines} for consecutive ``months`` (oldest first): every active agent who had started
+    by the month's end, and anyone with an outlet, overtime, a fine or a labour cost that month
+    (``only``: just those people). Eight statements whatever the number of months."""
     from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
 
-    return shanghai_day_bounds(month)[0], shanghai_day_bounds(shift_month(month, 1))[0]
+    months = [month_start(m) for m in months]
+    ends = [shift_month(m, 1) for m in months]
+    result = {m: _Month() for m in months}
+    now = utcnow()
+    bounds = [shanghai_day_bounds(m)[0] for m in months] + [shanghai_day_bounds(ends[-1])[0]]
+    wanted = set(only) if only is not None else None
+
+    # Fees: each outlet's parcels × the rate in force, for the agent who had it at the month's end.
+    history = assignment_history()
+    outlets = db.session.execute(select(Outlet.id, Outlet.primary_agent_id, Outlet.rate_per_parcel,
+                                        Outlet.is_active)).all()
+    volumes = {(row.outlet_id, row.month): int(row.parcels) for row in db.session.execute(
+        select(OutletVolume.outlet_id, OutletVolume.month,
+               (OutletVolume.inbound_parcels + OutletVolume.outbound_parcels).label("parcels"))
+        .where(OutletVolume.month >= months[0], OutletVolume.month <= months[-1]))}
+    entries = rate_entries_many([o.id for o in outlets])
+    for n, month in enumerate(months):
+        moment = min(bounds[n + 1], now)
+        collected = result[month]
+        for outlet in outlets:
+            owner = agent_at(history.get(outlet.id), moment, outlet.primary_agent_id)
+            if wanted is not None and owner not in wanted:
+                continue
+            parcels = volumes.get((outlet.id, month))
+            if parcels is not None:
+                collected.recorded = True
+            elif not outlet.is_active:
+                continue  # closed before this month: nothing to count
+            target = collected.line(owner)
+            target.outlets += 1
+            if parcels is None:
+                target.unrecorded += 1
+                continue
+            target.parcels += parcels
+            target.fee += monthly_fee(parcels, rate_at(entries.get(outlet.id, []), month, outlet.rate_per_parcel))
+
+    day_bounds = [*months, ends[-1]]
+    overtime = (select(OvertimeEntry.user_id, _bucket(OvertimeEntry.work_date, day_bounds).label("bucket"),
+                       func.sum(OvertimeEntry.minutes),
+                       func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
+                .where(OvertimeEntry.status == OvertimeStatus.APPROVED, OvertimeEntry.work_date >= months[0],
+                       OvertimeEntry.work_date < ends[-1])
+                .group_by(OvertimeEntry.user_id, "bucket"))
+    if only is not None:
+        overtime = overtime.where(OvertimeEntry.user_id.in_(only))
+    for person_id, bucket, minutes, priced in db.session.execute(overtime):
+        target = result[months[int(bucket)]].line(person_id)
+        target.overtime_minutes = int(minutes or 0)
+        target.overtime_fee = (Decimal(str(priced or 0)) / 60).quantize(rules.FEN, rounding=ROUND_HALF_UP)
+
+    borne = case((Ticket.fine_bearer == FineBearer.OUTLET, 0),
+                 else_=Ticket.fine_amount - func.coalesce(Ticket.fine_agent_share, 0))
+    fines = (select(Ticket.fine_agent_id, _bucket(Ticket.fined_at, bounds).label("bucket"), func.count(),
+                    func.coalesce(func.sum(borne), 0))
+             .where(Ticket.fine_amount.is_not(None), Ticket.fined_at >= bounds[0], Ticket.fined_at < bounds[-1])
+             .group_by(Ticket.fine_agent_id, "bucket"))
+    if only is not None:
+        fines = fines.where(Ticket.fine_agent_id.in_(only))
+    for person_id, bucket, count, amount in db.session.execute(fines):
+        target = result[months[int(bucket)]].line(person_id)
+        target.fines = int(count)
+        target.fines_borne = Decimal(str(amount)).quantize(rules.FEN)
+
+    costs = _cost_entries(only, months[-1])
+    if only is None:  # every active agent, from the month they started
+        agents = db.session.execute(select(User.id, User.start_date).where(
+            User.role == Role.AGENT, User.is_active_account.is_(True))).all()
+    else:
+        agents = [(person_id, None) for person_id in only]
+    for month, end in zip(months, ends, strict=True):
+        collected = result[month]
+        for person_id, person_entries in costs.items():
+            cost = rules.cost_in_force(person_entries, month)
+            if cost or person_id in collected.lines:  # a cost of 0: no longer counted, unless the month has figures
+                collected.line(person_id).labour_cost = cost
+        for person_id, started in agents:
+            if started is None or started < end:
+                collected.line(person_id).labour_cost = rules.cost_in_force(costs.get(person_id, []), month)
+    return result
 
 
-def _cost_entries(person_ids: list[int] | None, month: date) -> dict[int, list]:
-    query = (select(LabourCost.user_id, LabourCost.month, LabourCost.amount).where(LabourCost.month <= month)
+def _cost_entries(person_ids: list[int] | None, last: date) -> dict[int, list]:
+    query = (select(LabourCost.user_id, LabourCost.month, LabourCost.amount).where(LabourCost.month <= last)
              .order_by(LabourCost.user_id, LabourCost.month))
     if person_ids is not None:
         query = query.where(LabourCost.user_id.in_(person_ids))
@@ -141,83 +247,6 @@ def _cost_entries(person_ids: list[int] | None, month: date) -> dict[int, list]:
     for row in db.session.execute(query):
         entries.setdefault(row.user_id, []).append(row)
     return entries
-
-
-def _collect(month: date, only: list[int] | None = None) -> tuple[dict[int, MarginLine], MarginLine, bool]:
-    """({person id: their line}, the line without a person, whether any parcels are recorded) for
-    ``month``: every active agent, and anyone with an outlet, overtime, a fine or a labour cost that
-    month (``only``: just those people, and no line without a person). Six statements."""
-    month = month_start(month)
-    since, until = _month_bounds(month)
-    month_end = shift_month(month, 1)
-    lines: dict[int, MarginLine] = {}
-    nobody = MarginLine(None)
-
-    def line(person_id: int | None) -> MarginLine:
-        if person_id is None:
-            return nobody
-        found = lines.get(person_id)
-        if found is None:
-            found = lines[person_id] = MarginLine(None)
-        return found
-
-    # Each outlet's fee goes to the agent who had it at the month's end (or now, for this month).
-    owners = agents_at(min(until, utcnow()))
-    outlets = [o for o in db.session.execute(select(Outlet.id, Outlet.primary_agent_id, Outlet.rate_per_parcel,
-                                                    Outlet.is_active))
-               if only is None or owners.get(o.id, o.primary_agent_id) in only]
-    volumes = volumes_by_outlet([o.id for o in outlets], month)
-    rates = rates_for_month(outlets, month)
-    for outlet in outlets:
-        parcels = volumes.get(outlet.id)
-        if not outlet.is_active and parcels is None:
-            continue  # closed before this month: nothing to count
-        target = line(owners.get(outlet.id, outlet.primary_agent_id))
-        target.outlets += 1
-        if parcels is None:
-            target.unrecorded += 1
-            continue
-        target.parcels += parcels
-        target.fee += monthly_fee(parcels, rates[outlet.id])
-
-    overtime = (select(OvertimeEntry.user_id, func.sum(OvertimeEntry.minutes),
-                       func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
-                .where(OvertimeEntry.status == OvertimeStatus.APPROVED, OvertimeEntry.work_date >= month,
-                       OvertimeEntry.work_date < month_end)
-                .group_by(OvertimeEntry.user_id))
-    if only is not None:
-        overtime = overtime.where(OvertimeEntry.user_id.in_(only))
-    for person_id, minutes, priced in db.session.execute(overtime):
-        target = line(person_id)
-        target.overtime_minutes = int(minutes or 0)
-        target.overtime_fee = (Decimal(str(priced or 0)) / 60).quantize(rules.FEN, rounding=ROUND_HALF_UP)
-
-    borne = case((Ticket.fine_bearer == FineBearer.OUTLET, 0),
-                 else_=Ticket.fine_amount - func.coalesce(Ticket.fine_agent_share, 0))
-    fines = (select(Ticket.fine_agent_id, func.count(), func.coalesce(func.sum(borne), 0))
-             .where(Ticket.fine_amount.is_not(None), Ticket.fined_at >= since, Ticket.fined_at < until)
-             .group_by(Ticket.fine_agent_id))
-    if only is not None:
-        fines = fines.where(Ticket.fine_agent_id.in_(only))
-    for person_id, count, amount in db.session.execute(fines):
-        target = line(person_id)
-        target.fines = int(count)
-        target.fines_borne = Decimal(str(amount)).quantize(rules.FEN)
-
-    costs = _cost_entries(only, month)
-    for person_id, entries in costs.items():
-        cost = rules.cost_in_force(entries, month)
-        if cost or person_id in lines:  # a cost of 0: no longer counted, unless the month has figures
-            line(person_id).labour_cost = cost
-    if only is None:  # every active agent who had started by the month's end, figures or not
-        agents = select(User.id).where(User.role == Role.AGENT, User.is_active_account.is_(True),
-                                       or_(User.start_date.is_(None), User.start_date < month_end))
-        everyone = [person_id for (person_id,) in db.session.execute(agents)]
-    else:
-        everyone = only
-    for person_id in everyone:
-        line(person_id).labour_cost = rules.cost_in_force(costs.get(person_id, []), month)
-    return lines, nobody, bool(volumes)
 
 
 def _people(ids) -> dict[int, User]:
@@ -242,33 +271,51 @@ def month_report(viewer: User, month: date, *, team_id: int | None = None, sort:
     outlets nobody has), the total and 人均, sorted lowest margin first (or by revenue or 工号)."""
     ensure(viewer, Permission.VIEW_MARGIN)
     month = month_start(month)
-    figures, nobody, recorded = _collect(month)
-    people = _people(figures)
+    collected = _collect([month])[month]
+    people = _people(collected.lines)
+    return _report(month, collected, people, team_id, sort)
+
+
+def _report(month: date, collected: _Month, people: dict[int, User], team_id: int | None,
+            sort: str = "margin") -> MarginReport:
     lines = []
-    for person_id, line in figures.items():
+    for person_id, line in collected.lines.items():
         person = people.get(person_id)
         if person is None or (team_id is not None and person.team_id != team_id):
             continue
         line.person = person
         lines.append(line)
     lines = _sort(lines, sort if sort in SORTS else "margin")
-    unassigned = None if team_id is not None or nobody.is_empty else nobody
+    unassigned = None if team_id is not None or collected.nobody.is_empty else collected.nobody
     total = MarginLine(None)
     for line in [*lines, *([unassigned] if unassigned else [])]:
         total.add(line)
     average, counted = rules.per_head([line.margin for line in lines])
     return MarginReport(month, lines, unassigned, total, average, counted,
-                        [line for line in lines if line.labour_cost is None], recorded)
+                        [line for line in lines if line.labour_cost is None], collected.recorded)
+
+
+def month_with_trend(viewer: User, month: date, *, team_id: int | None = None, sort: str = "margin",
+                     count: int = TREND_MONTHS) -> tuple[MarginReport, list[MarginReport]]:
+    """``month``'s report (as ``month_report``) and the ``count`` months up to it, oldest first, for the
+    trend above the table (their totals and 人均): one pass over all of them."""
+    ensure(viewer, Permission.VIEW_MARGIN)
+    month = month_start(month)
+    months = [shift_month(month, n - count + 1) for n in range(count)]
+    collected = _collect(months)
+    people = _people({person_id for c in collected.values() for person_id in c.lines})
+    trend = [_report(m, collected[m], people, team_id) for m in months]
+    return _report(month, collected[month], people, team_id, sort), trend
 
 
 def person_months(viewer: User, person: User, last: date, count: int = PERSON_MONTHS) -> list[tuple[date, MarginLine]]:
-    """``person``'s last ``count`` months up to ``last``, newest first, as (month, line) (six statements
-    a month)."""
+    """``person``'s last ``count`` months up to ``last``, newest first, as (month, line): one pass."""
     ensure(viewer, Permission.VIEW_MARGIN)
+    months = [shift_month(month_start(last), n - count + 1) for n in range(count)]
+    collected = _collect(months, only=[person.id])
     result = []
-    for month in (shift_month(month_start(last), -n) for n in range(count)):
-        figures, _nobody, _recorded = _collect(month, only=[person.id])
-        line = figures[person.id]
+    for month in reversed(months):
+        line = collected[month].line(person.id)
         line.person = person
         result.append((month, line))
     return result

@@ -55,3 +55,24 @@ def agents_at(moment: datetime) -> dict[int, int | None]:
               .group_by(OutletAssignment.outlet_id))
     return dict(db.session.execute(select(OutletAssignment.outlet_id, OutletAssignment.agent_id)
                                    .where(OutletAssignment.id.in_(latest))).all())
+
+
+def assignment_history() -> dict[int, list]:
+    """{outlet id: its rows (since, agent_id), in the order they were written}: the whole history in
+    one statement, for reading many moments at once (``agent_at``)."""
+    history: dict[int, list] = {}
+    for row in db.session.execute(select(OutletAssignment.outlet_id, OutletAssignment.since, OutletAssignment.agent_id)
+                                  .order_by(OutletAssignment.outlet_id, OutletAssignment.id)):
+        history.setdefault(row.outlet_id, []).append(row)
+    return history
+
+
+def agent_at(rows, moment: datetime, current: int | None) -> int | None:
+    """The agent an outlet had at ``moment`` given its ``rows`` (as ``assignment_history`` gives
+    them): the last row written with ``since`` not after the moment; ``current`` (its agent now) when
+    no row reaches back that far."""
+    found, seen = current, False
+    for row in rows or ():
+        if row.since <= moment:
+            found, seen = row.agent_id, True
+    return found if seen else current

@@ -399,3 +399,51 @@ def test_the_trend_reads_six_months_in_one_pass(november):
     with statements() as seen:
         service.person_months(w.admin, w.agent, DEC)
     assert len(seen) <= 8, seen
+
+
+# --------------------------------------------------------------------------- pasted from a spreadsheet
+
+def test_pasted_lines_as_spreadsheets_copy_them(app):
+    with app.test_request_context():
+        rows, problems = rules.parse_cost_lines("工号\t人工成本\nagent1\t6500\n\n agent2 , 5,800.50 \nagent3\n"
+                                                "ａｇｅｎｔ４　６２００\nagent5\t6,500")
+    assert rows == [(2, "agent1", "6500"), (4, "agent2", "5800.50"), (6, "agent4", "6200"), (7, "agent5", "6500")]
+    assert [n for n, _p in problems] == [5] and "两列" in problems[0][1]
+    with app.test_request_context():
+        assert rules.parse_cost_lines("a 1\n" * 2001)[1][0][0] == 0  # too many lines: one problem, no rows
+
+
+def test_a_paste_is_all_or_nothing_and_names_each_problem_by_line(ticket_world):
+    w = ticket_world
+    text = f"{w.agent.username}\t6500\nnobody\t5000\n{w.teammate.username}\tabc\n{w.agent.username.upper()}\t1"
+    with pytest.raises(ValidationError) as caught:
+        service.set_labour_costs_pasted(w.admin, month="2026-11", text=text)
+    lines = caught.value.errors["text"].split("\n")
+    assert [line.split("：")[0] for line in lines] == ["第 2 行", "第 3 行", "第 4 行"]
+    assert "nobody" in lines[0] and "不是金额" in lines[1] and "第 1 行" in lines[2]
+    assert db.session.scalar(db.select(db.func.count()).select_from(LabourCost)) == 0
+    assert service.set_labour_costs_pasted(w.admin, month="2026-11", text=f"{w.agent.username}\t6500\n"
+                                           f"{w.teammate.username}\t5,800") == 2
+    assert _lines(service.month_report(w.admin, NOV))["agent_mate"].labour_cost == Decimal("5800.00")
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "labour_cost.set")) == 2
+    with pytest.raises(ValidationError) as caught:
+        service.set_labour_costs_pasted(w.admin, month="x", text=" \n ")
+    assert set(caught.value.errors) == {"month", "text"}
+    with pytest.raises(PermissionDenied):
+        service.set_labour_costs_pasted(w.lead, month="2026-11", text=f"{w.agent.username}\t1")
+
+
+def test_the_paste_form_keeps_the_text_and_lists_the_problems(november, client, auth):
+    w = november
+    auth.login(w.admin)
+    refused = client.post("/admin/margin/costs/paste", data={"month": "2026-11", "text": "agent_mate\t58OO\nghost\t1"})
+    assert refused.status_code == 422
+    page = parse(refused)
+    card = page.one(data_testid="paste-costs")
+    assert card.one("details").get("open") is not None
+    assert [e.text.split("：")[0] for e in card.find_all(cls="field-error")] == ["第 1 行", "第 2 行"]
+    assert card.one("textarea").text == "agent_mate 58OO ghost 1"
+    done = client.post("/admin/margin/costs/paste", data={"month": "2026-11", "text": "agent_mate\t5800"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/admin/margin/?month=2026-11")
+    assert "已为 1 人设置" in client.get("/admin/margin/?month=2026-11").get_data(as_text=True)

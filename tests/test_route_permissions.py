@@ -169,6 +169,7 @@ ROUTES: dict[str, list[R]] = {
                     R("POST", "/admin/margin/people/{target}/cost", row(admin=422), {"amount": "-5", "month": "x"}),
                     R("POST", "/admin/margin/people/999999/cost", ADMIN_ONLY_404, {"amount": "5000", "month": "2026-11"})],
     "margin.delete_cost": [R("POST", "/admin/margin/costs/999999/delete", ADMIN_ONLY_404)],
+    "margin.paste_costs": [R("POST", "/admin/margin/costs/paste", row(admin=422), {"month": "2026-11", "text": "nobody\t1"})],
     "outlets.admin_list": [R("GET", "/admin/outlets", ADMIN_ONLY)],
     "outlets.admin_new": [R("GET", "/admin/outlets/new", ADMIN_ONLY),
                           R("POST", "/admin/outlets/new", ADMIN_ONLY, {})],  # re-rendered with errors

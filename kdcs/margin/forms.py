@@ -3,7 +3,7 @@ input so a message appears beside its field."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, StringField, TextAreaField
 
 
 class LabourCostForm(FlaskForm):
@@ -12,3 +12,10 @@ class LabourCostForm(FlaskForm):
                          render_kw={"inputmode": "decimal", "placeholder": "6500", "autocomplete": "off"})
     note = StringField(_l("Note"), render_kw={"maxlength": 200, "autocomplete": "off"})
     back = HiddenField()  # "list": the month's table; otherwise the person's page
+
+
+class PastedCostsForm(FlaskForm):
+    month = StringField(_l("From month"), render_kw={"type": "month", "required": True})
+    text = TextAreaField(_l("工号 and monthly cost, one person a line"),
+                         render_kw={"rows": 6, "spellcheck": "false", "placeholder": "agent1\t6500\nagent2\t5800"})
+    note = StringField(_l("Note"), render_kw={"maxlength": 200, "autocomplete": "off"})

@@ -17,7 +17,7 @@ from ..service_errors import NotFound, ValidationError
 from ..spreadsheets import Workbook, xlsx_response
 from ..views import apply_errors
 from . import bp, service
-from .forms import LabourCostForm
+from .forms import LabourCostForm, PastedCostsForm
 
 INDEX = "margin/index.html"
 PERSON = "margin/person.html"
@@ -51,10 +51,39 @@ def index():
     """The month's gross margin per person: lowest (or unknown) first, with the total and 人均, and a
     labour cost to enter or change on each row."""
     month, error = _month()
+    return _index_page(month, error)
+
+
+def _index_page(month: date, error: str | None = None, paste_form: PastedCostsForm | None = None, status: int = 200):
+    """The month's page (``paste_form``: a refused paste shown again, open, with its problems)."""
     filters = _filters()
     report, trend = service.month_with_trend(current_user, month, **filters)
+    if paste_form is None:
+        paste_form = PastedCostsForm(formdata=None, month=f"{month:%Y-%m}")
     return render(INDEX, report=report, trend=trend, month=month, error=error, teams=service.team_choices(), **filters,
+                  paste_form=paste_form, status=status,
                   current=this_month(), previous=shift_month(month, -1), next=shift_month(month, 1))
+
+
+@bp.route("/costs/paste", methods=["POST"])
+@require(Permission.VIEW_MARGIN)
+def paste_costs():
+    """Many people's monthly labour cost at once, pasted from a spreadsheet (工号 and cost): all or
+    nothing; a refused paste comes back with every problem by line and the text as it was."""
+    form = PastedCostsForm()
+    month = parse_month(form.month.data) or _month()[0]
+    if form.validate_on_submit():
+        try:
+            count = service.set_labour_costs_pasted(current_user, month=form.month.data, text=form.text.data,
+                                                    note=form.note.data)
+        except ValidationError as exc:
+            lines = exc.errors.pop("text", "")
+            apply_errors(form, exc.errors)
+            form.text.errors = [*form.text.errors, *filter(None, lines.split("\n"))]  # one message a line
+        else:
+            flash(_("Labour costs of %(n)d people set from %(month)s on.", n=count, month=f"{month:%Y-%m}"), "success")
+            return redirect_after_post(url_for("margin.index", month=f"{month:%Y-%m}"))
+    return _index_page(month, paste_form=form, status=422)
 
 
 MARGIN_COLUMNS = [("工号", 10), ("姓名", 10), ("组", 10), ("网点数", 8), ("票数", 12), ("服务费", 12),

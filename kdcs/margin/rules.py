@@ -75,3 +75,34 @@ def parse_amount(text) -> Decimal:
     if amount != amount.quantize(FEN):
         raise ValueError(_("At most two decimals (fen)."))
     return amount.quantize(FEN)
+
+
+MAX_PASTED_LINES = 2000
+
+
+def parse_cost_lines(text) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """Lines pasted from a spreadsheet (two columns: 工号 and monthly cost, tab-, comma- or space-
+    separated) → ([(line number, 工号, amount text)], [(line number, problem)]). Blank lines and a
+    header line (a first line whose second column is not a number) are skipped; a line with one
+    column or more than two is a problem. The amounts are checked by the caller (``parse_amount``)."""
+    from flask_babel import gettext as _
+
+    rows: list[tuple[int, str, str]] = []
+    problems: list[tuple[int, str]] = []
+    lines = str(text or "").splitlines()
+    if len(lines) > MAX_PASTED_LINES:
+        return [], [(0, _("At most %(n)d lines at a time.", n=MAX_PASTED_LINES))]
+    for number, raw in enumerate(lines, start=1):
+        line = unicodedata.normalize("NFKC", raw).strip()
+        if not line:
+            continue
+        parts = [p for p in re.split(r"\t|,|，|\s+", line) if p.strip()]
+        if len(parts) == 3 and re.fullmatch(r"\d{3}(\.\d+)?", parts[2]) and re.fullmatch(r"[¥￥]?\d{1,3}", parts[1]):
+            parts = [parts[0], parts[1] + parts[2]]  # "6,500" split at its thousands comma
+        if number == 1 and len(parts) == 2 and not re.search(r"\d", parts[1]):
+            continue  # the header row copied with the columns (工号 人工成本)
+        if len(parts) != 2:
+            problems.append((number, _("Two columns are needed: the 工号 and the monthly cost.")))
+            continue
+        rows.append((number, parts[0], parts[1]))
+    return rows, problems

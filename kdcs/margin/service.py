@@ -387,28 +387,84 @@ def set_labour_cost(actor: User, person_id: int, *, month, amount, note: str = "
     if errors:
         raise ValidationError(errors)
     month = month_start(month)
+    entries = _commit_costs(actor, [(person, amount)], month, note)
+    return entries[0]
+
+
+def _put_cost(actor: User, person: User, month: date, amount: Decimal, note: str) -> LabourCost:
+    """Write one entry (insert, or replace the same month's) with its audit row; no commit."""
+    entry = db.session.scalar(select(LabourCost).where(LabourCost.user_id == person.id, LabourCost.month == month))
+    before = entry.amount if entry is not None else None
+    if entry is None:
+        entry = LabourCost(user_id=person.id, month=month, amount=amount, note=note, created_by_id=actor.id)
+        db.session.add(entry)
+    else:
+        entry.amount, entry.note, entry.created_by_id = amount, note or entry.note, actor.id
+    record(actor, "labour_cost.set", "user", person.id,
+           summary=_("%(who)s: %(amount)s yuan a month from %(month)s", who=person.display_name,
+                     amount=f"{amount:,.2f}", month=f"{month:%Y-%m}"),
+           before={"labour_cost": str(before) if before is not None else None, "labour_cost_month": f"{month:%Y-%m}"},
+           after={"labour_cost": str(amount), "labour_cost_month": f"{month:%Y-%m}"})
+    return entry
+
+
+def _commit_costs(actor: User, costs: list[tuple[User, Decimal]], month: date, note: str) -> list[LabourCost]:
+    """Write every entry and commit them together; when another admin added one of the same months a
+    moment ago (the unique key), write them again over theirs."""
     for attempt in (1, 2):
-        entry = db.session.scalar(select(LabourCost).where(LabourCost.user_id == person.id, LabourCost.month == month))
-        before = entry.amount if entry is not None else None
-        if entry is None:
-            entry = LabourCost(user_id=person.id, month=month, amount=amount, note=note, created_by_id=actor.id)
-            db.session.add(entry)
-        else:
-            entry.amount, entry.note, entry.created_by_id = amount, note or entry.note, actor.id
-        record(actor, "labour_cost.set", "user", person.id,
-               summary=_("%(who)s: %(amount)s yuan a month from %(month)s", who=person.display_name,
-                         amount=f"{amount:,.2f}", month=f"{month:%Y-%m}"),
-               before={"labour_cost": str(before) if before is not None else None, "labour_cost_month": f"{month:%Y-%m}"},
-               after={"labour_cost": str(amount), "labour_cost_month": f"{month:%Y-%m}"})
+        entries = [_put_cost(actor, person, month, amount, note) for person, amount in costs]
         try:
             db.session.commit()
-        except IntegrityError:  # another admin added the same month a moment ago: replace theirs
-            db.session.rollback()
+        except IntegrityError:
+            db.session.rollback()  # the people stay in the session (expired): read again on the retry
             if attempt == 2:
                 raise
             continue
-        return entry
+        return entries
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def set_labour_costs_pasted(actor: User, *, month, text: str, note: str = "") -> int:
+    """Set many people's monthly labour cost from ``month`` on at once, from two columns pasted from a
+    spreadsheet (工号, cost). All or nothing: every problem comes back at once, by line, and nothing
+    is stored until there is none. Returns how many people were set; audited per person; commits."""
+    ensure(actor, Permission.VIEW_MARGIN)
+    errors: dict[str, str] = {}
+    if not isinstance(month, date):
+        month = parse_month(month)
+    if month is None:
+        errors["month"] = _("Choose the month the cost applies from, such as 2026-11.")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        errors["note"] = _("At most %(n)d characters.", n=NOTE_MAX)
+    rows, problems = rules.parse_cost_lines(text)
+    names = {username.lower() for _n, username, _a in rows}
+    users = {u.username.lower(): u for u in db.session.scalars(
+        select(User).where(func.lower(User.username).in_(names)))} if names else {}
+    costs: list[tuple[User, Decimal]] = []
+    seen: dict[int, int] = {}
+    for number, username, amount_text in rows:
+        person = users.get(username.lower())
+        if person is None:
+            problems.append((number, _("No user has the 工号 %(u)s.", u=username[:30])))
+            continue
+        if person.id in seen:
+            problems.append((number, _("%(u)s is on line %(n)d already.", u=person.username, n=seen[person.id])))
+            continue
+        seen[person.id] = number
+        try:
+            costs.append((person, rules.parse_amount(amount_text)))
+        except ValueError as exc:
+            problems.append((number, str(exc)))
+    if problems:
+        errors["text"] = "\n".join(_("Line %(n)d: %(problem)s", n=n, problem=p) if n else p
+                                   for n, p in sorted(problems, key=lambda item: item[0]))
+    elif not costs:
+        errors["text"] = _("Paste at least one line: the 工号 and the monthly cost.")
+    if errors:
+        raise ValidationError(errors)
+    _commit_costs(actor, costs, month_start(month), note)
+    return len(costs)
 
 
 def delete_labour_cost(actor: User, entry_id: int) -> User:

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -45,6 +45,7 @@ from ..models import (
 from ..models.types import utcnow
 from ..models.user import username_sort_key
 from ..outlets.assignments import agent_at, assignment_history
+from ..outlets.kpis import month_bucket
 from ..outlets.rates import month_start, parse_month, rate_at, rate_entries_many, shift_month
 from ..outlets.service import monthly_fee
 from ..permissions import Permission, ensure
@@ -55,7 +56,7 @@ ZERO = Decimal("0.00")
 NOTE_MAX = 200
 SORTS = ("margin", "revenue", "name")
 PERSON_MONTHS = 12  # the months a person's page shows
-TREND_MONTHS = 6  # the months of the trend above the month's table
+TREND_MONTHS = 6  # the months of the trend under the month's table
 
 register_labels(
     actions={
@@ -128,12 +129,6 @@ class MarginReport:
     volumes_recorded: bool = False  # any outlet has parcels recorded for the month
 
 
-def _bucket(column, bounds: list):
-    """The index of the month ``column`` falls in (``bounds``: the months' starts, then the last end)."""
-    return case(*[(and_(column >= bounds[n], column < bounds[n + 1]), n) for n in range(len(bounds) - 1)],
-                else_=None)
-
-
 @dataclass
 class _Month:
     """One month's collected lines: {person id: line}, the line without a person, parcels recorded."""
@@ -194,7 +189,7 @@ def _collect(months: list[date], only: list[int] | None = None) -> dict[date, _M
             target.fee += monthly_fee(parcels, rate_at(entries.get(outlet.id, []), month, outlet.rate_per_parcel))
 
     day_bounds = [*months, ends[-1]]
-    overtime = (select(OvertimeEntry.user_id, _bucket(OvertimeEntry.work_date, day_bounds).label("bucket"),
+    overtime = (select(OvertimeEntry.user_id, month_bucket(OvertimeEntry.work_date, day_bounds).label("bucket"),
                        func.sum(OvertimeEntry.minutes),
                        func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
                 .where(OvertimeEntry.status == OvertimeStatus.APPROVED, OvertimeEntry.work_date >= months[0],
@@ -209,7 +204,7 @@ def _collect(months: list[date], only: list[int] | None = None) -> dict[date, _M
 
     borne = case((Ticket.fine_bearer == FineBearer.OUTLET, 0),
                  else_=Ticket.fine_amount - func.coalesce(Ticket.fine_agent_share, 0))
-    fines = (select(Ticket.fine_agent_id, _bucket(Ticket.fined_at, bounds).label("bucket"), func.count(),
+    fines = (select(Ticket.fine_agent_id, month_bucket(Ticket.fined_at, bounds).label("bucket"), func.count(),
                     func.coalesce(func.sum(borne), 0))
              .where(Ticket.fine_amount.is_not(None), Ticket.fined_at >= bounds[0], Ticket.fined_at < bounds[-1])
              .group_by(Ticket.fine_agent_id, "bucket"))
@@ -304,8 +299,9 @@ def month_with_trend(viewer: User, month: date, *, team_id: int | None = None, s
     months = [shift_month(month, n - count + 1) for n in range(count)]
     collected = _collect(months)
     people = _people({person_id for c in collected.values() for person_id in c.lines})
-    trend = [_report(m, collected[m], people, team_id) for m in months]
-    return _report(month, collected[month], people, team_id, sort), trend
+    report = _report(month, collected[month], people, team_id, sort)
+    trend = [_report(m, collected[m], people, team_id) for m in months[:-1]] + [report]  # the trend reads no order
+    return report, trend
 
 
 def person_months(viewer: User, person: User, last: date, count: int = PERSON_MONTHS) -> list[tuple[date, MarginLine]]:

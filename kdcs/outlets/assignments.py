@@ -2,15 +2,15 @@
 
 Every path that creates an outlet or changes its primary agent (the assign form, the inline edit,
 the Excel import, the demo, tests writing rows directly) goes through a flush, so the history is
-written there, once, by a session hook rather than by each path remembering to. ``agents_at`` reads
-it back: the agent each outlet had at a moment, for 人均毛利's past months.
+written there, once, by a session hook rather than by each path remembering to. ``agent_at`` reads
+it back (from ``assignment_history``): the agent each outlet had at a moment, for 人均毛利's past months.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -46,15 +46,6 @@ def _record_assignments(session, _context, _instances) -> None:
             if changed:
                 now = now or utcnow()
                 session.add(OutletAssignment(outlet_id=obj.id, agent_id=agent_id, since=now))
-
-
-def agents_at(moment: datetime) -> dict[int, int | None]:
-    """{outlet id: its primary agent's id at ``moment`` (None: nobody)} for every outlet whose history
-    reaches back that far; an outlet missing here had no recorded agent then (use its current one)."""
-    latest = (select(func.max(OutletAssignment.id)).where(OutletAssignment.since <= moment)
-              .group_by(OutletAssignment.outlet_id))
-    return dict(db.session.execute(select(OutletAssignment.outlet_id, OutletAssignment.agent_id)
-                                   .where(OutletAssignment.id.in_(latest))).all())
 
 
 def assignment_history() -> dict[int, list]:

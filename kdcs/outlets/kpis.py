@@ -81,9 +81,9 @@ class MonthFigures(ReplyDeadlineCounts):
             self.fee = (self.fee or ZERO) + (other.fee or ZERO)
 
 
-def _bucket(column, bounds: list[datetime]):
+def month_bucket(column, bounds: list):
     """The index of the month ``column`` falls in (``bounds``: the months' starts, then the last end),
-    None outside them: one CASE, the same on SQLite and PostgreSQL."""
+    None outside them: one CASE, the same on SQLite and PostgreSQL (网点月报, 人均毛利)."""
     whens = [(and_(column >= bounds[i], column < bounds[i + 1]), i) for i in range(len(bounds) - 1)]
     return case(*whens, else_=None)
 
@@ -126,7 +126,7 @@ def figures(outlets: list[Outlet], months: list[date], now: datetime, *,
 
     outlet_part = case((Ticket.fine_bearer == FineBearer.OUTLET, Ticket.fine_amount), else_=0)
     for outlet_id, bucket, count, amount, outlet_borne, share in db.session.execute(
-            select(Ticket.outlet_id, _bucket(Ticket.fined_at, bounds).label("bucket"), func.count(),
+            select(Ticket.outlet_id, month_bucket(Ticket.fined_at, bounds).label("bucket"), func.count(),
                    func.coalesce(func.sum(Ticket.fine_amount), 0),
                    func.coalesce(func.sum(outlet_part), 0), func.coalesce(func.sum(Ticket.fine_agent_share), 0))
             .where(Ticket.outlet_id.in_(outlet_ids), Ticket.fine_amount.is_not(None), Ticket.fined_at >= since,
@@ -139,7 +139,7 @@ def figures(outlets: list[Outlet], months: list[date], now: datetime, *,
 
     day_bounds = list(months) + [shift_month(months[-1], 1)]
     for outlet_id, bucket, minutes, priced in db.session.execute(
-            select(OvertimeEntry.outlet_id, _bucket(OvertimeEntry.work_date, day_bounds).label("bucket"),
+            select(OvertimeEntry.outlet_id, month_bucket(OvertimeEntry.work_date, day_bounds).label("bucket"),
                    func.sum(OvertimeEntry.minutes), func.sum(OvertimeEntry.minutes * func.coalesce(OvertimeEntry.rate, 0)))
             .where(OvertimeEntry.outlet_id.in_(outlet_ids), OvertimeEntry.status == OvertimeStatus.APPROVED,
                    OvertimeEntry.work_date >= day_bounds[0], OvertimeEntry.work_date < day_bounds[-1])

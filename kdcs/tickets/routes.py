@@ -169,9 +169,10 @@ def _remember_filter(f) -> None:
             session.pop(QUEUE_FILTER_KEY, None)
 
 
-def _queue_url() -> str:
-    """The queue as the user last filtered it (its default view when they did not)."""
-    args = session.get(QUEUE_FILTER_KEY, "")
+def _queue_url(args: str | None = None) -> str:
+    """The queue as the user last filtered it (its default view when they did not); ``args``: the kept
+    view when the caller has read it already."""
+    args = session.get(QUEUE_FILTER_KEY, "") if args is None else args
     return url_for("tickets.index") + (f"?{args}" if args else "")
 
 
@@ -431,10 +432,11 @@ def _detail_context(ticket: Ticket, kept: frozenset[str] = frozenset(), **forms)
     follow_up = card_context(ticket.id, forms.get("follow_up_form"), now) if can_work else {}
     timeline_rows = service.timeline_rows(ticket.id)
     sop_panel.remember_timeline_versions(timeline_rows)  # the versions its SOP lines name, at once
+    kept_view = session.get(QUEUE_FILTER_KEY, "")
     return {
         "ticket": ticket,
-        "queue_url": _queue_url(),
-        "queue_filtered": bool(session.get(QUEUE_FILTER_KEY)),
+        "queue_url": _queue_url(kept_view),
+        "queue_filtered": bool(kept_view),
         "L": labels.kept(),
         "c": controls(),  # the form macros (tickets/_controls.html)
         # not "events": render() takes HX-Trigger events
@@ -495,7 +497,7 @@ def next_ticket(ticket_id: int):
             flash(_("No other open ticket in your queue."), "info")
         else:
             flash(_("No other ticket in your queue as you filtered it."), "info")
-        return redirect(url_for("tickets.index") + (f"?{text}" if text else ""), code=303)
+        return redirect(_queue_url(text), code=303)
     return redirect(url_for("tickets.detail", ticket_id=found), code=303)
 
 

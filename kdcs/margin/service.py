@@ -46,8 +46,15 @@ from ..models.types import utcnow
 from ..models.user import username_sort_key
 from ..outlets.assignments import agent_at, assignment_history
 from ..outlets.kpis import month_bucket
-from ..outlets.rates import month_start, parse_month, rate_at, rate_entries_many, shift_month
-from ..outlets.service import monthly_fee
+from ..outlets.rates import (
+    month_start,
+    parse_month,
+    rate_at,
+    rate_entries_many,
+    shift_month,
+    this_month,
+)
+from ..outlets.service import latest_month, monthly_fee
 from ..permissions import Permission, ensure
 from ..service_errors import NotFound, ValidationError
 from . import rules
@@ -483,9 +490,6 @@ def delete_labour_cost(actor: User, entry_id: int) -> User:
 def default_month(now: datetime | None = None) -> date:
     """The month the page opens on: the newest month with parcels recorded, else last month (a month
     still running has no volumes yet, so its margin would be all cost)."""
-    from ..outlets.rates import this_month
-    from ..outlets.service import latest_month
-
     recorded = latest_month()
     current = this_month(now)
     if recorded is not None and recorded <= current:

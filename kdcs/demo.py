@@ -203,6 +203,11 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
 
     created.update(seed_demo_labour_costs(today))
 
+    # Team history: agent7 came over to 二组 from 一组 on last week's Monday.
+    from .org.demo import seed_demo_team_history
+
+    created.update(seed_demo_team_history(today))
+
     # Follow-ups (跟进) on a few open tickets: overdue, due within the hour, later, one kept.
     from .tickets.followups.demo import seed_demo_follow_ups
 

@@ -1,5 +1,5 @@
 """Who had an outlet when (kdcs/outlets/assignments.py): every creation and change of a primary agent
-is written by the session hook, whatever path made it; ``agent_at`` reads the agent at a moment;
+is written by the session hook, whatever path made it; ``history.value_at`` reads the agent at a moment;
 migration 0026 starts every existing outlet with the agent it has, since it was created."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from kdcs import create_app
 from kdcs.extensions import db
+from kdcs.history import value_at
 from kdcs.models import OutletAssignment, utcnow
 from kdcs.outlets import service as outlets
-from kdcs.outlets.assignments import agent_at, assignment_history
+from kdcs.outlets.assignments import assignment_history
 from tests import factories
 from tests.test_migration_0013_rates import _database_url
 
@@ -46,9 +47,9 @@ def test_the_agent_at_a_moment(outlet_world):
     rows[0].since, rows[1].since = start - timedelta(days=60), start - timedelta(days=10)
     db.session.commit()
     rows = assignment_history()[w.own.id]
-    assert agent_at(rows, start - timedelta(days=30), w.teammate.id) == w.agent.id
-    assert agent_at(rows, start, w.agent.id) == w.teammate.id
-    assert agent_at(rows, start - timedelta(days=90), "current") == "current"  # before its history: the fallback
+    assert value_at(rows, start - timedelta(days=30), w.teammate.id) == w.agent.id
+    assert value_at(rows, start, w.agent.id) == w.teammate.id
+    assert value_at(rows, start - timedelta(days=90), "current") == "current"  # before its history: the fallback
 
 
 def test_migration_0026_starts_each_outlet_with_its_agent(tmp_path):

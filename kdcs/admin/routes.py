@@ -12,6 +12,7 @@ from ..extensions import db
 from ..filters import SHANGHAI
 from ..htmx import render
 from ..models import Team, User
+from ..org.memberships import team_history
 from ..permissions import Permission, require
 from ..service_errors import ValidationError
 from ..views import active_filter, apply_errors
@@ -66,10 +67,10 @@ def user_new():
 @bp.route("/users/<int:user_id>")
 @require(Permission.MANAGE_USERS)
 def user_detail(user_id: int):
-    """One user: their outlets, password reset and recent audit entries."""
+    """One user: their outlets, teams over time, password reset and recent audit entries."""
     user = get_or_404(User, user_id)
     return render_template(
-        "admin/user_detail.html", user=user, outlets=service.outlets_of(user),
+        "admin/user_detail.html", user=user, outlets=service.outlets_of(user), teams=team_history(user),
         reset_form=ResetPasswordForm(), audit=db.session.scalars(
             service.audit_query(current_user, service.AuditFilter(entity_type="user", entity_id=user.id)).limit(20)
         ).all(),

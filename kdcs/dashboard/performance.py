@@ -6,8 +6,10 @@ deadline passed or was met (``Ticket.reply_agent_id``; the assignee while it is 
 whose first reply fell in the period was answered on time or late; a ticket whose reply deadline
 fell in the period (and has passed) without any reply was missed. Replies are the ones the agent recorded (corrections not counted), closed tickets the
 ones the agent closed, fines the ones charged to the agent (``Ticket.fine_agent_id``) first recorded
-in the period (``Ticket.fined_at``), as ``kdcs.tickets.fines`` counts them. Five statements for the whole team
-(its members, then one per kind of figure).
+in the period (``Ticket.fined_at``), as ``kdcs.tickets.fines`` counts them. The people are those who were
+in the team at the period's end (``org.memberships``): moving an agent to another team does not move
+their past weeks. Six statements for the whole team (its members and their team history, then one per
+kind of figure).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from ..models import (
     TicketStatus,
     User,
 )
-from ..models.user import username_order
+from ..models.user import username_sort_key
+from ..org.memberships import members_at
 from ..permissions import Permission, PermissionDenied, has_permission
 from ..request_args import day_or_none
 from ..sql_seconds import seconds_between
@@ -91,6 +94,11 @@ class AgentWeek(ReplyDeadlineCounts):
     fine_share: Decimal = Decimal("0.00")
 
     @property
+    def is_empty(self) -> bool:
+        """Nothing counted for the period."""
+        return not (self.on_time or self.late or self.missed or self.replies or self.closed or self.fines)
+
+    @property
     def first_contact_rate(self) -> int | None:
         """一次解决率: per cent of the closed tickets closed with at most one reply and never reopened
         (rounded down), None when nothing was closed."""
@@ -135,7 +143,8 @@ def team_for(viewer: User, team_id: int | None, choices: list[Team] | None = Non
 
 
 def team_period(viewer: User, team: Team | None, period: str, start: date, now: datetime) -> TeamPeriod:
-    """Each active agent and lead of ``team`` with their figures for [start, end) in Shanghai."""
+    """Each agent and lead who was in ``team`` at the end of [start, end) (Shanghai; now for the current
+    period) with their figures: the active accounts, and a deactivated one that has figures."""
     if not has_permission(viewer, Permission.VIEW_TEAM):
         raise PermissionDenied(Permission.VIEW_TEAM)
     if team is not None and viewer.role != Role.ADMIN and team.id != viewer.team_id:
@@ -144,17 +153,17 @@ def team_period(viewer: User, team: Team | None, period: str, start: date, now: 
     result = TeamPeriod(team=team, period=period, start=start, end=end)
     if team is None:
         return result
-    members = db.session.scalars(
-        select(User).where(User.team_id == team.id, User.is_active_account.is_(True),
-                           User.role.in_([Role.AGENT, Role.LEAD]))
-        .order_by(User.role != Role.AGENT, *username_order())).all()
+    since, until = shanghai_day_bounds(start)[0], shanghai_day_bounds(end)[0]
+    cutoff = min(until, now)
+    members = sorted(members_at(team, cutoff, User.role.in_([Role.AGENT, Role.LEAD])),
+                     key=lambda m: (m.role != Role.AGENT, username_sort_key(m.username)))
     lines = {m.id: AgentWeek(m) for m in members}
-    result.lines = list(lines.values())
     result.total = AgentWeek(user=None)  # type: ignore[arg-type]
     if not lines:
         return result
-    since, until = shanghai_day_bounds(start)[0], shanghai_day_bounds(end)[0]
-    _fill(lines, since, until, min(until, now))
+    _fill(lines, since, until, cutoff)
+    # a deactivated account stays while the period has its figures (someone who left last week)
+    result.lines = [line for line in lines.values() if line.user.is_active_account or not line.is_empty]
     total = result.total
     for line in result.lines:
         for name in ("on_time", "late", "missed", "replies", "closed", "closed_first_time", "handling_seconds",

@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from ..auditing import record, register_labels
 from ..extensions import db
+from ..history import value_at
 from ..models import (
     FineBearer,
     LabourCost,
@@ -44,7 +45,8 @@ from ..models import (
 )
 from ..models.types import utcnow
 from ..models.user import username_sort_key
-from ..outlets.assignments import agent_at, assignment_history
+from ..org.memberships import membership_history, team_at
+from ..outlets.assignments import assignment_history
 from ..outlets.kpis import month_bucket
 from ..outlets.rates import (
     month_start,
@@ -179,7 +181,7 @@ def _collect(months: list[date], only: list[int] | None = None) -> dict[date, _M
         moment = min(bounds[n + 1], now)
         collected = result[month]
         for outlet in outlets:
-            owner = agent_at(history.get(outlet.id), moment, outlet.primary_agent_id)
+            owner = value_at(history.get(outlet.id), moment, outlet.primary_agent_id)
             if wanted is not None and owner not in wanted:
                 continue
             parcels = volumes.get((outlet.id, month))
@@ -275,15 +277,21 @@ def month_report(viewer: User, month: date, *, team_id: int | None = None, sort:
     month = month_start(month)
     collected = _collect([month])[month]
     people = _people(collected.lines)
-    return _report(month, collected, people, team_id, sort)
+    teams = membership_history(people) if team_id is not None else {}
+    return _report(month, collected, people, team_id, teams, sort)
 
 
 def _report(month: date, collected: _Month, people: dict[int, User], team_id: int | None,
-            sort: str = "margin") -> MarginReport:
+            teams: dict[int, list], sort: str = "margin") -> MarginReport:
+    """The month's lines of ``team_id``'s members at the month's end (``teams``: their team history), or
+    of everyone."""
+    from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
+
+    moment = min(shanghai_day_bounds(shift_month(month, 1))[0], utcnow())
     lines = []
     for person_id, line in collected.lines.items():
         person = people.get(person_id)
-        if person is None or (team_id is not None and person.team_id != team_id):
+        if person is None or (team_id is not None and team_at(teams, person, moment) != team_id):
             continue
         line.person = person
         lines.append(line)
@@ -306,8 +314,9 @@ def month_with_trend(viewer: User, month: date, *, team_id: int | None = None, s
     months = [shift_month(month, n - count + 1) for n in range(count)]
     collected = _collect(months)
     people = _people({person_id for c in collected.values() for person_id in c.lines})
-    report = _report(month, collected[month], people, team_id, sort)
-    trend = [_report(m, collected[m], people, team_id) for m in months[:-1]] + [report]  # the trend reads no order
+    teams = membership_history(people) if team_id is not None else {}
+    report = _report(month, collected[month], people, team_id, teams, sort)
+    trend = [_report(m, collected[m], people, team_id, teams) for m in months[:-1]] + [report]  # reads no order
     return report, trend
 
 

@@ -82,10 +82,11 @@ from .training import (  # noqa: F401  (training and going live)
     TrainingReminder,
 )
 from .types import Money, UTCDateTime, utcnow
-from .user import Role, Team, User
+from .user import Role, Team, TeamMembership, User
 
 __all__ = [
     "OutletAssignment",
+    "TeamMembership",
     "LabourCost",
     "OvertimeEntry",
     "OvertimeStatus",

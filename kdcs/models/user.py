@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, String, func
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -97,6 +97,26 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class TeamMembership(db.Model):
+    """Which team a person was in from ``since`` on, until their next row: written whenever an account
+    is created or its team changes (``kdcs.org.memberships``), so a past week's or month's team figures
+    (团队表现, 罚款 by team, 人均毛利 by team) count the people who were in the team then. Accounts
+    created before the history was kept start with one row for the team they had then (migration 0027)."""
+
+    __tablename__ = "team_memberships"
+    __table_args__ = (Index("ix_team_memberships_user_since", "user_id", "since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)  # None: no team
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<TeamMembership {self.user_id} {self.team_id} {self.since:%Y-%m-%d}>"
 
 
 USERNAME_DIGITS = "0123456789"

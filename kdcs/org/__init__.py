@@ -20,4 +20,5 @@ register_labels(
     },
 )
 
+from . import memberships as _memberships  # noqa: E402,F401  (each person's team history: a session hook)
 from . import routes  # noqa: E402,F401

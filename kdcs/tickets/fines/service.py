@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, true
 
 from ...extensions import db
 from ...filters import SHANGHAI
+from ...history import value_at
 from ...models import (
     Brand,
     FineBearer,
@@ -20,6 +21,7 @@ from ...models import (
     TicketReason,
     User,
 )
+from ...org.memberships import membership_history
 from ...outlets.rates import shift_month
 from ...permissions import Permission, PermissionDenied, has_permission
 from .. import service as tickets
@@ -154,6 +156,21 @@ def fined_rows(user: User, month: date, now: datetime | None = None, outlet_id: 
     ]
 
 
+def _teams_when_fined(rows: list[FineRow]) -> None:
+    """Put each row under the team its charged agent was in when the fine was recorded (``org.memberships``),
+    not the team they are in now: a move to another team does not move past fines. Two statements at most."""
+    history = membership_history(r.agent_id for r in rows if r.agent_id)
+    then = {id(r): value_at(history.get(r.agent_id), r.fined_at, r.team_id) for r in rows if r.agent_id}
+    missing = {team_id for team_id in then.values() if team_id is not None} - {r.team_id for r in rows}
+    names = {r.team_id: r.team for r in rows}
+    if missing:
+        names.update(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(missing))).all())
+    for row in rows:
+        if id(row) in then:
+            row.team_id = then[id(row)]
+            row.team = (names.get(row.team_id) or "") if row.team_id is not None else ""
+
+
 def month_report(user: User, month: date, now: datetime | None = None) -> MonthReport:
     """``fined_rows`` with their totals and their sums per agent, outlet and reason (and per team
     of the charged agents, for an admin)."""
@@ -164,6 +181,7 @@ def month_report(user: User, month: date, now: datetime | None = None) -> MonthR
     for row in rows:
         report.total.add(row)
     if user.role == Role.ADMIN:
+        _teams_when_fined(rows)
         report.by_team = _grouped(rows, lambda r: r.team_id, lambda r: r.team)
     report.by_agent = _grouped(rows, lambda r: r.agent_id, lambda r: r.agent)
     report.by_outlet = _grouped(rows, lambda r: r.outlet_id, lambda r: f"{r.outlet_code} {r.outlet_name}")

@@ -447,3 +447,22 @@ def test_the_paste_form_keeps_the_text_and_lists_the_problems(november, client, 
     done = client.post("/admin/margin/costs/paste", data={"month": "2026-11", "text": "agent_mate\t5800"})
     assert done.status_code == 303 and done.headers["Location"].endswith("/admin/margin/?month=2026-11")
     assert "已为 1 人设置" in client.get("/admin/margin/?month=2026-11").get_data(as_text=True)
+
+
+def test_the_admin_home_shows_the_newest_months_margin(november, client, auth):
+    w = november
+    auth.login(w.admin)
+    card = parse(client.get("/")).one(data_testid="home-margin")
+    assert "2026年11月" in card.text
+    assert card.one(data_figure="per-head").text == format_money(service.month_report(w.admin, NOV).per_head)
+    missing = card.one(data_testid="home-margin-missing")
+    assert "未填人工成本" in missing.text and "2" in missing.text and "month=2026-11" in missing.get("href")
+    auth.logout()
+    auth.login(w.lead)
+    assert parse(client.get("/")).find(data_testid="home-margin") is None  # salaries: admins only
+
+
+def test_the_admin_home_says_when_no_parcels_are_recorded(users, client, auth):
+    auth.login(users.admin)
+    card = parse(client.get("/")).one(data_testid="home-margin")
+    assert "尚未录入票数" in card.one(data_testid="home-margin-empty").text

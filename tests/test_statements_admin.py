@@ -404,7 +404,8 @@ def test_ticket_export_statements(client, auth, users):
 
 
 def test_admin_home_statements(client, auth, users):
-    """The admin's home: the counts, the newest audit entries with their actors, the worker, the calendar."""
+    """The admin's home: the counts, the newest audit entries with their actors, the worker, the calendar,
+    and the 毛利 card (the newest month with parcels, then 人均毛利's eight statements and the people)."""
     def add(n):
         for _ in range(n):
             agent = factories.make_user("agent", team=factories.make_team())
@@ -413,7 +414,7 @@ def test_admin_home_statements(client, auth, users):
             db.session.commit()
 
     counted, sql, _body = _counts(client, auth, users.admin, "/", add)
-    assert counted == [13, 13], (counted, sql)
+    assert counted == [23, 23], (counted, sql)
 
 
 def test_trainer_home_statements(client, auth, users):

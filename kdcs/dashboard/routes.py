@@ -7,9 +7,10 @@ from flask_login import current_user
 from ..extensions import db
 from ..health import service as health
 from ..htmx import render
+from ..margin import service as margin_service
 from ..models import Role, User
 from ..outlets.service import latest_month
-from ..permissions import Permission, require
+from ..permissions import Permission, has_permission, require
 from ..tickets.followups import service as follow_up_service
 from ..tickets.labels import label
 from ..workcalendar import SHANGHAI
@@ -25,7 +26,8 @@ def _today():
 @require(Permission.VIEW_HOME)
 def home():
     """Each role's home page: what is due today for agents (tickets and training), the team for leads
-    (with leave to decide and who is not live), agents by team for trainers, the system for admins."""
+    (with leave to decide and who is not live), agents by team for trainers, the system and the last
+    month's 人均毛利 for admins."""
     role = current_user.role
     context = {}
     if role == Role.ADMIN:
@@ -33,6 +35,8 @@ def home():
         context["counts"] = service.admin_counts()
         context["recent_audit"] = service.recent_audit()
         context["calendar_missing_year"] = next_year_warning(_today())
+        if has_permission(current_user, Permission.VIEW_MARGIN):
+            context["margin"] = margin_service.month_report(current_user, margin_service.default_month())
     elif role == Role.LEAD:
         context["day"] = service.team_day(current_user)
         context["summary"] = service.outlet_summary(current_user)

@@ -4,7 +4,7 @@ migration 0026 starts every existing outlet with the agent it has, since it was 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -14,6 +14,7 @@ from kdcs.history import value_at
 from kdcs.models import OutletAssignment, utcnow
 from kdcs.outlets import service as outlets
 from kdcs.outlets.assignments import assignment_history
+from kdcs.outlets.rates import shift_month
 from tests import factories
 from tests.test_migration_0013_rates import _database_url
 
@@ -75,3 +76,28 @@ def test_migration_0026_starts_each_outlet_with_its_agent(tmp_path):
         assert sorted(rows) == sorted([(ids[0], agent_id, created), (ids[1], None, created)])
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_outlet_report_names_the_agent_of_that_month(outlet_world):
+    """网点月报 of a past month names the agent who had the outlet at its end, the running month today's."""
+    from kdcs.outlets import kpis
+
+    w = outlet_world
+    now = utcnow()
+    outlets.assign_primary_agent(w.admin, w.own, w.teammate.id)
+    outlets.assign_primary_agent(w.admin, w.free, w.agent.id)
+    for outlet in (w.own, w.free):
+        first, second = db.session.scalars(sa.select(OutletAssignment).where(OutletAssignment.outlet_id == outlet.id)
+                                           .order_by(OutletAssignment.id)).all()
+        first.since, second.since = now - timedelta(days=200), now - timedelta(days=1)
+    db.session.commit()
+    this_month = date(now.year, now.month, 1)
+    months_ago = shift_month(this_month, -3)  # within the 200 days of the first rows
+
+    def agents(month):
+        return {line.outlet.code: line.agent for line in kpis.month_overview(w.admin, month, now)[0]}
+
+    then, today = agents(months_ago), agents(this_month)
+    assert then[w.own.code] == w.agent.display_name and today[w.own.code] == w.teammate.display_name
+    assert then[w.free.code] == "" and today[w.free.code] == w.agent.display_name  # nobody had it then
+    assert then[w.team_outlet.code] == today[w.team_outlet.code] == w.teammate.display_name

@@ -184,7 +184,7 @@ def test_report_statements_do_not_grow_with_the_outlets(client, auth, ticket_wor
     counted, sql, body = _counts(client, auth, w.admin, "/outlets/report", add)
     # user, outlets, tickets, fines, overtime, rates, volumes; the admin's sidebar badges (SOP reviews,
     # reports), bell
-    assert counted == [10, 10], (counted, sql)
+    assert counted == [11, 11], (counted, sql)  # … and the assignment history (the agent at the month's end)
     assert body.count("data-outlet=") == 4 + 6
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..history import value_at
 from ..models import (
     FineBearer,
     Outlet,
@@ -31,6 +32,7 @@ from ..models import (
 )
 from ..permissions import Permission, ensure
 from ..tickets.deadlines import ReplyDeadlineCounts
+from .assignments import assignment_history
 from .rates import rate_at, rate_entries_many, shift_month
 from .service import monthly_fee, visible_outlets_query
 
@@ -180,11 +182,32 @@ class OutletMonth:
     """One outlet of the monthly overview."""
 
     outlet: Outlet
-    agent: str  # the primary agent's name now
+    agent: str  # the primary agent's name at the month's end (now, for the running month)
     figures: MonthFigures
 
 
 SORTS = ("per_thousand", "fines", "on_time", "code")
+
+
+def _agents_then(outlets: dict[int, tuple[Outlet, str]], month: date, now: datetime) -> None:
+    """Name each outlet's agent at ``month``'s end (now, for the running month) from the assignment
+    history, as 人均毛利 credits its fee: a handover in December leaves November with the agent who
+    worked it. Two statements at most."""
+    from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
+
+    moment = min(shanghai_day_bounds(shift_month(month, 1))[0], now)
+    history = assignment_history()
+    then = {outlet_id: value_at(history.get(outlet_id), moment, outlet.primary_agent_id)
+            for outlet_id, (outlet, _name) in outlets.items()}
+    moved = {outlet_id: agent_id for outlet_id, agent_id in then.items()
+             if agent_id != outlets[outlet_id][0].primary_agent_id}
+    if not moved:
+        return
+    wanted = {agent_id for agent_id in moved.values() if agent_id is not None}
+    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()) \
+        if wanted else {}
+    for outlet_id, agent_id in moved.items():
+        outlets[outlet_id] = (outlets[outlet_id][0], names.get(agent_id, "") if agent_id is not None else "")
 
 
 def month_overview(viewer: User, month: date, now: datetime, sort: str = "per_thousand") \
@@ -199,6 +222,7 @@ def month_overview(viewer: User, month: date, now: datetime, sort: str = "per_th
         .outerjoin(User, User.id == Outlet.primary_agent_id)
         .order_by(Outlet.code)).all()
     outlets = {outlet.id: (outlet, name or "") for outlet, name in rows}
+    _agents_then(outlets, month, now)
     found = figures([o for o, _ in outlets.values()], [month], now)
     lines, total = [], MonthFigures(month)
     for outlet_id, (outlet, agent) in outlets.items():

@@ -153,3 +153,35 @@ def test_lead_reads_the_outlet_report_and_an_outlets_months(login_as):
     assert code in page.locator("h1").inner_text()
     assert page.locator("[data-testid='outlet-kpis'] tbody tr[data-month]").count() == 6
     assert not page.js_errors
+
+
+def test_a_member_who_moved_stays_in_the_weeks_before(login_as):
+    """The demo's agent7 came over to 二组 from 一组 on last week's Monday: 一组's week before shows him
+    (已调出, not a link for lead1), this week does not; the admin's user page lists the change."""
+    page = login_as("lead1")
+    page.goto("/team/performance?period=week")
+    assert page.locator("tr[data-agent='agent7']").count() == 0
+    page.locator("a[rel='prev']").click()
+    page.wait_for_url(re.compile(r"start="))
+    page.locator("a[rel='prev']").click()
+    page.wait_for_url(re.compile(r"start="))
+    row = page.locator("tr[data-agent='agent7']")
+    assert "已调出" in row.inner_text() and row.locator("a").count() == 0
+    assert page.locator("tr[data-agent='agent1'] a").count() == 1
+    assert not page.js_errors
+
+
+def test_the_admin_home_shows_the_margin_and_the_team_history(login_as):
+    """The admin's home has the 毛利 card, its missing costs open 人均毛利; agent7's page lists his teams."""
+    page = login_as("admin")
+    card = page.locator("[data-testid='home-margin']")
+    assert "人均毛利" in card.inner_text()
+    card.locator("[data-testid='home-margin-missing']").click()
+    page.wait_for_url(re.compile(r"/admin/margin/\?month=\d{4}-\d{2}"))
+    page.goto("/admin/users?q=agent7")
+    page.get_by_role("link", name="agent7", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/users/\d+$"))
+    history = page.locator("[data-testid='team-history']")
+    history.locator("summary").click()
+    assert "一组" in history.inner_text() and "二组" in history.inner_text()
+    assert not page.js_errors

@@ -179,6 +179,25 @@ def test_an_agent_who_starts_later_is_not_counted_before(november):
     assert "agent_new" in _lines(service.month_report(w.admin, DEC))
 
 
+def test_a_cost_cannot_start_before_the_person_did(november):
+    """A cost from a month before the 入职日期 would make them cost money before they worked: refused, alone
+    and in a paste (all or nothing), with the earliest month named; their start month is fine."""
+    w = november
+    newcomer = factories.make_user("agent", username="agent_new", display_name="新人")
+    newcomer.start_date = date(2026, 12, 7)
+    db.session.commit()
+    assert rules.before_start(NOV, newcomer.start_date) and not rules.before_start(DEC, newcomer.start_date)
+    assert not rules.before_start(NOV, None)
+    with pytest.raises(ValidationError) as refused:
+        service.set_labour_cost(w.admin, newcomer.id, month="2026-11", amount="5000")
+    assert refused.value.errors["month"] == "新人 的入职日期是 2026-12-07，人工成本最早从 2026-12 起填写。"
+    with pytest.raises(ValidationError) as refused:
+        service.set_labour_costs_pasted(w.admin, month="2026-11", text="agent_a\t6100\nagent_new\t5000")
+    assert refused.value.errors["text"].startswith("第 2 行：新人 的入职日期是 2026-12-07")
+    assert db.session.scalar(db.select(db.func.count(LabourCost.id)).where(LabourCost.user_id == newcomer.id)) == 0
+    assert service.set_labour_cost(w.admin, newcomer.id, month="2026-12", amount="5000").month == DEC
+
+
 def test_a_persons_twelve_months(november):
     w = november
     months = service.person_months(w.admin, w.agent, DEC)

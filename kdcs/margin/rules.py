@@ -18,6 +18,12 @@ FEN = Decimal("0.01")
 MAX_MONTHLY_COST = Decimal("1000000.00")  # 100 万元 a month: past this, a typo (an extra zero or three)
 
 
+def before_start(month: date, start_date: date | None) -> bool:
+    """Whether a cost from ``month`` would begin before the month the person started (入职日期): such a
+    cost would count months in which they did not work yet. Without a start date, any month will do."""
+    return start_date is not None and month < start_date.replace(day=1)
+
+
 def cost_in_force(entries, month: date) -> Decimal | None:
     """The cost of ``month`` given a person's entries (objects or rows with ``month`` and ``amount``,
     oldest first): the latest entry not after the month; None before the first (not entered)."""

@@ -396,11 +396,18 @@ def set_labour_cost(actor: User, person_id: int, *, month, amount, note: str = "
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         errors["note"] = _("At most %(n)d characters.", n=NOTE_MAX)
+    if month is not None and rules.before_start(month_start(month), person.start_date):
+        errors["month"] = _start_problem(person)
     if errors:
         raise ValidationError(errors)
     month = month_start(month)
     entries = _commit_costs(actor, [(person, amount)], month, note)
     return entries[0]
+
+
+def _start_problem(person: User) -> str:
+    return _("%(who)s started on %(day)s: their labour cost can start from %(month)s at the earliest.",
+             who=person.display_name, day=person.start_date.isoformat(), month=f"{person.start_date:%Y-%m}")
 
 
 def _put_cost(actor: User, person: User, month: date, amount: Decimal, note: str) -> LabourCost:
@@ -464,6 +471,9 @@ def set_labour_costs_pasted(actor: User, *, month, text: str, note: str = "") ->
             problems.append((number, _("%(u)s is on line %(n)d already.", u=person.username, n=seen[person.id])))
             continue
         seen[person.id] = number
+        if month is not None and rules.before_start(month_start(month), person.start_date):
+            problems.append((number, _start_problem(person)))
+            continue
         try:
             costs.append((person, rules.parse_amount(amount_text)))
         except ValueError as exc:

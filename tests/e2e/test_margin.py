@@ -65,18 +65,19 @@ def test_admin_enters_a_missing_labour_cost(page):
 
 
 def test_admin_pastes_costs_from_a_spreadsheet(page):
-    """Two columns pasted from Excel: a bad line is named and nothing is stored; fixed, all are."""
+    """Two columns pasted from Excel: a bad line is named and nothing is stored; fixed, all are. (agent15
+    started in October: a November cost is his to have; agent13, who starts in December, could not.)"""
     login(page, "admin")
     page.goto("/admin/margin/")
     page.locator("#paste-costs summary").click()
-    page.fill("#paste-text", "工号\t人工成本\nagent13\t5300\nagent99\t5000")
+    page.fill("#paste-text", "工号\t人工成本\nagent15\t5300\nagent99\t5000")
     page.locator("#paste-costs button", has_text="全部保存").click()
     page.wait_for_load_state("load")
     assert "第 3 行：没有工号为 agent99 的用户。" in page.locator("#paste-costs .field-error").inner_text()
-    assert "agent13\t5300" in page.locator("#paste-text").input_value()
-    page.fill("#paste-text", "工号\t人工成本\nagent13\t5300")
+    assert "agent15\t5300" in page.locator("#paste-text").input_value()
+    page.fill("#paste-text", "工号\t人工成本\nagent15\t5300")
     page.locator("#paste-costs button", has_text="全部保存").click()
     page.wait_for_load_state("load")
     assert "已为 1 人设置" in page.locator(".flashes .alert-success").first.inner_text()
-    assert "¥5,300.00" in page.locator("tr[data-person='agent13'] [data-figure=cost]").inner_text()
+    assert "¥5,300.00" in page.locator("tr[data-person='agent15'] [data-figure=cost]").inner_text()
     assert not page.js_errors

@@ -262,8 +262,9 @@ def test_my_page_statements_do_not_grow_with_the_tickets(client, auth, ticket_wo
             _ticket(w, w.own, due=due)
 
     counted, sql, body = _counts(client, auth, w.agent, "/me/performance", add)
-    # user, 4 figures now, 4 before, the list, the bell, the SOP reading banner of an agent's pages
-    assert counted == [12, 12], (counted, sql)
+    # user, 4 figures now, 4 before, the outlets covered now (代班, for "openable"), the list, the bell, the SOP
+    # reading banner of an agent's pages
+    assert counted == [13, 13], (counted, sql)
 
 
 @pytest.mark.parametrize("minutes, text", [(0, "0 分钟"), (40, "40 分钟"), (60, "1 小时"), (185, "3 小时 5 分钟"),
@@ -353,6 +354,12 @@ def test_a_deadline_stays_with_who_held_the_ticket(ticket_world):
     mine = performance.person_period(w.agent, w.agent, "week", week, now + timedelta(minutes=1))
     assert [r.ticket_id for r in mine.late] == [missed.id] and not mine.late[0].openable  # the teammate's now
     assert beijing_day >= week
+    # the teammate goes on leave and agent_a covers the outlet (代班): agent_a may open it again
+    from tests.leave_data import make_leave
+
+    make_leave(w.teammate, [w.team_outlet], w.agent, beijing_day - timedelta(days=1), beijing_day + timedelta(days=1))
+    mine = performance.person_period(w.agent, w.agent, "week", week, now + timedelta(minutes=1))
+    assert mine.late[0].openable
 
 
 def test_a_reopened_ticket_without_reply_counts_its_new_deadline_afresh(ticket_world):

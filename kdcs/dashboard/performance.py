@@ -41,6 +41,7 @@ from ..permissions import Permission, PermissionDenied, has_permission
 from ..request_args import day_or_none
 from ..sql_seconds import seconds_between
 from ..tickets.deadlines import ReplyDeadlineCounts
+from ..tickets.service import covered_clauses
 from ..tickets.queue import shanghai_day_bounds
 
 PERIODS = ("week", "month")
@@ -297,14 +298,15 @@ class PersonPeriod:
 
 def _openable(viewer: User):
     """Whether ``viewer`` may open a listed ticket: an admin any; a lead their team's queue's; an agent
-    their own queue's (assigned to them or of their outlet). Close to the queue's scope (a
-    substitute's covered outlets aside), as a column of the list's statement."""
+    their own queue's (assigned to them or of their outlet); both also the outlets they cover now for
+    someone on leave (代班), as the queue's scope has it. A column of the list's statement."""
     if viewer.role == Role.ADMIN:
         return true()
+    covered = covered_clauses(viewer)
     if viewer.role == Role.LEAD and viewer.team_id is not None:
         team = select(User.id).where(User.team_id == viewer.team_id)
-        return or_(Ticket.assignee_id.in_(team), Outlet.primary_agent_id.in_(team))
-    return or_(Ticket.assignee_id == viewer.id, Outlet.primary_agent_id == viewer.id)
+        return or_(Ticket.assignee_id.in_(team), Outlet.primary_agent_id.in_(team), *covered)
+    return or_(Ticket.assignee_id == viewer.id, Outlet.primary_agent_id == viewer.id, *covered)
 
 
 def can_view_person(viewer: User, person: User) -> bool:

@@ -309,3 +309,46 @@ def test_next_ticket_stays_in_the_view_the_agent_filtered(login_as, e2e_app, zh)
     expect(page).to_have_url(re.compile(r"/tickets/\?.*category=message"))
     expect(page.locator("#f-category")).to_have_value("message")
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
+    """Keyboard shortcuts: N starts with the top row and goes on to the next ticket, R and B put the cursor in
+    the reply and the note boxes (letters typed there are text, Esc leaves the box), ? lists the page's
+    shortcuts, Q goes back to the queue and / to its search."""
+    page = login_as("agent1")
+    page.goto("/tickets/")
+    rows = page.locator("#ticket-table tbody tr[id^='ticket-']")
+    expect(rows.nth(1)).to_be_visible()
+    first, second = (rows.nth(i).get_attribute("id").removeprefix("ticket-") for i in (0, 1))
+    page.keyboard.press("Escape")  # out of the search box the queue opens in
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
+    page.keyboard.press("r")
+    expect(page.locator("#reply-body")).to_be_focused()
+    page.keyboard.type("nqrb")  # typed into the box, not taken as shortcuts
+    expect(page.locator("#reply-body")).to_have_value("nqrb")
+    expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    expect(page.locator("#note-body")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    dialog = page.locator("dialog#shortcut-help")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(zh("Next ticket"))
+    expect(dialog).to_contain_text(zh("Write the reply"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
+    page.keyboard.press("q")
+    expect(page).to_have_url(re.compile(r"/tickets/(\?.*)?$"))
+    page.locator("#ticket-q").blur()
+    page.keyboard.press("/")
+    expect(page.locator("#ticket-q")).to_be_focused()
+    page.locator("[data-shortcut-help]").click()  # the topbar's 快捷键 button: the same list
+    expect(page.locator("dialog#shortcut-help")).to_contain_text(zh("Search the queue"))
+    page.keyboard.press("Escape")
+    page.goto("/leave/")
+    expect(page.locator("[data-shortcut-help]")).to_be_hidden()  # no shortcuts on this page: no button
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"

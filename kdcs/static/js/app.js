@@ -121,6 +121,90 @@
     }
   }, true);
 
+  /* Keyboard shortcuts for the pages an agent works all day. An element declares one with
+     data-shortcut="key" (and data-shortcut-label, what the help lists): a link or button is clicked,
+     a field focused, any other element has its first field focused. Keys typed into a field, with
+     Ctrl/Alt/Meta or while an input method composes are the field's; Esc leaves the field.
+     "?" (or the topbar's button, shown when the page has shortcuts) lists the page's shortcuts. */
+  var FIELDS = "textarea, select, input:not([type=hidden]):not([disabled])";
+  function visible(el) { return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length); }
+  function shortcutFor(key) {
+    var found = null;
+    document.querySelectorAll("[data-shortcut]").forEach(function (el) {
+      if (!found && el.getAttribute("data-shortcut") === key && visible(el)) found = el;
+    });
+    return found;
+  }
+  function runShortcut(el) {
+    if (el.matches("a, button")) { el.click(); return; }
+    var field = el.matches(FIELDS) ? el : el.querySelector(FIELDS);
+    if (!field) return;
+    field.scrollIntoView({block: "center"});
+    field.focus();
+  }
+  function shortcutHelp() {
+    var opener = document.querySelector("[data-shortcut-help]");
+    var dialog = document.getElementById("shortcut-help");
+    if (dialog) { dialog.remove(); return; }
+    dialog = document.createElement("dialog");
+    dialog.id = "shortcut-help";
+    dialog.className = "shortcut-help";
+    var title = document.createElement("h2");
+    title.textContent = opener ? opener.getAttribute("data-title") : "";
+    dialog.appendChild(title);
+    var list = document.createElement("dl");
+    var seen = {};
+    var rows = [];
+    document.querySelectorAll("[data-shortcut][data-shortcut-label]").forEach(function (el) {
+      var key = el.getAttribute("data-shortcut");
+      if (seen[key] || !visible(el)) return;
+      seen[key] = true;
+      rows.push([key, el.getAttribute("data-shortcut-label")]);
+    });
+    rows.push(["?", opener ? opener.getAttribute("data-self") : ""], ["Esc", opener ? opener.getAttribute("data-escape") : ""]);
+    rows.forEach(function (row) {
+      var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
+      kbd.textContent = row[0].length === 1 ? row[0].toUpperCase() : row[0];
+      dt.appendChild(kbd);
+      dd.textContent = row[1];
+      list.appendChild(dt);
+      list.appendChild(dd);
+    });
+    dialog.appendChild(list);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn btn-sm";
+    close.textContent = opener ? opener.getAttribute("data-close") : "×";
+    close.addEventListener("click", function () { dialog.remove(); });
+    dialog.appendChild(close);
+    dialog.addEventListener("close", function () { dialog.remove(); });
+    document.body.appendChild(dialog);
+    dialog.showModal();
+  }
+  function showHelpButton() {
+    var opener = document.querySelector("[data-shortcut-help]");
+    if (opener) opener.hidden = !document.querySelector("[data-shortcut][data-shortcut-label]");
+  }
+  document.addEventListener("DOMContentLoaded", showHelpButton);
+  document.addEventListener("htmx:afterSettle", showHelpButton);
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest && evt.target.closest("[data-shortcut-help]")) shortcutHelp();
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.defaultPrevented || evt.ctrlKey || evt.metaKey || evt.altKey || evt.isComposing) return;
+    var target = evt.target;
+    if (target && (target.isContentEditable || (target.matches && target.matches("input, textarea, select")))) {
+      if (evt.key === "Escape" && !document.getElementById("shortcut-help")) target.blur();
+      return;
+    }
+    if (document.getElementById("shortcut-help")) return;  // the dialog is open: Esc closes it
+    if (evt.key === "?") { evt.preventDefault(); shortcutHelp(); return; }
+    var el = shortcutFor(evt.key.length === 1 ? evt.key.toLowerCase() : evt.key);
+    if (!el) return;
+    evt.preventDefault();
+    runShortcut(el);
+  });
+
   /* "Select all" checkbox for bulk actions. */
   document.addEventListener("change", function (evt) {
     var t = evt.target;

@@ -37,7 +37,8 @@ HUEY_NAME = "kdcs"
 HUEY_FILENAME = "huey.sqlite3"
 # Every module that declares tasks; imported before the app or a consumer uses the queue.
 TASK_MODULES = ("kdcs.tickets.imports.tasks", "kdcs.tickets.tasks", "kdcs.sop.reading.tasks", "kdcs.leave.tasks",
-                "kdcs.health.tasks", "kdcs.training.quiz.tasks", "kdcs.training.certification.tasks")
+                "kdcs.health.tasks", "kdcs.training.quiz.tasks", "kdcs.training.certification.tasks",
+                "kdcs.dashboard.tasks")
 
 
 def load_task_modules() -> None:

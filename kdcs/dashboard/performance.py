@@ -41,8 +41,8 @@ from ..permissions import Permission, PermissionDenied, has_permission
 from ..request_args import day_or_none
 from ..sql_seconds import seconds_between
 from ..tickets.deadlines import ReplyDeadlineCounts
-from ..tickets.service import covered_clauses
 from ..tickets.queue import shanghai_day_bounds
+from ..tickets.service import covered_clauses
 
 PERIODS = ("week", "month")
 Reopen = aliased(TicketEvent)  # a reopening of a closed ticket (一次解决率 leaves those out)

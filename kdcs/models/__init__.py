@@ -15,7 +15,7 @@ from .leave import (
     LeaveType,
     TeamStaffing,
 )
-from .notification import Notification
+from .notification import Notification, SentMark  # noqa: F401  (SentMark: periodic messages sent once)
 from .outlet import Brand, Outlet, OutletAssignment, OutletRate, OutletVolume
 from .overtime import OvertimeEntry, OvertimeStatus
 from .presence import TicketPresence

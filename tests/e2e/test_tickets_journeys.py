@@ -312,7 +312,8 @@ def test_next_ticket_stays_in_the_view_the_agent_filtered(login_as, e2e_app, zh)
 
 
 def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
-    """Keyboard shortcuts: N starts with the top row and goes on to the next ticket, R and B put the cursor in
+    """Keyboard shortcuts: J / K move between the queue's rows and Enter opens one; N starts with the top row
+    and goes on to the next ticket, R and B put the cursor in
     the reply and the note boxes (letters typed there are text, Esc leaves the box), ? lists the page's
     shortcuts, Q goes back to the queue and / to its search."""
     page = login_as("agent1")
@@ -321,6 +322,17 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     expect(rows.nth(1)).to_be_visible()
     first, second = (rows.nth(i).get_attribute("id").removeprefix("ticket-") for i in (0, 1))
     page.keyboard.press("Escape")  # out of the search box the queue opens in
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")  # back on the first row
+    expect(rows.nth(0).locator("a.waybill")).to_be_focused()
+    expect(rows.nth(0)).to_have_class(re.compile("row-current"))
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")  # opens the second row
+    expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
+    page.go_back()
+    expect(rows.nth(1)).to_be_visible()
+    page.keyboard.press("Escape")
     page.keyboard.press("n")
     expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
     page.keyboard.press("r")

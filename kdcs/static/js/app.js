@@ -142,6 +142,21 @@
     field.scrollIntoView({block: "center"});
     field.focus();
   }
+  /* J / K in a list that declares data-shortcut-rows="selector of each row's link": the next or the
+     previous row's link gets the focus (Enter then opens it); true when there was a list. */
+  function moveRow(step) {
+    var table = document.querySelector("[data-shortcut-rows]");
+    if (!table || !visible(table)) return false;
+    var links = Array.prototype.slice.call(table.querySelectorAll(table.getAttribute("data-shortcut-rows")));
+    if (!links.length) return false;
+    var at = links.indexOf(document.activeElement);
+    var next = links[at < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + step))];
+    next.focus();
+    next.scrollIntoView({block: "nearest"});
+    var row = next.closest("tr");
+    links.forEach(function (link) { var tr = link.closest("tr"); if (tr) tr.classList.toggle("row-current", tr === row); });
+    return true;
+  }
   function shortcutHelp() {
     var opener = document.querySelector("[data-shortcut-help]");
     var dialog = document.getElementById("shortcut-help");
@@ -161,6 +176,8 @@
       seen[key] = true;
       rows.push([key, el.getAttribute("data-shortcut-label")]);
     });
+    var table = document.querySelector("[data-shortcut-rows]");
+    if (table && visible(table)) rows.push(["J / K", table.getAttribute("data-shortcut-rows-label")]);
     rows.push(["?", opener ? opener.getAttribute("data-self") : ""], ["Esc", opener ? opener.getAttribute("data-escape") : ""]);
     rows.forEach(function (row) {
       var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
@@ -199,6 +216,7 @@
     }
     if (document.getElementById("shortcut-help")) return;  // the dialog is open: Esc closes it
     if (evt.key === "?") { evt.preventDefault(); shortcutHelp(); return; }
+    if ((evt.key === "j" || evt.key === "k") && moveRow(evt.key === "j" ? 1 : -1)) { evt.preventDefault(); return; }
     var el = shortcutFor(evt.key.length === 1 ? evt.key.toLowerCase() : evt.key);
     if (!el) return;
     evt.preventDefault();

@@ -315,7 +315,7 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     """Keyboard shortcuts: J / K move between the queue's rows and Enter opens one; N starts with the top row
     and goes on to the next ticket, R and B put the cursor in
     the reply and the note boxes (letters typed there are text, Esc leaves the box), ? lists the page's
-    shortcuts, Q goes back to the queue and / to its search."""
+    shortcuts, Ctrl+Enter saves the note, Q goes back to the queue and / to its search."""
     page = login_as("agent1")
     page.goto("/tickets/")
     rows = page.locator("#ticket-table tbody tr[id^='ticket-']")
@@ -332,9 +332,11 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
     page.go_back()
     expect(rows.nth(1)).to_be_visible()
+    page.wait_for_load_state()
     page.keyboard.press("Escape")
     page.keyboard.press("n")
     expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
+    page.wait_for_load_state()  # the keys need app.js, which runs once the page is parsed
     page.keyboard.press("r")
     expect(page.locator("#reply-body")).to_be_focused()
     page.keyboard.type("nqrb")  # typed into the box, not taken as shortcuts
@@ -343,6 +345,12 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     page.keyboard.press("Escape")
     page.keyboard.press("b")
     expect(page.locator("#note-body")).to_be_focused()
+    note = f"键盘备注 {secrets.token_hex(3)}"
+    page.keyboard.type(note)
+    page.keyboard.press("Control+Enter")  # saves the note (htmx), the page stays
+    expect(page.locator("#ticket-timeline")).to_contain_text(note)
+    expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
+    page.locator("#note-body").focus()
     page.keyboard.press("Escape")
     page.keyboard.press("?")
     dialog = page.locator("dialog#shortcut-help")
@@ -353,8 +361,10 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     expect(dialog).to_have_count(0)
     page.keyboard.press("n")
     expect(page).to_have_url(re.compile(rf"/tickets/{second}$"))
+    page.wait_for_load_state()
     page.keyboard.press("q")
     expect(page).to_have_url(re.compile(r"/tickets/(\?.*)?$"))
+    page.wait_for_load_state()
     page.locator("#ticket-q").blur()
     page.keyboard.press("/")
     expect(page.locator("#ticket-q")).to_be_focused()

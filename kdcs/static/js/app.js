@@ -178,6 +178,8 @@
     });
     var table = document.querySelector("[data-shortcut-rows]");
     if (table && visible(table)) rows.push(["J / K", table.getAttribute("data-shortcut-rows-label")]);
+    var saves = document.querySelector("form[data-ctrl-enter]");
+    if (saves && visible(saves)) rows.push(["Ctrl+Enter", saves.getAttribute("data-ctrl-enter")]);
     rows.push(["?", opener ? opener.getAttribute("data-self") : ""], ["Esc", opener ? opener.getAttribute("data-escape") : ""]);
     rows.forEach(function (row) {
       var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
@@ -208,8 +210,15 @@
     if (evt.target.closest && evt.target.closest("[data-shortcut-help]")) shortcutHelp();
   });
   document.addEventListener("keydown", function (evt) {
-    if (evt.defaultPrevented || evt.ctrlKey || evt.metaKey || evt.altKey || evt.isComposing) return;
     var target = evt.target;
+    /* Ctrl+Enter in a form that asks for it (data-ctrl-enter: the reply and note boxes) saves it. */
+    if ((evt.ctrlKey || evt.metaKey) && evt.key === "Enter" && !evt.isComposing && target && target.form
+        && target.form.hasAttribute("data-ctrl-enter")) {
+      evt.preventDefault();
+      target.form.requestSubmit();
+      return;
+    }
+    if (evt.defaultPrevented || evt.ctrlKey || evt.metaKey || evt.altKey || evt.isComposing) return;
     if (target && (target.isContentEditable || (target.matches && target.matches("input, textarea, select")))) {
       if (evt.key === "Escape" && !document.getElementById("shortcut-help")) target.blur();
       return;

@@ -26,8 +26,8 @@ def _today():
 @require(Permission.VIEW_HOME)
 def home():
     """Each role's home page: what is due today for agents (tickets and training), the team for leads
-    (with leave to decide and who is not live), agents by team for trainers, the system and the last
-    month's 人均毛利 for admins."""
+    (with leave to decide and who is not live), agents by team for trainers, the system and 人均毛利 of
+    the newest month with parcels for admins."""
     role = current_user.role
     context = {}
     if role == Role.ADMIN:

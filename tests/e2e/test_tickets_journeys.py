@@ -315,7 +315,7 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     """Keyboard shortcuts: J / K move between the queue's rows and Enter opens one; N starts with the top row
     and goes on to the next ticket, R and B put the cursor in
     the reply and the note boxes (letters typed there are text, Esc leaves the box), ? lists the page's
-    shortcuts, Ctrl+Enter saves the note, Q goes back to the queue and / to its search."""
+    shortcuts, Ctrl+Enter saves the note, F opens 新建跟进, Q goes back to the queue and / to its search."""
     page = login_as("agent1")
     page.goto("/tickets/")
     rows = page.locator("#ticket-table tbody tr[id^='ticket-']")
@@ -351,6 +351,9 @@ def test_an_agent_works_the_queue_from_the_keyboard(login_as, e2e_app, zh):
     expect(page.locator("#ticket-timeline")).to_contain_text(note)
     expect(page).to_have_url(re.compile(rf"/tickets/{first}$"))
     page.locator("#note-body").focus()
+    page.keyboard.press("Escape")
+    page.keyboard.press("f")  # 新建跟进: unfolded, the cursor in its promise
+    expect(page.locator("details.follow-up-new textarea")).to_be_focused()
     page.keyboard.press("Escape")
     page.keyboard.press("?")
     dialog = page.locator("dialog#shortcut-help")

@@ -137,6 +137,7 @@
   }
   function runShortcut(el) {
     if (el.matches("a, button")) { el.click(); return; }
+    if (el.matches("details")) el.open = true;  // a folded form (新建跟进) opens first
     var field = el.matches(FIELDS) ? el : el.querySelector(FIELDS);
     if (!field) return;
     field.scrollIntoView({block: "center"});

@@ -30,25 +30,35 @@ def changed_reference(obj, relation: str, column: str) -> tuple[bool, int | None
     return False, None
 
 
+_KEPT: dict[type, tuple[str, str, object]] = {}  # model: (relation, column, make_row)
+
+
 def keep_history(model, relation: str, column: str, make_row) -> None:
     """Write a history row ``make_row(obj, value, since)`` at every flush that creates a ``model`` or
-    changes its reference (``relation`` / ``column``): one ``before_flush`` session hook, so no path
-    that writes the model (forms, inline edits, imports, the demo, direct writes) can forget it."""
+    changes its reference (``relation`` / ``column``). All histories share one ``before_flush`` session
+    hook, so no path that writes the model (forms, inline edits, imports, the demo, direct writes) can
+    forget it, and a flush looks at its objects once whatever the number of histories."""
+    _KEPT[model] = (relation, column, make_row)
 
-    @event.listens_for(Session, "before_flush")
-    def _record(session, _context, _instances) -> None:
-        now = None
-        for obj in list(session.new):
-            if isinstance(obj, model):
+
+@event.listens_for(Session, "before_flush")
+def _record_histories(session, _context, _instances) -> None:
+    now = None
+    for obj in list(session.new):
+        kept = _KEPT.get(type(obj))
+        if kept is not None:
+            relation, column, make_row = kept
+            now = now or utcnow()
+            changed, value = changed_reference(obj, relation, column)
+            session.add(make_row(obj, value if changed else getattr(obj, column), now))
+    for obj in list(session.dirty):
+        kept = _KEPT.get(type(obj))
+        if kept is not None and obj not in session.new:
+            relation, column, make_row = kept
+            changed, value = changed_reference(obj, relation, column)
+            if changed:
                 now = now or utcnow()
-                changed, value = changed_reference(obj, relation, column)
-                session.add(make_row(obj, value if changed else getattr(obj, column), now))
-        for obj in list(session.dirty):
-            if isinstance(obj, model) and obj not in session.new:
-                changed, value = changed_reference(obj, relation, column)
-                if changed:
-                    now = now or utcnow()
-                    session.add(make_row(obj, value, now))
+                session.add(make_row(obj, value, now))
 
 
 def value_at(rows: Iterable[tuple[datetime, object]] | None, moment: datetime, current):

@@ -380,10 +380,7 @@ def set_labour_cost(actor: User, person_id: int, *, month, amount, note: str = "
     """Set ``person``'s monthly labour cost from ``month`` on (the months after keep it until their next
     entry; an entry for the same month is replaced). Every problem is said at once; audited on the
     person as ``labour_cost.set``; commits."""
-    ensure(actor, Permission.VIEW_MARGIN)
-    person = db.session.get(User, person_id)
-    if person is None:
-        raise NotFound()
+    person = get_person(actor, person_id)
     errors: dict[str, str] = {}
     if not isinstance(month, date):
         month = parse_month(month)

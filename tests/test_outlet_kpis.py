@@ -174,14 +174,16 @@ def test_report_statements_do_not_grow_with_the_outlets(client, auth, ticket_wor
 
     w = ticket_world
 
+    last_month = rates.shift_month(rates.this_month(), -1)  # a past month: the agents of its end are read
+
     def add(n):
         for _ in range(n):
             outlet = factories.make_outlet(agent=w.teammate)
-            factories.make_volume(outlet, rates.this_month(), 1000, 1000)
+            factories.make_volume(outlet, last_month, 1000, 1000)
             due = datetime.now(UTC) - timedelta(hours=1)
             _ticket(w, outlet, registered=due - timedelta(hours=1), due=due)
 
-    counted, sql, body = _counts(client, auth, w.admin, "/outlets/report", add)
+    counted, sql, body = _counts(client, auth, w.admin, f"/outlets/report?month={last_month:%Y-%m}", add)
     # user, outlets, tickets, fines, overtime, rates, volumes; the admin's sidebar badges (SOP reviews,
     # reports), bell
     assert counted == [11, 11], (counted, sql)  # … and the assignment history (the agent at the month's end)

@@ -19,12 +19,14 @@ keep_history(Outlet, "primary_agent", "primary_agent_id",
              lambda outlet, agent_id, since: OutletAssignment(outlet=outlet, agent_id=agent_id, since=since))
 
 
-def assignment_history() -> dict[int, list[tuple]]:
-    """{outlet id: its rows (since, agent_id), in the order they were written}: the whole history in
-    one statement, for reading many moments at once (``history.value_at``)."""
+def assignment_history(outlet_ids=None) -> dict[int, list[tuple]]:
+    """{outlet id: its rows (since, agent_id), in the order they were written}: the whole history (or
+    ``outlet_ids``') in one statement, for reading many moments at once (``history.value_at``)."""
     history: dict[int, list[tuple]] = {}
-    for outlet_id, since, agent_id in db.session.execute(
-            select(OutletAssignment.outlet_id, OutletAssignment.since, OutletAssignment.agent_id)
-            .order_by(OutletAssignment.outlet_id, OutletAssignment.id)):
+    query = (select(OutletAssignment.outlet_id, OutletAssignment.since, OutletAssignment.agent_id)
+             .order_by(OutletAssignment.outlet_id, OutletAssignment.id))
+    if outlet_ids is not None:
+        query = query.where(OutletAssignment.outlet_id.in_(list(outlet_ids)))
+    for outlet_id, since, agent_id in db.session.execute(query):
         history.setdefault(outlet_id, []).append((since, agent_id))
     return history

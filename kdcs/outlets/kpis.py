@@ -192,11 +192,14 @@ SORTS = ("per_thousand", "fines", "on_time", "code")
 def _agents_then(outlets: dict[int, tuple[Outlet, str]], month: date, now: datetime) -> None:
     """Name each outlet's agent at ``month``'s end (now, for the running month) from the assignment
     history, as 人均毛利 credits its fee: a handover in December leaves November with the agent who
-    worked it. Two statements at most."""
+    worked it. Nothing to read for the running month (its agent is the one now); two statements at most."""
     from ..tickets.queue import shanghai_day_bounds  # (tickets import outlets: not at module load)
 
-    moment = min(shanghai_day_bounds(shift_month(month, 1))[0], now)
-    history = assignment_history()
+    month_end = shanghai_day_bounds(shift_month(month, 1))[0]
+    if not outlets or month_end > now:
+        return
+    history = assignment_history(outlets)
+    moment = month_end
     then = {outlet_id: value_at(history.get(outlet_id), moment, outlet.primary_agent_id)
             for outlet_id, (outlet, _name) in outlets.items()}
     moved = {outlet_id: agent_id for outlet_id, agent_id in then.items()

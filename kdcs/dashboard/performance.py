@@ -8,8 +8,8 @@ fell in the period (and has passed) without any reply was missed. Replies are th
 ones the agent closed, fines the ones charged to the agent (``Ticket.fine_agent_id``) first recorded
 in the period (``Ticket.fined_at``), as ``kdcs.tickets.fines`` counts them. The people are those who were
 in the team at the period's end (``org.memberships``): moving an agent to another team does not move
-their past weeks. Six statements for the whole team (its members and their team history, then one per
-kind of figure).
+their past weeks. Six statements for the whole team (its members and, for a past period, their team
+history, then one per kind of figure).
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ def team_period(viewer: User, team: Team | None, period: str, start: date, now: 
         return result
     since, until = shanghai_day_bounds(start)[0], shanghai_day_bounds(end)[0]
     cutoff = min(until, now)
-    members = sorted(members_at(team, cutoff, User.role.in_([Role.AGENT, Role.LEAD])),
+    # the running period ends in the future: its people are the team's now (no history to read)
+    members = sorted(members_at(team, None if until > now else cutoff, User.role.in_([Role.AGENT, Role.LEAD])),
                      key=lambda m: (m.role != Role.AGENT, username_sort_key(m.username)))
     lines = {m.id: AgentWeek(m) for m in members}
     result.total = AgentWeek(user=None)  # type: ignore[arg-type]

@@ -43,10 +43,12 @@ def team_at(history: dict[int, list[tuple]], user: User, moment: datetime) -> in
     return value_at(history.get(user.id), moment, user.team_id)
 
 
-def members_at(team: Team, moment: datetime, *conditions) -> list[User]:
+def members_at(team: Team, moment: datetime | None, *conditions) -> list[User]:
     """The accounts that were in ``team`` at ``moment`` (and match ``conditions``), unordered: everyone
     in it now or ever recorded in it, then kept when their history puts them there at that moment.
-    Two statements."""
+    Two statements; ``moment`` None: its members now, one statement."""
+    if moment is None:
+        return list(db.session.scalars(select(User).where(User.team_id == team.id, *conditions)))
     ever = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
     candidates = db.session.scalars(
         select(User).where(or_(User.team_id == team.id, User.id.in_(ever)), *conditions)).all()

@@ -14,6 +14,7 @@ from kdcs.leave import rules, service
 from kdcs.models import AuditLog, LeaveRequest, LeaveStatus, LeaveType, Notification
 from kdcs.service_errors import ValidationError
 from tests import factories
+from tests.leave_data import beijing
 from tests.worlds import World
 
 S = LeaveStatus
@@ -107,6 +108,10 @@ def test_sick_leave_one_day_ahead_needs_the_lead_override(leave_world):
         tomorrow += timedelta(days=1)
     leave = accepted(leave_world, type_code="sick", start=tomorrow, end=tomorrow,
                      today=tomorrow - timedelta(days=1))
+    # submitted the day before (on a Friday in Beijing, "tomorrow" is Monday: the real submission time
+    # would give three days' notice, and the lead's decision reads the submission time)
+    leave.submitted_at = beijing(tomorrow - timedelta(days=1), 10)
+    db.session.commit()
     assert service.needs(leave, today=tomorrow - timedelta(days=1)).short_notice
     with pytest.raises(ValidationError) as exc:
         service.decide(leave_world.lead, leave, approve=True, note="", version=leave.version)

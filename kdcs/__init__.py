@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .org import bp as org_bp
     from .outlets import bp as outlets_bp
     from .overtime import bp as overtime_bp
+    from .quality import bp as quality_bp
     from .sop import bp as sop_bp
     from .tickets import bp as tickets_bp
     from .training import bp as training_bp
@@ -78,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(leave_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(overtime_bp)
+    app.register_blueprint(quality_bp)
     app.register_blueprint(margin_bp)
     app.register_blueprint(workcalendar_bp)
 

@@ -212,4 +212,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     from .tickets.followups.demo import seed_demo_follow_ups
 
     created.update(seed_demo_follow_ups())
+
+    # Quality checks (质检): a few of 一组's and 二组's replies scored, one below the line, one fatal.
+    from .quality.demo import seed_demo_quality
+
+    created.update(seed_demo_quality())
     return created

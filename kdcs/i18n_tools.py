@@ -24,6 +24,9 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.do"}
 # Feature domains: the files whose strings each catalog owns; a file belongs to
 # the FIRST domain (in this order) whose patterns match it. Core is the rest.
 DOMAIN_SOURCES: dict[str, list[str]] = {
+    "quality": [  # 质检: scoring agents' replies against the scorecard (kdcs/quality)
+        "quality/**/*.py", "templates/quality/**/*.html",
+    ],
     "tickets_follow_ups": [  # 跟进: promises on tickets and their reminders (kdcs/tickets/followups)
         "tickets/followups/**/*.py", "templates/tickets/followups/**/*.html",
     ],

@@ -60,6 +60,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Training"), "training.index", Permission.VIEW_TRAINING, "training."),
     NavItem(_l("Leave"), "leave.index", Permission.REQUEST_LEAVE, "leave.", not_section=("leave.types", "leave.leave_type")),
     NavItem(_l("Overtime"), "overtime.index", Permission.RECORD_OVERTIME, "overtime."),
+    NavItem(_l("Quality checks"), "quality.index", Permission.REVIEW_QUALITY, "quality.",
+            not_section=("quality.mine",)),
+    NavItem(_l("My quality checks"), "quality.mine", Permission.VIEW_OWN_QUALITY, "quality.mine", ("admin",)),
 )
 
 ADMIN_ITEMS: tuple[NavItem, ...] = (

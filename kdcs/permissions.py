@@ -64,6 +64,10 @@ class Permission(StrEnum):
     APPROVE_OVERTIME = "overtime.approve"  # decide it (own team for leads; never one's own)
     # 人均毛利: gross margin per agent, and the labour costs (salaries) it needs: admins only
     VIEW_MARGIN = "margin.view"
+    # 质检: scoring agents' recorded replies against the scorecard
+    REVIEW_QUALITY = "quality.review"  # draw and score replies (own team's agents for leads)
+    VIEW_OWN_QUALITY = "quality.own"  # an agent's own reviews
+    MANAGE_QUALITY = "quality.manage"  # the scorecard and the pass line
 
 
 _EVERYONE = {
@@ -84,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_LEAVE_CALENDAR,
             Permission.VIEW_TRAINING,
             Permission.RECORD_OVERTIME,
+            Permission.VIEW_OWN_QUALITY,
         }
     ),
     Role.TRAINER: frozenset(_EVERYONE | {
@@ -100,6 +105,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SIGN_OFF_PRACTICAL,
         Permission.VIEW_TRAINING_MATRIX,
         Permission.RESET_TRAINING,
+        Permission.REVIEW_QUALITY,
+        Permission.MANAGE_QUALITY,
     }),
     Role.LEAD: frozenset(
         _EVERYONE
@@ -122,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_TRAINING_MATRIX,
             Permission.RECORD_OVERTIME,
             Permission.APPROVE_OVERTIME,
+            Permission.REVIEW_QUALITY,
         }
     ),
     Role.ADMIN: frozenset(set(Permission)),

@@ -14,7 +14,8 @@ from .models.sop import AppSetting
 # key → default value
 DEFAULTS: dict[str, object] = {
     "sop.review_required": True,  # SOP drafts need another trainer's approval before publishing
-    "leave.fallback_approver_id": None,  # approves leave whose lead is away, missing or the requester
+    "leave.fallback_approver_id": None,
+    "quality.pass_score": 80,  # 质检合格线: a reviewed reply below it is 不合格  # approves leave whose lead is away, missing or the requester
 }
 
 

@@ -205,3 +205,44 @@ def make_labour_cost(user: User, month: date, amount: str = "6000.00", note: str
     db.session.add(entry)
     db.session.commit()
     return entry
+
+
+def make_reply(ticket, user: User, *, body: str = "您好，已为您核实，快件明天派送。", sent_at=None,
+               channel: str = "brand_system", corrects=None):
+    """A recorded reply written directly (no service rules): sent an hour ago by default."""
+    from datetime import timedelta
+
+    from kdcs.models import TicketReply, utcnow
+
+    reply = TicketReply(ticket_id=ticket.id, channel=channel, body=body, sent_at=sent_at or utcnow() - timedelta(hours=1),
+                        recorded_by_id=user.id, corrects_id=corrects.id if corrects else None)
+    db.session.add(reply)
+    db.session.commit()
+    return reply
+
+
+def make_criterion(name: str | None = None, points: int = 20, hint: str = "", active: bool = True):
+    """A scorecard criterion (质检评分项) at the end of the scorecard."""
+    from kdcs.models import QualityCriterion
+
+    criterion = QualityCriterion(name=name or f"评分项{next(_seq)}", points=points, hint=hint, is_active=active,
+                                 position=next(_seq))
+    db.session.add(criterion)
+    db.session.commit()
+    return criterion
+
+
+def make_quality_review(reply, reviewer: User, *, awarded: int = 18, possible: int = 20, fatal: bool = False,
+                        comment: str = "开场没有致歉。", created_at=None):
+    """A review of ``reply`` written directly (one item: the points as given)."""
+    from kdcs.models import QualityReview, QualityReviewItem, utcnow
+    from kdcs.quality.rules import score
+
+    review = QualityReview(
+        reply_id=reply.id, ticket_id=reply.ticket_id, agent_id=reply.recorded_by_id, reviewer_id=reviewer.id,
+        reply_sent_at=reply.sent_at, awarded=awarded, possible=possible, fatal=fatal,
+        score=score(awarded, possible, fatal), comment=comment, created_at=created_at or utcnow(),
+        items=[QualityReviewItem(name="按SOP处理", points=possible, awarded=awarded, position=0)])
+    db.session.add(review)
+    db.session.commit()
+    return review

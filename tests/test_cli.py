@@ -48,7 +48,8 @@ def test_seed_demo_is_complete_and_idempotent(runner):
     assert seed_demo() == {"brands": 0, "teams": 0, "users": 0, "outlets": 0, "volumes": 0,
                            "tickets": 0, "events": 0, "fines": 0, "sop_scenarios": 0, "sop_versions": 0,
                            "leave_types": 0, "team_staffing": 0, "leave_requests": 0,
-                           "training_agents": 0, "overtime": 0, "labour_costs": 0, "team_memberships": 0, "follow_ups": 0}
+                           "training_agents": 0, "overtime": 0, "labour_costs": 0, "team_memberships": 0, "follow_ups": 0,
+                           "quality_reviews": 0}
     counts_after = (db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(OutletVolume.id))))
     assert counts_before == counts_after
 

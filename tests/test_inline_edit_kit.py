@@ -97,7 +97,8 @@ def _world() -> dict[type, object]:
     evidence = EvidenceItem(reason_id=reason.id, name="外包装照片")
     db.session.add_all([day, leave_type, evidence])
     db.session.commit()
-    return {"admin": admin, User: agent, Team: team, Brand: brand, Outlet: outlet,
+    criterion = factories.make_criterion("按SOP处理", points=30)
+    return {type(criterion): criterion, "admin": admin, User: agent, Team: team, Brand: brand, Outlet: outlet,
             type(reason): reason, type(rule): rule, type(canned): canned, WorkCalendarDay: day,
             LeaveType: leave_type, EvidenceItem: evidence}
 

@@ -44,6 +44,7 @@ ARGUMENTS = {
     "entry_id": "overtime",  # 加班 (tests/worlds.py)
     "follow_up_id": "follow_up",  # 跟进 (tests/worlds.py)
     "cost_id": "labour_cost",  # 人工成本 (tests/worlds.py)
+    "reply_id": "quality_reply", "review_id": "quality_review", "criterion_id": "criterion",  # 质检 (tests/worlds.py)
 }
 FIXED_ARGUMENTS = {"day_text": "2026-12-24"}
 
@@ -57,7 +58,7 @@ COMMON_FIELDS = [
     "back", "next", "reopen-reason", "reopen-version", "sheet", "header_row", "header_depth", "mode", "reply_hours", "reply_minutes",
     "resolve_hours", "resolve_minutes", "service_start", "service_end", "rate_per_parcel", "region",
     "contact_name", "contact_phone", "overtime_rate", "work_date", "hours", "decision", "decision_note",
-    "sort",
+    "sort", "fatal", "comment", "points", "hint", "pass_score", "start", "period",
 ]
 VALUES = {  # input name → the value put in every field
     "long": "x" * 10_000,

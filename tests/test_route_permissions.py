@@ -14,6 +14,7 @@ page (htmx: 204 + HX-Redirect), 403 → the Chinese "no permission" page (htmx: 
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import pytest
@@ -143,6 +144,31 @@ ROUTES: dict[str, list[R]] = {
     ],
     "outlets.mine": [R("GET", "/outlets/mine", row(agent=200, lead=200))],
     # 加班: agents and leads record their own; leads decide their team's agents' (admins anyone's).
+    # 质检: leads (own team's agents), trainers and admins score; the agent reads their own
+    "quality.index": [R("GET", "/quality/", row(trainer=200, lead=200)),
+                      R("GET", "/quality/?period=month&start=2026-13-45&team=999999", row(trainer=200, lead=200))],
+    "quality.draw": [R("POST", "/quality/draw", row(trainer=303, lead=303, admin=303), {"agent_id": "{agent}"}),
+                     R("POST", "/quality/draw", row(trainer=303, lead=404, admin=303), {"agent_id": "{stranger}"}),
+                     R("POST", "/quality/draw", row(trainer=404, lead=404, admin=404), {"agent_id": "x"})],
+    "quality.score": [R("GET", "/quality/replies/{quality_reply}/review", row(trainer=200, lead=200)),
+                      R("GET", "/quality/replies/{far_reply}/review", row(trainer=200, lead=404)),
+                      R("GET", "/quality/replies/999999/review", row(trainer=404, lead=404, admin=404)),
+                      R("POST", "/quality/replies/{quality_reply}/review", row(trainer=422, lead=422, admin=422),
+                        {"comment": ""}),
+                      R("POST", "/quality/replies/{far_reply}/review", row(trainer=422, lead=404, admin=422),
+                        {"comment": "x" * 1200})],
+    "quality.review": [R("GET", "/quality/reviews/{quality_review}", EVERYONE),
+                       R("GET", "/quality/reviews/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "quality.mine": [R("GET", "/quality/mine", row(agent=200))],
+    "quality.criteria": [R("GET", "/quality/criteria", EDITORS)],
+    "quality.criterion_row": [R("GET", "/quality/criteria/{criterion}/row", row(trainer=303, admin=303)),
+                              R("GET", "/quality/criteria/999999/row", row(trainer=404, admin=404))],
+    "quality.criterion_edit": [R("GET", "/quality/criteria/{criterion}/edit", EDITORS),
+                               R("POST", "/quality/criteria/{criterion}/edit", row(trainer=409, admin=409), {})],
+    "quality.criterion_set_active": [R("POST", "/quality/criteria/{criterion}/active", row(trainer=400, admin=400),
+                                       {"active": "maybe"})],
+    "quality.criterion_create": [R("POST", "/quality/criteria/new", EDITORS, {"name": "", "points": "0"})],
+    "quality.pass_score": [R("POST", "/quality/criteria/pass-score", row(trainer=422, admin=422), {"pass_score": "0"})],
     "overtime.index": [R("GET", "/overtime/", WORKERS), R("GET", "/overtime/?month=2026-13", WORKERS)],
     "overtime.record": [R("POST", "/overtime/", row(agent=422, lead=422, admin=422),
                           {"outlet_id": "0", "work_date": "x", "hours": "99", "note": ""})],
@@ -623,7 +649,10 @@ NOT_FOUND_TEXT = "页面或记录不存在。"
 def _request(app, world, route: R, role: str, *, hx: bool, data: dict | None):
     client = client_as(app, world["cookies"].get(role))
     headers = {"HX-Request": "true"} if hx else {}
-    return client.open(route.url.format(**world), method=route.method, data=data or {}, headers=headers)
+    # a form value that is exactly "{key}" is that world record's id (as in the URL templates)
+    data = {k: str(world[v[1:-1]]) if isinstance(v, str) and re.fullmatch(r"\{\w+\}", v) else v
+            for k, v in (data or {}).items()}
+    return client.open(route.url.format(**world), method=route.method, data=data, headers=headers)
 
 
 def _check_refusal(response, status: int, hx: bool, where: str) -> None:
@@ -685,7 +714,8 @@ def test_rows_name_their_endpoint(app):
                           "sop_scenario", "sop_draft_only", "attachment", "team_attachment",
                           "far_attachment", "evidence_item", "course", "course_draft", "lesson", "draft_lesson",
                           "lesson_file", "practical_item", "programme", "question", "attempt", "stranger", "lead", "trainer", "overtime",
-                          "follow_up", "labour_cost"), 1)
+                          "follow_up", "labour_cost", "criterion", "quality_reply", "quality_review",
+                          "far_reply"), 1)
     wrong = []
     for endpoint, routes in ROUTES.items():
         for r in routes:

@@ -55,9 +55,22 @@ def test_each_lead_is_told_once_with_the_weeks_figures(week):
     assert sent.body.startswith("回复时限 3 单，按时率 33%，超时未回复 1 单")
     assert "超时未回复最多：" in sent.body and w.agent.display_name in sent.body
     assert sent.link == "/team/performance?period=week&start=2026-11-23"
+    assert sent.body.endswith("质检：该周没有抽检回复。")  # a nudge: nobody was scored
     assert digest.send_team_week_digests(MONDAY_0800 + timedelta(minutes=15)) == 0  # the next run: nothing
     assert digest.send_team_week_digests(MONDAY_0800 + timedelta(days=3)) == 0
     assert len(_digests()) == 1
+
+
+def test_the_digest_sums_up_last_week_s_quality_checks(week):
+    """Replies of last week scored by 质检: how many, the average, how many below the pass line."""
+    w = week
+    for awarded in (18, 14):  # 90 and 70 (below 80)
+        reply = factories.make_reply(w.mine, w.agent, sent_at=TUESDAY)
+        factories.make_quality_review(reply, w.lead, awarded=awarded, possible=20)
+    factories.make_quality_review(factories.make_reply(w.mine, w.agent, sent_at=TUESDAY + timedelta(days=7)), w.lead)
+    digest.send_team_week_digests(MONDAY_0800)
+    (sent,) = _digests(w.lead)
+    assert sent.body.endswith("质检：抽检回复 2 条，平均 80.0 分，不合格 1 条。")
 
 
 def test_a_second_worker_cannot_send_it_again(week):

@@ -265,6 +265,12 @@ def make_route_world() -> dict:
     world["overtime"] = factories.make_overtime(world["agent"], world["own"])  # waiting for the lead
     world["follow_up"] = factories.make_follow_up(world["mine"], world["agent"])  # 跟进 on the agent's ticket
     world["labour_cost"] = factories.make_labour_cost(world["target"], datetime.date(2026, 9, 1))  # 人均毛利
+    # 质检: a criterion, a reply of the agent to score, one scored by the lead, one of an agent of another team
+    world["criterion"] = factories.make_criterion("按SOP处理", points=30)
+    world["quality_reply"] = factories.make_reply(world["mine"], world["agent"])
+    world["quality_review"] = factories.make_quality_review(
+        factories.make_reply(world["mine"], world["agent"], body="已为您登记催派。"), world["lead"])
+    world["far_reply"] = factories.make_reply(world["far"], world["stranger"])
     app = current_app._get_current_object()
     ids = {key: record.id for key, record in world.items() if hasattr(record, "id")}
     return {"cookies": {role: session_cookie(app, world[role]) for role in ROLES}, **ids}

@@ -3,7 +3,7 @@
 A lead starts the week by looking back at it (团队表现). From Monday 08:00 Beijing time, the periodic task
 ``dashboard.tasks.send_team_week_digests`` gives each active lead of a team one notification with the
 week's totals (reply deadlines and the on-time rate, deadlines missed, tickets closed, fines and the agents'
-share, who missed most) and a link to the week's 团队表现. It is sent once: the task claims a ``SentMark``
+share, who missed most, the replies scored by 质检) and a link to the week's 团队表现. It is sent once: the task claims a ``SentMark``
 (kind, lead, week) in the same transaction as the notification, so a second run or a second worker sends
 nothing. A worker that was down on Monday sends it when it comes back, until the next Monday.
 """
@@ -21,6 +21,7 @@ from ..filters import SHANGHAI, format_money
 from ..models import Role, SentMark, User
 from ..models.types import utcnow
 from ..notifications.service import notify
+from ..quality.service import team_sheet as quality_sheet
 from .performance import period_label, team_period
 
 KIND = "team_week"
@@ -36,8 +37,9 @@ def week_to_report(now: datetime) -> date | None:
     return local.date() - timedelta(days=local.weekday() + 7)
 
 
-def digest_text(report) -> tuple[str, str]:
-    """(title, body) of one team's week, in the words of 团队表现."""
+def digest_text(report, quality=None) -> tuple[str, str]:
+    """(title, body) of one team's week, in the words of 团队表现, and of 质检 when ``quality`` (the week's
+    ``quality.service.TeamSheet``) is given."""
     total = report.total
     title = _("Last week in %(team)s: %(week)s", team=report.team.name, week=period_label("week", report.start))
     rate = f"{total.on_time_rate}%" if total.on_time_rate is not None else "—"
@@ -47,6 +49,13 @@ def digest_text(report) -> tuple[str, str]:
     worst = max(report.lines, key=lambda line: (line.missed, line.late), default=None)
     if worst is not None and worst.missed:
         body += " " + _("Most missed: %(name)s (%(n)d).", name=worst.user.display_name, n=worst.missed)
+    if quality is not None and quality.lines:
+        if quality.reviewed:
+            body += " " + _("Quality checks: %(n)d replies scored, average %(average).1f, %(failed)d below the pass "
+                            "line.", n=quality.reviewed, average=quality.average,
+                            failed=sum(line.failed for line in quality.lines))
+        else:
+            body += " " + _("Quality checks: no reply was scored.")
     return title, body
 
 
@@ -67,7 +76,7 @@ def send_team_week_digests(now: datetime | None = None) -> int:
         report = team_period(lead, lead.team, "week", week, now)
         if not report.lines:
             continue  # nobody in the team that week
-        title, body = digest_text(report)
+        title, body = digest_text(report, quality_sheet(lead, lead.team, "week", week, now))
         db.session.add(SentMark(kind=KIND, user_id=lead.id, period=period, sent_at=now))
         notify(lead, KIND, title, body, link=f"/team/performance?period=week&start={period}")
         try:

@@ -65,6 +65,24 @@ def parse_day(text: str) -> date | None:
     return day_or_none(text)
 
 
+def period_asked(args, today: date) -> tuple[str, date, str | None]:
+    """The period (week or month) and its first day asked in a query string (``period``, ``start``),
+    with a Chinese message when the typed day makes no sense (the current period is taken then)."""
+    period = args.get("period", "week")
+    if period not in PERIODS:
+        period = "week"
+    start, error = period_start(period, today), None
+    asked = args.get("start", "")
+    if asked:
+        day = parse_day(asked)
+        if day is None:
+            error = _("“%(text)s” is not a date: enter it as 2026-11-30. The current period is shown.",
+                      text=asked[:20])
+        else:
+            start = period_start(period, day)
+    return period, start, error
+
+
 def period_label(period: str, start: date) -> str:
     """How a page names the period: "11-30 至 12-06" for a week, "2026年12月" for a month."""
     if period == "week":

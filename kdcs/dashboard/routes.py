@@ -1,7 +1,6 @@
 from datetime import UTC, datetime
 
 from flask import abort, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -64,21 +63,8 @@ def team():
 
 
 def _period_args(today):
-    """The period (week or month) and its first day asked in the query string, with a Chinese
-    message when the typed day makes no sense (the current period is shown then)."""
-    period = request.args.get("period", "week")
-    if period not in performance.PERIODS:
-        period = "week"
-    start, error = performance.period_start(period, today), None
-    asked = request.args.get("start", "")
-    if asked:
-        day = performance.parse_day(asked)
-        if day is None:
-            error = _("“%(text)s” is not a date: enter it as 2026-11-30. The current period is shown.",
-                      text=asked[:20])
-        else:
-            start = performance.period_start(period, day)
-    return period, start, error
+    """The period and its first day asked in the query string (``performance.period_asked``)."""
+    return performance.period_asked(request.args, today)
 
 
 @bp.route("/team/performance")

@@ -19,6 +19,7 @@ from .notification import Notification, SentMark  # noqa: F401  (SentMark: perio
 from .outlet import Brand, Outlet, OutletAssignment, OutletRate, OutletVolume
 from .overtime import OvertimeEntry, OvertimeStatus
 from .presence import TicketPresence
+from .quality import QualityCriterion, QualityReview, QualityReviewItem  # noqa: F401  (质检)
 from .security import LoginAttempt
 from .sop import (
     AppSetting,

@@ -1,0 +1,204 @@
+"""The quality pages (/quality/): the team's sheet and the draw, scoring a reply, a review, an
+agent's own reviews, and the scorecard with the pass line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..crud import InlineEdit
+from ..dashboard import performance
+from ..extensions import db
+from ..htmx import redirect_after_post, render
+from ..models import QualityCriterion, Role, SopVersion
+from ..permissions import Permission, require
+from ..request_args import id_or_none
+from ..service_errors import ValidationError
+from ..tickets.labels import label
+from ..views import apply_errors
+from ..workcalendar import SHANGHAI
+from . import bp, rules, service
+from .forms import CriterionForm, PassScoreForm, ReviewForm
+
+
+def _today():
+    return datetime.now(SHANGHAI).date()
+
+
+def _sheet_url(period: str, start, team_id: int | None) -> str:
+    args = {"period": period, "start": start.isoformat()}
+    if team_id and current_user.role != Role.LEAD:
+        args["team"] = team_id
+    return url_for("quality.index", **args)
+
+
+@bp.route("/")
+@require(Permission.REVIEW_QUALITY)
+def index():
+    """The team's week or month: each agent's replies, how many were drawn and scored, their average,
+    lowest and failed scores, a button to draw one more; the period's reviews below."""
+    today = _today()
+    period, start, error = performance.period_asked(request.args, today)
+    user = current_user._get_current_object()
+    teams = service.teams_for(user)
+    team = service.team_for(teams, request.args.get("team", type=int))
+    sheet = service.team_sheet(user, team, period, start, datetime.now(UTC))
+    return render("quality/index.html", report=sheet, error=error, teams=teams if user.role != Role.LEAD else [],
+                  current=performance.period_start(period, today), previous=performance.previous_start(period, start),
+                  next=sheet.end, period_label=performance.period_label, passed=rules.passed)
+
+
+@bp.route("/draw", methods=["POST"])
+@require(Permission.REVIEW_QUALITY)
+def draw():
+    """Draw one of the agent's replies of the period that has no review yet, at random, and open it
+    for scoring; when none is left the sheet says so."""
+    period = request.form.get("period", "week")
+    period = period if period in performance.PERIODS else "week"
+    day = performance.parse_day(request.form.get("start", "")) or _today()
+    start = performance.period_start(period, day)
+    team_id = id_or_none(request.form.get("team"))
+    since, until = service.period_bounds(period, start)
+    try:
+        reply = service.draw(current_user, id_or_none(request.form.get("agent_id")), since, until)
+    except ValidationError as exc:
+        flash(next(iter(exc.errors.values())), "warning")
+        return redirect_after_post(_sheet_url(period, start, team_id))
+    return redirect_after_post(url_for("quality.score", reply_id=reply.id))
+
+
+def _sop_version(reply):
+    """The SOP version the agent had open when recording the reply, if any."""
+    return db.session.get(SopVersion, reply.sop_version_id) if reply.sop_version_id else None
+
+
+def _score_page(reply, form: ReviewForm, values: dict[str, str] | None = None, errors: dict | None = None,
+                status: int = 200):
+    cards = service.criteria()
+    if values is None:
+        values = {f"c-{c.id}": str(c.points) for c in cards}  # full points: the reviewer takes off
+    sent_day = reply.sent_at.astimezone(SHANGHAI).date()
+    return render("quality/score.html", reply=reply, form=form, cards=cards, values=values, errors=errors or {},
+                  L=label, sop_version=_sop_version(reply),
+                  possible=sum(c.points for c in cards), pass_score=service.pass_score(), status=status,
+                  back=_sheet_url("week", performance.period_start("week", sent_day), reply.recorded_by.team_id))
+
+
+@bp.route("/replies/<int:reply_id>/review", methods=["GET", "POST"])
+@require(Permission.REVIEW_QUALITY)
+def score(reply_id: int):
+    """Score a drawn reply against the scorecard (full points to start with; a deduction needs a
+    reason). A reply scored already opens its review."""
+    user = current_user._get_current_object()
+    reply = service.reply_for_review(user, reply_id)
+    existing = service.review_of_reply(reply.id)
+    if existing:
+        if request.method == "POST":
+            flash(_("This reply was scored already: here is its review."), "info")
+        return redirect_after_post(url_for("quality.review", review_id=existing))
+    form = ReviewForm()
+    if request.method == "GET":
+        return _score_page(reply, ReviewForm(formdata=None))
+    values = {key: request.form.get(key, "")[:10] for key in request.form if key.startswith("c-")}
+    if not form.validate_on_submit():
+        return _score_page(reply, form, values, status=400)
+    try:
+        result = service.review(user, reply.id, values, fatal=bool(form.fatal.data), comment=form.comment.data or "")
+    except service.AlreadyReviewed as exc:
+        flash(_("This reply was scored already: here is its review."), "info")
+        return redirect_after_post(url_for("quality.review", review_id=exc.review_id))
+    except ValidationError as exc:
+        apply_errors(form, {k: v for k, v in exc.errors.items() if k == "comment"})
+        return _score_page(reply, form, values, exc.errors, status=422)
+    flash(_("Scored: %(score)d points. %(name)s has been told.", score=result.score,
+            name=reply.recorded_by.display_name), "success")
+    return redirect_after_post(url_for("quality.review", review_id=result.id))
+
+
+@bp.route("/reviews/<int:review_id>")
+@require()
+def review(review_id: int):
+    """One review: the reply as it was sent, the points per criterion, the feedback (the agent it
+    scores, its reviewer and whoever may review that agent)."""
+    user = current_user._get_current_object()
+    found = service.get_review(user, review_id)
+    sent_day = found.reply_sent_at.astimezone(SHANGHAI).date()
+    week = performance.period_start("week", sent_day)
+    can_review = service.can_review(user, found.agent)
+    return render("quality/review.html", review=found, pass_score=service.pass_score(), passed=rules.passed,
+                  can_review=can_review, week=week, L=label, sop_version=_sop_version(found.reply),
+                  back=_sheet_url("week", week, found.agent.team_id) if can_review else None)
+
+
+@bp.route("/mine")
+@require(Permission.VIEW_OWN_QUALITY)
+def mine():
+    """我的质检: the agent's reviews, newest first, with the last 30 days' average and failures."""
+    return render("quality/mine.html", own=service.own_reviews(current_user._get_current_object()),
+                  passed=rules.passed, days=service.RECENT_DAYS)
+
+
+# --------------------------------------------------------------------------- the scorecard
+
+CRITERIA_PAGE = "quality/criteria.html"
+
+
+def _criteria_page(create_form, pass_form: PassScoreForm | None = None, status: int = 200,
+                   block: str | None = "criterion_table"):
+    if pass_form is None:
+        pass_form = PassScoreForm(formdata=None, pass_score=str(service.pass_score()))
+    rows = service.criteria(active_only=False)
+    return render(CRITERIA_PAGE, block=block, rows=rows, create_form=create_form, kit=CRITERIA,
+                  pass_form=pass_form, total=sum(c.points for c in rows if c.is_active), status=status)
+
+
+def _committed(obj):
+    db.session.commit()
+    return obj
+
+
+def _stored(criterion: QualityCriterion) -> list[tuple[str, str]]:
+    return [(_("Criterion"), criterion.name), (_("Points"), str(criterion.points)),
+            (_("What earns the points"), criterion.hint or "—")]
+
+
+CRITERIA = InlineEdit(
+    name="criterion", model=QualityCriterion, template=CRITERIA_PAGE, list_endpoint="quality.criteria",
+    edit_form=CriterionForm, colspan=4, stored=_stored,
+    describe=lambda c: _("criterion %(name)s", name=c.name),
+    row_context=lambda c: {"row": c},
+    save=lambda c, form, version: _committed(
+        service.update_criterion(current_user, c, version=version, **form.values())),
+    set_active=lambda c, active: _committed(service.set_criterion_active(current_user, c, active)),
+    create_form=CriterionForm, page=_criteria_page,
+    create=lambda form: _committed(service.create_criterion(current_user, **form.values())),
+    fields=("name", "points", "hint"),
+)
+CRITERIA.register(bp, "/criteria", Permission.MANAGE_QUALITY)
+
+
+@bp.route("/criteria")
+@require(Permission.MANAGE_QUALITY)
+def criteria():
+    """The scorecard (评分表: criteria and their points, new reviews score the active ones) and the pass line."""
+    return _criteria_page(CriterionForm(formdata=None))
+
+
+@bp.route("/criteria/pass-score", methods=["POST"])
+@require(Permission.MANAGE_QUALITY)
+def pass_score():
+    """Change the pass line (合格线) a score must reach; audited."""
+    form = PassScoreForm()
+    if form.validate_on_submit():
+        try:
+            value = service.set_pass_score(current_user, form.pass_score.data or "")
+        except ValidationError as exc:
+            apply_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Pass line saved: %(n)d points.", n=value), "success")
+            return redirect(url_for("quality.criteria"), code=303)
+    return _criteria_page(CriterionForm(formdata=None), form, status=422, block=None)  # the whole page

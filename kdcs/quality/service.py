@@ -1,0 +1,411 @@
+"""Quality checks (质检): who may score whose replies, drawing a sample, scoring one, the team's
+sheet of a week or month, an agent's own reviews, and the scorecard.
+
+Scope: a lead reviews the agents of their own team, trainers and admins every agent; nobody their
+own replies. A review is read by its agent, its reviewer and whoever may review that agent. One
+review per reply (a unique key): a second scoring of the same reply, a double click or two
+reviewers at once, stores nothing and points at the first.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import auditing
+from ..dashboard.performance import period_end
+from ..extensions import db
+from ..models import (
+    QualityCriterion,
+    QualityReview,
+    QualityReviewItem,
+    Role,
+    Team,
+    Ticket,
+    TicketReply,
+    User,
+)
+from ..models.user import username_sort_key
+from ..notifications.service import notify
+from ..org.memberships import members_at
+from ..permissions import Permission, PermissionDenied, ensure, has_permission
+from ..service_errors import NotFound, StaleEdit, ValidationError
+from ..settings import get_setting, set_setting
+from ..tickets.queue import shanghai_day_bounds
+from . import rules
+
+auditing.register_labels(
+    actions={
+        "quality.review": _l("Reply reviewed"),
+        "quality_criterion.create": _l("Scorecard criterion created"),
+        "quality_criterion.update": _l("Scorecard criterion changed"),
+        "quality_criterion.activate": _l("Scorecard criterion activated"),
+        "quality_criterion.deactivate": _l("Scorecard criterion deactivated"),
+    },
+    entities={"quality_review": _l("Quality review"), "quality_criterion": _l("Scorecard criterion")},
+)
+
+PASS_SCORE_KEY = "quality.pass_score"
+RECENT_DAYS = 30  # an agent's own average: the last 30 days
+LISTED = 50  # reviews listed on a page
+
+
+class AlreadyReviewed(Exception):
+    """The reply has its review already (one per reply)."""
+
+    def __init__(self, review_id: int):
+        super().__init__(review_id)
+        self.review_id = review_id
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def can_review(viewer: User, agent: User) -> bool:
+    """Whether ``viewer`` may score ``agent``'s replies: an agent (active or not), never oneself; a
+    lead their own team's, trainers and admins anyone's."""
+    if not has_permission(viewer, Permission.REVIEW_QUALITY) or agent.role != Role.AGENT or agent.id == viewer.id:
+        return False
+    if viewer.role == Role.LEAD:
+        return viewer.team_id is not None and agent.team_id == viewer.team_id
+    return True
+
+
+def can_read(viewer: User, review: QualityReview) -> bool:
+    """The agent it scores, its reviewer, and whoever may review that agent."""
+    if review.agent_id == viewer.id:
+        return True
+    if not has_permission(viewer, Permission.REVIEW_QUALITY):
+        return False
+    return review.reviewer_id == viewer.id or can_review(viewer, review.agent)
+
+
+def teams_for(viewer: User) -> list[Team]:
+    """The teams ``viewer`` may look at: a lead their own, trainers and admins every active team."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    if viewer.role == Role.LEAD:
+        team = db.session.get(Team, viewer.team_id) if viewer.team_id else None
+        return [team] if team else []
+    return list(db.session.scalars(select(Team).where(Team.is_active.is_(True)).order_by(Team.name, Team.id)))
+
+
+def team_for(teams: list[Team], team_id: int | None) -> Team | None:
+    """The team asked for among ``teams`` (the first when it is not one of them)."""
+    return next((t for t in teams if t.id == team_id), teams[0] if teams else None)
+
+
+# --------------------------------------------------------------------------- the pass line
+
+
+def pass_score() -> int:
+    """The score a reviewed reply must reach (合格线), 80 unless an admin or trainer changed it."""
+    return int(get_setting(PASS_SCORE_KEY))
+
+
+def set_pass_score(actor: User, text: str) -> int:
+    """Change the pass line (a whole number from 1 to 100); audited. The caller commits."""
+    ensure(actor, Permission.MANAGE_QUALITY)
+    value = rules.parse_awarded(text, 100)
+    if not value:
+        raise ValidationError({"pass_score": _("Enter a whole number from 1 to 100.")})
+    set_setting(actor, PASS_SCORE_KEY, value)
+    return value
+
+
+# --------------------------------------------------------------------------- the team's sheet
+
+
+@dataclass
+class AgentLine:
+    """One agent's period: replies recorded, how many were reviewed, and their scores."""
+
+    user: User
+    replies: int = 0
+    reviewed: int = 0
+    average: float | None = None
+    lowest: int | None = None
+    failed: int = 0  # below the pass line (fatal errors included)
+    fatal: int = 0
+
+
+@dataclass
+class TeamSheet:
+    team: Team | None
+    period: str
+    start: date
+    end: date  # exclusive
+    pass_score: int
+    lines: list[AgentLine] = field(default_factory=list)
+    reviews: list[QualityReview] = field(default_factory=list)  # newest first, at most LISTED
+
+    @property
+    def reviewed(self) -> int:
+        return sum(line.reviewed for line in self.lines)
+
+    @property
+    def average(self) -> float | None:
+        """The average of every review in the period (not of the agents' averages)."""
+        total = sum(line.average * line.reviewed for line in self.lines if line.average is not None)
+        return total / self.reviewed if self.reviewed else None
+
+
+def period_bounds(period: str, start: date) -> tuple[datetime, datetime]:
+    """[since, until) of a week or month of Beijing days, in UTC."""
+    return shanghai_day_bounds(start)[0], shanghai_day_bounds(period_end(period, start))[0]
+
+
+def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: datetime) -> TeamSheet:
+    """Each agent who was in ``team`` at the period's end (now for the running one) with the replies
+    they recorded in it (corrections not counted) and the reviews of those replies; the period's
+    reviews, newest first. Five statements at most."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    if team is not None and viewer.role == Role.LEAD and team.id != viewer.team_id:
+        raise PermissionDenied(Permission.REVIEW_QUALITY)
+    sheet = TeamSheet(team=team, period=period, start=start, end=period_end(period, start), pass_score=pass_score())
+    if team is None:
+        return sheet
+    since, until = period_bounds(period, start)
+    members = members_at(team, None if until > now else until, User.role == Role.AGENT)
+    members.sort(key=lambda m: username_sort_key(m.username))
+    lines = {m.id: AgentLine(m) for m in members}
+    if not lines:
+        return sheet
+    for agent_id, count in db.session.execute(
+            select(TicketReply.recorded_by_id, func.count())
+            .where(TicketReply.recorded_by_id.in_(lines), TicketReply.sent_at >= since, TicketReply.sent_at < until,
+                   TicketReply.corrects_id.is_(None))
+            .group_by(TicketReply.recorded_by_id)):
+        lines[agent_id].replies = count
+    for agent_id, count, average, lowest, failed, fatal in db.session.execute(
+            select(QualityReview.agent_id, func.count(), func.avg(QualityReview.score), func.min(QualityReview.score),
+                   func.sum(case((QualityReview.score < sheet.pass_score, 1), else_=0)),
+                   func.sum(case((QualityReview.fatal.is_(True), 1), else_=0)))
+            .where(QualityReview.agent_id.in_(lines), QualityReview.reply_sent_at >= since,
+                   QualityReview.reply_sent_at < until)
+            .group_by(QualityReview.agent_id)):
+        line = lines[agent_id]
+        line.reviewed, line.average, line.lowest = count, float(average), lowest
+        line.failed, line.fatal = int(failed or 0), int(fatal or 0)
+    # a deactivated agent stays while the period has their replies or reviews
+    sheet.lines = [line for line in lines.values() if line.user.is_active_account or line.replies or line.reviewed]
+    sheet.reviews = list(db.session.scalars(
+        select(QualityReview)
+        .where(QualityReview.agent_id.in_(lines), QualityReview.reply_sent_at >= since,
+               QualityReview.reply_sent_at < until)
+        .options(joinedload(QualityReview.agent), joinedload(QualityReview.reviewer),
+                 joinedload(QualityReview.ticket))
+        .order_by(QualityReview.created_at.desc(), QualityReview.id.desc()).limit(LISTED)))
+    return sheet
+
+
+# --------------------------------------------------------------------------- drawing and scoring
+
+
+def _agent(viewer: User, agent_id: int | None) -> User:
+    agent = db.session.get(User, agent_id) if agent_id else None
+    if agent is None or not can_review(viewer, agent):
+        raise NotFound()
+    return agent
+
+
+def draw(viewer: User, agent_id: int | None, since: datetime, until: datetime,
+         rng: random.Random | None = None) -> TicketReply:
+    """One of ``agent``'s replies sent in [since, until) that has no review yet, at random (抽检);
+    a ValidationError when there is none left."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    agent = _agent(viewer, agent_id)
+    reviewed = select(QualityReview.reply_id).where(QualityReview.agent_id == agent.id)
+    ids = list(db.session.scalars(
+        select(TicketReply.id)
+        .where(TicketReply.recorded_by_id == agent.id, TicketReply.sent_at >= since, TicketReply.sent_at < until,
+               TicketReply.corrects_id.is_(None), TicketReply.id.not_in(reviewed))
+        .order_by(TicketReply.id).limit(2000)))
+    if not ids:
+        raise ValidationError({"agent_id": _("%(name)s has no reply left to review in this period.",
+                                             name=agent.display_name)})
+    chosen = (rng or random).choice(ids)
+    return db.session.get(TicketReply, chosen)
+
+
+def reply_for_review(viewer: User, reply_id: int) -> TicketReply:
+    """The reply with its ticket, outlet, brand and reason, when ``viewer`` may score its author."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    reply = db.session.scalar(
+        select(TicketReply).where(TicketReply.id == reply_id)
+        .options(joinedload(TicketReply.recorded_by),
+                 joinedload(TicketReply.ticket).options(joinedload(Ticket.outlet), joinedload(Ticket.reason))))
+    if reply is None or reply.recorded_by is None or not can_review(viewer, reply.recorded_by):
+        raise NotFound()
+    return reply
+
+
+def review_of_reply(reply_id: int) -> int | None:
+    """The id of the reply's review, None when it has none yet."""
+    return db.session.scalar(select(QualityReview.id).where(QualityReview.reply_id == reply_id))
+
+
+def criteria(active_only: bool = True) -> list[QualityCriterion]:
+    """The scorecard in its order (the active criteria, or all of them for the settings page)."""
+    query = select(QualityCriterion).order_by(QualityCriterion.position, QualityCriterion.id)
+    if active_only:
+        query = query.where(QualityCriterion.is_active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def review(viewer: User, reply_id: int, values: Mapping[str, str], *, fatal: bool, comment: str,
+           now: datetime | None = None) -> QualityReview:
+    """Score a reply against the active scorecard: the points per criterion (``values["c-<id>"]``),
+    a fatal error, the feedback (required for any deduction). The agent is told. Raises
+    ValidationError (messages per field, nothing stored) or AlreadyReviewed. Commits."""
+    reply = reply_for_review(viewer, reply_id)
+    existing = review_of_reply(reply.id)
+    if existing:
+        raise AlreadyReviewed(existing)
+    cards = criteria()
+    errors: dict[str, str] = {}
+    if not cards:
+        errors["form"] = _("The scorecard has no active criterion: ask a trainer or an admin to add one.")
+    given: list[tuple[QualityCriterion, int]] = []
+    for card in cards:
+        value = rules.parse_awarded(values.get(f"c-{card.id}"), card.points)
+        if value is None:
+            errors[f"c-{card.id}"] = _("Enter a whole number from 0 to %(n)d.", n=card.points)
+        else:
+            given.append((card, value))
+    comment = (comment or "").strip()
+    if len(comment) > rules.MAX_COMMENT:
+        errors["comment"] = _("At most %(max)d characters.", max=rules.MAX_COMMENT)
+    awarded, possible = sum(v for _c, v in given), sum(c.points for c in cards)
+    if not errors and rules.comment_needed(awarded, possible, fatal) and not comment:
+        errors["comment"] = _("Say why points were taken off (or what the fatal error was): the agent learns "
+                              "from the reason, not the number.")
+    if errors:
+        raise ValidationError(errors)
+    result = QualityReview(
+        reply_id=reply.id, ticket_id=reply.ticket_id, agent_id=reply.recorded_by_id, reviewer_id=viewer.id,
+        reply_sent_at=reply.sent_at, awarded=awarded, possible=possible, fatal=bool(fatal),
+        score=rules.score(awarded, possible, bool(fatal)), comment=comment, created_at=now or datetime.now(UTC),
+        items=[QualityReviewItem(criterion_id=c.id, name=c.name, points=c.points, awarded=v, position=n)
+               for n, (c, v) in enumerate(given)])
+    db.session.add(result)
+    try:
+        db.session.flush()
+    except IntegrityError:  # another reviewer scored it a moment ago
+        db.session.rollback()
+        raise AlreadyReviewed(review_of_reply(reply_id) or 0) from None
+    verdict = _("meets the pass line") if rules.passed(result.score, pass_score()) else _("below the pass line")
+    notify(reply.recorded_by_id, "quality_review",
+           _("Quality check: %(score)d points (%(verdict)s), waybill %(waybill)s",
+             score=result.score, verdict=verdict, waybill=reply.ticket.waybill_no),
+           comment[:200], f"/quality/reviews/{result.id}")
+    auditing.record(viewer, "quality.review", "quality_review", result.id,
+                    summary=f"{reply.recorded_by.display_name} {reply.ticket.waybill_no} {result.score}")
+    db.session.commit()
+    return result
+
+
+def get_review(viewer: User, review_id: int) -> QualityReview:
+    """A review with its items, reply, ticket and people, for those who may read it (else NotFound)."""
+    found = db.session.scalar(
+        select(QualityReview).where(QualityReview.id == review_id)
+        .options(selectinload(QualityReview.items), joinedload(QualityReview.agent),
+                 joinedload(QualityReview.reviewer), joinedload(QualityReview.reply),
+                 joinedload(QualityReview.ticket).options(joinedload(Ticket.outlet), joinedload(Ticket.reason))))
+    if found is None or not can_read(viewer, found):
+        raise NotFound()
+    return found
+
+
+# --------------------------------------------------------------------------- an agent's own
+
+
+@dataclass
+class OwnReviews:
+    reviews: list[QualityReview]  # newest first, at most LISTED
+    recent: int  # reviews of the last RECENT_DAYS days
+    average: float | None
+    failed: int
+    pass_score: int
+
+
+def own_reviews(user: User, now: datetime | None = None) -> OwnReviews:
+    """``user``'s reviews, newest first, and the last 30 days' count, average and scores below the line."""
+    ensure(user, Permission.VIEW_OWN_QUALITY)
+    line = pass_score()
+    since = (now or datetime.now(UTC)) - timedelta(days=RECENT_DAYS)
+    count, average, failed = db.session.execute(
+        select(func.count(), func.avg(QualityReview.score),
+               func.sum(case((QualityReview.score < line, 1), else_=0)))
+        .where(QualityReview.agent_id == user.id, QualityReview.created_at >= since)).one()
+    reviews = list(db.session.scalars(
+        select(QualityReview).where(QualityReview.agent_id == user.id)
+        .options(joinedload(QualityReview.reviewer), joinedload(QualityReview.ticket))
+        .order_by(QualityReview.created_at.desc(), QualityReview.id.desc()).limit(LISTED)))
+    return OwnReviews(reviews, count, float(average) if average is not None else None, int(failed or 0), line)
+
+
+# --------------------------------------------------------------------------- the scorecard
+
+
+def _criterion_errors(name: str, points: int | None, hint: str, exclude: int | None = None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Enter the criterion's name.")
+    elif len(name) > 40:
+        errors["name"] = _("At most %(max)d characters.", max=40)
+    elif db.session.scalar(select(QualityCriterion.id).where(QualityCriterion.name == name,
+                                                             QualityCriterion.id != (exclude or 0))):
+        errors["name"] = _("The scorecard has a criterion of that name already.")
+    if points is None or not 1 <= points <= rules.MAX_POINTS:
+        errors["points"] = _("Enter a whole number from 1 to 100.")
+    if len(hint) > 200:
+        errors["hint"] = _("At most %(max)d characters.", max=200)
+    return errors
+
+
+def create_criterion(actor: User, *, name: str, points: int | None, hint: str = "") -> QualityCriterion:
+    """Add a criterion at the end of the scorecard; audited. The caller commits."""
+    ensure(actor, Permission.MANAGE_QUALITY)
+    name, hint = (name or "").strip(), (hint or "").strip()
+    errors = _criterion_errors(name, points, hint)
+    if errors:
+        raise ValidationError(errors)
+    last = db.session.scalar(select(func.max(QualityCriterion.position))) or 0
+    criterion = QualityCriterion(name=name, points=points, hint=hint, position=last + 1)
+    db.session.add(criterion)
+    db.session.flush()
+    auditing.record(actor, "quality_criterion.create", "quality_criterion", criterion.id, summary=name,
+                    after={"name": name, "points": points, "hint": hint})
+    return criterion
+
+
+def update_criterion(actor: User, criterion: QualityCriterion, *, version: int, name: str, points: int | None,
+                     hint: str = "") -> QualityCriterion:
+    """Change a criterion (reviews already scored keep what it was); audited. The caller commits."""
+    ensure(actor, Permission.MANAGE_QUALITY)
+    if version != criterion.version:
+        raise StaleEdit()
+    name, hint = (name or "").strip(), (hint or "").strip()
+    errors = _criterion_errors(name, points, hint, exclude=criterion.id)
+    if errors:
+        raise ValidationError(errors)
+    before = {"name": criterion.name, "points": criterion.points, "hint": criterion.hint}
+    criterion.name, criterion.points, criterion.hint = name, points, hint
+    auditing.record(actor, "quality_criterion.update", "quality_criterion", criterion.id, summary=name,
+                    before=before, after={"name": name, "points": points, "hint": hint})
+    return criterion
+
+
+def set_criterion_active(actor: User, criterion: QualityCriterion, active: bool) -> QualityCriterion:
+    """Take a criterion off the scorecard (or back): new reviews no longer score it. The caller commits."""
+    ensure(actor, Permission.MANAGE_QUALITY)
+    auditing.record_active_change(actor, criterion, active, "quality_criterion", criterion.name)
+    return criterion

@@ -1,0 +1,353 @@
+"""质检 (kdcs/quality): the scoring rules, who may score whom, the draw, scoring, the sheets, an
+agent's own reviews, the scorecard, and the pages."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from kdcs.extensions import db
+from kdcs.models import AuditLog, Notification, QualityReview, Role, TicketReply, utcnow
+from kdcs.permissions import PermissionDenied
+from kdcs.quality import rules, service
+from kdcs.service_errors import NotFound, StaleEdit, ValidationError
+from tests import factories
+from tests.html import parse
+
+# --------------------------------------------------------------------------- rules
+
+
+@pytest.mark.parametrize("text, points, expected", [
+    ("8", 10, 8), (" 0 ", 10, 0), ("10", 10, 10), ("８", 10, 8), ("8分", 10, 8), ("8 分", 10, 8),
+    ("11", 10, None), ("-1", 10, None), ("8.5", 10, None), ("", 10, None), (None, 10, None), ("abc", 10, None),
+    ("٣", 10, None), ("9" * 30, 100, None), ("1e1", 100, None)])
+def test_parse_awarded(text, points, expected):
+    assert rules.parse_awarded(text, points) == expected
+
+
+@pytest.mark.parametrize("awarded, possible, fatal, expected", [
+    (100, 100, False, 100), (90, 100, False, 90), (0, 100, False, 0), (45, 50, False, 90),
+    (1, 3, False, 33), (2, 3, False, 67), (1, 8, False, 13), (100, 100, True, 0), (5, 0, False, 0)])
+def test_score_rounds_half_up_and_a_fatal_error_is_zero(awarded, possible, fatal, expected):
+    assert rules.score(awarded, possible, fatal) == expected
+
+
+def test_a_deduction_or_a_fatal_error_needs_a_reason_and_the_pass_line_is_inclusive():
+    assert not rules.comment_needed(100, 100, False)
+    assert rules.comment_needed(99, 100, False) and rules.comment_needed(100, 100, True)
+    assert rules.passed(80, 80) and not rules.passed(79, 80)
+
+
+# --------------------------------------------------------------------------- a world
+
+
+@pytest.fixture
+def qw(ticket_world):
+    """``ticket_world`` with a scorecard (10 + 30 + 20, one inactive), a second lead for 二组, and replies:
+    the agent's two this week and one a month ago, a correction, the stranger's one (二组)."""
+    w = ticket_world
+    w["lead2"] = factories.make_user("lead", username="lead_b", team=w.other_team)
+    w["greeting"] = factories.make_criterion("开场与称呼", points=10)
+    w["sop"] = factories.make_criterion("按SOP处理", points=30)
+    w["accuracy"] = factories.make_criterion("信息准确完整", points=20)
+    w["retired"] = factories.make_criterion("旧评分项", points=40, active=False)
+    now, monday = utcnow(), _week()[0]
+
+    def this_week(minutes_ago):  # never before this week's Monday, whenever the test runs
+        return max(now - timedelta(minutes=minutes_ago), monday + timedelta(seconds=60 - minutes_ago))
+
+    w["r1"] = factories.make_reply(w.mine, w.agent, body="您好，已为您核实。", sent_at=this_week(20))
+    w["r2"] = factories.make_reply(w.mine, w.agent, body="快件明天派送。", sent_at=this_week(10))
+    w["old"] = factories.make_reply(w.mine, w.agent, body="上个月的回复", sent_at=now - timedelta(days=40))
+    w["fix"] = factories.make_reply(w.mine, w.agent, body="更正：后天派送。", sent_at=this_week(5), corrects=w.r2)
+    w["far_reply"] = factories.make_reply(w.far, w.stranger, body="二组的回复", sent_at=this_week(30))
+    w["this_week"] = this_week
+    return w
+
+
+def _week(now=None):
+    """[since, until) of the running Beijing week."""
+    from kdcs.dashboard.performance import period_start
+    from kdcs.workcalendar import SHANGHAI
+
+    today = (now or datetime.now(UTC)).astimezone(SHANGHAI).date()
+    return service.period_bounds("week", period_start("week", today))
+
+
+def _full(w, **changes):
+    values = {f"c-{w.greeting.id}": "10", f"c-{w.sop.id}": "30", f"c-{w.accuracy.id}": "20"}
+    values.update(changes)
+    return values
+
+
+# --------------------------------------------------------------------------- scope
+
+
+def test_who_may_score_whom(qw):
+    w = qw
+    assert service.can_review(w.lead, w.agent) and service.can_review(w.lead, w.teammate)
+    assert not service.can_review(w.lead, w.stranger)  # another team's agent
+    assert service.can_review(w.lead2, w.stranger) and not service.can_review(w.lead2, w.agent)
+    assert service.can_review(w.trainer, w.agent) and service.can_review(w.admin, w.stranger)
+    assert not service.can_review(w.agent, w.teammate)  # agents do not score
+    assert not service.can_review(w.admin, w.lead)  # only agents' replies are scored
+    assert not service.can_review(w.lead, w.lead)
+
+
+def test_the_draw_takes_an_unscored_reply_of_the_period_at_random(qw):
+    w = qw
+    since, until = _week()
+    drawn = {service.draw(w.lead, w.agent.id, since, until, random.Random(seed)).id for seed in range(30)}
+    assert drawn == {w.r1.id, w.r2.id}  # not last month's, not the correction
+    factories.make_quality_review(w.r1, w.lead)
+    assert {service.draw(w.lead, w.agent.id, since, until, random.Random(s)).id for s in range(10)} == {w.r2.id}
+    factories.make_quality_review(w.r2, w.lead)
+    with pytest.raises(ValidationError) as refused:
+        service.draw(w.lead, w.agent.id, since, until)
+    assert "没有未抽检的回复" in refused.value.errors["agent_id"]
+
+
+def test_the_draw_keeps_to_the_viewer_s_scope(qw):
+    w = qw
+    since, until = _week()
+    with pytest.raises(NotFound):
+        service.draw(w.lead, w.stranger.id, since, until)
+    with pytest.raises(NotFound):
+        service.draw(w.lead, None, since, until)
+    with pytest.raises(PermissionDenied):
+        service.draw(w.agent, w.teammate.id, since, until)
+    assert service.draw(w.trainer, w.stranger.id, since, until).id == w.far_reply.id
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def test_scoring_keeps_the_criteria_tells_the_agent_and_audits(qw):
+    w = qw
+    review = service.review(w.lead, w.r1.id, _full(w, **{f"c-{w.sop.id}": "18"}), fatal=False,
+                            comment="没有按SOP先致歉。")
+    assert (review.awarded, review.possible, review.score, review.agent_id) == (48, 60, 80, w.agent.id)
+    assert [(i.name, i.points, i.awarded) for i in review.items] == [
+        ("开场与称呼", 10, 10), ("按SOP处理", 30, 18), ("信息准确完整", 20, 20)]  # the inactive one is not scored
+    notice = db.session.scalars(select(Notification).where(Notification.user_id == w.agent.id)).one()
+    assert "80 分" in notice.title and "合格" in notice.title and notice.link == f"/quality/reviews/{review.id}"
+    assert "没有按SOP先致歉" in notice.body
+    assert db.session.scalar(select(AuditLog.action).where(AuditLog.entity_type == "quality_review")) == "quality.review"
+    # renaming the criterion later does not rewrite the review
+    service.update_criterion(w.admin, w.sop, version=w.sop.version, name="按SOP处理（新）", points=40)
+    db.session.commit()
+    db.session.expire_all()
+    assert service.get_review(w.agent, review.id).items[1].name == "按SOP处理"
+
+
+def test_a_deduction_without_a_reason_and_bad_points_store_nothing(qw):
+    w = qw
+    with pytest.raises(ValidationError) as refused:
+        service.review(w.lead, w.r1.id, _full(w, **{f"c-{w.sop.id}": "20"}), fatal=False, comment="  ")
+    assert "扣分原因" in refused.value.errors["comment"]
+    with pytest.raises(ValidationError) as refused:
+        service.review(w.lead, w.r1.id, _full(w, **{f"c-{w.sop.id}": "31", f"c-{w.greeting.id}": "abc"}),
+                       fatal=False, comment="x")
+    assert set(refused.value.errors) == {f"c-{w.sop.id}", f"c-{w.greeting.id}"}
+    assert "0 到 30" in refused.value.errors[f"c-{w.sop.id}"]
+    with pytest.raises(ValidationError) as refused:
+        service.review(w.lead, w.r1.id, _full(w), fatal=False, comment="长" * 1001)
+    assert "1000" in refused.value.errors["comment"]
+    assert db.session.scalar(select(QualityReview.id)) is None
+    assert db.session.scalar(select(Notification.id)) is None
+
+
+def test_a_fatal_error_scores_zero_and_needs_a_reason(qw):
+    w = qw
+    with pytest.raises(ValidationError):
+        service.review(w.lead, w.r1.id, _full(w), fatal=True, comment="")
+    review = service.review(w.lead, w.r1.id, _full(w), fatal=True, comment="回复里写出了客户完整手机号。")
+    assert (review.score, review.fatal, review.awarded) == (0, True, 60)
+    assert "不合格" in db.session.scalars(select(Notification.title)).one()
+
+
+def test_a_reply_is_scored_once(qw):
+    w = qw
+    first = service.review(w.lead, w.r1.id, _full(w), fatal=False, comment="")
+    with pytest.raises(service.AlreadyReviewed) as again:
+        service.review(w.trainer, w.r1.id, _full(w), fatal=False, comment="")
+    assert again.value.review_id == first.id
+    assert db.session.scalar(select(db.func.count(QualityReview.id))) == 1
+
+
+def test_scoring_keeps_to_the_scope_and_needs_a_scorecard(qw):
+    w = qw
+    with pytest.raises(NotFound):
+        service.review(w.lead, w.far_reply.id, {}, fatal=False, comment="")
+    with pytest.raises(PermissionDenied):
+        service.review(w.agent, w.r1.id, _full(w), fatal=False, comment="")
+    for card in (w.greeting, w.sop, w.accuracy):
+        service.set_criterion_active(w.admin, card, False)
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        service.review(w.lead, w.r1.id, {}, fatal=False, comment="")
+    assert "没有启用的评分项" in refused.value.errors["form"]
+
+
+def test_who_reads_a_review(qw):
+    w = qw
+    review = factories.make_quality_review(w.r1, w.lead)
+    for reader in (w.agent, w.lead, w.trainer, w.admin):
+        assert service.get_review(reader, review.id).id == review.id
+    for stranger in (w.teammate, w.lead2, w.stranger):
+        with pytest.raises(NotFound):
+            service.get_review(stranger, review.id)
+    with pytest.raises(NotFound):
+        service.get_review(w.admin, 999999)
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def test_the_team_sheet_counts_the_period(qw):
+    w = qw
+    factories.make_quality_review(w.r1, w.lead, awarded=18, possible=20)  # 90
+    factories.make_quality_review(w.r2, w.trainer, awarded=10, possible=20, fatal=True)  # 0
+    factories.make_quality_review(w.old, w.lead, awarded=2, possible=20)  # last month: not this week
+    factories.make_reply(w.team_ticket, w.teammate, sent_at=w.this_week(15))
+    from kdcs.dashboard.performance import period_start
+    from kdcs.workcalendar import SHANGHAI
+
+    monday = period_start("week", datetime.now(SHANGHAI).date())
+    sheet = service.team_sheet(w.lead, w.team, "week", monday, datetime.now(UTC))
+    lines = {line.user.username: line for line in sheet.lines}
+    assert set(lines) == {"agent_a", "agent_mate"}  # agents only, this team
+    agent = lines["agent_a"]
+    assert (agent.replies, agent.reviewed, agent.average, agent.lowest, agent.failed, agent.fatal) == (2, 2, 45.0, 0, 1, 1)
+    assert (lines["agent_mate"].replies, lines["agent_mate"].reviewed, lines["agent_mate"].average) == (1, 0, None)
+    assert sheet.reviewed == 2 and sheet.average == 45.0 and sheet.pass_score == 80
+    assert [r.reply_id for r in sheet.reviews] == [w.r2.id, w.r1.id]  # newest first
+    with pytest.raises(PermissionDenied):
+        service.team_sheet(w.lead2, w.team, "week", monday, datetime.now(UTC))
+    with pytest.raises(PermissionDenied):
+        service.team_sheet(w.agent, w.team, "week", monday, datetime.now(UTC))
+    assert service.teams_for(w.lead) == [w.team] and len(service.teams_for(w.trainer)) == 2
+
+
+def test_an_agent_reads_their_own_reviews(qw):
+    w = qw
+    factories.make_quality_review(w.r1, w.lead, awarded=18, possible=20)  # 90
+    factories.make_quality_review(w.r2, w.lead, awarded=14, possible=20)  # 70: below the line
+    factories.make_quality_review(w.old, w.lead, awarded=2, possible=20, created_at=utcnow() - timedelta(days=39))
+    factories.make_quality_review(w.far_reply, w.lead2)
+    own = service.own_reviews(w.agent)
+    assert len(own.reviews) == 3 and all(r.agent_id == w.agent.id for r in own.reviews)
+    assert (own.recent, own.average, own.failed, own.pass_score) == (2, 80.0, 1, 80)
+    with pytest.raises(PermissionDenied):
+        service.own_reviews(w.trainer)
+
+
+# --------------------------------------------------------------------------- the scorecard
+
+
+def test_the_scorecard_rules(qw):
+    w = qw
+    with pytest.raises(ValidationError) as refused:
+        service.create_criterion(w.trainer, name=" 按SOP处理 ", points=0, hint="x" * 201)
+    assert set(refused.value.errors) == {"name", "points", "hint"}
+    made = service.create_criterion(w.trainer, name="结束语", points=10, hint="礼貌结束")
+    db.session.commit()
+    assert service.criteria()[-1].id == made.id
+    with pytest.raises(StaleEdit):
+        service.update_criterion(w.trainer, made, version=made.version + 1, name="结束语", points=5)
+    with pytest.raises(PermissionDenied):
+        service.create_criterion(w.lead, name="x", points=5)
+    with pytest.raises(ValidationError):
+        service.set_pass_score(w.admin, "0")
+    with pytest.raises(ValidationError):
+        service.set_pass_score(w.admin, "101")
+    assert service.set_pass_score(w.trainer, "85") == 85
+    db.session.commit()
+    assert service.pass_score() == 85
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_a_lead_draws_scores_and_the_agent_reads_it(client, auth, qw):
+    w = qw
+    auth.login(w.lead)
+    sheet = parse(client.get("/quality/"))
+    row = sheet.one("tr", data_agent="agent_a")
+    assert "2" in row.text and row.find("button", data_testid="draw") is not None
+    monday = sheet.one("input", name="start").get("value")
+    drawn = client.post("/quality/draw", data={"agent_id": w.agent.id, "period": "week", "start": monday})
+    assert drawn.status_code == 303
+    reply_id = int(drawn.headers["Location"].split("/")[3])
+    assert reply_id in (w.r1.id, w.r2.id)
+    page = parse(client.get(drawn.headers["Location"]))
+    body = db.session.get(TicketReply, reply_id).body
+    assert page.one(data_testid="reply-body").text == body
+    assert page.one("input", name=f"c-{w.sop.id}").get("value") == "30"  # full points to start with
+    assert "13912345678" not in page.text  # no customer phone on a review
+    refused = client.post(f"/quality/replies/{reply_id}/review", data=_full(w, **{f"c-{w.sop.id}": "20"}))
+    assert refused.status_code == 422
+    again = parse(refused)
+    assert again.one("input", name=f"c-{w.sop.id}").get("value") == "20"  # what was typed is kept
+    assert "扣分原因" in again.text
+    saved = client.post(f"/quality/replies/{reply_id}/review",
+                        data={**_full(w, **{f"c-{w.sop.id}": "20"}), "comment": "先致歉再解释。"})
+    assert saved.status_code == 303 and "/quality/reviews/" in saved.headers["Location"]
+    review = parse(client.get(saved.headers["Location"]))
+    assert review.one(data_figure="score").text == "83"
+    assert review.one(data_testid="review-comment").text == "先致歉再解释。"
+    twice = client.post(f"/quality/replies/{reply_id}/review", data=_full(w))
+    assert twice.status_code == 303 and twice.headers["Location"] == saved.headers["Location"]
+    auth.logout()
+    auth.login(w.agent)
+    mine = parse(client.get("/quality/mine"))
+    assert mine.one(data_figure="recent").text == "1" and "先致歉再解释" in mine.one(data_testid="own-reviews").text
+    assert client.get(saved.headers["Location"]).status_code == 200
+
+
+def test_the_draw_by_htmx_and_when_nothing_is_left(client, auth, qw):
+    w = qw
+    auth.login(w.lead)
+    drawn = client.post("/quality/draw", data={"agent_id": w.agent.id}, headers={"HX-Request": "true"})
+    assert drawn.headers.get("HX-Redirect", "").startswith("/quality/replies/")
+    nothing = client.post("/quality/draw", data={"agent_id": w.teammate.id, "start": "garbage"},
+                          follow_redirects=True)
+    assert "没有未抽检的回复" in nothing.get_data(as_text=True)
+
+
+def test_a_trainer_picks_the_team_and_keeps_the_scorecard(client, auth, qw):
+    w = qw
+    factories.make_quality_review(w.far_reply, w.lead2)
+    auth.login(w.trainer)
+    page = parse(client.get(f"/quality/?team={w.other_team.id}"))
+    assert page.one("tr", data_agent="agent_far").find(data_figure="reviewed").text == "1"
+    assert page.one("select", name="team") is not None
+    criteria = parse(client.get("/quality/criteria"))
+    assert "开场与称呼" in criteria.one(data_testid="criteria").text
+    assert "60" in criteria.one(data_testid="criteria-total").text  # the active ones: 10 + 30 + 20
+    made = client.post("/quality/criteria/new", data={"name": "结束语", "points": "10", "hint": ""},
+                       headers={"HX-Request": "true"})
+    assert made.status_code == 200 and "criterions-changed" in made.headers.get("HX-Trigger", "")
+    bad = client.post("/quality/criteria/pass-score", data={"pass_score": "abc"})
+    assert bad.status_code == 422 and "1 到 100" in bad.get_data(as_text=True)
+    good = client.post("/quality/criteria/pass-score", data={"pass_score": "85"})
+    assert good.status_code == 303 and service.pass_score() == 85
+
+
+def test_the_sheet_statements_do_not_grow_with_agents_and_reviews(client, auth, qw):
+    from tests.test_statements_admin import _counts
+
+    w = qw
+
+    def add(n):
+        for _ in range(n):
+            agent = factories.make_user(Role.AGENT, team=w.team)
+            reply = factories.make_reply(w.team_ticket, agent, sent_at=w.this_week(15))
+            factories.make_quality_review(reply, w.lead)
+            factories.make_reply(w.team_ticket, agent, sent_at=w.this_week(15))
+
+    counted, sql, _body = _counts(client, auth, w.lead, "/quality/", add)
+    assert counted[0] == counted[1], (counted, sql)

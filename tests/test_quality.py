@@ -351,3 +351,103 @@ def test_the_sheet_statements_do_not_grow_with_agents_and_reviews(client, auth, 
 
     counted, sql, _body = _counts(client, auth, w.lead, "/quality/", add)
     assert counted[0] == counted[1], (counted, sql)
+
+
+# --------------------------------------------------------------------------- appeals (申诉)
+
+
+def test_an_agent_disputes_once_within_the_week_and_the_reviewer_is_told(qw):
+    w = qw
+    review = factories.make_quality_review(w.r1, w.lead, awarded=14, possible=20)
+    with pytest.raises(ValidationError) as refused:
+        service.appeal(w.agent, review.id, "   ")
+    assert "评分哪里不对" in refused.value.errors["appeal_reason"]
+    with pytest.raises(NotFound):
+        service.appeal(w.teammate, review.id, "不是我的")
+    with pytest.raises(PermissionDenied):
+        service.appeal(w.lead, review.id, "组长不能申诉")
+    service.appeal(w.agent, review.id, "我已经按SOP先致歉了，\n见第一句。")
+    assert (review.appeal_state, review.appeal_reason) == ("open", "我已经按SOP先致歉了， 见第一句。")
+    notice = db.session.scalars(select(Notification).where(Notification.user_id == w.lead.id)).one()
+    assert "申诉" in notice.title and notice.link == f"/quality/reviews/{review.id}"
+    with pytest.raises(ValidationError) as again:
+        service.appeal(w.agent, review.id, "再申诉一次")
+    assert "已经申诉过" in again.value.errors["appeal_reason"]
+    late = factories.make_quality_review(w.r2, w.lead, created_at=utcnow() - timedelta(days=7, minutes=1))
+    with pytest.raises(ValidationError) as expired:
+        service.appeal(w.agent, late.id, "过期了")
+    assert "7 天内" in expired.value.errors["appeal_reason"]
+
+
+def test_a_dispute_is_upheld_or_scored_again(qw):
+    w = qw
+    review = factories.make_quality_review(w.r1, w.lead, awarded=14, possible=20)  # 70
+    service.appeal(w.agent, review.id, "漏看了致歉句。")
+    item = review.items[0]
+    with pytest.raises(NotFound):  # another team's lead
+        service.decide_appeal(w.lead2, review.id, version=review.version, change=False, values={}, fatal=False, note="x")
+    with pytest.raises(ValidationError) as refused:
+        service.decide_appeal(w.lead, review.id, version=review.version, change=True,
+                              values={f"i-{item.id}": "14"}, fatal=False, note="")
+    assert set(refused.value.errors) == {"appeal_note"}  # "the same score" waits for the other errors
+    with pytest.raises(ValidationError) as same:
+        service.decide_appeal(w.lead, review.id, version=review.version, change=True,
+                              values={f"i-{item.id}": "14"}, fatal=False, note="复核")
+    assert "原分相同" in same.value.errors["form"]
+    with pytest.raises(StaleEdit):
+        service.decide_appeal(w.lead, review.id, version=review.version + 5, change=False, values={}, fatal=False,
+                              note="复核")
+    decided = service.decide_appeal(w.trainer, review.id, version=review.version, change=True,
+                                    values={f"i-{item.id}": "18"}, fatal=False, note="确实有致歉句，补回 4 分。")
+    assert (decided.appeal_state, decided.original_score, decided.score, decided.items[0].awarded) == (
+        "changed", 70, 90, 18)
+    told = db.session.scalars(select(Notification).where(Notification.user_id == w.agent.id)).one()
+    assert "70 → 90" in told.title
+    with pytest.raises(StaleEdit):  # decided: a second decision is refused
+        service.decide_appeal(w.lead, review.id, version=decided.version, change=False, values={}, fatal=False,
+                              note="维持")
+    other = factories.make_quality_review(w.r2, w.lead, awarded=10, possible=20)
+    service.appeal(w.agent, other.id, "不同意")
+    assert [r.id for r in service.open_appeals(w.lead, w.team)] == [other.id]
+    upheld = service.decide_appeal(w.lead, other.id, version=other.version, change=False, values={}, fatal=False,
+                                   note="开场确实没有称呼客户。")
+    assert (upheld.appeal_state, upheld.score, upheld.original_score) == ("upheld", 50, None)
+    assert service.open_appeals(w.lead, w.team) == []
+
+
+def test_the_dispute_on_the_pages(client, auth, qw):
+    w = qw
+    review = factories.make_quality_review(w.r1, w.lead, awarded=14, possible=20)
+    auth.login(w.agent)
+    page = parse(client.get(f"/quality/reviews/{review.id}"))
+    assert page.one(data_testid="appeal").find("textarea", name="appeal_reason") is not None
+    refused = client.post(f"/quality/reviews/{review.id}/appeal", data={"appeal_reason": ""})
+    assert refused.status_code == 422 and "评分哪里不对" in refused.get_data(as_text=True)
+    sent = client.post(f"/quality/reviews/{review.id}/appeal", data={"appeal_reason": "漏看了致歉句。"})
+    assert sent.status_code == 303
+    waiting = parse(client.get(f"/quality/reviews/{review.id}"))
+    assert waiting.one(data_testid="appeal").get("data-state") == "open"
+    assert waiting.find(data_testid="appeal-decision") is None  # the agent does not decide
+    auth.logout()
+    auth.login(w.lead)
+    assert "漏看了致歉句" in parse(client.get("/quality/")).one(data_testid="open-appeals").text
+    item = review.items[0]
+    assert client.post(f"/quality/reviews/{review.id}/appeal/decide",
+                       data={"decision": "maybe", "version": review.version}).status_code == 400
+    bad = client.post(f"/quality/reviews/{review.id}/appeal/decide",
+                      data={"decision": "change", "version": review.version, f"i-{item.id}": "99", "appeal_note": ""})
+    assert bad.status_code == 422
+    kept = parse(bad)
+    assert kept.one("input", name=f"i-{item.id}").get("value") == "99"
+    assert "0 到 20" in kept.text and "处理结果和理由" in kept.text
+    done = client.post(f"/quality/reviews/{review.id}/appeal/decide",
+                       data={"decision": "change", "version": review.version, f"i-{item.id}": "18",
+                             "appeal_note": "补回 4 分。"})
+    assert done.status_code == 303
+    result = parse(client.get(f"/quality/reviews/{review.id}"))
+    assert result.one(data_figure="score").text == "90"
+    assert "70 → 90" in result.one(data_testid="appeal-outcome").text
+    stale = client.post(f"/quality/reviews/{review.id}/appeal/decide",
+                        data={"decision": "uphold", "version": review.version, "appeal_note": "维持"},
+                        follow_redirects=True)
+    assert "刚刚已被处理" in stale.get_data(as_text=True)

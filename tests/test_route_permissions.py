@@ -159,6 +159,16 @@ ROUTES: dict[str, list[R]] = {
                         {"comment": "x" * 1200})],
     "quality.review": [R("GET", "/quality/reviews/{quality_review}", EVERYONE),
                        R("GET", "/quality/reviews/999999", row(agent=404, trainer=404, lead=404, admin=404))],
+    "quality.appeal": [R("POST", "/quality/reviews/{quality_review}/appeal", row(agent=422, admin=404),
+                         {"appeal_reason": ""}),
+                       R("POST", "/quality/reviews/999999/appeal", row(agent=404, admin=404), {"appeal_reason": "x"})],
+    "quality.decide_appeal": [
+        R("POST", "/quality/reviews/{quality_review}/appeal/decide", row(trainer=303, lead=303, admin=303),
+          {"decision": "uphold", "version": "1", "appeal_note": "维持"}),  # not disputed: nothing to decide
+        R("POST", "/quality/reviews/{quality_review}/appeal/decide", row(trainer=400, lead=400, admin=400),
+          {"decision": "maybe"}),
+        R("POST", "/quality/reviews/999999/appeal/decide", row(trainer=404, lead=404, admin=404),
+          {"decision": "uphold", "version": "1", "appeal_note": "维持"})],
     "quality.mine": [R("GET", "/quality/mine", row(agent=200))],
     "quality.criteria": [R("GET", "/quality/criteria", EDITORS)],
     "quality.criterion_row": [R("GET", "/quality/criteria/{criterion}/row", row(trainer=303, admin=303)),

@@ -41,6 +41,7 @@ class QualityReview(db.Model):
     __table_args__ = (
         Index("ix_quality_reviews_agent_sent", "agent_id", "reply_sent_at"),
         Index("ix_quality_reviews_created", "created_at"),
+        Index("ix_quality_reviews_appeal_state", "appeal_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,11 +56,23 @@ class QualityReview(db.Model):
     score: Mapped[int] = mapped_column(Integer)  # 0–100
     comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 申诉: the agent disputes the score once, within days; a reviewer upholds it or scores it again
+    appeal_state: Mapped[str | None] = mapped_column(String(16))  # None, open, upheld, changed
+    appeal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appeal_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    appeal_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appeal_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    original_score: Mapped[int | None] = mapped_column(Integer)  # the score before an appeal changed it
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     reply: Mapped[TicketReply] = relationship()
     ticket: Mapped[Ticket] = relationship()
     agent: Mapped[User] = relationship(foreign_keys=[agent_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    appeal_decided_by: Mapped[User | None] = relationship(foreign_keys=[appeal_decided_by_id])
     items: Mapped[list[QualityReviewItem]] = relationship(
         back_populates="review", order_by="QualityReviewItem.position", cascade="all, delete-orphan")
 

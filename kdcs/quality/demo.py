@@ -1,5 +1,6 @@
 """Demo quality checks (质检): lead1 scored a few of 一组's recorded replies, one below the pass line
-with its reasons, one fatal; lead2 one of 二组's. agent1 has a passed and a failed review to read."""
+with its reasons, one fatal; lead2 one of 二组's. agent1 has a passed and a failed review to read, and
+disputed the failed one (waiting for lead1)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..models import QualityReview, QualityReviewItem, TicketReply, User, utcnow
 from . import rules
 from .service import criteria
 
+APPEAL = "我开头已经说了“非常抱歉让您久等了”，在第一句，麻烦再看一下。"  # agent1 disputes the 78
 PLAN = [  # (agent, reviewer, points taken off per criterion position, fatal, comment)
     ("agent1", "lead1", {}, False, ""),
     ("agent1", "lead1", {1: 10, 2: 12}, False,
@@ -44,13 +46,17 @@ def seed_demo_quality() -> dict[str, int]:
         taken.add(reply.id)
         given = [(c, max(0, c.points - off.get(n, 0))) for n, c in enumerate(cards)]
         awarded, possible = sum(v for _c, v in given), sum(c.points for c in cards)
-        db.session.add(QualityReview(
+        review = QualityReview(
             reply_id=reply.id, ticket_id=reply.ticket_id, agent_id=agent.id, reviewer_id=reviewer.id,
             reply_sent_at=reply.sent_at, awarded=awarded, possible=possible, fatal=fatal,
             score=rules.score(awarded, possible, fatal), comment=comment,
-            created_at=min(reply.sent_at + timedelta(hours=20), utcnow()),
+            created_at=min(reply.sent_at + timedelta(hours=20), utcnow() - timedelta(minutes=9 * (len(PLAN) - created))),
             items=[QualityReviewItem(criterion_id=c.id, name=c.name, points=c.points, awarded=v, position=n)
-                   for n, (c, v) in enumerate(given)]))
+                   for n, (c, v) in enumerate(given)])
+        if username == "agent1" and off:  # the one below the line: disputed, waiting for lead1
+            review.appeal_state, review.appeal_reason = "open", APPEAL
+            review.appealed_at = min(review.created_at + timedelta(hours=2), utcnow())
+        db.session.add(review)
         created += 1
     db.session.commit()
     return {"quality_reviews": created}

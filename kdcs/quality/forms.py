@@ -27,3 +27,12 @@ class CriterionForm(FlaskForm):
 
 class PassScoreForm(FlaskForm):
     pass_score = StringField(_l("Pass line (points)"), render_kw={"inputmode": "numeric", "size": 4})
+
+
+class AppealForm(FlaskForm):
+    appeal_reason = TextAreaField(_l("Why the score is wrong"), render_kw={"rows": 3, "maxlength": 500})
+
+
+class AppealDecisionForm(FlaskForm):
+    fatal = BooleanField(_l("Fatal error (the score is 0)"))
+    appeal_note = TextAreaField(_l("Decision and reason"), render_kw={"rows": 3, "maxlength": 500})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,12 +16,12 @@ from ..htmx import redirect_after_post, render
 from ..models import QualityCriterion, Role, SopVersion
 from ..permissions import Permission, require
 from ..request_args import id_or_none
-from ..service_errors import ValidationError
+from ..service_errors import StaleEdit, ValidationError
 from ..tickets.labels import label
 from ..views import apply_errors
 from ..workcalendar import SHANGHAI
 from . import bp, rules, service
-from .forms import CriterionForm, PassScoreForm, ReviewForm
+from .forms import AppealDecisionForm, AppealForm, CriterionForm, PassScoreForm, ReviewForm
 
 
 def _today():
@@ -38,8 +38,9 @@ def _sheet_url(period: str, start, team_id: int | None) -> str:
 @bp.route("/")
 @require(Permission.REVIEW_QUALITY)
 def index():
-    """The team's week or month: each agent's replies, how many were drawn and scored, their average,
-    lowest and failed scores, a button to draw one more; the period's reviews below."""
+    """The team's week or month: the disputed scores waiting for a decision, each agent's replies, how
+    many were drawn and scored, their average, lowest and failed scores, a button to draw one more; the
+    period's reviews below."""
     today = _today()
     period, start, error = performance.period_asked(request.args, today)
     user = current_user._get_current_object()
@@ -47,6 +48,7 @@ def index():
     team = service.team_for(teams, request.args.get("team", type=int))
     sheet = service.team_sheet(user, team, period, start, datetime.now(UTC))
     return render("quality/index.html", report=sheet, error=error, teams=teams if user.role != Role.LEAD else [],
+                  appeals=service.open_appeals(user, team),
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=sheet.end, period_label=performance.period_label, passed=rules.passed)
 
@@ -118,19 +120,80 @@ def score(reply_id: int):
     return redirect_after_post(url_for("quality.review", review_id=result.id))
 
 
-@bp.route("/reviews/<int:review_id>")
-@require()
-def review(review_id: int):
-    """One review: the reply as it was sent, the points per criterion, the feedback (the agent it
-    scores, its reviewer and whoever may review that agent)."""
+def _review_page(review_id: int, *, appeal_form: AppealForm | None = None,
+                 decision_form: AppealDecisionForm | None = None, values: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None, status: int = 200):
     user = current_user._get_current_object()
     found = service.get_review(user, review_id)
     sent_day = found.reply_sent_at.astimezone(SHANGHAI).date()
     week = performance.period_start("week", sent_day)
     can_review = service.can_review(user, found.agent)
+    if decision_form is None:
+        decision_form = AppealDecisionForm(formdata=None, fatal=found.fatal)
+    if values is None:
+        values = {f"i-{item.id}": str(item.awarded) for item in found.items}
+    own = found.agent_id == user.id
     return render("quality/review.html", review=found, pass_score=service.pass_score(), passed=rules.passed,
                   can_review=can_review, week=week, L=label, sop_version=_sop_version(found.reply),
-                  back=_sheet_url("week", week, found.agent.team_id) if can_review else None)
+                  back=_sheet_url("week", week, found.agent.team_id) if can_review else None, own=own,
+                  may_appeal=own and rules.may_appeal(found.appeal_state, found.created_at, datetime.now(UTC)),
+                  appeal_deadline=rules.appeal_deadline(found.created_at),
+                  appeal_form=appeal_form or AppealForm(formdata=None), decision_form=decision_form,
+                  values=values, errors=errors or {}, status=status)
+
+
+@bp.route("/reviews/<int:review_id>")
+@require()
+def review(review_id: int):
+    """One review: the reply as it was sent, the points per criterion, the feedback, the dispute (the
+    agent it scores, its reviewer and whoever may review that agent)."""
+    return _review_page(review_id)
+
+
+@bp.route("/reviews/<int:review_id>/appeal", methods=["POST"])
+@require(Permission.VIEW_OWN_QUALITY)
+def appeal(review_id: int):
+    """The agent disputes their score (申诉), once and within days, saying why; the reviewer is told."""
+    form = AppealForm()
+    if not form.validate_on_submit():
+        return _review_page(review_id, appeal_form=form, status=400)
+    try:
+        service.appeal(current_user._get_current_object(), review_id, form.appeal_reason.data or "")
+    except ValidationError as exc:
+        apply_errors(form, exc.errors)
+        return _review_page(review_id, appeal_form=form, status=422)
+    flash(_("Your dispute has been sent: the reviewer decides and you will be told."), "success")
+    return redirect_after_post(url_for("quality.review", review_id=review_id))
+
+
+@bp.route("/reviews/<int:review_id>/appeal/decide", methods=["POST"])
+@require(Permission.REVIEW_QUALITY)
+def decide_appeal(review_id: int):
+    """Uphold a disputed score or score the reply again (the original score is kept); the agent is told.
+    Someone else's decision a moment before wins and is shown."""
+    decision = request.form.get("decision")
+    if decision not in ("uphold", "change"):
+        abort(400)
+    form = AppealDecisionForm()
+    values = {key: request.form.get(key, "")[:10] for key in request.form if key.startswith("i-")}
+    if not form.validate_on_submit():
+        return _review_page(review_id, decision_form=form, values=values, status=400)
+    try:
+        found = service.decide_appeal(current_user._get_current_object(), review_id,
+                                      version=id_or_none(request.form.get("version")), change=decision == "change",
+                                      values=values, fatal=bool(form.fatal.data), note=form.appeal_note.data or "")
+    except StaleEdit:
+        flash(_("This dispute was decided a moment ago: here is the decision."), "warning")
+        return redirect_after_post(url_for("quality.review", review_id=review_id))
+    except ValidationError as exc:
+        apply_errors(form, {k: v for k, v in exc.errors.items() if k == "appeal_note"})
+        return _review_page(review_id, decision_form=form, values=values, errors=exc.errors, status=422)
+    if found.appeal_state == service.AppealState.CHANGED:
+        flash(_("Scored again: %(before)d → %(after)d points. The agent has been told.", before=found.original_score,
+                after=found.score), "success")
+    else:
+        flash(_("Score upheld. The agent has been told."), "success")
+    return redirect_after_post(url_for("quality.review", review_id=review_id))
 
 
 @bp.route("/mine")

@@ -3,6 +3,8 @@ how points become a score, when the reviewer must say why."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 MAX_POINTS = 100  # one criterion is worth 1–100 points
 MAX_COMMENT = 1000
@@ -35,3 +37,17 @@ def comment_needed(awarded: int, possible: int, fatal: bool) -> bool:
 def passed(value: int, pass_score: int) -> bool:
     """Whether a score reaches the pass line (合格线)."""
     return value >= pass_score
+
+
+APPEAL_DAYS = 7  # an agent disputes a score within a week of it
+MAX_APPEAL = 500
+
+
+def appeal_deadline(reviewed_at: datetime) -> datetime:
+    """Until when the agent may dispute a score given at ``reviewed_at`` (申诉期限)."""
+    return reviewed_at + timedelta(days=APPEAL_DAYS)
+
+
+def may_appeal(state: str | None, reviewed_at: datetime, now: datetime) -> bool:
+    """Once per review, before the deadline."""
+    return state is None and now < appeal_deadline(reviewed_at)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import auditing
 from ..dashboard.performance import period_end
@@ -45,6 +46,8 @@ from . import rules
 auditing.register_labels(
     actions={
         "quality.review": _l("Reply reviewed"),
+        "quality.appeal": _l("Quality score disputed"),
+        "quality.appeal_decide": _l("Quality dispute decided"),
         "quality_criterion.create": _l("Scorecard criterion created"),
         "quality_criterion.update": _l("Scorecard criterion changed"),
         "quality_criterion.activate": _l("Scorecard criterion activated"),
@@ -409,3 +412,113 @@ def set_criterion_active(actor: User, criterion: QualityCriterion, active: bool)
     ensure(actor, Permission.MANAGE_QUALITY)
     auditing.record_active_change(actor, criterion, active, "quality_criterion", criterion.name)
     return criterion
+
+
+# --------------------------------------------------------------------------- appeals (申诉)
+
+
+class AppealState:
+    OPEN = "open"  # 申诉中
+    UPHELD = "upheld"  # 维持原分
+    CHANGED = "changed"  # 已改分
+
+
+def appeal(agent: User, review_id: int, reason: str, now: datetime | None = None) -> QualityReview:
+    """The agent disputes their score, once and within ``rules.APPEAL_DAYS`` days, saying why; the
+    reviewer is told (the agent's lead when the reviewer's account is closed). Commits."""
+    ensure(agent, Permission.VIEW_OWN_QUALITY)
+    now = now or datetime.now(UTC)
+    found = db.session.get(QualityReview, review_id)
+    if found is None or found.agent_id != agent.id:
+        raise NotFound()
+    if found.appeal_state is not None:
+        raise ValidationError({"appeal_reason": _("This score was disputed already.")})
+    if not rules.may_appeal(found.appeal_state, found.created_at, now):
+        raise ValidationError({"appeal_reason": _("A score can be disputed within %(n)d days of it: this one can "
+                                                  "no longer be.", n=rules.APPEAL_DAYS)})
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"appeal_reason": _("Say why the score is wrong: what the reviewer missed.")})
+    if len(reason) > rules.MAX_APPEAL:
+        raise ValidationError({"appeal_reason": _("At most %(max)d characters.", max=rules.MAX_APPEAL)})
+    found.appeal_state, found.appeal_reason, found.appealed_at = AppealState.OPEN, reason, now
+    to = found.reviewer if found.reviewer is not None and found.reviewer.is_active_account else None
+    if to is None and agent.team is not None and agent.team.lead_id:
+        to = db.session.get(User, agent.team.lead_id)
+    if to is not None:
+        notify(to, "quality_appeal", _("%(name)s disputes a quality score (%(score)d points)",
+                                        name=agent.display_name, score=found.score),
+               reason[:200], f"/quality/reviews/{found.id}")
+    auditing.record(agent, "quality.appeal", "quality_review", found.id, summary=reason[:100])
+    try:
+        db.session.commit()
+    except StaleDataError:  # a double submit: the first one stored the dispute
+        db.session.rollback()
+        raise ValidationError({"appeal_reason": _("This score was disputed already.")}) from None
+    return found
+
+
+def decide_appeal(viewer: User, review_id: int, *, version: int | None, change: bool, values: Mapping[str, str],
+                  fatal: bool, note: str, now: datetime | None = None) -> QualityReview:
+    """Uphold a disputed score, or score the reply again (the points per criterion as scored,
+    ``values["i-<item id>"]``, and the fatal error); the original score is kept and the agent told.
+    Raises StaleEdit when someone decided it meanwhile, ValidationError for bad input. Commits."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    found = get_review(viewer, review_id)
+    if not can_review(viewer, found.agent):
+        raise NotFound()
+    if version != found.version or found.appeal_state != AppealState.OPEN:
+        raise StaleEdit()
+    errors: dict[str, str] = {}
+    note = (note or "").strip()
+    if not note:
+        errors["appeal_note"] = _("Say what you decided and why: the agent reads it.")
+    elif len(note) > rules.MAX_APPEAL:
+        errors["appeal_note"] = _("At most %(max)d characters.", max=rules.MAX_APPEAL)
+    given: dict[int, int] = {}
+    if change:
+        for item in found.items:
+            value = rules.parse_awarded(values.get(f"i-{item.id}"), item.points)
+            if value is None:
+                errors[f"i-{item.id}"] = _("Enter a whole number from 0 to %(n)d.", n=item.points)
+            else:
+                given[item.id] = value
+        if not errors:
+            awarded = sum(given.values())
+            if rules.score(awarded, found.possible, fatal) == found.score and bool(fatal) == found.fatal:
+                errors["form"] = _("The new points give the same score: uphold it instead.")
+    if errors:
+        raise ValidationError(errors)
+    before = found.score
+    if change:
+        for item in found.items:
+            item.awarded = given[item.id]
+        found.awarded, found.fatal = sum(given.values()), bool(fatal)
+        found.original_score, found.score = before, rules.score(found.awarded, found.possible, found.fatal)
+    found.appeal_state = AppealState.CHANGED if change else AppealState.UPHELD
+    found.appeal_decided_by_id, found.appeal_decided_at, found.appeal_note = viewer.id, now or datetime.now(UTC), note
+    if change:
+        title = _("Your dispute was accepted: %(before)d → %(after)d points", before=before, after=found.score)
+    else:
+        title = _("Your dispute was declined: the score stays at %(score)d points", score=found.score)
+    notify(found.agent_id, "quality_appeal", title, note[:200], f"/quality/reviews/{found.id}")
+    auditing.record(viewer, "quality.appeal_decide", "quality_review", found.id, summary=note[:100],
+                    before={"score": before}, after={"score": found.score, "appeal": found.appeal_state})
+    try:
+        db.session.commit()
+    except StaleDataError:  # another reviewer decided it between our read and our write
+        db.session.rollback()
+        raise StaleEdit() from None
+    return found
+
+
+def open_appeals(viewer: User, team: Team | None) -> list[QualityReview]:
+    """The disputed scores of ``team``'s agents (now) waiting for a decision, oldest first."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    if team is None:
+        return []
+    return list(db.session.scalars(
+        select(QualityReview).join(User, User.id == QualityReview.agent_id)
+        .where(QualityReview.appeal_state == AppealState.OPEN, User.team_id == team.id)
+        .options(joinedload(QualityReview.agent), joinedload(QualityReview.ticket))
+        .order_by(QualityReview.appealed_at, QualityReview.id).limit(LISTED)))

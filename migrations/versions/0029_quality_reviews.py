@@ -1,4 +1,4 @@
-"""quality reviews (质检): the scorecard, reviews of recorded replies and their scored criteria
+"""quality reviews (质检): the scorecard, reviews of recorded replies and their scored criteria, appeals
 
 Revision ID: 0029_quality_reviews
 Revises: 0028_sent_marks
@@ -55,6 +55,16 @@ def upgrade():
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), server_default='', nullable=False),
     sa.Column('created_at', kdcs.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('appeal_state', sa.String(length=16), nullable=True),
+    sa.Column('appeal_reason', sa.Text(), server_default='', nullable=False),
+    sa.Column('appealed_at', kdcs.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('appeal_decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('appeal_decided_at', kdcs.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('appeal_note', sa.Text(), server_default='', nullable=False),
+    sa.Column('original_score', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.ForeignKeyConstraint(['appeal_decided_by_id'], ['users.id'],
+                            name=op.f('fk_quality_reviews_appeal_decided_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['agent_id'], ['users.id'], name=op.f('fk_quality_reviews_agent_id_users'),
                             ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reply_id'], ['ticket_replies.id'], name=op.f('fk_quality_reviews_reply_id_ticket_replies'),
@@ -68,6 +78,7 @@ def upgrade():
     )
     op.create_index('ix_quality_reviews_agent_sent', 'quality_reviews', ['agent_id', 'reply_sent_at'], unique=False)
     op.create_index('ix_quality_reviews_created', 'quality_reviews', ['created_at'], unique=False)
+    op.create_index('ix_quality_reviews_appeal_state', 'quality_reviews', ['appeal_state'], unique=False)
     op.create_index(op.f('ix_quality_reviews_ticket_id'), 'quality_reviews', ['ticket_id'], unique=False)
     op.create_table('quality_review_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -95,6 +106,7 @@ def downgrade():
     op.drop_index(op.f('ix_quality_review_items_review_id'), table_name='quality_review_items')
     op.drop_table('quality_review_items')
     op.drop_index(op.f('ix_quality_reviews_ticket_id'), table_name='quality_reviews')
+    op.drop_index('ix_quality_reviews_appeal_state', table_name='quality_reviews')
     op.drop_index('ix_quality_reviews_created', table_name='quality_reviews')
     op.drop_index('ix_quality_reviews_agent_sent', table_name='quality_reviews')
     op.drop_table('quality_reviews')

@@ -1,6 +1,7 @@
 """质检 in a real browser: lead1 draws one of agent6's replies, takes points off without a reason (told
-to give one, the points kept), gives it, and reads the review; agent6 is told and reads it under 我的质检;
-trainer1 adds a criterion to the scorecard inline. Uses the demo company (agent6 has no demo review)."""
+to give one, the points kept), gives it, and reads the review; agent6 reads it under 我的质检 and disputes
+it; lead1 scores it again from 待处理的申诉. trainer1 adds a criterion to the scorecard inline. Uses the
+demo company (agent6 has no demo review)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,24 @@ def test_lead_scores_a_reply_and_the_agent_reads_it(page):
     page.wait_for_url(review_url)
     assert "没有按SOP先核实物流轨迹" in page.locator("[data-testid=review-comment]").inner_text()
     assert page.locator("[data-testid=draw-next]").count() == 0  # an agent does not draw
+    page.fill("textarea[name=appeal_reason]", "我回复前已经查过物流轨迹，只是没有写在回复里。")
+    page.locator("button", has_text="提交申诉").click()
+    page.wait_for_url(review_url)
+    assert page.locator("[data-testid=appeal]").get_attribute("data-state") == "open"
+    assert not page.js_errors
+
+    page.context.clear_cookies()
+    login(page, "lead1")
+    page.goto("/quality/")
+    page.locator("[data-testid=open-appeals] a", has_text="吴静").click()
+    page.wait_for_url(review_url)
+    page.locator("summary", has_text="改分时的各项得分").click()
+    page.locator("[data-testid=appeal-decision] tr", has_text="按SOP处理").locator("input.points").fill("30")
+    page.fill("textarea[name=appeal_note]", "核实过轨迹记录，补回 10 分。")
+    page.locator("button", has_text="按新分数改分").click()
+    page.wait_for_url(review_url)
+    assert page.locator("[data-figure=score]").inner_text() == "100"
+    assert "90 → 100" in page.locator("[data-testid=appeal-outcome]").inner_text()
     assert not page.js_errors
 
 

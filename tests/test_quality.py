@@ -224,6 +224,8 @@ def test_the_team_sheet_counts_the_period(qw):
     assert (agent.replies, agent.reviewed, agent.average, agent.lowest, agent.failed, agent.fatal) == (2, 2, 45.0, 0, 1, 1)
     assert (lines["agent_mate"].replies, lines["agent_mate"].reviewed, lines["agent_mate"].average) == (1, 0, None)
     assert sheet.reviewed == 2 and sheet.average == 45.0 and sheet.pass_score == 80
+    assert agent.weakest == ("按SOP处理", 12) and lines["agent_mate"].weakest is None  # 2 + 10 points lost
+    assert sheet.lost == [("按SOP处理", 12)]
     assert [r.reply_id for r in sheet.reviews] == [w.r2.id, w.r1.id]  # newest first
     with pytest.raises(PermissionDenied):
         service.team_sheet(w.lead2, w.team, "week", monday, datetime.now(UTC))
@@ -451,3 +453,26 @@ def test_the_dispute_on_the_pages(client, auth, qw):
                         data={"decision": "uphold", "version": review.version, "appeal_note": "维持"},
                         follow_redirects=True)
     assert "刚刚已被处理" in stale.get_data(as_text=True)
+
+
+def test_the_export_writes_the_period_s_reviews_as_text(client, auth, qw):
+    import io
+
+    from openpyxl import load_workbook
+
+    w = qw
+    factories.make_quality_review(w.r1, w.lead, awarded=14, possible=20, comment='=HYPERLINK("http://x","点我")')
+    factories.make_quality_review(w.far_reply, w.lead2)  # another team: not on 一组's sheet
+    auth.login(w.lead)
+    page = parse(client.get("/quality/"))
+    answer = client.get(page.one("a", data_testid="quality-export").get("href"))
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    rows = list(load_workbook(io.BytesIO(answer.data)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("质检时间", "客服", "工号") and len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["工号"], row["得分"], row["结果"], row["各项得分"]) == ("agent_a", 70, "不合格", "按SOP处理 14/20")
+    assert row["给客服的反馈"] == '=HYPERLINK("http://x","点我")'  # text, never a formula
+    assert row["回复内容"] == "您好，已为您核实。"
+    sheet = parse(client.get("/quality/"))
+    assert sheet.one("tr", data_agent="agent_a").one(data_figure="weakest").text == "按SOP处理 −6"
+    assert "按SOP处理 −6" in sheet.one(data_testid="points-lost").text

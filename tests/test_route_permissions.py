@@ -169,6 +169,7 @@ ROUTES: dict[str, list[R]] = {
           {"decision": "maybe"}),
         R("POST", "/quality/reviews/999999/appeal/decide", row(trainer=404, lead=404, admin=404),
           {"decision": "uphold", "version": "1", "appeal_note": "维持"})],
+    "quality.export": [R("GET", "/quality/export.xlsx?period=month&start=x", row(trainer=200, lead=200))],
     "quality.mine": [R("GET", "/quality/mine", row(agent=200))],
     "quality.criteria": [R("GET", "/quality/criteria", EDITORS)],
     "quality.criterion_row": [R("GET", "/quality/criteria/{criterion}/row", row(trainer=303, admin=303)),

@@ -137,6 +137,7 @@ class AgentLine:
     lowest: int | None = None
     failed: int = 0  # below the pass line (fatal errors included)
     fatal: int = 0
+    weakest: tuple[str, int] | None = None  # the criterion that lost most points, and how many (coaching)
 
 
 @dataclass
@@ -148,6 +149,7 @@ class TeamSheet:
     pass_score: int
     lines: list[AgentLine] = field(default_factory=list)
     reviews: list[QualityReview] = field(default_factory=list)  # newest first, at most LISTED
+    lost: list[tuple[str, int]] = field(default_factory=list)  # criteria by points lost in the period, most first
 
     @property
     def reviewed(self) -> int:
@@ -165,10 +167,24 @@ def period_bounds(period: str, start: date) -> tuple[datetime, datetime]:
     return shanghai_day_bounds(start)[0], shanghai_day_bounds(period_end(period, start))[0]
 
 
+def _members(team: Team, until: datetime, now: datetime) -> list[User]:
+    """The agents who were in ``team`` at ``until`` (now when that is still to come), by 工号."""
+    members = members_at(team, None if until > now else until, User.role == Role.AGENT)
+    members.sort(key=lambda m: username_sort_key(m.username))
+    return members
+
+
+def _in_period(agent_ids, since: datetime, until: datetime):
+    """Reviews of these agents' replies sent in [since, until)."""
+    return (QualityReview.agent_id.in_(agent_ids), QualityReview.reply_sent_at >= since,
+            QualityReview.reply_sent_at < until)
+
+
 def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: datetime) -> TeamSheet:
     """Each agent who was in ``team`` at the period's end (now for the running one) with the replies
-    they recorded in it (corrections not counted) and the reviews of those replies; the period's
-    reviews, newest first. Five statements at most."""
+    they recorded in it (corrections not counted), the reviews of those replies and the criterion
+    that lost them most points; the team's criteria by points lost; the period's reviews, newest
+    first. The number of statements does not grow with the agents or the reviews."""
     ensure(viewer, Permission.REVIEW_QUALITY)
     if team is not None and viewer.role == Role.LEAD and team.id != viewer.team_id:
         raise PermissionDenied(Permission.REVIEW_QUALITY)
@@ -176,9 +192,7 @@ def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: d
     if team is None:
         return sheet
     since, until = period_bounds(period, start)
-    members = members_at(team, None if until > now else until, User.role == Role.AGENT)
-    members.sort(key=lambda m: username_sort_key(m.username))
-    lines = {m.id: AgentLine(m) for m in members}
+    lines = {m.id: AgentLine(m) for m in _members(team, until, now)}
     if not lines:
         return sheet
     for agent_id, count in db.session.execute(
@@ -191,22 +205,55 @@ def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: d
             select(QualityReview.agent_id, func.count(), func.avg(QualityReview.score), func.min(QualityReview.score),
                    func.sum(case((QualityReview.score < sheet.pass_score, 1), else_=0)),
                    func.sum(case((QualityReview.fatal.is_(True), 1), else_=0)))
-            .where(QualityReview.agent_id.in_(lines), QualityReview.reply_sent_at >= since,
-                   QualityReview.reply_sent_at < until)
+            .where(*_in_period(lines, since, until))
             .group_by(QualityReview.agent_id)):
         line = lines[agent_id]
         line.reviewed, line.average, line.lowest = count, float(average), lowest
         line.failed, line.fatal = int(failed or 0), int(fatal or 0)
+    lost_by_name: dict[str, int] = {}
+    for agent_id, name, lost in db.session.execute(
+            select(QualityReview.agent_id, QualityReviewItem.name,
+                   func.sum(QualityReviewItem.points - QualityReviewItem.awarded))
+            .join(QualityReviewItem, QualityReviewItem.review_id == QualityReview.id)
+            .where(*_in_period(lines, since, until), QualityReviewItem.awarded < QualityReviewItem.points)
+            .group_by(QualityReview.agent_id, QualityReviewItem.name)):
+        lost = int(lost)
+        lost_by_name[name] = lost_by_name.get(name, 0) + lost
+        line = lines[agent_id]
+        if line.weakest is None or (-lost, name) < (-line.weakest[1], line.weakest[0]):
+            line.weakest = (name, lost)
+    sheet.lost = sorted(lost_by_name.items(), key=lambda pair: (-pair[1], pair[0]))
     # a deactivated agent stays while the period has their replies or reviews
     sheet.lines = [line for line in lines.values() if line.user.is_active_account or line.replies or line.reviewed]
     sheet.reviews = list(db.session.scalars(
-        select(QualityReview)
-        .where(QualityReview.agent_id.in_(lines), QualityReview.reply_sent_at >= since,
-               QualityReview.reply_sent_at < until)
+        select(QualityReview).where(*_in_period(lines, since, until))
         .options(joinedload(QualityReview.agent), joinedload(QualityReview.reviewer),
                  joinedload(QualityReview.ticket))
         .order_by(QualityReview.created_at.desc(), QualityReview.id.desc()).limit(LISTED)))
     return sheet
+
+
+EXPORT_LIMIT = 20_000
+
+
+def period_reviews(viewer: User, team: Team | None, period: str, start: date, now: datetime) -> list[QualityReview]:
+    """Every review of the period on the sheet (its agents, replies sent in it), oldest first, with
+    what the export writes; at most ``EXPORT_LIMIT``."""
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    if team is None:
+        return []
+    if viewer.role == Role.LEAD and team.id != viewer.team_id:
+        raise PermissionDenied(Permission.REVIEW_QUALITY)
+    since, until = period_bounds(period, start)
+    agent_ids = [m.id for m in _members(team, until, now)]
+    if not agent_ids:
+        return []
+    return list(db.session.scalars(
+        select(QualityReview).where(*_in_period(agent_ids, since, until))
+        .options(joinedload(QualityReview.agent), joinedload(QualityReview.reviewer),
+                 joinedload(QualityReview.appeal_decided_by), joinedload(QualityReview.reply),
+                 joinedload(QualityReview.ticket).joinedload(Ticket.outlet), selectinload(QualityReview.items))
+        .order_by(QualityReview.created_at, QualityReview.id).limit(EXPORT_LIMIT)))
 
 
 # --------------------------------------------------------------------------- drawing and scoring

@@ -476,3 +476,15 @@ def test_the_export_writes_the_period_s_reviews_as_text(client, auth, qw):
     sheet = parse(client.get("/quality/"))
     assert sheet.one("tr", data_agent="agent_a").one(data_figure="weakest").text == "按SOP处理 −6"
     assert "按SOP处理 −6" in sheet.one(data_testid="points-lost").text
+
+
+def test_the_lead_home_says_which_disputes_wait(client, auth, qw):
+    w = qw
+    mine = factories.make_quality_review(w.r1, w.lead)
+    far = factories.make_quality_review(w.far_reply, w.lead2)
+    service.appeal(w.agent, mine.id, "漏看了致歉句。")
+    service.appeal(w.stranger, far.id, "不同意")  # another team: not lead_a's
+    assert service.open_appeal_count(w.lead) == 1 and service.open_appeal_count(w.agent) == 0
+    auth.login(w.lead)
+    link = parse(client.get("/")).one(data_testid="lead-disputes-waiting")
+    assert link.get("href") == "/quality/" and "1 条质检申诉" in link.text

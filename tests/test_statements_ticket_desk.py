@@ -624,7 +624,7 @@ def test_home_statements(client, auth, ticket_world):
     assert counted == [16, 16], (counted, sql)  # + 跟进 (one prebuilt statement)
     assert body.count("首页网点") == 6 and body.count("首页通知") == 6, body  # every outlet and notice shown
     counted, sql, body = _counts(client, auth, w.lead, "/", add)
-    assert counted == [21, 21], (counted, sql)  # + the overtime waiting for the lead, + 跟进 (2)
+    assert counted == [22, 22], (counted, sql)  # + the overtime waiting for the lead, + 跟进 (2), + 质检 disputes
     mates = [u.display_name for u in db.session.scalars(select(User).where(User.username.like("desk%")))]
     assert len(mates) == 12 and all(name in body for name in mates), body  # every team member listed
 

@@ -158,7 +158,7 @@ def test_page_statements_do_not_grow_with_the_team(client, auth, ticket_world):
             _ticket(w, outlet, due=due)
 
     counted, sql, body = _counts(client, auth, w.lead, "/team/performance", add)
-    assert counted == [8, 8], (counted, sql)  # user, team, members, deadlines, replies, closed, fines, bell
+    assert counted == [9, 9], (counted, sql)  # user, team, members, deadlines, replies, closed, fines, 质检, bell
     assert body.count("data-agent=") == 2 + 6 + 1  # agent_a, the teammate, six new agents, the lead
 
 
@@ -263,7 +263,7 @@ def test_my_page_statements_do_not_grow_with_the_tickets(client, auth, ticket_wo
     counted, sql, body = _counts(client, auth, w.agent, "/me/performance", add)
     # user, 4 figures now, 4 before, the outlets covered now (代班, for "openable"), the list, the bell, the SOP
     # reading banner of an agent's pages
-    assert counted == [13, 13], (counted, sql)
+    assert counted == [15, 15], (counted, sql)  # + 质检 of the period and of the one before
 
 
 @pytest.mark.parametrize("minutes, text", [(0, "0 分钟"), (40, "40 分钟"), (60, "1 小时"), (185, "3 小时 5 分钟"),
@@ -370,3 +370,31 @@ def test_a_reopened_ticket_without_reply_counts_its_new_deadline_afresh(ticket_w
     db.session.commit()
     tickets.reopen(w.lead, ticket.id, version=ticket.version, reason="客户再次来电")
     assert ticket.reply_agent_id is None and ticket.reply_due_at > now
+
+
+def test_the_page_shows_each_member_s_quality_score(client, auth, ticket_world):
+    """质检均分: the average score of the member's replies sent in the period (how many were scored)."""
+    from kdcs.models import utcnow
+
+    w = ticket_world
+    for awarded in (18, 14):  # 90 and 70
+        factories.make_quality_review(factories.make_reply(w.mine, w.agent, sent_at=utcnow()), w.lead,
+                                      awarded=awarded, possible=20)
+    factories.make_quality_review(factories.make_reply(w.mine, w.agent, sent_at=utcnow() - timedelta(days=40)),
+                                  w.lead, awarded=0, possible=20)  # another period
+    auth.login(w.lead)
+    page = parse(client.get("/team/performance"))
+    assert page.one("tr", data_agent="agent_a").one(data_figure="quality").text == "80.0 (2)"
+    assert page.one("tr", data_agent="agent_mate").one(data_figure="quality").text == "—"
+    assert page.one(data_figure="team-quality").text == "80.0"
+
+
+def test_the_person_page_shows_the_quality_checks_of_both_periods(client, auth, ticket_world):
+    from kdcs.models import utcnow
+
+    w = ticket_world
+    factories.make_quality_review(factories.make_reply(w.mine, w.agent, sent_at=utcnow()), w.lead,
+                                  awarded=18, possible=20)
+    auth.login(w.agent)
+    text = parse(client.get("/me/performance")).one(data_testid="person-quality").text
+    assert "抽检 1 条，平均 90.0 分" in text and "上周: 没有抽检" in text and "我的质检" in text

@@ -10,6 +10,7 @@ from ..margin import service as margin_service
 from ..models import Role, User
 from ..outlets.service import latest_month
 from ..permissions import Permission, has_permission, require
+from ..quality import service as quality_service
 from ..tickets.followups import service as follow_up_service
 from ..tickets.labels import label
 from ..workcalendar import SHANGHAI
@@ -77,7 +78,10 @@ def team_performance():
     teams = performance.teams_for(current_user)  # read once: the picker and the default team
     team = performance.team_for(current_user, request.args.get("team", type=int), teams)
     report = performance.team_period(current_user, team, period, start, datetime.now(UTC))
-    return render("dashboard/performance.html", report=report, error=error, teams=teams,
+    quality = quality_service.averages((line.user.id for line in report.lines),
+                                       *quality_service.period_bounds(period, start))
+    return render("dashboard/performance.html", report=report, error=error, teams=teams, quality=quality,
+                  quality_total=quality_service.overall(quality),
                   duration=performance.duration_text,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=report.end, period_label=performance.period_label)
@@ -89,7 +93,9 @@ def _person_page(person, endpoint: str, **url_args):
     period, start, error = _period_args(today)
     now = datetime.now(UTC)
     report = performance.person_period(current_user, person, period, start, now)
-    return render("dashboard/person_performance.html", report=report, error=error, now=now,
+    quality = [quality_service.averages([person.id], *quality_service.period_bounds(period, first)).get(person.id)
+               for first in (start, performance.previous_start(period, start))]  # (count, average) or None
+    return render("dashboard/person_performance.html", report=report, error=error, now=now, quality=quality,
                   L=label, duration=performance.duration_text,
                   endpoint=endpoint, url_args=url_args, own=person.id == current_user.id,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),

@@ -618,10 +618,12 @@ class LeadAttention:
     not_live: list[NotLiveLine]
     repass: list[tuple[User, date]]
     overtime_waiting: int = 0  # 加班 entries of the team's agents to decide
+    disputes_waiting: int = 0  # 质检 scores the team's agents disputed (申诉)
 
     @property
     def empty(self) -> bool:
-        return not (self.leave_waiting or self.not_live or self.repass or self.overtime_waiting)
+        return not (self.leave_waiting or self.not_live or self.repass or self.overtime_waiting
+                    or self.disputes_waiting)
 
     @property
     def holds_work(self) -> bool:
@@ -630,21 +632,23 @@ class LeadAttention:
 
 
 def lead_attention(lead: User, day: TeamDay, today: date, summary: OutletSummary | None = None) -> LeadAttention:
-    """The lead's home box: leave requests and overtime waiting for the lead, the team's agents who are not live
+    """The lead's home box: leave requests, overtime and 质检 disputes waiting for the lead, the team's agents who are not live
     (with what is missing, their outlets and open tickets) and live agents whose re-pass is due.
     Sets each line's going-live badge from the same reads (one statement for the team's rows).
     ``summary``: the lead's ``outlet_summary`` (the outlets each agent holds are counted from it)."""
     from ..leave import service as leave
     from ..overtime.service import waiting_count
     from ..permissions import Permission, has_permission
+    from ..quality.service import open_appeal_count
     from ..training.certification import gate
     from ..training.certification import service as certification
 
     waiting = leave.inbox_count(lead) if has_permission(lead, Permission.APPROVE_LEAVE) else 0
     overtime = waiting_count(lead)
+    disputes = open_appeal_count(lead)
     agents = [line for line in day.lines if line.user.role == Role.AGENT]
     if not agents or not certification.training_required():
-        return LeadAttention(waiting, [], [], overtime)
+        return LeadAttention(waiting, [], [], overtime, disputes)
     ids = [line.user.id for line in agents]
     rows = gate.certification_rows(ids)
     live = {user_id for user_id in ids if gate.row_is_live(rows.get(user_id), today)}
@@ -671,4 +675,4 @@ def lead_attention(lead: User, day: TeamDay, today: date, summary: OutletSummary
     badges = gate.badges([line.user for line in agents], today=today, reasons=reasons, rows=rows)
     for line in agents:
         line.badge = badges[line.user.id]
-    return LeadAttention(waiting, not_live, repass, overtime)
+    return LeadAttention(waiting, not_live, repass, overtime, disputes)

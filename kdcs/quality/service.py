@@ -233,6 +233,23 @@ def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: d
     return sheet
 
 
+def averages(agent_ids, since: datetime, until: datetime) -> dict[int, tuple[int, float]]:
+    """agent id → (reviews, average score) of their replies sent in [since, until): the 质检 column of
+    团队表现 and 我的表现 (the caller has checked who may read them). One statement."""
+    ids = list(agent_ids)
+    if not ids:
+        return {}
+    return {agent_id: (count, float(average)) for agent_id, count, average in db.session.execute(
+        select(QualityReview.agent_id, func.count(), func.avg(QualityReview.score))
+        .where(*_in_period(ids, since, until)).group_by(QualityReview.agent_id))}
+
+
+def overall(found: dict[int, tuple[int, float]]) -> float | None:
+    """The average of every review behind ``averages(...)`` (not of the agents' averages)."""
+    count = sum(n for n, _average in found.values())
+    return sum(n * average for n, average in found.values()) / count if count else None
+
+
 EXPORT_LIMIT = 20_000
 
 
@@ -557,6 +574,16 @@ def decide_appeal(viewer: User, review_id: int, *, version: int | None, change: 
         db.session.rollback()
         raise StaleEdit() from None
     return found
+
+
+def open_appeal_count(lead: User) -> int:
+    """How many disputed scores of the lead's team's agents wait for a decision (the lead's home says
+    so). One statement; 0 for someone who does not review or has no team."""
+    if not has_permission(lead, Permission.REVIEW_QUALITY) or lead.team_id is None:
+        return 0
+    return db.session.scalar(
+        select(func.count(QualityReview.id)).join(User, User.id == QualityReview.agent_id)
+        .where(QualityReview.appeal_state == AppealState.OPEN, User.team_id == lead.team_id)) or 0
 
 
 def open_appeals(viewer: User, team: Team | None) -> list[QualityReview]:

@@ -381,6 +381,42 @@ def _attempt(user, extra):
             or _first(select(QuizAttempt.id).order_by(QuizAttempt.id)))
 
 
+@_filler("criterion_id")
+def _criterion(user, extra):
+    """The scorecard's first criterion (质检)."""
+    from sqlalchemy import select
+
+    from kdcs.models import QualityCriterion
+
+    return _first(select(QualityCriterion.id).order_by(QualityCriterion.position, QualityCriterion.id))
+
+
+@_filler("reply_id")
+def _reply(user, extra):
+    """One of agent1's replies with no review yet (scored by lead1, trainers and admins)."""
+    from sqlalchemy import select
+
+    from kdcs.models import QualityReview, TicketReply
+
+    return _first(select(TicketReply.id).where(TicketReply.recorded_by_id == extra["agent1"],
+                                               TicketReply.id.not_in(select(QualityReview.reply_id)))
+                  .order_by(TicketReply.id))
+
+
+@_filler("review_id")
+def _review(user, extra):
+    """agent1's reviews: the undisputed one for agent1 (the dispute form), the disputed one for the
+    others (the decision form)."""
+    from sqlalchemy import select
+
+    from kdcs.models import QualityReview
+
+    disputed = QualityReview.appeal_state.is_not(None)
+    return _first(select(QualityReview.id).where(QualityReview.agent_id == extra["agent1"],
+                                                 ~disputed if user.role == "agent" else disputed)
+                  .order_by(QualityReview.id))
+
+
 def db_scalars(query) -> list:
     from kdcs.extensions import db
 

@@ -488,3 +488,45 @@ def test_the_lead_home_says_which_disputes_wait(client, auth, qw):
     auth.login(w.lead)
     link = parse(client.get("/")).one(data_testid="lead-disputes-waiting")
     assert link.get("href") == "/quality/" and "1 条质检申诉" in link.text
+
+
+# --------------------------------------------------------------------------- from a score to training
+
+
+def test_a_trainer_assigns_a_course_after_a_review(client, auth, qw):
+    from datetime import date
+
+    from kdcs.leave.rules import beijing_today
+    from kdcs.models import TrainingAssignment
+    from tests.training_cert_data import make_course
+
+    w = qw
+    course = make_course("沟通技巧与共情话术", required=False, questions=0, items=0)
+    draft = make_course("草稿课程", published=False, questions=0, items=0)
+    review = factories.make_quality_review(w.r1, w.lead, awarded=10, possible=20)
+    today = date(2026, 12, 4)
+    with pytest.raises(PermissionDenied):  # leads do not assign training
+        service.assign_refresher(w.lead, review.id, course.id, today, today)
+    with pytest.raises(ValidationError) as refused:
+        service.assign_refresher(w.trainer, review.id, draft.id, today + timedelta(days=91), today)
+    assert set(refused.value.errors) == {"course_id", "due_on"}
+    service.assign_refresher(w.trainer, review.id, course.id, today + timedelta(days=7), today)
+    assignment = db.session.scalars(select(TrainingAssignment).where(TrainingAssignment.user_id == w.agent.id)).one()
+    assert (assignment.course_id, assignment.due_on) == (course.id, date(2026, 12, 11))
+    notice = db.session.scalars(select(Notification).where(Notification.user_id == w.agent.id,
+                                                           Notification.kind == "training_assigned")).one()
+    assert "沟通技巧与共情话术" in notice.title and notice.link == f"/training/courses/{course.id}"
+
+    auth.login(w.trainer)
+    page = parse(client.get(f"/quality/reviews/{review.id}"))
+    form = page.one(data_testid="refresher")
+    assert "沟通技巧与共情话术" in form.text and "草稿课程" not in form.text
+    assert form.one("input", name="due_on").get("value") == (beijing_today() + timedelta(days=7)).isoformat()
+    bad = client.post(f"/quality/reviews/{review.id}/refresher", data={"course_id": "abc", "due_on": "明天"})
+    assert bad.status_code == 422 and "已发布的课程" in bad.get_data(as_text=True)
+    done = client.post(f"/quality/reviews/{review.id}/refresher",
+                       data={"course_id": course.id, "due_on": (beijing_today() + timedelta(days=3)).isoformat()})
+    assert done.status_code == 303
+    auth.logout()
+    auth.login(w.lead)
+    assert parse(client.get(f"/quality/reviews/{review.id}")).find(data_testid="refresher") is None

@@ -3,8 +3,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..request_args import id_or_zero
 
 
 class ReviewForm(FlaskForm):
@@ -36,3 +38,8 @@ class AppealForm(FlaskForm):
 class AppealDecisionForm(FlaskForm):
     fatal = BooleanField(_l("Fatal error (the score is 0)"))
     appeal_note = TextAreaField(_l("Decision and reason"), render_kw={"rows": 3, "maxlength": 500})
+
+
+class RefresherForm(FlaskForm):
+    course_id = SelectField(_l("Course"), coerce=id_or_zero, validate_choice=False)
+    due_on = StringField(_l("Due on"), render_kw={"type": "date"})

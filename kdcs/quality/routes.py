@@ -3,7 +3,7 @@ agent's own reviews, and the scorecard with the pass line."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -14,14 +14,21 @@ from ..dashboard import performance
 from ..extensions import db
 from ..htmx import redirect_after_post, render
 from ..models import QualityCriterion, Role, SopVersion
-from ..permissions import Permission, require
-from ..request_args import id_or_none
+from ..permissions import Permission, has_permission, require
+from ..request_args import day_or_none, id_or_none
 from ..service_errors import StaleEdit, ValidationError
 from ..tickets.labels import label
 from ..views import apply_errors
 from ..workcalendar import SHANGHAI
 from . import bp, rules, service
-from .forms import AppealDecisionForm, AppealForm, CriterionForm, PassScoreForm, ReviewForm
+from .forms import (
+    AppealDecisionForm,
+    AppealForm,
+    CriterionForm,
+    PassScoreForm,
+    RefresherForm,
+    ReviewForm,
+)
 
 
 def _today():
@@ -158,9 +165,20 @@ def score(reply_id: int):
     return redirect_after_post(url_for("quality.review", review_id=result.id))
 
 
+def _refresher_form(formdata=None) -> RefresherForm | None:
+    """The 安排培训 form for those who assign training (its course choices), else None."""
+    if not has_permission(current_user, Permission.ASSIGN_TRAINING):
+        return None
+    form = RefresherForm(formdata=formdata) if formdata is not None else RefresherForm(
+        formdata=None, due_on=(_today() + timedelta(days=service.REFRESHER_DAYS)).isoformat())
+    form.course_id.choices = [(0, _("Choose a course"))] + [(c.id, c.title) for c in service.refresher_courses()]
+    return form
+
+
 def _review_page(review_id: int, *, appeal_form: AppealForm | None = None,
                  decision_form: AppealDecisionForm | None = None, values: dict[str, str] | None = None,
-                 errors: dict[str, str] | None = None, status: int = 200):
+                 errors: dict[str, str] | None = None, refresher_form: RefresherForm | None = None,
+                 status: int = 200):
     user = current_user._get_current_object()
     found = service.get_review(user, review_id)
     sent_day = found.reply_sent_at.astimezone(SHANGHAI).date()
@@ -177,7 +195,8 @@ def _review_page(review_id: int, *, appeal_form: AppealForm | None = None,
                   may_appeal=own and rules.may_appeal(found.appeal_state, found.created_at, datetime.now(UTC)),
                   appeal_deadline=rules.appeal_deadline(found.created_at),
                   appeal_form=appeal_form or AppealForm(formdata=None), decision_form=decision_form,
-                  values=values, errors=errors or {}, status=status)
+                  values=values, errors=errors or {}, status=status,
+                  refresher_form=refresher_form or (_refresher_form() if found.agent.is_active_account else None))
 
 
 @bp.route("/reviews/<int:review_id>")
@@ -231,6 +250,25 @@ def decide_appeal(review_id: int):
                 after=found.score), "success")
     else:
         flash(_("Score upheld. The agent has been told."), "success")
+    return redirect_after_post(url_for("quality.review", review_id=review_id))
+
+
+@bp.route("/reviews/<int:review_id>/refresher", methods=["POST"])
+@require(Permission.ASSIGN_TRAINING)
+def assign_refresher(review_id: int):
+    """Assign the reviewed agent a course to relearn what the score showed (trainers and admins); the
+    agent is told and the course appears in their 我的培训."""
+    form = _refresher_form(request.form)
+    if not form.validate_on_submit():
+        return _review_page(review_id, refresher_form=form, status=400)
+    try:
+        course, due_on = service.assign_refresher(current_user._get_current_object(), review_id, form.course_id.data,
+                                                  day_or_none(form.due_on.data), _today())
+    except ValidationError as exc:
+        apply_errors(form, exc.errors)
+        return _review_page(review_id, refresher_form=form, status=422)
+    flash(_("Assigned %(title)s, due %(day)s. The agent has been told.", title=course.title, day=due_on.isoformat()),
+          "success")
     return redirect_after_post(url_for("quality.review", review_id=review_id))
 
 

@@ -596,3 +596,46 @@ def open_appeals(viewer: User, team: Team | None) -> list[QualityReview]:
         .where(QualityReview.appeal_state == AppealState.OPEN, User.team_id == team.id)
         .options(joinedload(QualityReview.agent), joinedload(QualityReview.ticket))
         .order_by(QualityReview.appealed_at, QualityReview.id).limit(LISTED)))
+
+
+# --------------------------------------------------------------------------- from a score to training
+
+REFRESHER_DAYS = 7  # the default due date of a course assigned after a review
+MAX_REFRESHER_DAYS = 90
+
+
+def refresher_courses() -> list:
+    """The published courses a trainer may assign after a review, by title."""
+    from ..models import TrainingCourse
+    from ..models.training import CourseStatus
+
+    return list(db.session.scalars(select(TrainingCourse).where(TrainingCourse.status == CourseStatus.PUBLISHED)
+                                   .order_by(TrainingCourse.title, TrainingCourse.id)))
+
+
+def assign_refresher(actor: User, review_id: int, course_id: int | None, due_on: date | None,
+                     today: date) -> tuple[object, date]:
+    """Assign the reviewed agent a published course due on ``due_on`` (today to 90 days on): what the
+    score showed them to relearn. The agent is told; the assignment is audited by training. Commits."""
+    from ..models import TrainingCourse
+    from ..models.training import CourseStatus
+    from ..training.programmes import service as programmes
+
+    ensure(actor, Permission.ASSIGN_TRAINING)
+    found = get_review(actor, review_id)
+    errors: dict[str, str] = {}
+    course = db.session.get(TrainingCourse, course_id) if course_id else None
+    if course is None or course.status != CourseStatus.PUBLISHED:
+        errors["course_id"] = _("Choose a published course.")
+    if due_on is None or not today <= due_on <= today + timedelta(days=MAX_REFRESHER_DAYS):
+        errors["due_on"] = _("Enter a due date from today to %(n)d days on, as 2026-12-10.", n=MAX_REFRESHER_DAYS)
+    if not found.agent.is_active_account:
+        errors["course_id"] = _("%(name)s's account is closed.", name=found.agent.display_name)
+    if errors:
+        raise ValidationError(errors)
+    notify(found.agent_id, "training_assigned",
+           _("After a quality check: the course %(title)s, due %(day)s", title=course.title, day=due_on.isoformat()),
+           _("Assigned by %(name)s after the review of waybill %(waybill)s.", name=actor.display_name,
+             waybill=found.ticket.waybill_no), f"/training/courses/{course.id}")
+    programmes.assign_course(actor, course, user_ids=[str(found.agent_id)], due_on=due_on)  # commits
+    return course, due_on

@@ -280,7 +280,7 @@ def test_a_lead_draws_scores_and_the_agent_reads_it(client, auth, qw):
     sheet = parse(client.get("/quality/"))
     row = sheet.one("tr", data_agent="agent_a")
     assert "2" in row.text and row.find("button", data_testid="draw") is not None
-    monday = sheet.one("input", name="start").get("value")
+    monday = row.one("input", name="start").get("value")
     drawn = client.post("/quality/draw", data={"agent_id": w.agent.id, "period": "week", "start": monday})
     assert drawn.status_code == 303
     reply_id = int(drawn.headers["Location"].split("/")[3])
@@ -530,3 +530,25 @@ def test_a_trainer_assigns_a_course_after_a_review(client, auth, qw):
     auth.logout()
     auth.login(w.lead)
     assert parse(client.get(f"/quality/reviews/{review.id}")).find(data_testid="refresher") is None
+
+
+def test_the_draw_keeps_to_a_category(client, auth, qw):
+    w = qw
+    since, until = _week()
+    arbitration = factories.make_ticket(w.own, category="arbitration")
+    on_arbitration = factories.make_reply(arbitration, w.agent, sent_at=w.this_week(25))
+    drawn = {service.draw(w.lead, w.agent.id, since, until, random.Random(s), category="arbitration").id
+             for s in range(10)}
+    assert drawn == {on_arbitration.id}
+    with pytest.raises(ValidationError):
+        service.draw(w.lead, w.agent.id, since, until, category="message")
+    auth.login(w.lead)
+    page = parse(client.get("/quality/?category=arbitration"))
+    assert page.one("select", name="category").find("option", selected="") is not None
+    form = page.one("tr", data_agent="agent_a").one("form")
+    assert form.one("input", name="category").get("value") == "arbitration"
+    answer = client.post("/quality/draw", data={"agent_id": w.agent.id, "category": "arbitration"})
+    assert answer.headers["Location"] == f"/quality/replies/{on_arbitration.id}/review"
+    nothing = client.post("/quality/draw", data={"agent_id": w.agent.id, "category": "message"})
+    assert "category=message" in nothing.headers["Location"]  # back to the sheet with the same scope
+    assert client.get("/quality/?category=zzz").status_code == 200  # an unknown category is every category

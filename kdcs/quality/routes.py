@@ -13,7 +13,7 @@ from ..crud import InlineEdit
 from ..dashboard import performance
 from ..extensions import db
 from ..htmx import redirect_after_post, render
-from ..models import QualityCriterion, Role, SopVersion
+from ..models import Category, QualityCriterion, Role, SopVersion
 from ..permissions import Permission, has_permission, require
 from ..request_args import day_or_none, id_or_none
 from ..service_errors import StaleEdit, ValidationError
@@ -35,8 +35,19 @@ def _today():
     return datetime.now(SHANGHAI).date()
 
 
-def _sheet_url(period: str, start, team_id: int | None) -> str:
+CATEGORIES = tuple(c.value for c in Category)
+
+
+def _category_asked() -> str | None:
+    """The ticket category the draw keeps to (抽检范围), None for every category."""
+    asked = request.args.get("category", "")
+    return asked if asked in CATEGORIES else None
+
+
+def _sheet_url(period: str, start, team_id: int | None, category: str | None = None) -> str:
     args = {"period": period, "start": start.isoformat()}
+    if category:
+        args["category"] = category
     if team_id and current_user.role != Role.LEAD:
         args["team"] = team_id
     return url_for("quality.index", **args)
@@ -54,8 +65,14 @@ def index():
     teams = service.teams_for(user)
     team = service.team_for(teams, request.args.get("team", type=int))
     sheet = service.team_sheet(user, team, period, start, datetime.now(UTC))
+    category = _category_asked()
+    scope_args = {"team": team.id} if team and user.role != Role.LEAD else {}  # what the period links keep
+    if category:
+        scope_args["category"] = category
     return render("quality/index.html", report=sheet, error=error, teams=teams if user.role != Role.LEAD else [],
-                  appeals=service.open_appeals(user, team),
+                  appeals=service.open_appeals(user, team), category=category, categories=CATEGORIES,
+                  scope_args=scope_args,
+                  L=label,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=sheet.end, period_label=performance.period_label, passed=rules.passed)
 
@@ -109,11 +126,13 @@ def draw():
     start = performance.period_start(period, day)
     team_id = id_or_none(request.form.get("team"))
     since, until = service.period_bounds(period, start)
+    category = request.form.get("category", "")
+    category = category if category in CATEGORIES else None
     try:
-        reply = service.draw(current_user, id_or_none(request.form.get("agent_id")), since, until)
+        reply = service.draw(current_user, id_or_none(request.form.get("agent_id")), since, until, category=category)
     except ValidationError as exc:
         flash(next(iter(exc.errors.values())), "warning")
-        return redirect_after_post(_sheet_url(period, start, team_id))
+        return redirect_after_post(_sheet_url(period, start, team_id, category))
     return redirect_after_post(url_for("quality.score", reply_id=reply.id))
 
 

@@ -284,17 +284,19 @@ def _agent(viewer: User, agent_id: int | None) -> User:
 
 
 def draw(viewer: User, agent_id: int | None, since: datetime, until: datetime,
-         rng: random.Random | None = None) -> TicketReply:
-    """One of ``agent``'s replies sent in [since, until) that has no review yet, at random (抽检);
-    a ValidationError when there is none left."""
+         rng: random.Random | None = None, category: str | None = None) -> TicketReply:
+    """One of ``agent``'s replies sent in [since, until) that has no review yet, at random (抽检), on
+    a ticket of ``category`` when given (a lead checks the 仲裁 replies this week); a ValidationError
+    when there is none left."""
     ensure(viewer, Permission.REVIEW_QUALITY)
     agent = _agent(viewer, agent_id)
     reviewed = select(QualityReview.reply_id).where(QualityReview.agent_id == agent.id)
-    ids = list(db.session.scalars(
-        select(TicketReply.id)
-        .where(TicketReply.recorded_by_id == agent.id, TicketReply.sent_at >= since, TicketReply.sent_at < until,
-               TicketReply.corrects_id.is_(None), TicketReply.id.not_in(reviewed))
-        .order_by(TicketReply.id).limit(2000)))
+    query = (select(TicketReply.id)
+             .where(TicketReply.recorded_by_id == agent.id, TicketReply.sent_at >= since, TicketReply.sent_at < until,
+                    TicketReply.corrects_id.is_(None), TicketReply.id.not_in(reviewed)))
+    if category:
+        query = query.join(Ticket, Ticket.id == TicketReply.ticket_id).where(Ticket.category == category)
+    ids = list(db.session.scalars(query.order_by(TicketReply.id).limit(2000)))
     if not ids:
         raise ValidationError({"agent_id": _("%(name)s has no reply left to review in this period.",
                                              name=agent.display_name)})

@@ -15,7 +15,8 @@ from .models.sop import AppSetting
 DEFAULTS: dict[str, object] = {
     "sop.review_required": True,  # SOP drafts need another trainer's approval before publishing
     "leave.fallback_approver_id": None,
-    "quality.pass_score": 80,  # 质检合格线: a reviewed reply below it is 不合格  # approves leave whose lead is away, missing or the requester
+    "quality.pass_score": 80,  # 质检合格线: a reviewed reply below it is 不合格
+    "quality.weekly_target": 3,  # 抽检目标: replies to score per agent and week (0: no target)  # approves leave whose lead is away, missing or the requester
 }
 
 

@@ -224,6 +224,10 @@ def test_the_team_sheet_counts_the_period(qw):
     assert (agent.replies, agent.reviewed, agent.average, agent.lowest, agent.failed, agent.fatal) == (2, 2, 45.0, 0, 1, 1)
     assert (lines["agent_mate"].replies, lines["agent_mate"].reviewed, lines["agent_mate"].average) == (1, 0, None)
     assert sheet.reviewed == 2 and sheet.average == 45.0 and sheet.pass_score == 80
+    # the weekly target (3): agent_a has 2 replies, both scored; the teammate 1, none scored
+    assert sheet.target == 3 and sheet.short_of_target(agent) == 0
+    assert sheet.short_of_target(lines["agent_mate"]) == 1 and sheet.under_target == 1
+    assert service.team_sheet(w.lead, w.team, "month", monday.replace(day=1), datetime.now(UTC)).target == 0
     assert agent.weakest == ("按SOP处理", 12) and lines["agent_mate"].weakest is None  # 2 + 10 points lost
     assert sheet.lost == [("按SOP处理", 12)]
     assert [r.reply_id for r in sheet.reviews] == [w.r2.id, w.r1.id]  # newest first
@@ -325,7 +329,7 @@ def test_a_trainer_picks_the_team_and_keeps_the_scorecard(client, auth, qw):
     factories.make_quality_review(w.far_reply, w.lead2)
     auth.login(w.trainer)
     page = parse(client.get(f"/quality/?team={w.other_team.id}"))
-    assert page.one("tr", data_agent="agent_far").find(data_figure="reviewed").text == "1"
+    assert page.one("tr", data_agent="agent_far").find(data_figure="reviewed").text == "1 / 1"  # of the target
     assert page.one("select", name="team") is not None
     criteria = parse(client.get("/quality/criteria"))
     assert "开场与称呼" in criteria.one(data_testid="criteria").text
@@ -333,10 +337,11 @@ def test_a_trainer_picks_the_team_and_keeps_the_scorecard(client, auth, qw):
     made = client.post("/quality/criteria/new", data={"name": "结束语", "points": "10", "hint": ""},
                        headers={"HX-Request": "true"})
     assert made.status_code == 200 and "criterions-changed" in made.headers.get("HX-Trigger", "")
-    bad = client.post("/quality/criteria/pass-score", data={"pass_score": "abc"})
-    assert bad.status_code == 422 and "1 到 100" in bad.get_data(as_text=True)
-    good = client.post("/quality/criteria/pass-score", data={"pass_score": "85"})
-    assert good.status_code == 303 and service.pass_score() == 85
+    bad = client.post("/quality/criteria/settings", data={"pass_score": "abc", "weekly_target": "51"})
+    assert bad.status_code == 422 and "1 到 100" in bad.get_data(as_text=True) and "0 到 50" in bad.get_data(as_text=True)
+    assert service.pass_score() == 80 and service.weekly_target() == 3  # nothing saved
+    good = client.post("/quality/criteria/settings", data={"pass_score": "85", "weekly_target": "0"})
+    assert good.status_code == 303 and (service.pass_score(), service.weekly_target()) == (85, 0)
 
 
 def test_the_sheet_statements_do_not_grow_with_agents_and_reviews(client, auth, qw):

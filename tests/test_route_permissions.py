@@ -183,7 +183,7 @@ ROUTES: dict[str, list[R]] = {
     "quality.criterion_set_active": [R("POST", "/quality/criteria/{criterion}/active", row(trainer=400, admin=400),
                                        {"active": "maybe"})],
     "quality.criterion_create": [R("POST", "/quality/criteria/new", EDITORS, {"name": "", "points": "0"})],
-    "quality.pass_score": [R("POST", "/quality/criteria/pass-score", row(trainer=422, admin=422), {"pass_score": "0"})],
+    "quality.settings": [R("POST", "/quality/criteria/settings", row(trainer=422, admin=422), {"pass_score": "0"})],
     "overtime.index": [R("GET", "/overtime/", WORKERS), R("GET", "/overtime/?month=2026-13", WORKERS)],
     "overtime.record": [R("POST", "/overtime/", row(agent=422, lead=422, admin=422),
                           {"outlet_id": "0", "work_date": "x", "hours": "99", "note": ""})],

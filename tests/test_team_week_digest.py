@@ -55,7 +55,7 @@ def test_each_lead_is_told_once_with_the_weeks_figures(week):
     assert sent.body.startswith("回复时限 3 单，按时率 33%，超时未回复 1 单")
     assert "超时未回复最多：" in sent.body and w.agent.display_name in sent.body
     assert sent.link == "/team/performance?period=week&start=2026-11-23"
-    assert sent.body.endswith("质检：该周没有抽检回复。")  # a nudge: nobody was scored
+    assert sent.body.endswith("质检：该周没有抽检回复。")  # a nudge: nobody was scored (no reply recorded either)
     assert digest.send_team_week_digests(MONDAY_0800 + timedelta(minutes=15)) == 0  # the next run: nothing
     assert digest.send_team_week_digests(MONDAY_0800 + timedelta(days=3)) == 0
     assert len(_digests()) == 1
@@ -68,9 +68,10 @@ def test_the_digest_sums_up_last_week_s_quality_checks(week):
         reply = factories.make_reply(w.mine, w.agent, sent_at=TUESDAY)
         factories.make_quality_review(reply, w.lead, awarded=awarded, possible=20)
     factories.make_quality_review(factories.make_reply(w.mine, w.agent, sent_at=TUESDAY + timedelta(days=7)), w.lead)
+    factories.make_reply(w.mine, w.agent, sent_at=TUESDAY)  # a third reply, not scored: short of the target (3)
     digest.send_team_week_digests(MONDAY_0800)
     (sent,) = _digests(w.lead)
-    assert sent.body.endswith("质检：抽检回复 2 条，平均 80.0 分，不合格 1 条。")
+    assert sent.body.endswith("质检：抽检回复 2 条，平均 80.0 分，不合格 1 条。 1 名客服未达每周 3 条的抽检目标。")
 
 
 def test_a_second_worker_cannot_send_it_again(week):

@@ -56,6 +56,9 @@ def digest_text(report, quality=None) -> tuple[str, str]:
                             failed=sum(line.failed for line in quality.lines))
         else:
             body += " " + _("Quality checks: no reply was scored.")
+        if quality.under_target:
+            body += " " + _("%(n)d agents had fewer replies scored than the target of %(t)d.",
+                            n=quality.under_target, t=quality.target)
     return title, body
 
 

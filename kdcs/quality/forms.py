@@ -27,8 +27,9 @@ class CriterionForm(FlaskForm):
         return {"name": self.name.data or "", "points": self.points.data, "hint": self.hint.data or ""}
 
 
-class PassScoreForm(FlaskForm):
+class SettingsForm(FlaskForm):
     pass_score = StringField(_l("Pass line (points)"), render_kw={"inputmode": "numeric", "size": 4})
+    weekly_target = StringField(_l("Replies to score per agent and week"), render_kw={"inputmode": "numeric", "size": 4})
 
 
 class AppealForm(FlaskForm):

@@ -25,9 +25,9 @@ from .forms import (
     AppealDecisionForm,
     AppealForm,
     CriterionForm,
-    PassScoreForm,
     RefresherForm,
     ReviewForm,
+    SettingsForm,
 )
 
 
@@ -304,13 +304,14 @@ def mine():
 CRITERIA_PAGE = "quality/criteria.html"
 
 
-def _criteria_page(create_form, pass_form: PassScoreForm | None = None, status: int = 200,
+def _criteria_page(create_form, settings_form: SettingsForm | None = None, status: int = 200,
                    block: str | None = "criterion_table"):
-    if pass_form is None:
-        pass_form = PassScoreForm(formdata=None, pass_score=str(service.pass_score()))
+    if settings_form is None:
+        settings_form = SettingsForm(formdata=None, pass_score=str(service.pass_score()),
+                                     weekly_target=str(service.weekly_target()))
     rows = service.criteria(active_only=False)
     return render(CRITERIA_PAGE, block=block, rows=rows, create_form=create_form, kit=CRITERIA,
-                  pass_form=pass_form, total=sum(c.points for c in rows if c.is_active), status=status)
+                  settings_form=settings_form, total=sum(c.points for c in rows if c.is_active), status=status)
 
 
 def _committed(obj):
@@ -345,18 +346,19 @@ def criteria():
     return _criteria_page(CriterionForm(formdata=None))
 
 
-@bp.route("/criteria/pass-score", methods=["POST"])
+@bp.route("/criteria/settings", methods=["POST"])
 @require(Permission.MANAGE_QUALITY)
-def pass_score():
-    """Change the pass line (合格线) a score must reach; audited."""
-    form = PassScoreForm()
+def settings():
+    """Change the pass line (合格线) a score must reach and the weekly target per agent (抽检目标); audited."""
+    form = SettingsForm()
     if form.validate_on_submit():
         try:
-            value = service.set_pass_score(current_user, form.pass_score.data or "")
+            line, target = service.save_settings(current_user, pass_score_text=form.pass_score.data or "",
+                                                 target_text=form.weekly_target.data or "")
         except ValidationError as exc:
             apply_errors(form, exc.errors)
         else:
             db.session.commit()
-            flash(_("Pass line saved: %(n)d points.", n=value), "success")
+            flash(_("Saved: pass line %(n)d points, %(t)d replies per agent and week.", n=line, t=target), "success")
             return redirect(url_for("quality.criteria"), code=303)
     return _criteria_page(CriterionForm(formdata=None), form, status=422, block=None)  # the whole page

@@ -57,6 +57,8 @@ auditing.register_labels(
 )
 
 PASS_SCORE_KEY = "quality.pass_score"
+WEEKLY_TARGET_KEY = "quality.weekly_target"
+MAX_WEEKLY_TARGET = 50
 RECENT_DAYS = 30  # an agent's own average: the last 30 days
 LISTED = 50  # reviews listed on a page
 
@@ -113,14 +115,32 @@ def pass_score() -> int:
     return int(get_setting(PASS_SCORE_KEY))
 
 
+def weekly_target() -> int:
+    """How many replies of each agent should be scored a week (抽检目标), 3 unless changed; 0: none."""
+    return int(get_setting(WEEKLY_TARGET_KEY))
+
+
 def set_pass_score(actor: User, text: str) -> int:
     """Change the pass line (a whole number from 1 to 100); audited. The caller commits."""
+    return save_settings(actor, pass_score_text=text, target_text=str(weekly_target()))[0]
+
+
+def save_settings(actor: User, *, pass_score_text: str, target_text: str) -> tuple[int, int]:
+    """Change the pass line (1–100) and the weekly target per agent (0–50, 0: none); audited. Raises
+    ValidationError with a message per field, nothing saved. The caller commits."""
     ensure(actor, Permission.MANAGE_QUALITY)
-    value = rules.parse_awarded(text, 100)
-    if not value:
-        raise ValidationError({"pass_score": _("Enter a whole number from 1 to 100.")})
-    set_setting(actor, PASS_SCORE_KEY, value)
-    return value
+    errors: dict[str, str] = {}
+    line = rules.parse_awarded(pass_score_text, 100)
+    if not line:
+        errors["pass_score"] = _("Enter a whole number from 1 to 100.")
+    target = rules.parse_awarded(target_text, MAX_WEEKLY_TARGET)
+    if target is None:
+        errors["weekly_target"] = _("Enter a whole number from 0 to %(n)d.", n=MAX_WEEKLY_TARGET)
+    if errors:
+        raise ValidationError(errors)
+    set_setting(actor, PASS_SCORE_KEY, line)
+    set_setting(actor, WEEKLY_TARGET_KEY, target)
+    return line, target
 
 
 # --------------------------------------------------------------------------- the team's sheet
@@ -147,6 +167,7 @@ class TeamSheet:
     start: date
     end: date  # exclusive
     pass_score: int
+    target: int = 0  # replies to score per agent in the period (a week's target; 0 for a month or none)
     lines: list[AgentLine] = field(default_factory=list)
     reviews: list[QualityReview] = field(default_factory=list)  # newest first, at most LISTED
     lost: list[tuple[str, int]] = field(default_factory=list)  # criteria by points lost in the period, most first
@@ -154,6 +175,18 @@ class TeamSheet:
     @property
     def reviewed(self) -> int:
         return sum(line.reviewed for line in self.lines)
+
+    def short_of_target(self, line: AgentLine) -> int:
+        """How many more of ``line``'s replies should be scored to reach the target (no more than
+        the replies they recorded); 0 when reached or without a target."""
+        if not self.target or not line.user.is_active_account:
+            return 0
+        return max(0, min(self.target, line.replies) - line.reviewed)
+
+    @property
+    def under_target(self) -> int:
+        """The agents whose replies were scored less than the target asks."""
+        return sum(1 for line in self.lines if self.short_of_target(line))
 
     @property
     def average(self) -> float | None:
@@ -188,7 +221,8 @@ def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: d
     ensure(viewer, Permission.REVIEW_QUALITY)
     if team is not None and viewer.role == Role.LEAD and team.id != viewer.team_id:
         raise PermissionDenied(Permission.REVIEW_QUALITY)
-    sheet = TeamSheet(team=team, period=period, start=start, end=period_end(period, start), pass_score=pass_score())
+    sheet = TeamSheet(team=team, period=period, start=start, end=period_end(period, start), pass_score=pass_score(),
+                      target=weekly_target() if period == "week" else 0)
     if team is None:
         return sheet
     since, until = period_bounds(period, start)

@@ -38,7 +38,7 @@ HUEY_FILENAME = "huey.sqlite3"
 # Every module that declares tasks; imported before the app or a consumer uses the queue.
 TASK_MODULES = ("kdcs.tickets.imports.tasks", "kdcs.tickets.tasks", "kdcs.sop.reading.tasks", "kdcs.leave.tasks",
                 "kdcs.health.tasks", "kdcs.training.quiz.tasks", "kdcs.training.certification.tasks",
-                "kdcs.dashboard.tasks")
+                "kdcs.dashboard.tasks", "kdcs.quality.tasks")
 
 
 def load_task_modules() -> None:

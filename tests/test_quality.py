@@ -557,3 +557,23 @@ def test_the_draw_keeps_to_a_category(client, auth, qw):
     nothing = client.post("/quality/draw", data={"agent_id": w.agent.id, "category": "message"})
     assert "category=message" in nothing.headers["Location"]  # back to the sheet with the same scope
     assert client.get("/quality/?category=zzz").status_code == 200  # an unknown category is every category
+
+
+def test_a_dispute_waiting_two_days_is_put_to_the_lead_once(qw):
+    from kdcs.quality import tasks
+
+    w = qw
+    review = factories.make_quality_review(w.r1, w.trainer)
+    appealed = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    service.appeal(w.agent, review.id, "漏看了致歉句。", now=appealed)
+    review.appealed_at = appealed
+    db.session.commit()
+    db.session.query(Notification).delete()
+    db.session.commit()
+    assert service.remind_waiting_appeals(appealed + timedelta(days=1, hours=23)) == 0  # not two days yet
+    assert service.remind_waiting_appeals(appealed + timedelta(days=2, hours=1)) == 1
+    (notice,) = db.session.scalars(select(Notification)).all()
+    assert notice.user_id == w.lead.id and "已等待处理 2 天" in notice.title  # the lead, not the trainer
+    assert notice.link == f"/quality/reviews/{review.id}"
+    assert service.remind_waiting_appeals(appealed + timedelta(days=3)) == 0  # once
+    assert "kdcs.quality.tasks.remind_waiting_appeals" in tasks.huey._registry._registry

@@ -675,3 +675,45 @@ def assign_refresher(actor: User, review_id: int, course_id: int | None, due_on:
              waybill=found.ticket.waybill_no), f"/training/courses/{course.id}")
     programmes.assign_course(actor, course, user_ids=[str(found.agent_id)], due_on=due_on)  # commits
     return course, due_on
+
+
+APPEAL_WAIT = timedelta(days=2)  # a dispute waiting this long is put to the agent's lead again
+APPEAL_REMINDER = "quality_appeal_wait"
+
+
+def remind_waiting_appeals(now: datetime | None = None) -> int:
+    """Disputes waiting for a decision for more than two days: the agent's lead (else the reviewer) is
+    told once per dispute, whatever runs this again (a ``SentMark`` per lead and review, claimed in
+    the notification's transaction). How many were sent."""
+    from ..models import SentMark
+
+    now = now or datetime.now(UTC)
+    waiting = db.session.scalars(
+        select(QualityReview).where(QualityReview.appeal_state == AppealState.OPEN,
+                                    QualityReview.appealed_at <= now - APPEAL_WAIT)
+        .options(joinedload(QualityReview.agent).joinedload(User.team), joinedload(QualityReview.reviewer))
+        .order_by(QualityReview.appealed_at, QualityReview.id).limit(500)).all()
+    done = set(db.session.scalars(select(SentMark.period).where(
+        SentMark.kind == APPEAL_REMINDER, SentMark.period.in_([str(r.id) for r in waiting])))) if waiting else set()
+    sent = 0
+    for review in waiting:
+        if str(review.id) in done:
+            continue
+        team = review.agent.team
+        to = db.session.get(User, team.lead_id) if team is not None and team.lead_id else None
+        if to is None or not to.is_active_account:
+            to = review.reviewer if review.reviewer is not None and review.reviewer.is_active_account else None
+        if to is None:
+            continue
+        db.session.add(SentMark(kind=APPEAL_REMINDER, user_id=to.id, period=str(review.id), sent_at=now))
+        days = int((now - review.appealed_at) / timedelta(days=1))
+        notify(to, APPEAL_REMINDER, _("A quality dispute of %(name)s has waited %(n)d days for a decision",
+                                      name=review.agent.display_name, n=days),
+               review.appeal_reason[:200], f"/quality/reviews/{review.id}")
+        try:
+            db.session.commit()
+        except IntegrityError:  # told already (an earlier run, another worker)
+            db.session.rollback()
+            continue
+        sent += 1
+    return sent

@@ -577,3 +577,19 @@ def test_a_dispute_waiting_two_days_is_put_to_the_lead_once(qw):
     assert notice.link == f"/quality/reviews/{review.id}"
     assert service.remind_waiting_appeals(appealed + timedelta(days=3)) == 0  # once
     assert "kdcs.quality.tasks.remind_waiting_appeals" in tasks.huey._registry._registry
+
+
+def test_the_ticket_page_links_each_reply_to_its_check(client, auth, qw):
+    w = qw
+    review = factories.make_quality_review(w.r1, w.lead, awarded=18, possible=20)
+    auth.login(w.lead)
+    page = parse(client.get(f"/tickets/{w.mine.id}"))
+    scored = page.one("li", data_reply_id=str(w.r1.id)).one("a", data_testid="reply-review")
+    assert scored.get("href") == f"/quality/reviews/{review.id}" and scored.text == "质检 90 分"
+    to_score = page.one("li", data_reply_id=str(w.r2.id)).one("a", data_testid="score-reply")
+    assert to_score.get("href") == f"/quality/replies/{w.r2.id}/review"
+    assert page.one("li", data_reply_id=str(w.fix.id)).find("a", data_testid="score-reply") is None  # a correction
+    auth.logout()
+    auth.login(w.agent)
+    page = parse(client.get(f"/tickets/{w.mine.id}"))
+    assert not page.find_all("a", data_testid="score-reply") and not page.find_all("a", data_testid="reply-review")

@@ -32,6 +32,7 @@ from .forms import (
 
 
 def _today():
+    """Today in Beijing."""
     return datetime.now(SHANGHAI).date()
 
 
@@ -71,8 +72,7 @@ def index():
         scope_args["category"] = category
     return render("quality/index.html", report=sheet, error=error, teams=teams if user.role != Role.LEAD else [],
                   appeals=service.open_appeals(user, team), category=category, categories=CATEGORIES,
-                  scope_args=scope_args,
-                  L=label,
+                  scope_args=scope_args, L=label,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=sheet.end, period_label=performance.period_label, passed=rules.passed)
 

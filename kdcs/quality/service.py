@@ -350,6 +350,24 @@ def reply_for_review(viewer: User, reply_id: int) -> TicketReply:
     return reply
 
 
+def scorable_replies(viewer: User, replies) -> dict[int, tuple[int, int] | None]:
+    """Of a ticket's ``replies`` (rows with id, recorded_by_id, corrects_id), the ones ``viewer`` may
+    score, each with (review id, score) when it has a review: the ticket page's 质检 links. Nothing
+    read for who does not review; two statements otherwise."""
+    if not has_permission(viewer, Permission.REVIEW_QUALITY):
+        return {}
+    authors = {r.recorded_by_id for r in replies if r.recorded_by_id is not None and r.corrects_id is None}
+    if not authors:
+        return {}
+    allowed = {u.id for u in db.session.scalars(select(User).where(User.id.in_(authors))) if can_review(viewer, u)}
+    ids = [r.id for r in replies if r.recorded_by_id in allowed and r.corrects_id is None]
+    if not ids:
+        return {}
+    scores = {reply_id: (review_id, score) for reply_id, review_id, score in db.session.execute(
+        select(QualityReview.reply_id, QualityReview.id, QualityReview.score).where(QualityReview.reply_id.in_(ids)))}
+    return {reply_id: scores.get(reply_id) for reply_id in ids}
+
+
 def review_of_reply(reply_id: int) -> int | None:
     """The id of the reply's review, None when it has none yet."""
     return db.session.scalar(select(QualityReview.id).where(QualityReview.reply_id == reply_id))

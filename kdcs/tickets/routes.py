@@ -21,6 +21,7 @@ from ..htmx import fragment_only, render, render_fragment, retarget, wants_fragm
 from ..leave.coverage import covered_owners
 from ..models import Role, Ticket, TicketReason, TicketStatus
 from ..permissions import Permission, has_permission, require
+from ..quality import service as quality_service
 from ..request_args import id_or_none
 from ..service_errors import NotFound, StaleEdit, ValidationError
 from ..sop import panel as sop_panel
@@ -449,6 +450,7 @@ def _detail_context(ticket: Ticket, kept: frozenset[str] = frozenset(), **forms)
         "note_required_for": sorted(s for s in transitions if service.note_required(ticket.status, s)),
         "canned": _canned_groups(ticket, user),
         "replies": ticket_replies,
+        "scorable": quality_service.scorable_replies(user, ticket_replies),  # 质检 links (leads and admins)
         "reply_met": service.reply_met_deadline(ticket),
         # the SOP scripts beside the ticket (kept: the page's panel stays, with what the agent opened)
         "sop_panel": None if "sop" in kept else sop_panel.for_ticket(ticket, user),

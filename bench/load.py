@@ -532,7 +532,7 @@ class Actor:
             "agent": {"queue_page": 3, "queue_fragment": 8, "search": 4, "detail": 8, "presence": 36, "bell": 14,
                       "note": 4, "status": 3, "reply": 3, "sop_search": 2, "leave": 1, "home": 1},
             "lead": {"queue_page": 5, "queue_fragment": 10, "search": 2, "detail": 6, "presence": 24, "bell": 14,
-                     "note": 2, "bulk_assign": 4, "leave": 2, "home": 2, "sop_search": 1},
+                     "note": 2, "bulk_assign": 4, "leave": 2, "home": 2, "sop_search": 1, "quality": 1},
             "admin": {"queue_page": 4, "queue_fragment": 6, "detail": 4, "presence": 12, "bell": 14,
                       "outlet_edit": 6, "home": 2, "sop_search": 1},
         }[role]
@@ -627,6 +627,10 @@ class Actor:
 
     def home(self) -> None:
         self.s.request("home page", "GET", "/")
+
+    def quality(self) -> None:
+        """A lead's 质检 sheet: the team's week with its reviews (a lead opens it a few times a day)."""
+        self.s.request("quality sheet", "GET", "/quality/")
 
     # writes
     def _after_write(self, ticket_id: int, r: Response) -> None:

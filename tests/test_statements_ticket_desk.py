@@ -146,14 +146,14 @@ def test_ticket_page_statements(client, auth, ticket_world):
     assert body.count("使用了一条已被删除的话术。") == 6, body  # the SOP lines: each version named
     assert all(f"查看并使用了话术《场景{k}》第 1 版" in body for k in add.scenarios), body
     counted, sql, _body = _counts(client, auth, w.lead, url, add)
-    assert counted == [15, 15], (counted, sql)
+    assert counted == [16, 16], (counted, sql)  # + the 质检 links beside the replies
     counted, sql, lead_body = _counts(client, auth, w.lead, url, add, HX)
-    assert counted == [13, 13], (counted, sql)
+    assert counted == [14, 14], (counted, sql)
     from kdcs.sop.panel import MAX_SCENARIOS
 
     assert lead_body.count('class="sop-item-title"') == min(MAX_SCENARIOS, len(add.scenarios)), lead_body  # every matching SOP scenario offered
     counted, sql, _body = _counts(client, auth, w.admin, url, add)  # whom it may go to: every team's
-    assert counted == [17, 17], (counted, sql)
+    assert counted == [18, 18], (counted, sql)  # + the 质检 links
     counted, sql, box = _counts(client, auth, w.agent, f"/tickets/{w.mine.id}/attachments", add, HX)
     assert counted == [5, 5], (counted, sql)
     people = select(User.display_name).where(User.id.in_(
@@ -359,9 +359,10 @@ def test_ticket_write_statements(client, auth, ticket_world):
         pinned[name] = counted[0]
     batched = _inserts_batched()  # two rows of one table (the reply's timeline lines, the assignment's notices): one INSERT
     # each write that answers the refreshed body reads the 跟进 card too (+1; a note answers only its line);
-    # it keeps the page's evidence box and SOP panel (hx-preserve: −3), reopening renders the panel (−2)
-    assert pinned == {"note": 8, "status": 12, "reply": 15 if batched else 16, "assign": 22 if batched else 23,
-                      "fine": 19, "upload": 12, "remove": 12, "reopen": 16}, pinned
+    # it keeps the page's evidence box and SOP panel (hx-preserve: −3), reopening renders the panel (−2);
+    # the lead's writes (assign, fine) read the 质检 links beside the replies (+1)
+    assert pinned == {"note": 8, "status": 12, "reply": 15 if batched else 16, "assign": 23 if batched else 24,
+                      "fine": 20, "upload": 12, "remove": 12, "reopen": 16}, pinned
 
 
 # --------------------------------------------------------------------------- the queue

@@ -77,10 +77,15 @@ class AlreadyReviewed(Exception):
 def can_review(viewer: User, agent: User) -> bool:
     """Whether ``viewer`` may score ``agent``'s replies: an agent (active or not), never oneself; a
     lead their own team's, trainers and admins anyone's."""
-    if not has_permission(viewer, Permission.REVIEW_QUALITY) or agent.role != Role.AGENT or agent.id == viewer.id:
+    return _may_review(viewer, agent.id, agent.role, agent.team_id)
+
+
+def _may_review(viewer: User, agent_id: int, role: str, team_id: int | None) -> bool:
+    """``can_review`` from the author's id, role and team (a row, no User loaded)."""
+    if not has_permission(viewer, Permission.REVIEW_QUALITY) or role != Role.AGENT or agent_id == viewer.id:
         return False
     if viewer.role == Role.LEAD:
-        return viewer.team_id is not None and agent.team_id == viewer.team_id
+        return viewer.team_id is not None and team_id == viewer.team_id
     return True
 
 
@@ -353,19 +358,21 @@ def reply_for_review(viewer: User, reply_id: int) -> TicketReply:
 def scorable_replies(viewer: User, replies) -> dict[int, tuple[int, int] | None]:
     """Of a ticket's ``replies`` (rows with id, recorded_by_id, corrects_id), the ones ``viewer`` may
     score, each with (review id, score) when it has a review: the ticket page's 质检 links. Nothing
-    read for who does not review; two statements otherwise."""
+    read for who does not review; one statement otherwise."""
     if not has_permission(viewer, Permission.REVIEW_QUALITY):
         return {}
-    authors = {r.recorded_by_id for r in replies if r.recorded_by_id is not None and r.corrects_id is None}
-    if not authors:
-        return {}
-    allowed = {u.id for u in db.session.scalars(select(User).where(User.id.in_(authors))) if can_review(viewer, u)}
-    ids = [r.id for r in replies if r.recorded_by_id in allowed and r.corrects_id is None]
+    ids = [r.id for r in replies if r.recorded_by_id is not None and r.corrects_id is None]
     if not ids:
         return {}
-    scores = {reply_id: (review_id, score) for reply_id, review_id, score in db.session.execute(
-        select(QualityReview.reply_id, QualityReview.id, QualityReview.score).where(QualityReview.reply_id.in_(ids)))}
-    return {reply_id: scores.get(reply_id) for reply_id in ids}
+    found = {}
+    for reply_id, author_id, role, team_id, review_id, score in db.session.execute(
+            select(TicketReply.id, User.id, User.role, User.team_id, QualityReview.id, QualityReview.score)
+            .join(User, User.id == TicketReply.recorded_by_id)
+            .outerjoin(QualityReview, QualityReview.reply_id == TicketReply.id)
+            .where(TicketReply.id.in_(ids))):
+        if _may_review(viewer, author_id, role, team_id):
+            found[reply_id] = (review_id, score) if review_id is not None else None
+    return found
 
 
 def review_of_reply(reply_id: int) -> int | None:

@@ -91,3 +91,27 @@ def test_trainer_adds_a_criterion_to_the_scorecard(page):
     assert "110" in page.locator("[data-testid=criteria-total]").inner_text()
     assert page.locator("#criterion-new-name").input_value() == ""  # a fresh form for the next one
     assert not page.js_errors
+
+
+def test_a_reviewer_scores_from_the_keyboard(page):
+    """On the score page Ctrl+Enter saves; on the review N draws the same agent's next reply, Q goes back."""
+    login(page, "lead1")
+    page.goto("/quality/")
+    draw = page.locator("tr[data-agent='agent5'] [data-testid=draw]")
+    if draw.count() == 0:  # early on a Monday: no reply this week yet
+        page.locator("a[rel=prev]").click()
+        page.wait_for_url(re.compile(r"start="))
+    draw.click()
+    page.wait_for_url(re.compile(r"/quality/replies/\d+/review"))
+    page.wait_for_load_state("load")
+    page.locator("tr", has_text="开场与称呼").locator("input.points").focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/quality/reviews/\d+"))
+    assert page.locator("[data-figure=score]").inner_text() == "100"
+    page.wait_for_load_state("load")
+    page.keyboard.press("n")
+    page.wait_for_url(re.compile(r"/quality/replies/\d+/review"))
+    page.wait_for_load_state("load")
+    page.keyboard.press("q")
+    page.wait_for_url(re.compile(r"/quality/\?"))
+    assert not page.js_errors

@@ -593,3 +593,18 @@ def test_the_ticket_page_links_each_reply_to_its_check(client, auth, qw):
     auth.login(w.agent)
     page = parse(client.get(f"/tickets/{w.mine.id}"))
     assert not page.find_all("a", data_testid="score-reply") and not page.find_all("a", data_testid="reply-review")
+
+
+def test_a_trainer_home_shows_each_team_s_week(client, auth, qw):
+    w = qw
+    factories.make_quality_review(w.r1, w.lead, awarded=18, possible=20)  # 90
+    disputed = factories.make_quality_review(w.r2, w.lead, awarded=10, possible=20)  # 50
+    service.appeal(w.agent, disputed.id, "不同意")
+    factories.make_quality_review(w.old, w.lead)  # last month: not this week
+    weeks = {week.team.name: week for week in service.teams_this_week(w.trainer)}
+    assert (weeks["一组"].reviewed, weeks["一组"].average, weeks["一组"].failed, weeks["一组"].disputes) == (2, 70.0, 1, 1)
+    assert (weeks["二组"].reviewed, weeks["二组"].disputes) == (0, 0)
+    auth.login(w.trainer)
+    card = parse(client.get("/")).one(data_testid="trainer-quality")
+    row = card.one("tr", data_team="一组")
+    assert row.one(data_figure="reviewed").text == "2" and row.one(data_figure="disputes").text == "1"

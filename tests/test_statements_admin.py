@@ -418,13 +418,14 @@ def test_admin_home_statements(client, auth, users):
 
 
 def test_trainer_home_statements(client, auth, users):
-    """The trainer's home: active agents with their teams, grouped by team."""
+    """The trainer's home: active agents with their teams, grouped by team; this week's 质检 per team
+    (the teams, the pass line, the week's checks and the disputes waiting: four statements)."""
     def add(n):
         for _ in range(n):
             factories.make_user("agent", team=factories.make_team())
 
     counted, sql, _body = _counts(client, auth, users.trainer, "/", add)
-    assert counted == [7, 7], (counted, sql)
+    assert counted == [11, 11], (counted, sql)
 
 
 def test_lead_team_page_statements(client, auth, users):

@@ -26,7 +26,7 @@ def _today():
 @require(Permission.VIEW_HOME)
 def home():
     """Each role's home page: what is due today for agents (tickets and training), the team for leads
-    (with leave to decide and who is not live), agents by team for trainers, the system and 人均毛利 of
+    (with leave to decide and who is not live), agents by team and this week's 质检 for trainers, the system and 人均毛利 of
     the newest month with parcels for admins."""
     role = current_user.role
     context = {}
@@ -51,6 +51,8 @@ def home():
         context["unread_notifications"] = lambda: unread  # the bell shows the count the page read
     else:
         context["agents_by_team"] = service.agents_by_team()
+        if has_permission(current_user, Permission.REVIEW_QUALITY):
+            context["quality_week"] = quality_service.teams_this_week(current_user._get_current_object())
     return render(f"dashboard/home_{role}.html", **context)
 
 

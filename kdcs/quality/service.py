@@ -742,3 +742,43 @@ def remind_waiting_appeals(now: datetime | None = None) -> int:
             continue
         sent += 1
     return sent
+
+
+@dataclass
+class TeamWeek:
+    """One team's line on a trainer's home: this week's checks and the disputes waiting."""
+
+    team: Team
+    reviewed: int = 0
+    average: float | None = None
+    failed: int = 0
+    disputes: int = 0
+
+
+def teams_this_week(viewer: User, now: datetime | None = None) -> list[TeamWeek]:
+    """Every active team with the checks of this week's replies by its agents (now in it) and the
+    disputes waiting: a trainer's home. Three statements."""
+    from ..dashboard.performance import period_start
+    from ..workcalendar import SHANGHAI
+
+    ensure(viewer, Permission.REVIEW_QUALITY)
+    now = now or datetime.now(UTC)
+    since, until = period_bounds("week", period_start("week", now.astimezone(SHANGHAI).date()))
+    lines = {team.id: TeamWeek(team) for team in teams_for(viewer)}
+    if not lines:
+        return []
+    line = pass_score()
+    for team_id, count, average, failed in db.session.execute(
+            select(User.team_id, func.count(), func.avg(QualityReview.score),
+                   func.sum(case((QualityReview.score < line, 1), else_=0)))
+            .select_from(QualityReview).join(User, User.id == QualityReview.agent_id)
+            .where(User.team_id.in_(lines), QualityReview.reply_sent_at >= since, QualityReview.reply_sent_at < until)
+            .group_by(User.team_id)):
+        week = lines[team_id]
+        week.reviewed, week.average, week.failed = count, float(average), int(failed or 0)
+    for team_id, count in db.session.execute(
+            select(User.team_id, func.count()).select_from(QualityReview).join(User, User.id == QualityReview.agent_id)
+            .where(User.team_id.in_(lines), QualityReview.appeal_state == AppealState.OPEN)
+            .group_by(User.team_id)):
+        lines[team_id].disputes = count
+    return list(lines.values())

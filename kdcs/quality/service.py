@@ -335,11 +335,14 @@ def draw(viewer: User, agent_id: int | None, since: datetime, until: datetime,
                     TicketReply.corrects_id.is_(None), TicketReply.id.not_in(reviewed)))
     if category:
         query = query.join(Ticket, Ticket.id == TicketReply.ticket_id).where(Ticket.category == category)
-    ids = list(db.session.scalars(query.order_by(TicketReply.id).limit(2000)))
-    if not ids:
+    left = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    offset = (rng or random).randrange(left) if left else 0  # every reply left as likely, however many
+    chosen = db.session.scalar(query.order_by(TicketReply.id).offset(offset).limit(1)) if left else None
+    if chosen is None and left:  # scored meanwhile by someone else: the first one left, if any
+        chosen = db.session.scalar(query.order_by(TicketReply.id).limit(1))
+    if chosen is None:
         raise ValidationError({"agent_id": _("%(name)s has no reply left to review in this period.",
                                              name=agent.display_name)})
-    chosen = (rng or random).choice(ids)
     return db.session.get(TicketReply, chosen)
 
 

@@ -608,3 +608,24 @@ def test_a_trainer_home_shows_each_team_s_week(client, auth, qw):
     card = parse(client.get("/")).one(data_testid="trainer-quality")
     row = card.one("tr", data_team="一组")
     assert row.one(data_figure="reviewed").text == "2" and row.one(data_figure="disputes").text == "1"
+
+
+def test_a_lead_sees_but_cannot_draw_for_an_agent_who_moved_out(client, auth, qw):
+    """Last week's sheet lists who was in the team then; one who has moved to 二组 since is no longer the
+    lead's to score: no draw button (and no "all scored"), a trainer still draws."""
+    from kdcs.workcalendar import SHANGHAI
+    from tests.test_team_memberships import _move
+
+    w = qw
+    monday = _week()[0]
+    last_week = monday - timedelta(days=6)
+    factories.make_reply(w.mine, w.teammate, sent_at=last_week)
+    _move(w, w.teammate, w.other_team, monday + timedelta(seconds=1))
+    start = (monday + timedelta(hours=12) - timedelta(days=7)).astimezone(SHANGHAI).date().isoformat()
+    auth.login(w.lead)
+    row = parse(client.get(f"/quality/?period=week&start={start}")).one("tr", data_agent="agent_mate")
+    assert row.find("button", data_testid="draw") is None and "已全部抽检" not in row.text
+    auth.logout()
+    auth.login(w.trainer)
+    row = parse(client.get(f"/quality/?period=week&start={start}&team={w.team.id}")).one("tr", data_agent="agent_mate")
+    assert row.find("button", data_testid="draw") is not None

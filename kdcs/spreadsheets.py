@@ -39,6 +39,13 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE6F2")
 MAX_CELL_TEXT = 32767  # Excel's limit per cell
 
 
+def local_time(value: datetime | None) -> datetime | None:
+    """An aware instant as Beijing wall time without a zone (Excel has none; ``cell`` refuses zones)."""
+    from .filters import SHANGHAI
+
+    return value.astimezone(SHANGHAI).replace(tzinfo=None) if value else None
+
+
 def clean_text(value: str) -> str:
     """The text without the characters XML cannot carry, cut at Excel's cell limit."""
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_TEXT]

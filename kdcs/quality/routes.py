@@ -82,17 +82,12 @@ EXPORT_COLUMNS = [("质检时间", 17), ("客服", 10), ("工号", 10), ("运单
                   ("质检人", 10), ("申诉", 10), ("申诉理由", 30), ("原分", 6), ("申诉处理说明", 30), ("处理人", 10)]
 
 
-def _local(moment: datetime | None):
-    """Beijing wall time without a zone (Excel has none)."""
-    return moment.astimezone(SHANGHAI).replace(tzinfo=None) if moment else None
-
-
 @bp.route("/export.xlsx")
 @require(Permission.REVIEW_QUALITY)
 def export():
     """The period's reviews of the team on the sheet as .xlsx (the monthly quality report; user text
     stays text, never a formula)."""
-    from ..spreadsheets import Workbook, xlsx_response
+    from ..spreadsheets import Workbook, local_time, xlsx_response
 
     today = _today()
     period, start, _error = performance.period_asked(request.args, today)
@@ -105,8 +100,8 @@ def export():
     sheet = book.sheet(f"{start:%Y-%m-%d}", EXPORT_COLUMNS, freeze="C2")
     for r in reviews:
         items = "；".join(f"{i.name} {i.awarded}/{i.points}" for i in r.items)
-        sheet.append([_local(r.created_at), r.agent.display_name, r.agent.username, r.ticket.waybill_no,
-                      f"{r.ticket.outlet.code} {r.ticket.outlet.name}", _local(r.reply_sent_at), r.reply.body, r.score,
+        sheet.append([local_time(r.created_at), r.agent.display_name, r.agent.username, r.ticket.waybill_no,
+                      f"{r.ticket.outlet.code} {r.ticket.outlet.name}", local_time(r.reply_sent_at), r.reply.body, r.score,
                       _("Meets the pass line") if rules.passed(r.score, line) else _("Below the pass line"),
                       _("Yes") if r.fatal else "", items, r.comment, r.reviewer.display_name if r.reviewer else "",
                       appeal_names.get(r.appeal_state or "", ""), r.appeal_reason, r.original_score, r.appeal_note,

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime
 
 from sqlalchemy import Select, select
 
 from ..extensions import db
-from ..filters import SHANGHAI
 from ..models import Outlet, Ticket, TicketReason, User
-from ..spreadsheets import Workbook
+from ..spreadsheets import Workbook, local_time
 from .labels import label
 
 # (header, width, value of a ticket). Headers are the file format, in Chinese like the brand exports.
@@ -33,11 +31,11 @@ COLUMNS: list[tuple[str, int, object]] = [
     ("原因", 16, lambda t, x: x["reason"].get(t.reason_id, "")),
     ("状态", 8, lambda t, x: label("status", t.status)),
     ("优先级", 6, lambda t, x: label("priority", t.priority)),
-    ("登记时间", 17, lambda t, x: _local(t.registered_at)),
-    ("回复时限", 17, lambda t, x: _local(t.reply_due_at)),
-    ("办结时限", 17, lambda t, x: _local(t.resolve_due_at)),
-    ("首次回复时间", 17, lambda t, x: _local(t.first_replied_at)),
-    ("结案时间", 17, lambda t, x: _local(t.closed_at)),
+    ("登记时间", 17, lambda t, x: local_time(t.registered_at)),
+    ("回复时限", 17, lambda t, x: local_time(t.reply_due_at)),
+    ("办结时限", 17, lambda t, x: local_time(t.resolve_due_at)),
+    ("首次回复时间", 17, lambda t, x: local_time(t.first_replied_at)),
+    ("结案时间", 17, lambda t, x: local_time(t.closed_at)),
     ("处理人", 10, lambda t, x: x["user"].get(t.assignee_id, "")),
     ("客户姓名", 10, lambda t, x: t.customer_name),
     ("客户电话", 14, lambda t, x: _masked(t.customer_phone)),
@@ -47,11 +45,6 @@ COLUMNS: list[tuple[str, int, object]] = [
     ("来源", 8, lambda t, x: label("source", t.source)),
 ]
 CHUNK = 2000
-
-
-def _local(value: datetime | None):
-    """Beijing wall time without a zone (Excel has none)."""
-    return value.astimezone(SHANGHAI).replace(tzinfo=None) if value else None
 
 
 def _masked(phone: str) -> str:

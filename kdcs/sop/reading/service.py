@@ -577,15 +577,11 @@ def matrix(actor: User, team_id: int | None = None, show_all: bool = False,
 def export_matrix(actor: User, team_id: int | None = None, show_all: bool = False,
                   now: datetime | None = None) -> bytes:
     """The matrix as .xlsx (a summary sheet and one row per version and agent), via the safe writer."""
-    from ...filters import to_shanghai
-    from ...spreadsheets import Workbook
+    from ...spreadsheets import Workbook, local_time
 
     data = matrix(actor, team_id, show_all, now)
     labels = status_labels()
     book = Workbook()
-
-    def local(value):
-        return to_shanghai(value).replace(tzinfo=None) if value else None
 
     summary = book.sheet(_("Summary"), [
         (_("Scenario"), 28), (_("Version"), 8), (_("Published"), 18), (_("Reading deadline"), 18),
@@ -593,8 +589,8 @@ def export_matrix(actor: User, team_id: int | None = None, show_all: bool = Fals
     ], freeze="A2")
     for row in data.rows:
         counts = row.counts
-        summary.append([row.version.scenario.title, row.version.number, local(row.version.published_at),
-                        local(due_of(row.version)), counts[ACKNOWLEDGED], counts[PENDING],
+        summary.append([row.version.scenario.title, row.version.number, local_time(row.version.published_at),
+                        local_time(due_of(row.version)), counts[ACKNOWLEDGED], counts[PENDING],
                         counts[OVERDUE_STATUS], counts["total"]])
     detail = book.sheet(_("Per agent"), [
         (_("Scenario"), 28), (_("Version"), 8), (_("Staff no."), 12), (_("Name"), 12), (_("Team"), 12),
@@ -606,7 +602,7 @@ def export_matrix(actor: User, team_id: int | None = None, show_all: bool = Fals
                 continue
             detail.append([row.version.scenario.title, row.version.number, agent.username, agent.display_name,
                            agent.team.name if agent.team else "", labels[cell.status],
-                           local(cell.acknowledged_at), local(cell.due_at)])
+                           local_time(cell.acknowledged_at), local_time(cell.due_at)])
     return book.to_bytes()
 
 

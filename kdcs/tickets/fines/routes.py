@@ -14,7 +14,7 @@ from ...outlets.rates import (  # months typed and counted as on the rate pages
     this_month,
 )
 from ...permissions import Permission, require
-from ...spreadsheets import Workbook, xlsx_response
+from ...spreadsheets import Workbook, local_time, xlsx_response
 from .. import bp
 from ..labels import label
 from ..queue import QueueFilter
@@ -67,7 +67,7 @@ def fines_export():
     sheet = book.sheet("罚款", EXPORT_COLUMNS, freeze="C2")
     for r in rows:
         sheet.append([
-            r.fined_at.astimezone(service.SHANGHAI).replace(tzinfo=None), r.waybill_no, r.brand, r.outlet_code,
+            local_time(r.fined_at), r.waybill_no, r.brand, r.outlet_code,
             r.outlet_name, label("category", r.category), r.reason, label("status", r.status), r.agent,
             r.amount, label("fine_bearer", r.bearer), r.agent_share, r.outlet_borne, r.company_borne,
         ])

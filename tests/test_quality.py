@@ -267,10 +267,10 @@ def test_the_scorecard_rules(qw):
     with pytest.raises(PermissionDenied):
         service.create_criterion(w.lead, name="x", points=5)
     with pytest.raises(ValidationError):
-        service.set_pass_score(w.admin, "0")
+        service.save_settings(w.admin, pass_score_text="0", target_text="3")
     with pytest.raises(ValidationError):
-        service.set_pass_score(w.admin, "101")
-    assert service.set_pass_score(w.trainer, "85") == 85
+        service.save_settings(w.admin, pass_score_text="101", target_text="3")
+    assert service.save_settings(w.trainer, pass_score_text="85", target_text="3")[0] == 85
     db.session.commit()
     assert service.pass_score() == 85
 

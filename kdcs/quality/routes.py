@@ -45,13 +45,20 @@ def _category_asked() -> str | None:
     return asked if asked in CATEGORIES else None
 
 
-def _sheet_url(period: str, start, team_id: int | None, category: str | None = None) -> str:
-    args = {"period": period, "start": start.isoformat()}
-    if category:
-        args["category"] = category
+def _scope_args(team_id: int | None, category: str | None = None) -> dict:
+    """What a link to the sheet keeps besides the period: the team picked (not for a lead: theirs) and
+    the category the draw keeps to."""
+    args = {}
     if team_id and current_user.role != Role.LEAD:
         args["team"] = team_id
-    return url_for("quality.index", **args)
+    if category:
+        args["category"] = category
+    return args
+
+
+def _sheet_url(period: str, start, team_id: int | None, category: str | None = None) -> str:
+    """The sheet of the period that begins on ``start``, with its team and category."""
+    return url_for("quality.index", period=period, start=start.isoformat(), **_scope_args(team_id, category))
 
 
 @bp.route("/")
@@ -67,12 +74,9 @@ def index():
     team = service.team_for(teams, request.args.get("team", type=int))
     sheet = service.team_sheet(user, team, period, start, datetime.now(UTC))
     category = _category_asked()
-    scope_args = {"team": team.id} if team and user.role != Role.LEAD else {}  # what the period links keep
-    if category:
-        scope_args["category"] = category
     return render("quality/index.html", report=sheet, error=error, teams=teams if user.role != Role.LEAD else [],
                   appeals=service.open_appeals(user, team), category=category, categories=CATEGORIES,
-                  scope_args=scope_args, L=label,
+                  scope_args=_scope_args(team.id if team else None, category), L=label,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=sheet.end, period_label=performance.period_label, passed=rules.passed)
 

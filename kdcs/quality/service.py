@@ -125,11 +125,6 @@ def weekly_target() -> int:
     return int(get_setting(WEEKLY_TARGET_KEY))
 
 
-def set_pass_score(actor: User, text: str) -> int:
-    """Change the pass line (a whole number from 1 to 100); audited. The caller commits."""
-    return save_settings(actor, pass_score_text=text, target_text=str(weekly_target()))[0]
-
-
 def save_settings(actor: User, *, pass_score_text: str, target_text: str) -> tuple[int, int]:
     """Change the pass line (1–100) and the weekly target per agent (0–50, 0: none); audited. Raises
     ValidationError with a message per field, nothing saved. The caller commits."""
@@ -200,6 +195,11 @@ class TeamSheet:
         return total / self.reviewed if self.reviewed else None
 
 
+def _below(line: int):
+    """A count of the reviews scored under the pass line ``line`` (不合格), for a grouped read."""
+    return func.sum(case((QualityReview.score < line, 1), else_=0))
+
+
 def period_bounds(period: str, start: date) -> tuple[datetime, datetime]:
     """[since, until) of a week or month of Beijing days, in UTC."""
     return shanghai_day_bounds(start)[0], shanghai_day_bounds(period_end(period, start))[0]
@@ -242,7 +242,7 @@ def team_sheet(viewer: User, team: Team | None, period: str, start: date, now: d
         lines[agent_id].replies = count
     for agent_id, count, average, lowest, failed, fatal in db.session.execute(
             select(QualityReview.agent_id, func.count(), func.avg(QualityReview.score), func.min(QualityReview.score),
-                   func.sum(case((QualityReview.score < sheet.pass_score, 1), else_=0)),
+                   _below(sheet.pass_score),
                    func.sum(case((QualityReview.fatal.is_(True), 1), else_=0)))
             .where(*_in_period(lines, since, until))
             .group_by(QualityReview.agent_id)):
@@ -474,7 +474,7 @@ def own_reviews(user: User, now: datetime | None = None) -> OwnReviews:
     since = (now or datetime.now(UTC)) - timedelta(days=RECENT_DAYS)
     count, average, failed = db.session.execute(
         select(func.count(), func.avg(QualityReview.score),
-               func.sum(case((QualityReview.score < line, 1), else_=0)))
+               _below(line))
         .where(QualityReview.agent_id == user.id, QualityReview.created_at >= since)).one()
     reviews = list(db.session.scalars(
         select(QualityReview).where(QualityReview.agent_id == user.id)
@@ -773,7 +773,7 @@ def teams_this_week(viewer: User, now: datetime | None = None) -> list[TeamWeek]
     line = pass_score()
     for team_id, count, average, failed in db.session.execute(
             select(User.team_id, func.count(), func.avg(QualityReview.score),
-                   func.sum(case((QualityReview.score < line, 1), else_=0)))
+                   _below(line))
             .select_from(QualityReview).join(User, User.id == QualityReview.agent_id)
             .where(User.team_id.in_(lines), QualityReview.reply_sent_at >= since, QualityReview.reply_sent_at < until)
             .group_by(User.team_id)):

@@ -263,7 +263,7 @@ def test_my_page_statements_do_not_grow_with_the_tickets(client, auth, ticket_wo
     counted, sql, body = _counts(client, auth, w.agent, "/me/performance", add)
     # user, 4 figures now, 4 before, the outlets covered now (代班, for "openable"), the list, the bell, the SOP
     # reading banner of an agent's pages
-    assert counted == [15, 15], (counted, sql)  # + 质检 of the period and of the one before
+    assert counted == [14, 14], (counted, sql)  # + 质检 of the period and of the one before (one statement)
 
 
 @pytest.mark.parametrize("minutes, text", [(0, "0 分钟"), (40, "40 分钟"), (60, "1 小时"), (185, "3 小时 5 分钟"),
@@ -398,3 +398,13 @@ def test_the_person_page_shows_the_quality_checks_of_both_periods(client, auth, 
     auth.login(w.agent)
     text = parse(client.get("/me/performance")).one(data_testid="person-quality").text
     assert "抽检 1 条，平均 90.0 分" in text and "上周: 没有抽检" in text and "我的质检" in text
+    from kdcs.quality.service import period_bounds
+    from kdcs.workcalendar import SHANGHAI
+
+    monday = performance.period_start("week", datetime.now(SHANGHAI).date())
+    last_week = period_bounds("week", monday - timedelta(days=7))[0] + timedelta(hours=10)
+    for awarded in (14, 12):  # 70 and 60, last week
+        factories.make_quality_review(factories.make_reply(w.mine, w.agent, sent_at=last_week), w.lead,
+                                      awarded=awarded, possible=20)
+    text = parse(client.get("/me/performance")).one(data_testid="person-quality").text
+    assert "抽检 1 条，平均 90.0 分" in text and "上周: 抽检 2 条，平均 65.0 分" in text

@@ -95,8 +95,8 @@ def _person_page(person, endpoint: str, **url_args):
     period, start, error = _period_args(today)
     now = datetime.now(UTC)
     report = performance.person_period(current_user, person, period, start, now)
-    quality = [quality_service.averages([person.id], *quality_service.period_bounds(period, first)).get(person.id)
-               for first in (start, performance.previous_start(period, start))]  # (count, average) or None
+    quality = quality_service.periods_of(person.id, [quality_service.period_bounds(period, first) for first in (
+        start, performance.previous_start(period, start))])  # this period's and the one before's (count, average)
     return render("dashboard/person_performance.html", report=report, error=error, now=now, quality=quality,
                   L=label, duration=performance.duration_text,
                   endpoint=endpoint, url_args=url_args, own=person.id == current_user.id,

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -281,6 +281,19 @@ def averages(agent_ids, since: datetime, until: datetime) -> dict[int, tuple[int
     return {agent_id: (count, float(average)) for agent_id, count, average in db.session.execute(
         select(QualityReview.agent_id, func.count(), func.avg(QualityReview.score))
         .where(*_in_period(ids, since, until)).group_by(QualityReview.agent_id))}
+
+
+def periods_of(agent_id: int, bounds: list[tuple[datetime, datetime]]) -> list[tuple[int, float] | None]:
+    """(reviews, average score) of ``agent_id``'s replies sent in each of the periods ``bounds`` (None
+    for a period without any): 我的表现's period and the one before. One statement."""
+    which = case(*[(and_(QualityReview.reply_sent_at >= since, QualityReview.reply_sent_at < until), n)
+                   for n, (since, until) in enumerate(bounds)], else_=-1)
+    found = {n: (count, float(average)) for n, count, average in db.session.execute(
+        select(which, func.count(), func.avg(QualityReview.score))
+        .where(QualityReview.agent_id == agent_id, QualityReview.reply_sent_at >= min(b[0] for b in bounds),
+               QualityReview.reply_sent_at < max(b[1] for b in bounds))
+        .group_by(which))}
+    return [found.get(n) for n in range(len(bounds))]
 
 
 def overall(found: dict[int, tuple[int, float]]) -> float | None:

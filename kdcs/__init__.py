@@ -86,6 +86,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import init_app as init_cli
 
     init_cli(app)
+    from . import url_build
+
+    url_build.install(app)
     _drop_repeated_default_context(app)
     _memo_ensure_sync(app)
     return app
@@ -193,10 +196,23 @@ def _sqlite_optimize(dbapi_connection) -> None:
         pass
 
 
+_USER_BY_ID: list = []
+
+
+def _user_by_id():
+    """The session's user by id, an ORM select built once per process."""
+    if not _USER_BY_ID:
+        from sqlalchemy import bindparam, select
+
+        from .models import User
+
+        _USER_BY_ID.append(select(User).where(User.id == bindparam("user_id")))
+    return _USER_BY_ID[0]
+
+
 def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from .models import User
     from .poll_user import POLL_ENDPOINTS, WITH_UNREAD, load_poll_user
 
     login_manager.init_app(app)
@@ -215,7 +231,8 @@ def _init_login(app: Flask) -> None:
         endpoint = request.endpoint
         if endpoint in POLL_ENDPOINTS:  # the bell and the presence poll: no ORM user
             return load_poll_user(int(raw_id), token, request.remote_addr, with_unread=endpoint == WITH_UNREAD)
-        user = db.session.get(User, int(raw_id))
+        # A prebuilt statement (``session.get`` builds its select and cache key on every request).
+        user = db.session.execute(_user_by_id(), {"user_id": int(raw_id)}).scalar_one_or_none()
         # A deactivated user or a rotated token (password reset) ends the session.
         if user is None or not user.is_active or user.session_token != token:
             return None

@@ -13,11 +13,14 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import request
-from flask_babel import get_translations
+from flask_babel import Domain, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+# Flask-Babel's own, kept before ``_install_request_kept_translations`` routes the class's through
+# the request's catalog (which it still asks once per language and app).
+_FLASK_BABEL_GET_TRANSLATIONS = getattr(Domain.get_translations, "flask_babel_own", Domain.get_translations)
 SUPPORTED_LOCALES = ("zh_CN", "en")
 
 
@@ -94,6 +97,7 @@ def init_app(app, babel) -> None:
 
     app.jinja_env.globals["get_locale"] = get_locale
     _install_request_cached_gettext(app)
+    _install_request_kept_translations()
 
 
 def request_translations():
@@ -113,14 +117,39 @@ def request_translations():
 def _catalog(app):
     """The merged catalogs of the request's locale: Flask-Babel's (its lookup goes through ``g``,
     the domain and the locale each time), asked once per app and locale and kept on the app."""
-    from flask_babel import get_translations
+    from flask_babel import get_domain
 
     locale = selected_locale()  # the locale Flask-Babel's get_locale() gives (the same selector)
     catalogs = app.extensions.setdefault("kdcs_catalogs", {})
     catalog = catalogs.get(locale)
     if catalog is None:
-        catalog = catalogs[locale] = get_translations()
+        catalog = catalogs[locale] = _FLASK_BABEL_GET_TRANSLATIONS(get_domain())
     return catalog
+
+
+def _request_kept_translations(domain):
+    """``flask_babel.Domain.get_translations`` in a request: the request's kept catalog (KDCS has
+    one domain, the merged catalogs, and never forces another locale inside a request), so the
+    Python side's ``gettext`` and lazy texts (form labels, choices) skip Flask-Babel's lookups of
+    the context, the domain and the locale on every call, as the templates' ``_()`` does."""
+    ctx = _REQUEST_CONTEXT.get(None) if _REQUEST_CONTEXT is not None else None
+    if ctx is None:
+        return _FLASK_BABEL_GET_TRANSLATIONS(domain)
+    translations = ctx.__dict__.get("_kdcs_translations")
+    if translations is None:
+        translations = ctx._kdcs_translations = _catalog(ctx.app)
+    return translations
+
+
+_request_kept_translations.flask_babel_own = _FLASK_BABEL_GET_TRANSLATIONS
+
+
+def _install_request_kept_translations() -> None:
+    """Route every ``Domain.get_translations`` through ``_request_kept_translations`` (idempotent)."""
+    from flask_babel import Domain
+
+    if Domain.get_translations is _FLASK_BABEL_GET_TRANSLATIONS:
+        Domain.get_translations = _request_kept_translations
 
 
 def per_catalog(store, limit: int | None = None) -> dict | None:

@@ -65,3 +65,27 @@ def test_kept_texts_keep_the_autoescape_mode_and_formatting(app):
             assert render_template_string('{{ _("%(n)d unread", n=3) }}|{{ _("%(n)d unread", n=4) }}') == "3 条未读|4 条未读"
             assert render_template_string(
                 '{% autoescape false %}{{ _("%(n)s%% sure", n="<b>") }}{% endautoescape %}') == "<b>% sure"
+
+
+def test_python_gettext_and_lazy_texts_use_the_requests_catalog(app, monkeypatch):
+    """``flask_babel.gettext`` and lazy texts (form labels) in a request ask Flask-Babel's catalog
+    lookup once per language and process, not on every call; the same texts as before; outside
+    a request Flask-Babel's own lookup answers."""
+    from flask_babel import Domain, gettext, lazy_gettext
+
+    from kdcs import i18n
+
+    asked = []
+    monkeypatch.setattr(i18n, "_FLASK_BABEL_GET_TRANSLATIONS",
+                        lambda domain: asked.append(domain) or i18n.Domain.get_translations.flask_babel_own(domain))
+    assert Domain.get_translations is i18n._request_kept_translations
+    label = lazy_gettext("Log out")
+    app.extensions.pop("kdcs_catalogs", None)
+    for lang, expected in (("", "退出登录"), ("en", "Log out"), ("", "退出登录")):
+        with app.app_context(), app.test_request_context(f"/?lang={lang}"):
+            for _ in range(3):
+                assert gettext("Log out") == expected and str(label) == expected
+                assert gettext("%(n)d unread", n=2) == ("2 条未读" if not lang else "2 unread")
+    assert len(asked) == 2  # once per language in three requests of nine texts each
+    with app.app_context():
+        assert gettext("Log out") in ("退出登录", "Log out")

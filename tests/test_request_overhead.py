@@ -64,19 +64,20 @@ def test_the_catalogs_are_looked_up_once_per_locale_and_app(app, monkeypatch):
     import flask_babel
 
     calls = []
-    real = flask_babel.get_translations
+    real = i18n._FLASK_BABEL_GET_TRANSLATIONS  # Flask-Babel's own lookup (the class's goes through the request)
 
-    def counted():
+    def counted(domain):
         calls.append(1)
-        return real()
+        return real(domain)
 
-    monkeypatch.setattr(flask_babel, "get_translations", counted)
+    monkeypatch.setattr(i18n, "_FLASK_BABEL_GET_TRANSLATIONS", counted)
     monkeypatch.setitem(app.extensions, "kdcs_catalogs", {})
     seen = {}
     for query in ("", "?lang=en", "", "?lang=en", "?lang=xx"):
         with app.app_context(), app.test_request_context(f"/{query}"):
             catalog = i18n.request_translations()
-            assert catalog is real()  # what Flask-Babel itself answers for this request
+            assert catalog is real(flask_babel.get_domain())  # what Flask-Babel itself answers for this request
+            assert flask_babel.get_translations() is catalog  # and what its callers now get
             seen.setdefault(query.replace("?lang=xx", ""), set()).add(id(catalog))
     assert len(calls) == 2
     assert all(len(ids) == 1 for ids in seen.values()) and seen[""] != seen["?lang=en"]

@@ -559,6 +559,38 @@ def test_the_draw_keeps_to_a_category(client, auth, qw):
     assert client.get("/quality/?category=zzz").status_code == 200  # an unknown category is every category
 
 
+def test_the_draw_can_keep_to_risky_replies(client, auth, qw):
+    """风险回复: sent after the ticket's reply deadline, or on a fined ticket; the others are not drawn."""
+    from decimal import Decimal
+
+    w = qw
+    since, until = _week()
+    late_ticket = factories.make_ticket(w.own, registered_at=utcnow() - timedelta(hours=3), reply_minutes=60)
+    late = factories.make_reply(late_ticket, w.agent, sent_at=w.this_week(15))
+    fined_ticket = factories.make_ticket(w.own, fine_amount=Decimal("20.00"))
+    fined = factories.make_reply(fined_ticket, w.agent, sent_at=w.this_week(12))
+    unfined_ticket = factories.make_ticket(w.own, fine_amount=Decimal("0.00"))
+    factories.make_reply(unfined_ticket, w.agent, sent_at=w.this_week(11))
+    drawn = {service.draw(w.lead, w.agent.id, since, until, random.Random(s), risky=True).id for s in range(30)}
+    assert drawn == {late.id, fined.id}  # not r1/r2 (in time, no fine), not the ticket fined 0
+    auth.login(w.lead)
+    page = parse(client.get("/quality/?risky=1"))
+    assert page.one("input", name="risky", type="checkbox").get("checked") is not None
+    form = page.one("tr", data_agent="agent_a").one("form")
+    assert form.one("input", name="risky").get("value") == "1"
+    assert not parse(client.get("/quality/")).one("input", name="risky", type="checkbox").get("checked") is not None
+    for reply in (late, fined):
+        factories.make_quality_review(reply, w.lead)
+    with pytest.raises(ValidationError) as refused:
+        service.draw(w.lead, w.agent.id, since, until, risky=True)
+    assert "风险回复" in refused.value.errors["agent_id"]
+    nothing = client.post("/quality/draw", data={"agent_id": w.agent.id, "risky": "1", "category": "problem"})
+    assert "risky=1" in nothing.headers["Location"] and "category=problem" in nothing.headers["Location"]
+    assert "风险回复" in client.get(nothing.headers["Location"]).get_data(as_text=True)
+    drawn = client.post("/quality/draw", data={"agent_id": w.agent.id, "risky": "0"})  # not asked: every reply
+    assert drawn.headers["Location"].endswith("/review")
+
+
 def test_a_dispute_waiting_two_days_is_put_to_the_lead_once(qw):
     from kdcs.quality import tasks
 

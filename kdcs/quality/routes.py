@@ -45,20 +45,27 @@ def _category_asked() -> str | None:
     return asked if asked in CATEGORIES else None
 
 
-def _scope_args(team_id: int | None, category: str | None = None) -> dict:
-    """What a link to the sheet keeps besides the period: the team picked (not for a lead: theirs) and
-    the category the draw keeps to."""
+def _risky_asked(values) -> bool:
+    """Whether the draw keeps to risky replies (late, or on a fined ticket): ``risky=1``."""
+    return values.get("risky", "") == "1"
+
+
+def _scope_args(team_id: int | None, category: str | None = None, risky: bool = False) -> dict:
+    """What a link to the sheet keeps besides the period: the team picked (not for a lead: theirs),
+    the category the draw keeps to and whether it keeps to risky replies."""
     args = {}
     if team_id and current_user.role != Role.LEAD:
         args["team"] = team_id
     if category:
         args["category"] = category
+    if risky:
+        args["risky"] = 1
     return args
 
 
-def _sheet_url(period: str, start, team_id: int | None, category: str | None = None) -> str:
-    """The sheet of the period that begins on ``start``, with its team and category."""
-    return url_for("quality.index", period=period, start=start.isoformat(), **_scope_args(team_id, category))
+def _sheet_url(period: str, start, team_id: int | None, category: str | None = None, risky: bool = False) -> str:
+    """The sheet of the period that begins on ``start``, with its team and the draw's scope."""
+    return url_for("quality.index", period=period, start=start.isoformat(), **_scope_args(team_id, category, risky))
 
 
 @bp.route("/")
@@ -73,10 +80,10 @@ def index():
     teams = service.teams_for(user)
     team = service.team_for(teams, request.args.get("team", type=int))
     sheet = service.team_sheet(user, team, period, start, datetime.now(UTC))
-    category = _category_asked()
+    category, risky = _category_asked(), _risky_asked(request.args)
     return render("quality/index.html", report=sheet, error=error, teams=teams if user.role != Role.LEAD else [],
-                  appeals=service.open_appeals(user, team), category=category, categories=CATEGORIES,
-                  scope_args=_scope_args(team.id if team else None, category), L=label,
+                  appeals=service.open_appeals(user, team), category=category, categories=CATEGORIES, risky=risky,
+                  scope_args=_scope_args(team.id if team else None, category, risky), L=label,
                   current=performance.period_start(period, today), previous=performance.previous_start(period, start),
                   next=sheet.end, period_label=performance.period_label, passed=rules.passed)
 
@@ -127,11 +134,13 @@ def draw():
     since, until = service.period_bounds(period, start)
     category = request.form.get("category", "")
     category = category if category in CATEGORIES else None
+    risky = _risky_asked(request.form)
     try:
-        reply = service.draw(current_user, id_or_none(request.form.get("agent_id")), since, until, category=category)
+        reply = service.draw(current_user, id_or_none(request.form.get("agent_id")), since, until, category=category,
+                             risky=risky)
     except ValidationError as exc:
         flash(next(iter(exc.errors.values())), "warning")
-        return redirect_after_post(_sheet_url(period, start, team_id, category))
+        return redirect_after_post(_sheet_url(period, start, team_id, category, risky))
     return redirect_after_post(url_for("quality.score", reply_id=reply.id))
 
 

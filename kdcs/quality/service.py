@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -335,27 +335,42 @@ def _agent(viewer: User, agent_id: int | None) -> User:
     return agent
 
 
+def risky_reply():
+    """The condition on a reply (joined to its ticket) that makes it worth checking first (风险回复):
+    sent after the ticket's reply deadline, or on a ticket that has been fined."""
+    return or_(and_(Ticket.reply_due_at.is_not(None), TicketReply.sent_at > Ticket.reply_due_at), Ticket.fine_amount > 0)
+
+
 def draw(viewer: User, agent_id: int | None, since: datetime, until: datetime,
-         rng: random.Random | None = None, category: str | None = None) -> TicketReply:
+         rng: random.Random | None = None, category: str | None = None, risky: bool = False) -> TicketReply:
     """One of ``agent``'s replies sent in [since, until) that has no review yet, at random (抽检), on
-    a ticket of ``category`` when given (a lead checks the 仲裁 replies this week); a ValidationError
-    when there is none left."""
+    a ticket of ``category`` when given (a lead checks the 仲裁 replies this week), and only a risky
+    one (``risky_reply``: late, or on a fined ticket) when ``risky``; a ValidationError when there
+    is none left."""
     ensure(viewer, Permission.REVIEW_QUALITY)
     agent = _agent(viewer, agent_id)
     reviewed = select(QualityReview.reply_id).where(QualityReview.agent_id == agent.id)
     query = (select(TicketReply.id)
              .where(TicketReply.recorded_by_id == agent.id, TicketReply.sent_at >= since, TicketReply.sent_at < until,
                     TicketReply.corrects_id.is_(None), TicketReply.id.not_in(reviewed)))
+    if category or risky:
+        query = query.join(Ticket, Ticket.id == TicketReply.ticket_id)
     if category:
-        query = query.join(Ticket, Ticket.id == TicketReply.ticket_id).where(Ticket.category == category)
+        query = query.where(Ticket.category == category)
+    if risky:
+        query = query.where(risky_reply())
     left = db.session.scalar(select(func.count()).select_from(query.subquery()))
     offset = (rng or random).randrange(left) if left else 0  # every reply left as likely, however many
     chosen = db.session.scalar(query.order_by(TicketReply.id).offset(offset).limit(1)) if left else None
     if chosen is None and left:  # scored meanwhile by someone else: the first one left, if any
         chosen = db.session.scalar(query.order_by(TicketReply.id).limit(1))
     if chosen is None:
-        raise ValidationError({"agent_id": _("%(name)s has no reply left to review in this period.",
-                                             name=agent.display_name)})
+        if risky:
+            message = _("%(name)s has no risky reply left to review in this period (sent after the deadline or on"
+                        " a fined ticket).", name=agent.display_name)
+        else:
+            message = _("%(name)s has no reply left to review in this period.", name=agent.display_name)
+        raise ValidationError({"agent_id": message})
     return db.session.get(TicketReply, chosen)
 
 

@@ -132,13 +132,9 @@ def _request_kept_translations(domain):
     one domain, the merged catalogs, and never forces another locale inside a request), so the
     Python side's ``gettext`` and lazy texts (form labels, choices) skip Flask-Babel's lookups of
     the context, the domain and the locale on every call, as the templates' ``_()`` does."""
-    ctx = _REQUEST_CONTEXT.get(None) if _REQUEST_CONTEXT is not None else None
-    if ctx is None:
+    if _REQUEST_CONTEXT is None or _REQUEST_CONTEXT.get(None) is None:
         return _FLASK_BABEL_GET_TRANSLATIONS(domain)
-    translations = ctx.__dict__.get("_kdcs_translations")
-    if translations is None:
-        translations = ctx._kdcs_translations = _catalog(ctx.app)
-    return translations
+    return request_translations()
 
 
 _request_kept_translations.flask_babel_own = _FLASK_BABEL_GET_TRANSLATIONS
@@ -146,8 +142,6 @@ _request_kept_translations.flask_babel_own = _FLASK_BABEL_GET_TRANSLATIONS
 
 def _install_request_kept_translations() -> None:
     """Route every ``Domain.get_translations`` through ``_request_kept_translations`` (idempotent)."""
-    from flask_babel import Domain
-
     if Domain.get_translations is _FLASK_BABEL_GET_TRANSLATIONS:
         Domain.get_translations = _request_kept_translations
 

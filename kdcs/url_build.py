@@ -58,12 +58,10 @@ def url_for(endpoint: str, **values) -> str:
     ctx = _REQUEST_CONTEXT.get(None) if _REQUEST_CONTEXT is not None else None
     if ctx is None or endpoint[:1] == "." or ctx.app.url_default_functions:
         return flask_url_for(endpoint, **values)
-    for name, value in values.items():
-        if value is None or name[:1] == "_":
-            if name[:1] == "_":
-                return flask_url_for(endpoint, **values)
-            values = {k: v for k, v in values.items() if v is not None}
-            break
+    if any(name[:1] == "_" for name in values):  # _anchor, _external, _method, _scheme
+        return flask_url_for(endpoint, **values)
+    if any(value is None for value in values.values()):  # dropped, as Werkzeug drops them
+        values = {k: v for k, v in values.items() if v is not None}
     adapter = ctx.url_adapter
     if adapter is None:
         return flask_url_for(endpoint, **values)

@@ -49,6 +49,7 @@ def test_the_rule_is_found_once_then_reused(app):
 def test_what_it_does_not_handle_is_flasks(app):
     with app.test_request_context("/tickets/"):
         assert url_build.url_for("tickets.detail", ticket_id=5, _anchor="replies") == "/tickets/5#replies"
+        assert url_build.url_for("tickets.index", scope=None, _anchor="x") == "/tickets/#x"  # a None before it
         assert url_build.url_for("tickets.detail", ticket_id=5, _external=True) == "http://localhost/tickets/5"
         assert url_build.url_for(".detail", ticket_id=5) == "/tickets/5"
         with pytest.raises(BuildError):
